@@ -1,0 +1,20 @@
+"""optviz: see how gradient-descent optimizers behave.
+
+>>> import optviz
+>>> res = optviz.run("rosenbrock", {"Adam": {"alpha": 0.05}, "NAG": {}},
+...                  starts=[[-1.5, 2.0], [0.5, -0.5]], steps=300, seed=0)
+>>> res.trajectories["Adam"].shape
+(301, 2, 2)
+"""
+
+from . import hooks, schedules, starts
+from .backends import BackendError, gpu_status
+from .engine import run
+from .optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
+from .result import Result
+
+__all__ = [
+    "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "Result", "gpu_status", "hooks",
+    "run", "schedules", "starts",
+]  # fmt: skip
+__version__ = "0.1.0"

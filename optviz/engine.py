@@ -1,0 +1,400 @@
+"""The engine: validate once, then step every optimizer over every start at once.
+
+Data flows one way: user input → :func:`run` (validation and conversion, once) → the step
+loop on the chosen backend → a :class:`~optviz.result.Result` of NumPy arrays.
+
+All optimizers' points live in one array ``W`` of shape ``(n_optimizers, n_points, dim)``:
+the function's value and gradient, the hooks, divergence checks and recording each run once
+per step over all of it; only the update rules run per optimizer, on views of ``W``.
+There is no Python loop over points.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import functions as _functions
+
+from . import backends
+from . import hooks as _hooks
+from . import schedules as _schedules
+from .optimizers import GROUPS, NAMES, OptimizerSpec, StepContext
+from .optimizers import get as get_optimizer
+from .result import Result
+
+#: Recording more than this many bytes (trajectories + losses) is refused with advice.
+DEFAULT_MAX_RECORD_BYTES = 2 * 2**30
+#: More steps than this are refused: nothing should hang.
+MAX_STEPS = 1_000_000
+DTYPES = ("float64", "float32")
+
+OptimizerChoice = str | Sequence[str] | Mapping[str, Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One optimizer of a run: its spec and its validated hyperparameters (NumPy)."""
+
+    spec: OptimizerSpec
+    hyperparams: dict[str, float | np.ndarray]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+# ---------------------------------------------------------------------- validation
+def resolve_function(function: Any, starts: Any = None):
+    """A test-function object from a registry name (dimension taken from ``starts``) or object."""
+    if isinstance(function, str):
+        fams = _functions.families()
+        if function not in fams:
+            _functions.get(function)  # raises KeyError listing the valid names
+        fam = fams[function]
+        dim = fam.default_dim
+        if starts is not None:
+            shape = np.shape(starts)
+            if len(shape) == 2:
+                dim = shape[1]
+            elif len(shape) == 1 and fam.default_dim != 1:
+                dim = shape[0]  # a single point typed as a flat list
+        if not fam.supports(dim):
+            raise ValueError(
+                f"{function} does not support dimension {dim}; it takes "
+                + (f"dim = {fam.min_dim}" if fam.max_dim == fam.min_dim
+                   else f"dim >= {fam.min_dim}" if fam.max_dim is None
+                   else f"{fam.min_dim} <= dim <= {fam.max_dim}")
+            )
+        return _functions.get(function, dim=dim)
+    for attr in ("value", "grad", "dim", "box", "minimizers", "fmin"):
+        if not hasattr(function, attr):
+            raise TypeError(
+                f"function must be a name from functions.names() or a test-function object "
+                f"(with value, grad, dim, box, minimizers, fmin); got {type(function).__name__}"
+            )
+    return function
+
+
+def validate_starts(starts: Any, dim: int, fname: str = "the function") -> np.ndarray:
+    """Starting points as a float64 array ``(n_points, dim)``, or a ``ValueError`` saying why not."""
+    try:
+        s = np.array(starts, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"starts must be numbers of shape (n_points, {dim}); could not read {starts!r}"
+        ) from None
+    if s.ndim == 1:
+        s = s[:, None] if dim == 1 else (s[None, :] if s.shape[0] == dim else s)
+    if s.ndim == 0 or s.ndim > 2 or s.shape[-1] != dim or s.shape[0] < 1:
+        raise ValueError(
+            f"starts must have shape (n_points, {dim}) for {fname} ({dim}-D)"
+            + (" or (n_points,)" if dim == 1 else "")
+            + f"; got shape {tuple(np.shape(starts))}"
+        )
+    if not np.all(np.isfinite(s)):
+        bad = np.argwhere(~np.isfinite(s))[0][0]
+        raise ValueError(f"starts must be finite; point {bad} is {s[bad].tolist()}")
+    return s
+
+
+def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any]]]:
+    if isinstance(optimizers, str):
+        key = optimizers.lower()
+        names = GROUPS[key] if key in GROUPS else (optimizers,)
+        return [(n, {}) for n in names]
+    if isinstance(optimizers, Mapping):
+        items = []
+        for name, hp in optimizers.items():
+            if hp is not None and not isinstance(hp, Mapping):
+                raise ValueError(
+                    f"hyperparameters of {name} must be a mapping such as {{'eta': 0.1}}, "
+                    f"got {hp!r}"
+                )
+            items.append((name, hp or {}))
+        return items
+    if isinstance(optimizers, Iterable):
+        out = []
+        for n in optimizers:
+            if not isinstance(n, str):
+                raise ValueError(f"optimizer names must be strings, got {n!r}")
+            out.append((n, {}))
+        return out
+    raise ValueError(
+        "optimizers must be a name, a list of names, or a mapping name -> hyperparameters"
+    )
+
+
+def _check_value(spec: OptimizerSpec, hp_name: str, value: Any, n: int) -> float | np.ndarray:
+    hp = spec.hyperparam(hp_name)
+    if np.ndim(value) == 0:
+        return hp.check(value, spec.name)
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{spec.name}.{hp_name}: could not read {value!r} as numbers") from None
+    if arr.shape not in ((n,), (n, 1)):
+        raise ValueError(
+            f"{spec.name}.{hp_name} must be a scalar or one value per start "
+            f"(shape ({n},)); got shape {arr.shape}"
+        )
+    arr = arr.reshape(n)
+    bad = ~np.isfinite(arr) | (arr < hp.low) | (arr > hp.high)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{spec.name}.{hp_name} must be in [{hp.low:g}, {hp.high:g}]; "
+            f"value {i} is {arr[i]:g}"
+        )
+    return np.round(arr) if hp.integer else arr
+
+
+def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]:
+    """Resolve names (or groups) and validate every hyperparameter, defaults filled in."""
+    items = _names_from(optimizers)
+    if not items:
+        raise ValueError(f"choose at least one optimizer; valid: {', '.join(NAMES)}")
+    planned: list[Planned] = []
+    seen: set[str] = set()
+    for name, overrides in items:
+        spec = get_optimizer(name)
+        if spec.name in seen:
+            raise ValueError(f"optimizer {spec.name} is listed twice")
+        seen.add(spec.name)
+        values: dict[str, float | np.ndarray] = dict(spec.defaults)
+        for key, value in overrides.items():
+            values[key] = _check_value(spec, key, value, n_points)
+        planned.append(Planned(spec, values))
+    return planned
+
+
+def _as_schedule(schedule: Any) -> _schedules.Schedule:
+    if schedule is None:
+        return _schedules.constant()
+    if isinstance(schedule, str):
+        return _schedules.parse(schedule)
+    if isinstance(schedule, _schedules.Schedule):
+        return schedule
+    raise ValueError("schedule must be None, a Schedule from optviz.schedules, or text like 'cosine'")
+
+
+def _as_hooks(hooks: Any) -> tuple[_hooks.Hook, ...]:
+    if hooks is None:
+        return ()
+    if isinstance(hooks, str | _hooks.Hook):
+        hooks = [hooks]
+    out = []
+    for h in hooks:
+        if isinstance(h, str):
+            h = _hooks.parse(h)
+        if not isinstance(h, _hooks.Hook):
+            raise ValueError(f"hooks must be Hook objects or text like 'lars'; got {h!r}")
+        out.append(h)
+    return tuple(out)
+
+
+def _whole(value: Any, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)
+
+
+def recorded_steps(steps: int, record_every: int) -> np.ndarray:
+    """The steps a run records: 0, k, 2k, … and always the last."""
+    rec = list(range(0, steps + 1, record_every))
+    if rec[-1] != steps:
+        rec.append(steps)
+    return np.asarray(rec)
+
+
+def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: int) -> None:
+    need = n_rec * n_opt * n * (dim + 1) * itemsize
+    if need <= cap:
+        return
+    per_row = n_opt * n * (dim + 1) * itemsize
+    fit_rows = max(cap // per_row, 2)
+    steps = n_rec - 1
+    k = max(1, math.ceil(steps / (fit_rows - 1)))
+    fit_points = cap // (n_rec * n_opt * (dim + 1) * itemsize)
+    raise MemoryError(
+        f"recording {steps} steps of {n} points x {n_opt} optimizer(s) needs "
+        f"{need / 2**30:.1f} GiB, over the {cap / 2**30:.1f} GiB cap. To fit: record every "
+        f"k-th step (record_every={k}), or use at most {fit_points} points, or raise "
+        f"max_record_bytes."
+    )
+
+
+def _noise_source(xp, seed: int, name: str, shape: tuple[int, int], dtype):
+    """Standard-normal draws for one optimizer, from (seed, optimizer name): independent of
+    which other optimizers share the run, and the same on every backend."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+    def draw():
+        return xp.asarray(rng.standard_normal(shape), dtype=dtype)
+
+    return draw
+
+
+# ---------------------------------------------------------------------- the run
+def run(
+    function: Any,
+    optimizers: OptimizerChoice = "all",
+    starts: Any = None,
+    steps: int = 100,
+    *,
+    seed: int = 0,
+    backend: str | ModuleType = "numpy",
+    dtype: str = "float64",
+    schedule: Any = None,
+    hooks: Any = (),
+    record_every: int = 1,
+    bound: float | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Result:
+    """Run every chosen optimizer from every start on ``function``, all at once.
+
+    Args:
+        function: a name from ``functions.names()`` or a test-function object.
+        optimizers: ``"all"``, a group name (``optviz.optimizers.GROUPS``), a list of names,
+            or a mapping ``name -> {hyperparameter: value}`` where each value is a scalar or
+            one value per start (a sweep in one run). Unnamed hyperparameters take defaults.
+        starts: array-like ``(n_points, dim)``; a 1-D function also takes ``(n_points,)``.
+            Default: the function's box centre.
+        steps: number of update steps.
+        seed: seeds every random draw (Santa's noise).
+        backend: ``"numpy"``, ``"cupy"``, ``"auto"``, or an array-API namespace module.
+        dtype: ``"float64"`` or ``"float32"``.
+        schedule: a learning-rate schedule (``optviz.schedules``) or text such as
+            ``"warmup:steps=10+cosine"``; it scales every learning-rate hyperparameter.
+        hooks: gradient hooks (``optviz.hooks``) or their text, applied in order before each
+            optimizer's update, e.g. ``[hooks.lars()]`` or ``"clip:max_norm=1"``.
+        record_every: record every k-th step (and the last).
+        bound: a point whose coordinates leave ``[-bound, bound]`` (or become non-finite) is
+            frozen and marked diverged. Default: 10⁶ times the box's largest coordinate.
+        max_record_bytes: refuse runs whose recording would exceed this.
+
+    Returns:
+        A :class:`~optviz.result.Result` of NumPy arrays.
+    """
+    fn = resolve_function(function, starts)
+    if starts is None:
+        starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
+    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
+    steps = _whole(steps, "steps", 0)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {steps:,}")
+    record_every = _whole(record_every, "record_every", 1)
+    seed = _whole(seed, "seed", 0)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    plan = plan_optimizers(optimizers, s.shape[0])
+    sched = _as_schedule(schedule)
+    hook_list = _as_hooks(hooks)
+    if bound is None:
+        bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
+    elif not (isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
+        raise ValueError(f"bound must be a finite number > 0, got {bound!r}")
+    rec = recorded_steps(steps, record_every)
+    itemsize = 8 if dtype == "float64" else 4
+    _check_memory(len(rec), len(plan), s.shape[0], fn.dim, itemsize, max_record_bytes)
+    xp, backend_name = backends.resolve(backend)
+
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        traj, loss, div = _step_loop(xp, fn, plan, s, steps, seed, dtype, sched, hook_list,
+                                     rec, float(bound))
+    elapsed = time.perf_counter() - start
+
+    names = tuple(p.name for p in plan)
+    return Result(
+        function=fn,
+        names=names,
+        hyperparams={p.name: p.hyperparams for p in plan},
+        starts=s,
+        steps=steps,
+        recorded_steps=rec,
+        trajectories={n: traj[:, k] for k, n in enumerate(names)},
+        losses={n: loss[:, k] for k, n in enumerate(names)},
+        diverged_step={n: div[k] for k, n in enumerate(names)},
+        seed=seed,
+        backend=backend_name,
+        dtype=dtype,
+        schedule=sched,
+        hooks=hook_list,
+        elapsed=elapsed,
+        lr_factors=np.asarray(sched.factors(steps)),
+    )
+
+
+def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int, dtype: str,
+               sched, hook_list, rec: np.ndarray, bound: float):
+    """The loop itself, on the backend ``xp``. Returns NumPy (trajectories, losses, div steps)."""
+    K, (n, dim) = len(plan), s.shape
+    dt = getattr(xp, dtype)
+    hook = _hooks.chain(hook_list)
+
+    def grad(X):
+        g = fn.grad(X)
+        return hook(g, X) if hook_list else g
+
+    def flat(A):
+        return xp.reshape(A, (K * n, dim))
+
+    hps = [
+        {k: v if isinstance(v, float) else xp.asarray(v.reshape(n, 1), dtype=dt)
+         for k, v in p.hyperparams.items()}
+        for p in plan
+    ]
+    lr_names = [[h.name for h in p.spec.hyperparams if h.lr] for p in plan]
+    rules = [p.spec.rule for p in plan]
+    noises = [_noise_source(xp, seed, p.name, (n, dim), dt) for p in plan]
+    need_grad = any("lookahead" not in p.spec.needs for p in plan)
+    fstar = None if fn.fmin is None else float(fn.fmin)
+
+    W0 = xp.asarray(s, dtype=dt)
+    W = xp.stack([W0] * K)
+    L = xp.reshape(fn.value(flat(W)), (K, n))
+    states = [rule.init(W[k], hps[k]) for k, rule in enumerate(rules)]
+    alive = xp.ones((K, n), dtype=xp.bool)
+    div = xp.full((K, n), -1, dtype=xp.int64)
+
+    traj = xp.empty((len(rec), K, n, dim), dtype=dt)
+    losses = xp.empty((len(rec), K, n), dtype=dt)
+    traj[0, ...] = W
+    losses[0, ...] = L
+    r = 1
+
+    for t in range(1, steps + 1):
+        factor = sched(t, steps)
+        G = xp.reshape(grad(flat(W)), (K, n, dim)) if need_grad else None
+        deltas = []
+        for k, rule in enumerate(rules):
+            hp = hps[k]
+            if factor != 1.0 and lr_names[k]:
+                hp = {**hp, **{name: hp[name] * factor for name in lr_names[k]}}
+            ctx = StepContext(t, steps, L[k, ...], fstar, grad, noises[k])
+            delta, states[k] = rule.update(
+                None if G is None else G[k, ...], states[k], W[k, ...], hp, ctx
+            )
+            deltas.append(delta)
+        W_new = W + xp.stack(deltas)
+        L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
+        # |w| <= bound is False for NaN and ±inf too: one test covers both ways to diverge.
+        ok = xp.all(xp.abs(W_new) <= bound, axis=-1) & xp.isfinite(L_new)
+        div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
+        alive = alive & ok
+        W = xp.where(alive[..., None], W_new, W)
+        L = xp.where(alive, L_new, L)
+        if r < len(rec) and rec[r] == t:
+            traj[r, ...] = W
+            losses[r, ...] = L
+            r += 1
+
+    return backends.to_numpy(traj), backends.to_numpy(losses), backends.to_numpy(div)

@@ -1,0 +1,136 @@
+"""Gradient hooks: pieces that rewrite each point's gradient before any optimizer sees it.
+
+A hook is a pure function ``(grads, params) -> grads`` on arrays of shape ``(n_points, dim)``,
+with its settings bound at construction; :func:`chain` applies several in order, as
+``optax.chain`` does. Each works per point: a point's "layer" is its whole coordinate vector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from array_api_compat import array_namespace
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A named gradient transformation with the settings it was made with (for labels, caches)."""
+
+    name: str
+    settings: tuple[tuple[str, float], ...]
+    apply: Callable[[Array, Array], Array] = field(compare=False, repr=False)
+
+    def __call__(self, grads: Array, params: Array) -> Array:
+        return self.apply(grads, params)
+
+    @property
+    def label(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.settings)
+        return f"{self.name}({args})"
+
+
+def _norm(x: Array) -> Array:
+    """Euclidean norm of each row, shape (n_points, 1)."""
+    xp = array_namespace(x)
+    return xp.sqrt(xp.sum(x * x, axis=1, keepdims=True))
+
+
+def _nonneg(name: str, value: float) -> float:
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def lars(threshold: float = 0.01, weight_decay: float = 0.0, eps: float = 1e-9) -> Hook:
+    r"""GradientLARS: scale each point's gradient to its weight norm (layer-wise adaptive rate).
+
+    .. math::
+        \mathrm{rate} = \begin{cases}
+            \|w\| / (\varepsilon + \|g\| + \beta\|w\|) & \|w\| > \text{threshold}\\
+            1 & \text{otherwise}\end{cases},\qquad
+        g \leftarrow (g + \beta w)\cdot \mathrm{rate}
+
+    with β the weight decay. Reference: You, Gitman & Ginsburg (2017), "Large Batch Training
+    of Convolutional Networks", arXiv:1708.03888; Chainer's
+    ``chainer.optimizer_hooks.GradientLARS``.
+    """
+    threshold = _nonneg("threshold", threshold)
+    wd = _nonneg("weight_decay", weight_decay)
+    eps = _nonneg("eps", eps)
+
+    def apply(g: Array, w: Array) -> Array:
+        xp = array_namespace(g)
+        w_norm, g_norm = _norm(w), _norm(g)
+        rate = xp.where(w_norm > threshold, w_norm / (eps + g_norm + wd * w_norm), 1.0)
+        return (g + wd * w) * rate
+
+    return Hook("lars", (("threshold", threshold), ("weight_decay", wd), ("eps", eps)), apply)
+
+
+def clip_by_norm(max_norm: float = 1.0) -> Hook:
+    r"""Clip each point's gradient to Euclidean norm at most ``max_norm``.
+
+    .. math:: g \leftarrow g \cdot \min(1, c/\|g\|)
+
+    Reference: Pascanu, Mikolov & Bengio (2013), "On the difficulty of training recurrent
+    neural networks"; ``optax.clip_by_global_norm`` applied per point.
+    """
+    c = _nonneg("max_norm", max_norm)
+    if c == 0:
+        raise ValueError("max_norm must be > 0")
+
+    def apply(g: Array, w: Array) -> Array:
+        xp = array_namespace(g)
+        n = _norm(g)
+        return g * xp.where(n > c, c / xp.where(n > c, n, 1.0), 1.0)
+
+    return Hook("clip", (("max_norm", c),), apply)
+
+
+def weight_decay(rate: float = 1e-2) -> Hook:
+    r"""L2 weight decay added to the gradient: :math:`g \leftarrow g + \lambda w`.
+
+    (Coupled decay, as in ``torch.optim.SGD(weight_decay=...)``.)
+    """
+    lam = _nonneg("rate", rate)
+
+    def apply(g: Array, w: Array) -> Array:
+        return g + lam * w
+
+    return Hook("weight_decay", (("rate", lam),), apply)
+
+
+FACTORIES: dict[str, Callable[..., Hook]] = {
+    "lars": lars,
+    "clip": clip_by_norm,
+    "weight_decay": weight_decay,
+}
+
+
+def chain(hooks: Sequence[Hook]) -> Callable[[Array, Array], Array]:
+    """One function applying ``hooks`` in order (the identity for none)."""
+    hooks = tuple(hooks)
+
+    def apply(g: Array, w: Array) -> Array:
+        for h in hooks:
+            g = h(g, w)
+        return g
+
+    return apply
+
+
+def parse(text: str) -> Hook:
+    """A hook from text such as ``"lars"``, ``"clip:max_norm=5"`` or ``"weight_decay:rate=0.1"``.
+
+    Parsed safely (no ``eval``); errors name the valid hooks and settings.
+    """
+    from .specs import parse_call
+
+    name, kwargs = parse_call(text, FACTORIES, what="hook")
+    return FACTORIES[name](**kwargs)

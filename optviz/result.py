@@ -1,0 +1,214 @@
+"""What a run returns: trajectories and losses as NumPy arrays, and the measures drawn from them.
+
+A :class:`Result` holds nothing of the backend: plots, the dashboard and the CLI read it
+without knowing whether the run used NumPy or a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+#: Error measures: distance to the nearest global minimizer, f − f*, or the loss itself.
+ERROR_KINDS = ("distance", "gap", "loss")
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`optviz.run`.
+
+    Attributes:
+        function: the test function that was minimized.
+        names: the optimizers, in the order given.
+        hyperparams: per optimizer, every hyperparameter's value (a float, or one per point).
+        starts: the starting points, shape ``(n_points, dim)``.
+        steps: the number of steps run.
+        recorded_steps: the step number of each recorded row (0, k, 2k, …, steps).
+        trajectories: per optimizer, positions of shape ``(n_recorded, n_points, dim)``; row 0
+            is the starts. Diverged points stay frozen at their last finite position.
+        losses: per optimizer, ``f`` at those positions, shape ``(n_recorded, n_points)``.
+        diverged_step: per optimizer, the step at which each point diverged, or -1.
+        seed, backend, dtype, schedule, hooks: how the run was made.
+        elapsed: seconds the step loop took (including the copy back to NumPy).
+    """
+
+    function: Any
+    names: tuple[str, ...]
+    hyperparams: dict[str, dict[str, Any]]
+    starts: np.ndarray
+    steps: int
+    recorded_steps: np.ndarray
+    trajectories: dict[str, np.ndarray]
+    losses: dict[str, np.ndarray]
+    diverged_step: dict[str, np.ndarray]
+    seed: int = 0
+    backend: str = "numpy"
+    dtype: str = "float64"
+    schedule: Any = None
+    hooks: tuple = ()
+    elapsed: float = 0.0
+    lr_factors: np.ndarray = field(default_factory=lambda: np.ones(0))
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_points(self) -> int:
+        return self.starts.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.starts.shape[1]
+
+    @property
+    def diverged(self) -> dict[str, np.ndarray]:
+        """Per optimizer, a boolean per point: did it diverge?"""
+        return {k: v >= 0 for k, v in self.diverged_step.items()}
+
+    def final(self, name: str) -> np.ndarray:
+        """Last recorded positions of ``name``'s points, shape ``(n_points, dim)``."""
+        return self.trajectories[name][-1]
+
+    @property
+    def has_minimum(self) -> bool:
+        return self.function.fmin is not None
+
+    # ------------------------------------------------------------------ errors
+    @cached_property
+    def distances(self) -> dict[str, np.ndarray] | None:
+        """Distance to the nearest global minimizer, ``(n_recorded, n_points)``; None if none."""
+        mins = np.asarray(self.function.minimizers, dtype=float)
+        if mins.size == 0:
+            return None
+        out = {}
+        for name, traj in self.trajectories.items():
+            diff = traj[:, :, None, :] - mins[None, None, :, :]
+            out[name] = np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
+        return out
+
+    @cached_property
+    def gaps(self) -> dict[str, np.ndarray] | None:
+        """``f − f*`` at every recorded position (clipped at 0); None without a minimum."""
+        if self.function.fmin is None:
+            return None
+        fmin = float(self.function.fmin)
+        return {k: np.maximum(v - fmin, 0.0) for k, v in self.losses.items()}
+
+    def error_kind(self, kind: str = "auto") -> str:
+        """Resolve ``"auto"`` (distance when the function has minimizers, else the loss)."""
+        if kind not in (*ERROR_KINDS, "auto"):
+            raise ValueError(f"unknown error kind {kind!r}; valid: auto, {', '.join(ERROR_KINDS)}")
+        if kind == "auto" or (kind != "loss" and not self.has_minimum):
+            return "distance" if self.has_minimum else "loss"
+        return kind
+
+    def errors(self, kind: str = "auto") -> dict[str, np.ndarray]:
+        """Per optimizer, the chosen error measure, ``(n_recorded, n_points)``.
+
+        Functions without a minimum fall back to the loss whatever ``kind`` asks.
+        """
+        kind = self.error_kind(kind)
+        if kind == "distance":
+            return self.distances  # type: ignore[return-value]
+        if kind == "gap":
+            return self.gaps  # type: ignore[return-value]
+        return self.losses
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, kind: str = "auto", tol: float = 1e-3) -> list[dict[str, Any]]:
+        """A ranked table: per optimizer, final error, steps to ``tol``, converged share, diverged.
+
+        For the loss (no minimum) "converged" has no meaning: rows rank by median final loss
+        and ``steps_to_tol`` / ``converged`` are None. Ranking: most converged first, then
+        fewest steps to tolerance, then lowest median final error; diverged points rank last.
+        """
+        kind = self.error_kind(kind)
+        errs = self.errors(kind)
+        rows = []
+        for name in self.names:
+            e = errs[name]
+            dead = self.diverged_step[name] >= 0
+            final = np.where(dead, np.nan, e[-1])
+            alive_final = final[~dead]
+            row: dict[str, Any] = {
+                "optimizer": name,
+                "final_median": float(np.median(alive_final)) if alive_final.size else None,
+                "final_best": float(np.min(alive_final)) if alive_final.size else None,
+                "diverged": int(dead.sum()),
+                "n_points": self.n_points,
+                "steps_to_tol": None,
+                "converged": None,
+            }
+            if kind != "loss":
+                below = (e <= tol) & ~dead[None, :]
+                reached = below.any(axis=0)
+                first = np.where(reached, self.recorded_steps[np.argmax(below, axis=0)], -1)
+                row["converged"] = float(np.mean(below[-1]))
+                row["steps_to_tol"] = int(np.median(first[reached])) if reached.any() else None
+            rows.append(row)
+
+        def key(r: dict[str, Any]):
+            med = r["final_median"]
+            return (
+                -(r["converged"] or 0.0),
+                r["steps_to_tol"] if r["steps_to_tol"] is not None else np.inf,
+                med if med is not None else np.inf,
+                r["diverged"],
+            )
+
+        rows.sort(key=key)
+        for i, r in enumerate(rows, 1):
+            r["rank"] = i
+        return rows
+
+    # ------------------------------------------------------------------ combining
+    @classmethod
+    def merge(cls, results: list[Result]) -> Result:
+        """One result from runs of different optimizers on the same function, starts and steps.
+
+        The dashboard caches one run per optimizer and merges them, so that moving one
+        optimizer's slider recomputes only that optimizer.
+        """
+        if not results:
+            raise ValueError("merge needs at least one result")
+        first = results[0]
+        for r in results[1:]:
+            if (
+                r.function.name != first.function.name
+                or r.steps != first.steps
+                or not np.array_equal(r.recorded_steps, first.recorded_steps)
+                or not np.array_equal(r.starts, first.starts)
+            ):
+                raise ValueError("merge needs runs of the same function, starts and steps")
+        names: list[str] = []
+        for r in results:
+            dup = set(names) & set(r.names)
+            if dup:
+                raise ValueError(f"optimizer(s) {sorted(dup)} appear in more than one result")
+            names.extend(r.names)
+
+        def union(attr: str) -> dict:
+            out: dict = {}
+            for r in results:
+                out.update(getattr(r, attr))
+            return out
+
+        return cls(
+            function=first.function,
+            names=tuple(names),
+            hyperparams=union("hyperparams"),
+            starts=first.starts,
+            steps=first.steps,
+            recorded_steps=first.recorded_steps,
+            trajectories=union("trajectories"),
+            losses=union("losses"),
+            diverged_step=union("diverged_step"),
+            seed=first.seed,
+            backend=first.backend,
+            dtype=first.dtype,
+            schedule=first.schedule,
+            hooks=first.hooks,
+            elapsed=sum(r.elapsed for r in results),
+            lr_factors=first.lr_factors,
+        )
