@@ -326,8 +326,8 @@ def run(
         seed=seed,
         backend=backend_name,
         dtype=dtype,
-        schedule=sched,
-        hooks=hook_list,
+        schedule=sched.label,
+        hooks=tuple(h.label for h in hook_list),
         elapsed=elapsed,
         lr_factors=np.asarray(sched.factors(steps)),
     )

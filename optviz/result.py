@@ -31,7 +31,10 @@ class Result:
             is the starts. Diverged points stay frozen at their last finite position.
         losses: per optimizer, ``f`` at those positions, shape ``(n_recorded, n_points)``.
         diverged_step: per optimizer, the step at which each point diverged, or -1.
-        seed, backend, dtype, schedule, hooks: how the run was made.
+        seed, backend, dtype: how the run was made.
+        schedule: the learning-rate schedule's label (e.g. ``"cosine(floor=0)"``).
+        hooks: the gradient hooks' labels, in order.
+        lr_factors: the schedule's multiplier at each step 1..steps.
         elapsed: seconds the step loop took (including the copy back to NumPy).
     """
 
@@ -47,8 +50,8 @@ class Result:
     seed: int = 0
     backend: str = "numpy"
     dtype: str = "float64"
-    schedule: Any = None
-    hooks: tuple = ()
+    schedule: str = "constant"
+    hooks: tuple[str, ...] = ()
     elapsed: float = 0.0
     lr_factors: np.ndarray = field(default_factory=lambda: np.ones(0))
 
