@@ -28,6 +28,7 @@ from . import hooks as _hooks
 from . import schedules as _schedules
 from .optimizers import GROUPS, NAMES, OptimizerSpec, StepContext
 from .optimizers import get as get_optimizer
+from .optimizers.base import ufuncs
 from .result import Result
 
 #: Recording more than this many bytes (trajectories + losses) is refused with advice.
@@ -231,6 +232,18 @@ def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: 
     )
 
 
+def _inside(xp, W, bound: float):
+    """Per point: every coordinate finite and within ``[-bound, bound]``.
+
+    ``|w| <= bound`` is False for NaN and ±inf as well, so one test covers every way to
+    diverge. One comparison per coordinate: much faster than ``all(axis=-1)`` on a short axis.
+    """
+    ok = xp.abs(W[..., 0]) <= bound
+    for j in range(1, W.shape[-1]):
+        ok = ok & (xp.abs(W[..., j]) <= bound)
+    return ok
+
+
 def _noise_source(xp, seed: int, name: str, shape: tuple[int, int], dtype):
     """Standard-normal draws for one optimizer, from (seed, optimizer name): independent of
     which other optimizers share the run, and the same on every backend."""
@@ -257,6 +270,7 @@ def run(
     record_every: int = 1,
     bound: float | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    fused: bool | None = None,
 ) -> Result:
     """Run every chosen optimizer from every start on ``function``, all at once.
 
@@ -279,6 +293,8 @@ def run(
         bound: a point whose coordinates leave ``[-bound, bound]`` (or become non-finite) is
             frozen and marked diverged. Default: 10⁶ times the box's largest coordinate.
         max_record_bytes: refuse runs whose recording would exceed this.
+        fused: use rules' fused in-place paths (``None``: whenever the backend is NumPy or
+            CuPy; ``False``: always the readable reference path).
 
     Returns:
         A :class:`~optviz.result.Result` of NumPy arrays.
@@ -309,7 +325,7 @@ def run(
     start = time.perf_counter()
     with np.errstate(all="ignore"):
         traj, loss, div = _step_loop(xp, fn, plan, s, steps, seed, dtype, sched, hook_list,
-                                     rec, float(bound))
+                                     rec, float(bound), fused is not False)
     elapsed = time.perf_counter() - start
 
     names = tuple(p.name for p in plan)
@@ -334,7 +350,7 @@ def run(
 
 
 def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int, dtype: str,
-               sched, hook_list, rec: np.ndarray, bound: float):
+               sched, hook_list, rec: np.ndarray, bound: float, allow_fused: bool):
     """The loop itself, on the backend ``xp``. Returns NumPy (trajectories, losses, div steps)."""
     K, (n, dim) = len(plan), s.shape
     dt = getattr(xp, dtype)
@@ -360,9 +376,14 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
 
     W0 = xp.asarray(s, dtype=dt)
     W = xp.stack([W0] * K)
+    use_fused = allow_fused and ufuncs(W) is not None
+    fused = [p.spec.rule.fused if use_fused else None for p in plan]
+    D = xp.empty((K, n, dim), dtype=dt)  # this step's updates, one slab per optimizer
+    need_loss = any("loss" in p.spec.needs for p in plan)  # otherwise f is evaluated only to record
     L = xp.reshape(fn.value(flat(W)), (K, n))
-    states = [rule.init(W[k], hps[k]) for k, rule in enumerate(rules)]
+    states = [rule.init(W[k, ...], hps[k]) for k, rule in enumerate(rules)]
     alive = xp.ones((K, n), dtype=xp.bool)
+    all_alive = True
     div = xp.full((K, n), -1, dtype=xp.int64)
 
     traj = xp.empty((len(rec), K, n, dim), dtype=dt)
@@ -374,25 +395,29 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
     for t in range(1, steps + 1):
         factor = sched(t, steps)
         G = xp.reshape(grad(flat(W)), (K, n, dim)) if need_grad else None
-        deltas = []
         for k, rule in enumerate(rules):
             hp = hps[k]
             if factor != 1.0 and lr_names[k]:
                 hp = {**hp, **{name: hp[name] * factor for name in lr_names[k]}}
             ctx = StepContext(t, steps, L[k, ...], fstar, grad, noises[k])
-            delta, states[k] = rule.update(
-                None if G is None else G[k, ...], states[k], W[k, ...], hp, ctx
-            )
-            deltas.append(delta)
-        W_new = W + xp.stack(deltas)
-        L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
-        # |w| <= bound is False for NaN and ±inf too: one test covers both ways to diverge.
-        ok = xp.all(xp.abs(W_new) <= bound, axis=-1) & xp.isfinite(L_new)
-        div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
-        alive = alive & ok
-        W = xp.where(alive[..., None], W_new, W)
-        L = xp.where(alive, L_new, L)
-        if r < len(rec) and rec[r] == t:
+            g = None if G is None else G[k, ...]
+            if fused[k] is not None:
+                _, states[k] = fused[k](g, states[k], W[k, ...], hp, ctx, D[k, ...])
+            else:
+                D[k, ...], states[k] = rule.update(g, states[k], W[k, ...], hp, ctx)
+        W_new = W + D
+        ok = _inside(xp, W_new, bound)
+        if all_alive and bool(xp.all(ok)):
+            W = W_new  # the common case: nothing diverged, no masking needed
+        else:
+            div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
+            alive = alive & ok
+            all_alive = False
+            W = xp.where(alive[..., None], W_new, W)
+        record = r < len(rec) and rec[r] == t
+        if need_loss or record:
+            L = xp.reshape(fn.value(flat(W)), (K, n))
+        if record:
             traj[r, ...] = W
             losses[r, ...] = L
             r += 1

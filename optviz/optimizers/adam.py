@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Hyper, HyperParam, StepContext, decay, eps, lr, register, xpo, zeros_like
+from .base import Array, Hyper, HyperParam, StepContext, decay, eps, lr, register, ufuncs, xpo, zeros_like
 
 
 class MomentsState(NamedTuple):
@@ -64,6 +64,25 @@ def adam_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepCon
     m, v = _moments(g, state.m, state.v, b1, b2)
     alpha_t = hp["alpha"] * (1 - b2**t) ** 0.5 / (1 - b1**t)
     return -alpha_t * m / (v + hp["eps"]) ** 0.5, MomentsState(m, v)
+
+
+def adam_fused(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext, out: Array):
+    """:func:`adam_update`'s maths in place (NumPy/CuPy ufuncs with ``out=``): no allocation."""
+    np_ = ufuncs(g)
+    b1, b2, t = hp["beta1"], hp["beta2"], ctx.t
+    m, v = state.m, state.v
+    np_.subtract(g, m, out=out)  # m += (1 − β1)(g − m)
+    out *= 1 - b1
+    m += out
+    np_.multiply(g, g, out=out)  # v += (1 − β2)(g² − v)
+    out -= v
+    out *= 1 - b2
+    v += out
+    np_.add(v, hp["eps"], out=out)  # Δ = −α_t m / √(v + ε)
+    np_.sqrt(out, out=out)
+    np_.divide(m, out, out=out)
+    out *= -hp["alpha"] * (1 - b2**t) ** 0.5 / (1 - b1**t)
+    return out, state
 
 
 def adamax_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext):
@@ -162,6 +181,7 @@ register(
     family="adam",
     init=_moments_init,
     update=adam_update,
+    fused=adam_fused,
     hyperparams=_ADAM_HP,
     reference="Kingma & Ba (2015)",
     summary="Momentum over the RMS of the gradient, bias-corrected.",

@@ -54,11 +54,21 @@ InitFn = Callable[[Array, Hyper], NamedTuple]
 UpdateFn = Callable[[Array, Any, Array, Hyper, StepContext], "tuple[Array, Any]"]
 
 
+FusedFn = Callable[[Array, Any, Array, Hyper, StepContext, Array], "tuple[Array, Any]"]
+
+
 class Rule(NamedTuple):
-    """An update rule: the optax ``GradientTransformation`` pair, with hyperparameters explicit."""
+    """An update rule: the optax ``GradientTransformation`` pair, with hyperparameters explicit.
+
+    ``fused`` is an optional fast path for the same maths, as ``torch.optim`` keeps a fused
+    kernel beside its readable loop: ``fused(grads, state, params, hp, ctx, out)`` writes the
+    update into ``out`` and updates ``state``'s arrays in place, with NumPy/CuPy ufuncs
+    (``out=``), so a step allocates nothing. Tests hold it equal to ``update``.
+    """
 
     init: InitFn
     update: UpdateFn
+    fused: FusedFn | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +166,7 @@ def register(
     reference: str,
     summary: str,
     needs: tuple[str, ...] = (),
+    fused: FusedFn | None = None,
 ) -> OptimizerSpec:
     """Add an optimizer to :data:`REGISTRY` and return its spec."""
     if name in REGISTRY:
@@ -163,7 +174,7 @@ def register(
     spec = OptimizerSpec(
         name=name,
         family=family,
-        rule=Rule(init, update),
+        rule=Rule(init, update, fused),
         hyperparams=tuple(hyperparams),
         reference=reference,
         summary=summary,
@@ -176,6 +187,20 @@ def register(
 def zeros_like(x: Array) -> Array:
     """Zeros of ``x``'s shape, dtype and device, from ``x``'s namespace."""
     return xpo(x).zeros_like(x)
+
+
+def ufuncs(x: Array):
+    """The module whose ufuncs take ``out=`` for ``x`` (numpy or cupy), or None for others."""
+    mod = type(x).__module__.split(".")[0]
+    if mod == "numpy":
+        import numpy
+
+        return numpy
+    if mod == "cupy":
+        import cupy
+
+        return cupy
+    return None
 
 
 _NAMESPACES: dict[type, Any] = {}
