@@ -9,6 +9,7 @@ over the remaining steps, as in Goyal et al. (2017).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -103,14 +104,19 @@ FACTORIES: dict[str, Callable[..., Schedule]] = {
 }
 
 
+#: A "+" that chains two schedules: followed by a name, unlike the sign in "1e+3" or "+0.5".
+_CHAIN = re.compile(r"\+(?=\s*[A-Za-z_])")
+
+
 def parse(text: str) -> Schedule:
     """A schedule from text: ``"cosine"``, ``"step:every=50,gamma=0.5"``, ``"warmup:steps=20+cosine"``.
 
-    ``a+b`` means warm-up ``a`` followed by ``b``. Parsed safely (no ``eval``).
+    ``a+b`` means warm-up ``a`` followed by ``b``. Parsed safely (no ``eval``). Only a ``+``
+    followed by a name chains: the one in a number such as ``1e+3`` does not.
     """
     from .specs import parse_call
 
-    parts = [p.strip() for p in text.split("+")]
+    parts = [p.strip() for p in _CHAIN.split(text)]
     if len(parts) > 2:
         raise ValueError(f"a schedule chains at most a warm-up and one schedule, got {text!r}")
     if len(parts) == 2:
