@@ -42,6 +42,14 @@ def _check(name: str, value: float, low: float, high: float = math.inf) -> float
     return v
 
 
+def _whole(name: str, value: float, low: int) -> int:
+    """A count of steps: a whole number (``50`` or ``50.0``) >= ``low``, never silently truncated."""
+    v = _check(name, value, low)
+    if v != int(v):
+        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(v)
+
+
 def constant() -> Schedule:
     """Factor 1 at every step."""
     return Schedule("constant", (), lambda t, total: 1.0)
@@ -49,7 +57,7 @@ def constant() -> Schedule:
 
 def step_decay(every: int = 100, gamma: float = 0.1) -> Schedule:
     r"""Multiply by ``gamma`` every ``every`` steps: :math:`\gamma^{\lfloor (t-1)/k \rfloor}`."""
-    k = int(_check("every", every, 1))
+    k = _whole("every", every, 1)
     g = _check("gamma", gamma, 0.0, 10.0)
     return Schedule("step", (("every", k), ("gamma", g)), lambda t, total: g ** ((t - 1) // k))
 
@@ -80,7 +88,7 @@ def warmup(steps: int = 10, then: Schedule | None = None, start: float = 0.0) ->
     During warm-up the factor is :math:`\text{start} + (1-\text{start})\, t/\text{steps}`;
     afterwards ``then`` runs on its own clock, ``then(t - steps, total - steps)``.
     """
-    k = int(_check("steps", steps, 1))
+    k = _whole("steps", steps, 1)
     s = _check("start", start, 0.0, 1.0)
     after = then or constant()
 
