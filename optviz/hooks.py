@@ -59,6 +59,10 @@ def lars(threshold: float = 0.01, weight_decay: float = 0.0, eps: float = 1e-9) 
     with β the weight decay. Reference: You, Gitman & Ginsburg (2017), "Large Batch Training
     of Convolutional Networks", arXiv:1708.03888; Chainer's
     ``chainer.optimizer_hooks.GradientLARS``.
+
+    Guard: with ``eps = 0`` the denominator is 0 at a zero gradient (β = 0); there
+    :math:`g + \beta w = 0` whatever the rate, so the rate is taken as 1 and the result is 0
+    (Chainer's formula would give 0·inf = NaN). Nothing is divided by zero.
     """
     threshold = _nonneg("threshold", threshold)
     wd = _nonneg("weight_decay", weight_decay)
@@ -67,7 +71,9 @@ def lars(threshold: float = 0.01, weight_decay: float = 0.0, eps: float = 1e-9) 
     def apply(g: Array, w: Array) -> Array:
         xp = array_namespace(g)
         w_norm, g_norm = _norm(w), _norm(g)
-        rate = xp.where(w_norm > threshold, w_norm / (eps + g_norm + wd * w_norm), 1.0)
+        den = eps + g_norm + wd * w_norm
+        use = (w_norm > threshold) & (den > 0)
+        rate = xp.where(use, w_norm / xp.where(use, den, 1.0), 1.0)
         return (g + wd * w) * rate
 
     return Hook("lars", (("threshold", threshold), ("weight_decay", wd), ("eps", eps)), apply)
