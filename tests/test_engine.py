@@ -109,6 +109,20 @@ def test_array_api_strict_divergence_and_1d():
         np.testing.assert_array_equal(strict.diverged_step[name], ref.diverged_step[name])
 
 
+def test_float32_runs_every_optimizer_close_to_float64():
+    kw = {"starts": ROSEN_STARTS, "steps": 40, "seed": 3}
+    a = optviz.run("rosenbrock", ROSEN_HP, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = optviz.run("rosenbrock", ROSEN_HP, dtype="float32", **kw)
+    assert b.dtype == "float32"
+    for name in NAMES:
+        assert b.trajectories[name].dtype == np.float32 and b.losses[name].dtype == np.float32
+        assert np.all(b.diverged_step[name] == -1), name
+        # rounding at 6e-8 a step; SMORMS3's min(η, ζ) switch amplifies it most (6e-3)
+        np.testing.assert_allclose(b.trajectories[name], a.trajectories[name], atol=2e-2)
+
+
 # ============================================================================ schedules x rules
 def test_corrected_momentum_equals_msgd_under_constant_rate_only():
     """Chainer's CorrectedMomentumSGD(lr, μ): Δ_t = lr_t (μ v_{t-1} − g) = μ (lr_t/lr_{t-1}) Δ_{t-1}

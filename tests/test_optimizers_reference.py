@@ -309,11 +309,19 @@ def test_eve_uses_the_functions_minimum_not_zero():
     assert not np.allclose(got, wrong, rtol=1e-6)
 
 
-def test_eve_at_the_optimum_stays_finite():
-    """Starting at the minimizer the loss gap is 0: the guarded denominator keeps Eve finite."""
-    res = optviz.run("rosenbrock", {"Eve": {}}, starts=[[1.0, 1.0], [1.0 + 1e-9, 1.0]], steps=20)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
+def test_eve_at_the_optimum_stays_finite(dtype, backend):
+    """Starting at the minimizer the loss gap min(f_t, f_{t-1}) - f* is 0 (0/0): the guarded
+    denominator keeps Eve finite and the point where it is, in float32 too (a floor of 1e-300
+    underflowed to 0 in float32, so the point became NaN and was marked diverged at step 2)."""
+    if backend == "array_api_strict":
+        import array_api_strict as backend
+    res = optviz.run("rosenbrock", {"Eve": {}}, starts=[[1.0, 1.0], [1.0 + 1e-9, 1.0]], steps=20,
+                     dtype=dtype, backend=backend)
     assert np.all(np.isfinite(res.trajectories["Eve"]))
     assert np.all(res.diverged_step["Eve"] == -1)
+    np.testing.assert_array_equal(res.trajectories["Eve"][:, 0], 1.0)
 
 
 def test_adam_first_step_is_alpha_times_sign():

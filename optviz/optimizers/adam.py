@@ -135,7 +135,7 @@ def eve_update(g: Array, state: EveState, w: Array, hp: Hyper, ctx: StepContext)
     code assigns ``self.beta2 = beta`` (a NameError); it uses :math:`|f_t - f^*|` where the
     formula has :math:`|f_t - f_{t-1}|`; its default :math:`f^* = 0` is wrong for any function
     whose minimum is not 0, so f* comes from the test function (0 for one without a minimum);
-    a denominator that reaches 0 at the optimum is floored at a tiny positive number, so
+    a denominator that reaches 0 at the optimum is floored at the dtype's smallest normal number, so
     :math:`d_t` saturates at c instead of becoming NaN.
     Reference: Koushik & Hayashi (2016), "Improving Stochastic Gradient Descent with
     Feedback", arXiv:1611.01505, Alg. 1.
@@ -148,7 +148,9 @@ def eve_update(g: Array, state: EveState, w: Array, hp: Hyper, ctx: StepContext)
     f = xp.reshape(ctx.loss, (-1, 1))
     if t > 1:
         fstar = 0.0 if ctx.fstar is None else ctx.fstar
-        den = xp.maximum(xp.minimum(f, state.f_prev) - fstar, xp.asarray(1e-300, dtype=f.dtype))
+        # the smallest normal number of f's dtype (1e-300 would underflow to 0 in float32)
+        tiny = xp.asarray(xp.finfo(f.dtype).smallest_normal, dtype=f.dtype)
+        den = xp.maximum(xp.minimum(f, state.f_prev) - fstar, tiny)
         d_hat = xp.minimum(xp.maximum(xp.abs(f - state.f_prev) / den, 1 / hp["c"]), hp["c"])
         d = state.d + (1 - hp["beta3"]) * (d_hat - state.d)
     else:
