@@ -234,6 +234,15 @@ def test_santa_reference_replays_the_engines_noise():
 
 
 @pytest.mark.parametrize("name", ref.SANTA)
+@pytest.mark.parametrize("burnin", [0, 1, 2, 30, 45])
+def test_santa_burnin_edges_against_reference(name, burnin):
+    """burnin 0 or 1: refinement only (t < burnin never holds), so only u_0 is drawn; 2: one
+    exploration step; 45 > steps: exploration throughout. Noise draws and phases must line up."""
+    hp = {**ROSEN_HP[name], "burnin": burnin}
+    _compare("rosenbrock", name, hp, ROSEN_STARTS, 40, seed=9)
+
+
+@pytest.mark.parametrize("name", ref.SANTA)
 def test_santa_division_by_zero_momentum_is_guarded(name):
     """The thermostat's (η/β)(1 − G_{t−1}/G_t)/u_{t−1} is taken as 0 where u_{t−1} = 0: one
     exploration step of the rule itself, from a state with u = 0 in one coordinate, against the
