@@ -290,8 +290,10 @@ def run(
         hooks: gradient hooks (``optviz.hooks``) or their text, applied in order before each
             optimizer's update, e.g. ``[hooks.lars()]`` or ``"clip:max_norm=1"``.
         record_every: record every k-th step (and the last).
-        bound: a point whose coordinates leave ``[-bound, bound]`` (or become non-finite) is
-            frozen and marked diverged. Default: 10⁶ times the box's largest coordinate.
+        bound: a point whose coordinates leave ``[-bound, bound]`` or become non-finite, or
+            whose loss becomes non-finite, is frozen at its last position and marked diverged.
+            Default: 10⁶ times the box's largest coordinate. (With ``record_every > 1`` the
+            loss is tested on recorded steps only, unless a rule needs it every step.)
         max_record_bytes: refuse runs whose recording would exceed this.
         fused: use rules' fused in-place paths (``None``: whenever the backend is NumPy or
             CuPy; ``False``: always the readable reference path).
@@ -379,7 +381,9 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
     use_fused = allow_fused and ufuncs(W) is not None
     fused = [p.spec.rule.fused if use_fused else None for p in plan]
     D = xp.empty((K, n, dim), dtype=dt)  # this step's updates, one slab per optimizer
-    need_loss = any("loss" in p.spec.needs for p in plan)  # otherwise f is evaluated only to record
+    # f is evaluated every step a rule needs it (Eve) and every recorded step; a non-finite f
+    # then marks the point diverged too. Between recorded steps only the coordinates are tested.
+    need_loss = any("loss" in p.spec.needs for p in plan)
     L = xp.reshape(fn.value(flat(W)), (K, n))
     states = [rule.init(W[k, ...], hps[k]) for k, rule in enumerate(rules)]
     alive = xp.ones((K, n), dtype=xp.bool)
@@ -407,16 +411,21 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
                 D[k, ...], states[k] = rule.update(g, states[k], W[k, ...], hp, ctx)
         W_new = W + D
         ok = _inside(xp, W_new, bound)
+        record = r < len(rec) and rec[r] == t
+        if need_loss or record:
+            L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
+            ok = ok & xp.isfinite(L_new)
         if all_alive and bool(xp.all(ok)):
             W = W_new  # the common case: nothing diverged, no masking needed
+            if need_loss or record:
+                L = L_new
         else:
             div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
             alive = alive & ok
             all_alive = False
             W = xp.where(alive[..., None], W_new, W)
-        record = r < len(rec) and rec[r] == t
-        if need_loss or record:
-            L = xp.reshape(fn.value(flat(W)), (K, n))
+            if need_loss or record:  # frozen points: f at the position they keep
+                L = xp.where(alive, L_new, xp.reshape(fn.value(flat(W)), (K, n)))
         if record:
             traj[r, ...] = W
             losses[r, ...] = L

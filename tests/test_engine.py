@@ -335,12 +335,6 @@ def test_divergence_by_a_custom_bound_and_by_nan():
     assert np.isfinite(res.trajectories["SGD"]).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py (c62a600) dropped isfinite(f(w_new)) from the divergence test: with a large "
-    "bound a point whose coordinates are finite but whose f overflows (x ~ 9e132 on Rosenbrock) is "
-    "neither frozen nor marked diverged at that step, and is then frozen there with loss inf",
-)
 def test_divergence_when_the_loss_overflows_before_the_coordinates():
     """SGD(eta=10) on Rosenbrock with bound=1e300: x grows 1548, -1.5e13, 1.3e43, -9e132; at
     -9e132 the coordinates are finite but f = 100 x^4 overflows to inf. That step must count as
