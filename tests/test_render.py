@@ -1,0 +1,233 @@
+"""The export renderer: frame counts, sizes, formats, atomic writes."""
+
+from __future__ import annotations
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+import optviz
+from optviz import presets, render
+from optviz.style import color
+
+SIZE, DPI = (4.0, 3.0), 60  # 240 x 180 pixels: small and quick
+
+
+@pytest.fixture(scope="module")
+def rosen():
+    # 31 recorded rows (steps 0..30); NAG with a large step diverges.
+    return optviz.run(
+        "rosenbrock",
+        {"Adam": {"alpha": 0.05}, "NAG": {"eta": 0.05}},
+        starts=[[-1.5, 2.0], [1.5, -0.5]],
+        steps=30,
+    )
+
+
+@pytest.fixture(scope="module")
+def quartic():
+    return optviz.run(**presets.ARTICLE_QUARTIC.run_kwargs())
+
+
+def _listing(d):
+    return sorted(p.name for p in d.iterdir())
+
+
+# ---------------------------------------------------------------- frame selection
+@pytest.mark.parametrize(
+    ("n_rows", "max_frames", "stride", "expected"),
+    [
+        (31, 200, None, list(range(31))),
+        (31, 200, 4, [0, 4, 8, 12, 16, 20, 24, 28, 30]),
+        (31, 7, None, [0, 5, 10, 15, 20, 25, 30]),
+        (31, 2, None, [0, 30]),
+        (1, 200, None, [0]),
+        (10, 200, 3, [0, 3, 6, 9]),
+    ],
+)
+def test_frame_rows(n_rows, max_frames, stride, expected):
+    assert render.frame_rows(n_rows, max_frames, stride).tolist() == expected
+
+
+def test_frame_rows_keep_under_max_and_include_last():
+    for n_rows in (2, 3, 100, 2001, 12345):
+        for m in (2, 3, 50, 200):
+            rows = render.frame_rows(n_rows, m)
+            assert len(rows) <= m and rows[0] == 0 and rows[-1] == n_rows - 1
+            assert np.all(np.diff(rows) > 0)
+
+
+@pytest.mark.parametrize("kw", [{"max_frames": 1}, {"stride": 0}, {"stride": 1.5}])
+def test_frame_rows_rejects(kw):
+    with pytest.raises(ValueError, match=r"max_frames|stride"):
+        render.frame_rows(10, **kw)
+
+
+# ---------------------------------------------------------------- GIF
+def test_gif_frames_size_and_progress(rosen, tmp_path):
+    calls = []
+    out = render.animate(rosen, tmp_path / "r.gif", stride=4, size=SIZE, dpi=DPI,
+                         progress=lambda d, t: calls.append((d, t)))
+    assert out == tmp_path / "r.gif"
+    with Image.open(out) as im:
+        assert im.format == "GIF"
+        assert im.n_frames == 9  # rows 0, 4, ..., 28 and the last, 30
+        assert im.size == (240, 180)
+    assert calls == [(i, 9) for i in range(1, 10)]
+    assert _listing(tmp_path) == ["r.gif"]  # no temporary file left
+
+
+def test_gif_max_frames_and_content(rosen, tmp_path):
+    out = render.animate(rosen, tmp_path / "r.gif", max_frames=7, size=(6, 4), dpi=50)
+    with Image.open(out) as im:
+        assert im.n_frames == 7
+        assert im.size == (300, 200)
+        im.seek(0)
+        first = np.asarray(im.convert("RGB"))
+        im.seek(6)
+        last = np.asarray(im.convert("RGB"))
+    assert not np.array_equal(first, last)  # something moved
+    # The optimizers' exact colours survive the GIF palette (legend, paths, markers).
+    for name in ("Adam", "NAG"):
+        rgb = tuple(int(color(name)[i:i + 2], 16) for i in (1, 3, 5))
+        assert np.all(last == rgb, axis=-1).sum() > 20, name
+
+
+def test_gif_1d_article_preset(quartic, tmp_path):
+    out = render.animate(quartic, tmp_path / "q.gif", max_frames=11, size=(6, 4), dpi=40)
+    with Image.open(out) as im:
+        assert im.n_frames == 11  # 101 rows, stride 10
+        assert im.size == (240, 160)
+
+
+# ---------------------------------------------------------------- MP4
+def test_mp4_frames_even_size_and_container(rosen, tmp_path):
+    # 4.05 x 3.05 in at 100 dpi is 405 x 305 px: trimmed to even for yuv420p.
+    out = render.animate(rosen, tmp_path / "r.mp4", stride=3, size=(4.05, 3.05), dpi=100, fps=10)
+    n_frames, secs = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert n_frames == 11  # rows 0, 3, ..., 30
+    assert secs == pytest.approx(1.1, abs=0.15)
+    head = out.read_bytes()[:12]
+    assert head[4:8] == b"ftyp"
+    gen = imageio_ffmpeg.read_frames(str(out))
+    meta = next(gen)
+    gen.close()
+    assert tuple(meta["size"]) == (404, 304)
+    assert _listing(tmp_path) == ["r.mp4"]
+
+
+# ---------------------------------------------------------------- stills
+def test_error_plot_png_and_svg(rosen, tmp_path):
+    png = render.error_plot(rosen, tmp_path / "e.png", size=SIZE, dpi=DPI)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(png) as im:
+        assert im.size == (240, 180)
+    svg = render.error_plot(rosen, tmp_path / "e.svg", kind="gap")
+    text = svg.read_text()
+    assert "<svg" in text[:2000] and text.rstrip().endswith("</svg>")
+
+
+def test_animate_png_svg_give_last_frame(rosen, tmp_path):
+    png = render.animate(rosen, tmp_path / "s.png", size=SIZE, dpi=DPI)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = render.animate(rosen, tmp_path / "s.svg", size=SIZE, dpi=DPI, error_panel=False)
+    assert "<svg" in svg.read_text()[:2000]
+
+
+def test_error_plot_many_starts_no_minimum_and_nd(tmp_path):
+    sad = optviz.run("saddle", ["SGD", "Adam"], starts=optviz.starts.ring([0, 0], 0.3, 5), steps=20)
+    render.error_plot(sad, tmp_path / "sad.png")  # loss kind, negative values: linear scale
+    render.animate(sad, tmp_path / "sad.gif", size=SIZE, dpi=DPI, max_frames=3)
+    nd = optviz.run("rosenbrock", ["Adam"], starts=[[-1, 1, -1], [0, 0, 0]], steps=10)
+    render.animate(nd, tmp_path / "nd.gif", size=SIZE, dpi=DPI, max_frames=3)  # projection
+    assert _listing(tmp_path) == ["nd.gif", "sad.gif", "sad.png"]
+
+
+# ---------------------------------------------------------------- frame contents
+def test_diverged_points_show_as_cross(rosen):
+    assert rosen.diverged["NAG"].any() and not rosen.diverged["Adam"].any()
+    scene = render._Scene(rosen, "auto")
+    frame = render._Frame(scene, SIZE, DPI, error_panel=True, title=None)
+    last = len(rosen.recorded_steps) - 1
+    frame.show(last)
+    n_div = int(rosen.diverged["NAG"].sum())
+    assert len(frame.crosses["NAG"].get_xdata()) == n_div
+    assert len(frame.dots["NAG"].get_xdata()) == rosen.n_points - n_div
+    assert len(frame.crosses["Adam"].get_xdata()) == 0
+    # The cross sits inside the drawn view even when the last finite point is far away.
+    (x0, x1), (y0, y1) = scene.view
+    xs, ys = frame.crosses["NAG"].get_data()
+    assert np.all((x0 <= xs) & (xs <= x1) & (y0 <= ys) & (ys <= y1))
+    frame.show(0)
+    assert len(frame.crosses["NAG"].get_xdata()) == 0
+    assert frame.counter.get_text() == "step  0 / 30"
+    # The legend sits beside the plots: it does not overlap the trajectory panel.
+    frame.fig.canvas.draw()
+    r = frame.fig.canvas.get_renderer()
+    legends = frame.fig.legends + [a.get_legend() for a in frame.fig.axes if a.get_legend()]
+    assert len(legends) == 1
+    assert not legends[0].get_window_extent(r).overlaps(frame.ax.get_window_extent(r))
+
+
+# ---------------------------------------------------------------- errors, atomic writes
+@pytest.mark.parametrize("name", ["x.avi", "x", "x.jpeg"])
+def test_unknown_extension(rosen, tmp_path, name):
+    with pytest.raises(ValueError, match=r"\.gif, \.mp4, \.png, \.svg"):
+        render.animate(rosen, tmp_path / name)
+    assert _listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "kw", [{"fps": 0}, {"size": (0.5, 0.5)}, {"dpi": -1}, {"max_frames": 1}, {"stride": 0}]
+)
+def test_bad_options(rosen, tmp_path, kw):
+    with pytest.raises(ValueError):
+        render.animate(rosen, tmp_path / "x.gif", **kw)
+    assert _listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(("ext", "writer"), [(".gif", render._GifWriter), (".mp4", render._Mp4Writer)])
+def test_error_mid_render_leaves_no_file(rosen, tmp_path, monkeypatch, ext, writer):
+    old = tmp_path / f"keep{ext}"
+    old.write_bytes(b"previous version")
+    original = writer.grab_frame
+    count = {"n": 0}
+
+    def flaky(self, **kw):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise OSError("disk full")
+        return original(self, **kw)
+
+    monkeypatch.setattr(writer, "grab_frame", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        render.animate(rosen, tmp_path / f"new{ext}", size=SIZE, dpi=DPI)
+    with pytest.raises(OSError, match="disk full"):
+        count["n"] = 0
+        render.animate(rosen, old, size=SIZE, dpi=DPI)
+    assert _listing(tmp_path) == [f"keep{ext}"]  # no new file, no temporary file
+    assert old.read_bytes() == b"previous version"  # the old file is untouched
+
+
+def test_progress_callback_can_abort(rosen, tmp_path):
+    def stop(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render.animate(rosen, tmp_path / "x.mp4", size=SIZE, dpi=DPI, progress=stop)
+    assert _listing(tmp_path) == []
+
+
+def test_check_output(tmp_path):
+    assert render.check_output(tmp_path / "a.gif") == tmp_path / "a.gif"
+    with pytest.raises(ValueError, match="does not exist"):
+        render.check_output(tmp_path / "missing" / "a.gif")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="not a directory"):
+        render.check_output(tmp_path / "file" / "a.gif")
+    (tmp_path / "d.gif").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        render.check_output(tmp_path / "d.gif")
+    assert _listing(tmp_path) == ["d.gif", "file"]
