@@ -1,0 +1,654 @@
+"""The command line: ``python -m optviz render|run|list``.
+
+Argument parsing only: the scene is validated and converted here, then handed to
+:func:`optviz.run` and :mod:`optviz.render`. Every bad input ends in one line,
+``optviz: error: ...``, naming what is valid, with exit status 2 and no file left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+import functions
+
+from . import hooks as _hooks
+from . import presets as _presets
+from . import schedules as _schedules
+from . import starts as _starts
+from .backends import BackendError
+from .engine import MAX_STEPS
+from .engine import run as run_engine
+from .optimizers import GROUPS, NAMES, REGISTRY
+from .optimizers import get as get_optimizer
+from .result import ERROR_KINDS
+from .specs import parse_number
+
+PROG = "optviz"
+DEFAULT_FUNCTION = "rosenbrock"
+DEFAULT_OPTIMIZERS = "SGD,MSGD,NAG,AdaGrad,RMSprop,Adam"
+DEFAULT_STEPS = 200
+KINDS = ("auto", *ERROR_KINDS)
+FORMATS = (".gif", ".mp4", ".png", ".svg")
+
+#: Options whose value may start with a minus sign ("--start -1.5,2"): argparse would take
+#: "-1.5,2" for an option, so these are rewritten to "--start=-1.5,2" before parsing.
+_NEGATIVE_OK = ("--start",)
+
+
+class CliError(Exception):
+    """Bad input: reported as one line, exit status 2."""
+
+
+# ====================================================================== argument types
+def _whole(low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < low or (high is not None and v > high):
+            bound = f">= {low}" if high is None else f"in [{low}, {high:,}]"
+            raise argparse.ArgumentTypeError(f"must be a whole number {bound}, got {v}")
+        return v
+
+    return parse
+
+
+def _positive(high: float = math.inf):
+    def parse(text: str) -> float:
+        try:
+            v = parse_number(text, "value")
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not 0 < v <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be > 0{'' if high == math.inf else f' and <= {high:g}'}, got {text}"
+            )
+        return v
+
+    return parse
+
+
+def _size(text: str) -> tuple[float, float]:
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        w, h = (parse_number(p, "size") for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT in inches, e.g. 10x5.6, got {text!r}"
+        ) from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"width and height must be > 0, got {text!r}")
+    return w, h
+
+
+# ====================================================================== the parser
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block), exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise CliError(message)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str):
+        super().__init__(prog, max_help_position=30, width=100)
+
+
+MAIN_EPILOG = """\
+examples:
+  python -m optviz render --preset article-quartic --out race.mp4
+  python -m optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
+  python -m optviz run -f himmelblau -o adam --random 20 --json
+  python -m optviz list optimizers
+
+Run "python -m optviz COMMAND --help" for each command's options.
+"""
+
+RENDER_EPILOG = """\
+examples:
+  # the source article's demo: 17 optimizers on the 1-D quartic from x = -3 (also writes race-errors.png)
+  python -m optviz render --preset article-quartic --out race.mp4
+
+  # two optimizers from a 2 x 2 grid of starts, as a GIF
+  python -m optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
+
+  # tuned hyperparameters, a schedule and a gradient hook; a start with a negative coordinate
+  python -m optviz render -f beale -o Adam,RMSprop --set Adam.alpha=0.05 --set RMSprop.eta=0.01 \\
+      --start=-1,1.5 --schedule warmup:steps=20+cosine --hook clip:max_norm=5 --out beale.mp4
+
+  # every optimizer of the Adam group from 30 random starts; the static error figure
+  python -m optviz render -f himmelblau -o adam --random 30 --out errors.svg
+
+formats (from the extension): .gif, .mp4 (H.264) animations; .png, .svg the last frame
+(with --preset: the animation's last frame; the error curves go to <stem>-errors.png).
+"""
+
+RUN_EPILOG = """\
+examples:
+  python -m optviz run -f rosenbrock -o all --grid 3 --steps 500
+  python -m optviz run --preset article-quartic --json
+  python -m optviz run -f saddle -o SGD,Adam --ring 0.5 --kind loss
+"""
+
+
+def _scene_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("scene")
+    g.add_argument("-f", "--function", metavar="NAME",
+                   help=f"test function (default: {DEFAULT_FUNCTION}); see 'list functions'")
+    g.add_argument("--dim", type=_whole(1, 1000), metavar="N",
+                   help="dimension for n-D functions (default: the function's own, or the --start length)")
+    g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter of the function, e.g. kappa=1000 for long_valley (repeatable)")
+    g.add_argument("-o", "--optimizers", metavar="LIST",
+                   help="comma-separated optimizer names, 'all', or a group: "
+                        f"{', '.join(GROUPS)} (default: {DEFAULT_OPTIMIZERS})")
+    g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
+                   help="a hyperparameter, e.g. Adam.alpha=0.1 (repeatable); see 'list optimizers'")
+    s = g.add_mutually_exclusive_group()
+    s.add_argument("--start", action="append", metavar="X,Y", dest="start_points",
+                   help="a starting point (repeatable); write --start=-1,2 when it begins with '-'")
+    s.add_argument("--grid", type=_whole(1, 1000), metavar="N",
+                   help="an N-per-axis grid of starts inside the function's box")
+    s.add_argument("--random", type=_whole(1, 1_000_000), metavar="N",
+                   help="N random starts in the function's box (from --seed)")
+    s.add_argument("--ring", type=_positive(), metavar="R",
+                   help="starts on a circle of radius R around the global minimizer (box centre if none)")
+    g.add_argument("--ring-points", type=_whole(1, 100_000), default=8, metavar="N",
+                   help="number of starts on the --ring (default: 8)")
+    g.add_argument("--steps", type=_whole(0, MAX_STEPS), metavar="N",
+                   help=f"number of steps (default: {DEFAULT_STEPS})")
+    g.add_argument("--seed", type=_whole(0, 2**63 - 1), metavar="N",
+                   help="random seed for --random starts and Santa's noise (default: 0)")
+    g.add_argument("--schedule", metavar="TEXT",
+                   help="learning-rate schedule: "
+                        f"{', '.join(_schedules.FACTORIES)}, e.g. cosine or warmup:steps=20+cosine")
+    g.add_argument("--hook", action="append", default=[], metavar="TEXT", dest="hooks",
+                   help=f"gradient hook, applied in order (repeatable): {', '.join(_hooks.FACTORIES)}, "
+                        "e.g. clip:max_norm=5")
+    g.add_argument("--record-every", type=_whole(1), default=1, metavar="K",
+                   help="record every K-th step, and the last (default: 1)")
+    g.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
+                   help="array backend for the step loop (default: numpy)")
+    g.add_argument("--kind", choices=KINDS, default="auto",
+                   help="error measure: distance to the minimizer, gap f - f*, or the loss f; auto: distance "
+                        "when the function has a minimum, else the loss (default: auto)")
+    g.add_argument("--preset", metavar="NAME",
+                   help=f"a named scene: {', '.join(_presets.PRESETS)} (sets function, optimizers, "
+                        "starts, steps, seed; --set/--steps/--seed still apply)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="optviz: compare gradient-descent optimizers on analytic test functions.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser(
+        "render", help="run a scene and write a GIF/MP4 animation (or a PNG/SVG still)",
+        description="Run the optimizers and write an animation: the paths on the function's contours\n"
+                    "(1-D: dots on the curve) beside the error per step.",
+        epilog=RENDER_EPILOG, formatter_class=_Formatter,
+    )
+    _scene_options(r)
+    o = r.add_argument_group("output")
+    o.add_argument("--out", required=True, metavar="PATH",
+                   help=f"file to write; its extension picks the format: {', '.join(FORMATS)}")
+    o.add_argument("--fps", type=_positive(120), default=20, help="frames per second (default: 20)")
+    o.add_argument("--max-frames", type=_whole(2, 100_000), default=200, metavar="N",
+                   help="at most N frames: the stride between drawn steps is chosen to fit, the last step "
+                        "is always drawn (default: 200)")
+    o.add_argument("--stride", type=_whole(1), metavar="K",
+                   help="draw every K-th recorded step instead (overrides --max-frames)")
+    o.add_argument("--dpi", type=_positive(1000), default=100, help="dots per inch (default: 100)")
+    o.add_argument("--size", type=_size, default=(10.0, 5.6), metavar="WxH",
+                   help="figure size in inches; pixels = size x dpi (default: 10x5.6)")
+    o.add_argument("--no-error-panel", action="store_true", help="draw only the paths, no error panel")
+    o.add_argument("--title", help="figure title (default: function and counts)")
+    pg = o.add_mutually_exclusive_group()
+    pg.add_argument("--progress", action="store_true", default=None,
+                    help="always show the progress bar (default: only on a terminal)")
+    pg.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    r.set_defaults(handler=cmd_render)
+
+    u = sub.add_parser(
+        "run", help="run a scene and print the ranked results table (no pictures)",
+        description="Run the optimizers and print the results, best first.",
+        epilog=RUN_EPILOG, formatter_class=_Formatter,
+    )
+    _scene_options(u)
+    u.add_argument("--tol", type=_positive(), default=1e-3,
+                   help="an error at or below this counts as converged (default: 0.001)")
+    u.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    u.set_defaults(handler=cmd_run)
+
+    ls = sub.add_parser(
+        "list", help="list test functions, optimizers (with hyperparameters), groups and presets",
+        description="List what the other commands accept.", formatter_class=_Formatter,
+    )
+    ls.add_argument("what", nargs="?", default="all",
+                    choices=("all", "functions", "optimizers", "groups", "presets"))
+    ls.set_defaults(handler=cmd_list)
+    return parser
+
+
+# ====================================================================== scene
+def _split_kv(text: str, what: str, example: str) -> tuple[str, str]:
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip() or not value.strip():
+        raise CliError(f"{what} expects KEY=VALUE (e.g. {example}), got {text!r}")
+    return key.strip(), value.strip()
+
+
+def parse_optimizers(text: str) -> list[str]:
+    """Names from 'Adam,NAG', 'all' or a group name (groups are lower case; names exact or any case)."""
+    out: list[str] = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        if item in REGISTRY:
+            names: Sequence[str] = (item,)
+        elif item.lower() in GROUPS:
+            names = GROUPS[item.lower()]
+        else:
+            try:
+                names = (get_optimizer(item).name,)
+            except KeyError:
+                raise CliError(
+                    f"unknown optimizer {item!r}; valid: {', '.join(NAMES)}; "
+                    f"or a group: {', '.join(GROUPS)}"
+                ) from None
+        out.extend(n for n in names if n not in out)
+    if not out:
+        raise CliError(f"choose at least one optimizer; valid: {', '.join(NAMES)}")
+    return out
+
+
+def apply_sets(chosen: dict[str, dict[str, Any]], sets: Sequence[str]) -> None:
+    """Apply ``--set Optimizer.param=value`` items to ``chosen`` (validated against the registry)."""
+    for text in sets:
+        lhs, value = _split_kv(text, "--set", "Adam.alpha=0.1")
+        opt, dot, hp_name = lhs.partition(".")
+        if not dot or not opt or not hp_name:
+            raise CliError(
+                f"--set expects OPTIMIZER.HYPERPARAMETER=VALUE (e.g. Adam.alpha=0.1), got {text!r}"
+            )
+        try:
+            spec = get_optimizer(opt.strip())
+        except KeyError as exc:
+            raise CliError(f"--set {text}: {exc.args[0]}") from None
+        if spec.name not in chosen:
+            raise CliError(
+                f"--set {text}: {spec.name} is not among the chosen optimizers "
+                f"({', '.join(chosen)}); add it with -o"
+            )
+        try:
+            hp = spec.hyperparam(hp_name.strip())
+        except KeyError as exc:
+            raise CliError(f"--set {text}: {exc.args[0]}") from None
+        try:
+            v = hp.check(parse_number(value, f"--set {spec.name}.{hp.name}"), spec.name)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        chosen[spec.name][hp.name] = v
+
+
+def _point(text: str, what: str) -> list[float]:
+    items = [t for t in text.replace(" ", "").split(",")]
+    if not items or any(t == "" for t in items):
+        raise CliError(f"{what} expects numbers separated by commas, e.g. -1.5,2; got {text!r}")
+    try:
+        return [parse_number(t, what) for t in items]
+    except ValueError as exc:
+        raise CliError(f"{exc}; write a point as numbers separated by commas, e.g. -1.5,2") from None
+
+
+def _make_function(name: str, dim: int | None, params: Sequence[str]):
+    fams = functions.families()
+    if name not in fams:
+        raise CliError(f"unknown function {name!r}; valid: {', '.join(fams)}")
+    kwargs = {}
+    for text in params:
+        k, v = _split_kv(text, "--param", "kappa=1000")
+        kwargs[k] = parse_number(v, f"--param {k}")
+    return functions.get(name, dim, **kwargs)
+
+
+def build_scene(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for :func:`optviz.run` from the parsed options (validated)."""
+    try:
+        return _build_scene(args)
+    except CliError:
+        raise
+    except (ValueError, KeyError) as exc:
+        raise CliError(_message(exc)) from None
+
+
+def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
+    starts_given = any(
+        v is not None for v in (args.start_points, args.grid, args.random, args.ring)
+    )
+    if args.preset is not None:
+        try:
+            preset = _presets.get(args.preset)
+        except KeyError as exc:
+            raise CliError(exc.args[0]) from None
+        clash = [flag for flag, given in (
+            ("-f/--function", args.function is not None), ("-o/--optimizers", args.optimizers is not None),
+            ("--dim", args.dim is not None), ("--param", bool(args.param)),
+            ("--start/--grid/--random/--ring", starts_given),
+        ) if given]
+        if clash:
+            raise CliError(
+                f"--preset {preset.name} sets the function, optimizers and starts; drop {', '.join(clash)} "
+                "(--set, --steps, --seed, --schedule and --hook still apply)"
+            )
+        kw = preset.run_kwargs()
+        chosen = {k: dict(v) for k, v in kw["optimizers"].items()}
+        apply_sets(chosen, args.sets)
+        kw["optimizers"] = chosen
+        kw["function"] = functions.get(preset.function)
+        if args.steps is not None:
+            kw["steps"] = args.steps
+        if args.seed is not None:
+            kw["seed"] = args.seed
+    else:
+        name = DEFAULT_FUNCTION if args.function is None else args.function
+        pts = [_point(t, "--start") for t in args.start_points or ()]
+        dim = args.dim
+        if pts:
+            lengths = sorted({len(p) for p in pts})
+            if len(lengths) > 1:
+                raise CliError(f"every --start must have the same number of coordinates, got {lengths}")
+            if dim is not None and dim != lengths[0]:
+                raise CliError(f"--start has {lengths[0]} coordinate(s) but --dim is {dim}")
+            dim = lengths[0]
+        fam = functions.families().get(name)
+        if fam is not None and dim is not None and not fam.supports(dim):
+            raise CliError(f"{name} takes {fam.dims_text()}, got {dim} coordinate(s)")
+        fn = _make_function(name, dim, args.param)
+        seed = 0 if args.seed is None else args.seed
+        box = np.asarray(fn.box, dtype=float)
+        if pts:
+            start = np.array(pts, dtype=float)
+        elif args.grid is not None:
+            if args.grid ** fn.dim > 1_000_000:
+                raise CliError(f"--grid {args.grid} in {fn.dim}-D gives over a million starts; use fewer")
+            start = _starts.grid(box, args.grid)
+        elif args.random is not None:
+            start = _starts.random(box, args.random, seed=seed)
+        elif args.ring is not None:
+            mins = np.asarray(fn.minimizers, dtype=float)
+            center = mins[0] if mins.size else box.mean(axis=1)
+            start = _starts.ring(center, args.ring, args.ring_points)
+        else:  # near the box's lower-left corner: away from the minimizers of most functions
+            start = (box[:, 0] + 0.1 * (box[:, 1] - box[:, 0]))[None, :]
+        chosen = {n: {} for n in parse_optimizers(
+            DEFAULT_OPTIMIZERS if args.optimizers is None else args.optimizers)}
+        apply_sets(chosen, args.sets)
+        kw = {
+            "function": fn, "optimizers": chosen, "starts": start,
+            "steps": DEFAULT_STEPS if args.steps is None else args.steps, "seed": seed,
+        }
+    kw["schedule"] = _schedules.parse(args.schedule) if args.schedule else None
+    kw["hooks"] = [_hooks.parse(h) for h in args.hooks]
+    kw["record_every"] = args.record_every
+    kw["backend"] = args.backend
+    return kw
+
+
+def compute(kw: dict[str, Any]):
+    """Run the engine; its input errors become :class:`CliError`."""
+    try:
+        return run_engine(**kw)
+    except (ValueError, KeyError, TypeError, MemoryError, BackendError) as exc:
+        raise CliError(_message(exc)) from None
+
+
+def _message(exc: BaseException) -> str:
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(msg).split()) or type(exc).__name__
+
+
+# ====================================================================== progress bar
+class ProgressBar:
+    """A one-line text bar on ``stream``, redrawn in place (at most ten times a second)."""
+
+    def __init__(self, stream: TextIO, label: str, enabled: bool, width: int = 30):
+        self.stream, self.label, self.enabled, self.width = stream, label, enabled, width
+        self.start = time.perf_counter()
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        filled = int(self.width * done / max(total, 1))
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} frames {now - self.start:5.1f}s")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+# ====================================================================== commands
+def cmd_render(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    try:
+        from . import render
+    except ImportError as exc:  # matplotlib missing
+        raise CliError(f"rendering needs matplotlib: {exc}") from None
+    try:
+        fmt = render.output_format(out)
+        render.check_options(fmt, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
+                             size=args.size, dpi=args.dpi)
+        render.check_output(out)
+    except ValueError as exc:
+        raise CliError(_message(exc)) from None
+    errors_path = None
+    if args.preset is not None:
+        errors_path = out.with_name(f"{out.stem}-errors{'.svg' if fmt == '.svg' else '.png'}")
+        try:
+            render.check_output(errors_path)
+        except ValueError as exc:
+            raise CliError(_message(exc)) from None
+
+    kw = build_scene(args)
+    result = compute(kw)
+
+    show = not args.quiet and (args.progress or sys.stderr.isatty())
+    bar = ProgressBar(sys.stderr, f"rendering {out.name}", bool(show))
+    t0 = time.perf_counter()
+    written: list[Path] = []
+    try:
+        written.append(render.animate(
+            result, out, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
+            size=args.size, dpi=args.dpi, error_panel=not args.no_error_panel, kind=args.kind,
+            title=args.title, progress=bar,
+        ))
+        bar.close()
+        if errors_path is not None:
+            written.append(render.error_plot(result, errors_path, kind=args.kind))
+    except (OSError, subprocess.CalledProcessError, RuntimeError, ValueError, MemoryError) as exc:
+        bar.close()
+        for p in written:  # all or nothing: a preset's two files go together
+            p.unlink(missing_ok=True)
+        print(f"{PROG}: error: could not write {os.fspath(out)!r}: {_message(exc)}", file=sys.stderr)
+        return 1
+    except BaseException:
+        bar.close()
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    for p in written:
+        print(p)
+    if not args.quiet:
+        print(f"{PROG}: {len(result.names)} optimizer(s) x {result.n_points} start(s) x "
+              f"{result.steps} steps computed in {result.elapsed:.2f}s, rendered in "
+              f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _fmt(v: Any, kind: str = "g") -> str:
+    if v is None:
+        return "-"
+    if kind == "pct":
+        return f"{100 * v:.0f}%"
+    if kind == "int":
+        return str(v)
+    return f"{v:.3g}"
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _clean(v.tolist())
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    kw = build_scene(args)
+    result = compute(kw)
+    try:
+        kind = result.error_kind(args.kind)
+        rows = result.summary(kind, tol=args.tol)
+    except ValueError as exc:
+        raise CliError(_message(exc)) from None
+    fn = result.function
+    if args.json:
+        for r in rows:
+            r["hyperparams"] = result.hyperparams[r["optimizer"]]
+        doc = {
+            "function": fn.name, "title": fn.title, "dim": fn.dim, "kind": kind, "tol": args.tol,
+            "steps": result.steps, "seed": result.seed, "n_points": result.n_points,
+            "schedule": result.schedule, "hooks": list(result.hooks), "elapsed_s": result.elapsed,
+            "results": rows,
+        }
+        print(json.dumps(_clean(doc), indent=2))
+        return 0
+    what = {"distance": "distance to minimizer", "gap": "f - f*", "loss": "f(x)"}[kind]
+    print(f"{fn.title} ({fn.dim}-D), {result.n_points} start(s), {result.steps} steps, seed {result.seed}"
+          f"; error: {what}" + ("" if kind == "loss" else f", tol {args.tol:g}"))
+    header = ("rank", "optimizer", "final (median)", "final (best)", "steps to tol", "converged",
+              "diverged")
+    table = [
+        (str(r["rank"]), r["optimizer"], _fmt(r["final_median"]), _fmt(r["final_best"]),
+         _fmt(r["steps_to_tol"], "int"), _fmt(r["converged"], "pct"), f"{r['diverged']}/{r['n_points']}")
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(header)]
+    left = {1}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for t in table:
+        print(line(t))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    what = args.what
+    if what in ("all", "functions"):
+        print("functions:")
+        fams = functions.families()
+        w = max(map(len, fams))
+        for name, fam in fams.items():
+            dims = fam.dims_text() + "".join(f", {k}={v:g}" for k, v in fam.params.items())
+            print(f"  {name:<{w}}  {dims:<20}  {fam.description}")
+    if what in ("all", "optimizers"):
+        print("optimizers (hyperparameter=default [range]):")
+        w = max(map(len, NAMES))
+        for name in NAMES:
+            spec = REGISTRY[name]
+            hps = ", ".join(f"{h.name}={h.default:g} [{h.low:g}, {h.high:g}]" for h in spec.hyperparams)
+            print(f"  {name:<{w}}  {hps}")
+    if what in ("all", "groups"):
+        print("groups (for -o):")
+        for g, names in GROUPS.items():
+            print(f"  {g:<9} {', '.join(names)}")
+    if what in ("all", "presets"):
+        print("presets (for --preset):")
+        for p in _presets.PRESETS.values():
+            print(f"  {p.name}  {p.description}")
+    return 0
+
+
+# ====================================================================== entry point
+def _fix_negative(argv: Sequence[str]) -> list[str]:
+    """'--start -1.5,2' -> '--start=-1.5,2' so that argparse does not read '-1.5,2' as an option."""
+    out: list[str] = []
+    it = iter(argv)
+    for tok in it:
+        if tok in _NEGATIVE_OK:
+            nxt = next(it, None)
+            if nxt is None:
+                out.append(tok)
+            elif nxt.startswith("-") and len(nxt) > 1 and (nxt[1].isdigit() or nxt[1] == "."):
+                out.append(f"{tok}={nxt}")
+            else:
+                out.extend((tok, nxt))
+        else:
+            out.append(tok)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 write failure, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(_fix_negative(argv))
+        except SystemExit as exc:  # --help
+            return int(exc.code or 0)
+        if getattr(args, "handler", None) is None:
+            raise CliError("choose a command: render, run or list (see 'python -m optviz --help')")
+        return args.handler(args)
+    except CliError as exc:
+        print(f"{PROG}: error: {_message(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. "| head": stop quietly
+        with suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
