@@ -50,6 +50,9 @@ FORMATS = ANIMATION_FORMATS + STILL_FORMATS
 
 #: Frames are at most this many pixels on a side (a guard against typos such as dpi=10000).
 MAX_PIXELS = 8000
+#: Paths of longer runs are drawn through about this many recorded rows per start (all the
+#: early ones, then spread out) and the current one: a frame's cost stays bounded.
+PATH_VERTICES = 2000
 #: Errors at or below this are drawn at this value on the log scale (exact zeros happen).
 ERROR_FLOOR = 1e-16
 
@@ -304,6 +307,15 @@ class _Frame:
         self.lw = 1.8 if n_pts <= 4 else 1.1 if n_pts <= 25 else 0.6
         self.ms = 8 if n_pts <= 4 else 6 if n_pts <= 25 else 4
         self.background = None
+        n_rows = len(scene.steps)
+        self.path_rows = None
+        if n_rows > PATH_VERTICES:  # every early row (paths move fastest there), then spread out
+            k = PATH_VERTICES // 4
+            self.path_rows = np.unique(np.concatenate([
+                np.arange(k),
+                np.geomspace(k, n_rows - 1, k + k // 2),
+                np.linspace(0, n_rows - 1, k + k // 2),
+            ]).round().astype(np.int64))
         fig = self.fig = _new_figure(size, dpi)
         self.has_global = np.size(scene.fn.minimizers) > 0
         self.has_local = np.size(scene.fn.local_minima) > 0
@@ -563,8 +575,14 @@ class _Frame:
             else:
                 xy = pos[:, :2]
                 lims = s.view
-                seg = np.full((row + 2, s.n_points, 2), np.nan)
-                seg[: row + 1] = traj[: row + 1, :, :2]
+                if self.path_rows is None:
+                    idx = slice(0, row + 1)
+                    m = row + 1
+                else:  # a long run: an even subset of the rows, ending exactly at this one
+                    idx = np.append(self.path_rows[self.path_rows < row], row)
+                    m = len(idx)
+                seg = np.full((m + 1, s.n_points, 2), np.nan)
+                seg[:m] = traj[idx, :, :2]
                 seg = seg.transpose(1, 0, 2).reshape(-1, 2)
                 self.paths[name].set_data(seg[:, 0], seg[:, 1])
             # Keep markers on the canvas: an overshoot or a diverged point sits at the edge.

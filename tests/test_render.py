@@ -231,3 +231,15 @@ def test_check_output(tmp_path):
     with pytest.raises(ValueError, match="is a directory"):
         render.check_output(tmp_path / "d.gif")
     assert _listing(tmp_path) == ["d.gif", "file"]
+
+
+def test_long_run_paths_are_bounded_and_end_at_the_point(rosen, monkeypatch):
+    monkeypatch.setattr(render, "PATH_VERTICES", 12)  # rosen has 31 rows: decimate
+    frame = render._Frame(render._Scene(rosen, "auto"), SIZE, DPI, error_panel=False, title=None)
+    for row in (0, 1, 17, 30):
+        frame.show(row)
+        xs = frame.paths["Adam"].get_xdata()
+        per_start = np.split(np.asarray(xs), np.flatnonzero(np.isnan(xs)) + 1)
+        assert len(xs) <= 2 * (12 + 2)
+        ends = [p[~np.isnan(p)][-1] for p in per_start if np.isfinite(p).any()]
+        np.testing.assert_allclose(ends, rosen.trajectories["Adam"][row, :, 0])
