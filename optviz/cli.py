@@ -155,8 +155,9 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of the function, e.g. kappa=1000 for long_valley (repeatable)")
     g.add_argument("-o", "--optimizers", metavar="LIST",
-                   help="comma-separated optimizer names, 'all', or a group: "
-                        f"{', '.join(GROUPS)} (default: {DEFAULT_OPTIMIZERS})")
+                   help="comma-separated optimizer names and/or groups: "
+                        f"{', '.join(GROUPS)} (groups are lower case: 'adam' is the Adam family, "
+                        f"'Adam' one optimizer; default: {DEFAULT_OPTIMIZERS})")
     g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
                    help="a hyperparameter, e.g. Adam.alpha=0.1 (repeatable); see 'list optimizers'")
     s = g.add_mutually_exclusive_group()
