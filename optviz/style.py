@@ -1,8 +1,9 @@
-"""One colour and one marker per optimizer, the same in every plot, animation and export.
+"""One colour per optimizer, the same in every plot, animation and export.
 
 Colours are fixed by the optimizer's name (not by its position in a selection), so Adam is
-the same colour whether 2 or 19 optimizers are shown. The palette is the 20 well-separated
-colours of Glasbey-style categorical sets, chosen to read on white and on a projector.
+the same colour whether 2 or 19 optimizers are shown. The palette is 19
+distinct colours of Sasha Trubetskoy's list, the lightest ones darkened to read on white and
+on a projector; neighbours in the optimizer list (the same family) get unlike hues.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from .optimizers import NAMES
 
 PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd",
-    "#fd8d3c", "#74c476", "#de9ed6", "#636363",
+    "#4363d8", "#f58231", "#3cb44b", "#e6194b", "#911eb4", "#9a6324", "#f032e6", "#808080",
+    "#808000", "#42d4f4", "#000075", "#c9a800", "#469990", "#800000", "#7cb518", "#ff8fab",
+    "#8c7ae6", "#2ecc9a", "#b15928",
 )  # fmt: skip
 
 #: optimizer name -> hex colour
