@@ -9,6 +9,7 @@ one optimizer's slider recomputes only that optimizer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import tempfile
@@ -204,17 +205,27 @@ def parse_points(text: str, dim: int) -> list[list[float]]:
 def run_one(fname: str, dim: int, fparams: tuple, name: str, hp: tuple, starts: tuple, steps: int,
             seed: int, schedule: str, hooks: tuple, backend: str) -> optviz.Result:
     """One optimizer's run. Santa's noise depends only on (seed, optimizer name), so a run per
-    optimizer equals the joint run: merging the cached runs gives the same numbers."""
+    optimizer equals the joint run: merging the cached runs gives the same numbers.
+
+    The cached copy leaves the test function out (``function=None``): some families build it
+    from closures that cannot be pickled; :func:`run_scene` puts it back.
+    """
     fn = functions.get(fname, dim, **dict(fparams))
-    return optviz.run(fn, {name: dict(hp)}, starts=[list(p) for p in starts], steps=steps, seed=seed,
-                      schedule=schedule, hooks=list(hooks), backend=backend)
+    res = optviz.run(fn, {name: dict(hp)}, starts=[list(p) for p in starts], steps=steps, seed=seed,
+                     schedule=schedule, hooks=list(hooks), backend=backend)
+    return dataclasses.replace(res, function=None)
 
 
 def run_scene(scene: dict[str, Any]) -> optviz.Result:
+    """Every chosen optimizer's (cached) run, merged into one Result."""
+    fn = functions.get(scene["function"], scene["dim"], **dict(scene["fparams"]))
     results = [
-        run_one(scene["function"], scene["dim"], scene["fparams"], name, scene["hp"][name],
-                scene["starts"], scene["steps"], scene["seed"], scene["schedule"], scene["hooks"],
-                scene["backend"])
+        dataclasses.replace(
+            run_one(scene["function"], scene["dim"], scene["fparams"], name, scene["hp"][name],
+                    scene["starts"], scene["steps"], scene["seed"], scene["schedule"], scene["hooks"],
+                    scene["backend"]),
+            function=fn,
+        )
         for name in scene["optimizers"]
     ]
     return optviz.Result.merge(results)
@@ -455,49 +466,62 @@ def surface_section(result: optviz.Result, large: bool) -> None:
                         theme=None, config=chart_config())
 
 
+def _scene_signature(result: optviz.Result) -> str:
+    """Identifies what is on screen (for keeping an export's download next to its scene)."""
+    hp = sorted((n, sorted((k, repr(v)) for k, v in h.items())) for n, h in result.hyperparams.items())
+    return repr((result.function.name, result.dim, result.function.params, result.names, hp,
+                 result.starts.tobytes(), result.steps, result.seed, result.schedule, result.hooks))
+
+
 @st.fragment
-def export_section(result: optviz.Result, kind: str, large: bool) -> None:
-    """Render the scene on screen to GIF/MP4 with optviz.render, then offer the download."""
+def export_section(result: optviz.Result, kind: str) -> None:
+    """Render the scene on screen to a GIF or MP4 (optviz.render) with a progress bar, then offer
+    the download. A fragment: pressing these buttons reruns only this part of the page."""
     st.subheader("Export")
     try:
         from optviz import render
-    except ImportError:
-        # TODO(export): optviz/render.py (matplotlib GIF/MP4) is not in this checkout yet.
-        st.info("Export needs `optviz/render.py`, which is not available in this version.")
+    except ImportError:  # pragma: no cover - render.py ships with optviz
+        st.info("Export needs `optviz.render`, which is not available in this installation.")
         return
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
+    sig = _scene_signature(result)
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2], vertical_alignment="bottom")
     c1.slider("Frames per second", 5, 30, key="export_fps")
     fmt = None
-    if c2.button("Export GIF", key="export_gif", width="stretch"):
+    if c2.button("Export GIF", key="export_gif", icon=":material/gif_box:", width="stretch"):
         fmt = ".gif"
-    if c3.button("Export MP4", key="export_mp4", width="stretch"):
+    if c3.button("Export MP4", key="export_mp4", icon=":material/movie:", width="stretch"):
         fmt = ".mp4"
-    if fmt is None:
-        if "export_file" in ss:
-            path, mime = ss["export_file"]
-            if Path(path).exists():
-                c4.download_button(f"Download {Path(path).name}", Path(path).read_bytes(),
-                                   icon=":material/download:",
-                                   file_name=Path(path).name, mime=mime, key="export_download")
-        return
-    bar = st.progress(0.0, text="Rendering frames…")
+    if c4.button("Error plot PNG", key="export_png", icon=":material/show_chart:", width="stretch"):
+        fmt = ".png"
+    if fmt is not None:
+        bar = st.progress(0.0, text="Rendering…")
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Rendering frame {done} of {total}")
+        def progress(done: int, total: int) -> None:
+            bar.progress(min(done / max(total, 1), 1.0), text=f"Rendering frame {done} of {total}")
 
-    out = Path(tempfile.mkdtemp(prefix="optviz-")) / f"optviz-{result.function.name}{fmt}"
-    try:
-        path = render.animate(result, out, fps=int(ss["export_fps"]), kind=kind, progress=progress)
-    except Exception as exc:  # a missing encoder or a bad setting: say so, keep the page alive
-        bar.empty()
-        st.error(f"Export failed: {exc}")
-        return
-    bar.progress(1.0, text="Done")
-    mime = "image/gif" if fmt == ".gif" else "video/mp4"
-    ss["export_file"] = (str(path), mime)
-    c4.download_button(f"Download {Path(path).name}", Path(path).read_bytes(), file_name=Path(path).name,
-                       icon=":material/download:",
-                       mime=mime, key="export_download")
+        out = Path(tempfile.mkdtemp(prefix="optviz-")) / f"optviz-{result.function.name}{fmt}"
+        try:
+            if fmt == ".png":
+                path = render.error_plot(result, out, kind=kind)
+            else:
+                path = render.animate(result, out, fps=int(ss["export_fps"]), max_frames=plots.MAX_FRAMES,
+                                      kind=kind, progress=progress)
+        except (ValueError, OSError, RuntimeError, MemoryError) as exc:  # e.g. no ffmpeg: keep the page
+            bar.empty()
+            st.error(f"Export failed: {exc}")
+            return
+        bar.progress(1.0, text=f"Done: {Path(path).name} ({Path(path).stat().st_size / 1e6:.1f} MB)")
+        ss["export_file"] = (str(path), sig)
+    if "export_file" in ss:
+        path, made_for = ss["export_file"]
+        p = Path(path)
+        if made_for == sig and p.exists():
+            mime = {".gif": "image/gif", ".mp4": "video/mp4", ".png": "image/png"}[p.suffix]
+            c5.download_button(f"Download {p.suffix[1:].upper()}", p.read_bytes(), file_name=p.name,
+                               mime=mime, key="export_download", icon=":material/download:", width="stretch",
+                               on_click="ignore")
+        elif made_for != sig:
+            c5.caption("The scene changed since the last export: export again.")
 
 
 def main() -> None:
@@ -534,9 +558,9 @@ def main() -> None:
 
     kind = ss["error_kind"]
     tol = float(ss["tol"])
-    height = 700 if large else 620
+    height = 860 if large else 720
     t1 = time.perf_counter()
-    traj = plots.trajectory_figure(result, large_font=large, height=height, resolution=100)
+    traj = plots.trajectory_figure(result, large_font=large, height=height, resolution=100, title="")
     err = plots.error_figure(result, kind, tol=tol, large_font=large, height=height, show_legend=False)
     t_fig = time.perf_counter() - t1
 
@@ -552,14 +576,14 @@ def main() -> None:
         st.error("Every point of every optimizer diverged: the learning rates are too large for this "
                  "function. Lower them in the optimizers' panels (or press Reset).")
 
-    left, right = st.columns([5, 3], gap="small")
+    left, right = st.columns([2, 1], gap="small")
     with left:
         st.plotly_chart(traj, key="trajectory_chart", theme=None, config=chart_config())
     with right:
         st.plotly_chart(err, key="error_chart", theme=None, config=chart_config())
 
     notes = plots.diverged_notes(result)
-    t_left, t_right = st.columns([5, 3], gap="small")
+    t_left, t_right = st.columns([2, 1], gap="small")
     with t_left:
         st.subheader("Results")
         table = plots.results_table(result, kind, tol)
@@ -573,7 +597,7 @@ def main() -> None:
             st.success("No optimizer diverged.")
         surface_section(result, large)
 
-    export_section(result, kind, large)
+    export_section(result, kind)
 
 
 def _message(exc: BaseException) -> str:

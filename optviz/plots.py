@@ -89,7 +89,7 @@ def _base_layout(look: Look, title: str | None, height: int | None) -> dict[str,
         "font": {"size": look.font, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif"},
         "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
         "legend": {"font": {"size": look.font}, "itemsizing": "constant",
-                   "bgcolor": "rgba(255,255,255,0.85)", "tracegroupgap": 2},
+                   "bgcolor": "rgba(255,255,255,0.85)", "tracegroupgap": 0},
         "hoverlabel": {"font": {"size": look.font}},
     }
     if title:
@@ -194,10 +194,10 @@ class Levels:
 
     def colorbar(self, z: np.ndarray, look: Look) -> dict[str, Any]:
         # Horizontal, above the plot on the right: the legend keeps the right-hand side.
-        bar: dict[str, Any] = {"orientation": "h", "thickness": 10 + look.tick // 2, "len": 0.45,
-                               "x": 1.0, "xanchor": "right", "y": 1.01, "yanchor": "bottom",
+        bar: dict[str, Any] = {"orientation": "h", "thickness": 8 + look.tick // 2, "len": 0.5,
+                               "x": 1.0, "xanchor": "right", "y": 1.005, "yanchor": "bottom",
                                "tickfont": {"size": look.tick}, "outlinewidth": 0,
-                               "ticks": "outside", "ticklen": 3}
+                               "ticks": "outside", "ticklen": 3, "ticklabelposition": "outside top"}
         if not self.log:
             bar["title"] = {"text": "f  ", "font": {"size": look.font}}
             return bar
@@ -300,8 +300,11 @@ def trajectory_figure(
                  f"{result.n_points} start{'s' * (result.n_points != 1)}, {result.steps} steps")
     layout = _base_layout(look, title, height)
     layout["uirevision"] = f"{fn.name}-{result.dim}"
-    layout["legend"].update({"x": 1.01, "xanchor": "left", "y": 1.0,
-                             "yanchor": "top"})
+    layout["legend"].update({"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top",
+                             "font": {"size": look.font - 1}})
+    top = 2 * look.font + 24  # the play buttons and the colour bar sit above the plot
+    layout["margin"] = {"l": 10, "r": 10, "t": top + (look.title + 24 if title else 0),
+                        "b": 70 + 2 * look.tick}
     layout.update(axes)
     layout.update(_player([f["name"] for f in frames], look, frame_ms))
     return AnimatedFigure(data=traces, layout=layout, raw_frames=frames, _validate=False)
@@ -481,11 +484,10 @@ def _player(labels: list[str], look: Look, frame_ms: int) -> dict[str, Any]:
     many = len(labels) > 25
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     return {
-        "margin": {"b": 110, "l": 10, "r": 10},
         "updatemenus": [{
             "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "xanchor": "left", "y": 0.0, "yanchor": "top", "pad": {"t": 48, "r": 10},
-            "font": {"size": look.font},
+            "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 6, "l": 0},
+            "font": {"size": look.font}, "bgcolor": "#f4f6f9", "bordercolor": "#b8c2cf",
             "buttons": [
                 {"label": "▶ Play", "method": "animate",
                  "args": [None, {"frame": {"duration": frame_ms, "redraw": False},
@@ -494,9 +496,10 @@ def _player(labels: list[str], look: Look, frame_ms: int) -> dict[str, Any]:
             ],
         }],
         "sliders": [{
-            "active": 0, "x": 0.2, "len": 0.8, "xanchor": "left", "y": 0.0, "yanchor": "top",
-            "pad": {"t": 30, "b": 0},
-            "currentvalue": {"prefix": "step ", "font": {"size": look.font}, "xanchor": "left"},
+            "active": 0, "x": 0.0, "len": 1.0, "xanchor": "left", "y": 0.0, "yanchor": "top",
+            "pad": {"t": 36 + look.tick, "b": 0, "l": 0, "r": 0},
+            "currentvalue": {"prefix": "step ", "font": {"size": look.font, "color": "#222"},
+                             "xanchor": "left"},
             "font": {"size": look.tick, "color": "rgba(0,0,0,0)" if many else "#444"},
             "ticklen": 0 if many else 4, "minorticklen": 0,
             "transition": {"duration": 0},
@@ -613,8 +616,11 @@ def error_figure(result: Result, kind: str = "auto", *, tol: float | None = None
                 "marker": {"symbol": "x", "size": look.cross, "color": DIVERGED},
                 "hovertemplate": f"{name}: diverged after step %{{x}}<extra></extra>",
             })
-    what = "median over starts, band: 25–75 %" if many else "one start"
+    what = f"median of {result.n_points} starts, 25–75 % band" if many else "one start"
     layout = _base_layout(look, title if title is not None else f"Error per step ({what})", height)
+    if "title" in layout:
+        layout["title"].update({"font": {"size": look.font}, "y": 0.995, "yanchor": "top"})
+    layout["margin"].update({"t": 2 * look.font + 24, "b": 10})
     layout["legend"].update({"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top"})
     layout["uirevision"] = f"err-{result.function.name}-{kind}"
     layout["showlegend"] = show_legend
@@ -648,10 +654,10 @@ def results_table(result: Result, kind: str = "auto", tol: float = 1e-3) -> pd.D
         data.append({
             "rank": r["rank"],
             "optimizer": r["optimizer"],
-            "converged %": None if r["converged"] is None else round(100.0 * r["converged"], 1),
-            "median steps to tol": r["steps_to_tol"],
-            f"median final {short}": r["final_median"],
-            f"best final {short}": r["final_best"],
+            "converged %": np.nan if r["converged"] is None else round(100.0 * r["converged"], 1),
+            "median steps to tol": np.nan if r["steps_to_tol"] is None else float(r["steps_to_tol"]),
+            f"median final {short}": np.nan if r["final_median"] is None else r["final_median"],
+            f"best final {short}": np.nan if r["final_best"] is None else r["final_best"],
             "diverged": f"{r['diverged']}/{r['n_points']}",
         })
     df = pd.DataFrame(data)
