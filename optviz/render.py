@@ -458,10 +458,10 @@ class _Frame:
         fn, ax = self.s.fn, self.ax
         if self.has_global:
             x, y = to_xy(np.asarray(fn.minimizers, dtype=float).reshape(-1, fn.dim))
-            ax.plot(x, y, "*", color="white", mec="black", ms=16, mew=1.2, zorder=6)
+            ax.plot(x, y, "*", color="white", mec="black", ms=16, mew=1.2, zorder=2)
         if self.has_local:
             x, y = to_xy(np.asarray(fn.local_minima, dtype=float).reshape(-1, fn.dim))
-            ax.plot(x, y, "D", color="#dddddd", mec="black", ms=7, mew=1, zorder=6)
+            ax.plot(x, y, "D", color="#dddddd", mec="black", ms=7, mew=1, zorder=2)
 
     def _setup_errors(self) -> None:
         s, ax = self.s, self.ax_err
