@@ -291,7 +291,7 @@ def sidebar() -> dict[str, Any]:
     sb.selectbox("Test function", names, key="function", format_func=lambda n: FAMILIES[n].title,
                  on_change=on_function_change)
     fam = FAMILIES[ss["function"]]
-    sb.latex(fam.formula)
+    sb.latex(r"\small " + fam.formula)
     sb.caption(fam.description)
     dims = [d for d in PLOTTABLE if fam.supports(d)]
     if ss["dim"] not in dims:
@@ -440,7 +440,8 @@ def make_starts(fn: Any) -> list[list[float]]:
 def style(large: bool) -> None:
     css = """
     <style>
-    .block-container {padding-top: 2.2rem; padding-bottom: 1rem;}
+    .block-container {padding: 1.6rem 1.5rem 1rem 1.5rem; max-width: none;}
+    [data-testid="stSidebar"] .katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}
     [data-testid="stSidebar"] [data-testid="stExpander"] summary p {font-size: 0.92rem;}
     """
     if large:
@@ -560,7 +561,7 @@ def main() -> None:
     tol = float(ss["tol"])
     height = 860 if large else 720
     t1 = time.perf_counter()
-    traj = plots.trajectory_figure(result, large_font=large, height=height, resolution=100, title="")
+    traj = plots.trajectory_figure(result, large_font=large, height=height, title="")
     err = plots.error_figure(result, kind, tol=tol, large_font=large, height=height, show_legend=False)
     t_fig = time.perf_counter() - t1
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,11 @@ MAX_PATH_POINTS = 1000
 #: The floor of log-scaled plots (distances and gaps can reach exactly 0).
 LOG_FLOOR = 1e-16
 
+#: Pixels per side of the landscape picture under 2-D races, and its contour bands.
+IMAGE_PIXELS = 800
+#: Grid points per side where f is evaluated for the landscape.
+GRID_POINTS = 240
+CONTOUR_BANDS = 24
 #: Contour colours: pale (low f) to a muted blue-grey (high f), so every optimizer's colour reads on it.
 LANDSCAPE = [[0.0, "#ffffff"], [0.25, "#eef2f7"], [0.55, "#d2dce8"], [0.8, "#b0c0d3"], [1.0, "#91a6bf"]]
 
@@ -177,6 +183,73 @@ def _grid(box: np.ndarray, fn: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.
     return xs, ys, Z
 
 
+def _fn_key(fn: Any, box: np.ndarray, n: int) -> tuple:
+    params = tuple(sorted(getattr(fn, "params", {}).items()))
+    return (getattr(fn, "name", id(fn)), getattr(fn, "dim", None), params, box.tobytes(), n)
+
+
+_LANDSCAPES: dict[tuple, Any] = {}
+
+
+def _cached(key: tuple, make):
+    """A small FIFO cache of landscapes (test functions are rebuilt per run, so key by value)."""
+    if key not in _LANDSCAPES:
+        if len(_LANDSCAPES) >= 32:
+            _LANDSCAPES.pop(next(iter(_LANDSCAPES)))
+        _LANDSCAPES[key] = make()
+    return _LANDSCAPES[key]
+
+
+def _landscape_values(fn: Any, box: np.ndarray, n: int):
+    """Grid, transformed values (log10(f − f*) where the function spans decades), levels, colour range."""
+
+    def make():
+        xs, ys, Z = _grid(box, fn, n)
+        levels = _levels(fn, Z)
+        z = levels.transform(Z)
+        zf = z[np.isfinite(z)]
+        zmin, zmax = (float(zf.min()), float(zf.max())) if zf.size else (0.0, 1.0)
+        if not levels.log and zf.size:
+            # Keep a few extreme values from washing out the colours.
+            zmin, zmax = (float(v) for v in np.percentile(zf, [0.5, 99.5]))
+        return xs, ys, z, levels, (zmin, max(zmax, zmin + 1e-12))
+
+    return _cached(("values", *_fn_key(fn, box, n)), make)
+
+
+def _landscape_png(fn: Any, box: np.ndarray, n: int) -> str:
+    """The landscape as a JPEG data URI: filled contours with their lines (matplotlib, anti-aliased),
+    exactly covering the box (NaN shows white). Cached per function and box."""
+
+    def make() -> str:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import LinearSegmentedColormap
+        from matplotlib.figure import Figure
+
+        xs, ys, z, _, (zmin, zmax) = _landscape_values(fn, box, n)
+        cmap = LinearSegmentedColormap.from_list("landscape", [(s, c) for s, c in LANDSCAPE]).with_extremes(
+            bad="white")
+        levels = np.linspace(zmin, zmax, CONTOUR_BANDS + 1)
+        fig = Figure(figsize=(IMAGE_PIXELS / 100, IMAGE_PIXELS / 100), dpi=100)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        zz = np.ma.masked_invalid(np.clip(z, zmin, zmax))
+        ax.contourf(xs, ys, zz, levels=levels, cmap=cmap, extend="both", antialiased=True)
+        ax.contour(xs, ys, zz, levels=levels[1:-1], colors=[(60 / 255, 75 / 255, 100 / 255, 0.45)],
+                   linewidths=0.7, negative_linestyles="solid")
+        ax.set_xlim(box[0])
+        ax.set_ylim(box[1])
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        from PIL import Image
+
+        out = io.BytesIO()  # JPEG: a quarter of the PNG's bytes for these soft anti-aliased pictures
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(out, format="JPEG", quality=85)
+        return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+    return _cached(("png", *_fn_key(fn, box, n)), make)
+
+
 @dataclass(frozen=True)
 class Levels:
     """How f is coloured: raw, or log10(f − f* + floor) for functions spanning decades."""
@@ -192,7 +265,7 @@ class Levels:
         with np.errstate(all="ignore"):
             return np.log10(np.maximum(f - self.fmin, 0.0) + self.floor)
 
-    def colorbar(self, z: np.ndarray, look: Look) -> dict[str, Any]:
+    def colorbar(self, lo: float, hi: float, look: Look) -> dict[str, Any]:
         # Horizontal, above the plot on the right: the legend keeps the right-hand side.
         bar: dict[str, Any] = {"orientation": "h", "thickness": 8 + look.tick // 2, "len": 0.5,
                                "x": 1.0, "xanchor": "right", "y": 1.005, "yanchor": "bottom",
@@ -201,7 +274,6 @@ class Levels:
         if not self.log:
             bar["title"] = {"text": "f  ", "font": {"size": look.font}}
             return bar
-        lo, hi = np.nanmin(z), np.nanmax(z)
         ticks = np.arange(np.ceil(lo), np.floor(hi) + 1)
         if len(ticks) > 8:
             ticks = ticks[:: int(np.ceil(len(ticks) / 8))]
@@ -233,10 +305,11 @@ def trajectory_figure(
     *,
     large_font: bool = False,
     max_frames: int = MAX_FRAMES,
-    resolution: int = 160,
+    resolution: int | None = None,
     height: int | None = None,
     title: str | None = None,
     frame_ms: int = 60,
+    landscape: str = "image",
 ) -> AnimatedFigure:
     """The race: the function's landscape with every optimizer's path and an animated marker.
 
@@ -254,9 +327,9 @@ def trajectory_figure(
     rows = frame_rows(result, max_frames)
     fn = result.function
     if result.dim == 1:
-        traces, view, axes = _landscape_1d(result, look, resolution)
+        traces, view, axes = _landscape_1d(result, look, resolution or 400)
     else:
-        traces, view, axes = _landscape_2d(result, look, resolution)
+        traces, view, axes = _landscape_2d(result, look, resolution, landscape)
 
     pos = {name: _positions(result, name) for name in result.names}
     marks = _divergence_marks(result, pos, view)
@@ -435,25 +508,39 @@ def _landscape_1d(result: Result, look: Look, n: int):
     return traces, view, axes
 
 
-def _landscape_2d(result: Result, look: Look, n: int):
+def _landscape_2d(result: Result, look: Look, n: int | None, landscape: str = "image"):
     fn = result.function
     box = _box(result)
-    xs, ys, Z = _grid(box, fn, n)
-    levels = _levels(fn, Z)
-    z = levels.transform(Z)
+    if landscape not in ("image", "contour"):
+        raise ValueError(f"landscape must be 'image' or 'contour', got {landscape!r}")
+    n = n or (GRID_POINTS if landscape == "image" else 100)
+    xs, ys, z, levels, (zmin, zmax) = _landscape_values(fn, box, n)
     zf = z[np.isfinite(z)]
-    zmin, zmax = (float(zf.min()), float(zf.max())) if zf.size else (0.0, 1.0)
-    if not levels.log and zf.size:
-        # Keep a few extreme values from washing out the colours.
-        zmin, zmax = (float(v) for v in np.percentile(zf, [0.5, 99.5]))
-    traces: list[dict[str, Any]] = [{
-        "type": "contour", "x": xs, "y": ys, "z": _f32(z), "zmin": zmin, "zmax": zmax,
-        "ncontours": 24, "name": "f", "hoverinfo": "skip",
-        "colorscale": LANDSCAPE,
-        "contours": {"coloring": "heatmap", "showlines": True},
-        "line": {"color": "rgba(60,75,100,0.35)", "width": 0.7},
-        "colorbar": levels.colorbar(z, look),
-    }]
+    colorbar = levels.colorbar(float(zf.min()) if zf.size else 0.0, float(zf.max()) if zf.size else 1.0, look)
+    if landscape == "contour":
+        traces: list[dict[str, Any]] = [{
+            "type": "contour", "x": xs, "y": ys, "z": _f32(z), "zmin": zmin, "zmax": zmax,
+            "ncontours": CONTOUR_BANDS, "name": "f", "hoverinfo": "skip", "colorscale": LANDSCAPE,
+            "contours": {"coloring": "heatmap", "showlines": True},
+            "line": {"color": "rgba(60,75,100,0.35)", "width": 0.7}, "colorbar": colorbar,
+        }]
+        images: list[dict[str, Any]] = []
+    else:
+        # The landscape as one picture under the axes: drawn once here (and cached), it costs the
+        # browser nothing on each redraw, unlike contour tracing. A marker-less trace carries
+        # the colour bar.
+        traces = [{
+            "type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "f", "showlegend": False,
+            "hoverinfo": "skip",
+            "marker": {"color": [zmin], "cmin": zmin, "cmax": zmax, "colorscale": LANDSCAPE,
+                       "showscale": True, "colorbar": colorbar, "size": 0, "opacity": 0},
+        }]
+        images = [{
+            "source": _landscape_png(fn, box, n), "xref": "x", "yref": "y", "x": float(box[0, 0]),
+            "y": float(box[1, 1]), "sizex": float(box[0, 1] - box[0, 0]),
+            "sizey": float(box[1, 1] - box[1, 0]),
+            "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top",
+        }]
 
     many = result.n_points > 3
     path_rows = _path_rows(result)
@@ -475,7 +562,7 @@ def _landscape_2d(result: Result, look: Look, n: int):
         "name": "start", "hovertemplate": "start<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
         "marker": {"symbol": "circle-open", "size": look.local, "color": "#333", "line": {"width": 1.5}},
     })
-    axes = {"xaxis": _axis(look, "x₁", box[0]), "yaxis": _axis(look, "x₂", box[1])}
+    axes = {"xaxis": _axis(look, "x₁", box[0]), "yaxis": _axis(look, "x₂", box[1]), "images": images}
     return traces, box, axes
 
 
@@ -667,17 +754,23 @@ def results_table(result: Result, kind: str = "auto", tol: float = 1e-3) -> pd.D
 
 
 def style_table(df: pd.DataFrame, large_font: bool = False):
-    """A pandas Styler: optimizer names in their colour, numbers in short scientific form."""
-    fmt: dict[str, Any] = {}
+    """The table for display: numbers as short text ("—" where there is none, which data grids
+    would show as "None"), optimizer names in their colour. Returns a pandas Styler."""
+
+    def fmt(col: str, v: Any) -> str:
+        if v is None or pd.isna(v):
+            return "—"
+        if col == "converged %":
+            return f"{v:g} %"
+        if col == "median steps to tol":
+            return f"{v:.0f}"
+        return f"{v:.3g}"
+
+    shown = df.copy()
     for col in df.columns:
-        if col.startswith(("median final", "best final")):
-            fmt[col] = "{:.3g}"
-        elif col == "converged %":
-            fmt[col] = "{:g} %"
-        elif col == "median steps to tol":
-            fmt[col] = "{:.0f}"
-    styler = df.style.format(fmt, na_rep="—")
-    styler = styler.map(lambda v: f"color: {color(v)}; font-weight: 600", subset=["optimizer"])
+        if col in ("converged %", "median steps to tol") or col.startswith(("median final", "best final")):
+            shown[col] = [fmt(col, v) for v in df[col]]
+    styler = shown.style.map(lambda v: f"color: {color(v)}; font-weight: 600", subset=["optimizer"])
     if large_font:
         styler = styler.set_properties(**{"font-size": "1.25em"})
     return styler

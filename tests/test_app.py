@@ -104,7 +104,12 @@ def test_default_scene_has_every_optimizer_and_consistent_frames(at: AppTest):
     # Log-spaced contour levels for Rosenbrock, with the star at (1, 1).
     star = next(t for t in fig["data"] if t.get("name") == "global minimum")
     assert arr(star["x"]).tolist() == [1.0] and arr(star["y"]).tolist() == [1.0]
-    assert fig["data"][0]["type"] == "contour" and "f − f*" in fig["data"][0]["colorbar"]["title"]["text"]
+    # The landscape is a picture under the axes, exactly over the box; a trace carries the colour bar.
+    (image,) = fig["layout"]["images"]
+    assert image["source"].startswith("data:image/jpeg;base64,") and image["layer"] == "below"
+    assert (image["x"], image["y"]) == (box[0, 0], box[1, 1])
+    assert (image["sizex"], image["sizey"]) == (box[0, 1] - box[0, 0], box[1, 1] - box[1, 0])
+    assert "f − f*" in fig["data"][0]["marker"]["colorbar"]["title"]["text"]
     # Play/pause buttons.
     labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
     assert any("Play" in b for b in labels) and any("Pause" in b for b in labels)
@@ -143,7 +148,8 @@ def test_hyperparameter_slider_changes_only_that_optimizer(at: AppTest):
         np.testing.assert_array_equal(arr(a["x"]), arr(b["x"]))
     # The last frame moved Adam's markers somewhere else too.
     k = marker_names(after).index("Adam")
-    assert not np.allclose(arr(before["frames"][-1]["data"][k]["x"]), arr(after["frames"][-1]["data"][k]["x"]))
+    last_before, last_after = before["frames"][-1]["data"][k], after["frames"][-1]["data"][k]
+    assert not np.allclose(arr(last_before["x"]), arr(last_after["x"]))
 
 
 def test_reset_button_restores_defaults(at: AppTest):
@@ -163,7 +169,7 @@ def test_changing_the_function_changes_the_figure(at: AppTest):
     after = race(at)
     box = functions.get("himmelblau").box
     assert after["layout"]["xaxis"]["range"] == pytest.approx(box[0].tolist())
-    assert not np.allclose(arr(before["data"][0]["z"]), arr(after["data"][0]["z"]))
+    assert before["layout"]["images"][0]["source"] != after["layout"]["images"][0]["source"]
     star = next(t for t in after["data"] if t.get("name") == "global minimum")
     assert len(arr(star["x"])) == 4  # Himmelblau's four minima
     assert any("Himmelblau" in str(c.value) for c in at.caption)
