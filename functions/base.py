@@ -25,9 +25,18 @@ Array = Any
 ArrayFn = Callable[[Array], Array]
 
 
+_NAMESPACES: dict[type, Any] = {}
+
+
 def namespace(x: Array) -> Any:
-    """Return the array-API namespace of ``x`` (``array_api_compat.array_namespace``)."""
-    return array_api_compat.array_namespace(x)
+    """Return the array-API namespace of ``x`` (``array_api_compat.array_namespace``).
+
+    Cached per array type: it is called on every gradient evaluation, the engine's hot path.
+    """
+    ns = _NAMESPACES.get(type(x))
+    if ns is None:
+        ns = _NAMESPACES[type(x)] = array_api_compat.array_namespace(x)
+    return ns
 
 
 def constant(x: Array, values: Sequence[float]) -> Array:

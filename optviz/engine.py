@@ -244,6 +244,15 @@ def _inside(xp, W, bound: float):
     return ok
 
 
+def _all_inside(xp, W, bound: float) -> bool:
+    """True if every coordinate of every point is finite and within ``[-bound, bound]``.
+
+    Two whole-array reductions (NaN propagates through max and min, so it fails the test);
+    much cheaper than the per-point test, which runs only when this says no.
+    """
+    return bool(xp.max(W) <= bound) and bool(xp.min(W) >= -bound)
+
+
 def _noise_source(xp, seed: int, name: str, shape: tuple[int, int], dtype):
     """Standard-normal draws for one optimizer, from (seed, optimizer name): independent of
     which other optimizers share the run, and the same on every backend."""
@@ -378,7 +387,8 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
 
     W0 = xp.asarray(s, dtype=dt)
     W = xp.stack([W0] * K)
-    use_fused = allow_fused and ufuncs(W) is not None
+    mod = ufuncs(W)  # numpy or cupy (their ufuncs take out=), or None for other namespaces
+    use_fused = allow_fused and mod is not None
     fused = [p.spec.rule.fused if use_fused else None for p in plan]
     D = xp.empty((K, n, dim), dtype=dt)  # this step's updates, one slab per optimizer
     # f is evaluated every step a rule needs it (Eve) and every recorded step; a non-finite f
@@ -396,8 +406,9 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
     losses[0, ...] = L
     r = 1
 
+    factors = sched.factors(steps)
     for t in range(1, steps + 1):
-        factor = sched(t, steps)
+        factor = factors[t - 1]
         G = xp.reshape(grad(flat(W)), (K, n, dim)) if need_grad else None
         for k, rule in enumerate(rules):
             hp = hps[k]
@@ -410,19 +421,24 @@ def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int
             else:
                 D[k, ...], states[k] = rule.update(g, states[k], W[k, ...], hp, ctx)
         W_new = W + D
-        ok = _inside(xp, W_new, bound)
         record = r < len(rec) and rec[r] == t
         if need_loss or record:
             L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
-            ok = ok & xp.isfinite(L_new)
-        if all_alive and bool(xp.all(ok)):
-            W = W_new  # the common case: nothing diverged, no masking needed
+        # Fast path: one pass says every point is fine; otherwise the exact per-point test.
+        fine = all_alive and _all_inside(xp, W_new, bound)
+        if fine and (need_loss or record):
+            fine = bool(xp.all(xp.isfinite(L_new)))
+        if fine:
+            W = W_new
             if need_loss or record:
                 L = L_new
         else:
+            ok = _inside(xp, W_new, bound)
+            if need_loss or record:
+                ok = ok & xp.isfinite(L_new)
             div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
             alive = alive & ok
-            all_alive = False
+            all_alive = all_alive and bool(xp.all(ok))
             W = xp.where(alive[..., None], W_new, W)
             if need_loss or record:  # frozen points: f at the position they keep
                 L = xp.where(alive, L_new, xp.reshape(fn.value(flat(W)), (K, n)))

@@ -189,18 +189,20 @@ def zeros_like(x: Array) -> Array:
     return xpo(x).zeros_like(x)
 
 
+_UFUNCS: dict[type, Any] = {}
+
+
 def ufuncs(x: Array):
     """The module whose ufuncs take ``out=`` for ``x`` (numpy or cupy), or None for others."""
-    mod = type(x).__module__.split(".")[0]
-    if mod == "numpy":
-        import numpy
+    kind = type(x)
+    if kind not in _UFUNCS:
+        top = kind.__module__.split(".")[0]
+        _UFUNCS[kind] = None
+        if top in ("numpy", "cupy"):
+            import importlib
 
-        return numpy
-    if mod == "cupy":
-        import cupy
-
-        return cupy
-    return None
+            _UFUNCS[kind] = importlib.import_module(top)
+    return _UFUNCS[kind]
 
 
 _NAMESPACES: dict[type, Any] = {}
