@@ -94,8 +94,11 @@ def _int_high(hp: HyperParam) -> int:
 
 
 def _linear_step(hp: HyperParam) -> float:
-    span = hp.high - hp.low
-    return 10.0 ** round(math.log10(span / 200))
+    """About 200 steps over the range, fine enough that the default lies on a step."""
+    step = 10.0 ** round(math.log10((hp.high - hp.low) / 200))
+    while step > 1e-9 and abs(hp.default / step - round(hp.default / step)) > 1e-6:
+        step /= 10
+    return step
 
 
 def _hp_key(opt: str, hp: str) -> str:
@@ -463,7 +466,7 @@ def surface_section(result: optviz.Result, large: bool) -> None:
         return
     st.toggle("3-D surface view", key="show_3d", help="The landscape as a surface, with every path on it")
     if ss["show_3d"]:
-        st.plotly_chart(plots.surface_figure(result, large_font=large, height=650), key="surface_chart",
+        st.plotly_chart(plots.surface_figure(result, large_font=large, height=720), key="surface_chart",
                         theme=None, config=chart_config())
 
 
@@ -589,15 +592,15 @@ def main() -> None:
         st.subheader("Results")
         table = plots.results_table(result, kind, tol)
         st.dataframe(plots.style_table(table, large), key="results_table",
-                     height=min(38 * (len(table) + 1) + 4, 760))
+                     height=35 * (len(table) + 1) + 3)
     with t_right:
         st.subheader("Diverged")
         if notes:
             st.warning("\n".join(f"- {n}" for n in notes))
         else:
             st.success("No optimizer diverged.")
-        surface_section(result, large)
 
+    surface_section(result, large)
     export_section(result, kind)
 
 

@@ -26,8 +26,14 @@ import plotly.graph_objects as go
 from .result import Result
 from .style import DIVERGED, color
 
-#: At most this many animation frames (recorded rows are strided to fit).
-MAX_FRAMES = 150
+#: At most this many animation frames (recorded rows are strided to fit): the starts and up to 100
+#: steps, so a 100-step run shows every step and a 300-step run every third. More frames and slider
+#: steps make every redraw in the browser slower.
+MAX_FRAMES = 101
+#: Moving points over all frames (frames are cut below ``MAX_FRAMES`` past this) and recorded
+#: rows over all drawn paths, so that big scenes stay responsive in a browser.
+FRAME_BUDGET = 200_000
+PATH_BUDGET = 200_000
 #: At most this many points per drawn path / error curve (strided beyond).
 MAX_PATH_POINTS = 1000
 #: The floor of log-scaled plots (distances and gaps can reach exactly 0).
@@ -308,7 +314,7 @@ def trajectory_figure(
     resolution: int | None = None,
     height: int | None = None,
     title: str | None = None,
-    frame_ms: int = 60,
+    frame_ms: int = 70,
     landscape: str = "image",
 ) -> AnimatedFigure:
     """The race: the function's landscape with every optimizer's path and an animated marker.
@@ -324,7 +330,9 @@ def trajectory_figure(
     if result.dim not in (1, 2):
         raise ValueError(f"trajectory plots need a 1-D or 2-D function; this one is {result.dim}-D")
     look = Look.of(large_font)
-    rows = frame_rows(result, max_frames)
+    # Big scenes (many optimizers × starts) get fewer frames, to keep the page responsive.
+    n_paths = max(1, len(result.names) * result.n_points)
+    rows = frame_rows(result, max(2, min(max_frames, FRAME_BUDGET // n_paths)))
     fn = result.function
     if result.dim == 1:
         traces, view, axes = _landscape_1d(result, look, resolution or 400)
@@ -543,7 +551,8 @@ def _landscape_2d(result: Result, look: Look, n: int | None, landscape: str = "i
         }]
 
     many = result.n_points > 3
-    path_rows = _path_rows(result)
+    n_paths = max(1, len(result.names) * result.n_points)
+    path_rows = _path_rows(result, max(30, min(MAX_PATH_POINTS, PATH_BUDGET // n_paths)))
     for name in result.names:
         traj = np.asarray(result.trajectories[name], dtype=float)[path_rows]  # (r, n, 2)
         keep = _inside(traj, box, margin=0.5)
@@ -576,11 +585,11 @@ def _player(labels: list[str], look: Look, frame_ms: int) -> dict[str, Any]:
             "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 6, "l": 0},
             "font": {"size": look.font}, "bgcolor": "#f4f6f9", "bordercolor": "#b8c2cf",
             "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {"frame": {"duration": frame_ms, "redraw": False},
-                                 "transition": {"duration": 0}, "fromcurrent": True, "mode": "immediate"}]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
-            ],
+                {"label": label, "method": "animate",
+                 "args": [None, {"frame": {"duration": ms, "redraw": False},
+                                 "transition": {"duration": 0}, "fromcurrent": True, "mode": "immediate"}]}
+                for label, ms in (("▶ Play", frame_ms), ("▶ Slow", 4 * frame_ms))
+            ] + [{"label": "❚❚ Pause", "method": "animate", "args": [[None], still]}],
         }],
         "sliders": [{
             "active": 0, "x": 0.0, "len": 1.0, "xanchor": "left", "y": 0.0, "yanchor": "top",
@@ -612,11 +621,14 @@ def surface_figure(result: Result, *, large_font: bool = False, resolution: int 
         hoverinfo="skip", contours={"z": {"show": True, "usecolormap": True, "width": 1}},
     ))
     path_rows = _path_rows(result, 300)
+    zfin = z[np.isfinite(z)]
+    lift = 0.01 * float(np.ptp(zfin)) if zfin.size else 0.0
     for name in result.names:
         traj = result.trajectories[name][path_rows].astype(float)
         loss = result.losses[name][path_rows].astype(float)
-        keep = _inside(traj, box, margin=0.0)
-        zz = np.where(keep, levels.transform(loss), np.nan)
+        keep = _inside(traj, box, margin=0.0) & ~_after_first_exit(result, name, path_rows, traj, box)
+        # Lifted a hair above the surface so that it does not hide the paths.
+        zz = np.where(keep, levels.transform(loss) + lift, np.nan)
         traj = np.where(keep[..., None], traj, np.nan)
         sep = np.full((1, traj.shape[1]), np.nan)
         x = np.concatenate([traj[..., 0], sep]).T.ravel()

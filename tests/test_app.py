@@ -88,7 +88,7 @@ def test_default_scene_has_every_optimizer_and_consistent_frames(at: AppTest):
     steps = fig["layout"]["sliders"][0]["steps"]
     labels = [s["label"] for s in steps]
     assert 2 <= len(frames) <= plots.MAX_FRAMES
-    assert len(frames) == len(steps) == 150  # 301 recorded rows strided to the cap
+    assert len(frames) == len(steps) == plots.MAX_FRAMES  # 301 recorded rows strided to the cap
     assert labels == [f["name"] for f in frames]
     assert labels[0] == "0" and labels[-1] == "300"
     assert [int(v) for v in labels] == sorted(int(v) for v in labels)
@@ -113,6 +113,7 @@ def test_default_scene_has_every_optimizer_and_consistent_frames(at: AppTest):
     # Play/pause buttons.
     labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
     assert any("Play" in b for b in labels) and any("Pause" in b for b in labels)
+    assert fig["layout"]["sliders"][0]["currentvalue"]["prefix"] == "step "
 
 
 def test_figures_are_valid_plotly(at: AppTest):

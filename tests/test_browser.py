@@ -143,7 +143,7 @@ def test_play_moves_the_markers_and_screenshot(page):
     page.locator(f"{LIVE} .updatemenu-button").first.click()  # ▶ Play
     page.wait_for_function(f"(before) => ({JS_MARKERS})() !== before", arg=before, timeout=15_000)
     page.wait_for_timeout(3500)  # let the race run a while
-    page.locator(f"{LIVE} .updatemenu-button").nth(1).click()  # ❚❚ Pause
+    page.locator(f"{LIVE} .updatemenu-button").filter(has_text="Pause").click()
     page.wait_for_timeout(300)
     after = page.evaluate(JS_MARKERS)
     assert after != before
