@@ -128,6 +128,10 @@ def _init_state() -> None:
     for name in NAMES:
         for hp in REGISTRY[name].hyperparams:
             ss.setdefault(_hp_key(name, hp.name), _default_value(hp))
+    # Streamlit forgets the state of widgets that are not drawn in a run (a deselected optimizer's
+    # sliders, another function's parameters); writing it back keeps it for when they return.
+    for k in [k for k in ss if isinstance(k, str) and k.startswith(("hp__", "fparam__"))]:
+        ss[k] = ss[k]
 
 
 def _default_value(hp: HyperParam) -> float | int:
@@ -270,14 +274,12 @@ def hyperparam_widget(name: str, hp: HyperParam) -> None:
         opts = _options(name, hp)
         if ss[key] not in opts:  # e.g. a value set by an older preset: snap to the nearest
             ss[key] = min(opts, key=lambda v: abs(v - ss[key]))
-        st.select_slider(label, options=opts, key=key, format_func=_fmt, help=helptext,
-                         persist_state="session")
+        st.select_slider(label, options=opts, key=key, format_func=_fmt, help=helptext)
     elif kind == "int":
-        st.slider(label, min_value=int(hp.low), max_value=_int_high(hp), step=1, key=key, help=helptext,
-                  persist_state="session")
+        st.slider(label, min_value=int(hp.low), max_value=_int_high(hp), step=1, key=key, help=helptext)
     else:
         st.slider(label, min_value=float(hp.low), max_value=float(hp.high), step=_linear_step(hp),
-                  key=key, help=helptext, format="%g", persist_state="session")
+                  key=key, help=helptext, format="%g")
 
 
 def sidebar() -> dict[str, Any]:
@@ -308,7 +310,7 @@ def sidebar() -> dict[str, Any]:
     for p, default in fam.params.items():
         k = f"fparam__{fam.name}__{p}"
         ss.setdefault(k, float(default))
-        fparams.append((p, float(sb.number_input(p, key=k, format="%g", persist_state="session"))))
+        fparams.append((p, float(sb.number_input(p, key=k, format="%g"))))
 
     # -- optimizers
     sb.header("Optimizers")

@@ -17,14 +17,16 @@ import base64
 import functools
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from .result import Result
 from .style import DIVERGED, color
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: At most this many animation frames (recorded rows are strided to fit): the starts and up to 100
 #: steps, so a 100-step run shows every step and a 300-step run every third. More frames and slider
@@ -745,6 +747,8 @@ def error_figure(result: Result, kind: str = "auto", *, tol: float | None = None
 # ---------------------------------------------------------------------- table and notes
 def results_table(result: Result, kind: str = "auto", tol: float = 1e-3) -> pd.DataFrame:
     """The ranked summary of :meth:`Result.summary` as a DataFrame ready for ``st.dataframe``."""
+    import pandas as pd  # only the dashboard needs tables (pandas comes with streamlit)
+
     kind = result.error_kind(kind)
     rows = result.summary(kind, tol)
     short = KIND_SHORT[kind]
@@ -768,6 +772,8 @@ def results_table(result: Result, kind: str = "auto", tol: float = 1e-3) -> pd.D
 def style_table(df: pd.DataFrame, large_font: bool = False):
     """The table for display: numbers as short text ("—" where there is none, which data grids
     would show as "None"), optimizer names in their colour. Returns a pandas Styler."""
+    import pandas as pd
+
 
     def fmt(col: str, v: Any) -> str:
         if v is None or pd.isna(v):

@@ -153,6 +153,17 @@ def test_hyperparameter_slider_changes_only_that_optimizer(at: AppTest):
     assert not np.allclose(arr(last_before["x"]), arr(last_after["x"]))
 
 
+def test_hyperparameters_survive_deselecting_the_optimizer(at: AppTest):
+    at.select_slider(key="hp__Adam__alpha").set_value(0.05)
+    run_ok(at)
+    at.sidebar.multiselect(key="optimizers").set_value(["NAG"])
+    run_ok(at)
+    at.run()  # a second run without Adam's widgets on the page
+    at.sidebar.multiselect(key="optimizers").set_value(["NAG", "Adam"])
+    run_ok(at)
+    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.05)
+
+
 def test_reset_button_restores_defaults(at: AppTest):
     at.select_slider(key="hp__NAG__mu").set_value(0.5)
     run_ok(at)
