@@ -567,7 +567,8 @@ def main() -> None:
     height = 860 if large else 720
     t1 = time.perf_counter()
     traj = plots.trajectory_figure(result, large_font=large, height=height, title="")
-    err = plots.error_figure(result, kind, tol=tol, large_font=large, height=height, show_legend=False)
+    err = plots.error_figure(result, kind, tol=tol, large_font=large, show_legend=large,
+                             height=height - 120 if large else height)
     t_fig = time.perf_counter() - t1
 
     n_rows = len(plots.frame_rows(result))
@@ -582,7 +583,8 @@ def main() -> None:
         st.error("Every point of every optimizer diverged: the learning rates are too large for this "
                  "function. Lower them in the optimizers' panels (or press Reset).")
 
-    left, right = st.columns([2, 1], gap="small")
+    # Projector mode: big fonts need the width, so the race takes the whole row.
+    left, right = (st.container(), st.container()) if large else st.columns([2, 1], gap="small")
     with left:
         st.plotly_chart(traj, key="trajectory_chart", theme=None, config=chart_config())
     with right:
@@ -612,4 +614,9 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-main()
+try:
+    main()
+except Exception as exc:  # the last line of defence: a message on the page, not a traceback
+    st.error(f"Unexpected error: {_message(exc)}. Try another setting, or reload the page.")
+    with st.expander("Details for a bug report"):
+        st.exception(exc)

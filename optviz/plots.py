@@ -384,7 +384,7 @@ def trajectory_figure(
     layout = _base_layout(look, title, height)
     layout["uirevision"] = f"{fn.name}-{result.dim}"
     layout["legend"].update({"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top",
-                             "font": {"size": look.font - 1}})
+                             "font": {"size": look.font - (3 if large_font else 1)}})
     top = 2 * look.font + 24  # the play buttons and the colour bar sit above the plot
     layout["margin"] = {"l": 10, "r": 10, "t": top + (look.title + 24 if title else 0),
                         "b": 70 + 2 * look.tick}
@@ -717,8 +717,8 @@ def error_figure(result: Result, kind: str = "auto", *, tol: float | None = None
                 "marker": {"symbol": "x", "size": look.cross, "color": DIVERGED},
                 "hovertemplate": f"{name}: diverged after step %{{x}}<extra></extra>",
             })
-    what = f"median of {result.n_points} starts, 25–75 % band" if many else "one start"
-    layout = _base_layout(look, title if title is not None else f"Error per step ({what})", height)
+    what = f"median of {result.n_points} starts, band 25–75 %" if many else "one start"
+    layout = _base_layout(look, title if title is not None else f"Error per step: {what}", height)
     if "title" in layout:
         layout["title"].update({"font": {"size": look.font}, "y": 0.995, "yanchor": "top"})
     layout["margin"].update({"t": 2 * look.font + 24, "b": 10})

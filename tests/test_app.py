@@ -57,9 +57,7 @@ def messages(at: AppTest) -> str:
 
 
 def fresh() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception, at.exception
-    return at
+    return run_ok(AppTest.from_file(APP, default_timeout=60))
 
 
 @pytest.fixture
@@ -70,6 +68,7 @@ def at() -> AppTest:
 def run_ok(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
+    assert not any("Unexpected error" in str(e.value) for e in at.error), messages(at)
     return at
 
 
