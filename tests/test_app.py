@@ -60,6 +60,13 @@ def fresh() -> AppTest:
     return run_ok(AppTest.from_file(APP, default_timeout=60))
 
 
+def open_panel(at: AppTest, *names: str) -> AppTest:
+    """Open optimizers' hyperparameter panels (their sliders are only built while open)."""
+    for name in names:
+        at.session_state[f"exp__{name}"] = True
+    return run_ok(at)
+
+
 @pytest.fixture
 def at() -> AppTest:
     return fresh()
@@ -134,6 +141,8 @@ def test_results_table_and_error_curves(at: AppTest):
 # ---------------------------------------------------------------------- interaction
 def test_hyperparameter_slider_changes_only_that_optimizer(at: AppTest):
     before = race(at)
+    assert not at.get("select_slider") or "hp__Adam__alpha" not in [w.key for w in at.select_slider]  # closed
+    open_panel(at, "Adam")
     widget = at.select_slider(key="hp__Adam__alpha")
     assert widget.value == pytest.approx(1e-3)
     widget.set_value(0.05)
@@ -153,17 +162,19 @@ def test_hyperparameter_slider_changes_only_that_optimizer(at: AppTest):
 
 
 def test_hyperparameters_survive_deselecting_the_optimizer(at: AppTest):
+    open_panel(at, "Adam")
     at.select_slider(key="hp__Adam__alpha").set_value(0.05)
     run_ok(at)
     at.sidebar.multiselect(key="optimizers").set_value(["NAG"])
     run_ok(at)
     at.run()  # a second run without Adam's widgets on the page
     at.sidebar.multiselect(key="optimizers").set_value(["NAG", "Adam"])
-    run_ok(at)
+    open_panel(at, "Adam")
     assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.05)
 
 
 def test_reset_button_restores_defaults(at: AppTest):
+    open_panel(at, "NAG")
     at.select_slider(key="hp__NAG__mu").set_value(0.5)
     run_ok(at)
     assert at.select_slider(key="hp__NAG__mu").value == 0.5
@@ -183,7 +194,7 @@ def test_changing_the_function_changes_the_figure(at: AppTest):
     assert before["layout"]["images"][0]["source"] != after["layout"]["images"][0]["source"]
     star = next(t for t in after["data"] if t.get("name") == "global minimum")
     assert len(arr(star["x"])) == 4  # Himmelblau's four minima
-    assert any("Himmelblau" in str(c.value) for c in at.caption)
+    assert any("Himmelblau" in str(m.value) for m in at.markdown)
 
 
 def test_dimension_choice_for_n_d_families(at: AppTest):
@@ -239,6 +250,7 @@ def test_typed_starts_are_used(at: AppTest):
 
 def test_exploding_learning_rate_is_reported_as_diverged(at: AppTest):
     at.sidebar.multiselect(key="optimizers").set_value(["SGD"])
+    open_panel(at, "SGD")
     at.select_slider(key="hp__SGD__eta").set_value(10.0)
     run_ok(at)
     assert at.select_slider(key="hp__SGD__eta").value == 10.0
@@ -259,6 +271,7 @@ def test_article_preset_gives_the_1d_race(at: AppTest):
     run_ok(at)
     assert at.sidebar.selectbox(key="function").value == "quartic"
     assert at.sidebar.multiselect(key="optimizers").value == list(ARTICLE)
+    open_panel(at, "Adam", "SantaE")
     assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.4)
     assert at.slider(key="hp__SantaE__burnin").value == 50
     assert at.sidebar.slider(key="steps").value == 100
