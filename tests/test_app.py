@@ -345,3 +345,21 @@ def test_per_optimizer_runs_merge_to_the_joint_run():
     merged = optviz.Result.merge([optviz.run(fn, [n], starts, 60, seed=7) for n in names])
     for n in names:
         np.testing.assert_array_equal(joint.trajectories[n], merged.trajectories[n])
+
+
+# ---------------------------------------------------------------------- export
+@pytest.mark.parametrize(("button", "suffix"), [("export_gif", ".gif"), ("export_png", ".png")])
+def test_export_renders_the_scene_and_offers_the_download(at: AppTest, button: str, suffix: str):
+    at.sidebar.multiselect(key="optimizers").set_value(["Adam", "NAG"])
+    at.sidebar.slider(key="steps").set_value(20)
+    run_ok(at)
+    at.button(key=button).click()
+    run_ok(at)
+    path, _ = at.session_state["export_file"]
+    assert path.endswith(suffix) and Path(path).stat().st_size > 1000
+    downloads = at.get("download_button")
+    assert downloads and downloads[0].proto.label == f"Download {suffix[1:].upper()}"
+    # A changed scene does not offer the old file.
+    at.sidebar.slider(key="steps").set_value(30)
+    run_ok(at)
+    assert not at.get("download_button")
