@@ -9,7 +9,6 @@ one optimizer's slider recomputes only that optimizer.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import math
 import re
@@ -214,26 +213,18 @@ def run_one(fname: str, dim: int, fparams: tuple, name: str, hp: tuple, starts: 
             seed: int, schedule: str, hooks: tuple, backend: str) -> optviz.Result:
     """One optimizer's run. Santa's noise depends only on (seed, optimizer name), so a run per
     optimizer equals the joint run: merging the cached runs gives the same numbers.
-
-    The cached copy leaves the test function out (``function=None``): some families build it
-    from closures that cannot be pickled; :func:`run_scene` puts it back.
     """
     fn = functions.get(fname, dim, **dict(fparams))
-    res = optviz.run(fn, {name: dict(hp)}, starts=[list(p) for p in starts], steps=steps, seed=seed,
-                     schedule=schedule, hooks=list(hooks), backend=backend)
-    return dataclasses.replace(res, function=None)
+    return optviz.run(fn, {name: dict(hp)}, starts=[list(p) for p in starts], steps=steps, seed=seed,
+                      schedule=schedule, hooks=list(hooks), backend=backend)
 
 
 def run_scene(scene: dict[str, Any]) -> optviz.Result:
     """Every chosen optimizer's (cached) run, merged into one Result."""
-    fn = functions.get(scene["function"], scene["dim"], **dict(scene["fparams"]))
     results = [
-        dataclasses.replace(
-            run_one(scene["function"], scene["dim"], scene["fparams"], name, scene["hp"][name],
-                    scene["starts"], scene["steps"], scene["seed"], scene["schedule"], scene["hooks"],
-                    scene["backend"]),
-            function=fn,
-        )
+        run_one(scene["function"], scene["dim"], scene["fparams"], name, scene["hp"][name],
+                scene["starts"], scene["steps"], scene["seed"], scene["schedule"], scene["hooks"],
+                scene["backend"])
         for name in scene["optimizers"]
     ]
     return optviz.Result.merge(results)

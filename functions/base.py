@@ -68,6 +68,10 @@ class Spec:
     local_minima: Any = ()
 
 
+def _rebuild(get: Callable[..., Any], name: str, dim: int, params: dict) -> Any:
+    return get(name, dim=dim, **params)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class TestFunction:
     """One analytic test function with a fixed dimension.
@@ -102,6 +106,12 @@ class TestFunction:
     log_levels: bool
     _value: ArrayFn = field(compare=False)
     _grad: ArrayFn = field(compare=False)
+
+    def __reduce__(self):
+        """Pickle as the registry call that rebuilds it (some families' callables are closures)."""
+        from . import get
+
+        return (_rebuild, (get, self.name, self.dim, dict(self.params)))
 
     def _check(self, x: Array) -> None:
         shape = tuple(x.shape)

@@ -393,3 +393,18 @@ def test_package_does_not_import_optviz() -> None:
             else:
                 continue
             assert not any(m.split(".")[0] == "optviz" for m in modules), path
+
+
+@pytest.mark.parametrize("name", functions.names())
+def test_pickles_as_the_registry_call(name):
+    """Caches (Streamlit's cache_data) pickle results that hold a function: it must round-trip."""
+    import pickle
+
+    fam = functions.families()[name]
+    fn = functions.get(name, dim=max(fam.min_dim, 2) if fam.supports(2) else fam.min_dim,
+                       **({"kappa": 1e3} if "kappa" in fam.params else {}))
+    back = pickle.loads(pickle.dumps(fn))
+    x = np.asarray(fn.box, dtype=float).mean(axis=1)[None, :] + 0.1
+    assert back.dim == fn.dim and back.params == fn.params
+    np.testing.assert_array_equal(back.value(x), fn.value(x))
+    np.testing.assert_array_equal(back.grad(x), fn.grad(x))
