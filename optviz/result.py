@@ -123,8 +123,9 @@ class Result:
         """A ranked table: per optimizer, final error, steps to ``tol``, converged share, diverged.
 
         For the loss (no minimum) "converged" has no meaning: rows rank by median final loss
-        and ``steps_to_tol`` / ``converged`` are None. Ranking: most converged first, then
-        fewest steps to tolerance, then lowest median final error; diverged points rank last.
+        and ``steps_to_tol`` / ``converged`` are None. Ranking: largest share converged (at the
+        last step) first; among optimizers that converge, fewest steps to tolerance; then the
+        lowest median final error; optimizers whose every point diverged rank last.
         """
         kind = self.error_kind(kind)
         errs = self.errors(kind)
@@ -152,10 +153,12 @@ class Result:
             rows.append(row)
 
         def key(r: dict[str, Any]):
+            conv = r["converged"] or 0.0
             med = r["final_median"]
             return (
-                -(r["converged"] or 0.0),
-                r["steps_to_tol"] if r["steps_to_tol"] is not None else np.inf,
+                -conv,
+                # steps to tolerance only separates optimizers that do converge
+                r["steps_to_tol"] if conv > 0 and r["steps_to_tol"] is not None else np.inf,
                 med if med is not None else np.inf,
                 r["diverged"],
             )
