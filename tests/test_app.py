@@ -363,3 +363,24 @@ def test_export_renders_the_scene_and_offers_the_download(at: AppTest, button: s
     at.sidebar.slider(key="steps").set_value(30)
     run_ok(at)
     assert not at.get("download_button")
+
+
+def test_tune_button_sets_learning_rates_that_do_better(at: AppTest):
+    """"Tune learning rates" sweeps each optimizer's rate on the scene and moves its slider."""
+    at.sidebar.multiselect(key="optimizers").set_value(["SGD", "Adam", "NAG"])
+    run_ok(at)
+    before = {row: d for row, d in zip(*_table_columns(at), strict=True)}
+    at.button(key="tune").click()
+    run_ok(at)
+    assert at.session_state["hp__Adam__alpha"] > 1e-3  # the article's default is far too small here
+    assert at.session_state["hp__SGD__eta"] < 1e-2  # ... and SGD's diverges on Rosenbrock
+    assert "Tuned:" in " ".join(str(c.value) for c in at.caption)
+    open_panel(at, "Adam")
+    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(at.session_state["hp__Adam__alpha"])
+    after = {row: d for row, d in zip(*_table_columns(at), strict=True)}
+    assert after["SGD"] == 0 < before["SGD"]  # no start diverges any more
+
+
+def _table_columns(at: AppTest) -> tuple[list[str], list[int]]:
+    df = at.dataframe[0].value
+    return list(df["optimizer"]), [int(str(v).split("/")[0]) for v in df["diverged"]]

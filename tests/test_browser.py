@@ -29,7 +29,8 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+SCREENSHOT = ROOT / "docs" / "screenshot.png"  # the tuned race (README)
+SCREENSHOT_DEFAULTS = ROOT / "docs" / "screenshot-defaults.png"  # the article's defaults
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LIVE = '[data-testid="stElementContainer"][data-stale="false"] .js-plotly-plot'
@@ -151,8 +152,8 @@ def test_play_moves_the_markers_and_screenshot(page):
     step = page.locator(f"{LIVE} .slider-group > text.slider-label").first.text_content()  # "step N"
     assert step.startswith("step ") and int(step.split()[1]) > 0
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 50_000  # a real picture (a blank page is a few kB)
+    page.screenshot(path=str(SCREENSHOT_DEFAULTS))
+    assert SCREENSHOT_DEFAULTS.stat().st_size > 50_000  # a real picture (a blank page is a few kB)
 
 
 def test_keyboard_slider_redraws_and_latency(page, capsys):
@@ -182,3 +183,22 @@ def test_keyboard_slider_redraws_and_latency(page, capsys):
               f"all {', '.join(f'{t:.2f}' for t in latencies)} s; server side (engine run, figures) ms: "
               + ", ".join(f"({a}, {b})" for a, b in server))
     assert max(latencies) < 15, latencies  # a loose guard against hangs; the target is < 1 s
+
+
+def test_tune_button_then_race_screenshot(page, capsys):
+    """The "Tune learning rates" button reruns with new rates; the race it gives is the README's picture."""
+    before = page.evaluate(JS_SIG, "Adam")
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Tune learning rates", exact=True).click()
+    page.wait_for_function("(b) => (" + JS_SIG + ")('Adam') !== b", arg=before, timeout=60_000)
+    _wait_idle(page)
+    tune_s = time.perf_counter() - t0
+    assert page.get_by_text("Tuned:").count() >= 1
+    page.locator(f"{LIVE} .updatemenu-button").first.click()  # play the tuned race
+    page.wait_for_timeout(4000)
+    page.locator(f"{LIVE} .updatemenu-button").filter(has_text="Pause").click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 50_000
+    with capsys.disabled():
+        print(f"\n[browser] tune click -> redrawn race: {tune_s:.2f} s")
