@@ -12,9 +12,11 @@ There is no Python loop over points.
 from __future__ import annotations
 
 import math
+import os
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -33,6 +35,10 @@ from .result import Result
 
 #: Recording more than this many bytes (trajectories + losses) is refused with advice.
 DEFAULT_MAX_RECORD_BYTES = 2 * 2**30
+#: Large runs are stepped in chunks of about this many points, spread over a thread per core
+#: (measured on 2 cores, Adam at 1e6 points: 4.5e7 point-steps/s unchunked, 1.1e8 chunked on
+#: 2 threads; smaller chunks lose to per-step Python overhead and GIL hand-offs).
+CHUNK_POINTS = 65_536
 #: More steps than this are refused: nothing should hang.
 MAX_STEPS = 1_000_000
 DTYPES = ("float64", "float32")
@@ -280,6 +286,7 @@ def run(
     bound: float | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     fused: bool | None = None,
+    threads: int | None = None,
 ) -> Result:
     """Run every chosen optimizer from every start on ``function``, all at once.
 
@@ -306,6 +313,11 @@ def run(
         max_record_bytes: refuse runs whose recording would exceed this.
         fused: use rules' fused in-place paths (``None``: whenever the backend is NumPy or
             CuPy; ``False``: always the readable reference path).
+        threads: split the points into this many chunks, each stepped by its own thread
+            (NumPy releases the GIL inside its loops; points never interact, so the numbers
+            are the same). ``None``: one per core for NumPy runs of at least
+            :data:`CHUNK_POINTS` points, which are then stepped in chunks of about that size.
+            Santa's noise is drawn for the whole batch, so runs with it use one thread.
 
     Returns:
         A :class:`~optviz.result.Result` of NumPy arrays.
@@ -333,10 +345,18 @@ def run(
     _check_memory(len(rec), len(plan), s.shape[0], fn.dim, itemsize, max_record_bytes)
     xp, backend_name = backends.resolve(backend)
 
+    n_threads, n_chunks = _chunking(threads, s.shape[0], plan, backend_name)
+    loop_args = (xp, fn, steps, seed, dtype, sched, hook_list, rec, float(bound), fused is not False)
     start = time.perf_counter()
-    with np.errstate(all="ignore"):
-        traj, loss, div = _step_loop(xp, fn, plan, s, steps, seed, dtype, sched, hook_list,
-                                     rec, float(bound), fused is not False)
+    if n_chunks == 1:
+        traj, loss, div = _step_loop(plan, s, *loop_args)
+    else:
+        chunks = np.array_split(np.arange(s.shape[0]), n_chunks)
+        with ThreadPoolExecutor(n_threads) as pool:
+            parts = list(pool.map(lambda idx: _step_loop(_take(plan, idx), s[idx], *loop_args), chunks))
+        traj = np.concatenate([p[0] for p in parts], axis=2)
+        loss = np.concatenate([p[1] for p in parts], axis=2)
+        div = np.concatenate([p[2] for p in parts], axis=1)
     elapsed = time.perf_counter() - start
 
     names = tuple(p.name for p in plan)
@@ -360,9 +380,43 @@ def run(
     )
 
 
-def _step_loop(xp, fn, plan: list[Planned], s: np.ndarray, steps: int, seed: int, dtype: str,
+def _chunking(threads: int | None, n: int, plan: list[Planned], backend: str) -> tuple[int, int]:
+    """(threads, chunks): large NumPy runs are cut into cache-sized chunks of points, each
+    stepped through the whole run by one of a pool of threads (one per core by default)."""
+    if any("noise" in p.spec.needs for p in plan) or backend != "numpy":
+        if threads not in (None, 1):
+            raise ValueError("threads > 1 needs the numpy backend and no Santa optimizer "
+                             "(its noise is drawn for the whole batch)")
+        return 1, 1
+    if threads is None:
+        if n < CHUNK_POINTS:
+            return 1, 1
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = min(_whole(threads, "threads", 1), n)
+    if threads == 1 and n < 2 * CHUNK_POINTS:
+        return 1, 1  # one chunk: no pool
+    return threads, max(threads, math.ceil(n / CHUNK_POINTS))
+
+
+def _take(plan: list[Planned], idx: np.ndarray) -> list[Planned]:
+    """The plan for a subset of the points: per-point hyperparameters sliced to it."""
+    return [Planned(p.spec, {k: v[idx] if isinstance(v, np.ndarray) else v
+                             for k, v in p.hyperparams.items()}) for p in plan]
+
+
+def _step_loop(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dtype: str,
                sched, hook_list, rec: np.ndarray, bound: float, allow_fused: bool):
-    """The loop itself, on the backend ``xp``. Returns NumPy (trajectories, losses, div steps)."""
+    """The loop itself, on the backend ``xp``. Returns NumPy (trajectories, losses, div steps).
+
+    Floating-point warnings are silenced here (``np.errstate`` is per thread): diverging
+    points are expected and handled.
+    """
+    with np.errstate(all="ignore"):
+        return _steps(plan, s, xp, fn, steps, seed, dtype, sched, hook_list, rec, bound, allow_fused)
+
+
+def _steps(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dtype: str,
+           sched, hook_list, rec: np.ndarray, bound: float, allow_fused: bool):
     K, (n, dim) = len(plan), s.shape
     dt = getattr(xp, dtype)
     hook = _hooks.chain(hook_list)
