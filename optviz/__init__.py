@@ -7,7 +7,7 @@
 (301, 2, 2)
 """
 
-from . import hooks, schedules, starts
+from . import hooks, schedules, starts, tune
 from .backends import BackendError, gpu_status
 from .engine import run
 from .optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
@@ -15,6 +15,6 @@ from .result import Result
 
 __all__ = [
     "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "Result", "gpu_status", "hooks",
-    "run", "schedules", "starts",
+    "run", "schedules", "starts", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"
