@@ -177,37 +177,6 @@ def on_function_change() -> None:
         ss["dim"] = dims[-1]
 
 
-# ---------------------------------------------------------------------- parsing typed input
-def parse_points(text: str, dim: int) -> list[list[float]]:
-    """Points typed as ``x, y`` per line (or separated by ``;``); 1-D: numbers separated by
-    commas, spaces or lines. Numbers go through ``float()`` only (never ``eval``)."""
-    cleaned = re.sub(r"[()\[\]]", " ", text or "")
-    groups = [g.strip() for g in re.split(r"[;\n]", cleaned) if g.strip()]
-    numbers: list[list[float]] = []
-    for i, g in enumerate(groups, 1):
-        row = []
-        for tok in re.split(r"[,\s]+", g):
-            if not tok:
-                continue
-            try:
-                v = float(tok.replace("−", "-"))
-            except ValueError:
-                raise ValueError(f"point {i}: {tok!r} is not a number") from None
-            if v != v or v in (float("inf"), float("-inf")):
-                raise ValueError(f"point {i}: {tok!r} is not a finite number")
-            row.append(v)
-        numbers.append(row)
-    if not numbers:
-        raise ValueError("type at least one starting point")
-    if dim == 1:
-        return [[v] for row in numbers for v in row]
-    for i, row in enumerate(numbers, 1):
-        if len(row) != dim:
-            raise ValueError(f"point {i} has {len(row)} number(s); this function is {dim}-D, so type "
-                             f"{dim} numbers per point, e.g. `-1.5, 2`")
-    return numbers
-
-
 # ---------------------------------------------------------------------- the cached engine call
 @st.cache_data(max_entries=2048, show_spinner=False)
 def run_one(fname: str, dim: int, fparams: tuple, name: str, hp: tuple, starts: tuple, steps: int,
@@ -475,7 +444,7 @@ def make_starts(fn: Any) -> list[list[float]]:
         radius = float(ss["ring_frac"]) * float(min(box[:, 1] - box[:, 0])) / 2
         pts = start_points.ring(center, radius, int(ss["ring_n"]))
     else:
-        return parse_points(ss["typed_starts"], fn.dim)
+        return start_points.parse(ss["typed_starts"], fn.dim)
     return pts.tolist()
 
 

@@ -6,8 +6,11 @@ All return NumPy arrays of shape ``(n_points, dim)``; they are inputs to ``optvi
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
+
+from .specs import parse_number
 
 
 def _box(box) -> np.ndarray:
@@ -57,3 +60,30 @@ def ring(center, radius: float, n: int) -> np.ndarray:
     pts[:, 0] += radius * np.cos(angles)
     pts[:, 1] += radius * np.sin(angles)
     return pts
+
+
+def _number(tok: str, i: int) -> float:
+    try:
+        return parse_number(tok, f"point {i}")
+    except ValueError:
+        kind = "a finite number" if tok.lower().lstrip("+-") in ("nan", "inf", "infinity") else "a number"
+        raise ValueError(f"point {i}: {tok!r} is not {kind}") from None
+
+
+def parse(text: str, dim: int) -> list[list[float]]:
+    """Points typed as ``x, y`` per line (or separated by ``;``); 1-D: numbers separated by
+    commas, spaces or lines. Brackets are ignored and "−" reads as a minus sign. Numbers go
+    through :func:`float` only (never ``eval``); errors say which point and what was expected.
+    """
+    cleaned = re.sub(r"[()\[\]]", " ", text or "").replace("−", "-")
+    groups = [g.strip() for g in re.split(r"[;\n]", cleaned) if g.strip()]
+    numbers = [[_number(tok, i) for tok in re.split(r"[,\s]+", g) if tok] for i, g in enumerate(groups, 1)]
+    if not numbers:
+        raise ValueError("type at least one starting point")
+    if dim == 1:
+        return [[v] for row in numbers for v in row]
+    for i, row in enumerate(numbers, 1):
+        if len(row) != dim:
+            raise ValueError(f"point {i} has {len(row)} number(s); this function is {dim}-D, so type "
+                             f"{dim} numbers per point, e.g. `-1.5, 2`")
+    return numbers
