@@ -250,12 +250,14 @@ def _inside(xp, W, bound: float):
     return ok
 
 
-def _all_inside(xp, W, bound: float) -> bool:
+def _all_inside(xp, mod, W, bound: float) -> bool:
     """True if every coordinate of every point is finite and within ``[-bound, bound]``.
 
     Two whole-array reductions (NaN propagates through max and min, so it fails the test);
     much cheaper than the per-point test, which runs only when this says no.
     """
+    if mod is not None:  # NumPy/CuPy: the array methods skip the namespace's wrappers
+        return bool(W.max() <= bound) and bool(W.min() >= -bound)
     return bool(xp.max(W) <= bound) and bool(xp.min(W) >= -bound)
 
 
@@ -426,7 +428,7 @@ def _steps(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dt
         return hook(g, X) if hook_list else g
 
     def flat(A):
-        return xp.reshape(A, (K * n, dim))
+        return A.reshape((K * n, dim)) if mod is not None else xp.reshape(A, (K * n, dim))
 
     hps = [
         {k: v if isinstance(v, float) else xp.asarray(v.reshape(n, 1), dtype=dt)
@@ -479,7 +481,7 @@ def _steps(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dt
         if need_loss or record:
             L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
         # Fast path: one pass says every point is fine; otherwise the exact per-point test.
-        fine = all_alive and _all_inside(xp, W_new, bound)
+        fine = all_alive and _all_inside(xp, mod, W_new, bound)
         if fine and (need_loss or record):
             fine = bool(xp.all(xp.isfinite(L_new)))
         if fine:
