@@ -657,15 +657,13 @@ def error_curves(result: Result, kind: str = "auto", max_points: int = MAX_PATH_
     stops (NaN) once half the points have diverged. Returns ``(kind, steps, {name: (q25, q50, q75)})``.
     """
     kind = result.error_kind(kind)
-    errs = result.errors(kind)
+    errs = result.errors_until_divergence(kind)
     rows = _path_rows(result, max_points)
     steps = np.asarray(result.recorded_steps)[rows]
     out = {}
     for name in result.names:
-        e = np.asarray(errs[name], dtype=float)[rows]
-        d = _div_steps(result, name)
-        dead = (d[None, :] >= 0) & (steps[:, None] >= d[None, :])
-        e = np.where(dead | ~np.isfinite(e), np.inf, e)
+        e = errs[name][rows]
+        e = np.where(np.isfinite(e), e, np.inf)
         with np.errstate(all="ignore"):
             q = np.quantile(e, [0.25, 0.5, 0.75], axis=1, method="nearest")
         q = np.where(np.isfinite(q), q, np.nan)

@@ -223,15 +223,8 @@ class _Scene:
         self.dim = result.dim
         self.n_points = result.n_points
         self.div_step = {n: np.asarray(result.diverged_step[n]) for n in self.names}
-        errs = result.errors(self.kind)
         #: per optimizer, (R, n) error with diverged points as +inf from their divergence on
-        self.err = {}
-        for n in self.names:
-            e = np.array(errs[n], dtype=float)
-            d = self.div_step[n]
-            dead = (d[None, :] >= 0) & (self.steps[:, None] >= d[None, :])
-            e[dead] = np.inf
-            self.err[n] = e
+        self.err = result.errors_until_divergence(self.kind)
         with np.errstate(all="ignore"):
             # Diverged points count as infinitely bad: the median is +inf (and not drawn)
             # once half the starts have diverged.

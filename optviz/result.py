@@ -118,6 +118,16 @@ class Result:
             return self.gaps  # type: ignore[return-value]
         return self.losses
 
+    def errors_until_divergence(self, kind: str = "auto") -> dict[str, np.ndarray]:
+        """:meth:`errors` as float arrays with each diverged point's error set to +inf from its
+        divergence step on: medians and bands over the starts then count it as infinitely bad."""
+        out = {}
+        for name, e in self.errors(kind).items():
+            d = np.asarray(self.diverged_step[name])
+            dead = (d[None, :] >= 0) & (self.recorded_steps[:, None] >= d[None, :])
+            out[name] = np.where(dead, np.inf, np.asarray(e, dtype=float))
+        return out
+
     # ------------------------------------------------------------------ summary
     def summary(self, kind: str = "auto", tol: float = 1e-3) -> list[dict[str, Any]]:
         """A ranked table: per optimizer, final error, steps to ``tol``, converged share, diverged.
