@@ -45,6 +45,13 @@ def _exploring(t: int, burnin) -> tuple[bool, object]:
     return bool(t < float(xp.max(burnin))), t < burnin
 
 
+def _pick(xp, explore, explored: Array, refined: Array) -> Array:
+    """The exploration result where a point explores, the refinement result elsewhere."""
+    if isinstance(explore, bool):
+        return explored if explore else refined
+    return xp.where(explore, explored, refined)
+
+
 def _thermostat_push(xp, eta_beta, g_prev: Array, G: Array, u: Array) -> Array:
     r""":math:`\frac{\eta}{\beta}(1 - G_{t-1}/G_t) / u_{t-1}`, taken as 0 where :math:`u_{t-1} = 0`."""
     nonzero = u != 0
@@ -77,17 +84,13 @@ def santa_e_update(g: Array, state: SantaState, w: Array, hp: Hyper, ctx: StepCo
     xp, eta, u, v, G, beta = _common(g, state, hp, ctx)
     any_explore, explore = _exploring(ctx.t, hp["burnin"])
     alpha = state.alpha
-    u_new = -eta * G * g
+    force = -eta * G * g
+    u_new = (1 - alpha) * u + force  # refinement
     if any_explore:
         alpha_x = alpha + u * u - eta / beta
-        noise = ctx.noise()
         push = _thermostat_push(xp, eta / beta, state.g_prev, G, u)
-        u_x = push + (2 * eta / beta * state.g_prev) ** 0.5 * noise + (1 - alpha_x) * u + u_new
-        u_r = (1 - alpha) * u + u_new
-        alpha = xp.where(explore, alpha_x, alpha) if not isinstance(explore, bool) else alpha_x
-        u_new = xp.where(explore, u_x, u_r) if not isinstance(explore, bool) else u_x
-    else:
-        u_new = (1 - alpha) * u + u_new
+        u_x = push + (2 * eta / beta * state.g_prev) ** 0.5 * ctx.noise() + (1 - alpha_x) * u + force
+        alpha, u_new = _pick(xp, explore, alpha_x, alpha), _pick(xp, explore, u_x, u_new)
     return G * u_new, SantaState(alpha, v, G, u_new)
 
 
@@ -115,23 +118,17 @@ def santa_sss_update(g: Array, state: SantaState, w: Array, hp: Hyper, ctx: Step
     xp, eta, u, v, G, beta = _common(g, state, hp, ctx)
     any_explore, explore = _exploring(ctx.t, hp["burnin"])
     alpha = state.alpha
+    decay_r = xp.exp(-0.5 * alpha)
+    u_new = decay_r * (decay_r * u - G * g * eta)  # refinement
     if any_explore:
         alpha_x = alpha + (u * u - eta / beta) * 0.5
         decay_x = xp.exp(-0.5 * alpha_x)
-        noise = ctx.noise()
         push = _thermostat_push(xp, eta / beta, state.g_prev, G, u)
         u_x = decay_x * (
-            decay_x * u - G * g * eta + (2 * state.g_prev * eta / beta) ** 0.5 * noise + push
+            decay_x * u - G * g * eta + (2 * state.g_prev * eta / beta) ** 0.5 * ctx.noise() + push
         )
         alpha_x = alpha_x + (u_x * u_x - eta / beta) * 0.5
-    decay_r = xp.exp(-0.5 * alpha)
-    u_r = decay_r * (decay_r * u - G * g * eta)
-    if not any_explore:
-        u_new = u_r
-    elif isinstance(explore, bool):
-        u_new, alpha = u_x, alpha_x
-    else:
-        u_new, alpha = xp.where(explore, u_x, u_r), xp.where(explore, alpha_x, alpha)
+        alpha, u_new = _pick(xp, explore, alpha_x, alpha), _pick(xp, explore, u_x, u_new)
     return 0.5 * G * u_new, SantaState(alpha, v, G, u_new)
 
 
