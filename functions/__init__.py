@@ -16,9 +16,9 @@ The package never imports ``optviz``.
 from __future__ import annotations
 
 from . import article, classic2d, nd, saddles
-from .base import Family, TestFunction
+from .base import Family, PointForm, TestFunction, array_form
 
-__all__ = ["Family", "TestFunction", "families", "get", "names"]
+__all__ = ["Family", "PointForm", "TestFunction", "array_form", "families", "get", "names"]
 
 _REGISTRY: dict[str, Family] = {
     fam.name: fam

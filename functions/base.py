@@ -45,6 +45,47 @@ def constant(x: Array, values: Sequence[float]) -> Array:
     return xp.asarray(list(values), dtype=x.dtype, device=array_api_compat.device(x))
 
 
+@dataclass(frozen=True)
+class PointForm:
+    """A function's maths for one point, as formulas of its coordinates.
+
+    ``value(x0, x1, ..., *consts) -> f`` and ``grad(x0, x1, ..., *consts) -> (g0, g1, ...)``
+    use only arithmetic and :mod:`functions.elementwise`, so the same formulas run on
+    columns of points (arrays, the readable path: :func:`array_form`) and on single numbers
+    inside optviz's compiled kernels. ``consts`` are numbers passed after the coordinates
+    (for instance a family's weights), so one compiled kernel serves every value of them.
+    A partial derivative may be a plain number (a constant slope).
+    """
+
+    value: Callable[..., Any]
+    grad: Callable[..., Any]
+    consts: tuple[float, ...] = ()
+
+
+def array_form(point: PointForm, dim: int) -> tuple[ArrayFn, ArrayFn]:
+    """``value(x)`` and ``grad(x)`` on arrays of shape ``(n, dim)`` from a :class:`PointForm`."""
+
+    def cols(x: Array) -> list[Array]:
+        return [x[:, i] for i in range(dim)]
+
+    def value(x: Array) -> Array:
+        f = point.value(*cols(x), *point.consts)
+        if isinstance(f, float | int):
+            return namespace(x).full((x.shape[0],), float(f), dtype=x.dtype)
+        return f
+
+    def grad(x: Array) -> Array:
+        xp = namespace(x)
+        parts = point.grad(*cols(x), *point.consts)
+        if dim == 1 and not isinstance(parts, tuple | list):
+            parts = (parts,)
+        full = [xp.full((x.shape[0],), float(p), dtype=x.dtype) if isinstance(p, float | int) else p
+                for p in parts]
+        return xp.stack(full, axis=1)
+
+    return value, grad
+
+
 def _points(rows: Any, dim: int) -> np.ndarray:
     """Return ``rows`` as a read-only float64 array of shape ``(k, dim)`` (k may be 0)."""
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, dim)
@@ -66,6 +107,7 @@ class Spec:
     minimizers: Any
     fmin: float | None
     local_minima: Any = ()
+    point: PointForm | None = None
 
 
 def _rebuild(get: Callable[..., Any], name: str, dim: int, params: dict) -> Any:
@@ -90,6 +132,9 @@ class TestFunction:
         local_minima: ``(j, dim)`` float64 array of classic non-global local minima (may be empty).
         log_levels: whether contour plots should use log-spaced levels of ``f - fmin``
             (the function spans decades over its box).
+        point: the same maths as formulas of one point's coordinates (:class:`PointForm`),
+            which optviz's fast path compiles; ``None`` for a function that has none (it then
+            runs on the readable path only).
     """
 
     __test__: ClassVar[bool] = False  # keep pytest from collecting this class
@@ -106,6 +151,7 @@ class TestFunction:
     log_levels: bool
     _value: ArrayFn = field(compare=False)
     _grad: ArrayFn = field(compare=False)
+    point: PointForm | None = field(default=None, compare=False)
 
     def __reduce__(self):
         """Pickle as the registry call that rebuilds it (some families' callables are closures)."""
@@ -231,6 +277,7 @@ class Family:
             log_levels=self.log_levels,
             _value=spec.value,
             _grad=spec.grad,
+            point=spec.point,
         )
 
 

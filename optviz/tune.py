@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import plan_optimizers, resolve_function, run, validate_starts
+from .engine import run
+from .validate import plan_optimizers, resolve_function, validate_starts
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,116 @@
+"""Elementwise maths that reads the same on arrays and on single numbers.
+
+Every formula that optviz compiles (a test function's value and gradient, an update rule's
+arithmetic) is written once with ``+ - * /``, ``**`` and the functions below. Called from
+Python, each function takes its array module from its input (NumPy, CuPy, ``array_api_strict``,
+...) or works on plain numbers; optviz's compiled fast path (``optviz.fast``) registers a
+scalar implementation of each for its kernels, so the same source serves both paths.
+
+Only these names may appear in such a formula besides arithmetic; keep the list short.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+Array = Any
+
+pi = math.pi
+
+_NAMESPACES: dict[type, Any] = {}
+
+
+def _xp(x: Any) -> Any:
+    """The array namespace of ``x`` (cached per type), or NumPy for plain numbers."""
+    kind = type(x)
+    ns = _NAMESPACES.get(kind)
+    if ns is None:
+        if kind in (float, int, bool) or isinstance(x, np.generic):
+            ns = np
+        else:
+            ns = array_api_compat.array_namespace(x)
+        _NAMESPACES[kind] = ns
+    return ns
+
+
+def _scalar(x: Any) -> bool:
+    return isinstance(x, float | int | np.generic)
+
+
+def _first_array(*xs: Any) -> Any:
+    for x in xs:
+        if not _scalar(x) and not isinstance(x, bool):
+            return x
+    return xs[0]
+
+
+def _unary(name: str):
+    def fn(x: Array) -> Array:
+        xp = _xp(x)
+        if xp is np and _scalar(x):
+            with np.errstate(all="ignore"):
+                return float(getattr(np, name)(x))
+        return getattr(xp, name)(x)
+
+    fn.__name__ = fn.__qualname__ = name if name != "abs" else "abs_"
+    fn.__doc__ = f"Elementwise ``{name}`` of an array or a number."
+    return fn
+
+
+sqrt = _unary("sqrt")
+exp = _unary("exp")
+expm1 = _unary("expm1")
+log = _unary("log")
+log1p = _unary("log1p")
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+sinh = _unary("sinh")
+cosh = _unary("cosh")
+tanh = _unary("tanh")
+abs_ = _unary("abs")
+sign = _unary("sign")
+floor = _unary("floor")
+
+
+def arctan(x: Array) -> Array:
+    """Elementwise arc tangent (``atan`` in the array API standard)."""
+    xp = _xp(x)
+    if xp is np and _scalar(x):
+        return math.atan(x)
+    return xp.atan(x) if hasattr(xp, "atan") else xp.arctan(x)
+
+
+def maximum(a: Array, b: Array) -> Array:
+    """Elementwise larger of ``a`` and ``b`` (NaN propagates)."""
+    xp = _xp(_first_array(a, b))
+    if xp is np and _scalar(a) and _scalar(b):
+        return float(np.maximum(a, b))
+    return xp.maximum(a, b)
+
+
+def minimum(a: Array, b: Array) -> Array:
+    """Elementwise smaller of ``a`` and ``b`` (NaN propagates)."""
+    xp = _xp(_first_array(a, b))
+    if xp is np and _scalar(a) and _scalar(b):
+        return float(np.minimum(a, b))
+    return xp.minimum(a, b)
+
+
+def where(cond: Array, a: Array, b: Array) -> Array:
+    """``a`` where ``cond`` holds, else ``b`` (``cond`` may be a plain bool)."""
+    if isinstance(cond, bool | np.bool_):
+        return a if cond else b
+    return _xp(cond).where(cond, a, b)
+
+
+#: Every name a compiled formula may call, for the fast path's registry and for checks.
+FUNCTIONS = {
+    "sqrt": sqrt, "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "sin": sin, "cos": cos,
+    "tan": tan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "arctan": arctan, "abs_": abs_,
+    "sign": sign, "floor": floor, "maximum": maximum, "minimum": minimum, "where": where,
+}  # fmt: skip
