@@ -68,7 +68,9 @@ def test_matches_torch(case):
     # the starting rows are the same and the run actually moved
     np.testing.assert_array_equal(traj[0], expected[0])
     assert np.abs(expected[-1] - expected[0]).max() > 1e-3
-    np.testing.assert_allclose(traj, expected, rtol=1e-10, atol=1e-12)
+    # 1e-9: the quartic's powers are products here (the kernels' rounding) and powers in the
+    # fixture script; Adam's oscillation at alpha = 0.4 amplifies that 1-ulp difference to 1e-10.
+    np.testing.assert_allclose(traj, expected, rtol=1e-9, atol=1e-12)
 
 
 def test_torch_mapping_would_catch_a_wrong_momentum_convention():
