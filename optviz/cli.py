@@ -37,7 +37,7 @@ from . import presets as _presets
 from . import schedules as _schedules
 from . import starts as _starts
 from .backends import BackendError
-from .engine import MAX_STEPS
+from .engine import MAX_SECONDS, MAX_STEPS
 from .engine import run as run_engine
 from .optimizers import GROUPS, NAMES, REGISTRY
 from .optimizers import get as get_optimizer
@@ -204,6 +204,9 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                         "e.g. clip:max_norm=5")
     g.add_argument("--record-every", type=_whole(1), default=1, metavar="K",
                    help="record every K-th step, and the last (default: 1)")
+    g.add_argument("--max-seconds", type=_positive(), default=MAX_SECONDS, metavar="S",
+                   help=f"refuse a run estimated to take longer than S seconds on this machine "
+                        f"(default: {MAX_SECONDS:g})")
     g.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
                    help="array backend for the step loop (default: numpy)")
     g.add_argument("--kind", choices=KINDS, default="auto",
@@ -212,6 +215,14 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--preset", metavar="NAME",
                    help=f"a named scene: {', '.join(_presets.PRESETS)} (sets function, optimizers, "
                         "starts, steps, seed; --set/--steps/--seed still apply)")
+
+
+def _progress_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    pg = p.add_mutually_exclusive_group()
+    pg.add_argument("--progress", action="store_true", default=None,
+                    help="always show the progress bar on stderr (default: only on a terminal, for runs "
+                         "over half a second)")
+    pg.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,10 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="figure size in inches; pixels = size x dpi (default: 10x5.6)")
     o.add_argument("--no-error-panel", action="store_true", help="draw only the paths, no error panel")
     o.add_argument("--title", help="figure title (default: function and counts)")
-    pg = o.add_mutually_exclusive_group()
-    pg.add_argument("--progress", action="store_true", default=None,
-                    help="always show the progress bar (default: only on a terminal)")
-    pg.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    _progress_options(o)
     r.set_defaults(handler=cmd_render)
 
     u = sub.add_parser(
@@ -259,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--tol", type=_positive(), default=1e-3,
                    help="an error at or below this counts as converged (default: 0.001)")
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _progress_options(u)
     u.set_defaults(handler=cmd_run)
 
     ls = sub.add_parser(
@@ -444,15 +453,30 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
     kw["hooks"] = [_hooks.parse(h) for h in args.hooks]
     kw["record_every"] = args.record_every
     kw["backend"] = args.backend
+    kw["max_seconds"] = args.max_seconds
     return kw
 
 
-def compute(kw: dict[str, Any]):
-    """Run the engine; its input errors become :class:`CliError`."""
+def compute(kw: dict[str, Any], progress: ProgressBar | None = None):
+    """Run the engine (with a progress bar, if given); its input errors become :class:`CliError`."""
     try:
-        return run_engine(**kw)
+        return run_engine(**kw, progress=progress if progress is not None and progress.enabled else None)
     except (ValueError, KeyError, TypeError, MemoryError, BackendError) as exc:
-        raise CliError(_message(exc)) from None
+        raise CliError(_as_options(_message(exc))) from None
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+#: The engine's advice names its keyword arguments; on the command line they are options.
+_OPTION_WORDS = (("(record_every=", "(--record-every "), (", or raise max_record_bytes", ""),
+                 ("raise max_seconds", "raise --max-seconds"))
+
+
+def _as_options(text: str) -> str:
+    for api, option in _OPTION_WORDS:
+        text = text.replace(api, option)
+    return text
 
 
 #: A run of this many characters without a space in a message is cut short (a pasted megabyte).
@@ -468,10 +492,20 @@ def _message(exc: BaseException) -> str:
 
 # ====================================================================== progress bar
 class ProgressBar:
-    """A one-line text bar on ``stream``, redrawn in place (at most ten times a second)."""
+    """A one-line text bar on ``stream``, redrawn in place (at most ten times a second).
 
-    def __init__(self, stream: TextIO, label: str, enabled: bool, width: int = 30):
+    ``unit`` names what is counted (``"frames"``: ``9/9 frames``; ``"point-steps"``: a
+    percentage of the total and the time left). Nothing is drawn before ``delay`` seconds, so a
+    quick run leaves no bar behind.
+    """
+
+    #: False while a bar's line is open on stderr (the interrupt message then needs no newline).
+    line_closed = True
+
+    def __init__(self, stream: TextIO, label: str, enabled: bool, width: int = 30, unit: str = "frames",
+                 delay: float = 0.0):
         self.stream, self.label, self.enabled, self.width = stream, label, enabled, width
+        self.unit, self.delay = unit, delay
         self.start = time.perf_counter()
         self._last = 0.0
         self._drawn = False
@@ -480,20 +514,46 @@ class ProgressBar:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if done < total and now - self._last < 0.1:
+        if (done < total and now - self._last < 0.1) or (not self._drawn and now - self.start < self.delay):
             return
         self._last = now
-        filled = int(self.width * done / max(total, 1))
+        frac = min(done / total, 1.0) if total > 0 else 1.0
+        filled = int(self.width * frac)
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} frames {now - self.start:5.1f}s")
+        spent = now - self.start
+        if self.unit == "frames":
+            count = f"{done}/{total} frames"
+        else:
+            left = f", ~{_clock(spent * (1 - frac) / frac)} left" if 0 < frac < 1 and spent >= 1 else ""
+            count = f"{100 * frac:3.0f}% of {total:.3g} {self.unit}{left}"
+        self.stream.write(f"\r{self.label} [{bar}] {count} {spent:5.1f}s")
         self.stream.flush()
         self._drawn = True
+        ProgressBar.line_closed = False
 
     def close(self) -> None:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+            ProgressBar.line_closed = True
+
+
+def _clock(seconds: float) -> str:
+    """A short duration: 42s, 3m05s, 2h10m."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _bar(args: argparse.Namespace, label: str, unit: str) -> ProgressBar:
+    """The bar a command shows: always with --progress, never with -q, else on a terminal (late)."""
+    explicit = bool(args.progress)
+    enabled = explicit or (not args.quiet and sys.stderr.isatty())
+    return ProgressBar(sys.stderr, label, enabled, unit=unit, delay=0.0 if explicit else 0.5)
 
 
 # ====================================================================== commands
@@ -519,10 +579,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise CliError(_message(exc)) from None
 
     kw = build_scene(args)
-    result = compute(kw)
+    result = compute(kw, _bar(args, f"computing {out.name}", "point-steps"))
 
-    show = not args.quiet and (args.progress or sys.stderr.isatty())
-    bar = ProgressBar(sys.stderr, f"rendering {out.name}", bool(show))
+    bar = ProgressBar(sys.stderr, f"rendering {out.name}", _bar(args, "", "frames").enabled)
     t0 = time.perf_counter()
     written: list[Path] = []
     try:
@@ -580,7 +639,7 @@ def _clean(v: Any) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     kw = build_scene(args)
-    result = compute(kw)
+    result = compute(kw, _bar(args, "running", "point-steps"))
     try:
         kind = result.error_kind(args.kind)
         rows = result.summary(kind, tol=args.tol)
@@ -800,7 +859,8 @@ def _main(argv: list[str]) -> int:
         return 2
     except KeyboardInterrupt:
         with suppress(OSError, ValueError):  # after the terminal's "^C", on a line of its own
-            print(f"{chr(10) if sys.stderr.isatty() else ''}{PROG}: interrupted", file=sys.stderr)
+            fresh = ProgressBar.line_closed or not sys.stderr.isatty()
+            print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. "| head": stop quietly
         with suppress(OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -68,6 +69,16 @@ def test_progress_bar_on_stderr(tmp_path, capsys):
                          "--size", "4x3", "--dpi", "60", "--progress"], capsys)
     assert code == 0
     assert "\r" in err and "9/9 frames" in err and "[" + "#" * 30 + "]" in err
+
+
+def test_run_progress_bar_only_when_asked(capsys):
+    code, stdout, err = _run(["run", "-o", "Adam,SGD", "--random", "50", "--steps", "200", "--progress"],
+                             capsys)
+    assert code == 0 and stdout.startswith("Rosenbrock")
+    last = err.split("\r")[-1]  # the bar is redrawn in place; its last state ends the line
+    assert re.fullmatch(r"running \[#{30}\] 100% of 2e\+04 point-steps +\d+\.\ds\n", last), repr(err)
+    code, stdout, err = _run(["run", "-o", "Adam", "--steps", "200"], capsys)  # not a terminal
+    assert code == 0 and err == ""
 
 
 def test_entry_point_subprocess(tmp_path):
