@@ -352,12 +352,14 @@ def test_signal_mid_render_leaves_no_file_and_no_ffmpeg(tmp_path, sig):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
-def test_signal_mid_run_stops_with_one_line(tmp_path, sig):
+@pytest.mark.parametrize(("points", "steps"), [(1000, 1_000_000), (200_000, 100_000)],
+                         ids=["one thread", "threaded"])
+def test_signal_mid_run_stops_with_one_line(tmp_path, sig, points, steps):
     import signal
 
-    # 1,000 points x 10^6 steps of Adam: about a minute of work, one thread.
-    proc = _start(["run", "-o", "Adam", "--random", "1000", "--steps", "1000000", "--record-every",
-                   "1000000"], tmp_path)
+    # Adam on 10^9 or 2 x 10^10 point-steps (the second in parallel parts): a minute or more.
+    proc = _start(["run", "-o", "Adam", "--random", str(points), "--steps", str(steps), "--record-every",
+                   str(steps), "--max-seconds", "100000"], tmp_path)
     _wait_for(lambda: _handles_sigterm(proc.pid), proc)
     time.sleep(1.0)  # into the step loop
     t0 = time.monotonic()
