@@ -167,6 +167,19 @@ def validate_starts(starts: Any, dim: int, fname: str = "the function") -> np.nd
     return s
 
 
+def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function") -> None:
+    """Refuse starts beyond the divergence ``bound``: such a point would be frozen as diverged at
+    step 0, and the run would blame the learning rates. The message names the start instead."""
+    out = ~np.all(np.abs(s) <= bound, axis=1)
+    if out.any():
+        i = int(np.argmax(out))
+        raise ValueError(
+            f"starts must lie within the divergence bound (every coordinate in [-{bound:.3g}, {bound:.3g}] "
+            f"for {fname}); point {i} is {quote(s[i].tolist())}: start inside the bound, or pass a "
+            "larger bound="
+        )
+
+
 def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any], bool]]:
     """(optimizer name, overrides, came from a group) for every optimizer chosen."""
     if isinstance(optimizers, str):

@@ -26,7 +26,7 @@ import pytest
 
 import functions
 import optviz
-from optviz import cli, hooks, schedules, starts
+from optviz import cli, hooks, schedules, starts, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -133,6 +133,9 @@ API: list[Row] = [
     api("starts of the wrong dimension", run("beale", "SGD", starts=[[1, 2, 3]]), ValueError,
         "dim = 2"),
     api("starts not numbers", run(starts=[["a", "b"]]), ValueError, "could not read"),
+    api("a start beyond the divergence bound (for the engine to call)",
+        lambda: validate.check_starts_inside(np.array([[0.0, 0.0], [1e308, 1.0]]), 2e6, "rosenbrock"),
+        ValueError, "point 1 is [1e+308, 1.0]: start inside the bound"),
     # -- optviz.run: steps and the rest
     api("steps=-1", run(steps=-1), ValueError, "steps must be a whole number >= 0"),
     api("steps=1.5", run(steps=1.5), ValueError, "whole number"),
