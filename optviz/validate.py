@@ -191,8 +191,8 @@ def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any
             names, grouped = optimizer_names(name)
             if hp is not None and not isinstance(hp, Mapping):
                 raise ValueError(
-                    f"hyperparameters of {quote(name)} must be a mapping such as {{'eta': 0.1}}, "
-                    f"got {quote(hp)}"
+                    f"hyperparameters of {name if grouped else names[0]} must be a mapping such as "
+                    f"{{'eta': 0.1}}, got {quote(hp)}"
                 )
             if grouped and hp:
                 raise ValueError(f"{quote(name)} is a group of optimizers with different hyperparameters: "
