@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.metadata
 import importlib.util
 import json
 import math
@@ -736,6 +737,19 @@ def dashboard_command(port: int | None = None, host: str | None = None, headless
     return cmd + list(extra)
 
 
+def dashboard_env() -> dict[str, str]:
+    """The environment for Streamlit: this one, plus, when optviz runs from a checkout rather
+    than an installed package, the checkout on ``PYTHONPATH`` (Streamlit puts only the script's
+    own folder on ``sys.path``, so the page could not import optviz from another folder)."""
+    env = dict(os.environ)
+    try:
+        importlib.metadata.distribution("optviz")
+    except importlib.metadata.PackageNotFoundError:
+        root = os.fspath(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 def _check_port(host: str | None, port: int) -> None:
     """Refuse a port something else listens on (Streamlit would fail on it with a traceback-like
     block; without ``--port`` it takes the next free one itself)."""
@@ -764,7 +778,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise CliError(f"--host expects an address such as 127.0.0.1 or 0.0.0.0, got {_short(args.host)}")
     if args.port is not None:
         _check_port(args.host, args.port)
-    proc = subprocess.Popen(dashboard_command(args.port, args.host, args.headless, extra))
+    cmd = dashboard_command(args.port, args.host, args.headless, extra)
+    proc = subprocess.Popen(cmd, env=dashboard_env())
     try:
         return proc.wait()
     except KeyboardInterrupt:  # Ctrl-C (Streamlit got it too) or SIGTERM/SIGHUP (only we did)

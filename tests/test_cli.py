@@ -392,8 +392,8 @@ class _FakeStreamlit:
     def __init__(self, interrupt: bool):
         self.interrupt, self.cmd, self.signals = interrupt, None, []
 
-    def __call__(self, cmd, **kw):
-        self.cmd = cmd
+    def __call__(self, cmd, env=None, **kw):
+        self.cmd, self.env = cmd, env
         return self
 
     def wait(self, timeout=None):
@@ -420,6 +420,8 @@ def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monke
     assert code == 0 and stdout == "" and err == ""
     assert fake.cmd[3] == "run" and fake.cmd[-2:] == ["--theme.base", "dark"]
     assert fake.signals == (["TERM"] if interrupt else [])
+    # run from this checkout (not installed): the page must find optviz from any folder
+    assert fake.env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
 
 
 def test_dashboard_refuses_a_busy_port(capsys, monkeypatch):

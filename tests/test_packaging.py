@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 def _copy_source(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     dest.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt"):
         shutil.copy2(ROOT / name, dest / name)
     for pkg in ("optviz", "functions"):
         shutil.copytree(ROOT / pkg, dest / pkg, ignore=ignore)
@@ -72,10 +72,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _pip_install(python: Path, *args: str) -> None:
+def _pip_install(python: Path, *args: str, cwd: Path) -> None:
     proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                            "--disable-pip-version-check", "--no-index", *args],
-                          capture_output=True, text=True, timeout=300, env=_env())
+                          capture_output=True, text=True, timeout=300, env=_env(), cwd=cwd)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
@@ -87,11 +87,12 @@ def _optviz(python: Path, *args: str, cwd: Path, timeout: float = 180) -> subpro
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> tuple[Path, Path]:
-    """(python of a venv with ``pip install .`` done, a folder outside the repository)."""
+    """(python of a venv where ``pip install -r requirements.txt`` (that is, ``pip install .``) ran
+    in the source folder, as the README and the Dockerfile do; a folder outside the repository)."""
     base = tmp_path_factory.mktemp("pkg")
     src = _copy_source(base / "src")
     python = _venv(base / "venv")
-    _pip_install(python, str(src))
+    _pip_install(python, "-r", "requirements.txt", cwd=src)
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
     return python, elsewhere
@@ -110,6 +111,20 @@ def test_installed_package_is_the_one_imported(installed):
     assert Path(out[2]).is_file() and Path(out[2]).name == "app.py"
     for probe in DATA_PROBES:
         assert (Path(out[0]).parent / probe).is_file(), f"package data {probe} not installed"
+
+
+def test_packaged_dashboard_script_runs(installed):
+    """The script ``optviz dashboard`` serves runs on the installed package (the health check
+    alone would pass even if the page failed to import optviz)."""
+    python, elsewhere = installed
+    code = ("from streamlit.testing.v1 import AppTest; from optviz.dashboard import SCRIPT; "
+            "at = AppTest.from_file(str(SCRIPT), default_timeout=120).run(); "
+            "assert not at.exception, at.exception; assert not at.error, [e.value for e in at.error]; "
+            "print(len(at.get('plotly_chart')))")
+    proc = subprocess.run([str(python), "-c", code], cwd=elsewhere, capture_output=True, text=True,
+                          env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int(proc.stdout.split()[-1]) >= 2  # the race and the error curves
 
 
 def test_help_list_and_run_from_any_folder(installed):
@@ -210,9 +225,10 @@ def _state(pid: int) -> str:
 
 # ---------------------------------------------------------------------- pip install -e .
 def test_editable_install_runs_the_source(tmp_path):
+    """``pip install -r requirements-dev.txt`` (that is, ``pip install -e .[dev]``), as CI does."""
     src = _copy_source(tmp_path / "src")
     python = _venv(tmp_path / "venv")
-    _pip_install(python, "-e", str(src))
+    _pip_install(python, "-r", "requirements-dev.txt", cwd=src)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     proc = _optviz(python, "list", "groups", cwd=elsewhere)
