@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from .optimizers import NAMES, REGISTRY
 
 #: The dashboard's first field: plain gradient descent, two kinds of momentum, and the two
@@ -31,6 +33,24 @@ DEFAULT_FIELD: tuple[str, ...] = ("SGD", "MSGD", "NAG", "RMSprop", "Adam")
 
 #: Where :func:`default_hyperparams` reads the tuned rates (package data).
 RATES_FILE = "data/default_rates.json"
+
+#: The default scene (the dashboard's first race, and what the rates are tuned on): a
+#: ``DEFAULT_GRID`` × ``DEFAULT_GRID`` grid in the box in 2-D, ``DEFAULT_POINTS_1D`` spread
+#: points in 1-D (both 10 % of the box in from its edges), ``DEFAULT_STEPS`` steps, seed 0,
+#: a start converged when its distance to the nearest minimizer is at most ``DEFAULT_TOL``.
+DEFAULT_GRID = 4
+DEFAULT_POINTS_1D = 5
+DEFAULT_STEPS = 300
+DEFAULT_SEED = 0
+DEFAULT_TOL = 1e-3
+
+
+def default_starts(fn: Any) -> np.ndarray:
+    """The default scene's starts for test function ``fn`` (an object with ``box`` and ``dim``)."""
+    from . import starts
+
+    n = DEFAULT_POINTS_1D if fn.dim == 1 else DEFAULT_GRID
+    return starts.grid(fn.box, n)
 
 
 # ---------------------------------------------------------------------- tuned default rates
@@ -178,6 +198,7 @@ def get(name: str) -> Preset:
 
 
 __all__ = [
-    "ARTICLE_QUARTIC", "DEFAULT_FIELD", "LESSONS", "PRESETS", "Preset", "default_dim", "default_hyperparams",
+    "ARTICLE_QUARTIC", "DEFAULT_FIELD", "DEFAULT_GRID", "DEFAULT_POINTS_1D", "DEFAULT_SEED", "DEFAULT_STEPS",
+    "DEFAULT_TOL", "LESSONS", "PRESETS", "Preset", "default_dim", "default_hyperparams", "default_starts",
     "get", "rates_table", "tuned_rates",
 ]  # fmt: skip
