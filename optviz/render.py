@@ -545,8 +545,7 @@ class _Frame:
             z = scale.transform(Z)
             levels = scale.levels(z)
             zz = np.ma.masked_invalid(np.clip(z, levels[0], levels[-1]))
-            cs = ax.contourf(X, Y, zz, levels=levels, cmap=style.landscape_cmap(), extend="both",
-                             zorder=_Z["landscape"])
+            cs = ax.contourf(X, Y, zz, levels=levels, cmap=style.landscape_cmap(), zorder=_Z["landscape"])
             r, g, b = (v / 255 for v in style.CONTOUR_LINE_RGB)
             ax.contour(X, Y, zz, levels=levels[1:-1], colors=[(r, g, b, style.CONTOUR_LINE_OPACITY)],
                        linewidths=t.contour, negative_linestyles="solid", zorder=_Z["landscape"])
@@ -567,12 +566,17 @@ class _Frame:
     def _colorbar(self, cs, scale: style.LandscapeScale, levels: np.ndarray) -> None:
         """A horizontal colour bar above the plot on the right, as on the page."""
         t = self.t
+        from matplotlib.ticker import MaxNLocator
+
         cb = self.fig.colorbar(cs, ax=self.ax, location="top", shrink=0.5, anchor=(1.0, 0.0),
-                               panchor=(1.0, 0.0), aspect=28, pad=0.02, extend="neither")
+                               panchor=(1.0, 0.0), aspect=28, pad=0.02)
         cb.outline.set_visible(False)
         if scale.log:
             ticks = style.decade_ticks(float(levels[0]), float(levels[-1]))
             cb.set_ticks(ticks, labels=[style.decade_label(int(k)) for k in ticks])
+        else:
+            cb.locator = MaxNLocator(5)
+            cb.update_ticks()
         cb.ax.tick_params(which="both", labelsize=t.tick, labelfontfamily=_font_family(), length=3)
         cb.ax.text(-0.02, 0.5, scale.label, transform=cb.ax.transAxes, ha="right", va="center",
                    fontsize=t.label, family=_font_family())
