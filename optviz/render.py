@@ -4,7 +4,14 @@
 >>> from optviz import render
 >>> res = optviz.run("rosenbrock", ["Adam", "NAG"], starts=[[-1.5, 2.0]], steps=200)
 >>> render.animate(res, "race.gif")        # or "race.mp4"; ".png"/".svg" give the last frame
+>>> render.animate(res, "race.mp4", resolution="1080p")   # exactly 1920x1080, for a projector
 >>> render.error_plot(res, "errors.png")   # log-scale error curves (median + IQR band)
+
+The pictures look like the dashboard's (:mod:`optviz.style` holds the one look both use):
+the same optimizer colours and second cues, landscape colour map and bands, plot box (the
+function's box), start rings, minimum star above the paths, diverged crosses and error band.
+Sizes are ``size`` (inches) × ``dpi``, or a named ``resolution`` (``"720p"``, ``"1080p"``:
+pixel-exact, text at least 18 px at 720p).
 
 Everything is drawn with matplotlib's object API (``Figure`` + ``FigureCanvasAgg``): no
 pyplot state and no change to ``rcParams``, so it is safe to call from the dashboard's threads.
@@ -502,6 +509,8 @@ class _Frame:
         self.show(row)
         canvas.restore_region(self.background)
         for a in moving:
+            if isinstance(a, Line2D) and not len(a.get_xdata(orig=False)):
+                continue  # nothing to draw (no diverged point yet, ...): skip its setup cost
             self.fig.draw_artist(a)
         return canvas.buffer_rgba()
 
