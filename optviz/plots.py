@@ -23,7 +23,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .result import Result
-from .style import DIVERGED, color
+from .style import CONTOUR_BANDS, DIVERGED, LANDSCAPE, color
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,9 +45,6 @@ LOG_FLOOR = 1e-16
 IMAGE_PIXELS = 800
 #: Grid points per side where f is evaluated for the landscape.
 GRID_POINTS = 240
-CONTOUR_BANDS = 24
-#: Contour colours: pale (low f) to a muted blue-grey (high f), so every optimizer's colour reads on it.
-LANDSCAPE = [[0.0, "#ffffff"], [0.25, "#eef2f7"], [0.55, "#d2dce8"], [0.8, "#b0c0d3"], [1.0, "#91a6bf"]]
 
 KIND_LABELS = {
     "distance": "distance to the nearest minimizer  ‖x − x*‖",

@@ -1,0 +1,237 @@
+"""The shared look: a colour-blind-safe palette, second cues, and one set of constants.
+
+Colour vision deficiencies are simulated with the matrices of Machado, Oliveira & Fernandes
+(2009, severity 1: full protanopia, deuteranopia, tritanopia) applied to linear sRGB, as
+``colorspacious`` does; differences are CIEDE2000 in CIELAB (D65). The implementation is
+checked against Sharma, Wu & Dalal's published CIEDE2000 test pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from optviz import plots, style
+from optviz.optimizers import GROUPS, NAMES
+from optviz.presets import DEFAULT_FIELD
+
+MACHADO = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+VISIONS = ("normal", *MACHADO)
+
+
+def _linear(hex_color: str) -> np.ndarray:
+    c = np.array(style.hex_rgb(hex_color))
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def lab(hex_color: str, vision: str = "normal") -> np.ndarray:
+    """CIELAB (D65) of a colour as seen with ``vision``."""
+    lin = _linear(hex_color)
+    if vision != "normal":
+        lin = np.clip(np.array(MACHADO[vision]) @ lin, 0.0, 1.0)
+    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                  [0.0193339, 0.1191920, 0.9503041]])
+    xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
+    d = 6 / 29
+    f = np.where(xyz > d**3, np.cbrt(xyz), xyz / (3 * d * d) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> float:
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005)."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    cbar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(cbar**7 / (cbar**7 + 25.0**7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p, h2p = np.degrees(np.arctan2(b1, a1p)) % 360, np.degrees(np.arctan2(b2, a2p)) % 360
+    dh = 0.0 if c1p * c2p == 0 else (h2p - h1p + 180) % 360 - 180
+    d_hue = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    lbar, cbarp = (l1 + l2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        hbar = h1p + h2p
+    elif abs(h1p - h2p) <= 180:
+        hbar = (h1p + h2p) / 2
+    else:
+        hbar = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
+    t = (1 - 0.17 * np.cos(np.radians(hbar - 30)) + 0.24 * np.cos(np.radians(2 * hbar))
+         + 0.32 * np.cos(np.radians(3 * hbar + 6)) - 0.20 * np.cos(np.radians(4 * hbar - 63)))
+    rc = 2 * np.sqrt(cbarp**7 / (cbarp**7 + 25.0**7))
+    sl = 1 + 0.015 * (lbar - 50) ** 2 / np.sqrt(20 + (lbar - 50) ** 2)
+    sc, sh = 1 + 0.045 * cbarp, 1 + 0.015 * cbarp * t
+    rt = -np.sin(np.radians(60 * np.exp(-(((hbar - 275) / 25) ** 2)))) * rc
+    dl, dc = (l2 - l1) / sl, (c2p - c1p) / sc
+    dhh = d_hue / sh
+    return float(np.sqrt(dl**2 + dc**2 + dhh**2 + rt * dc * dhh))
+
+
+def min_difference(colors, vision: str) -> tuple[float, str, str]:
+    pairs = itertools.combinations(colors, 2)
+    return min((ciede2000(lab(a, vision), lab(b, vision)), a, b) for a, b in pairs)
+
+
+def contrast(c1: str, c2: str = "#ffffff") -> float:
+    """WCAG contrast ratio."""
+    y1, y2 = sorted(float(_linear(c) @ [0.2126, 0.7152, 0.0722]) for c in (c1, c2))
+    return (y2 + 0.05) / (y1 + 0.05)
+
+
+# ---------------------------------------------------------------- the colour science itself
+@pytest.mark.parametrize(("l1", "l2", "expected"), [
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, -1.3802, -84.2814), (50.0, 0.0, -82.7485), 1.0000),
+    ((50.0, 2.5, 0.0), (50.0, 0.0, -2.5), 4.3065),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ((22.7233, 20.0904, -46.6940), (23.0331, 14.9730, -42.5619), 2.0373),
+    ((2.0776, 0.0795, -1.1350), (0.9033, -0.0636, -0.5514), 0.9082),
+])  # fmt: skip
+def test_ciede2000_matches_sharmas_test_data(l1, l2, expected):
+    assert ciede2000(np.array(l1), np.array(l2)) == pytest.approx(expected, abs=1e-4)
+
+
+def test_simulation_merges_what_dichromats_confuse():
+    # red and green, far apart for normal vision, collapse under deuteranopia
+    red, green = "#d62728", "#2ca02c"
+    assert ciede2000(lab(red), lab(green)) > 60
+    assert ciede2000(lab(red, "deuteranopia"), lab(green, "deuteranopia")) < 25
+    # the simulation keeps white white and greys grey
+    for v in MACHADO:
+        np.testing.assert_allclose(lab("#ffffff", v), lab("#ffffff"), atol=0.5)
+
+
+# ---------------------------------------------------------------- the palette
+@pytest.mark.parametrize("vision", VISIONS)
+def test_palette_colours_stay_apart_for_every_vision(vision):
+    d, a, b = min_difference(style.PALETTE, vision)
+    assert d >= (18.0 if vision == "normal" else 10.0), f"{a} and {b} are {d:.1f} apart for {vision}"
+
+
+@pytest.mark.parametrize("vision", VISIONS)
+def test_default_field_gets_five_clearly_distinct_colours(vision):
+    colors = [style.color(n) for n in DEFAULT_FIELD]
+    assert len(set(colors)) == 5
+    d, a, b = min_difference(colors, vision)
+    assert d >= (20.0 if vision == "normal" else 12.0), f"{a} and {b} are {d:.1f} apart for {vision}"
+
+
+def test_colours_read_on_white_and_on_the_landscape():
+    stops = [c for _, c in style.LANDSCAPE]
+    for c in style.PALETTE:
+        assert contrast(c) >= 3.0, f"{c} is too light for white or a projector"
+        assert contrast(c, stops[-1]) >= 1.5, f"{c} vanishes on the landscape's darkest colour"
+        for v in VISIONS:
+            for s in stops:
+                assert ciede2000(lab(c, v), lab(s, v)) >= 10.0, (c, s, v)
+    assert contrast(style.DIVERGED) > 15 and contrast(style.START.edge) > 10
+
+
+def test_the_collisions_of_issue_7_are_gone():
+    # AdaDelta/DCASGD both brown; SMORMS3/AMSGrad/Eve olive-lime-gold; SGD/AMSBound/RMSprop blues
+    for trio in (("AdaDelta", "DCASGD"), ("SMORMS3", "AMSGrad", "Eve"), ("SGD", "AMSBound", "RMSprop")):
+        for v in VISIONS:
+            d, a, b = min_difference([style.color(n) for n in trio], v)
+            assert d >= 10.0, (trio, v, a, b, d)
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_every_group_of_up_to_eight_has_unique_colours(group):
+    names = GROUPS[group]
+    if len(names) <= len(style.PALETTE):
+        assert not style.needs_second_cue(names)
+        assert len({style.color(n) for n in names}) == len(names)
+    else:
+        assert style.needs_second_cue(names)
+
+
+def test_colour_and_cue_together_tell_every_optimizer_apart():
+    looks = style.look_of(NAMES)
+    assert style.needs_second_cue(NAMES)
+    pairs = {(lk.color, lk.symbol) for lk in looks.values()}
+    assert len(pairs) == len(NAMES)
+    assert len({(lk.color, lk.dash) for lk in looks.values()}) == len(NAMES)
+    # the matplotlib cue is the same shape and dash as the Plotly one
+    for lk in looks.values():
+        i = style.SYMBOLS.index(lk.symbol)
+        assert (lk.mpl_marker, lk.dash, lk.mpl_linestyle) == (style.MPL_MARKERS[i], style.DASHES[i],
+                                                             style.MPL_LINESTYLES[i])
+
+
+def test_colours_are_fixed_by_name_and_cues_appear_only_when_needed():
+    few = style.look_of(DEFAULT_FIELD)
+    assert all(lk.symbol == "circle" and lk.dash == "solid" for lk in few.values())
+    everyone = style.look_of(NAMES)
+    for name in DEFAULT_FIELD:
+        assert few[name].color == everyone[name].color == style.color(name) == style.COLORS[name]
+    # two optimizers sharing a colour: each gets its own shape
+    same = [n for n in NAMES if style.color(n) == style.color("SGD")]
+    assert len(same) >= 2
+    looks = style.look_of(same)
+    assert len({lk.symbol for lk in looks.values()}) == len(same)
+    assert [lk.symbol for lk in style.look_of(["Adam", "NAG"]).values()] == ["circle", "circle"]
+
+
+def test_unknown_labels_get_a_stable_colour_and_cue():
+    assert style.color("my-rule") == style.color("my-rule") in style.PALETTE
+    assert style.symbol("my-rule") in style.SYMBOLS and style.dash("my-rule") in style.DASHES
+    assert style.mpl_marker("my-rule") in style.MPL_MARKERS
+    assert style.mpl_linestyle("my-rule") in style.MPL_LINESTYLES
+
+
+def test_hex_and_rgba_helpers():
+    assert style.hex_rgb("#ff8000") == (1.0, 128 / 255, 0.0)
+    assert style.rgba("#0072B2", 0.12) == "rgba(0,114,178,0.12)"
+    with pytest.raises(ValueError, match="#rrggbb"):
+        style.hex_rgb("red")
+
+
+# ---------------------------------------------------------------- shared constants
+def test_plots_use_the_shared_landscape_and_bands():
+    assert plots.LANDSCAPE is style.LANDSCAPE
+    assert plots.CONTOUR_BANDS == style.CONTOUR_BANDS
+
+
+def test_draw_order_puts_the_star_above_paths_and_starts_above_markers():
+    order = style.DRAW_ORDER
+    assert order.index("paths") < order.index("minima") < order.index("markers") < order.index("starts")
+    assert order[-1] == "diverged"
+    assert style.START.fill is None  # an open ring: it frames the markers under it, hides none
+
+
+def test_landscape_scale_log_and_linear():
+    import functions
+
+    ros = functions.get("rosenbrock")
+    z = np.array([0.0, 1.0, 1000.0, np.nan])
+    s = style.landscape_scale(ros, z)
+    assert s.log and s.fmin == 0.0 and s.floor == pytest.approx(1e-3)
+    np.testing.assert_allclose(s.transform([1000.0]), [np.log10(1000.001)])
+    assert s.label == "f − f*"
+    lo, hi = s.limits(s.transform(z))
+    assert lo == pytest.approx(-3.0) and hi == pytest.approx(np.log10(1000.001))
+    assert len(s.levels(s.transform(z))) == style.CONTOUR_BANDS + 1
+    lin = style.landscape_scale(functions.get("rastrigin"), np.linspace(0, 80, 1001))
+    assert not lin.log and lin.label == "f"
+    assert lin.limits(np.linspace(0, 80, 1001)) == pytest.approx((0.4, 79.6))
+    assert [style.decade_label(k) for k in (-3, -2, 0, 3, 4)] == ["1e-3", "0.01", "1", "1000", "1e4"]
+    assert style.decade_ticks(-0.5, 12.2).tolist() == [0, 2, 4, 6, 8, 10, 12]
+
+
+def test_plotly_helpers():
+    lk = style.look_of(["Adam"])["Adam"]
+    assert lk.plotly_marker(10) == {"color": style.color("Adam"), "symbol": "circle", "size": 10,
+                                    "line": {"color": "#ffffff", "width": 1}}
+    assert lk.plotly_line(2) == {"color": style.color("Adam"), "dash": "solid", "width": 2}
+    ring = style.START.plotly(2.0)
+    assert ring["symbol"] == "circle-open" and ring["color"] == style.START.edge and ring["size"] == 24
+    star = style.MINIMUM.plotly()
+    assert star["color"] == "#ffd400" and star["line"]["color"] == "#000000"
