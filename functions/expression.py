@@ -73,8 +73,11 @@ _FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {
     "arctan": math.atan, "atan": math.atan, "ln": math.log, "min": min, "max": max,
 }  # fmt: skip
 
-_HELP = ("use numbers, x (and y for a 2-D function), pi, e, + - * / ** and the functions "
-         + ", ".join(sorted({*ALLOWED_FUNCTIONS} - {"atan", "ln"})) + " (min and max of two)")
+_HELP = (
+    "use numbers, x (and y for a 2-D function), pi, e, + - * / ** and the functions "
+    + ", ".join(sorted({*ALLOWED_FUNCTIONS} - {"atan", "ln"}))
+    + " (min and max of two)"
+)
 
 
 class _Refused(ValueError):
@@ -144,8 +147,9 @@ def _parse(text: Any) -> tuple[_Text, ast.expr]:
     if len(text) > MAX_CHARS:
         raise ValueError(f"the expression is too long: {len(text):,} characters (at most {MAX_CHARS:,})")
     if not text.strip():
-        raise ValueError("type a function of x (and y for a 2-D function), "
-                         "e.g. (1 - x)**2 + 100*(y - x**2)**2")
+        raise ValueError(
+            "type a function of x (and y for a 2-D function), e.g. (1 - x)**2 + 100*(y - x**2)**2"
+        )
     if "\0" in text:
         raise ValueError("the expression contains a NUL character")
     t = _normalize(text)
@@ -220,16 +224,18 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
                 raise _Refused(f"unknown name {node.id!r}{_did_you_mean(node.id)}", pos, _HELP)
         elif isinstance(node, ast.BinOp):
             if not isinstance(node.op, (*_ADD_OPS, *_MUL_OPS, ast.Pow)):
-                raise _Refused(f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed",
-                               pos, _HELP)
+                raise _Refused(
+                    f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed", pos, _HELP
+                )
             fam = _family(node)
             same = fam is not None and _family(node.left) is fam
             stack.append((node.left, depth if same else depth + 1))
             stack.append((node.right, depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub | ast.UAdd):
-                raise _Refused(f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed",
-                               pos, _HELP)
+                raise _Refused(
+                    f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed", pos, _HELP
+                )
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
@@ -304,8 +310,9 @@ class _Builder:
         if isinstance(node, ast.Name):
             if node.id in VARIABLES:
                 return self.symbols.get(node.id), None
-            return (None if self.sp is None else self.sp.pi if node.id in ("pi", "π") else self.sp.E), \
-                CONSTANTS[node.id]
+            return (
+                None if self.sp is None else self.sp.pi if node.id in ("pi", "π") else self.sp.E
+            ), CONSTANTS[node.id]
         if isinstance(node, ast.UnaryOp):
             e, c = self.visit(node.operand)
             if isinstance(node.op, ast.USub):
@@ -346,8 +353,9 @@ class _Builder:
         base, cb = self.visit(node.left)
         exp, ce = self.visit(node.right)
         if ce is not None and abs(ce) > MAX_EXPONENT:
-            raise self.refuse(f"the exponent {ce:g} is too large (at most {MAX_EXPONENT} in absolute value)",
-                              node.right)
+            raise self.refuse(
+                f"the exponent {ce:g} is too large (at most {MAX_EXPONENT} in absolute value)", node.right
+            )
         expr = self.sym("Pow", base, exp)
         if cb is None or ce is None:
             return expr, None
@@ -417,8 +425,10 @@ class _Printer:
             try:
                 value = float(e)
             except (TypeError, ValueError, OverflowError):
-                raise _Refused("the function or its gradient is not a finite real number "
-                               "(division by zero, or a root or log of a negative number?)") from None
+                raise _Refused(
+                    "the function or its gradient is not a finite real number "
+                    "(division by zero, or a root or log of a negative number?)"
+                ) from None
             s = _number(value)
             return s, (_ATOM if value >= 0 else _ADD)
         if e.is_Add:
@@ -508,8 +518,10 @@ def _count_nodes(exprs: Sequence[Any], sp: Any, limit: int) -> int:
         for _ in sp.preorder_traversal(e):
             n += 1
             if n > limit:
-                raise _Refused(f"the function and its gradient are too large to compile "
-                               f"(over {limit:,} terms); simplify it")
+                raise _Refused(
+                    f"the function and its gradient are too large to compile "
+                    f"(over {limit:,} terms); simplify it"
+                )
     return n
 
 
@@ -542,8 +554,10 @@ def _compile(source: str, filename: str) -> tuple[Callable[..., Any], Callable[.
     exec(code, scope)  # generated text: only arithmetic, literals and elementwise names
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     # Each function gets globals of its own holding only the elementwise functions.
-    return tuple(types.FunctionType(scope[fn].__code__, {"__builtins__": {}, **elementwise.FUNCTIONS}, fn)
-                 for fn in ("value", "grad"))  # type: ignore[return-value]
+    return tuple(
+        types.FunctionType(scope[fn].__code__, {"__builtins__": {}, **elementwise.FUNCTIONS}, fn)
+        for fn in ("value", "grad")
+    )  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------- 4. box, grid, minimizers
@@ -551,16 +565,19 @@ def _box(box: Any, dim: int | None) -> np.ndarray:
     try:
         b = np.array(box, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"box must be numbers (lo, hi) per coordinate, e.g. [[-2, 2], [-1, 3]]; "
-                         f"got {box!r}") from None
+        raise ValueError(
+            f"box must be numbers (lo, hi) per coordinate, e.g. [[-2, 2], [-1, 3]]; got {box!r}"
+        ) from None
     if b.ndim == 1 and b.size in (2, 4):
         b = b.reshape(-1, 2)
     if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] not in (1, 2):
-        raise ValueError(f"box must have shape (dim, 2) with dim 1 or 2, e.g. [[-2, 2], [-1, 3]]; "
-                         f"got shape {b.shape}")
+        raise ValueError(
+            f"box must have shape (dim, 2) with dim 1 or 2, e.g. [[-2, 2], [-1, 3]]; got shape {b.shape}"
+        )
     if dim is not None and b.shape[0] != dim:
-        raise ValueError(f"the expression uses y, so it is 2-D: give a box with two rows (x and y), "
-                         f"got {b.shape[0]}")
+        raise ValueError(
+            f"the expression uses y, so it is 2-D: give a box with two rows (x and y), got {b.shape[0]}"
+        )
     if not np.all(np.isfinite(b)) or not np.all(b[:, 0] < b[:, 1]):
         raise ValueError(f"box must have finite lo < hi on every row, got {b.tolist()}")
     b.setflags(write=False)
@@ -578,22 +595,27 @@ def _fmt_point(p: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in p) + ")"
 
 
-def _check_finite(value: Callable, grad: Callable, pts: np.ndarray,
-                  text: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_finite(
+    value: Callable, grad: Callable, pts: np.ndarray, text: str
+) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(all="ignore"):
         f = np.asarray(value(pts), dtype=np.float64)
         g = np.asarray(grad(pts), dtype=np.float64)
     bad = ~np.isfinite(f)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{text!r} is not finite over its box: f{_fmt_point(pts[i])} = {f[i]}; choose a "
-                         f"box where it is defined (log and sqrt need arguments >= 0, no division by 0)")
+        raise ValueError(
+            f"{text!r} is not finite over its box: f{_fmt_point(pts[i])} = {f[i]}; choose a "
+            f"box where it is defined (log and sqrt need arguments >= 0, no division by 0)"
+        )
     badg = ~np.all(np.isfinite(g), axis=1)
     if badg.any():
         i = int(np.argmax(badg))
-        raise ValueError(f"the gradient of {text!r} is not finite over its box: at {_fmt_point(pts[i])} "
-                         f"it is "
-                         f"{g[i].tolist()}; choose a box where it is defined")
+        raise ValueError(
+            f"the gradient of {text!r} is not finite over its box: at {_fmt_point(pts[i])} "
+            f"it is "
+            f"{g[i].tolist()}; choose a box where it is defined"
+        )
     return f, g
 
 
@@ -618,8 +640,9 @@ class _Minima:
     note: str
 
 
-def _estimate_minima(value: Callable, grad: Callable, box: np.ndarray, F: np.ndarray,
-                     pts: np.ndarray, G: np.ndarray) -> _Minima:
+def _estimate_minima(
+    value: Callable, grad: Callable, box: np.ndarray, F: np.ndarray, pts: np.ndarray, G: np.ndarray
+) -> _Minima:
     """Global (and a few local) minimizers: grid local minima, zoomed in on by value, then
     polished by Newton steps on the analytic gradient (Hessian by differences of it)."""
     dim = len(box)
@@ -665,13 +688,21 @@ def _estimate_minima(value: Callable, grad: Callable, box: np.ndarray, F: np.nda
     Xm, fm = _dedupe(X[is_min], fx[is_min], span)
     if not len(fm) or float(np.min(fm)) > float(fx[low]) + tol:
         where = "f seems unbounded below near" if singular[low] else "f is lowest on its edge, near"
-        return _Minima(np.empty((0, dim)), None, Xm[:8] if len(Xm) <= 8 else np.empty((0, dim)),
-                       f"no minimum inside the box ({where} {_fmt_point(X[low])})")
+        return _Minima(
+            np.empty((0, dim)),
+            None,
+            Xm[:8] if len(Xm) <= 8 else np.empty((0, dim)),
+            f"no minimum inside the box ({where} {_fmt_point(X[low])})",
+        )
     best = float(np.min(fm))
     glob = fm <= best + 1e-9 * max(1.0, abs(best))
     local = Xm[~glob]
-    return _Minima(Xm[glob][:16], best, local if len(local) <= 8 else np.empty((0, dim)),
-                   "global minimum estimated numerically")
+    return _Minima(
+        Xm[glob][:16],
+        best,
+        local if len(local) <= 8 else np.empty((0, dim)),
+        "global minimum estimated numerically",
+    )
 
 
 def _dedupe(X: np.ndarray, fx: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -683,8 +714,9 @@ def _dedupe(X: np.ndarray, fx: np.ndarray, span: np.ndarray) -> tuple[np.ndarray
     return X[keep], fx[keep]
 
 
-def _newton(value: Callable, grad: Callable, X: np.ndarray, fx: np.ndarray,
-            box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _newton(
+    value: Callable, grad: Callable, X: np.ndarray, fx: np.ndarray, box: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """A few Newton steps on the gradient; a step is kept only if it shrinks the gradient,
     stays in the box, does not raise f (beyond rounding) and is short: a polish, not a search."""
     dim = X.shape[1]
@@ -696,9 +728,9 @@ def _newton(value: Callable, grad: Callable, X: np.ndarray, fx: np.ndarray,
         for j in range(dim):
             d = np.zeros(dim)
             d[j] = 1.0
-            gp = np.asarray(grad(X + eps[:, j:j + 1] * d), dtype=np.float64)
-            gm = np.asarray(grad(X - eps[:, j:j + 1] * d), dtype=np.float64)
-            H[:, :, j] = (gp - gm) / (2 * eps[:, j:j + 1])
+            gp = np.asarray(grad(X + eps[:, j : j + 1] * d), dtype=np.float64)
+            gm = np.asarray(grad(X - eps[:, j : j + 1] * d), dtype=np.float64)
+            H[:, :, j] = (gp - gm) / (2 * eps[:, j : j + 1])
         H = 0.5 * (H + np.swapaxes(H, 1, 2))
         det = np.linalg.det(H)
         okH = np.isfinite(det) & (np.abs(det) > 1e-300)
@@ -708,11 +740,15 @@ def _newton(value: Callable, grad: Callable, X: np.ndarray, fx: np.ndarray,
         Xn = X + step
         fn = np.asarray(value(Xn), dtype=np.float64)
         gn = np.asarray(grad(Xn), dtype=np.float64)
-        ok = (okH & np.all(np.isfinite(Xn), axis=1) & np.isfinite(fn)
-              & np.all((Xn >= box[:, 0]) & (Xn <= box[:, 1]), axis=1)
-              & (np.linalg.norm(gn, axis=1) < np.linalg.norm(g, axis=1))
-              & (fn <= fx + 1e-12 * (1.0 + np.abs(fx)))  # f is flat to rounding here: only no rise
-              & np.all(np.abs(step) <= 1e-4 * span, axis=1))
+        ok = (
+            okH
+            & np.all(np.isfinite(Xn), axis=1)
+            & np.isfinite(fn)
+            & np.all((Xn >= box[:, 0]) & (Xn <= box[:, 1]), axis=1)
+            & (np.linalg.norm(gn, axis=1) < np.linalg.norm(g, axis=1))
+            & (fn <= fx + 1e-12 * (1.0 + np.abs(fx)))  # f is flat to rounding here: only no rise
+            & np.all(np.abs(step) <= 1e-4 * span, axis=1)
+        )
         if not ok.any():
             break
         X = np.where(ok[:, None], Xn, X)
@@ -720,8 +756,9 @@ def _newton(value: Callable, grad: Callable, X: np.ndarray, fx: np.ndarray,
     return X, fx
 
 
-def _given_minima(value: Callable, minimizers: Any, box: np.ndarray, F: np.ndarray,
-                  pts: np.ndarray) -> _Minima:
+def _given_minima(
+    value: Callable, minimizers: Any, box: np.ndarray, F: np.ndarray, pts: np.ndarray
+) -> _Minima:
     dim = len(box)
     try:
         M = np.array(minimizers, dtype=np.float64)
@@ -732,8 +769,9 @@ def _given_minima(value: Callable, minimizers: Any, box: np.ndarray, F: np.ndarr
     if M.ndim == 1 and M.size == dim:
         M = M[None, :]
     if M.ndim != 2 or M.shape[1] != dim:
-        raise ValueError(f"minimizers must be points of {dim} coordinate(s), e.g. "
-                         f"{[[1.0] * dim]}; got shape {M.shape}")
+        raise ValueError(
+            f"minimizers must be points of {dim} coordinate(s), e.g. {[[1.0] * dim]}; got shape {M.shape}"
+        )
     if not np.all(np.isfinite(M)):
         raise ValueError("minimizers must be finite")
     outside = ~np.all((M >= box[:, 0]) & (M <= box[:, 1]), axis=1)
@@ -748,14 +786,18 @@ def _given_minima(value: Callable, minimizers: Any, box: np.ndarray, F: np.ndarr
     tol = 1e-6 * float(np.max(F) - np.min(F)) + 1e-9 * max(1.0, abs(best))
     if np.max(fm) > best + tol:
         i = int(np.argmax(fm))
-        raise ValueError(f"the minimizers must all be global minima: f{_fmt_point(M[i])} = {fm[i]:.6g} but "
-                         f"f{_fmt_point(M[int(np.argmin(fm))])} = {best:.6g}")
+        raise ValueError(
+            f"the minimizers must all be global minima: f{_fmt_point(M[i])} = {fm[i]:.6g} but "
+            f"f{_fmt_point(M[int(np.argmin(fm))])} = {best:.6g}"
+        )
     if float(np.min(F)) < best - tol:
         i = int(np.argmin(F))
         p = _fmt_point(M[int(np.argmin(fm))])
-        raise ValueError(f"{p} is not a global minimizer: f there is {best:.6g}, "
-                         f"but f{_fmt_point(pts[i])} = {F[i]:.6g} is lower; give the global minimizer(s), "
-                         f"or leave them out to have them estimated")
+        raise ValueError(
+            f"{p} is not a global minimizer: f there is {best:.6g}, "
+            f"but f{_fmt_point(pts[i])} = {F[i]:.6g} is lower; give the global minimizer(s), "
+            f"or leave them out to have them estimated"
+        )
     return _Minima(M, best, np.empty((0, dim)), "global minimum given")
 
 
@@ -869,12 +911,16 @@ def _build(text: str, box_key: tuple | None, min_key: tuple | None) -> Expressio
     try:
         expr, _ = _Builder(sp, t, symbols).visit(tree)
         if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):
-            raise _Refused("the function is not a finite real number (division by zero, or a root or log "
-                           "of a negative number?)")
+            raise _Refused(
+                "the function is not a finite real number (division by zero, or a root or log "
+                "of a negative number?)"
+            )
         syms = [symbols[v] for v in VARIABLES[:dim]]
         if len(syms) * _derivative_size(expr, {})[1] > 2 * MAX_NODES:
-            raise _Refused(f"the function is too large to differentiate (its gradient would have over "
-                           f"{MAX_NODES:,} terms); simplify it")
+            raise _Refused(
+                f"the function is too large to differentiate (its gradient would have over "
+                f"{MAX_NODES:,} terms); simplify it"
+            )
         grads = [sp.diff(expr, s) for s in syms]
         _count_nodes([expr, *grads], sp, MAX_NODES)
         if any(g.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I) for g in grads):
@@ -894,12 +940,19 @@ def _build(text: str, box_key: tuple | None, min_key: tuple | None) -> Expressio
     _, pts = _grid(box)
     F, G = _check_finite(value, grad, pts, text.strip())
     given = _thaw(min_key)
-    minima = (_estimate_minima(value, grad, box, F, pts, G) if given is None
-              else _given_minima(value, given, box, F, pts))
+    minima = (
+        _estimate_minima(value, grad, box, F, pts, G)
+        if given is None
+        else _given_minima(value, given, box, F, pts)
+    )
     variables = ", ".join(VARIABLES[:dim])
-    where = ("" if not len(minima.minimizers) else
-             " at " + ", ".join(_fmt_point(p) for p in minima.minimizers[:4])
-             + (" …" if len(minima.minimizers) > 4 else ""))
+    where = (
+        ""
+        if not len(minima.minimizers)
+        else " at "
+        + ", ".join(_fmt_point(p) for p in minima.minimizers[:4])
+        + (" …" if len(minima.minimizers) > 4 else "")
+    )
     stripped = " ".join(text.split())
     return ExpressionFunction(
         name=name,
@@ -916,8 +969,9 @@ def _build(text: str, box_key: tuple | None, min_key: tuple | None) -> Expressio
         _grad=grad,
         point=point,
         text=text,
-        given_minimizers=None if given is None else tuple(tuple(float(v) for v in row)
-                                                          for row in np.reshape(given, (-1, dim))),
+        given_minimizers=None
+        if given is None
+        else tuple(tuple(float(v) for v in row) for row in np.reshape(given, (-1, dim))),
         estimated=given is None,
         description=f"typed function; {minima.note}{where}",
         source=source,
