@@ -45,6 +45,9 @@ MAX_CHARS = 1000
 #: Deepest nesting accepted: each function call, power, unary sign, or bracketed sum or
 #: product inside another counts one level (a flat sum or product of many terms is one).
 MAX_DEPTH = 32
+#: Deepest nesting of powers inside powers (``((x**2 + 1)**2 + 1)**2`` is 3): SymPy's work on a
+#: tower like ``x**x**x**...`` grows fast with its height.
+MAX_POWER_NESTING = 8
 #: Largest absolute value of a constant exponent.
 MAX_EXPONENT = 1000
 #: Largest absolute value of any constant (a literal, or one computed from literals).
@@ -136,7 +139,7 @@ def _syntax_message(err: SyntaxError) -> str:
     if msg.startswith("invalid syntax"):
         return "invalid syntax (a missing operator? write 2*x or x*y for products)"
     if "nested parentheses" in msg:
-        return f"too many nested brackets (at most {MAX_DEPTH} levels)"
+        return "too many nested brackets"
     return msg
 
 
@@ -202,9 +205,9 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
     """Walk the whole tree without recursion: refuse every node outside the whitelist and
     nesting deeper than :data:`MAX_DEPTH`. Returns the variables used."""
     used: set[str] = set()
-    stack: list[tuple[ast.AST, int]] = [(root, 0)]
+    stack: list[tuple[ast.AST, int, int]] = [(root, 0, 0)]  # node, depth, powers around it
     while stack:
-        node, depth = stack.pop()
+        node, depth, pows = stack.pop()
         pos = _char_pos(t.normalized.strip(), getattr(node, "col_offset", 0))
         pos += len(t.normalized) - len(t.normalized.lstrip())
         if depth > MAX_DEPTH:
@@ -229,14 +232,18 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
                 )
             fam = _family(node)
             same = fam is not None and _family(node.left) is fam
-            stack.append((node.left, depth if same else depth + 1))
-            stack.append((node.right, depth + 1))
+            if isinstance(node.op, ast.Pow):
+                pows += 1
+                if pows > MAX_POWER_NESTING:
+                    raise _Refused(f"powers are nested too deeply (at most {MAX_POWER_NESTING} levels)", pos)
+            stack.append((node.left, depth if same else depth + 1, pows))
+            stack.append((node.right, depth + 1, pows))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, ast.USub | ast.UAdd):
                 raise _Refused(
                     f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed", pos, _HELP
                 )
-            stack.append((node.operand, depth + 1))
+            stack.append((node.operand, depth + 1, pows))
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 what = _describe(node.func)
@@ -252,7 +259,7 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
             if len(node.args) != arity:
                 plural = "s" * (arity != 1)
                 raise _Refused(f"{name} takes {arity} argument{plural}, got {len(node.args)}", pos)
-            stack.extend((a, depth + 1) for a in node.args)
+            stack.extend((a, depth + 1, pows) for a in node.args)
         else:
             raise _Refused(f"{_describe(node)} not allowed", pos, _HELP)
     return used
@@ -595,6 +602,11 @@ def _fmt_point(p: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in p) + ")"
 
 
+def _quote(text: str) -> str:
+    """The text for a message: quoted, and shortened past 50 characters."""
+    return repr(text if len(text) <= 50 else text[:47] + "...")
+
+
 def _check_finite(
     value: Callable, grad: Callable, pts: np.ndarray, text: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -605,16 +617,15 @@ def _check_finite(
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"{text!r} is not finite over its box: f{_fmt_point(pts[i])} = {f[i]}; choose a "
+            f"{_quote(text)} is not finite over its box: f{_fmt_point(pts[i])} = {f[i]}; choose a "
             f"box where it is defined (log and sqrt need arguments >= 0, no division by 0)"
         )
     badg = ~np.all(np.isfinite(g), axis=1)
     if badg.any():
         i = int(np.argmax(badg))
         raise ValueError(
-            f"the gradient of {text!r} is not finite over its box: at {_fmt_point(pts[i])} "
-            f"it is "
-            f"{g[i].tolist()}; choose a box where it is defined"
+            f"the gradient of {_quote(text)} is not finite over its box: at {_fmt_point(pts[i])} "
+            f"it is {g[i].tolist()}; choose a box where it is defined"
         )
     return f, g
 

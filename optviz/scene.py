@@ -338,10 +338,15 @@ class Starts:
 
     @classmethod
     def typed(cls, points: Any) -> Starts:
-        """Points of one's own, as given."""
-        arr = np.asarray(points, dtype=float)
+        """Points of one's own, as given (checked when the scene is made)."""
+        try:
+            arr = np.asarray(points, dtype=float)
+        except (TypeError, ValueError):
+            return cls("points", points=points)  # the scene's check names what is wrong
         if arr.ndim == 1:
             arr = arr[:, None]
+        if arr.ndim != 2:
+            return cls("points", points=points)
         return cls("points", points=tuple(tuple(float(v) for v in row) for row in arr))
 
     def compute(self, fn: Any) -> np.ndarray:

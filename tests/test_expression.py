@@ -335,6 +335,7 @@ HOSTILE = [
     ("x" * (MAX_CHARS + 1), r"too long: 1,001 characters \(at most 1,000\)"),
     ("9**9**9", r"exponent 3\.8742e\+08 is too large .* at column 4"),
     ("2**2**2**2**2", r"exponent 65536 is too large"),
+    ("x**" * 12 + "y", r"powers are nested too deeply \(at most 8 levels\)"),
     ("x**100000", r"exponent 100000 is too large"),
     ("x**(9**9)", r"exponent .* too large"),
     ("10**400", r"too large"),
