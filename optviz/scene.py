@@ -47,7 +47,7 @@ import functions as _functions
 from . import hooks as _hooks
 from . import schedules as _schedules
 from . import starts as _starts
-from .engine import DTYPES, MAX_STEPS
+from .engine import DTYPES, MAX_STEPS, NOISE_MODES
 from .optimizers import GROUPS, REGISTRY
 from .optimizers import get as _get_optimizer
 from .result import ERROR_KINDS
@@ -56,7 +56,6 @@ from .result import ERROR_KINDS
 VERSION = 1
 START_MODES = ("grid", "random", "ring", "points")
 RING_CENTERS = ("minimum", "center")
-NOISE_MODES = ("absolute", "relative")
 VIEW_ERRORS = ("auto", *ERROR_KINDS)
 #: Query keys that Streamlit itself may put in a page's URL; ignored by :meth:`Scene.from_query`.
 STREAMLIT_QUERY_KEYS = ("embed", "embed_options")
@@ -628,7 +627,7 @@ class Scene:
         delay: int = 0,
         dtype: str = "float64",
         error: str = "auto",
-        tol: float = 1e-3,
+        tol: float | None = 1e-3,
         tol_kind: str | None = None,
         dim: int | None = None,
         limits: Limits = LIMITS,
@@ -638,8 +637,10 @@ class Scene:
 
         ``starts`` is a :class:`Starts` (keeps its mode) or points (saved as typed points);
         ``None`` means the box centre, as in ``optviz.run``. ``schedule`` and ``hooks`` may be
-        objects or texts. Keyword arguments that do not change the race (``backend``,
-        ``threads``, ``fused``, ``record_every``, ``record_state``, ``progress``, ...) are ignored.
+        objects or texts. ``tol`` and ``tol_kind`` (``None``: 1e-3, the error measure) are kept as
+        the view's tolerance and error measure. Keyword arguments that do not change the race
+        (``backend``, ``threads``, ``fused``, ``record_every``, ``record_state``, ``progress``,
+        ``max_record_bytes``, ``max_seconds``) are ignored.
 
         Raises:
             ValueError: as for loading; a per-start hyperparameter sweep or an unregistered
@@ -653,6 +654,7 @@ class Scene:
             "record_state",
             "progress",
             "max_record_bytes",
+            "max_seconds",
         }
         unknown = sorted(set(ignored) - irrelevant)
         if unknown:
@@ -669,7 +671,8 @@ class Scene:
                 dim = shape[1] if len(shape) == 2 else (shape[0] if len(shape) == 1 else None)
         func = SceneFunction.of(function, dim)
         if starts is None:
-            starts = Starts.typed(np.mean(np.asarray(func.build().box, dtype=float), axis=1)[None, :])
+            _, fn = func.normalized()
+            starts = Starts.typed(np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :])
         elif not isinstance(starts, Starts):
             starts = Starts.typed(starts)
         if isinstance(hooks, str | _hooks.Hook):
@@ -687,7 +690,7 @@ class Scene:
             delay=delay,
             dtype=dtype,
             error=tol_kind if tol_kind is not None else error,
-            tol=tol,
+            tol=1e-3 if tol is None else tol,
             limits=limits,
         )
 

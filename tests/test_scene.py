@@ -7,6 +7,7 @@ import copy
 import json
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,6 +235,18 @@ def test_identical_trajectories_after_round_trips(k: int) -> None:
     _same_race(first, Scene.from_query(scene.to_query()).run())
     direct = optviz.run(**scene.run_kwargs())
     _same_race(first, direct)
+
+
+def test_noise_and_delay_races_are_identical_after_round_trips() -> None:
+    """The engine's gradient noise and delay are part of the scene, and of its race."""
+    scene = SCENES[6]
+    first = scene.run()
+    plain = replace(scene, noise=0.0, delay=0).run()
+    assert not np.array_equal(first.trajectories["AdaDelta"], plain.trajectories["AdaDelta"])
+    _same_race(first, Scene.from_json(scene.to_json()).run())
+    _same_race(first, Scene.from_query(scene.to_query()).run())
+    back = Scene.from_run_kwargs(**{**scene.run_kwargs(), "tol": None, "max_seconds": 10.0})
+    assert back == replace(scene, starts=Starts.typed(scene.starts.points))  # run_kwargs holds points only
 
 
 def test_the_article_preset_as_a_scene() -> None:
