@@ -30,6 +30,7 @@ import functools
 import hashlib
 import linecache
 import math
+import threading
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ MAX_EXPONENT = 1000
 MAX_CONSTANT = 1e300
 #: Largest number of nodes of the value and its gradient together (SymPy's tree).
 MAX_NODES = 10_000
+#: Most minimizers that may be given.
+MAX_MINIMIZERS = 1000
 #: The variables, in coordinate order.
 VARIABLES = ("x", "y")
 #: Grid points per axis of the finiteness check and of the minimizer search (even, so that
@@ -585,8 +588,10 @@ def _box(box: Any, dim: int | None) -> np.ndarray:
         raise ValueError(
             f"the expression uses y, so it is 2-D: give a box with two rows (x and y), got {b.shape[0]}"
         )
-    if not np.all(np.isfinite(b)) or not np.all(b[:, 0] < b[:, 1]):
-        raise ValueError(f"box must have finite lo < hi on every row, got {b.tolist()}")
+    with np.errstate(all="ignore"):
+        span = b[:, 1] - b[:, 0]
+    if not np.all(np.isfinite(b)) or not np.all(b[:, 0] < b[:, 1]) or not np.all(np.isfinite(span)):
+        raise ValueError(f"box must have finite lo < hi (and a finite width) on every row, got {b.tolist()}")
     b.setflags(write=False)
     return b
 
@@ -888,6 +893,8 @@ def _freeze(value: Any, what: str) -> tuple:
         raise ValueError(f"{what} must be numbers, got {value!r}") from None
     if arr.ndim > 2:
         raise ValueError(f"{what} must be a list of rows of numbers, got shape {arr.shape}")
+    if arr.size > MAX_MINIMIZERS * 2:
+        raise ValueError(f"{what}: too many numbers ({arr.size:,}; at most {MAX_MINIMIZERS:,} points)")
     return (arr.shape, tuple(arr.ravel().tolist()))
 
 
@@ -897,6 +904,16 @@ def _thaw(key: tuple | None) -> np.ndarray | None:
 
 @functools.lru_cache(maxsize=64)
 def _build(text: str, box_key: tuple | None, min_key: tuple | None) -> ExpressionFunction:
+    """Built once per (text, box, minimizers); one build at a time (SymPy's caches are shared
+    by every thread, and a dashboard serves each session from its own thread)."""
+    with _BUILD_LOCK:
+        return _make(text, box_key, min_key)
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> ExpressionFunction:
     t, tree = _parse(text)
     try:
         used = _check_tree(t, tree)

@@ -202,6 +202,8 @@ def test_given_minimizers() -> None:
         functions.from_expression("(x - 5)**2", box=[[-2, 2]], minimizers=[[5]])
     with pytest.raises(ValueError, match="must all be global"):
         functions.from_expression("x**2", box=[[-2, 2]], minimizers=[[0], [1]])
+    with pytest.raises(ValueError, match="too many numbers"):
+        functions.from_expression("x**2", box=[[-2, 2]], minimizers=[[0]] * 5000)
     with pytest.raises(ValueError, match="points of 2 coordinate"):
         functions.from_expression("x**2 + y**2", box=BOX2, minimizers=[[0, 0, 0]])
 
@@ -214,6 +216,7 @@ def test_boxes() -> None:
         ([[-2, 2]], "uses y, so it is 2-D"),
         ([[2, -2], [0, 1]], "lo < hi"),
         ([[0, math.inf], [0, 1]], "finite"),
+        ([[-1e308, 1e308], [0, 1]], "finite width"),
         ([[0, 1, 2]], "shape"),
         ("a", "numbers"),
         ([[-1, 1]] * 3, "shape"),
