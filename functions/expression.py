@@ -966,13 +966,15 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
     value, grad = array_form(point, dim)
 
     _, pts = _grid(box)
-    F, G = _check_finite(value, grad, pts, text.strip())
     given = _thaw(min_key)
-    minima = (
-        _estimate_minima(value, grad, box, F, pts, G)
-        if given is None
-        else _given_minima(value, given, box, F, pts)
-    )
+    with np.errstate(all="ignore"):  # overflow to inf is tested for, not warned about
+        F, G = _check_finite(value, grad, pts, text.strip())
+        minima = (
+            _estimate_minima(value, grad, box, F, pts, G)
+            if given is None
+            else _given_minima(value, given, box, F, pts)
+        )
+        log_levels = _log_levels(F, minima.fmin)
     variables = ", ".join(VARIABLES[:dim])
     where = (
         ""
@@ -992,7 +994,7 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
         minimizers=_readonly(minima.minimizers),
         fmin=minima.fmin,
         local_minima=_readonly(minima.local),
-        log_levels=_log_levels(F, minima.fmin),
+        log_levels=log_levels,
         _value=value,
         _grad=grad,
         point=point,

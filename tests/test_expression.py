@@ -130,6 +130,13 @@ VALID = [
     ),
     ("(((((x)))))**2", [[-1, 1]], lambda x: x**2),
     ("x/3 + y/7", BOX2, lambda x, y: x / 3 + y / 7),
+    ("x**-1000", [[0.5, 1.5]], lambda x: x**-1000.0),  # values and gradients near overflow
+    ("sqrt(2)**999*x*1e-150", [[0, 1]], lambda x: 2.0**499.5 * x * 1e-150),  # 2**499 * sqrt(2) in SymPy
+    (
+        "sin(10**299)*x + exp(690)*1e-299",
+        [[0, 1]],
+        lambda x: -0.7189565935497317 * x + math.exp(690) * 1e-299,
+    ),
 ]
 
 
