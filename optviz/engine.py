@@ -159,6 +159,50 @@ def run(
     Returns:
         A :class:`~optviz.result.Result` of NumPy arrays.
     """
+    job, xp, backend_name, sched = make_job(
+        function, optimizers, starts, steps, seed=seed, backend=backend, dtype=dtype, schedule=schedule,
+        hooks=hooks, record_every=record_every, bound=bound, max_record_bytes=max_record_bytes, noise=noise,
+        noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind, record_state=record_state)
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a function progress(done, total), got {progress!r}")
+    from . import fast
+
+    path = fast.choose(job, backend_name, fused)
+    n_threads = _threads(threads, job, path, backend_name)
+    _check_time(job, path, n_threads, max_seconds)
+
+    start = time.perf_counter()
+    out = _execute(job, xp, path, n_threads, progress)
+    elapsed = time.perf_counter() - start
+    return _result(job, out, backend_name, sched, elapsed, path, seed)
+
+
+def make_job(
+    function: Any,
+    optimizers: OptimizerChoice = "all",
+    starts: Any = None,
+    steps: int = 100,
+    *,
+    seed: int | Any = 0,
+    backend: str | ModuleType = "numpy",
+    dtype: str = "float64",
+    schedule: Any = None,
+    hooks: Any = (),
+    record_every: int = 1,
+    bound: float | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    noise: float = 0.0,
+    noise_mode: str = "absolute",
+    delay: int = 0,
+    tol: float | None = None,
+    tol_kind: str = "auto",
+    record_state: bool = False,
+) -> tuple[Job, Any, str, Any]:
+    """Validate a run's inputs (as :func:`run` takes them) into a :class:`~optviz.job.Job`.
+
+    Returns ``(job, array namespace, backend name, schedule)``; raises what :func:`run` raises
+    for bad input. Nothing is stepped.
+    """
     fn = resolve_function(function, starts)
     if starts is None:
         starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
@@ -183,8 +227,6 @@ def run(
     tol, tol_kind = _tol_options(tol, tol_kind, fn)
     if not isinstance(record_state, bool):
         raise ValueError(f"record_state must be True or False, got {record_state!r}")
-    if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a function progress(done, total), got {progress!r}")
     rec = recorded_steps(steps, record_every)
     itemsize = 8 if dtype == "float64" else 4
     # recorded state: every field, the gradient and the update (at most a coordinate each)
@@ -198,16 +240,7 @@ def run(
               hooks=hook_list, bound=float(bound), seeds=seeds, keys=_noise.start_keys(s),
               noise=noise, noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind,
               record_state=record_state)
-    from . import fast
-
-    path = fast.choose(job, backend_name, fused)
-    n_threads = _threads(threads, job, path, backend_name)
-    _check_time(job, path, n_threads, max_seconds)
-
-    start = time.perf_counter()
-    out = _execute(job, xp, path, n_threads, progress)
-    elapsed = time.perf_counter() - start
-    return _result(job, out, backend_name, sched, elapsed, path, seed)
+    return job, xp, backend_name, sched
 
 
 def _seeds(seed: Any, n: int) -> Any:

@@ -23,6 +23,7 @@ keyed by a fingerprint of all the code they inline, so a changed formula never r
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import math
@@ -30,7 +31,6 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +60,9 @@ _WARMING: set[str] = set()
 
 # ---------------------------------------------------------------------- can it run?
 def numba_status() -> str | None:
-    """None when numba can be used, else why not."""
-    try:
-        import numba  # noqa: F401
-    except Exception as exc:  # pragma: no cover - numba is a dependency
-        return f"numba is not installed ({type(exc).__name__})"
+    """None when numba can be used, else why not (found without importing it: that takes 0.5 s)."""
+    if importlib.util.find_spec("numba") is None:  # pragma: no cover - numba is a dependency
+        return "numba is not installed (pip install numba)"
     return None
 
 
@@ -113,11 +111,12 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
     specs = [_spec(job, k) for k in range(len(job.plan))]
     if all(_ready(s) for s in specs):
         return "fast"
-    warm_up(specs)
+    warm_up(job)
     return "reference"
 
 
 # ---------------------------------------------------------------------- kernels
+@functools.lru_cache(maxsize=1)
 def _cache_dir() -> Path:
     base = os.environ.get("OPTVIZ_CACHE_DIR")
     if base:
@@ -136,7 +135,22 @@ def _cache_dir() -> Path:
     return path
 
 
-def _spec(job: Job, k: int):
+_SPECS: dict[tuple, _Keyed] = {}
+
+
+def _spec(job: Job, k: int) -> _Keyed:
+    """The kernel of optimizer ``k`` of ``job`` (its source and key are made once per kind)."""
+    point = job.fn.point
+    memo = (job.plan[k].name, id(point.value), id(point.grad), len(point.consts), job.dim,
+            any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
+            job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
+    keyed = _SPECS.get(memo)
+    if keyed is None or keyed.point.value is not point.value:
+        keyed = _SPECS[memo] = _make_spec(job, k)
+    return keyed
+
+
+def _make_spec(job: Job, k: int) -> _Keyed:
     from .codegen import KernelSpec
 
     p = job.plan[k]
@@ -159,7 +173,7 @@ class _Keyed:
     """A kernel spec with its function's point form, its source and its fingerprint."""
 
     def __init__(self, spec: Any, point: Any):
-        from . import codegen, jit
+        from . import codegen, keys
 
         self.spec, self.point = spec, point
         self.source = codegen.source(spec)
@@ -168,7 +182,7 @@ class _Keyed:
         import hashlib
 
         digest = hashlib.sha256(self.source.encode())
-        digest.update(jit.fingerprint(*self.globals.values()).encode())
+        digest.update(keys.fingerprint(*self.globals.values()).encode())
         self.key = digest.hexdigest()[:20]
 
     @property
@@ -205,51 +219,96 @@ def kernel(keyed: _Keyed):
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
         module.__dict__.update(keyed.globals)
+        module.STEP = module.point_step
+        jit.prepare(module.point_step)
         compiled = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)(module.kernel)
         _KERNELS[keyed.key] = compiled
         return compiled
 
 
+_COMPILED: dict[str, Any] = {}
+
+
 def _compile_now(keyed: _Keyed) -> Any:
     """Compile (or load) for the argument types every run uses, and mark it ready on disk."""
+    k = _COMPILED.get(keyed.key)
+    if k is not None:
+        return k
     k = kernel(keyed)
     if not k.signatures:
         _run_once(keyed, k)
     marker = keyed.path.parent / f"{keyed.path.stem}.ok"
     try:
-        marker.write_text("")
+        if not marker.exists():
+            marker.write_text("")
     except OSError:
         pass
+    _COMPILED[keyed.key] = k
     return k
 
 
-def warm_up(specs: Iterable[_Keyed] | Job, background: bool = True) -> None:
-    """Compile kernels ahead of their first run (in a daemon thread unless ``background=False``)."""
-    if isinstance(specs, Job):
-        specs = [_spec(specs, k) for k in range(len(specs.plan))]
-    todo = []
+def warm_up(job: Job, background: bool = True) -> None:
+    """Compile the kernels ``job`` needs ahead of its run.
+
+    ``background``: in a process of its own (``python -m optviz.fast.warm``, at low priority),
+    which writes the disk cache; a later run in this process then loads the kernels in
+    milliseconds. (A thread here would hold the GIL for seconds of numba's Python work and stall
+    a server's page.) Otherwise: compile now, in this thread.
+    """
+    specs = [_spec(job, k) for k in range(len(job.plan))]
+    _reap()
     with _LOCK:
-        for s in specs:
-            if s.key not in _KERNELS and s.key not in _WARMING:
-                _WARMING.add(s.key)
-                todo.append(s)
-    if not todo:
-        return
+        todo = [s for s in specs if not _ready(s) and s.key not in _WARMING]
+        if not todo:
+            return
+        if background:
+            from .warm import recipe
 
-    def work() -> None:
-        for s in todo:
-            try:
-                _compile_now(s)
-            except Exception:  # a background compile must never break a run; the next run retries
-                pass
-            finally:
-                with _LOCK:
-                    _WARMING.discard(s.key)
+            r = recipe(job)
+            if r is not None and _spawn([r], {s.key for s in todo}):
+                return
+    for s in todo:  # no process could be started: compile here (the caller's thread)
+        _compile_now(s)
 
-    if background:
-        threading.Thread(target=work, name="optviz-warm-up", daemon=True).start()
-    else:
-        work()
+
+_PROCS: list[tuple[Any, set[str]]] = []
+
+
+def _spawn(recipes: list[dict], keys: set[str]) -> bool:
+    import json
+    import subprocess
+
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # where optviz is imported from
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        proc.stdin.write(json.dumps(recipes).encode())
+        proc.stdin.close()
+    except OSError:
+        return False
+    _PROCS.append((proc, keys))
+    _WARMING.update(keys)
+    return True
+
+
+def _reap() -> None:
+    """Forget finished warm-up processes (their kernels are ready, or a later run retries)."""
+    with _LOCK:
+        for item in list(_PROCS):
+            proc, keys = item
+            if proc.poll() is not None:
+                _PROCS.remove(item)
+                _WARMING.difference_update(keys)
+
+
+def wait_for_warm_up(timeout: float | None = None) -> None:
+    """Wait until the warm-up processes started so far have finished."""
+    for proc, _ in list(_PROCS):
+        proc.wait(timeout)
+    _reap()
 
 
 def _run_once(keyed: _Keyed, k: Any) -> None:
@@ -268,8 +327,31 @@ def _run_once(keyed: _Keyed, k: Any) -> None:
 
 
 # ---------------------------------------------------------------------- running a job
+_TABLES: dict[tuple, tuple] = {}
+_TABLES_MAX = 256
+
+
 def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
-    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point)."""
+    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point).
+
+    Tables of runs with one value per hyperparameter are kept (a few hundred, the last ones):
+    the dashboard reruns the same optimizers with the same settings often.
+    """
+    p = job.plan[k]
+    uniform = not any(isinstance(v, np.ndarray) for v in p.hyperparams.values())
+    if not uniform:
+        return _make_table(job, k, columns, idx)
+    memo = (p.name, tuple(float(p.hyperparams[h.name]) for h in p.spec.hyperparams), job.steps,
+            hash(job.factors.tobytes()), columns)
+    hit = _TABLES.get(memo)
+    if hit is None:
+        if len(_TABLES) >= _TABLES_MAX:
+            _TABLES.pop(next(iter(_TABLES)))
+        hit = _TABLES[memo] = _make_table(job, k, columns, idx)
+    return hit
+
+
+def _make_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     p = job.plan[k]
     specs = p.spec.hyperparams
     lr = {h.name for h in specs if h.lr}
@@ -296,7 +378,7 @@ def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     hp = {name: uniq[:, i][:, None] * (f if name in lr else 1.0) for i, name in enumerate(names)}
     env = step_env(maths, hp, t, T)
     for c, name in enumerate(columns):
-        tab[:, :, c] = np.broadcast_to(env[name], (n_combo, T))
+        tab[:, :, c] = env[name]
     return tab, uniq, combo
 
 

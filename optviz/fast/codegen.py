@@ -143,6 +143,7 @@ def source(spec: KernelSpec) -> str:
     src("import numpy as np")
     src("")
     src("")
+    _point_step(src, spec, var, call, outs, col)
     with src.block(f"def kernel({args}):"):
         src("bound = prm[0]; sigma = prm[1]; tol = prm[2]; fstar = prm[3]; tiny = prm[4]")
         src("TT = prm[5]; delay_f = prm[6]")
@@ -288,6 +289,45 @@ def _store_state(src: _Source, spec: KernelSpec, row: str) -> None:
             src(f"o_state[{row}, {k}, p] = S_{f}[{j}, i]")
 
 
+def _point_step_signature(spec: KernelSpec, col: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Parameters and results of the generated ``point_step``: one point's rule step."""
+    m, d = spec.maths, spec.dim
+    point_fields = [f for f in m.fields if f in m.point_fields]
+    used = set().union(*(set(st.args) for st in _update_stages(m)))
+    params = [f"{x}_{j}" for x in ("w", "g", "q") for j in range(d)]
+    params += [f"s_{f}_{j}" for f in m.coord_fields for j in range(d)] + [f"s_{f}" for f in point_fields]
+    params += [f"k_{name}" for name in col if name in used]
+    params += ["tf", "TT", "fstar", "tiny", "delay_f"] + (["f_cur"] if "f" in used else [])
+    if m.noise:
+        params += ["ut", "klo_p", "khi_p", "rk0_p", "rk1_p"]
+    returns = [f"u_{j}" for j in range(d)] + [f"s_{f}_{j}" for f in m.coord_fields for j in range(d)]
+    returns += [f"s_{f}" for f in point_fields]
+    return params, returns
+
+
+def _point_step(src: _Source, spec: KernelSpec, var, call, outs, col: dict[str, int]) -> None:
+    """``point_step``: the rule's per-point stages, its draws and its per-coordinate step for one
+    point. A function of its own (compiled once, inlined by LLVM into both update loops)."""
+    m, d = spec.maths, spec.dim
+    point_fields = tuple(f for f in m.fields if f in m.point_fields)
+    params, returns = _point_step_signature(spec, col)
+    with src.block(f"def point_step({', '.join(params)}):"):
+        for i, st in enumerate(m.per_point):
+            targets = [f"s_{o}" if o in point_fields else f"p_{o}" for o in st.outputs]
+            src(f"{outs(targets)} = {call(f'POINT{i}', st, None)}")
+        for k, (name, when) in enumerate(m.noise.items()):
+            src(f"when = {call(f'WHEN{k}', when, None)}")
+            for j in range(d):
+                ctr = f"np.uint64({k * DRAW_STRIDE + j})"
+                src(f"z_{name}_{j} = NORMAL(ut, {ctr}, klo_p, khi_p, rk0_p, rk1_p) if when else 0.0")
+        for j in range(d):
+            targets = [f"u_{j}"] + [f"s_{o}_{j}" for o in m.per_coord.outputs[1:]]
+            src(f"{outs(targets)} = {call('COORD', m.per_coord, j)}")
+        src(f"return {', '.join(returns)}")
+    src("")
+    src("")
+
+
 def _table_reads(src: _Source, spec: KernelSpec, col: dict[str, int], stages: list[Stage],
                  row: str = "c") -> None:
     """Read the per-step values the stages use, from the table row of combo ``row``."""
@@ -392,7 +432,7 @@ def _step_body(src, spec: KernelSpec, var, call, outs, col, consts: str, fast: b
     if not fast:
         src("c = combo[p * cstride]")
         _table_reads(src, spec, col, stages)
-    used = set().union(*(set(s.args) for s in stages))
+    used = set().union(*(set(st.args) for st in stages))
     for j in J:
         src(f"w_{j} = W[{j}, i]; g_{j} = G[{j}, i]; q_{j} = Q[{j}, i]")
     for f in m.coord_fields:
@@ -402,19 +442,10 @@ def _step_body(src, spec: KernelSpec, var, call, outs, col, consts: str, fast: b
         src(f"s_{f} = S_{f}[i]")
     if "f" in used:
         src("f_cur = FL[i]")
-    for i, s in enumerate(m.per_point):
-        targets = [f"s_{o}" if o in point_fields else f"p_{o}" for o in s.outputs]
-        src(f"{outs(targets)} = {call(f'POINT{i}', s, None)}")
-    for k, (name, when) in enumerate(m.noise.items()):
-        src(f"when = {call(f'WHEN{k}', when, None)}")
-        for j in J:
-            ctr = f"np.uint64({k * DRAW_STRIDE + j})"
-            src(f"z_{name}_{j} = NORMAL(ut, {ctr}, klo[p], khi[p], rk0[p * rstride], rk1[p * rstride]) "
-                f"if when else 0.0")
-    coord_outs = m.per_coord.outputs[1:]
-    for j in J:
-        targets = [f"u_{j}"] + [f"s_{o}_{j}" for o in coord_outs]
-        src(f"{outs(targets)} = {call('COORD', m.per_coord, j)}")
+    params, returns = _point_step_signature(spec, col)
+    args = [{"klo_p": "klo[p]", "khi_p": "khi[p]", "rk0_p": "rk0[p * rstride]",
+             "rk1_p": "rk1[p * rstride]"}.get(a, a) for a in params]
+    src(f"{', '.join(returns)} = STEP({', '.join(args)})")
     for j in J:
         src(f"n_{j} = w_{j} + u_{j}")
     src("ok = " + " & ".join(f"(abs(n_{j}) <= bound)" for j in J))
