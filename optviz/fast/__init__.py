@@ -312,6 +312,29 @@ def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
     return sum(len(k) for k in todo)
 
 
+def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
+    """Compile, in one background process, the kernels of these runs (each the keyword arguments
+    of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
+    process was started (False: nothing to compile, or the fast path cannot run them)."""
+    from ..engine import make_job
+    from .warm import recipe
+
+    recipes, keys = [], set()
+    _reap()
+    for kw in runs:
+        kw = {k: v for k, v in kw.items() if k not in ("fused", "threads", "progress", "max_seconds")}
+        job, _, backend, _ = make_job(**kw)
+        if unsupported(job, backend) is not None:
+            continue
+        specs = [_spec(job, k) for k in range(len(job.plan))]
+        todo = {s.key for s in specs if not _ready(s) and s.key not in _WARMING}
+        r = recipe(job)
+        if todo and r is not None:
+            recipes.append(r)
+            keys |= todo
+    return bool(recipes) and _spawn(recipes, keys)
+
+
 _PROCS: list[tuple[Any, set[str]]] = []
 
 
