@@ -189,7 +189,7 @@ class _Keyed:
         self.spec, self.point = spec, point
         self.source = codegen.source(spec)
         self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
-                        "NORMAL": _noise.normal}
+                        "NORMAL2": _noise.normal_pair}
         col = {name: k for k, name in enumerate(spec.columns)}
         self.kcols = np.array([col[c] for c in spec.update_columns], dtype=np.int64)
         grad_at = [spec.maths.grad_at] if spec.maths.grad_at is not None else []
