@@ -416,6 +416,8 @@ class _FakeStreamlit:
 def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monkeypatch, interrupt):
     fake = _FakeStreamlit(interrupt)
     monkeypatch.setattr(cli.subprocess, "Popen", fake)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setattr(cli.importlib.metadata, "distribution", _not_installed)
     code, stdout, err = _run(["dashboard", "--host", "127.0.0.1", "--port", _free_port(), "--headless",
                               "--", "--theme.base", "dark"], capsys)
     assert code == 0 and stdout == "" and err == ""
@@ -423,6 +425,19 @@ def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monke
     assert fake.signals == (["TERM"] if interrupt else [])
     # run from this checkout (not installed): the page must find optviz from any folder
     assert fake.env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+
+
+def _not_installed(name):
+    raise cli.importlib.metadata.PackageNotFoundError(name)
+
+
+def test_an_installed_optviz_leaves_pythonpath_alone(monkeypatch):
+    # pip install (CI installs -e .): the page imports the installed package, nothing is added
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    monkeypatch.setattr(cli.importlib.metadata, "distribution", lambda name: object())
+    assert cli.dashboard_env()["PYTHONPATH"] == "/elsewhere"
+    monkeypatch.setattr(cli.importlib.metadata, "distribution", _not_installed)
+    assert cli.dashboard_env()["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/elsewhere"]
 
 
 def test_dashboard_refuses_a_busy_port(capsys, monkeypatch):
