@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from .base import Array, Family, Spec, fixed
+from .base import Family, PointForm, fixed, pointwise
 
 
-def _quartic_value(x: Array) -> Array:
+def quartic(x):
     """f(x) = 4 (x^4/4 - x^3/6 - 17 x^2/8 - 15 x/8) = x^4 - 2x^3/3 - 17x^2/2 - 15x/2."""
-    t = x[:, 0]
-    return 4.0 * (t**4 / 4.0 - t**3 / 6.0 - 17.0 * t**2 / 8.0 - 15.0 * t / 8.0)
+    x2 = x * x
+    return 4.0 * (x2 * x2 / 4.0 - x2 * x / 6.0 - 17.0 * x2 / 8.0 - 15.0 * x / 8.0)
 
 
-def _quartic_grad(x: Array) -> Array:
+def quartic_grad(x):
     """f'(x) = 4 (x^3 - x^2/2 - 17x/4 - 15/8) = 4 (x - 5/2)(x + 3/2)(x + 1/2)."""
-    return 4.0 * (x**3 - x**2 / 2.0 - 17.0 * x / 4.0 - 15.0 / 8.0)
+    return (4.0 * (x * x * x - x * x / 2.0 - 17.0 * x / 4.0 - 15.0 / 8.0),)
 
 
 #: f(5/2) = 625/16 - 125/12 - 425/8 - 75/4 = -2075/48, exactly.
@@ -27,16 +27,8 @@ QUARTIC = Family(
     default_dim=1,
     min_dim=1,
     max_dim=1,
-    build=fixed(
-        Spec(
-            value=_quartic_value,
-            grad=_quartic_grad,
-            box=[[-3.0, 3.0]],
-            minimizers=[[2.5]],
-            fmin=QUARTIC_FMIN,
-            local_minima=[[-1.5]],
-        )
-    ),
+    build=fixed(pointwise(PointForm(quartic, quartic_grad), 1, [[-3.0, 3.0]], [[2.5]], QUARTIC_FMIN,
+                          local_minima=[[-1.5]])),
 )
 
 FAMILIES: tuple[Family, ...] = (QUARTIC,)

@@ -281,6 +281,13 @@ class Family:
         )
 
 
+def pointwise(point: PointForm, dim: int, box: Any, minimizers: Any, fmin: float | None,
+              local_minima: Any = ()) -> Spec:
+    """A :class:`Spec` whose array ``value``/``grad`` are the point formulas applied to columns."""
+    value, grad = array_form(point, dim)
+    return Spec(value, grad, box, minimizers, fmin, local_minima, point=point)
+
+
 def fixed(spec: Spec) -> Builder:
     """Builder for a parameter-free, fixed-dimension family: always returns ``spec``."""
 

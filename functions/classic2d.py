@@ -9,37 +9,32 @@ References:
 
 from __future__ import annotations
 
-from typing import Any
+import math
 
-from .base import Array, Family, Spec, fixed, namespace
+from .base import Family, PointForm, fixed, pointwise
+from .elementwise import sin
 
-
-def _split(x: Array) -> tuple[Any, Array, Array]:
-    """Return ``(xp, x[:, 0], x[:, 1])``."""
-    return namespace(x), x[:, 0], x[:, 1]
-
-
-def _pack(xp: Any, gx: Array, gy: Array) -> Array:
-    """Stack two ``(n,)`` partial derivatives into an ``(n, 2)`` gradient."""
-    return xp.stack([gx, gy], axis=1)
+# Each function is written for one point's coordinates (x, y) with arithmetic and
+# functions.elementwise only (powers above 2 as products), so the same formulas run on columns
+# of points and inside optviz's compiled kernels, with the same rounding.
 
 
 # --------------------------------------------------------------------------- Beale
-def beale_value(x: Array) -> Array:
+def beale(x, y):
     """Beale (1958): f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2."""
-    _, a, b = _split(x)
-    return (1.5 - a + a * b) ** 2 + (2.25 - a + a * b**2) ** 2 + (2.625 - a + a * b**3) ** 2
+    y2 = y * y
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y2) ** 2 + (2.625 - x + x * y2 * y) ** 2
 
 
-def beale_grad(x: Array) -> Array:
-    """Gradient of :func:`beale_value`."""
-    xp, a, b = _split(x)
-    t1 = 1.5 - a + a * b
-    t2 = 2.25 - a + a * b**2
-    t3 = 2.625 - a + a * b**3
-    gx = 2.0 * (t1 * (b - 1.0) + t2 * (b**2 - 1.0) + t3 * (b**3 - 1.0))
-    gy = 2.0 * a * (t1 + 2.0 * t2 * b + 3.0 * t3 * b**2)
-    return _pack(xp, gx, gy)
+def beale_grad(x, y):
+    """Gradient of :func:`beale`."""
+    y2 = y * y
+    t1 = 1.5 - x + x * y
+    t2 = 2.25 - x + x * y2
+    t3 = 2.625 - x + x * y2 * y
+    gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y2 * y - 1.0))
+    gy = 2.0 * x * (t1 + 2.0 * t2 * y + 3.0 * t3 * y2)
+    return gx, gy
 
 
 BEALE = Family(
@@ -51,23 +46,21 @@ BEALE = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(Spec(beale_value, beale_grad, [[-4.5, 4.5], [-4.5, 4.5]], [[3.0, 0.5]], 0.0)),
+    build=fixed(pointwise(PointForm(beale, beale_grad), 2, [[-4.5, 4.5], [-4.5, 4.5]], [[3.0, 0.5]], 0.0)),
 )
 
 
 # --------------------------------------------------------------------------- Himmelblau
-def himmelblau_value(x: Array) -> Array:
+def himmelblau(x, y):
     """Himmelblau (1972): f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2."""
-    _, a, b = _split(x)
-    return (a**2 + b - 11.0) ** 2 + (a + b**2 - 7.0) ** 2
+    return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
 
 
-def himmelblau_grad(x: Array) -> Array:
-    """Gradient of :func:`himmelblau_value`."""
-    xp, a, b = _split(x)
-    u = a**2 + b - 11.0
-    v = a + b**2 - 7.0
-    return _pack(xp, 4.0 * a * u + 2.0 * v, 2.0 * u + 4.0 * b * v)
+def himmelblau_grad(x, y):
+    """Gradient of :func:`himmelblau`."""
+    u = x * x + y - 11.0
+    v = x + y * y - 7.0
+    return 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
 
 
 #: The four global minima (f = 0), roots polished with mpmath at 40 digits and rounded.
@@ -87,25 +80,22 @@ HIMMELBLAU = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(
-        Spec(himmelblau_value, himmelblau_grad, [[-5.0, 5.0], [-5.0, 5.0]], HIMMELBLAU_MINIMA, 0.0)
-    ),
+    build=fixed(pointwise(PointForm(himmelblau, himmelblau_grad), 2, [[-5.0, 5.0], [-5.0, 5.0]],
+                          HIMMELBLAU_MINIMA, 0.0)),
 )
 
 
 # --------------------------------------------------------------------------- Booth
-def booth_value(x: Array) -> Array:
+def booth(x, y):
     """Booth: f = (x + 2y - 7)^2 + (2x + y - 5)^2."""
-    _, a, b = _split(x)
-    return (a + 2.0 * b - 7.0) ** 2 + (2.0 * a + b - 5.0) ** 2
+    return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
 
 
-def booth_grad(x: Array) -> Array:
-    """Gradient of :func:`booth_value`."""
-    xp, a, b = _split(x)
-    u = a + 2.0 * b - 7.0
-    v = 2.0 * a + b - 5.0
-    return _pack(xp, 2.0 * u + 4.0 * v, 4.0 * u + 2.0 * v)
+def booth_grad(x, y):
+    """Gradient of :func:`booth`."""
+    u = x + 2.0 * y - 7.0
+    v = 2.0 * x + y - 5.0
+    return 2.0 * u + 4.0 * v, 4.0 * u + 2.0 * v
 
 
 BOOTH = Family(
@@ -117,21 +107,20 @@ BOOTH = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(Spec(booth_value, booth_grad, [[-10.0, 10.0], [-10.0, 10.0]], [[1.0, 3.0]], 0.0)),
+    build=fixed(pointwise(PointForm(booth, booth_grad), 2, [[-10.0, 10.0], [-10.0, 10.0]], [[1.0, 3.0]],
+                          0.0)),
 )
 
 
 # --------------------------------------------------------------------------- Matyas
-def matyas_value(x: Array) -> Array:
+def matyas(x, y):
     """Matyas: f = 0.26 (x^2 + y^2) - 0.48 xy."""
-    _, a, b = _split(x)
-    return 0.26 * (a**2 + b**2) - 0.48 * a * b
+    return 0.26 * (x * x + y * y) - 0.48 * x * y
 
 
-def matyas_grad(x: Array) -> Array:
-    """Gradient of :func:`matyas_value`."""
-    xp, a, b = _split(x)
-    return _pack(xp, 0.52 * a - 0.48 * b, 0.52 * b - 0.48 * a)
+def matyas_grad(x, y):
+    """Gradient of :func:`matyas`."""
+    return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x
 
 
 MATYAS = Family(
@@ -143,39 +132,41 @@ MATYAS = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(Spec(matyas_value, matyas_grad, [[-10.0, 10.0], [-10.0, 10.0]], [[0.0, 0.0]], 0.0)),
+    build=fixed(pointwise(PointForm(matyas, matyas_grad), 2, [[-10.0, 10.0], [-10.0, 10.0]], [[0.0, 0.0]],
+                          0.0)),
 )
 
 
 # --------------------------------------------------------------------------- Goldstein-Price
-def goldstein_price_value(x: Array) -> Array:
+def _gp_parts(x, y):
+    """u, p, v, q of Goldstein–Price: f = (1 + u^2 p)(30 + v^2 q)."""
+    u = x + y + 1.0
+    p = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    v = 2.0 * x - 3.0 * y
+    q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    return u, p, v, q
+
+
+def goldstein_price(x, y):
     """Goldstein & Price (1971): f = A(x, y) B(x, y) with
 
     A = 1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2),
     B = 30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2).
     """
-    _, a, b = _split(x)
-    u = a + b + 1.0
-    p = 19.0 - 14.0 * a + 3.0 * a**2 - 14.0 * b + 6.0 * a * b + 3.0 * b**2
-    v = 2.0 * a - 3.0 * b
-    q = 18.0 - 32.0 * a + 12.0 * a**2 + 48.0 * b - 36.0 * a * b + 27.0 * b**2
-    return (1.0 + u**2 * p) * (30.0 + v**2 * q)
+    u, p, v, q = _gp_parts(x, y)
+    return (1.0 + u * u * p) * (30.0 + v * v * q)
 
 
-def goldstein_price_grad(x: Array) -> Array:
-    """Gradient of :func:`goldstein_price_value` (product rule on A and B)."""
-    xp, a, b = _split(x)
-    u = a + b + 1.0
-    p = 19.0 - 14.0 * a + 3.0 * a**2 - 14.0 * b + 6.0 * a * b + 3.0 * b**2
-    v = 2.0 * a - 3.0 * b
-    q = 18.0 - 32.0 * a + 12.0 * a**2 + 48.0 * b - 36.0 * a * b + 27.0 * b**2
-    big_a = 1.0 + u**2 * p
-    big_b = 30.0 + v**2 * q
+def goldstein_price_grad(x, y):
+    """Gradient of :func:`goldstein_price` (product rule on A and B)."""
+    u, p, v, q = _gp_parts(x, y)
+    big_a = 1.0 + u * u * p
+    big_b = 30.0 + v * v * q
     # du/dx = du/dy = 1 and dp/dx = dp/dy = -14 + 6x + 6y, so dA/dx = dA/dy.
-    da = 2.0 * u * p + u**2 * (-14.0 + 6.0 * a + 6.0 * b)
-    db_dx = 4.0 * v * q + v**2 * (-32.0 + 24.0 * a - 36.0 * b)
-    db_dy = -6.0 * v * q + v**2 * (48.0 - 36.0 * a + 54.0 * b)
-    return _pack(xp, da * big_b + big_a * db_dx, da * big_b + big_a * db_dy)
+    da = 2.0 * u * p + u * u * (-14.0 + 6.0 * x + 6.0 * y)
+    db_dx = 4.0 * v * q + v * v * (-32.0 + 24.0 * x - 36.0 * y)
+    db_dy = -6.0 * v * q + v * v * (48.0 - 36.0 * x + 54.0 * y)
+    return da * big_b + big_a * db_dx, da * big_b + big_a * db_dy
 
 
 GOLDSTEIN_PRICE = Family(
@@ -190,34 +181,28 @@ GOLDSTEIN_PRICE = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(
-        Spec(
-            goldstein_price_value,
-            goldstein_price_grad,
-            [[-2.0, 2.0], [-2.0, 2.0]],
-            [[0.0, -1.0]],
-            3.0,
-            # local minima with values 30, 84 and 840
-            local_minima=[[-0.6, -0.4], [1.8, 0.2], [1.2, 0.8]],
-        )
-    ),
+    build=fixed(pointwise(
+        PointForm(goldstein_price, goldstein_price_grad), 2, [[-2.0, 2.0], [-2.0, 2.0]], [[0.0, -1.0]], 3.0,
+        # local minima with values 30, 84 and 840
+        local_minima=[[-0.6, -0.4], [1.8, 0.2], [1.2, 0.8]],
+    )),
 )
 
 
 # --------------------------------------------------------------------------- six-hump camel
-def six_hump_camel_value(x: Array) -> Array:
+def six_hump_camel(x, y):
     """Six-hump camel back (Dixon & Szegő 1978).
 
     f = (4 - 2.1x^2 + x^4/3) x^2 + xy + (4y^2 - 4) y^2.
     """
-    _, a, b = _split(x)
-    return (4.0 - 2.1 * a**2 + a**4 / 3.0) * a**2 + a * b + (-4.0 + 4.0 * b**2) * b**2
+    x2, y2 = x * x, y * y
+    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2
 
 
-def six_hump_camel_grad(x: Array) -> Array:
-    """Gradient of :func:`six_hump_camel_value`."""
-    xp, a, b = _split(x)
-    return _pack(xp, 8.0 * a - 8.4 * a**3 + 2.0 * a**5 + b, a - 8.0 * b + 16.0 * b**3)
+def six_hump_camel_grad(x, y):
+    """Gradient of :func:`six_hump_camel`."""
+    x2 = x * x
+    return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y
 
 
 #: Global minimizers, polished with mpmath (40 digits) and rounded.
@@ -243,30 +228,22 @@ SIX_HUMP_CAMEL = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(
-        Spec(
-            six_hump_camel_value,
-            six_hump_camel_grad,
-            [[-3.0, 3.0], [-2.0, 2.0]],
-            SIX_HUMP_MINIMA,
-            SIX_HUMP_FMIN,
-            local_minima=SIX_HUMP_LOCAL,
-        )
-    ),
+    build=fixed(pointwise(PointForm(six_hump_camel, six_hump_camel_grad), 2, [[-3.0, 3.0], [-2.0, 2.0]],
+                          SIX_HUMP_MINIMA, SIX_HUMP_FMIN, local_minima=SIX_HUMP_LOCAL)),
 )
 
 
 # --------------------------------------------------------------------------- three-hump camel
-def three_hump_camel_value(x: Array) -> Array:
+def three_hump_camel(x, y):
     """Three-hump camel: f = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2."""
-    _, a, b = _split(x)
-    return 2.0 * a**2 - 1.05 * a**4 + a**6 / 6.0 + a * b + b**2
+    x2 = x * x
+    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y
 
 
-def three_hump_camel_grad(x: Array) -> Array:
-    """Gradient of :func:`three_hump_camel_value`."""
-    xp, a, b = _split(x)
-    return _pack(xp, 4.0 * a - 4.2 * a**3 + a**5 + b, a + 2.0 * b)
+def three_hump_camel_grad(x, y):
+    """Gradient of :func:`three_hump_camel`."""
+    x2 = x * x
+    return 4.0 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2.0 * y
 
 
 #: The two non-global local minima (f ≈ 0.29864), polished with mpmath.
@@ -284,42 +261,33 @@ THREE_HUMP_CAMEL = Family(
     min_dim=2,
     max_dim=2,
     log_levels=True,
-    build=fixed(
-        Spec(
-            three_hump_camel_value,
-            three_hump_camel_grad,
-            [[-3.0, 3.0], [-3.0, 3.0]],
-            [[0.0, 0.0]],
-            0.0,
-            local_minima=THREE_HUMP_LOCAL,
-        )
-    ),
+    build=fixed(pointwise(PointForm(three_hump_camel, three_hump_camel_grad), 2, [[-3.0, 3.0], [-3.0, 3.0]],
+                          [[0.0, 0.0]], 0.0, local_minima=THREE_HUMP_LOCAL)),
 )
 
 
 # --------------------------------------------------------------------------- Lévi N.13
-def levi13_value(x: Array) -> Array:
+PI = math.pi
+
+
+def levi13(x, y):
     """Lévi N.13: f = sin^2(3πx) + (x-1)^2 (1 + sin^2(3πy)) + (y-1)^2 (1 + sin^2(2πy))."""
-    xp, a, b = _split(x)
-    pi = xp.pi
     return (
-        xp.sin(3.0 * pi * a) ** 2
-        + (a - 1.0) ** 2 * (1.0 + xp.sin(3.0 * pi * b) ** 2)
-        + (b - 1.0) ** 2 * (1.0 + xp.sin(2.0 * pi * b) ** 2)
+        sin(3.0 * PI * x) ** 2
+        + (x - 1.0) ** 2 * (1.0 + sin(3.0 * PI * y) ** 2)
+        + (y - 1.0) ** 2 * (1.0 + sin(2.0 * PI * y) ** 2)
     )
 
 
-def levi13_grad(x: Array) -> Array:
-    """Gradient of :func:`levi13_value` (uses d/dt sin^2(kt) = k sin(2kt))."""
-    xp, a, b = _split(x)
-    pi = xp.pi
-    gx = 3.0 * pi * xp.sin(6.0 * pi * a) + 2.0 * (a - 1.0) * (1.0 + xp.sin(3.0 * pi * b) ** 2)
+def levi13_grad(x, y):
+    """Gradient of :func:`levi13` (uses d/dt sin^2(kt) = k sin(2kt))."""
+    gx = 3.0 * PI * sin(6.0 * PI * x) + 2.0 * (x - 1.0) * (1.0 + sin(3.0 * PI * y) ** 2)
     gy = (
-        3.0 * pi * (a - 1.0) ** 2 * xp.sin(6.0 * pi * b)
-        + 2.0 * (b - 1.0) * (1.0 + xp.sin(2.0 * pi * b) ** 2)
-        + 2.0 * pi * (b - 1.0) ** 2 * xp.sin(4.0 * pi * b)
+        3.0 * PI * (x - 1.0) ** 2 * sin(6.0 * PI * y)
+        + 2.0 * (y - 1.0) * (1.0 + sin(2.0 * PI * y) ** 2)
+        + 2.0 * PI * (y - 1.0) ** 2 * sin(4.0 * PI * y)
     )
-    return _pack(xp, gx, gy)
+    return gx, gy
 
 
 LEVI13 = Family(
@@ -333,7 +301,7 @@ LEVI13 = Family(
     default_dim=2,
     min_dim=2,
     max_dim=2,
-    build=fixed(Spec(levi13_value, levi13_grad, [[-1.0, 3.0], [-1.0, 3.0]], [[1.0, 1.0]], 0.0)),
+    build=fixed(pointwise(PointForm(levi13, levi13_grad), 2, [[-1.0, 3.0], [-1.0, 3.0]], [[1.0, 1.0]], 0.0)),
 )
 
 

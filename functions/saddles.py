@@ -7,33 +7,29 @@ z = x^3 - 3xy^2 (a degenerate saddle with three descending valleys), e.g. M. Spi
 
 from __future__ import annotations
 
-from .base import Array, Family, Spec, fixed, namespace
+from .base import Family, PointForm, fixed, pointwise
 
 _BOX = [[-2.0, 2.0], [-2.0, 2.0]]
 
 
-def saddle_value(x: Array) -> Array:
+def saddle(x, y):
     """Saddle: f = x^2 - y^2 (unbounded below, stationary point at the origin)."""
-    return x[:, 0] ** 2 - x[:, 1] ** 2
+    return x * x - y * y
 
 
-def saddle_grad(x: Array) -> Array:
-    """Gradient of :func:`saddle_value`: (2x, -2y)."""
-    xp = namespace(x)
-    return xp.stack([2.0 * x[:, 0], -2.0 * x[:, 1]], axis=1)
+def saddle_grad(x, y):
+    """Gradient of :func:`saddle`: (2x, -2y)."""
+    return 2.0 * x, -2.0 * y
 
 
-def monkey_saddle_value(x: Array) -> Array:
+def monkey_saddle(x, y):
     """Monkey saddle: f = x^3 - 3xy^2 (unbounded below, degenerate stationary point at 0)."""
-    a, b = x[:, 0], x[:, 1]
-    return a**3 - 3.0 * a * b**2
+    return x * x * x - 3.0 * x * y * y
 
 
-def monkey_saddle_grad(x: Array) -> Array:
-    """Gradient of :func:`monkey_saddle_value`: (3x^2 - 3y^2, -6xy)."""
-    xp = namespace(x)
-    a, b = x[:, 0], x[:, 1]
-    return xp.stack([3.0 * a**2 - 3.0 * b**2, -6.0 * a * b], axis=1)
+def monkey_saddle_grad(x, y):
+    """Gradient of :func:`monkey_saddle`: (3x^2 - 3y^2, -6xy)."""
+    return 3.0 * x * x - 3.0 * y * y, -6.0 * x * y
 
 
 SADDLE = Family(
@@ -44,7 +40,7 @@ SADDLE = Family(
     default_dim=2,
     min_dim=2,
     max_dim=2,
-    build=fixed(Spec(saddle_value, saddle_grad, _BOX, [], None)),
+    build=fixed(pointwise(PointForm(saddle, saddle_grad), 2, _BOX, [], None)),
 )
 
 MONKEY_SADDLE = Family(
@@ -55,7 +51,7 @@ MONKEY_SADDLE = Family(
     default_dim=2,
     min_dim=2,
     max_dim=2,
-    build=fixed(Spec(monkey_saddle_value, monkey_saddle_grad, _BOX, [], None)),
+    build=fixed(pointwise(PointForm(monkey_saddle, monkey_saddle_grad), 2, _BOX, [], None)),
 )
 
 FAMILIES: tuple[Family, ...] = (SADDLE, MONKEY_SADDLE)

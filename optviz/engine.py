@@ -1,30 +1,39 @@
 """The engine: validate once, then step every optimizer over every start at once.
 
-Data flows one way: user input → :func:`run` (validation and conversion, once) → the step
-loop on the chosen backend → a :class:`~optviz.result.Result` of NumPy arrays.
+Data flows one way: user input → :func:`run` (validation and conversion, once, into a
+:class:`~optviz.job.Job`) → a path that steps it → a :class:`~optviz.result.Result` of NumPy
+arrays. Two paths compute the same numbers:
 
-All optimizers' points live in one array ``W`` of shape ``(n_optimizers, n_points, dim)``:
-the function's value and gradient, the hooks, divergence checks and recording each run once
-per step over all of it; only the update rules run per optimizer, on views of ``W``.
-There is no Python loop over points.
+- the **fast path** (:mod:`optviz.fast`): one compiled kernel per (function, rule, hooks) that
+  keeps a block of points in registers for all their steps, on a thread per core;
+- the **readable path** (:mod:`optviz.reference`): the rules applied to whole arrays, a step at a
+  time, on any array library.
+
+``fused=None`` picks the fast path whenever it can run and pays (see :func:`optviz.fast.choose`);
+``fused=False`` forces the readable one, ``fused=True`` the compiled one. Big runs are split into
+chunks of points stepped by a pool of threads; the caller's thread watches them, reports progress
+and stops them within a step on Ctrl-C, SIGTERM (when handled as an exception) or an exception
+raised by ``progress``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 import time
-import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from . import backends
-from . import hooks as _hooks
-from .optimizers import StepContext
-from .optimizers.base import ufuncs
+from . import noise as _noise
+from .job import Cancelled, Job, Outcome, join
+from .reference import step_loop
 from .result import Result
 from .validate import (
     OptimizerChoice,
@@ -39,48 +48,39 @@ from .validate import (
     validate_starts,
 )
 
+__all__ = ["Cancelled", "Planned", "plan_optimizers", "recorded_steps", "resolve_function", "run",
+           "validate_starts"]
+
 #: Recording more than this many bytes (trajectories + losses) is refused with advice.
 DEFAULT_MAX_RECORD_BYTES = 2 * 2**30
-#: Large runs are stepped in chunks of about this many points, spread over a thread per core
-#: (measured on 2 cores, Adam at 1e6 points: 4.5e7 point-steps/s unchunked, 1.1e8 chunked on
-#: 2 threads; smaller chunks lose to per-step Python overhead and GIL hand-offs).
+#: The readable path steps large NumPy runs in chunks of about this many points, spread over a
+#: thread per core (measured on 2 cores, Adam at 1e6 points: 4.5e7 point-steps/s unchunked,
+#: 1.1e8 chunked on 2 threads; smaller chunks lose to per-step Python overhead and GIL hand-offs).
 CHUNK_POINTS = 65_536
 #: More steps than this are refused: nothing should hang.
 MAX_STEPS = 1_000_000
+#: A run estimated to take longer than this many seconds is refused up front (``max_seconds``).
+MAX_SECONDS = 3600.0
 DTYPES = ("float64", "float32")
+NOISE_MODES = ("absolute", "relative")
+TOL_KINDS = ("auto", "distance", "gap")
+#: Throughput assumed for the up-front estimate (point-steps per second per core) and the
+#: Python overhead of one readable step per optimizer (seconds): conservative figures of this
+#: project's 2-core machine (benchmarks/results-cpu.md).
+RATE_FAST_PER_CORE = 1.0e8
+RATE_READABLE = 4.0e7
+STEP_OVERHEAD = 3e-5
+#: How often the watching thread wakes to report progress and check for Ctrl-C (seconds).
+POLL = 0.05
 
-def _inside(xp, W, bound: float):
-    """Per point: every coordinate finite and within ``[-bound, bound]``.
-
-    ``|w| <= bound`` is False for NaN and ±inf as well, so one test covers every way to
-    diverge. One comparison per coordinate: much faster than ``all(axis=-1)`` on a short axis.
-    """
-    ok = xp.abs(W[..., 0]) <= bound
-    for j in range(1, W.shape[-1]):
-        ok = ok & (xp.abs(W[..., j]) <= bound)
-    return ok
-
-
-def _all_inside(xp, mod, W, bound: float) -> bool:
-    """True if every coordinate of every point is finite and within ``[-bound, bound]``.
-
-    Two whole-array reductions (NaN propagates through max and min, so it fails the test);
-    much cheaper than the per-point test, which runs only when this says no.
-    """
-    if mod is not None:  # NumPy/CuPy: the array methods skip the namespace's wrappers
-        return bool(W.max() <= bound) and bool(W.min() >= -bound)
-    return bool(xp.max(W) <= bound) and bool(xp.min(W) >= -bound)
+ProgressFn = Callable[[int, int], Any]
 
 
-def _noise_source(xp, seed: int, name: str, shape: tuple[int, int], dtype):
-    """Standard-normal draws for one optimizer, from (seed, optimizer name): independent of
-    which other optimizers share the run, and the same on every backend."""
-    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-
-    def draw():
-        return xp.asarray(rng.standard_normal(shape), dtype=dtype)
-
-    return draw
+def cores() -> int:
+    """CPU cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------- the run
@@ -90,7 +90,7 @@ def run(
     starts: Any = None,
     steps: int = 100,
     *,
-    seed: int = 0,
+    seed: int | Any = 0,
     backend: str | ModuleType = "numpy",
     dtype: str = "float64",
     schedule: Any = None,
@@ -100,6 +100,14 @@ def run(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     fused: bool | None = None,
     threads: int | None = None,
+    noise: float = 0.0,
+    noise_mode: str = "absolute",
+    delay: int = 0,
+    tol: float | None = None,
+    tol_kind: str = "auto",
+    record_state: bool = False,
+    progress: ProgressFn | None = None,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> Result:
     """Run every chosen optimizer from every start on ``function``, all at once.
 
@@ -111,26 +119,42 @@ def run(
         starts: array-like ``(n_points, dim)``; a 1-D function also takes ``(n_points,)``.
             Default: the function's box centre.
         steps: number of update steps.
-        seed: seeds every random draw (Santa's noise).
+        seed: seeds every random draw (Santa's noise, gradient noise): a whole number, or one
+            per start (several seeds of the same scene in one run). Draws are keyed by (seed,
+            optimizer, start, step), so a point's draws never depend on its company.
         backend: ``"numpy"``, ``"cupy"``, ``"auto"``, or an array-API namespace module.
         dtype: ``"float64"`` or ``"float32"``.
         schedule: a learning-rate schedule (``optviz.schedules``) or text such as
             ``"warmup:steps=10+cosine"``; it scales every learning-rate hyperparameter.
         hooks: gradient hooks (``optviz.hooks``) or their text, applied in order before each
             optimizer's update, e.g. ``[hooks.lars()]`` or ``"clip:max_norm=1"``.
-        record_every: record every k-th step (and the last).
+        record_every: record every k-th step (and the last); ``record_every=steps`` records
+            only the starts and the final state (basin maps, sweeps).
         bound: a point whose coordinates leave ``[-bound, bound]`` or become non-finite, or
             whose loss becomes non-finite, is frozen at its last position and marked diverged.
             Default: 10⁶ times the box's largest coordinate. (With ``record_every > 1`` the
-            loss is tested on recorded steps only, unless a rule needs it every step.)
+            loss is tested on recorded steps only, unless a rule or ``tol_kind="gap"`` needs
+            it every step.)
         max_record_bytes: refuse runs whose recording would exceed this.
-        fused: use rules' fused in-place paths (``None``: whenever the backend is NumPy or
-            CuPy; ``False``: always the readable reference path).
-        threads: split the points into this many chunks, each stepped by its own thread
-            (NumPy releases the GIL inside its loops; points never interact, so the numbers
-            are the same). ``None``: one per core for NumPy runs of at least
-            :data:`CHUNK_POINTS` points, which are then stepped in chunks of about that size.
-            Santa's noise is drawn for the whole batch, so runs with it use one thread.
+        fused: ``None`` picks the compiled fast path when it can run and pays, ``True``
+            requires it (``ValueError`` saying why when it cannot), ``False`` the readable path.
+        threads: step the points in this many parallel parts (``None``: one per core when the
+            run is big enough to pay). Points never interact, so the numbers are the same.
+        noise: σ of Gaussian noise added to every gradient coordinate (stochastic gradients);
+            every optimizer at the same start and step sees the same draw. 0: exact gradients.
+        noise_mode: ``"absolute"`` (g + σz) or ``"relative"`` (g + σ|g|z).
+        delay: the step that makes ``w_t`` uses the gradient taken at ``w_{t−1−delay}`` (at
+            ``w_0`` while that is before the start), as in asynchronous training.
+        tol: also record, per point, the first step whose error is at most ``tol``
+            (:attr:`Result.steps_to_tol`, -1 for never or diverged), checked at every step
+            whatever ``record_every`` is.
+        tol_kind: the error ``tol`` bounds: ``"distance"`` to the nearest global minimizer,
+            ``"gap"`` f − f*, or ``"auto"`` (distance).
+        record_state: record every rule's state (its NamedTuple fields), the gradient it was
+            given and its update at the recorded steps (:attr:`Result.states`).
+        progress: called as ``progress(done, total)`` (point-steps) while the run goes on; an
+            exception it raises stops the run (and is raised from here).
+        max_seconds: refuse, before starting, a run estimated to take longer (None: no limit).
 
     Returns:
         A :class:`~optviz.result.Result` of NumPy arrays.
@@ -139,179 +163,280 @@ def run(
     if starts is None:
         starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
     s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
+    n = s.shape[0]
     steps = _whole(steps, "steps", 0)
     if steps > MAX_STEPS:
         raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {steps:,}")
     record_every = _whole(record_every, "record_every", 1)
-    seed = _whole(seed, "seed", 0)
+    seeds = _seeds(seed, n)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    plan = plan_optimizers(optimizers, s.shape[0])
+    plan = plan_optimizers(optimizers, n)
     sched = _as_schedule(schedule)
     hook_list = _as_hooks(hooks)
     if bound is None:
         bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
-    elif not (isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
+    elif isinstance(bound, bool) or not (
+            isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
         raise ValueError(f"bound must be a finite number > 0, got {bound!r}")
+    noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
+    tol, tol_kind = _tol_options(tol, tol_kind, fn)
+    if not isinstance(record_state, bool):
+        raise ValueError(f"record_state must be True or False, got {record_state!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a function progress(done, total), got {progress!r}")
     rec = recorded_steps(steps, record_every)
     itemsize = 8 if dtype == "float64" else 4
-    _check_memory(len(rec), len(plan), s.shape[0], fn.dim, itemsize, max_record_bytes)
+    # recorded state: every field, the gradient and the update (at most a coordinate each)
+    per_row = fn.dim + (max(len(p.spec.maths.fields) for p in plan) + 2) * fn.dim * record_state
+    _check_memory(len(rec), len(plan), n, per_row, itemsize, max_record_bytes)
     xp, backend_name = backends.resolve(backend)
+    factors = np.asarray(sched.factors(steps), dtype=float)
+    _check_factors(factors, sched.label)
 
-    n_threads, n_chunks = _chunking(threads, s.shape[0], plan, backend_name)
-    loop_args = (xp, fn, steps, seed, dtype, sched, hook_list, rec, float(bound), fused is not False)
+    job = Job(fn=fn, plan=tuple(plan), starts=s, steps=steps, rec=rec, dtype=dtype, factors=factors,
+              hooks=hook_list, bound=float(bound), seeds=seeds, keys=_noise.start_keys(s),
+              noise=noise, noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind,
+              record_state=record_state)
+    from . import fast
+
+    path = fast.choose(job, backend_name, fused)
+    n_threads = _threads(threads, job, path, backend_name)
+    _check_time(job, path, n_threads, max_seconds)
+
     start = time.perf_counter()
-    if n_chunks == 1:
-        traj, loss, div = _step_loop(plan, s, *loop_args)
-    else:
-        chunks = np.array_split(np.arange(s.shape[0]), n_chunks)
-        with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(lambda idx: _step_loop(_take(plan, idx), s[idx], *loop_args), chunks))
-        traj = np.concatenate([p[0] for p in parts], axis=2)
-        loss = np.concatenate([p[1] for p in parts], axis=2)
-        div = np.concatenate([p[2] for p in parts], axis=1)
+    out = _execute(job, xp, path, n_threads, progress)
     elapsed = time.perf_counter() - start
+    return _result(job, out, backend_name, sched, elapsed, path, seed)
 
-    names = tuple(p.name for p in plan)
-    return Result(
-        function=fn,
-        names=names,
-        hyperparams={p.name: p.hyperparams for p in plan},
-        starts=s,
-        steps=steps,
-        recorded_steps=rec,
-        trajectories={n: traj[:, k] for k, n in enumerate(names)},
-        losses={n: loss[:, k] for k, n in enumerate(names)},
-        diverged_step={n: div[k] for k, n in enumerate(names)},
-        seed=seed,
-        backend=backend_name,
-        dtype=dtype,
-        schedule=sched.label,
-        hooks=tuple(h.label for h in hook_list),
-        elapsed=elapsed,
-        lr_factors=np.asarray(sched.factors(steps)),
+
+def _seeds(seed: Any, n: int) -> Any:
+    if np.ndim(seed) == 0:
+        return _whole(seed, "seed", 0)
+    try:
+        arr = np.asarray(seed)
+    except (TypeError, ValueError):
+        raise ValueError("seed must be a whole number >= 0 or one per start") from None
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
+        raise ValueError(f"seed must be a whole number >= 0, or {n} of them (one per start); "
+                         f"got shape {arr.shape} of {arr.dtype}")
+    return arr.astype(np.uint64)
+
+
+def _noise_options(noise: Any, mode: Any, delay: Any) -> tuple[float, str, int]:
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not (
+            math.isfinite(float(noise)) and float(noise) >= 0):
+        raise ValueError(f"noise must be a finite number >= 0 (the σ of the gradient noise), got {noise!r}")
+    if mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {mode!r}")
+    delay = _whole(delay, "delay", 0)
+    if delay > MAX_STEPS:
+        raise ValueError(f"delay must be at most {MAX_STEPS:,} steps, got {delay:,}")
+    return float(noise), mode, delay
+
+
+def _tol_options(tol: Any, kind: Any, fn: Any) -> tuple[float | None, str]:
+    if kind not in TOL_KINDS:
+        raise ValueError(f"tol_kind must be one of {', '.join(TOL_KINDS)}, got {kind!r}")
+    kind = "distance" if kind == "auto" else kind
+    if tol is None:
+        return None, kind
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating) or not (
+            math.isfinite(float(tol)) and float(tol) > 0):
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    if kind == "distance" and len(np.asarray(fn.minimizers)) == 0:
+        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimizer: "
+                         "steps to a tolerance need one (there is no error to measure)")
+    if kind == "gap" and fn.fmin is None:
+        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimum value: "
+                         "use tol_kind='distance'")
+    return float(tol), kind
+
+
+def _check_factors(factors: np.ndarray, label: str) -> None:
+    """A schedule may only scale the rates by finite, non-negative factors."""
+    bad = ~np.isfinite(factors) | (factors < 0)
+    if bad.any():
+        t = int(np.argmax(bad)) + 1
+        raise ValueError(f"schedule {label} gives a factor of {factors[t - 1]:g} at step {t}: "
+                         "choose settings whose factor stays finite over the run")
+
+
+def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
+    if backend != "numpy":
+        if threads not in (None, 1):
+            raise ValueError("threads > 1 needs the numpy backend")
+        return 1
+    if threads is not None:
+        return min(_whole(threads, "threads", 1), job.n)
+    if path == "fast":
+        from .fast import MIN_POINTS_PER_THREAD
+
+        return max(1, min(cores(), job.n // MIN_POINTS_PER_THREAD, math.ceil(job.work / 2e5)))
+    return cores() if job.n >= 2 * CHUNK_POINTS else 1
+
+
+def estimate_seconds(job: Job, path: str, n_threads: int) -> float:
+    """A conservative estimate of the run's time on this machine (for the up-front refusal)."""
+    if path == "fast":
+        return job.work / (RATE_FAST_PER_CORE * max(1, min(n_threads, cores())))
+    chunks = max(1, math.ceil(job.n / CHUNK_POINTS))
+    overhead = job.steps * len(job.plan) * chunks * STEP_OVERHEAD
+    return job.work / (RATE_READABLE * max(1, min(n_threads, cores()))) + overhead
+
+
+def _check_time(job: Job, path: str, n_threads: int, max_seconds: float | None) -> None:
+    if max_seconds is None:
+        return
+    est = estimate_seconds(job, path, n_threads)
+    if est <= max_seconds:
+        return
+    k = len(job.plan)
+    fit_steps = max(1, int(job.steps * max_seconds / est))
+    fit_points = max(1, int(job.n * max_seconds / est))
+    raise ValueError(
+        f"this run is {job.work:.3g} point-steps ({k} optimizer(s) x {job.n:,} points x "
+        f"{job.steps:,} steps), about {_duration(est)} on this machine, over the "
+        f"{_duration(max_seconds)} limit. To shrink it: fewer steps (~{fit_steps:,} would fit), "
+        f"fewer starts (~{fit_points:,}) or fewer optimizers; or raise max_seconds."
     )
 
 
-def _chunking(threads: int | None, n: int, plan: list[Planned], backend: str) -> tuple[int, int]:
-    """(threads, chunks): large NumPy runs are cut into cache-sized chunks of points, each
-    stepped through the whole run by one of a pool of threads (one per core by default)."""
-    if any("noise" in p.spec.needs for p in plan) or backend != "numpy":
-        if threads not in (None, 1):
-            raise ValueError("threads > 1 needs the numpy backend and no Santa optimizer "
-                             "(its noise is drawn for the whole batch)")
-        return 1, 1
-    if threads is None:
-        if n < CHUNK_POINTS:
-            return 1, 1
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = min(_whole(threads, "threads", 1), n)
-    if threads == 1 and n < 2 * CHUNK_POINTS:
-        return 1, 1  # one chunk: no pool
-    return threads, max(threads, math.ceil(n / CHUNK_POINTS))
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
-def _take(plan: list[Planned], idx: np.ndarray) -> list[Planned]:
-    """The plan for a subset of the points: per-point hyperparameters sliced to it."""
-    return [Planned(p.spec, {k: v[idx] if isinstance(v, np.ndarray) else v
-                             for k, v in p.hyperparams.items()}) for p in plan]
+# ---------------------------------------------------------------------- stepping, watched
+class _Watch:
+    """A run's shared progress counter and cancel flag (threads add, the caller reads)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.flag = np.zeros(1, dtype=np.int64)  # what compiled kernels poll
+        self._lock = threading.Lock()
+        self._done = 0
+        self.meters: list[np.ndarray] = []  # per-thread point-step counters written by kernels
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def set(self) -> None:
+        self.flag[0] = 1
+        self.event.set()
+
+    def tick(self, k: int) -> None:
+        with self._lock:
+            self._done += k
+
+    @property
+    def done(self) -> int:
+        return self._done + sum(int(m.sum()) for m in self.meters)
 
 
-def _step_loop(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dtype: str,
-               sched, hook_list, rec: np.ndarray, bound: float, allow_fused: bool):
-    """The loop itself, on the backend ``xp``. Returns NumPy (trajectories, losses, div steps).
-
-    Floating-point warnings are silenced here (``np.errstate`` is per thread): diverging
-    points are expected and handled.
-    """
-    with np.errstate(all="ignore"):
-        return _steps(plan, s, xp, fn, steps, seed, dtype, sched, hook_list, rec, bound, allow_fused)
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
 
-def _steps(plan: list[Planned], s: np.ndarray, xp, fn, steps: int, seed: int, dtype: str,
-           sched, hook_list, rec: np.ndarray, bound: float, allow_fused: bool):
-    K, (n, dim) = len(plan), s.shape
-    dt = getattr(xp, dtype)
-    hook = _hooks.chain(hook_list)
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max(2, cores()), thread_name_prefix="optviz")
+        return _POOL
 
-    def grad(X):
-        g = fn.grad(X)
-        return hook(g, X) if hook_list else g
 
-    def flat(A):
-        return A.reshape((K * n, dim)) if mod is not None else xp.reshape(A, (K * n, dim))
+def _parts(job: Job, path: str, n_threads: int) -> list[np.ndarray]:
+    """The points of each part: contiguous, about equal (readable path: at most CHUNK_POINTS)."""
+    n = job.n
+    k = n_threads if path == "fast" else max(n_threads, math.ceil(n / CHUNK_POINTS)) if n_threads > 1 else 1
+    return [idx for idx in np.array_split(np.arange(n), max(1, min(k, n))) if idx.size]
 
-    hps = [
-        {k: v if isinstance(v, float) else xp.asarray(v.reshape(n, 1), dtype=dt)
-         for k, v in p.hyperparams.items()}
-        for p in plan
-    ]
-    lr_names = [[h.name for h in p.spec.hyperparams if h.lr] for p in plan]
-    rules = [p.spec.rule for p in plan]
-    noises = [_noise_source(xp, seed, p.name, (n, dim), dt) for p in plan]
-    need_grad = any("lookahead" not in p.spec.needs for p in plan)
-    fstar = None if fn.fmin is None else float(fn.fmin)
 
-    W0 = xp.asarray(s, dtype=dt)
-    W = xp.stack([W0] * K)
-    mod = ufuncs(W)  # numpy or cupy (their ufuncs take out=), or None for other namespaces
-    use_fused = allow_fused and mod is not None
-    fused = [p.spec.rule.fused if use_fused else None for p in plan]
-    D = xp.empty((K, n, dim), dtype=dt)  # this step's updates, one slab per optimizer
-    # f is evaluated every step a rule needs it (Eve) and every recorded step; a non-finite f
-    # then marks the point diverged too. Between recorded steps only the coordinates are tested.
-    need_loss = any("loss" in p.spec.needs for p in plan)
-    L = xp.reshape(fn.value(flat(W)), (K, n))
-    states = [rule.init(W[k, ...], hps[k]) for k, rule in enumerate(rules)]
-    alive = xp.ones((K, n), dtype=xp.bool)
-    all_alive = True
-    div = xp.full((K, n), -1, dtype=xp.int64)
+def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn | None) -> Outcome:
+    from . import fast
 
-    traj = xp.empty((len(rec), K, n, dim), dtype=dt)
-    losses = xp.empty((len(rec), K, n), dtype=dt)
-    traj[0, ...] = W
-    losses[0, ...] = L
-    r = 1
+    watch = _Watch()
+    total = job.work
+    step_part = (lambda part: fast.step(part, watch)) if path == "fast" else (
+        lambda part: step_loop(part, xp, watch, watch.tick))
+    parts = _parts(job, path, n_threads)
+    inline = len(parts) == 1 and (path != "fast" or job.work < fast.INLINE_WORK)
+    if inline and progress is None:
+        # Small, or readable and single: step in this thread (Ctrl-C interrupts it directly).
+        return step_part(job)
+    if inline:
+        last = [0.0]
 
-    factors = sched.factors(steps)
-    for t in range(1, steps + 1):
-        factor = factors[t - 1]
-        G = xp.reshape(grad(flat(W)), (K, n, dim)) if need_grad else None
-        for k, rule in enumerate(rules):
-            hp = hps[k]
-            if factor != 1.0 and lr_names[k]:
-                hp = {**hp, **{name: hp[name] * factor for name in lr_names[k]}}
-            ctx = StepContext(t, steps, L[k, ...], fstar, grad, noises[k])
-            g = None if G is None else G[k, ...]
-            if fused[k] is not None:
-                _, states[k] = fused[k](g, states[k], W[k, ...], hp, ctx, D[k, ...])
-            else:
-                D[k, ...], states[k] = rule.update(g, states[k], W[k, ...], hp, ctx)
-        W_new = W + D
-        record = r < len(rec) and rec[r] == t
-        if need_loss or record:
-            L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
-        # Fast path: one pass says every point is fine; otherwise the exact per-point test.
-        fine = all_alive and _all_inside(xp, mod, W_new, bound)
-        if fine and (need_loss or record):
-            fine = bool(xp.all(xp.isfinite(L_new)))
-        if fine:
-            W = W_new
-            if need_loss or record:
-                L = L_new
-        else:
-            ok = _inside(xp, W_new, bound)
-            if need_loss or record:
-                ok = ok & xp.isfinite(L_new)
-            div = xp.where(alive & ~ok, xp.asarray(t, dtype=xp.int64), div)
-            alive = alive & ok
-            all_alive = all_alive and bool(xp.all(ok))
-            W = xp.where(alive[..., None], W_new, W)
-            if need_loss or record:  # frozen points: f at the position they keep
-                L = xp.where(alive, L_new, xp.reshape(fn.value(flat(W)), (K, n)))
-        if record:
-            traj[r, ...] = W
-            losses[r, ...] = L
-            r += 1
+        def tick(k: int) -> None:
+            watch.tick(k)
+            now = time.perf_counter()
+            if now - last[0] >= POLL:
+                last[0] = now
+                progress(watch.done, total)
 
-    return backends.to_numpy(traj), backends.to_numpy(losses), backends.to_numpy(div)
+        out = step_loop(job, xp, watch, tick) if path != "fast" else fast.step(job, watch)
+        progress(total, total)
+        return out
+    jobs = [job.take(idx) if len(parts) > 1 else job for idx in parts]
+    futures = [_pool().submit(step_part, j) for j in jobs]
+    try:
+        for f in futures:
+            while True:
+                try:
+                    f.result(timeout=POLL)
+                    break
+                except FutureTimeout:
+                    if progress is not None:
+                        progress(watch.done, total)
+    except BaseException:
+        watch.set()  # every part stops at its next step
+        for f in futures:
+            try:
+                f.result()
+            except BaseException:  # Cancelled, or the same error: the first one is raised
+                pass
+        raise
+    if progress is not None:
+        progress(total, total)
+    return join([f.result() for f in futures])
+
+
+# ---------------------------------------------------------------------- the result
+def _result(job: Job, out: Outcome, backend: str, sched: Any, elapsed: float, path: str, seed: Any) -> Result:
+    names = tuple(p.name for p in job.plan)
+    states = None
+    if out.states is not None:
+        states = {name: out.states[k] for k, name in enumerate(names)}
+    return Result(
+        function=job.fn,
+        names=names,
+        hyperparams={p.name: p.hyperparams for p in job.plan},
+        starts=job.starts,
+        steps=job.steps,
+        recorded_steps=job.rec,
+        trajectories={name: out.traj[:, k] for k, name in enumerate(names)},
+        losses={name: out.loss[:, k] for k, name in enumerate(names)},
+        diverged_step={name: out.div[k] for k, name in enumerate(names)},
+        seed=seed if np.ndim(seed) == 0 else np.asarray(seed),
+        backend=backend,
+        dtype=job.dtype,
+        schedule=sched.label,
+        hooks=tuple(h.label for h in job.hooks),
+        elapsed=elapsed,
+        lr_factors=job.factors,
+        noise=job.noise,
+        noise_mode=job.noise_mode,
+        delay=job.delay,
+        tol=job.tol,
+        tol_kind=job.tol_kind,
+        steps_to_tol=None if out.steps_to_tol is None else {
+            name: out.steps_to_tol[k] for k, name in enumerate(names)},
+        states=states,
+        path=path,
+    )

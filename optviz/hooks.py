@@ -3,6 +3,11 @@
 A hook is a pure function ``(grads, params) -> grads`` on arrays of shape ``(n_points, dim)``,
 with its settings bound at construction; :func:`chain` applies several in order, as
 ``optax.chain`` does. Each works per point: a point's "layer" is its whole coordinate vector.
+
+One definition of the maths: every hook here is ``g ← scale · (g + decay · w)``, with ``scale``
+and ``decay`` computed per point from the norms ‖g‖ and ‖w‖ by a small function of numbers
+(:attr:`Hook.factors`). The readable path applies it to arrays; the compiled kernels inline the
+same function.
 """
 
 from __future__ import annotations
@@ -14,19 +19,26 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
+from functions.elementwise import where
+
 Array = Any
 
 
 @dataclass(frozen=True)
 class Hook:
-    """A named gradient transformation with the settings it was made with (for labels, caches)."""
+    """A named gradient transformation with the settings it was made with (for labels, caches).
+
+    ``factors(g_norm, w_norm, *settings) -> (scale, decay)`` gives, per point, the factors of
+    ``g ← scale · (g + decay · w)``; settings are passed in the order of :attr:`settings`.
+    """
 
     name: str
     settings: tuple[tuple[str, float], ...]
-    apply: Callable[[Array, Array], Array] = field(compare=False, repr=False)
+    factors: Callable[..., tuple[Any, Any]] = field(compare=False, repr=False)
 
     def __call__(self, grads: Array, params: Array) -> Array:
-        return self.apply(grads, params)
+        scale, decay = self.factors(_norm(grads), _norm(params), *(v for _, v in self.settings))
+        return (grads + decay * params) * scale
 
     @property
     def label(self) -> str:
@@ -41,10 +53,20 @@ def _norm(x: Array) -> Array:
 
 
 def _nonneg(name: str, value: float) -> float:
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be a finite number >= 0, got {str(value)[:40]!r}") from None
     if not math.isfinite(v) or v < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return v
+
+
+def lars_factors(g_norm, w_norm, threshold, weight_decay, eps):
+    """GradientLARS's rate (and its weight decay as the decay), per point."""
+    den = eps + g_norm + weight_decay * w_norm
+    use = (w_norm > threshold) & (den > 0)
+    return where(use, w_norm / where(use, den, 1.0), 1.0), weight_decay
 
 
 def lars(threshold: float = 0.01, weight_decay: float = 0.0, eps: float = 1e-9) -> Hook:
@@ -64,19 +86,15 @@ def lars(threshold: float = 0.01, weight_decay: float = 0.0, eps: float = 1e-9) 
     :math:`g + \beta w = 0` whatever the rate, so the rate is taken as 1 and the result is 0
     (Chainer's formula would give 0·inf = NaN). Nothing is divided by zero.
     """
-    threshold = _nonneg("threshold", threshold)
-    wd = _nonneg("weight_decay", weight_decay)
-    eps = _nonneg("eps", eps)
+    settings = (("threshold", _nonneg("threshold", threshold)),
+                ("weight_decay", _nonneg("weight_decay", weight_decay)), ("eps", _nonneg("eps", eps)))
+    return Hook("lars", settings, lars_factors)
 
-    def apply(g: Array, w: Array) -> Array:
-        xp = array_namespace(g)
-        w_norm, g_norm = _norm(w), _norm(g)
-        den = eps + g_norm + wd * w_norm
-        use = (w_norm > threshold) & (den > 0)
-        rate = xp.where(use, w_norm / xp.where(use, den, 1.0), 1.0)
-        return (g + wd * w) * rate
 
-    return Hook("lars", (("threshold", threshold), ("weight_decay", wd), ("eps", eps)), apply)
+def clip_factors(g_norm, w_norm, max_norm):
+    """The clipping scale min(1, c/‖g‖), per point (no decay)."""
+    over = g_norm > max_norm
+    return where(over, max_norm / where(over, g_norm, 1.0), 1.0), 0.0
 
 
 def clip_by_norm(max_norm: float = 1.0) -> Hook:
@@ -90,13 +108,12 @@ def clip_by_norm(max_norm: float = 1.0) -> Hook:
     c = _nonneg("max_norm", max_norm)
     if c == 0:
         raise ValueError("max_norm must be > 0")
+    return Hook("clip", (("max_norm", c),), clip_factors)
 
-    def apply(g: Array, w: Array) -> Array:
-        xp = array_namespace(g)
-        n = _norm(g)
-        return g * xp.where(n > c, c / xp.where(n > c, n, 1.0), 1.0)
 
-    return Hook("clip", (("max_norm", c),), apply)
+def weight_decay_factors(g_norm, w_norm, rate):
+    """Coupled L2 decay: scale 1, decay λ."""
+    return 1.0, rate
 
 
 def weight_decay(rate: float = 1e-2) -> Hook:
@@ -104,12 +121,7 @@ def weight_decay(rate: float = 1e-2) -> Hook:
 
     (Coupled decay, as in ``torch.optim.SGD(weight_decay=...)``.)
     """
-    lam = _nonneg("rate", rate)
-
-    def apply(g: Array, w: Array) -> Array:
-        return g + lam * w
-
-    return Hook("weight_decay", (("rate", lam),), apply)
+    return Hook("weight_decay", (("rate", _nonneg("rate", rate)),), weight_decay_factors)
 
 
 FACTORIES: dict[str, Callable[..., Hook]] = {

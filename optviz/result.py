@@ -36,6 +36,16 @@ class Result:
         hooks: the gradient hooks' labels, in order.
         lr_factors: the schedule's multiplier at each step 1..steps.
         elapsed: seconds the step loop took (including the copy back to NumPy).
+        noise, noise_mode, delay: the gradient noise σ (and whether it is relative to |g|) and
+            the gradient delay of the run.
+        tol, tol_kind: the tolerance tracked at every step, and its error (distance or gap).
+        steps_to_tol: per optimizer, the first step each point's error was ≤ ``tol`` (-1: never,
+            or the point diverged); None unless the run was asked for ``tol``.
+        states: per optimizer, the rule's state at the recorded steps: field ->
+            ``(n_recorded, n_points, dim)`` (``(n_recorded, n_points)`` for per-point fields such
+            as Eve's ``d``), plus ``"grad"`` (the gradient the rule was given) and ``"update"``
+            (its step), NaN in row 0; None unless the run was asked to ``record_state``.
+        path: ``"fast"`` (compiled kernels) or ``"reference"`` (the readable loop).
     """
 
     function: Any
@@ -54,6 +64,14 @@ class Result:
     hooks: tuple[str, ...] = ()
     elapsed: float = 0.0
     lr_factors: np.ndarray = field(default_factory=lambda: np.ones(0))
+    noise: float = 0.0
+    noise_mode: str = "absolute"
+    delay: int = 0
+    tol: float | None = None
+    tol_kind: str = "distance"
+    steps_to_tol: dict[str, np.ndarray] | None = None
+    states: dict[str, dict[str, np.ndarray]] | None = None
+    path: str = "reference"
 
     # ------------------------------------------------------------------ basics
     @property
@@ -85,9 +103,10 @@ class Result:
         if mins.size == 0:
             return None
         out = {}
-        for name, traj in self.trajectories.items():
-            diff = traj[:, :, None, :] - mins[None, None, :, :]
-            out[name] = np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
+        with np.errstate(over="ignore", invalid="ignore"):  # huge starts: inf, not a warning
+            for name, traj in self.trajectories.items():
+                diff = traj[:, :, None, :] - mins[None, None, :, :]
+                out[name] = np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
         return out
 
     @cached_property
@@ -132,11 +151,17 @@ class Result:
     def summary(self, kind: str = "auto", tol: float = 1e-3) -> list[dict[str, Any]]:
         """A ranked table: per optimizer, final error, steps to ``tol``, converged share, diverged.
 
+        "converged" is the share of points whose error is at most ``tol`` at the last recorded
+        step (and that did not diverge); ``steps_to_tol`` is the median, over those points, of
+        the first recorded step at which they reached ``tol`` (None when none converged).
         For the loss (no minimum) "converged" has no meaning: rows rank by median final loss
         and ``steps_to_tol`` / ``converged`` are None. Ranking: largest share converged (at the
         last step) first; among optimizers that converge, fewest steps to tolerance; then the
         lowest median final error; optimizers whose every point diverged rank last.
         """
+        if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating) or not (
+                np.isfinite(tol) and tol > 0):
+            raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
         kind = self.error_kind(kind)
         errs = self.errors(kind)
         rows = []
@@ -156,10 +181,10 @@ class Result:
             }
             if kind != "loss":
                 below = (e <= tol) & ~dead[None, :]
-                reached = below.any(axis=0)
-                first = np.where(reached, self.recorded_steps[np.argmax(below, axis=0)], -1)
-                row["converged"] = float(np.mean(below[-1]))
-                row["steps_to_tol"] = int(np.median(first[reached])) if reached.any() else None
+                conv = below[-1]
+                first = self.recorded_steps[np.argmax(below, axis=0)]
+                row["converged"] = float(np.mean(conv))
+                row["steps_to_tol"] = int(np.median(first[conv])) if conv.any() else None
             rows.append(row)
 
         def key(r: dict[str, Any]):
@@ -227,4 +252,12 @@ class Result:
             hooks=first.hooks,
             elapsed=sum(r.elapsed for r in results),
             lr_factors=first.lr_factors,
+            noise=first.noise,
+            noise_mode=first.noise_mode,
+            delay=first.delay,
+            tol=first.tol,
+            tol_kind=first.tol_kind,
+            steps_to_tol=None if any(r.steps_to_tol is None for r in results) else union("steps_to_tol"),
+            states=None if any(r.states is None for r in results) else union("states"),
+            path=first.path if all(r.path == first.path for r in results) else "mixed",
         )

@@ -7,8 +7,8 @@ repeated once per grid value and the rate is given one value per point, so each 
 sweep is a single :func:`optviz.run`. It keeps the value whose starts diverge least and,
 among those, whose median final error is lowest.
 
-Santa's noise is drawn for the whole batch, so its sweep sees other noise than a run of the
-scene itself: its chosen rate is a good rate, not a reproduction of the sweep's error.
+Every random draw is keyed by (seed, optimizer, start, step), so each copy of a start in the
+sweep sees the noise the scene itself would: the chosen rate's error is the scene's error.
 """
 
 from __future__ import annotations

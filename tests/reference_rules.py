@@ -8,20 +8,62 @@ optviz's rules: this module must not import ``optviz``. The tests compare ``optv
 Conventions (the spec's): ``w`` is one point's coordinate list, ``g = ∇f(w_t)``, ``t = 1, 2, …``,
 state starts at zero unless said otherwise. The step returns Δ and the driver adds it to ``w``.
 
-The only NumPy use is replicating the engine's documented noise contract for Santa: per optimizer
-a ``numpy.random.default_rng([seed, zlib.crc32(name.encode())])``; one ``standard_normal((n_points,
-dim))`` draw at step 1 initialises ``u = sqrt(eta)·draw``, then one draw per exploration step.
+Santa's noise follows the engine's documented contract, transcribed here in plain Python
+integers from the Philox paper (Salmon et al. 2011) and SplitMix64 (Steele et al. 2014), not from
+optviz's code: draw ``k`` (0: ``z_init``, which starts ``u = sqrt(eta)·z_init`` at step 1; 1: ``z``,
+one per exploration step) of coordinate ``j`` at step ``t`` is Philox4x32-10 of the counter
+``(t, k·2^24 + j, lo, hi)`` (lo/hi: a SplitMix64 hash of the start's float64 bits) under the key
+``(seed_lo ^ crc32(name), seed_hi)``, turned into a normal by Box–Muller (cosine branch).
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+# ============================================================================ keyed noise
+_M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def philox4x32(ctr: Sequence[int], key: Sequence[int]) -> list[int]:
+    """Philox4x32-10 (Random123): 10 rounds, the key bumped by the Weyl constants between them."""
+    c0, c1, c2, c3 = ctr
+    k0, k1 = key
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + 0x9E3779B9) & _M32, (k1 + 0xBB67AE85) & _M32
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & _M32, (p0 >> 32) ^ c3 ^ k1, p0 & _M32
+    return [c0, c1, c2, c3]
+
+
+def _splitmix(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def start_key(point: Sequence[float]) -> tuple[int, int]:
+    h = 0x243F6A8885A308D3
+    for j, x in enumerate(point):
+        bits = struct.unpack("<Q", struct.pack("<d", float(x)))[0]
+        h = _splitmix(h ^ ((bits + 0x9E3779B97F4A7C15 * (j + 1)) & _M64))
+    return h & _M32, h >> 32
+
+
+def keyed_normal(seed: int, name: str, point: Sequence[float], t: int, draw: int, j: int) -> float:
+    lo, hi = start_key(point)
+    x = philox4x32([t, draw * 2**24 + j, lo, hi], [(seed & _M32) ^ zlib.crc32(name.encode()), seed >> 32])
+    u1 = ((x[0] >> 5) * 67108864.0 + (x[1] >> 6) + 1.0) / 9007199254740992.0
+    u2 = ((x[2] >> 5) * 67108864.0 + (x[3] >> 6)) / 9007199254740992.0
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
 
 Vec = list[float]
 GradFn = Callable[[Vec], Vec]
@@ -118,7 +160,7 @@ class Ctx:
     f: float  # f(w_t), the loss where the point is now
     fstar: float | None
     grad_at: GradFn  # gradient (after hooks) at another point
-    noise: Callable[[], Vec]  # the next Santa draw for this point
+    noise: Callable[[str], Vec]  # Santa's draw "z_init" or "z" for this point and step
 
 
 Rule = tuple[Callable[[Vec, dict], dict], Callable[[Vec, dict, Vec, dict, Ctx], Vec]]
@@ -317,7 +359,7 @@ def _nadam():
             s["m"][j] = mu * s["m"][j] + (1 - mu) * gj
             s["v"][j] = nu * s["v"][j] + (1 - nu) * gj * gj
             m_hat = mu * s["m"][j] / (1 - mu ** (t + 1)) + (1 - mu) * gj / (1 - mu**t)
-            v_hat = nu * s["v"][j] / (1 - nu**t)
+            v_hat = s["v"][j] / (1 - nu**t)  # no ν in front: the article's (and paper's) typo fixed
             out.append(-hp["alpha"] * m_hat / math.sqrt(v_hat + hp["eps"]))
         return out
 
@@ -369,7 +411,7 @@ def _santa_common(g, s, hp, c):
     """Both schemes, per coordinate: u_0 at t = 1, then v_t and G_t (article's code)."""
     eta = hp["eta"]
     if c.t == 1:
-        z0 = c.noise()
+        z0 = c.noise("z_init")
         s["u"] = [math.sqrt(eta) * z for z in z0]
     G = []
     for j, gj in enumerate(g):
@@ -393,7 +435,7 @@ def _santa_e():
     def step(g, s, w, hp, c):
         eta, G, beta = _santa_common(g, s, hp, c)
         explore = c.t < hp["burnin"]
-        z = c.noise() if explore else None
+        z = c.noise("z") if explore else None
         out = []
         for j, gj in enumerate(g):
             u_prev = s["u"][j]
@@ -415,8 +457,9 @@ def _santa_e():
 
 @rule("SantaSSS", _SANTA_DEFAULTS, ("eta",))
 def _santa_sss():
-    # The article's code computes dw = 0.5·G·u_{t−1} first and then OVERWRITES it with
-    # dw = G·u_t·0.5: only the second half-step moves w.
+    # The article's code computes dw = 0.5·G·u_{t−1} first and then overwrites it with
+    # dw = G·u_t·0.5 (a dead store); the spec (Chen et al. Alg. 2) applies both halves:
+    # Δ = G_t (u_{t−1} + u_t)/2.
     def init(w, hp):
         a0 = math.sqrt(hp["eta"]) * hp["C"]
         return {"alpha": [a0] * len(w), "v": zeros(w), "gprev": zeros(w), "u": zeros(w)}
@@ -424,7 +467,7 @@ def _santa_sss():
     def step(g, s, w, hp, c):
         eta, G, beta = _santa_common(g, s, hp, c)
         explore = c.t < hp["burnin"]
-        z = c.noise() if explore else None
+        z = c.noise("z") if explore else None
         out = []
         for j, gj in enumerate(g):
             u_prev = s["u"][j]
@@ -442,9 +485,9 @@ def _santa_sss():
                 u = math.exp(-0.5 * s["alpha"][j]) * u_prev
                 u -= G[j] * gj * eta
                 u *= math.exp(-0.5 * s["alpha"][j])
+            out.append(G[j] * (u_prev + u) * 0.5)
             s["u"][j] = u
             s["gprev"][j] = G[j]
-            out.append(G[j] * u * 0.5)
         return out
 
     return init, step
@@ -569,17 +612,6 @@ def run_reference(
     cols = {k: _per_point(given.get(k, d), n) for k, d in DEFAULTS[name].items()}
     fstar = getattr(func, "fmin", None)
 
-    # Santa's noise: the engine's contract (one init draw at step 1, then one draw per step at
-    # which any point still explores: t < max(burnin)).
-    draws: dict[int, np.ndarray] = {}
-    if name in SANTA and steps >= 1:
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-        draws[0] = rng.standard_normal((n, dim))
-        last_explore = max(cols["burnin"])
-        for t in range(1, steps + 1):
-            if t < last_explore:
-                draws[t] = rng.standard_normal((n, dim))
-
     def hooked_grad(w: Vec) -> Vec:
         g = func.grad(w)
         for h in hooks:
@@ -597,12 +629,9 @@ def run_reference(
         for t in range(1, steps + 1):
             f = factors[t - 1] if factors is not None else 1.0
             hp_t = {k: (v * f if k in LR_NAMES[name] else v) for k, v in hp_i.items()}
-            queue = [draws[0][i]] if t == 1 and name in SANTA else []
-            if t in draws:
-                queue.append(draws[t][i])
-
-            def noise(queue=queue) -> Vec:
-                return [float(z) for z in queue.pop(0)]
+            def noise(kind: str, t=t, start=starts[i]) -> Vec:
+                draw = {"z_init": 0, "z": 1}[kind]
+                return [keyed_normal(seed, name, start, t, draw, j) for j in range(dim)]
 
             ctx = Ctx(t, steps, func.value(w), fstar, hooked_grad, noise)
             g = hooked_grad(w) if name != "NAG" else None

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Hyper, HyperParam, StepContext, decay, eps, lr, register, xpo, zeros_like
+from functions.elementwise import minimum, sqrt
+
+from .base import Array, HyperParam, Maths, decay, eps, lr, register, stage
 
 
 class AccumulatorState(NamedTuple):
@@ -30,23 +32,12 @@ class SMORMS3State(NamedTuple):
     v: Array
 
 
-def _accumulator_init(params: Array, hp: Hyper) -> AccumulatorState:
-    return AccumulatorState(zeros_like(params))
+def ema(avg, x, rate):
+    """An exponential moving average, ``avg + (1 − rate)(x − avg)``."""
+    return avg + (1 - rate) * (x - avg)
 
 
-def _adadelta_init(params: Array, hp: Hyper) -> AdaDeltaState:
-    return AdaDeltaState(zeros_like(params), zeros_like(params))
-
-
-def _graves_init(params: Array, hp: Hyper) -> GravesState:
-    return GravesState(zeros_like(params), zeros_like(params))
-
-
-def _smorms3_init(params: Array, hp: Hyper) -> SMORMS3State:
-    return SMORMS3State(xpo(params).ones_like(params), zeros_like(params), zeros_like(params))
-
-
-def adagrad_update(g: Array, state: AccumulatorState, w: Array, hp: Hyper, ctx: StepContext):
+def adagrad(g, v, eta, eps):
     r"""AdaGrad: each coordinate's rate shrinks with its accumulated squared gradient.
 
     .. math:: G_t = G_{t-1} + g_t^2,\qquad \Delta_t = -\eta\, g_t / (\sqrt{G_t} + \varepsilon)
@@ -55,11 +46,11 @@ def adagrad_update(g: Array, state: AccumulatorState, w: Array, hp: Hyper, ctx: 
     saddle's centre). Equals ``torch.optim.Adagrad(lr=eta, eps=eps)``.
     Reference: Duchi, Hazan & Singer (2011), JMLR 12.
     """
-    G = state.v + g * g
-    return -hp["eta"] * g / (xpo(G).sqrt(G) + hp["eps"]), AccumulatorState(G)
+    v = v + g * g
+    return -eta * g / (sqrt(v) + eps), v
 
 
-def rmsprop_update(g: Array, state: AccumulatorState, w: Array, hp: Hyper, ctx: StepContext):
+def rmsprop(g, v, eta, rho, eps):
     r"""RMSprop: AdaGrad with an exponential average in place of the sum.
 
     .. math:: v_t = v_{t-1} + (1-\rho)(g_t^2 - v_{t-1}),\qquad
@@ -68,11 +59,11 @@ def rmsprop_update(g: Array, state: AccumulatorState, w: Array, hp: Hyper, ctx: 
     (PyTorch adds ε outside the root; with ε = 0 the two agree.)
     Reference: Tieleman & Hinton (2012), Coursera lecture 6.5.
     """
-    v = state.v + (1 - hp["rho"]) * (g * g - state.v)
-    return -hp["eta"] * g / (v + hp["eps"]) ** 0.5, AccumulatorState(v)
+    v = ema(v, g * g, rho)
+    return -eta * g / sqrt(v + eps), v
 
 
-def adadelta_update(g: Array, state: AdaDeltaState, w: Array, hp: Hyper, ctx: StepContext):
+def adadelta(g, v, u, rho, eps, lr):
     r"""AdaDelta: RMSprop whose rate is the running RMS of past updates.
 
     .. math::
@@ -84,14 +75,13 @@ def adadelta_update(g: Array, state: AdaDeltaState, w: Array, hp: Hyper, ctx: St
     schedules apply; equals ``torch.optim.Adadelta(lr=lr, rho=rho, eps=eps)``.
     Reference: Zeiler (2012), arXiv:1212.5701.
     """
-    rho, e = hp["rho"], hp["eps"]
-    v = state.v + (1 - rho) * (g * g - state.v)
-    delta = g * ((state.u + e) / (v + e)) ** 0.5
-    u = state.u + (1 - rho) * (delta * delta - state.u)
-    return -hp["lr"] * delta, AdaDeltaState(v, u)
+    v = ema(v, g * g, rho)
+    delta = g * sqrt((u + eps) / (v + eps))
+    u = ema(u, delta * delta, rho)
+    return -lr * delta, v, u
 
 
-def graves_update(g: Array, state: GravesState, w: Array, hp: Hyper, ctx: StepContext):
+def graves(g, m, v, eta, rho, eps):
     r"""RMSpropGraves: RMSprop normalised by the running variance rather than second moment.
 
     .. math::
@@ -100,13 +90,12 @@ def graves_update(g: Array, state: GravesState, w: Array, hp: Hyper, ctx: StepCo
 
     Reference: Graves (2013), "Generating Sequences With Recurrent Neural Networks", eq. 38–41.
     """
-    rho = hp["rho"]
-    m = state.m + (1 - rho) * (g - state.m)
-    v = state.v + (1 - rho) * (g * g - state.v)
-    return -hp["eta"] * g / (v - m * m + hp["eps"]) ** 0.5, GravesState(m, v)
+    m = ema(m, g, rho)
+    v = ema(v, g * g, rho)
+    return -eta * g / sqrt(v - m * m + eps), m, v
 
 
-def smorms3_update(g: Array, state: SMORMS3State, w: Array, hp: Hyper, ctx: StepContext):
+def smorms3(g, s, m, v, eta, eps):
     r"""SMORMS3: RMSprop with a per-coordinate memory length and a capped rate.
 
     .. math::
@@ -120,21 +109,18 @@ def smorms3_update(g: Array, state: SMORMS3State, w: Array, hp: Hyper, ctx: Step
     Reference: Funk (2015), "RMSprop loses to SMORMS3 - Beware the Epsilon!"; matches
     Chainer's ``SMORMS3``.
     """
-    xp = xpo(g)
-    e = hp["eps"]
-    r = 1 / (state.s + 1)
-    m = (1 - r) * state.m + r * g
-    v = (1 - r) * state.v + r * (g * g)
-    zeta = m * m / (v + e)
-    delta = -g * xp.minimum(zeta, hp["eta"]) / (xp.sqrt(v) + e)
-    return delta, SMORMS3State(1 + state.s * (1 - zeta), m, v)
+    r = 1 / (s + 1)
+    m = (1 - r) * m + r * g
+    v = (1 - r) * v + r * (g * g)
+    zeta = m * m / (v + eps)
+    delta = -g * minimum(zeta, eta) / (sqrt(v) + eps)
+    return delta, 1 + s * (1 - zeta), m, v
 
 
 register(
     "AdaGrad",
     family="adagrad",
-    init=_accumulator_init,
-    update=adagrad_update,
+    maths=Maths(AccumulatorState, stage(adagrad, "update", "v")),
     hyperparams=[lr("eta", 1e-3), eps("eps", 1e-8)],
     reference="Duchi, Hazan & Singer (2011)",
     summary="Per-coordinate rates that shrink with the summed squared gradient.",
@@ -142,8 +128,7 @@ register(
 register(
     "RMSprop",
     family="adagrad",
-    init=_accumulator_init,
-    update=rmsprop_update,
+    maths=Maths(AccumulatorState, stage(rmsprop, "update", "v")),
     hyperparams=[lr("eta", 1e-2), decay("rho", 0.99), eps("eps", 1e-8)],
     reference="Tieleman & Hinton (2012)",
     summary="AdaGrad with a moving average: the rate recovers after steep regions.",
@@ -151,8 +136,7 @@ register(
 register(
     "AdaDelta",
     family="adagrad",
-    init=_adadelta_init,
-    update=adadelta_update,
+    maths=Maths(AdaDeltaState, stage(adadelta, "update", "v", "u")),
     hyperparams=[
         decay("rho", 0.95),
         eps("eps", 1e-6),
@@ -164,8 +148,7 @@ register(
 register(
     "RMSpropGraves",
     family="adagrad",
-    init=_graves_init,
-    update=graves_update,
+    maths=Maths(GravesState, stage(graves, "update", "m", "v")),
     hyperparams=[lr("eta", 1e-4), decay("rho", 0.95), eps("eps", 1e-4)],
     reference="Graves (2013)",
     summary="RMSprop divided by the gradient's running standard deviation.",
@@ -173,8 +156,7 @@ register(
 register(
     "SMORMS3",
     family="adagrad",
-    init=_smorms3_init,
-    update=smorms3_update,
+    maths=Maths(SMORMS3State, stage(smorms3, "update", "s", "m", "v"), init={"s": 1.0}),
     hyperparams=[lr("eta", 1e-3), eps("eps", 1e-8)],
     reference="Funk (2015)",
     summary="RMSprop with an adaptive memory and the rate capped at ζ = m²/v.",

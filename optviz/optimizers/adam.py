@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Hyper, HyperParam, StepContext, decay, eps, lr, register, ufuncs, xpo, zeros_like
+from functions.elementwise import abs_, maximum, minimum, sqrt, where
+
+from .adagrad import ema
+from .base import Array, HyperParam, Maths, decay, eps, lr, register, stage
 
 
 class MomentsState(NamedTuple):
@@ -24,30 +27,16 @@ class AMSGradState(NamedTuple):
 class EveState(NamedTuple):
     m: Array
     v: Array
-    d: Array  # d̃, the smoothed relative change of the loss, shape (n_points, 1)
-    f_prev: Array  # f(w_{t−1}), shape (n_points, 1)
+    d: Array  # d̃, the smoothed relative change of the loss, one per point
+    f_prev: Array  # f(w_{t−1}), one per point
 
 
-def _moments_init(params: Array, hp: Hyper) -> MomentsState:
-    return MomentsState(zeros_like(params), zeros_like(params))
+def adam_rate(t, alpha, beta1, beta2):
+    r"""Adam's bias-corrected step size, once per step: :math:`\alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)`."""
+    return alpha * sqrt(1 - beta2**t) / (1 - beta1**t)
 
 
-def _amsgrad_init(params: Array, hp: Hyper) -> AMSGradState:
-    return AMSGradState(zeros_like(params), zeros_like(params), zeros_like(params))
-
-
-def _eve_init(params: Array, hp: Hyper) -> EveState:
-    xp = xpo(params)
-    col = xp.ones_like(params[:, :1])
-    return EveState(zeros_like(params), zeros_like(params), col, col)
-
-
-def _moments(g: Array, m: Array, v: Array, b1, b2) -> tuple[Array, Array]:
-    """The two exponential moving averages every rule here starts with."""
-    return m + (1 - b1) * (g - m), v + (1 - b2) * (g * g - v)
-
-
-def adam_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext):
+def adam(g, m, v, alpha_t, beta1, beta2, eps):
     r"""Adam: momentum divided by the RMS of the gradient, both bias-corrected.
 
     .. math::
@@ -60,37 +49,17 @@ def adam_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepCon
     (PyTorch puts ε outside the root).
     Reference: Kingma & Ba (2015), "Adam: A Method for Stochastic Optimization", Alg. 1.
     """
-    b1, b2, t = hp["beta1"], hp["beta2"], ctx.t
-    m, v = _moments(g, state.m, state.v, b1, b2)
-    alpha_t = hp["alpha"] * (1 - b2**t) ** 0.5 / (1 - b1**t)
-    return -alpha_t * m / (v + hp["eps"]) ** 0.5, MomentsState(m, v)
+    m = ema(m, g, beta1)
+    v = ema(v, g * g, beta2)
+    return -alpha_t * m / sqrt(v + eps), m, v
 
 
-def adam_fused(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext, out: Array):
-    r""":func:`adam_update`'s maths in place (NumPy/CuPy ufuncs with ``out=``): no allocation.
-
-    The fused state holds the moments pre-scaled, :math:`\tilde m = m/(1-\beta_1)` and
-    :math:`\tilde v = v/(1-\beta_2)`, so each average is one multiply-add
-    (:math:`\tilde m \leftarrow \beta_1 \tilde m + g`) and the constants fold into one scalar:
-    :math:`\sqrt{v+\varepsilon} = \sqrt{1-\beta_2}\,\sqrt{\tilde v + \varepsilon/(1-\beta_2)}`.
-    9 array passes instead of 11; equal to the readable rule up to rounding (tested).
-    """
-    np_ = ufuncs(g)
-    b1, b2, t = hp["beta1"], hp["beta2"], ctx.t
-    m, v = state.m, state.v  # m̃ and ṽ
-    m *= b1  # m̃ ← β1 m̃ + g
-    m += g
-    np_.multiply(g, g, out=out)  # ṽ ← β2 ṽ + g²
-    v *= b2
-    v += out
-    np_.add(v, hp["eps"] / (1 - b2), out=out)
-    np_.sqrt(out, out=out)
-    np_.divide(m, out, out=out)
-    out *= -hp["alpha"] * (1 - b1) / (1 - b2) ** 0.5 * (1 - b2**t) ** 0.5 / (1 - b1**t)
-    return out, state
+def adamax_rate(t, alpha, beta1):
+    r"""AdaMax's step size, once per step: :math:`\alpha/(1-\beta_1^t)`."""
+    return alpha / (1 - beta1**t)
 
 
-def adamax_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext):
+def adamax(g, m, v, alpha_t, beta1, beta2, eps):
     r"""AdaMax: Adam with the infinity norm in place of the RMS.
 
     .. math::
@@ -98,36 +67,60 @@ def adamax_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepC
         u_t = \max(\beta_2 u_{t-1}, |g_t| + \varepsilon),\quad
         \Delta_t = -\frac{\alpha}{1-\beta_1^t}\, m_t / u_t
 
-    Fix against the article: it divides by :math:`u = 0` when :math:`g = 0`; ε is added as
-    PyTorch does. Equals ``torch.optim.Adamax(lr=alpha, betas=(beta1, beta2), eps=eps)``.
+    (``u`` is kept in the state field ``v``.) Fix against the article: it divides by
+    :math:`u = 0` when :math:`g = 0`; ε is added as PyTorch does. Equals
+    ``torch.optim.Adamax(lr=alpha, betas=(beta1, beta2), eps=eps)``.
     Reference: Kingma & Ba (2015), section 7.1.
     """
-    xp = xpo(g)
-    b1 = hp["beta1"]
-    m = state.m + (1 - b1) * (g - state.m)
-    u = xp.maximum(hp["beta2"] * state.v, xp.abs(g) + hp["eps"])
-    return -hp["alpha"] / (1 - b1**ctx.t) * m / u, MomentsState(m, u)
+    m = ema(m, g, beta1)
+    u = maximum(beta2 * v, abs_(g) + eps)
+    return -alpha_t * m / u, m, u
 
 
-def nadam_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext):
+def nadam_rates(t, mu, nu):
+    r"""Nadam's per-step weights :math:`\mu/(1-\mu^{t+1})`, :math:`(1-\mu)/(1-\mu^t)` and :math:`1-\nu^t`."""
+    return mu / (1 - mu ** (t + 1)), (1 - mu) / (1 - mu**t), 1 - nu**t
+
+
+def nadam(g, m, v, alpha, mu, nu, eps, m_weight, g_weight, v_debias):
     r"""Nadam: Adam with Nesterov momentum (constant μ, as the article chose).
 
     .. math::
         \hat m_t = \frac{\mu\, m_t}{1-\mu^{t+1}} + \frac{(1-\mu)\, g_t}{1-\mu^t},\quad
-        \hat v_t = \frac{\nu\, v_t}{1-\nu^t},\quad
+        \hat v_t = \frac{v_t}{1-\nu^t},\quad
         \Delta_t = -\alpha\, \hat m_t / \sqrt{\hat v_t + \varepsilon}
 
     with :math:`m_t, v_t` the moving averages of :math:`g, g^2` at rates μ, ν.
-    Reference: Dozat (2016), "Incorporating Nesterov Momentum into Adam", Alg. 2.
+    Fix against the article: it writes :math:`\hat v_t = \nu v_t/(1-\nu^t)`, copying a typo of
+    the paper's Algorithm 2; Dozat's own code and his earlier report, Keras, PyTorch's ``NAdam``
+    and optax's ``nadam`` have no ν there. Equals ``optax.nadam(learning_rate=alpha, b1=mu,
+    b2=nu, eps=0, eps_root=eps)``.
+    Reference: Dozat (2016), "Incorporating Nesterov Momentum into Adam", ICLR workshop.
     """
-    mu, nu, t = hp["mu"], hp["nu"], ctx.t
-    m, v = _moments(g, state.m, state.v, mu, nu)
-    m_hat = mu * m / (1 - mu ** (t + 1)) + (1 - mu) * g / (1 - mu**t)
-    v_hat = nu * v / (1 - nu**t)
-    return -hp["alpha"] * m_hat / (v_hat + hp["eps"]) ** 0.5, MomentsState(m, v)
+    m = ema(m, g, mu)
+    v = ema(v, g * g, nu)
+    m_hat = m_weight * m + g_weight * g
+    return -alpha * m_hat / sqrt(v / v_debias + eps), m, v
 
 
-def eve_update(g: Array, state: EveState, w: Array, hp: Hyper, ctx: StepContext):
+def bias_corrections(t, beta1, beta2):
+    r""":math:`1-\beta_1^t` and :math:`1-\beta_2^t`, once per step."""
+    return 1 - beta1**t, 1 - beta2**t
+
+
+def eve_feedback(t, f, f_prev, d, beta3, c, fstar, tiny):
+    r"""Eve's loss feedback, once per point: the new :math:`\tilde d_t` and :math:`f_{t-1}`.
+
+    For t > 1, :math:`d = |f - f_{t-1}| / (\min(f, f_{t-1}) - f^*)` clipped to ``[1/c, c]`` and
+    averaged at rate β3; :math:`\tilde d_1 = 1`. The denominator is floored at ``tiny`` (the
+    smallest normal number of the run's dtype) so that d saturates at c instead of 0/0.
+    """
+    den = maximum(minimum(f, f_prev) - fstar, tiny)
+    d_hat = minimum(maximum(abs_(f - f_prev) / den, 1 / c), c)
+    return where(t > 1, d + (1 - beta3) * (d_hat - d), 1.0), f
+
+
+def eve(g, m, v, d, alpha, beta1, beta2, eps, bc1, bc2):
     r"""Eve: Adam whose step shrinks when the loss changes a lot relative to its gap to f*.
 
     .. math::
@@ -145,26 +138,17 @@ def eve_update(g: Array, state: EveState, w: Array, hp: Hyper, ctx: StepContext)
     Reference: Koushik & Hayashi (2016), "Improving Stochastic Gradient Descent with
     Feedback", arXiv:1611.01505, Alg. 1.
     """
-    xp = xpo(g)
-    b1, b2, t = hp["beta1"], hp["beta2"], ctx.t
-    m, v = _moments(g, state.m, state.v, b1, b2)
-    m_hat = m / (1 - b1**t)
-    v_hat = v / (1 - b2**t)
-    f = xp.reshape(ctx.loss, (-1, 1))
-    if t > 1:
-        fstar = 0.0 if ctx.fstar is None else ctx.fstar
-        # the smallest normal number of f's dtype (1e-300 would underflow to 0 in float32)
-        tiny = xp.asarray(xp.finfo(f.dtype).smallest_normal, dtype=f.dtype)
-        den = xp.maximum(xp.minimum(f, state.f_prev) - fstar, tiny)
-        d_hat = xp.minimum(xp.maximum(xp.abs(f - state.f_prev) / den, 1 / hp["c"]), hp["c"])
-        d = state.d + (1 - hp["beta3"]) * (d_hat - state.d)
-    else:
-        d = xp.ones_like(f)
-    delta = -hp["alpha"] * m_hat / (d * (xp.sqrt(v_hat) + hp["eps"]))
-    return delta, EveState(m, v, d, f)
+    m = ema(m, g, beta1)
+    v = ema(v, g * g, beta2)
+    return -alpha * (m / bc1) / (d * (sqrt(v / bc2) + eps)), m, v
 
 
-def amsgrad_update(g: Array, state: AMSGradState, w: Array, hp: Hyper, ctx: StepContext):
+def amsgrad_rate(t, alpha):
+    r"""AMSGrad's step size, once per step: :math:`\alpha/\sqrt t`."""
+    return alpha / sqrt(t)
+
+
+def amsgrad(g, m, v, vmax, alpha_t, beta1, beta2, eps):
     r"""AMSGrad: Adam whose second moment never decreases (the running maximum v̂).
 
     .. math::
@@ -174,11 +158,10 @@ def amsgrad_update(g: Array, state: AMSGradState, w: Array, hp: Hyper, ctx: Step
     (no bias correction, as in the paper's Algorithm 2 and the article).
     Reference: Reddi, Kale & Kumar (2018), "On the Convergence of Adam and Beyond".
     """
-    xp = xpo(g)
-    m, v = _moments(g, state.m, state.v, hp["beta1"], hp["beta2"])
-    vmax = xp.maximum(state.vmax, v)
-    alpha_t = hp["alpha"] / ctx.t**0.5
-    return -alpha_t * m / (vmax + hp["eps"]) ** 0.5, AMSGradState(m, v, vmax)
+    m = ema(m, g, beta1)
+    v = ema(v, g * g, beta2)
+    vmax = maximum(vmax, v)
+    return -alpha_t * m / sqrt(vmax + eps), m, v, vmax
 
 
 _ADAM_HP = [lr("alpha", 1e-3), decay("beta1", 0.9), decay("beta2", 0.999), eps("eps", 1e-8)]
@@ -186,9 +169,7 @@ _ADAM_HP = [lr("alpha", 1e-3), decay("beta1", 0.9), decay("beta2", 0.999), eps("
 register(
     "Adam",
     family="adam",
-    init=_moments_init,
-    update=adam_update,
-    fused=adam_fused,
+    maths=Maths(MomentsState, stage(adam, "update", "m", "v"), per_step=(stage(adam_rate, "alpha_t"),)),
     hyperparams=_ADAM_HP,
     reference="Kingma & Ba (2015)",
     summary="Momentum over the RMS of the gradient, bias-corrected.",
@@ -196,8 +177,7 @@ register(
 register(
     "AdaMax",
     family="adam",
-    init=_moments_init,
-    update=adamax_update,
+    maths=Maths(MomentsState, stage(adamax, "update", "m", "v"), per_step=(stage(adamax_rate, "alpha_t"),)),
     hyperparams=[lr("alpha", 2e-3), decay("beta1", 0.9), decay("beta2", 0.999), eps("eps", 1e-8)],
     reference="Kingma & Ba (2015), section 7.1",
     summary="Adam with the infinity norm.",
@@ -205,8 +185,8 @@ register(
 register(
     "Nadam",
     family="adam",
-    init=_moments_init,
-    update=nadam_update,
+    maths=Maths(MomentsState, stage(nadam, "update", "m", "v"),
+                per_step=(stage(nadam_rates, "m_weight", "g_weight", "v_debias"),)),
     hyperparams=[
         lr("alpha", 2e-3),
         decay("mu", 0.975, "momentum (β1)"),
@@ -219,8 +199,12 @@ register(
 register(
     "Eve",
     family="adam",
-    init=_eve_init,
-    update=eve_update,
+    maths=Maths(
+        EveState, stage(eve, "update", "m", "v"),
+        per_step=(stage(bias_corrections, "bc1", "bc2"),),
+        per_point=(stage(eve_feedback, "d", "f_prev"),),
+        init={"d": 1.0, "f_prev": 1.0}, point_fields=frozenset({"d", "f_prev"}),
+    ),
     hyperparams=[
         *_ADAM_HP,
         decay("beta3", 0.999, "decay of the loss-feedback average"),
@@ -228,13 +212,12 @@ register(
     ],
     reference="Koushik & Hayashi (2016)",
     summary="Adam with feedback from the relative change of the loss.",
-    needs=("loss",),
 )
 register(
     "AMSGrad",
     family="adam",
-    init=_amsgrad_init,
-    update=amsgrad_update,
+    maths=Maths(AMSGradState, stage(amsgrad, "update", "m", "v", "vmax"),
+                per_step=(stage(amsgrad_rate, "alpha_t"),)),
     hyperparams=_ADAM_HP,
     reference="Reddi, Kale & Kumar (2018)",
     summary="Adam with a non-decreasing second moment.",

@@ -5,21 +5,25 @@ AdaBound and AMSBound: they start like Adam (AMSGrad) and end like SGD.
 
 from __future__ import annotations
 
-from .adam import AMSGradState, MomentsState, _amsgrad_init, _moments, _moments_init
-from .base import Array, Hyper, StepContext, decay, eps, lr, register, xpo
+from functions.elementwise import maximum, minimum, sqrt
+
+from .adagrad import ema
+from .adam import AMSGradState, MomentsState
+from .base import Maths, decay, eps, lr, register, stage
 
 
-def _bounded_step(m: Array, v: Array, hp: Hyper, t: int) -> Array:
-    r"""The shared step :math:`-\mathrm{clip}(\alpha/(\sqrt v+\varepsilon),\eta_l,\eta_u)m/\sqrt t`."""
-    xp = xpo(m)
-    eta, b2 = hp["eta"], hp["beta2"]
-    lower = eta * (1 - 1 / ((1 - b2) * t + 1))
-    upper = eta * (1 + 1 / ((1 - b2) * t))
-    rate = xp.minimum(xp.maximum(hp["alpha"] / (xp.sqrt(v) + hp["eps"]), lower), upper)
-    return -rate / t**0.5 * m
+def bounds(t, eta, beta2):
+    r"""The bounds :math:`\eta_l(t), \eta_u(t)` and :math:`\sqrt t`, once per step."""
+    return eta * (1 - 1 / ((1 - beta2) * t + 1)), eta * (1 + 1 / ((1 - beta2) * t)), sqrt(t)
 
 
-def adabound_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: StepContext):
+def bounded_step(m, v, alpha, eps, lower, upper, sqrt_t):
+    r"""The shared step :math:`-\mathrm{clip}(\alpha/(\sqrt v+\varepsilon),\eta_l,\eta_u)\,m/\sqrt t`."""
+    rate = minimum(maximum(alpha / (sqrt(v) + eps), lower), upper)
+    return -rate / sqrt_t * m
+
+
+def adabound(g, m, v, alpha, beta1, beta2, eps, lower, upper, sqrt_t):
     r"""AdaBound: Adam's rate clipped into :math:`[\eta_l(t), \eta_u(t)]`, both tending to η.
 
     .. math::
@@ -34,20 +38,22 @@ def adabound_update(g: Array, state: MomentsState, w: Array, hp: Hyper, ctx: Ste
     Reference: Luo, Xiong, Liu & Sun (2019), "Adaptive Gradient Methods with Dynamic Bound of
     Learning Rate", Alg. 2.
     """
-    m, v = _moments(g, state.m, state.v, hp["beta1"], hp["beta2"])
-    return _bounded_step(m, v, hp, ctx.t), MomentsState(m, v)
+    m = ema(m, g, beta1)
+    v = ema(v, g * g, beta2)
+    return bounded_step(m, v, alpha, eps, lower, upper, sqrt_t), m, v
 
 
-def amsbound_update(g: Array, state: AMSGradState, w: Array, hp: Hyper, ctx: StepContext):
+def amsbound(g, m, v, vmax, alpha, beta1, beta2, eps, lower, upper, sqrt_t):
     r"""AMSBound: AdaBound on AMSGrad's non-decreasing second moment.
 
-    As :func:`adabound_update` with :math:`\hat v_t = \max(\hat v_{t-1}, v_t)` in place of
-    :math:`v_t`. Fix against the article: its formula shows v where its code (rightly) uses v̂.
+    As AdaBound with :math:`\hat v_t = \max(\hat v_{t-1}, v_t)` in place of :math:`v_t`.
+    Fix against the article: its formula shows v where its code (rightly) uses v̂.
     Reference: Luo, Xiong, Liu & Sun (2019), Alg. 3.
     """
-    m, v = _moments(g, state.m, state.v, hp["beta1"], hp["beta2"])
-    vmax = xpo(v).maximum(state.vmax, v)
-    return _bounded_step(m, vmax, hp, ctx.t), AMSGradState(m, v, vmax)
+    m = ema(m, g, beta1)
+    v = ema(v, g * g, beta2)
+    vmax = maximum(vmax, v)
+    return bounded_step(m, vmax, alpha, eps, lower, upper, sqrt_t), m, v, vmax
 
 
 _BOUND_HP = [
@@ -57,12 +63,12 @@ _BOUND_HP = [
     decay("beta2", 0.999),
     eps("eps", 1e-8),
 ]
+_BOUNDS = (stage(bounds, "lower", "upper", "sqrt_t"),)
 
 register(
     "AdaBound",
     family="bounded",
-    init=_moments_init,
-    update=adabound_update,
+    maths=Maths(MomentsState, stage(adabound, "update", "m", "v"), per_step=_BOUNDS),
     hyperparams=_BOUND_HP,
     reference="Luo et al. (2019)",
     summary="Adam whose rate is squeezed towards SGD's η.",
@@ -70,8 +76,7 @@ register(
 register(
     "AMSBound",
     family="bounded",
-    init=_amsgrad_init,
-    update=amsbound_update,
+    maths=Maths(AMSGradState, stage(amsbound, "update", "m", "v", "vmax"), per_step=_BOUNDS),
     hyperparams=_BOUND_HP,
     reference="Luo et al. (2019)",
     summary="AMSGrad whose rate is squeezed towards SGD's η.",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Hyper, HyperParam, StepContext, decay, lr, register, zeros_like
+from functions.elementwise import where
+
+from .base import Array, HyperParam, Maths, decay, lr, register, stage
 
 
 class VelocityState(NamedTuple):
@@ -16,15 +18,7 @@ class DCASGDState(NamedTuple):
     w_prev: Array  # the weights before the last update; starts as a copy of w
 
 
-def _velocity_init(params: Array, hp: Hyper) -> VelocityState:
-    return VelocityState(zeros_like(params))
-
-
-def _dcasgd_init(params: Array, hp: Hyper) -> DCASGDState:
-    return DCASGDState(zeros_like(params), params)
-
-
-def corrected_momentum_update(g: Array, state: VelocityState, w: Array, hp: Hyper, ctx: StepContext):
+def corrected_momentum(g, v, lr, momentum):
     r"""CorrectedMomentumSGD: momentum with the learning rate outside the velocity.
 
     .. math:: v_t = \mu\, v_{t-1} - g_t,\qquad \Delta_t = \mathrm{lr}_t\, v_t
@@ -35,33 +29,35 @@ def corrected_momentum_update(g: Array, state: VelocityState, w: Array, hp: Hype
     Reference: Goyal et al. (2017), "Accurate, Large Minibatch SGD: Training ImageNet in
     1 Hour", section 3; Chainer's ``chainer.optimizers.CorrectedMomentumSGD``.
     """
-    v = hp["momentum"] * state.v - g
-    return hp["lr"] * v, VelocityState(v)
+    v = momentum * v - g
+    return lr * v, v
 
 
-def dcasgd_update(g: Array, state: DCASGDState, w: Array, hp: Hyper, ctx: StepContext):
+def dcasgd(g, w, w_grad, delay, mom, w_prev, learning_rate, momentum, lamda):
     r"""DCASGD: SGD with a first-order compensation for stale gradients.
 
     .. math::
-        d_t = g_t + \lambda\, g_t \odot g_t \odot (w_t - w_{t-1}),\quad
+        d_t = g_t + \lambda\, g_t \odot g_t \odot (w_t - \tilde w),\quad
         \mathrm{mom}_t = \mu\,\mathrm{mom}_{t-1} - \mathrm{lr}\, d_t,\quad \Delta_t = \mathrm{mom}_t
 
-    (with μ = 0, :math:`\mathrm{mom}_t = -\mathrm{lr}\, d_t`), and :math:`w_0` as the first
-    "previous" weights. Its purpose is compensating the delay of gradients in asynchronous
-    training; with fresh gradients, as here, it is SGD plus a curvature-like correction.
+    (with μ = 0, :math:`\mathrm{mom}_t = -\mathrm{lr}\, d_t`). The stale position
+    :math:`\tilde w` is MXNet's: the weights before the previous update (:math:`w_0` at the
+    first step). Under a gradient delay (``optviz.run(delay=τ)``, as in asynchronous training)
+    it is the position where the gradient was taken, :math:`w_{t-τ}`: the case the rule exists
+    for, since it then corrects the gradient for the τ steps taken since.
     Reference: Zheng et al. (2017), "Asynchronous Stochastic Gradient Descent with Delay
     Compensation", ICML; MXNet's ``mxnet.optimizer.DCASGD``.
     """
-    d = g + hp["lamda"] * g * g * (w - state.w_prev)
-    mom = hp["momentum"] * state.mom - hp["learning_rate"] * d
-    return mom, DCASGDState(mom, w)
+    stale = where(delay > 0, w_grad, w_prev)
+    d = g + lamda * g * g * (w - stale)
+    mom = momentum * mom - learning_rate * d
+    return mom, mom, w
 
 
 register(
     "CorrectedMomentumSGD",
     family="frameworks",
-    init=_velocity_init,
-    update=corrected_momentum_update,
+    maths=Maths(VelocityState, stage(corrected_momentum, "update", "v")),
     hyperparams=[lr("lr", 1e-2), decay("momentum", 0.9)],
     reference="Goyal et al. (2017), eq. 9; Chainer",
     summary="Momentum whose velocity leaves the rate out (matters under a schedule).",
@@ -69,8 +65,7 @@ register(
 register(
     "DCASGD",
     family="frameworks",
-    init=_dcasgd_init,
-    update=dcasgd_update,
+    maths=Maths(DCASGDState, stage(dcasgd, "update", "mom", "w_prev"), init={"w_prev": "w"}),
     hyperparams=[
         lr("learning_rate", 0.1),
         decay("momentum", 0.0),

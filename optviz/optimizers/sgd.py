@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Hyper, StepContext, decay, lr, register, zeros_like
+from .base import Array, Maths, decay, lr, register, stage
 
 
 class EmptyState(NamedTuple):
@@ -18,15 +18,7 @@ class MomentumState(NamedTuple):
     delta: Array  # Δ_{t−1}, the previous update
 
 
-def _empty(params: Array, hp: Hyper) -> EmptyState:
-    return EmptyState()
-
-
-def _momentum_init(params: Array, hp: Hyper) -> MomentumState:
-    return MomentumState(zeros_like(params))
-
-
-def sgd_update(g: Array, state: EmptyState, w: Array, hp: Hyper, ctx: StepContext):
+def sgd(g, eta):
     r"""SGD: plain gradient descent.
 
     .. math:: \Delta_t = -\eta\, g_t
@@ -34,10 +26,10 @@ def sgd_update(g: Array, state: EmptyState, w: Array, hp: Hyper, ctx: StepContex
     Reference: Robbins & Monro (1951), "A Stochastic Approximation Method".
     (The article's demo labels it "SDG": a typo.)
     """
-    return -hp["eta"] * g, state
+    return -eta * g
 
 
-def msgd_update(g: Array, state: MomentumState, w: Array, hp: Hyper, ctx: StepContext):
+def momentum(g, delta, eta, mu):
     r"""MSGD: momentum SGD with the rate inside an exponential average.
 
     .. math:: \Delta_t = \mu\,\Delta_{t-1} - (1-\mu)\,\eta\, g_t
@@ -45,12 +37,11 @@ def msgd_update(g: Array, state: MomentumState, w: Array, hp: Hyper, ctx: StepCo
     Equals ``torch.optim.SGD(lr=(1-mu)*eta, momentum=mu)``.
     Reference: Polyak (1964); Rumelhart, Hinton & Williams (1986).
     """
-    mu = hp["mu"]
-    delta = mu * state.delta - (1 - mu) * hp["eta"] * g
-    return delta, MomentumState(delta)
+    delta = mu * delta - (1 - mu) * eta * g
+    return delta, delta
 
 
-def nag_update(g: Array, state: MomentumState, w: Array, hp: Hyper, ctx: StepContext):
+def nesterov(g, delta, eta, mu):
     r"""NAG: Nesterov's accelerated gradient, with the gradient taken at the look-ahead point.
 
     .. math::
@@ -62,17 +53,18 @@ def nag_update(g: Array, state: MomentumState, w: Array, hp: Hyper, ctx: StepCon
     Reference: Nesterov (1983); Sutskever et al. (2013), "On the importance of
     initialization and momentum in deep learning".
     """
-    mu = hp["mu"]
-    g = ctx.grad_fn(w + mu * state.delta)
-    delta = mu * state.delta - (1 - mu) * hp["eta"] * g
-    return delta, MomentumState(delta)
+    return momentum(g, delta, eta, mu)
+
+
+def lookahead(w, delta, mu):
+    """Where NAG takes its gradient: the point the momentum is about to carry ``w`` to."""
+    return w + mu * delta
 
 
 register(
     "SGD",
     family="momentum",
-    init=_empty,
-    update=sgd_update,
+    maths=Maths(EmptyState, stage(sgd, "update")),
     hyperparams=[lr("eta", 1e-2)],
     reference="Robbins & Monro (1951)",
     summary="Step against the gradient.",
@@ -80,8 +72,7 @@ register(
 register(
     "MSGD",
     family="momentum",
-    init=_momentum_init,
-    update=msgd_update,
+    maths=Maths(MomentumState, stage(momentum, "update", "delta")),
     hyperparams=[lr("eta", 1e-2), decay("mu", 0.9, "momentum")],
     reference="Polyak (1964); Rumelhart, Hinton & Williams (1986)",
     summary="Momentum: an exponential average of past steps.",
@@ -89,10 +80,8 @@ register(
 register(
     "NAG",
     family="momentum",
-    init=_momentum_init,
-    update=nag_update,
+    maths=Maths(MomentumState, stage(nesterov, "update", "delta"), grad_at=stage(lookahead, "w_grad")),
     hyperparams=[lr("eta", 1e-2), decay("mu", 0.9, "momentum")],
     reference="Nesterov (1983); Sutskever et al. (2013)",
     summary="Momentum with the gradient taken where the momentum is about to carry the point.",
-    needs=("lookahead",),
 )
