@@ -218,9 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "is always drawn (default: 200)")
     o.add_argument("--stride", type=_whole(1), metavar="K",
                    help="draw every K-th recorded step instead (overrides --max-frames)")
-    o.add_argument("--dpi", type=_positive(1000), default=100, help="dots per inch (default: 100)")
-    o.add_argument("--size", type=_size, default=(10.0, 5.6), metavar="WxH",
+    o.add_argument("--dpi", type=_positive(1000), help="dots per inch (default: 100)")
+    o.add_argument("--size", type=_size, metavar="WxH",
                    help="figure size in inches; pixels = size x dpi (default: 10x5.6)")
+    o.add_argument("--resolution", choices=("720p", "1080p"),  # render.RESOLUTIONS (imported lazily)
+                   help="exactly 1280x720 or 1920x1080 pixels, fonts sized for a projector (instead of "
+                        "--size/--dpi)")
     o.add_argument("--no-error-panel", action="store_true", help="draw only the paths, no error panel")
     o.add_argument("--title", help="figure title (default: function and counts)")
     pg = o.add_mutually_exclusive_group()
@@ -468,7 +471,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     try:
         fmt = render.output_format(out)
         render.check_options(fmt, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
-                             size=args.size, dpi=args.dpi)
+                             size=args.size, dpi=args.dpi, resolution=args.resolution)
         render.check_output(out)
     except ValueError as exc:
         raise CliError(_message(exc)) from None
@@ -490,7 +493,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     try:
         written.append(render.animate(
             result, out, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
-            size=args.size, dpi=args.dpi, error_panel=not args.no_error_panel, kind=args.kind,
+            size=args.size, dpi=args.dpi, resolution=args.resolution, error_panel=not args.no_error_panel,
+            kind=args.kind,
             title=args.title, progress=bar,
         ))
         bar.close()

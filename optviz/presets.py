@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from .optimizers import NAMES, REGISTRY
 
 #: The dashboard's first field: plain gradient descent, two kinds of momentum, and the two
@@ -31,6 +33,24 @@ DEFAULT_FIELD: tuple[str, ...] = ("SGD", "MSGD", "NAG", "RMSprop", "Adam")
 
 #: Where :func:`default_hyperparams` reads the tuned rates (package data).
 RATES_FILE = "data/default_rates.json"
+
+#: The default scene (the dashboard's first race, and what the rates are tuned on): a
+#: ``DEFAULT_GRID`` × ``DEFAULT_GRID`` grid in the box in 2-D, ``DEFAULT_POINTS_1D`` spread
+#: points in 1-D (both 10 % of the box in from its edges), ``DEFAULT_STEPS`` steps, seed 0,
+#: a start converged when its distance to the nearest minimizer is at most ``DEFAULT_TOL``.
+DEFAULT_GRID = 4
+DEFAULT_POINTS_1D = 5
+DEFAULT_STEPS = 300
+DEFAULT_SEED = 0
+DEFAULT_TOL = 1e-3
+
+
+def default_starts(fn: Any) -> np.ndarray:
+    """The default scene's starts for test function ``fn`` (an object with ``box`` and ``dim``)."""
+    from . import starts
+
+    n = DEFAULT_POINTS_1D if fn.dim == 1 else DEFAULT_GRID
+    return starts.grid(fn.box, n)
 
 
 # ---------------------------------------------------------------------- tuned default rates
@@ -163,10 +183,76 @@ ARTICLE_QUARTIC = Preset(
     seed=32,
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (ARTICLE_QUARTIC,)}
+MOMENTUM_VALLEY = Preset(
+    name="momentum-valley",
+    title="Momentum in a narrow valley",
+    description="In a narrow valley (condition number 100) plain gradient descent, even at its largest "
+                "stable step, zig-zags across the walls and crawls along the floor, while momentum (MSGD, "
+                "NAG) picks up speed along the valley and reaches the minimum in about 100 steps.",
+    function="long_valley",
+    optimizers={
+        "SGD": {"eta": 0.018},  # just under 2/kappa = 0.02: as fast as plain gradient descent can go
+        "MSGD": {"eta": 0.05},
+        "NAG": {"eta": 0.1},
+    },
+    starts=[[-1.8, 0.9], [1.5, -1.4], [-0.9, -1.5]],
+    steps=300,
+)
+
+ADAPTIVE_ROSENBROCK = Preset(
+    name="adaptive-rosenbrock",
+    title="Adaptive rates on Rosenbrock",
+    description="One step size must suit both Rosenbrock's steep walls and its flat curved floor, so SGD "
+                "crawls; Adam, whose steps adapt per coordinate and carry momentum, runs the valley to the "
+                "minimum long before the others.",
+    function="rosenbrock",
+    optimizers={  # each at its best rate for these starts (optviz.tune, 500 steps)
+        "SGD": {"eta": 0.002},
+        "MSGD": {"eta": 0.01},
+        "RMSprop": {"eta": 0.1},
+        "Adam": {"alpha": 1.0},
+    },
+    starts=[[-1.5, 2.0], [-1.2, 1.0], [-0.5, 2.5]],
+    steps=500,
+)
+
+SADDLE_ESCAPE = Preset(
+    name="saddle-escape",
+    title="Escaping a saddle",
+    description="Started next to the ridge of the saddle x² − y², where the gradient almost vanishes, SGD "
+                "and momentum linger for hundreds of steps, while RMSprop and Adam, which divide by the "
+                "gradient's size, walk off at full speed.",
+    function="saddle",
+    optimizers={  # one step size for all
+        "SGD": {"eta": 0.01},
+        "MSGD": {"eta": 0.01},
+        "RMSprop": {"eta": 0.01},
+        "Adam": {"alpha": 0.01},
+    },
+    starts=[[1.8, 0.001], [-1.5, -0.01], [1.0, 0.0001]],
+    steps=300,
+)
+
+HIMMELBLAU_BASINS = Preset(
+    name="himmelblau-basins",
+    title="Himmelblau's four minima",
+    description="Himmelblau's function has four minima: plain gradient descent takes every start of the "
+                "grid to the minimum of its own basin, while momentum carries some of them over a ridge into "
+                "another one.",
+    function="himmelblau",
+    optimizers={"SGD": {"eta": 0.01}, "MSGD": {"eta": 0.01}},
+    starts=[[x, y] for x in (-4.0, -4 / 3, 4 / 3, 4.0) for y in (-4.0, -4 / 3, 4 / 3, 4.0)],  # the 4x4 grid
+    steps=300,
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    ARTICLE_QUARTIC, MOMENTUM_VALLEY, ADAPTIVE_ROSENBROCK, SADDLE_ESCAPE, HIMMELBLAU_BASINS,
+)}
 
 #: The presets shown as lessons, in order.
-LESSONS: tuple[str, ...] = ("article-quartic",)
+LESSONS: tuple[str, ...] = (
+    "momentum-valley", "adaptive-rosenbrock", "saddle-escape", "himmelblau-basins", "article-quartic",
+)
 
 
 def get(name: str) -> Preset:
@@ -178,6 +264,8 @@ def get(name: str) -> Preset:
 
 
 __all__ = [
-    "ARTICLE_QUARTIC", "DEFAULT_FIELD", "LESSONS", "PRESETS", "Preset", "default_dim", "default_hyperparams",
-    "get", "rates_table", "tuned_rates",
+    "ADAPTIVE_ROSENBROCK", "ARTICLE_QUARTIC", "DEFAULT_FIELD", "DEFAULT_GRID", "DEFAULT_POINTS_1D",
+    "DEFAULT_SEED", "DEFAULT_STEPS", "DEFAULT_TOL", "HIMMELBLAU_BASINS", "LESSONS", "MOMENTUM_VALLEY",
+    "PRESETS", "SADDLE_ESCAPE", "Preset", "default_dim", "default_hyperparams", "default_starts", "get",
+    "rates_table", "tuned_rates",
 ]  # fmt: skip

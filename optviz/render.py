@@ -4,7 +4,14 @@
 >>> from optviz import render
 >>> res = optviz.run("rosenbrock", ["Adam", "NAG"], starts=[[-1.5, 2.0]], steps=200)
 >>> render.animate(res, "race.gif")        # or "race.mp4"; ".png"/".svg" give the last frame
+>>> render.animate(res, "race.mp4", resolution="1080p")   # exactly 1920x1080, for a projector
 >>> render.error_plot(res, "errors.png")   # log-scale error curves (median + IQR band)
+
+The pictures look like the dashboard's (:mod:`optviz.style` holds the one look both use):
+the same optimizer colours and second cues, landscape colour map and bands, plot box (the
+function's box), start rings, minimum star above the paths, diverged crosses and error band.
+Sizes are ``size`` (inches) × ``dpi``, or a named ``resolution`` (``"720p"``, ``"1080p"``:
+pixel-exact, text at least 18 px at 720p).
 
 Everything is drawn with matplotlib's object API (``Figure`` + ``FigureCanvasAgg``): no
 pyplot state and no change to ``rcParams``, so it is safe to call from the dashboard's threads.
@@ -21,23 +28,23 @@ pixel when ``size * dpi`` is odd.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import patheffects
 from matplotlib.animation import FFMpegWriter, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
+from . import style
 from .result import Result
 from .style import color
 
@@ -55,11 +62,18 @@ MAX_PIXELS = 8000
 PATH_VERTICES = 2000
 #: Errors at or below this are drawn at this value on the log scale (exact zeros happen).
 ERROR_FLOOR = 1e-16
+#: Named frame sizes, in pixels (exact): see :func:`frame_size`.
+RESOLUTIONS: dict[str, tuple[int, int]] = {"720p": (1280, 720), "1080p": (1920, 1080)}
+_RESOLUTION_DPI = {"720p": 100, "1080p": 150}
+#: The frame without a resolution: inches and dots per inch (1000×560 pixels).
+DEFAULT_SIZE = (10.0, 5.6)
+DEFAULT_DPI = 100
 
 Progress = Callable[[int, int], Any]
 
+#: The error axis, as on the page.
 _KIND_LABELS = {
-    "distance": "distance to minimizer",
+    "distance": "distance to the nearest\nminimizer  ‖x − x*‖",
     "gap": "f(x) − f*",
     "loss": "f(x)",
 }
@@ -159,13 +173,15 @@ def check_options(
     fps: float = 20,
     max_frames: int = 200,
     stride: int | None = None,
-    size: tuple[float, float] = (10, 5.6),
-    dpi: float = 100,
+    size: tuple[float, float] | None = None,
+    dpi: float | None = None,
+    resolution: str | None = None,
 ) -> None:
     """Raise ``ValueError`` for export options :func:`animate` would refuse (before any work)."""
     if not (isinstance(fps, int | float) and not isinstance(fps, bool) and 0 < fps <= 120):
         raise ValueError(f"fps must be a number in (0, 120], got {fps!r}")
     frame_rows(2, max_frames, stride)
+    size, dpi = frame_size(resolution, size, dpi)
     _figsize(size, dpi, even=fmt == ".mp4")
 
 
@@ -198,6 +214,75 @@ def _figsize(size: tuple[float, float], dpi: float, even: bool) -> tuple[float, 
     return out[0], out[1]
 
 
+# ====================================================================== sizes and type
+def frame_size(
+    resolution: str | None = None,
+    size: tuple[float, float] | None = None,
+    dpi: float | None = None,
+) -> tuple[tuple[float, float], float]:
+    """``(size in inches, dpi)`` for a frame: a named ``resolution`` (``"720p"``: 1280×720 at
+    100 dpi, ``"1080p"``: 1920×1080 at 150 dpi, the same picture with every font and line 1.5×
+    as many pixels), or ``size`` and ``dpi`` (defaults 10×5.6 in at 100 dpi). Giving both a
+    resolution and a size or dpi raises ``ValueError``."""
+    if resolution is None:
+        return (DEFAULT_SIZE if size is None else size), (DEFAULT_DPI if dpi is None else dpi)
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}, got {resolution!r}")
+    if size is not None or dpi is not None:
+        raise ValueError(f"give either resolution={resolution!r} or size/dpi, not both")
+    (w, h), d = RESOLUTIONS[resolution], _RESOLUTION_DPI[resolution]
+    return (w / d, h / d), float(d)
+
+
+@functools.lru_cache(maxsize=1)
+def _font_family() -> list[str]:
+    """The first font of the page's stack that matplotlib has (Liberation Sans is Arial's metric
+    twin), then DejaVu Sans for the glyphs it lacks (x₁, ‖)."""
+    from matplotlib import font_manager
+
+    for family in (*style.MPL_FONTS[:-1], "Liberation Sans"):
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+        return [family, "DejaVu Sans"]
+    return ["DejaVu Sans"]
+
+
+@dataclass(frozen=True)
+class _Type:
+    """Font sizes (points) and line/marker sizes (points) of one figure.
+
+    At the 12.8×7.2-inch frame of 720p and 1080p, text is 13-17 pt: at least 18 px at 720p
+    (27 px at 1080p), readable on a projector. Smaller figures scale everything down (never
+    below 55 %), larger ones up.
+    """
+
+    k: float
+
+    @classmethod
+    def of(cls, size: tuple[float, float]) -> _Type:
+        w, h = size
+        return cls(min(2.5, max(0.55, min(w / 12.8, h / 7.2))))
+
+    def __getattr__(self, name: str) -> float:
+        try:
+            return _TYPE_720P[name] * self.k
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+#: Sizes in points at the 720p frame (100 dpi: 1 pt = 1.39 px).
+_TYPE_720P = {
+    "tick": 13.0, "label": 14.0, "legend": 13.0, "title": 17.0, "counter": 14.0,
+    "marker": 8.6, "star": 15.8, "local": 7.2, "start": 10.0, "start_width": 1.3, "cross": 8.6,
+    "path_few": 1.7, "path_many": 0.95, "error_line": 1.9, "curve": 1.7, "edge": 0.7, "contour": 0.5,
+}  # fmt: skip
+#: Stacking of the race's layers (see style.DRAW_ORDER): the star above the paths, the markers
+#: above the star, the start rings above the markers, the crosses on top.
+_Z = {layer: 1 + i for i, layer in enumerate(style.DRAW_ORDER)}
+
+
 def _new_figure(size: tuple[float, float], dpi: float = 100) -> Figure:
     fig = Figure(figsize=size, dpi=dpi, facecolor="white", layout="constrained")
     FigureCanvasAgg(fig)
@@ -210,7 +295,24 @@ def _freeze_layout(fig: Figure) -> None:
     fig.set_layout_engine("none")
 
 
+def _frame_axes(ax, t: _Type, grid: bool) -> None:
+    """The page's plot box: a grey frame on all four sides, ticks outside, no grid over the landscape."""
+    for spine in ax.spines.values():
+        spine.set_color(style.FRAME_COLOR)
+    ax.tick_params(which="both", labelsize=t.tick, labelfontfamily=_font_family(), color=style.FRAME_COLOR)
+    if grid:
+        ax.grid(alpha=0.3, which="major")
+
+
 # ====================================================================== data prepared once
+def _inside(xy: np.ndarray, view: np.ndarray, margin: float) -> np.ndarray:
+    """``xy[..., :2]`` inside ``view`` widened by ``margin`` of its span (NaN: outside)."""
+    span = view[:, 1] - view[:, 0]
+    lo, hi = view[:, 0] - margin * span, view[:, 1] + margin * span
+    with np.errstate(invalid="ignore"):
+        return np.all((xy >= lo) & (xy <= hi), axis=-1)
+
+
 class _Scene:
     """Everything a frame needs, computed once from the Result (NumPy only)."""
 
@@ -219,48 +321,79 @@ class _Scene:
         self.fn = result.function
         self.kind = result.error_kind(kind)
         self.names = result.names
+        self.looks = style.look_of(self.names)
         self.steps = np.asarray(result.recorded_steps)
         self.dim = result.dim
         self.n_points = result.n_points
         self.div_step = {n: np.asarray(result.diverged_step[n]) for n in self.names}
         #: per optimizer, (R, n) error with diverged points as +inf from their divergence on
         self.err = result.errors_until_divergence(self.kind)
-        with np.errstate(all="ignore"):
-            # Diverged points count as infinitely bad: the median is +inf (and not drawn)
-            # once half the starts have diverged.
-            self.median = {n: np.median(self.err[n], axis=1) for n in self.names}
-        finite = np.concatenate([e[np.isfinite(e)] for e in self.err.values()] or [np.zeros(0)])
+        #: per optimizer, the 25/50/75 % quantiles over the starts, as on the page: a diverged
+        #: point counts as infinitely bad, so the median stops (NaN) once half have diverged.
+        self.quantiles = {}
+        for n in self.names:
+            e = np.where(np.isfinite(self.err[n]), self.err[n], np.inf)
+            with np.errstate(all="ignore"):
+                q = np.quantile(e, [0.25, 0.5, 0.75], axis=1, method="nearest")
+            self.quantiles[n] = np.where(np.isfinite(q), q, np.nan)
+        finite = np.concatenate([q[np.isfinite(q)] for q in self.quantiles.values()] or [np.zeros(0)])
         self.log_errors = self.kind != "loss" or (finite.size > 0 and finite.min() > 0)
         if self.log_errors:
-            self.median = {n: np.maximum(m, ERROR_FLOOR) for n, m in self.median.items()}
+            self.quantiles = {n: np.where(np.isnan(q), np.nan, np.maximum(q, ERROR_FLOOR))
+                              for n, q in self.quantiles.items()}
             finite = np.maximum(finite, ERROR_FLOOR)
+        self.median = {n: q[1] for n, q in self.quantiles.items()}
         self.err_range = (float(finite.min()), float(finite.max())) if finite.size else (1e-3, 1.0)
-        self.view = self._view()
+        box = np.array(self.fn.box, dtype=float)
+        if self.dim == 1:
+            self.curve_x = np.linspace(box[0, 0], box[0, 1], 600)
+            with np.errstate(all="ignore"):
+                self.curve_y = np.asarray(self.fn.value(self.curve_x[:, None]), dtype=float)
+            fin = self.curve_y[np.isfinite(self.curve_y)]
+            lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+            pad = 0.06 * (hi - lo or 1.0)
+            #: the plot box: the function's box (1-D: f's range over it, padded), as on the page
+            self.view = np.array([box[0], [lo - pad, hi + pad]])
+        else:
+            self.view = box[:2]
+        self.pos = {n: self._positions(n) for n in self.names}
+        self.drawn = {n: self._drawn(n) for n in self.names}
+        self.marks = {n: self._marks(n) for n in self.names}
 
     def alive_at(self, name: str, row: int) -> np.ndarray:
         d = self.div_step[name]
         return (d < 0) | (self.steps[row] < d)
 
-    def _view(self) -> np.ndarray:
-        """The box to draw, (min(dim, 2), 2): the function's box, widened to show overshoots
-        (at most a fifth of the box's span on each side, so a diverged point cannot zoom it out)."""
-        k = min(self.dim, 2)
-        box = np.array(self.fn.box, dtype=float)[:k]
-        span = box[:, 1] - box[:, 0]
-        lo, hi = box[:, 0].copy(), box[:, 1].copy()
-        for n in self.names:
-            tr = self.result.trajectories[n][..., :k]
-            alive = self.div_step[n] < 0
-            if alive.any():
-                pts = tr[:, alive].reshape(-1, k)
-                pts = pts[np.all(np.isfinite(pts), axis=1)]
-                if pts.size:
-                    lo = np.minimum(lo, pts.min(axis=0))
-                    hi = np.maximum(hi, pts.max(axis=0))
-        lo = np.maximum(lo, box[:, 0] - 0.2 * span)
-        hi = np.minimum(hi, box[:, 1] + 0.2 * span)
-        pad = 0.02 * (hi - lo)
-        return np.stack([lo - pad * (lo < box[:, 0]), hi + pad * (hi > box[:, 1])], axis=1)
+    def _positions(self, name: str) -> np.ndarray:
+        """Drawn positions, ``(R, n, 2)``: (x, f(x)) in 1-D, (x₁, x₂) otherwise."""
+        traj = np.asarray(self.result.trajectories[name], dtype=float)
+        if self.dim == 1:
+            return np.stack([traj[..., 0], np.asarray(self.result.losses[name], dtype=float)], axis=-1)
+        return traj[..., :2]
+
+    def _drawn(self, name: str) -> np.ndarray:
+        """Positions for the paths: NaN far outside the box and, for a point that will diverge,
+        from where it first leaves the box (no wild lines), as on the page."""
+        pos = self.pos[name]
+        keep = _inside(pos, self.view, 0.5)
+        leaves = ~_inside(pos, self.view, 0.02) & (self.div_step[name] >= 0)[None, :]
+        keep &= np.cumsum(leaves, axis=0) == 0
+        return np.where(keep[..., None], pos, np.nan)
+
+    def _marks(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per diverged point, where its cross goes and from which step: the last recorded
+        position inside the view before it left it (or diverged), as on the page."""
+        d = self.div_step[name]
+        xy, when = [], []
+        for j in np.flatnonzero(d >= 0):
+            path = self.pos[name][:, j]
+            seen = np.cumsum(~_inside(path, self.view, 0.02) | (self.steps >= d[j])) == 0
+            if seen.any():
+                xy.append(path[int(np.flatnonzero(seen)[-1])])
+            else:
+                xy.append(np.clip(np.nan_to_num(path[0]), self.view[:, 0], self.view[:, 1]))
+            when.append(int(d[j]))
+        return np.reshape(np.asarray(xy, dtype=float), (-1, 2)), np.asarray(when, dtype=np.int64)
 
 
 def _legend_metrics(handles: list, fontsize: float) -> tuple[float, float]:
@@ -268,7 +401,7 @@ def _legend_metrics(handles: list, fontsize: float) -> tuple[float, float]:
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
-    prop = FontProperties(size=fontsize)
+    prop = FontProperties(family=_font_family(), size=fontsize)
     measure = TextToPath().get_text_width_height_descent
     longest = max(measure(h.get_label(), prop, ismath=False)[0] for h in handles)  # points
     col_w = (longest + fontsize * (1.6 + 0.8 + 1.0)) / 72  # text + handle + pad + spacing
@@ -276,17 +409,24 @@ def _legend_metrics(handles: list, fontsize: float) -> tuple[float, float]:
 
 
 def _default_title(result: Result) -> str:
+    """The page's title: function, optimizers × starts, steps (and schedule, hooks)."""
     fn = result.function
     n_opt, n_pts = len(result.names), result.n_points
     dim = f" ({fn.dim}-D)" if fn.dim > 2 else ""
-    title = (f"{fn.title}{dim}: {n_opt} optimizer{'s' * (n_opt != 1)}, "
-             f"{n_pts} start{'s' * (n_pts != 1)}")
+    title = (f"{fn.title}{dim}: {n_opt} optimizer{'s' * (n_opt != 1)} × "
+             f"{n_pts} start{'s' * (n_pts != 1)}, {result.steps} steps")
     extras = []
     if result.schedule and result.schedule != "constant":
         extras.append(f"schedule {result.schedule}")
     if result.hooks:
         extras.append("hooks " + " → ".join(result.hooks))
     return title + ("\n" + " · ".join(extras) if extras else "")
+
+
+def _mark_style(mark: style.Mark, size: float, edge_width: float) -> dict[str, Any]:
+    """matplotlib keywords of a fixed :class:`~optviz.style.Mark`."""
+    return {"ls": "none", "marker": mark.mpl_marker, "ms": size, "mew": edge_width, "mec": mark.edge,
+            "mfc": "none" if mark.fill is None else mark.fill}
 
 
 # ====================================================================== the figure
@@ -296,10 +436,14 @@ class _Frame:
     def __init__(self, scene: _Scene, size, dpi: float, *, error_panel: bool, title: str | None,
                  counter: bool = True):
         self.s = scene
+        t = self.t = _Type.of(size)
         n_pts = scene.n_points
-        self.lw = 1.8 if n_pts <= 4 else 1.1 if n_pts <= 25 else 0.6
-        self.ms = 8 if n_pts <= 4 else 6 if n_pts <= 25 else 4
+        many = n_pts > 3
+        self.lw = t.path_many if many else t.path_few
+        self.path_alpha = style.PATH_OPACITY_MANY if many else style.PATH_OPACITY_FEW
+        self.ms = t.marker * (0.75 if n_pts > 25 else 1.0)
         self.background = None
+        self.bands: dict[str, Any] = {}
         n_rows = len(scene.steps)
         self.path_rows = None
         if n_rows > PATH_VERTICES:  # every early row (paths move fastest there), then spread out
@@ -312,12 +456,14 @@ class _Frame:
         fig = self.fig = _new_figure(size, dpi)
         self.has_global = np.size(scene.fn.minimizers) > 0
         self.has_local = np.size(scene.fn.local_minima) > 0
-        handles = [
-            Line2D([], [], color=color(name), lw=2, marker="o", ms=6, mec="white", label=name)
-            for name in scene.names
-        ] + self._extra_handles()
+        handles = self._extra_handles(before=True) + [
+            Line2D([], [], color=lk.color, lw=t.error_line, ls=lk.mpl_linestyle, marker=lk.mpl_marker,
+                   ms=t.marker * 0.8, mec=lk.marker_edge, mew=t.edge, label=name)
+            for name, lk in scene.looks.items()
+        ] + self._extra_handles(before=False)
         self._layout(size, handles, error_panel)
-        fig.suptitle(_default_title(scene.result) if title is None else title, fontsize=13)
+        fig.suptitle(_default_title(scene.result) if title is None else title, fontsize=t.title,
+                     family=_font_family(), x=0.01, ha="left")
         if scene.dim == 1:
             self._setup_1d()
         else:
@@ -328,13 +474,14 @@ class _Frame:
         # Above the trajectory panel, left: never over a path, the legend or the title.
         self.counter = self.ax.text(
             0.0, 1.015, "", transform=self.ax.transAxes, ha="left", va="bottom",
-            family="monospace", fontsize=11, color="#333333",
+            family="monospace", fontsize=t.counter, color="#222222",
         )
         self.counter_fmt = f"step {{:>{len(str(total))}d}} / {total}"
         self.counter.set_visible(counter)
         # Moving artists never take part in the layout: an empty line without clipping would
         # otherwise stretch the layout to the figure's origin.
-        for artist in (*self.paths.values(), *self.dots.values(), *self.crosses.values()):
+        for artist in (*self.paths.values(), *self.dots.values(), *self.crosses.values(),
+                       *self.bands.values()):
             artist.set_in_layout(False)
         self.show(len(scene.steps) - 1)
         _freeze_layout(fig)
@@ -342,10 +489,11 @@ class _Frame:
     # -------------------------------------------------------------- fast frames (blitting)
     def _moving(self) -> list:
         """The artists redrawn each frame, in drawing order: every line of the trajectory
-        panel (so the minima markers stay on top of the paths), the error curves, the counter."""
+        panel (so the minima and start rings stay in their layer), the error bands and curves,
+        the counter."""
         arts = sorted(self.ax.lines, key=lambda a: a.get_zorder())
         if self.ax_err is not None:
-            arts += list(self.err_lines.values())
+            arts += list(self.bands.values()) + sorted(self.ax_err.lines, key=lambda a: a.get_zorder())
         return [*arts, self.counter]
 
     def draw(self, row: int) -> memoryview:
@@ -361,103 +509,102 @@ class _Frame:
         self.show(row)
         canvas.restore_region(self.background)
         for a in moving:
+            if isinstance(a, Line2D) and not len(a.get_xdata(orig=False)):
+                continue  # nothing to draw (no diverged point yet, ...): skip its setup cost
             self.fig.draw_artist(a)
         return canvas.buffer_rgba()
 
     # -------------------------------------------------------------- panels
+    def _optimizer_artists(self, with_paths: bool) -> None:
+        ax, t = self.ax, self.t
+        self.paths, self.dots, self.crosses = {}, {}, {}
+        for name, lk in self.s.looks.items():
+            if with_paths:
+                self.paths[name], = ax.plot([], [], color=lk.color, ls=lk.mpl_linestyle, lw=self.lw,
+                                            alpha=self.path_alpha, zorder=_Z["paths"], solid_capstyle="round")
+            self.dots[name], = ax.plot([], [], ls="none", marker=lk.mpl_marker, color=lk.color, ms=self.ms,
+                                       mec=lk.marker_edge, mew=t.edge, zorder=_Z["markers"])
+            self.crosses[name], = ax.plot([], [], **_mark_style(style.DIVERGED_MARK, t.cross, t.edge),
+                                          zorder=_Z["diverged"])
+        starts = self.s.pos[self.s.names[0]][0] if self.s.names else np.zeros((0, 2))
+        ax.plot(starts[:, 0], starts[:, 1], **_mark_style(style.START, t.start, t.start_width),
+                zorder=_Z["starts"])
+
     def _setup_1d(self) -> None:
-        s, ax = self.s, self.ax
-        lo, hi = s.view[0]
-        xs = np.linspace(lo, hi, 600)
-        ys = np.asarray(s.fn.value(xs[:, None]), dtype=float)
-        ax.plot(xs, ys, color="#222222", lw=1.6, zorder=1)
-        ymin, ymax = float(np.nanmin(ys)), float(np.nanmax(ys))
-        pad = 0.06 * (ymax - ymin or 1.0)
-        self.ylim = (ymin - pad, ymax + pad)
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(*self.ylim)
-        ax.set_xlabel("x")
-        ax.set_ylabel("f(x)")
-        ax.grid(alpha=0.3)
+        s, ax, t = self.s, self.ax, self.t
+        ax.plot(s.curve_x, s.curve_y, color=style.CURVE_COLOR, lw=t.curve, zorder=_Z["landscape"])
+        ax.set_xlim(*s.view[0])
+        ax.set_ylim(*s.view[1])
+        self._labels(ax, "x", "f(x)")
+        _frame_axes(ax, t, grid=True)
         self._mark_minima(lambda p: (p[:, 0], np.asarray(s.fn.value(p), dtype=float)))
-        self.paths = {}
-        self.dots = {}
-        self.crosses = {}
-        for name in s.names:
-            c = color(name)
-            self.dots[name], = ax.plot([], [], "o", color=c, ms=self.ms + 1, mec="white", mew=0.8,
-                                       zorder=4, alpha=0.9, clip_on=False)
-            self.crosses[name], = ax.plot([], [], "x", color=c, ms=self.ms + 3, mew=2.5, zorder=5,
-                                          path_effects=_OUTLINE, clip_on=False)
+        self._optimizer_artists(with_paths=False)
 
     def _setup_2d(self) -> None:
-        s, ax = self.s, self.ax
+        s, ax, t = self.s, self.ax, self.t
         (x0, x1), (y0, y1) = s.view
         if s.dim == 2:
-            gx, gy = np.linspace(x0, x1, 220), np.linspace(y0, y1, 220)
+            gx = np.linspace(x0, x1, style.LANDSCAPE_GRID)
+            gy = np.linspace(y0, y1, style.LANDSCAPE_GRID)
             X, Y = np.meshgrid(gx, gy)
-            Z = np.asarray(s.fn.value(np.stack([X.ravel(), Y.ravel()], axis=1)), dtype=float)
+            with np.errstate(all="ignore"):
+                Z = np.asarray(s.fn.value(np.stack([X.ravel(), Y.ravel()], axis=1)), dtype=float)
             Z = Z.reshape(X.shape)
-            finite = Z[np.isfinite(Z)]
-            if s.fn.log_levels and finite.size:
-                base = float(s.fn.fmin) if s.fn.fmin is not None else float(finite.min())
-                Zs = Z - base
-                top = float(np.nanmax(Zs[np.isfinite(Zs)]))
-                pos = Zs[np.isfinite(Zs) & (Zs > 0)]
-                bottom = max(float(pos.min()) if pos.size else top * 1e-6, top * 1e-9, 1e-300)
-                Zs = np.clip(np.nan_to_num(Zs, nan=top, posinf=top), bottom, top)
-                levels = np.geomspace(bottom, top, 28)
-                cs = ax.contourf(X, Y, Zs, levels=levels, norm=LogNorm(bottom, top), cmap=_CMAP)
-                ax.contour(X, Y, Zs, levels=levels[::3], norm=LogNorm(bottom, top), colors="white",
-                           linewidths=0.4, alpha=0.5)
-                label = "f − f* (log scale)" if s.fn.fmin is not None else "f − min f (log scale)"
-            else:
-                Zc = np.nan_to_num(Z, nan=float(np.nanmax(finite)) if finite.size else 0.0)
-                cs = ax.contourf(X, Y, Zc, levels=28, cmap=_CMAP)
-                ax.contour(X, Y, Zc, levels=cs.levels[::3], colors="white", linewidths=0.4, alpha=0.5)
-                label = "f(x)"
-            cb = self.fig.colorbar(cs, ax=ax, shrink=0.8, pad=0.01, aspect=30)
-            if isinstance(cs.norm, LogNorm):
-                cb.locator = LogLocator(numticks=8)
-                cb.formatter = LogFormatterSciNotation()
-            cb.set_label(label, fontsize=9)
-            cb.ax.tick_params(labelsize=8)
-            ax.set_xlabel("x₁")
-            ax.set_ylabel("x₂")
+            scale = style.landscape_scale(s.fn, Z)
+            z = scale.transform(Z)
+            levels = scale.levels(z)
+            zz = np.ma.masked_invalid(np.clip(z, levels[0], levels[-1]))
+            cs = ax.contourf(X, Y, zz, levels=levels, cmap=style.landscape_cmap(), zorder=_Z["landscape"])
+            r, g, b = (v / 255 for v in style.CONTOUR_LINE_RGB)
+            ax.contour(X, Y, zz, levels=levels[1:-1], colors=[(r, g, b, style.CONTOUR_LINE_OPACITY)],
+                       linewidths=t.contour, negative_linestyles="solid", zorder=_Z["landscape"])
+            self._colorbar(cs, scale, levels)
+            self._labels(ax, "x₁", "x₂")
+            _frame_axes(ax, t, grid=False)
         else:
-            ax.grid(alpha=0.3)
-            ax.set_xlabel("x₁ (projection)")
-            ax.set_ylabel("x₂ (projection)")
+            self._labels(ax, "x₁ (projection)", "x₂ (projection)")
+            _frame_axes(ax, t, grid=True)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ratio = (y1 - y0) / (x1 - x0)
         if 1 / 3 <= ratio <= 3:
             ax.set_aspect("equal", adjustable="box")
         self._mark_minima(lambda p: (p[:, 0], p[:, 1]))
-        starts = s.result.starts
-        ax.plot(starts[:, 0], starts[:, 1], "o", mfc="none", mec="#222222", ms=self.ms - 1, mew=1,
-                zorder=3)
-        self.paths, self.dots, self.crosses = {}, {}, {}
-        for name in s.names:
-            c = color(name)
-            self.paths[name], = ax.plot([], [], "-", color=c, lw=self.lw, alpha=0.9, zorder=3,
-                                        solid_capstyle="round")
-            self.dots[name], = ax.plot([], [], "o", color=c, ms=self.ms, mec="white", mew=0.8, zorder=4,
-                                       clip_on=False)
-            self.crosses[name], = ax.plot([], [], "x", color=c, ms=self.ms + 3, mew=2.5, zorder=5,
-                                          path_effects=_OUTLINE, clip_on=False)
+        self._optimizer_artists(with_paths=True)
+
+    def _colorbar(self, cs, scale: style.LandscapeScale, levels: np.ndarray) -> None:
+        """A horizontal colour bar above the plot on the right, as on the page."""
+        t = self.t
+        from matplotlib.ticker import MaxNLocator
+
+        cb = self.fig.colorbar(cs, ax=self.ax, location="top", shrink=0.5, anchor=(1.0, 0.0),
+                               panchor=(1.0, 0.0), aspect=28, pad=0.02)
+        cb.outline.set_visible(False)
+        if scale.log:
+            ticks = style.decade_ticks(float(levels[0]), float(levels[-1]))
+            cb.set_ticks(ticks, labels=[style.decade_label(int(k)) for k in ticks])
+        else:
+            cb.locator = MaxNLocator(5)
+            cb.update_ticks()
+        cb.ax.tick_params(which="both", labelsize=t.tick, labelfontfamily=_font_family(), length=3)
+        cb.ax.text(-0.02, 0.5, scale.label, transform=cb.ax.transAxes, ha="right", va="center",
+                   fontsize=t.label, family=_font_family())
+
+    def _labels(self, ax, xlabel: str, ylabel: str) -> None:
+        ax.set_xlabel(xlabel, fontsize=self.t.label, family=_font_family())
+        ax.set_ylabel(ylabel, fontsize=self.t.label, family=_font_family())
 
     def _mark_minima(self, to_xy) -> None:
-        fn, ax = self.s.fn, self.ax
+        fn, ax, t = self.s.fn, self.ax, self.t
         if self.has_global:
             x, y = to_xy(np.asarray(fn.minimizers, dtype=float).reshape(-1, fn.dim))
-            ax.plot(x, y, "*", color="white", mec="black", ms=16, mew=1.2, zorder=2)
+            ax.plot(x, y, **_mark_style(style.MINIMUM, t.star, t.edge * 1.4), zorder=_Z["minima"])
         if self.has_local:
             x, y = to_xy(np.asarray(fn.local_minima, dtype=float).reshape(-1, fn.dim))
-            ax.plot(x, y, "D", color="#dddddd", mec="black", ms=7, mew=1, zorder=2)
+            ax.plot(x, y, **_mark_style(style.LOCAL_MINIMUM, t.local, t.edge), zorder=_Z["minima"])
 
     def _setup_errors(self) -> None:
-        s, ax = self.s, self.ax_err
+        s, ax, t = self.s, self.ax_err, self.t
         ax.set_xlim(0, max(int(s.steps[-1]), 1))
         lo, hi = s.err_range
         if s.log_errors:
@@ -470,30 +617,40 @@ class _Frame:
         else:
             pad = 0.05 * (hi - lo or 1.0)
             ax.set_ylim(lo - pad, hi + pad)
-        ax.set_xlabel("step")
-        what = _KIND_LABELS[s.kind]
-        ax.set_ylabel(f"{what}\n(median of {s.n_points} starts)" if s.n_points > 1 else what)
-        ax.grid(alpha=0.3, which="major")
+        self._labels(ax, "step", _KIND_LABELS[s.kind])
+        many = s.n_points > 1
+        what = f"median of {s.n_points} starts, band 25–75 %" if many else "one start"
+        ax.set_title(f"Error per step: {what}", fontsize=t.label, family=_font_family(), loc="left")
+        _frame_axes(ax, t, grid=True)
         ax.grid(alpha=0.12, which="minor", axis="y")
-        self.err_lines = {}
-        for name in s.names:
-            self.err_lines[name], = ax.plot([], [], "-", color=color(name), lw=1.8, marker="o", ms=4,
-                                            markevery=[-1])
+        self.err_lines, self.err_ends, self.bands = {}, {}, {}
+        for name, lk in s.looks.items():
+            if many:
+                self.bands[name] = ax.fill_between([], [], [], color=lk.color, alpha=style.BAND_OPACITY, lw=0,
+                                                   zorder=1)
+            self.err_lines[name], = ax.plot([], [], color=lk.color, ls=lk.mpl_linestyle, lw=t.error_line,
+                                            zorder=2)
+            # where a curve stops because half its points diverged: a black cross, as on the page
+            self.err_ends[name], = ax.plot([], [], **_mark_style(style.DIVERGED_MARK, t.cross, t.edge),
+                                           zorder=3)
 
-    def _extra_handles(self) -> list:
+    def _extra_handles(self, before: bool) -> list:
+        """Legend entries around the optimizers', in the page's order: minima and start before,
+        diverged after."""
+        t = self.t
         out = []
-        if self.has_global:
-            out.append(Line2D([], [], ls="none", marker="*", color="white", mec="black", ms=13,
-                              label="global minimum"))
-        if self.has_local:
-            out.append(Line2D([], [], ls="none", marker="D", color="#dddddd", mec="black", ms=6,
-                              label="local minimum"))
-        if self.s.dim >= 2:
-            out.append(Line2D([], [], ls="none", marker="o", mfc="none", mec="#222222", ms=6,
-                              label="start"))
-        if any((d >= 0).any() for d in self.s.div_step.values()):
-            out.append(Line2D([], [], ls="none", marker="x", color="#444444", ms=8, mew=2.5,
-                              label="diverged"))
+        if before:
+            if self.has_global:
+                out.append(Line2D([], [], **_mark_style(style.MINIMUM, t.star * 0.8, t.edge * 1.4),
+                                  label=style.MINIMUM.label))
+            if self.has_local:
+                out.append(Line2D([], [], **_mark_style(style.LOCAL_MINIMUM, t.local, t.edge),
+                                  label=style.LOCAL_MINIMUM.label))
+            out.append(Line2D([], [], **_mark_style(style.START, t.start * 0.8, t.start_width),
+                              label=style.START.label))
+        elif any((d >= 0).any() for d in self.s.div_step.values()):
+            out.append(Line2D([], [], **_mark_style(style.DIVERGED_MARK, t.cross, t.edge),
+                              label=style.DIVERGED_MARK.label))
         return out
 
     def _layout(self, size, handles: list, error_panel: bool) -> None:
@@ -504,14 +661,15 @@ class _Frame:
         trajectory panel the most room wins (the panel is square-ish in 2-D, so its shorter
         side counts there; its area in 1-D).
         """
-        fig = self.fig
+        fig, t = self.fig, self.t
         width, height = size
         two_d = self.s.dim >= 2
-        fs = 9 if width >= 8 else 8
+        fs = t.legend
         col_w, row_h = _legend_metrics(handles, fs)
         n = len(handles)
-        body = height - 0.7  # inches under the title
-        over = 0.7 + (0.9 if self.s.dim == 2 else 0.0) + (1.1 if error_panel else 0.0)
+        # inches under the title (and, in 2-D, the colour bar above the plot)
+        body = height - t.k * (0.75 + (0.55 if self.s.dim == 2 else 0.0))
+        over = t.k * (0.9 + (1.2 if error_panel else 0.0))  # axis labels and ticks
 
         def room(w_all: float, h: float, ratio: float) -> float:
             w = w_all * (ratio / (ratio + 1) if error_panel else 1.0)
@@ -534,14 +692,14 @@ class _Frame:
         options.append((room(width - over, body - leg_h, ratio), "bottom", cols, leg_h, ratio))
         _, where, cols, leg_h, ratio = max(options, key=lambda o: o[0])
 
-        style = {"fontsize": fs, "ncols": cols, "frameon": False, "handlelength": 1.6,
-                 "columnspacing": 1.0, "labelspacing": 0.4}
+        legend_style = {"prop": {"size": fs, "family": _font_family()}, "ncols": cols, "frameon": False,
+                        "handlelength": 1.6, "columnspacing": 1.0, "labelspacing": 0.4}
         if where == "right":
             if error_panel:
                 self.ax, self.ax_err = fig.subplots(1, 2, width_ratios=[ratio, 1])
             else:
                 self.ax, self.ax_err = fig.subplots(1, 1), None
-            fig.legend(handles=handles, loc="outside right upper", **style)
+            fig.legend(handles=handles, loc="outside right upper", **legend_style)
             return
         # "under" and "bottom": the legend gets its own row of the grid (an axes without axis).
         n_cols = 2 if error_panel else 1
@@ -552,22 +710,20 @@ class _Frame:
         leg_ax = fig.add_subplot(gs[1, 1] if where == "under" else gs[1, :])
         leg_ax.axis("off")
         leg = leg_ax.legend(handles=handles, loc="upper left" if where == "under" else "upper center",
-                            borderaxespad=0.0, **style)
+                            borderaxespad=0.0, **legend_style)
         leg.set_in_layout(False)  # its row is sized for it; as a decoration it would upset the grid
 
     # -------------------------------------------------------------- a frame
     def show(self, row: int) -> None:
+        """Move every artist to recorded row ``row``. At step 0 the optimizers' markers are not
+        drawn: they all sit on their starts, which the start rings show."""
         s = self.s
+        step = int(s.steps[row])
         for name in s.names:
-            traj = s.result.trajectories[name]
-            alive = s.alive_at(name, row)
-            pos = traj[row]
-            if s.dim == 1:
-                xy = np.stack([pos[:, 0], s.result.losses[name][row]], axis=1)
-                lims = np.array([s.view[0], self.ylim])
-            else:
-                xy = pos[:, :2]
-                lims = s.view
+            pos = s.pos[name][row]
+            shown = s.alive_at(name, row) & (step > 0)
+            if s.dim >= 2:
+                drawn = s.drawn[name]
                 if self.path_rows is None:
                     idx = slice(0, row + 1)
                     m = row + 1
@@ -575,20 +731,28 @@ class _Frame:
                     idx = np.append(self.path_rows[self.path_rows < row], row)
                     m = len(idx)
                 seg = np.full((m + 1, s.n_points, 2), np.nan)
-                seg[:m] = traj[idx, :, :2]
+                seg[:m] = drawn[idx]
                 seg = seg.transpose(1, 0, 2).reshape(-1, 2)
                 self.paths[name].set_data(seg[:, 0], seg[:, 1])
-            # Keep markers on the canvas: an overshoot or a diverged point sits at the edge.
-            xy = np.clip(np.nan_to_num(xy, nan=0.0), lims[:, 0], lims[:, 1])
-            self.dots[name].set_data(xy[alive, 0], xy[alive, 1])
-            self.crosses[name].set_data(xy[~alive, 0], xy[~alive, 1])
+            self.dots[name].set_data(pos[shown, 0], pos[shown, 1])
+            xy, when = s.marks[name]
+            vis = when <= step
+            self.crosses[name].set_data(xy[vis, 0], xy[vis, 1])
             if self.ax_err is not None:
-                self.err_lines[name].set_data(s.steps[: row + 1], s.median[name][: row + 1])
-        self.counter.set_text(self.counter_fmt.format(int(s.steps[row])))
-
-
-_CMAP = "YlGnBu_r"
-_OUTLINE = [patheffects.withStroke(linewidth=4, foreground="white")]
+                q25, q50, q75 = s.quantiles[name]
+                x = s.steps[: row + 1]
+                self.err_lines[name].set_data(x, q50[: row + 1])
+                if name in self.bands:
+                    lo, hi = q25[: row + 1], q75[: row + 1]
+                    ok = np.isfinite(lo) & np.isfinite(hi)
+                    self.bands[name].set_data(x, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan))
+                fin = np.isfinite(q50[: row + 1])
+                if fin.any() and not fin[-1]:
+                    last = int(np.flatnonzero(fin)[-1])
+                    self.err_ends[name].set_data([x[last]], [q50[last]])
+                else:
+                    self.err_ends[name].set_data([], [])
+        self.counter.set_text(self.counter_fmt.format(step))
 
 
 # ====================================================================== writers
@@ -681,8 +845,9 @@ def animate(
     fps: float = 20,
     max_frames: int = 200,
     stride: int | None = None,
-    size: tuple[float, float] = (10, 5.6),
-    dpi: float = 100,
+    size: tuple[float, float] | None = None,
+    dpi: float | None = None,
+    resolution: str | None = None,
     error_panel: bool = True,
     kind: str = "auto",
     title: str | None = None,
@@ -690,19 +855,25 @@ def animate(
 ) -> Path:
     """Write an animation of ``result`` to ``path`` (``.gif`` or ``.mp4``) and return the path.
 
+    It looks like the dashboard's race (one style, :mod:`optviz.style`): the same colours and
+    second cues, colour map, plot box (the function's box), markers and error band.
     1-D functions: the curve with a moving dot per optimizer (as in the source article);
-    2-D: a filled contour of f (log-spaced levels when ``function.log_levels``) with growing
-    paths and moving markers, minima marked; n-D: paths projected on (x₁, x₂). Beside it,
-    when ``error_panel``, the error (``kind``: auto, distance, gap, loss; median over the
-    starts) grows on a log scale. Diverged points show as an "x" at their last finite point.
+    2-D: the landscape's filled contours (log-scaled in f − f* when ``function.log_levels``)
+    with growing paths and moving markers, the global minimum as a star above the paths;
+    n-D: paths projected on (x₁, x₂). Start rings mark the starts (at step 0 they stand for
+    every optimizer). Beside it, when ``error_panel``, the error (``kind``: auto, distance,
+    gap, loss) grows on a log scale: the median over the starts and its 25-75 % band. A
+    diverged point shows as a black cross where it was last seen in the box.
 
     Args:
         fps: frames per second.
         max_frames: without ``stride``, the stride is the smallest that keeps the frame count
             at or below this; the last recorded step is always a frame.
         stride: draw every ``stride``-th recorded row (a step, when every step is recorded).
-        size, dpi: figure size in inches and dots per inch; the video is ``size*dpi`` pixels
-            (rounded down to even numbers for MP4).
+        size, dpi: figure size in inches and dots per inch (default 10×5.6 at 100); the video is
+            ``size*dpi`` pixels (rounded down to even numbers for MP4).
+        resolution: ``"720p"`` (1280×720) or ``"1080p"`` (1920×1080) instead of size and dpi:
+            exactly that many pixels, fonts sized to read on a projector.
         title: the figure title (default: function, optimizer and start counts).
         progress: called as ``progress(done, total)`` after each frame.
 
@@ -711,8 +882,11 @@ def animate(
     """
     ext = output_format(path)
     if ext in STILL_FORMATS:
-        return still(result, path, size=size, dpi=dpi, error_panel=error_panel, kind=kind, title=title)
-    check_options(ext, fps=fps, max_frames=max_frames, stride=stride, size=size, dpi=dpi)
+        return still(result, path, size=size, dpi=dpi, resolution=resolution, error_panel=error_panel,
+                     kind=kind, title=title)
+    check_options(ext, fps=fps, max_frames=max_frames, stride=stride, size=size, dpi=dpi,
+                  resolution=resolution)
+    size, dpi = frame_size(resolution, size, dpi)
     figsize = _figsize(size, dpi, even=ext == ".mp4")
     rows = frame_rows(len(result.recorded_steps), max_frames, stride)
     scene = _Scene(result, kind)
@@ -742,15 +916,18 @@ def still(
     result: Result,
     path: str | os.PathLike,
     *,
-    size: tuple[float, float] = (10, 5.6),
-    dpi: float = 100,
+    size: tuple[float, float] | None = None,
+    dpi: float | None = None,
+    resolution: str | None = None,
     error_panel: bool = True,
     kind: str = "auto",
     title: str | None = None,
     row: int = -1,
 ) -> Path:
-    """The animation's frame at recorded row ``row`` (default: the last) as a ``.png``/``.svg``."""
+    """The animation's frame at recorded row ``row`` (default: the last) as a ``.png``/``.svg``
+    (``size``/``dpi`` or ``resolution`` as for :func:`animate`)."""
     ext = output_format(path, STILL_FORMATS)
+    size, dpi = frame_size(resolution, size, dpi)
     figsize = _figsize(size, dpi, even=False)
     scene = _Scene(result, kind)
     frame = _Frame(scene, figsize, dpi, error_panel=error_panel, title=title, counter=row != -1)
@@ -768,56 +945,58 @@ def error_plot(
     path: str | os.PathLike,
     *,
     kind: str = "auto",
-    size: tuple[float, float] = (8, 5),
-    dpi: float = 120,
+    size: tuple[float, float] | None = (8, 5),
+    dpi: float | None = 120,
+    resolution: str | None = None,
     title: str | None = None,
 ) -> Path:
-    """Static log-scale error curves to ``.png``/``.svg``: per optimizer the median over the
-    starts, with the interquartile band when there are several; an "x" where a curve ends
-    because its points diverged."""
+    """Static log-scale error curves to ``.png``/``.svg``, as the page's error chart: per
+    optimizer the median over the starts, with the 25-75 % band when there are several; a black
+    cross where a curve ends because half its points diverged. ``resolution`` (``"720p"``,
+    ``"1080p"``) replaces ``size`` and ``dpi``."""
     ext = output_format(path, STILL_FORMATS)
+    if resolution is not None:
+        size, dpi = frame_size(resolution)
+    size, dpi = frame_size(None, size, dpi)
     figsize = _figsize(size, dpi, even=False)
+    t = _Type.of(figsize)
     s = _Scene(result, kind)
     fig = _new_figure(figsize, dpi)
     ax = fig.subplots()
     steps = s.steps
-    for name in s.names:
-        c = color(name)
-        med = s.median[name]
-        ax.plot(steps, med, color=c, lw=1.8, label=name)
+    for name, lk in s.looks.items():
+        q25, med, q75 = s.quantiles[name]
+        ax.plot(steps, med, color=lk.color, ls=lk.mpl_linestyle, lw=t.error_line, label=name)
         if s.n_points > 1:
-            with np.errstate(all="ignore"):
-                q1, q3 = np.percentile(s.err[name], [25, 75], axis=1, method="nearest")
-            if s.log_errors:
-                q1, q3 = np.maximum(q1, ERROR_FLOOR), np.maximum(q3, ERROR_FLOOR)
-            ok = np.isfinite(q1) & np.isfinite(q3)
-            ax.fill_between(steps, np.where(ok, q1, np.nan), np.where(ok, q3, np.nan), color=c,
-                            alpha=0.15, lw=0)
+            ok = np.isfinite(q25) & np.isfinite(q75)
+            ax.fill_between(steps, np.where(ok, q25, np.nan), np.where(ok, q75, np.nan), color=lk.color,
+                            alpha=style.BAND_OPACITY, lw=0)
         fin = np.isfinite(med)
         if fin.any() and not fin[-1]:
             last = int(np.flatnonzero(fin)[-1])
-            ax.plot(steps[last], med[last], "x", color=c, ms=9, mew=2.5, path_effects=_OUTLINE)
+            ax.plot(steps[last], med[last], **_mark_style(style.DIVERGED_MARK, t.cross, t.edge), zorder=3)
     if s.log_errors:
         ax.set_yscale("log")
     ax.set_xlim(0, max(int(steps[-1]), 1))
-    ax.set_xlabel("step")
-    what = _KIND_LABELS[s.kind]
-    ax.set_ylabel(f"{what} (median over {s.n_points} starts, IQR band)" if s.n_points > 1 else what)
-    ax.grid(alpha=0.3, which="major")
+    ax.set_xlabel("step", fontsize=t.label, family=_font_family())
+    ax.set_ylabel(_KIND_LABELS[s.kind], fontsize=t.label, family=_font_family())
+    _frame_axes(ax, t, grid=True)
     ax.grid(alpha=0.12, which="minor", axis="y")
     fn = result.function
-    fig.suptitle(title if title is not None else f"{fn.title}: error per step", fontsize=13)
+    what = f"median of {s.n_points} starts, band 25–75 %" if s.n_points > 1 else "one start"
+    fig.suptitle(title if title is not None else f"{fn.title}: error per step ({what})", fontsize=t.title,
+                 family=_font_family(), x=0.01, ha="left")
     handles, _ = ax.get_legend_handles_labels()
-    rows_fit = max(4, int((figsize[1] - 0.9) * 72 / (9 * 1.75)))
-    fig.legend(handles=handles, loc="outside right upper", fontsize=9, frameon=False,
-               ncols=max(1, math.ceil(len(handles) / rows_fit)))
+    rows_fit = max(4, int((figsize[1] - 0.9) * 72 / (t.legend * 1.75)))
+    fig.legend(handles=handles, loc="outside right upper", prop={"size": t.legend, "family": _font_family()},
+               frameon=False, ncols=max(1, math.ceil(len(handles) / rows_fit)))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext[1:], dpi=dpi)
     return Path(path)
 
 
 __all__ = [
-    "ANIMATION_FORMATS", "FORMATS", "STILL_FORMATS", "animate", "atomic_path", "check_options",
-    "check_output",
-    "error_plot", "frame_rows", "output_format", "still",
+    "ANIMATION_FORMATS", "DEFAULT_DPI", "DEFAULT_SIZE", "FORMATS", "RESOLUTIONS", "STILL_FORMATS", "animate",
+    "atomic_path", "check_options", "check_output", "error_plot", "frame_rows", "frame_size", "output_format",
+    "still",
 ]  # fmt: skip

@@ -127,6 +127,15 @@ class OptimizerLook:
         """Marker outline: white, so that a marker reads on the landscape and on a path."""
         return "#ffffff"
 
+    def plotly_marker(self, size: float) -> dict[str, Any]:
+        """A Plotly ``marker`` dict: this colour and shape, a white outline."""
+        return {"color": self.color, "symbol": self.symbol, "size": size,
+                "line": {"color": self.marker_edge, "width": 1}}
+
+    def plotly_line(self, width: float) -> dict[str, Any]:
+        """A Plotly ``line`` dict: this colour and dash."""
+        return {"color": self.color, "dash": self.dash, "width": width}
+
 
 def needs_second_cue(names: Iterable[str]) -> bool:
     """True when two of ``names`` share a colour (always when more than eight are shown)."""
@@ -277,6 +286,14 @@ class Mark:
     size: float
     edge_width: float
     label: str
+
+    def plotly(self, scale: float = 1.0) -> dict[str, Any]:
+        """A Plotly ``marker`` dict, sized ``scale`` × :attr:`size` (e.g. 1.4 for projector mode)."""
+        if self.fill is None:  # an open symbol is drawn in its line colour
+            return {"symbol": self.symbol, "size": self.size * scale, "color": self.edge,
+                    "line": {"width": self.edge_width * scale}}
+        return {"symbol": self.symbol, "size": self.size * scale, "color": self.fill,
+                "line": {"color": self.edge, "width": self.edge_width * scale}}
 
 
 #: Where a point started: an open dark ring, drawn *above* the optimizers' markers. At step 0

@@ -4,8 +4,9 @@ The article's defaults are tiny step sizes meant for neural networks: on Rosenbr
 optimizers barely move in 300 steps. :func:`tune_learning_rates` tries every value of a log
 grid (1, 2, 5 per decade) for an optimizer's main learning rate at once: the starts are
 repeated once per grid value and the rate is given one value per point, so each optimizer's
-sweep is a single :func:`optviz.run`. It keeps the value whose starts diverge least and,
-among those, whose median final error is lowest.
+sweep is a single :func:`optviz.run`. It keeps the value whose starts diverge least; among
+those, the one with the most starts converged (final error at or below ``tol``); among those,
+the one whose median final error is lowest.
 
 Every random draw is keyed by (seed, optimizer, start, step), so each copy of a start in the
 sweep sees the noise the scene itself would: the chosen rate's error is the scene's error.
@@ -33,6 +34,7 @@ class Tuned:
     grid: np.ndarray  # the values tried
     median_error: np.ndarray  # per grid value, median final error over the non-diverged starts
     diverged: np.ndarray  # per grid value, how many starts diverged
+    converged: np.ndarray | None = None  # per grid value, how many starts ended within tol
 
 
 def lr_grid(low: float, high: float) -> np.ndarray:
@@ -53,6 +55,7 @@ def tune_learning_rates(
     low: float = 1e-5,
     high: float = 5.0,
     kind: str = "auto",
+    tol: float | None = 1e-3,
     **run_kwargs: Any,
 ) -> dict[str, Tuned]:
     """For each optimizer, the value of its main learning rate that does best on this scene.
@@ -62,11 +65,15 @@ def tune_learning_rates(
             hyperparameters given in ``optimizers`` are kept fixed.
         low, high: the grid's range (clipped to each hyperparameter's valid range).
         kind: the error measure (see :meth:`Result.errors`).
+        tol: a start whose final error is at or below this has converged; ``None`` (and the
+            loss, which has no target) ranks by divergence and median error only.
         run_kwargs: passed to :func:`optviz.run` (seed, schedule, hooks, backend, ...).
 
     Returns:
         optimizer name -> :class:`Tuned`. Optimizers without a learning rate are left out.
     """
+    if tol is not None and not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a number > 0 or None, got {tol!r}")
     fn = resolve_function(function, starts)
     s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
     n = s.shape[0]
@@ -86,6 +93,10 @@ def tune_learning_rates(
         dead = res.diverged[p.name].reshape(size, n)
         med = np.array([np.median(f[~d]) if (~d).any() else np.inf for f, d in zip(final, dead, strict=True)])
         n_dead = dead.sum(axis=1)
-        best = min(range(size), key=lambda i: (n_dead[i], med[i]))
-        out[p.name] = Tuned(p.name, rate.name, float(grid[best]), grid, med, n_dead)
+        if tol is None or res.error_kind(kind) == "loss":
+            n_conv = np.zeros(size, dtype=np.int64)
+        else:
+            n_conv = ((final <= tol) & ~dead).sum(axis=1)
+        best = min(range(size), key=lambda i: (n_dead[i], -n_conv[i], med[i]))
+        out[p.name] = Tuned(p.name, rate.name, float(grid[best]), grid, med, n_dead, n_conv)
     return out

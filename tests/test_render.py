@@ -79,10 +79,10 @@ def test_gif_frames_size_and_progress(rosen, tmp_path):
 
 
 def test_gif_max_frames_and_content(rosen, tmp_path):
-    out = render.animate(rosen, tmp_path / "r.gif", max_frames=7, size=(6, 4), dpi=50)
+    out = render.animate(rosen, tmp_path / "r.gif", max_frames=7, size=(6, 4), dpi=100)
     with Image.open(out) as im:
         assert im.n_frames == 7
-        assert im.size == (300, 200)
+        assert im.size == (600, 400)
         im.seek(0)
         first = np.asarray(im.convert("RGB"))
         im.seek(6)
@@ -243,3 +243,183 @@ def test_long_run_paths_are_bounded_and_end_at_the_point(rosen, monkeypatch):
         assert len(xs) <= 2 * (12 + 2)
         ends = [p[~np.isnan(p)][-1] for p in per_start if np.isfinite(p).any()]
         np.testing.assert_allclose(ends, rosen.trajectories["Adam"][row, :, 0])
+
+
+# ---------------------------------------------------------------- the page's look
+@pytest.fixture(scope="module")
+def field():
+    """The default field on Rosenbrock, 4 starts, 60 steps: every optimizer moves visibly."""
+    hp = {"SGD": {"eta": 1e-3}, "MSGD": {"eta": 5e-3}, "NAG": {"eta": 5e-3}, "RMSprop": {"eta": 0.02},
+          "Adam": {"alpha": 0.05}}
+    return optviz.run("rosenbrock", hp, starts=[[-1.5, 2.0], [1.5, -0.5], [-0.5, 2.5], [0.5, 0.0]], steps=60)
+
+
+def _rgb(hex_color):
+    return np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def _count(img, hex_color, tol=2):
+    return int(np.all(np.abs(img[..., :3].astype(int) - _rgb(hex_color)) <= tol, axis=-1).sum())
+
+
+def test_export_colours_match_the_page(field, tmp_path):
+    from optviz import plots, style
+
+    fig = plots.trajectory_figure(field)
+    page = {t["name"]: t["marker"]["color"] for t in fig.to_plotly_json()["data"]
+            if t.get("mode") == "markers" and t.get("name") in field.names}
+    assert set(page) == set(field.names)
+    out = render.still(field, tmp_path / "s.png", resolution="720p", row=30)
+    img = np.asarray(Image.open(out).convert("RGB"))
+    for name, c in page.items():
+        assert c == style.color(name)
+        assert _count(img, c) >= 40, f"{name}'s colour {c} is not in the picture"
+    # the landscape is the page's colour map: the plot's background pixels lie on its ramp
+    ramp = (np.array(style.landscape_cmap()(np.linspace(0, 1, 512)))[:, :3] * 255).round()
+    frame = render._Frame(render._Scene(field, "auto"), *render.frame_size("720p"), error_panel=True,
+                          title=None)
+    frame.fig.canvas.draw()
+    x0, y0, x1, y1 = frame.ax.get_window_extent().extents.round().astype(int)
+    h = img.shape[0]
+    inner = img[h - y1 + 5: h - y0 - 5, x0 + 5: x1 - 5].reshape(-1, 3).astype(float)
+    colours, counts = np.unique(inner, axis=0, return_counts=True)
+    top = colours[np.argsort(counts)[-8:]]  # the most common colours: the bands
+    dist = np.abs(top[:, None, :] - ramp[None, :, :]).max(axis=-1).min(axis=1)
+    assert dist.max() <= 3, "background colours off the landscape's colour map"
+
+
+def test_second_cue_beyond_eight_optimizers(tmp_path):
+    from optviz import style
+
+    res = optviz.run("himmelblau", list(optviz.NAMES), starts=[[0.0, 0.0]], steps=5)
+    frame = render._Frame(render._Scene(res, "auto"), SIZE, DPI, error_panel=True, title=None)
+    for name in res.names:
+        assert frame.dots[name].get_marker() == style.mpl_marker(name)
+        assert frame.dots[name].get_color() == style.color(name)
+        ls = frame.err_lines[name].get_linestyle()
+        assert (ls == "-") == (style.dash(name) == "solid")
+    few = render._Frame(render._Scene(optviz.run("himmelblau", ["SGD", "Adam"], [[0.0, 0.0]], 5), "auto"),
+                        SIZE, DPI, error_panel=True, title=None)
+    assert {few.dots[n].get_marker() for n in ("SGD", "Adam")} == {"o"}
+
+
+def test_layers_star_above_paths_start_rings_above_markers(field):
+    from optviz import style
+
+    frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
+    star = [ln for ln in frame.ax.lines if ln.get_marker() == style.MINIMUM.mpl_marker]
+    rings = [ln for ln in frame.ax.lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "none"]
+    assert len(star) == 1 and len(rings) == 1
+    assert star[0].get_markerfacecolor() == style.MINIMUM.fill
+    paths = max(p.get_zorder() for p in frame.paths.values())
+    dots = min(d.get_zorder() for d in frame.dots.values())
+    assert paths < star[0].get_zorder() < dots < rings[0].get_zorder()
+    order = frame._moving()
+    assert order.index(star[0]) > max(order.index(p) for p in frame.paths.values())
+    # step 0: every optimizer is on its start; the rings show the starts, no marker covers another
+    frame.show(0)
+    assert all(len(d.get_xdata()) == 0 for d in frame.dots.values())
+    assert len(rings[0].get_xdata()) == field.n_points
+    frame.show(1)
+    assert all(len(d.get_xdata()) == field.n_points for d in frame.dots.values())
+
+
+def test_plot_box_is_the_functions_box_and_band_is_drawn(field):
+    from optviz import style
+
+    frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
+    box = np.asarray(field.function.box)
+    np.testing.assert_allclose([frame.ax.get_xlim(), frame.ax.get_ylim()], box)
+    assert set(frame.bands) == set(field.names)
+    frame.show(40)
+    for name, band in frame.bands.items():
+        verts = np.concatenate([p.vertices for p in band.get_paths()])
+        assert len(verts) > 40 and np.isfinite(verts).all()
+        assert band.get_alpha() == style.BAND_OPACITY
+        np.testing.assert_allclose(band.get_facecolor()[0][:3], _rgb(style.color(name)) / 255, atol=1e-6)
+    # the band is the page's: the 25-75 % quantiles ("nearest") of the error over the starts
+    from optviz import plots
+
+    _, steps, curves = plots.error_curves(field)
+    np.testing.assert_array_equal(steps, frame.s.steps)  # 61 rows: the page draws every one
+    for name in field.names:
+        np.testing.assert_allclose(frame.s.quantiles[name], np.array(curves[name]), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("resolution", "pixels"), [("720p", (1280, 720)), ("1080p", (1920, 1080))])
+def test_resolutions_are_pixel_exact(field, tmp_path, resolution, pixels):
+    png = render.still(field, tmp_path / "s.png", resolution=resolution)
+    with Image.open(png) as im:
+        assert im.size == pixels
+    mp4 = render.animate(field, tmp_path / "r.mp4", resolution=resolution, max_frames=2)
+    gen = imageio_ffmpeg.read_frames(str(mp4))
+    meta = next(gen)
+    frame = next(gen)
+    gen.close()
+    assert tuple(meta["size"]) == pixels and len(frame) == pixels[0] * pixels[1] * 3
+    if resolution == "720p":
+        gif = render.animate(field, tmp_path / "r.gif", resolution=resolution, max_frames=2)
+        with Image.open(gif) as im:
+            assert im.size == pixels and im.n_frames == 2
+        err = render.error_plot(field, tmp_path / "e.png", resolution=resolution)
+        with Image.open(err) as im:
+            assert im.size == pixels
+
+
+@pytest.mark.parametrize("resolution", ["720p", "1080p"])
+def test_text_reads_on_a_projector(field, resolution):
+    from matplotlib.axis import Tick
+    from matplotlib.text import Text
+
+    size, dpi = render.frame_size(resolution)
+    frame = render._Frame(render._Scene(field, "auto"), size, dpi, error_panel=True, title=None)
+    frame.fig.canvas.draw()
+    # tick labels count only where matplotlib draws them (ticks inside the axis' view)
+    all_ticks = {lab for tick in frame.fig.findobj(Tick) for lab in (tick.label1, tick.label2)}
+    drawn = set()
+    for ax in frame.fig.axes:
+        for axis in (ax.xaxis, ax.yaxis) if ax.axison else ():
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if lo - 1e-9 * abs(lo) <= tick.get_loc() <= hi + 1e-9 * abs(hi):
+                    drawn.update((tick.label1, tick.label2))
+    texts = [t for t in frame.fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+             and (t not in all_ticks or t in drawn)]
+    assert len(texts) > 20
+    smallest, what = min((t.get_fontsize() * dpi / 72, t.get_text()) for t in texts)
+    assert smallest >= (18 if resolution == "720p" else 27), what
+    # nothing drawn outside the frame (no cut labels)
+    r = frame.fig.canvas.get_renderer()
+    w, h = frame.fig.bbox.width, frame.fig.bbox.height
+    for t in texts:
+        e = t.get_window_extent(r)
+        assert e.x0 >= -1 and e.y0 >= -1 and e.x1 <= w + 1 and e.y1 <= h + 1, t.get_text()
+
+
+def test_resolution_options_are_checked(field, tmp_path):
+    assert render.frame_size() == ((10.0, 5.6), 100)
+    assert render.frame_size("1080p") == ((12.8, 7.2), 150.0)
+    with pytest.raises(ValueError, match="720p, 1080p"):
+        render.animate(field, tmp_path / "x.gif", resolution="4k")
+    with pytest.raises(ValueError, match="not both"):
+        render.animate(field, tmp_path / "x.mp4", resolution="720p", dpi=80)
+    with pytest.raises(ValueError, match="not both"):
+        render.check_options(".mp4", resolution="720p", size=(4, 3))
+    assert _listing(tmp_path) == []
+
+
+def test_cli_resolution_flag(tmp_path, capsys):
+    from optviz import cli
+
+    out = tmp_path / "r.png"
+    code = cli.main(["render", "-f", "booth", "-o", "SGD,Adam", "--grid", "2", "--steps", "10",
+                     "--resolution", "720p", "--out", str(out), "-q"])
+    assert code == 0
+    with Image.open(out) as im:
+        assert im.size == (1280, 720)
+    code = cli.main(["render", "-f", "booth", "--resolution", "720p", "--dpi", "80", "--out",
+                     str(tmp_path / "x.gif")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("optviz: error:") and "not both" in err
+    assert _listing(tmp_path) == ["r.png"]
+    assert set(render.RESOLUTIONS) == {"720p", "1080p"}  # the CLI's choices

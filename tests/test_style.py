@@ -224,3 +224,14 @@ def test_landscape_scale_log_and_linear():
     assert lin.limits(np.linspace(0, 80, 1001)) == pytest.approx((0.4, 79.6))
     assert [style.decade_label(k) for k in (-3, -2, 0, 3, 4)] == ["1e-3", "0.01", "1", "1000", "1e4"]
     assert style.decade_ticks(-0.5, 12.2).tolist() == [0, 2, 4, 6, 8, 10, 12]
+
+
+def test_plotly_helpers():
+    lk = style.look_of(["Adam"])["Adam"]
+    assert lk.plotly_marker(10) == {"color": style.color("Adam"), "symbol": "circle", "size": 10,
+                                    "line": {"color": "#ffffff", "width": 1}}
+    assert lk.plotly_line(2) == {"color": style.color("Adam"), "dash": "solid", "width": 2}
+    ring = style.START.plotly(2.0)
+    assert ring["symbol"] == "circle-open" and ring["color"] == style.START.edge and ring["size"] == 24
+    star = style.MINIMUM.plotly()
+    assert star["color"] == "#ffd400" and star["line"]["color"] == "#000000"

@@ -1,0 +1,191 @@
+"""Tune every optimizer's learning rate on each test function's default scene; write the table.
+
+    python scripts/make_default_rates.py            # all functions -> optviz/data/default_rates.json
+    python scripts/make_default_rates.py --check    # exit 1 if the committed file is not what this makes
+    python scripts/make_default_rates.py --only booth --out /tmp/rates.json
+
+For each registered test function, in each dimension the dashboard can draw (1-D and/or 2-D),
+on its default scene (:func:`optviz.presets.default_starts`: a 4×4 grid in 2-D, 5 spread points
+in 1-D; 300 steps, seed 0), :func:`optviz.tune.tune_learning_rates` sweeps each of the 19
+optimizers' main learning rate over a 1-2-5 log grid and keeps the value with the fewest diverged
+starts, then the most starts within ``tol`` = 1e-3 of a minimizer, then the lowest median final
+error. The saddles, which have no minimum, are not tuned (the lowest loss there is a point
+running off the picture): they keep the registry's defaults. The chosen rates are
+then run together as the scene itself, and each optimizer's share of converged starts,
+diverged starts and median final error are stored beside them, so the table says what the
+defaults achieve. Everything is seeded: the output is the same on every run.
+
+It prints, per function, the share of the default field's starts that converge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+import functions  # noqa: E402
+import optviz  # noqa: E402
+from optviz import presets  # noqa: E402
+from optviz.optimizers import NAMES  # noqa: E402
+from optviz.tune import tune_learning_rates  # noqa: E402
+
+OUT = ROOT / "optviz" / "data" / "default_rates.json"
+#: The dimensions the dashboard draws.
+PLOTTABLE = (1, 2)
+#: The tuning grid's range.
+LOW, HIGH = 1e-5, 5.0
+FORMAT = 1
+
+
+def scenes(only: list[str] | None = None) -> list[tuple[str, int]]:
+    """(function, dim) for every registered function and drawable dimension, sorted."""
+    out = []
+    for name, fam in functions.families().items():
+        if only and name not in only:
+            continue
+        out += [(name, d) for d in PLOTTABLE if fam.supports(d)]
+    if only:
+        unknown = sorted(set(only) - {n for n, _ in out})
+        if unknown:
+            raise SystemExit(f"make_default_rates: unknown function(s) {', '.join(unknown)}; "
+                             f"valid: {', '.join(functions.names())}")
+    return out
+
+
+def _num(v: float) -> float | None:
+    """A float for JSON, 6 significant digits (stable across machines); None for inf/NaN."""
+    return float(f"{v:.6g}") if math.isfinite(v) else None
+
+
+def tune_scene(function: str, dim: int, optimizers: tuple[str, ...] = NAMES) -> dict[str, Any]:
+    """The table's entry for ``function`` in ``dim``: its scene, the tuned rates and their scores."""
+    fn = functions.get(function, dim)
+    starts = presets.default_starts(fn)
+    steps, seed, tol = presets.DEFAULT_STEPS, presets.DEFAULT_SEED, presets.DEFAULT_TOL
+    if np.size(fn.minimizers):
+        tuned = tune_learning_rates(fn, list(optimizers), starts, steps, low=LOW, high=HIGH, seed=seed,
+                                    tol=tol)
+        rates = {name: {t.hyperparam: t.value} for name, t in tuned.items()}
+    else:  # no minimum (the saddles): the lowest loss is a point running off the picture
+        rates = {}
+    res = optviz.run(fn, {name: dict(rates.get(name, {})) for name in optimizers}, starts, steps, seed=seed)
+    kind = res.error_kind("auto")
+    final = res.errors(kind)
+    scores = {}
+    for name in optimizers:
+        f, dead = final[name][-1], res.diverged[name]
+        alive = ~dead
+        scores[name] = {
+            "converged": None if kind == "loss" else _num(float(np.mean((f <= tol) & alive))),
+            "diverged": int(dead.sum()),
+            "median_error": _num(float(np.median(f[alive]))) if alive.any() else None,
+        }
+    return {
+        "scene": {
+            "starts": f"grid {presets.DEFAULT_POINTS_1D}" if dim == 1 else
+                      f"grid {presets.DEFAULT_GRID}x{presets.DEFAULT_GRID}",
+            "points": np.round(starts, 12).tolist(),
+            "steps": steps, "seed": seed, "params": dict(getattr(fn, "params", {}) or {}),
+            "kind": kind, "tol": tol,
+        },
+        "rates": rates,
+        "scores": scores,
+    }
+
+
+def build(only: list[str] | None = None, verbose: bool = True) -> dict[str, Any]:
+    """The whole table (``only``: a subset of functions)."""
+    table: dict[str, Any] = {
+        "format": FORMAT,
+        "version": optviz.__version__,
+        "generated_by": "scripts/make_default_rates.py",
+        "objective": ("per optimizer, its main learning rate from a 1-2-5 log grid in "
+                      f"[{LOW:g}, {HIGH:g}]: fewest diverged starts, then most starts converged "
+                      "(final distance to a minimizer <= tol), then the lowest median final error"),
+        "functions": {},
+    }
+    for function, dim in scenes(only):
+        t0 = time.perf_counter()
+        entry = tune_scene(function, dim)
+        table["functions"].setdefault(function, {})[str(dim)] = entry
+        if verbose:
+            print(f"{function:>17} {dim}-D  {field_summary(entry)}  ({time.perf_counter() - t0:.1f} s)",
+                  flush=True)
+    return table
+
+
+def field_share(entry: dict[str, Any], field: tuple[str, ...] = presets.DEFAULT_FIELD) -> float | None:
+    """The share of the default field's starts that converge in ``entry`` (None: no minimum)."""
+    shares = [entry["scores"][n]["converged"] for n in field]
+    return None if any(s is None for s in shares) else sum(shares) / len(shares)
+
+
+def field_summary(entry: dict[str, Any]) -> str:
+    share = field_share(entry)
+    head = "default field converged: " + ("  n/a (no minimum)" if share is None else f"{100 * share:5.1f} %")
+    if not entry["rates"]:
+        return head + "  [not tuned: the registry's defaults]"
+    parts = []
+    for n in presets.DEFAULT_FIELD:
+        (hp, v), = entry["rates"][n].items()
+        sc = entry["scores"][n]
+        conv = "" if sc["converged"] is None else f" {100 * sc['converged']:.0f}%"
+        parts.append(f"{n} {hp}={v:g}{conv}")
+    return head + "  [" + ", ".join(parts) + "]"
+
+
+def dumps(table: dict[str, Any]) -> str:
+    """JSON, indented, with each innermost list (a point) on one line."""
+    text = json.dumps(table, indent=1, ensure_ascii=False)
+    def one_line(m: re.Match) -> str:
+        return "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]"
+
+    text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", one_line, text)
+    return text + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--out", type=Path, default=OUT,
+                    help=f"where to write (default: {OUT.relative_to(ROOT)})")
+    ap.add_argument("--only", nargs="+", metavar="FUNCTION", help="tune only these functions")
+    ap.add_argument("--check", action="store_true",
+                    help="do not write: compare with the file at --out (exit 1 if it differs)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    table = build(args.only)
+    text = dumps(table)
+    print(f"{len(table['functions'])} functions in {time.perf_counter() - t0:.0f} s")
+    if args.check:
+        old = json.loads(args.out.read_text(encoding="utf-8"))
+        mine = json.loads(text)
+        if args.only:
+            old["functions"] = {k: v for k, v in old["functions"].items() if k in mine["functions"]}
+        if old != mine:
+            print(f"{args.out} differs from what this script makes: rerun it without --check",
+                  file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".json.part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
