@@ -17,8 +17,8 @@ import optviz
 from .messages import short
 from .state import ss
 
-#: The export sizes: figure size in inches at 100 dpi, and the dpi giving the named height.
-RESOLUTIONS = {"720p": ((12.8, 7.2), 100), "1080p": ((12.8, 7.2), 150)}
+#: The export sizes (:data:`optviz.render.RESOLUTIONS`: 1280×720 and 1920×1080 pixels).
+RESOLUTIONS = ("720p", "1080p")
 MIME = {".gif": "image/gif", ".mp4": "video/mp4", ".png": "image/png"}
 #: Most frames of an exported animation (101: every step of a 100-step race).
 MAX_FRAMES = 101
@@ -38,14 +38,13 @@ def render_file(result: optviz.Result, fmt: str, kind: str, resolution: str, fps
     temporary folder is gone when this returns, whatever happened."""
     from optviz import render
 
-    size, dpi = RESOLUTIONS[resolution]
     name = f"optviz-{result.function.name}-{resolution}{fmt}"
     with tempfile.TemporaryDirectory(prefix="optviz-export-") as tmp:
         out = Path(tmp) / name
         if fmt == ".png":
-            path = render.error_plot(result, out, kind=kind, size=size, dpi=dpi)
+            path = render.error_plot(result, out, kind=kind, resolution=resolution)
         else:
-            path = render.animate(result, out, fps=fps, max_frames=MAX_FRAMES, kind=kind, size=size, dpi=dpi,
+            path = render.animate(result, out, fps=fps, max_frames=MAX_FRAMES, kind=kind, resolution=resolution,
                                   progress=progress)
         return name, Path(path).read_bytes()
 

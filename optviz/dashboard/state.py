@@ -36,7 +36,10 @@ ERROR_KINDS = ("auto", "distance", "gap", "loss")
 QUICK_GROUPS = {"default": "The default five", "all": "All", "article": "The article's 17",
                 "momentum": "Momentum family", "adaptive": "AdaGrad–RMSprop family", "adam": "Adam family",
                 "santa": "Santa"}
-DEFAULT_FUNCTION = "rosenbrock"
+#: The first page's function: four basins, and the default field's tuned rates bring every start
+#: of the 4×4 grid to a minimum in 10-150 steps, at visibly different speeds (on Rosenbrock none
+#: gets within the tolerance in 300 steps: a first impression of "optimizers fail").
+DEFAULT_FUNCTION = "himmelblau"
 
 
 def group(name: str) -> tuple[str, ...]:
@@ -60,12 +63,12 @@ DEFAULTS: dict[str, Any] = {
     "function": DEFAULT_FUNCTION, "dim": 2, "optimizers": list(presets.DEFAULT_FIELD),
     "start_mode": "Grid", "grid_n": 4, "rand_n": 16, "ring_n": 16, "ring_frac": 0.4,
     "ring_center": "global minimum", "typed_starts": "-1.5, 2.5\n0.5, -0.5",
-    "steps": 300, "seed": 0,
+    "steps": presets.DEFAULT_STEPS, "seed": presets.DEFAULT_SEED,
     "schedule": "constant", "sched_every": 100, "sched_gamma": 0.5, "sched_exp_gamma": 0.99,
     "sched_floor": 0.0, "sched_warmup": 20,
     "hook_lars": False, "lars_threshold": 0.01, "lars_wd": 0.0,
     "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
-    "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": 1e-3,
+    "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
     "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0,
 }
 

@@ -18,9 +18,9 @@ A block holds, for one optimizer and one set of hyperparameter values:
   slider as it moves.
 
 All positions of one optimizer's sliders are one engine run (:func:`sweep`): the starts are
-repeated once per position and each hyperparameter is given one value per point. Santa's
-noise is drawn for the whole batch, so for SantaE / SantaSSS a swept position sees other
-noise than the scene's own run; the block for the current values always comes from that run.
+repeated once per position and each hyperparameter is given one value per point. Random draws
+(Santa's noise) are keyed by the start itself (:mod:`optviz.noise`), so a repeated start draws
+what it draws in the scene's own run: a swept block is the run that position would make.
 
 Nothing here imports Streamlit: the functions are plain and tested on their own.
 """

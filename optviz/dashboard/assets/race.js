@@ -10,7 +10,9 @@
 
 const SEND_DELAY_MS = 900; // a slider's value goes to Python this long after its last change
 const SYNC_DELAY_MS = 250; // a full Plotly redraw this long after a slider rests
-const FPS = { play: 30, slow: 8 };
+// A race plays in PLAY_S seconds per 100 rows (4 to 8 s), "Slow" three times slower; markers glide
+// between the shown rows, so every screen refresh shows a new picture.
+const PLAY_S = { perRow: 0.06, min: 4, max: 8, slow: 3 };
 
 window.__optvizTimes = window.__optvizTimes || {};
 
@@ -147,7 +149,6 @@ class RaceApp {
     this.data = null;
     this.frame = 0;
     this.playing = false;
-    this.fps = FPS.play;
     this.local = {}; // optimizer -> hp -> slider index shown here
     this.pending = {}; // optimizer -> hp -> {value, seq}: sent (or to send), not yet applied in Python
     this.hidden = new Set(); // optimizers hidden by a click on their name
@@ -184,7 +185,7 @@ class RaceApp {
   build() {
     const p = this.parent;
     this.root = el("div", { class: "ov-root", "data-testid": "optviz-race" });
-    this.playBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Play", title: "Play the race (30 frames a second)" });
+    this.playBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Play", title: "Play the race" });
     this.slowBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Slow", title: "Play slowly" });
     this.pauseBtn = el("button", { class: "ov-btn", type: "button", text: "❚❚ Pause" });
     this.stepInput = el("input", { class: "ov-step", type: "range", min: "0", max: "0", step: "1", value: "0",
@@ -201,8 +202,8 @@ class RaceApp {
     this.grid = el("div", { class: "ov-grid" }, this.left, this.side);
     this.root.append(this.grid);
     p.append(this.root);
-    this.playBtn.onclick = () => this.play(FPS.play);
-    this.slowBtn.onclick = () => this.play(FPS.slow);
+    this.playBtn.onclick = () => this.play(false);
+    this.slowBtn.onclick = () => this.play(true);
     this.pauseBtn.onclick = () => this.pause();
     this.stepInput.addEventListener("input", () => { this.pause(); this.setFrame(+this.stepInput.value); });
     this.stepInput.addEventListener("change", () => this.sync());
@@ -514,13 +515,20 @@ class RaceApp {
   // Where each point of a block is at a frame, and whether it shows: not at step 0 (the start
   // rings show the starts), not once it has diverged, not outside the drawn range. Hidden points
   // keep a finite position (their last one) so that every point has its element in the chart.
-  frameState(dec, frame) {
-    const n = dec.n;
+  frameState(dec, frame, frac = 0) {
+    const n = dec.n, R = dec.R;
     const x = new Array(n), y = new Array(n), vis = new Array(n);
     for (let j = 0; j < n; j++) {
       let r = frame;
       if (dec.dead[j] >= 0 && r >= dec.dead[j]) r = Math.max(0, dec.dead[j] - 1);
       let px = dec.pos[(r * n + j) * 2], py = dec.pos[(r * n + j) * 2 + 1];
+      if (frac > 0 && r === frame && r + 1 < R && !(dec.dead[j] >= 0 && r + 1 >= dec.dead[j])) {
+        const qx = dec.pos[((r + 1) * n + j) * 2], qy = dec.pos[((r + 1) * n + j) * 2 + 1];
+        if (isFinite(qx) && isFinite(qy) && isFinite(px) && isFinite(py)) {
+          px += frac * (qx - px);
+          py += frac * (qy - py);
+        }
+      }
       const ok = isFinite(px) && isFinite(py);
       vis[j] = ok && frame > 0 && !(dec.dead[j] >= 0 && frame >= dec.dead[j]);
       if (!ok) {
@@ -683,7 +691,7 @@ class RaceApp {
     if (!fl || !this.pointEls) return;
     const xa = fl.xaxis, ya = fl.yaxis, ya2 = fl.yaxis2;
     d.optimizers.forEach((o, k) => {
-      const f = this.frameState(this.decs[o.name], this.frame);
+      const f = this.frameState(this.decs[o.name], this.frame, this.frac || 0);
       const idxMain = this.markerIdx[k];
       const targets = [[this.pointEls[idxMain], ya, null]];
       if (d.dim === 1) targets.push([this.pointEls[this.markerIdx[d.optimizers.length + k]], ya2, k]);
@@ -733,19 +741,23 @@ class RaceApp {
 
   setFrame(k) {
     this.frame = Math.max(0, Math.min(this.data.rows.length - 1, k));
+    this.frac = 0;
     this.drawFrame();
   }
 
-  play(fps) {
+  play(slow) {
     if (!this.data) return;
-    this.fps = fps;
-    if (this.frame >= this.data.rows.length - 1) this.frame = 0;
+    const R = this.data.rows.length;
+    const base = Math.min(PLAY_S.max, Math.max(PLAY_S.min, R * PLAY_S.perRow));
+    this.duration = 1000 * base * (slow ? PLAY_S.slow : 1);
+    if (this.frame >= R - 1) this.frame = 0;
+    // start from the frame shown now
+    this.t0 = performance.now() - (this.frame / Math.max(1, R - 1)) * this.duration;
+    this.stats.frames = 0;
+    this.stats.playStart = performance.now();
+    this.root.dataset.playing = "1";
     if (!this.playing) {
       this.playing = true;
-      this.lastTs = 0;
-      this.stats.frames = 0;
-      this.stats.playStart = performance.now();
-      this.root.dataset.playing = "1";
       requestAnimationFrame(this._tick);
     }
   }
@@ -753,20 +765,22 @@ class RaceApp {
   pause() {
     const was = this.playing;
     this.playing = false;
+    this.frac = 0;
     this.root.dataset.playing = "0";
     if (was) this.sync();
   }
 
   tick(ts) {
     if (!this.playing) return;
-    if (!this.lastTs || ts - this.lastTs >= 1000 / this.fps - 4) {
-      this.lastTs = ts;
-      this.frame += 1;
-      this.drawFrame();
-      this.stats.frames += 1;
-      this.root.dataset.fps = String(Math.round(1000 * this.stats.frames / (performance.now() - this.stats.playStart)));
-      if (this.frame >= this.data.rows.length - 1) { this.pause(); return; }
-    }
+    const R = this.data.rows.length;
+    const u = Math.min(1, (performance.now() - this.t0) / this.duration) * (R - 1);
+    this.frame = Math.min(R - 1, Math.floor(u));
+    this.frac = this.frame < R - 1 ? u - this.frame : 0;
+    this.drawFrame();
+    this.stats.frames += 1;
+    const el = performance.now() - this.stats.playStart;
+    if (el > 0) this.root.dataset.fps = String(Math.round(1000 * this.stats.frames / el));
+    if (u >= R - 1) { this.pause(); return; }
     requestAnimationFrame(this._tick);
   }
 
