@@ -430,8 +430,9 @@ def surface_figure(result: Result, *, large_font: bool = False, resolution: int 
     frames = []
     for i, row in enumerate(rows):
         frames.append({"name": str(int(rec[row])), "traces": moving,
-                       "data": [{"type": "scatter3d", "x": nan_list(last[n][0][i]), "y": nan_list(last[n][1][i]),
-                                 "z": nan_list(last[n][2][i])} for n in result.names]})
+                       "data": [{"type": "scatter3d", "x": nan_list(last[n][0][i]),
+                                 "y": nan_list(last[n][1][i]), "z": nan_list(last[n][2][i])}
+                                for n in result.names]})
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     layout = {
         "font": _font(look), "height": height, "margin": {"l": 0, "r": 0, "t": 40, "b": 0},

@@ -67,8 +67,8 @@ def test_first_page_draws_the_default_field_on_the_landscape(page, tmp_path):
         assert page.evaluate(PATH_D, [name, "err"]), f"{name} has no error curve"
     # a real picture, not a placeholder: the landscape under the axes, the paths in colour
     assert page.locator(f"{driver.RACE_CHART} .layer-below image, {driver.RACE_CHART} image").count() >= 1
-    strokes = page.evaluate("""() => [...document.querySelectorAll('[data-testid=optviz-race-chart] .scatterlayer'
-                                    + ' path.js-line')].map(p => p.style.stroke)""")
+    strokes = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid=optviz-race-chart] .scatterlayer path.js-line')].map(p => p.style.stroke)""")
     assert len(set(strokes)) >= len(DEFAULT_FIELD)
     shot = tmp_path / "race.png"
     page.screenshot(path=str(shot))
@@ -101,8 +101,8 @@ def test_play_runs_the_race_and_pause_stops_it(page):
     last = driver.app_eval(page, "a.data.rows.length - 1")
     assert int(page.locator(driver.RACE).get_attribute("data-frame")) == last  # the page opens on the outcome
     page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=optviz-race]').dataset.playing === '1'")
-    page.wait_for_function("(last) => { const f = +document.querySelector('[data-testid=optviz-race]').dataset.frame;"
+    page.wait_for_function(f"() => document.querySelector('{driver.RACE}').dataset.playing === '1'")
+    page.wait_for_function(f"(last) => {{ const f = +document.querySelector('{driver.RACE}').dataset.frame;"
                            " return f > 5 && f < last - 5; }", arg=last)
     page.get_by_role("button", name="❚❚ Pause").click()
     assert page.locator(driver.RACE).get_attribute("data-playing") == "0"
@@ -127,8 +127,8 @@ def test_projector_mode_fits_1280x720_with_large_text(chromium, url, tmp_path):
             assert box["x"] + box["width"] <= 1280 + 1 and box["y"] + box["height"] <= 720 + 1, (sel, box)
             assert box["width"] > 250 and box["height"] > 200, (sel, box)
         sizes = pg.evaluate("""() => [...document.querySelectorAll(
-            '[data-testid=optviz-race] svg text, [data-testid=optviz-race] .ov-bar, [data-testid=optviz-race] .ov-stat,'
-            + ' [data-testid=optviz-race] .ov-slider label, [data-testid=optviz-race] .ov-hint')]
+            ['svg text', '.ov-bar', '.ov-stat', '.ov-slider label', '.ov-hint']
+                .map(s => '[data-testid=optviz-race] ' + s).join(', '))]
             .filter(e => e.textContent.trim() && e.getBoundingClientRect().width > 0)
             .map(e => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)])""")
         small = [t for t in sizes if t[1] < 18]
@@ -171,8 +171,9 @@ def test_the_3d_view_is_a_tab_beside_the_race(page):
         && g._fullData.some(t => t.type === 'surface'))""", timeout=90_000)
     info = page.evaluate("""() => { const g = [...document.querySelectorAll('.js-plotly-plot')]
         .find(g => g._fullData && g._fullData.some(t => t.type === 'surface'));
-        return [g._fullData.filter(t => t.type === 'scatter3d').map(t => t.name), (g._transitionData
-            && g._transitionData._frames || []).length, g.layout.updatemenus[0].buttons.map(b => b.label)]; }""")
+        return [g._fullData.filter(t => t.type === 'scatter3d').map(t => t.name),
+            (g._transitionData && g._transitionData._frames || []).length,
+            g.layout.updatemenus[0].buttons.map(b => b.label)]; }""")
     names, n_frames, buttons = info
     assert set(DEFAULT_FIELD) <= set(names)  # a path and a moving marker per optimizer
     assert n_frames > 10 and any("Play" in b for b in buttons)  # animated like the race
@@ -191,7 +192,7 @@ def test_an_exported_picture_has_the_colours_of_the_page(page):
     assert set(colours) == set(DEFAULT_FIELD)
     for name, css in colours.items():  # the page draws style's colours
         r, g, b = (int(v) for v in css[css.index("(") + 1:css.index(")")].split(","))
-        assert "#{:02x}{:02x}{:02x}".format(r, g, b) == style.color(name).lower(), name
+        assert f"#{r:02x}{g:02x}{b:02x}" == style.color(name).lower(), name
     page.get_by_role("button", name="Error plot").click()
     with page.expect_download(timeout=120_000) as dl:
         page.get_by_role("button", name="Download PNG").click()

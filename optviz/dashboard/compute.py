@@ -55,23 +55,24 @@ def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int,
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
     """Which sliders are computed in advance: all of them when the scene is small enough;
-    otherwise by priority (learning rates first), optimizer by optimizer, within
-    :data:`SWEEP_WORK` point-steps and :data:`SWEEP_BYTES`."""
+    otherwise by priority within :data:`SWEEP_WORK` point-steps and :data:`SWEEP_BYTES`: the
+    learning rates first (in the optimizers' order, as many as fit), then the averaging
+    coefficients and then the rest, each of these only if the whole tier fits (so that no
+    optimizer's momentum answers live while another's does not)."""
     n = len(scene.starts)
     block_bytes = rows * n * 4 * 4 // 3 + rows * 16 + n * 3 + 200
     work_left, bytes_left = SWEEP_WORK, SWEEP_BYTES
     chosen: dict[str, list[Slider]] = {name: [] for name in sliders}
     for tier in (0, 1, 2):
-        for name, ss in sliders.items():
-            for s in ss:
-                if priority(s) != tier:
-                    continue
-                w = sweeps.work([s], n, scene.steps)
-                b = (len(s.values) - 1) * block_bytes
-                if w <= work_left and b <= bytes_left:
-                    chosen[name].append(s)
-                    work_left -= w
-                    bytes_left -= b
+        members = [(name, s) for name, ss in sliders.items() for s in ss if priority(s) == tier]
+        cost = [(sweeps.work([s], n, scene.steps), (len(s.values) - 1) * block_bytes) for _, s in members]
+        if tier > 0 and (sum(w for w, _ in cost) > work_left or sum(b for _, b in cost) > bytes_left):
+            break
+        for (name, s), (w, b) in zip(members, cost, strict=True):
+            if w <= work_left and b <= bytes_left:
+                chosen[name].append(s)
+                work_left -= w
+                bytes_left -= b
     return {name: tuple(s for s in ss if s in chosen[name]) for name, ss in sliders.items()}
 
 

@@ -44,8 +44,8 @@ def render_file(result: optviz.Result, fmt: str, kind: str, resolution: str, fps
         if fmt == ".png":
             path = render.error_plot(result, out, kind=kind, resolution=resolution)
         else:
-            path = render.animate(result, out, fps=fps, max_frames=MAX_FRAMES, kind=kind, resolution=resolution,
-                                  progress=progress)
+            path = render.animate(result, out, fps=fps, max_frames=MAX_FRAMES, kind=kind,
+                                  resolution=resolution, progress=progress)
         return name, Path(path).read_bytes()
 
 

@@ -90,11 +90,12 @@ class Quantizer:
         return cls((float(lo[0]), float(lo[1])), (float(hi[0]), float(hi[1])))
 
     def encode(self, xy: np.ndarray) -> np.ndarray:
-        """``(..., 2)`` floats → uint16 of the same shape; outside or non-finite → :data:`OUTSIDE`."""
+        """``(..., 2)`` floats → uint16 of the same shape; a point with a coordinate outside (or not
+        finite) gets :data:`OUTSIDE` in both."""
         lo, hi = np.asarray(self.lo), np.asarray(self.hi)
         with np.errstate(all="ignore"):
             u = (np.asarray(xy, dtype=float) - lo) / (hi - lo) * (OUTSIDE - 1)
-            ok = np.isfinite(u) & (u >= 0) & (u <= OUTSIDE - 1)
+            ok = np.all(np.isfinite(u) & (u >= 0) & (u <= OUTSIDE - 1), axis=-1, keepdims=True)
             q = np.where(ok, np.rint(np.where(ok, u, 0.0)), OUTSIDE)
         return q.astype("<u2")
 

@@ -126,18 +126,24 @@ def _notes(ctx: Context, result: Any) -> None:
                         "function. Move the learning-rate sliders to the left (or press Reset).")
 
 
+def on_tune() -> None:
+    """"Tune learning rates": one sweep per optimizer on the scene on screen, then the sliders move."""
+    try:
+        picked = _tune_scene(current().scene)
+    except ENGINE_ERRORS as exc:
+        ss["tune_note"] = f"could not tune: {messages.short(exc)}"
+        return
+    for name, (hp, value) in picked.items():
+        state.set_hyperparam(name, hp, value)
+    ss["tune_note"] = ", ".join(f"{name} {hp}={fmt(v)}" for name, (hp, v) in picked.items())
+
+
 def _tune(ctx: Context) -> None:
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
-    if c1.button("Tune learning rates", key="tune", icon=":material/tune:", width="stretch",
-                 help="For each optimizer shown, try its learning rate on a log grid (1, 2, 5 per decade) on "
-                      "this very scene, and keep the value with the fewest diverged starts, then the lowest "
-                      "median final error."):
-        with st.spinner("Sweeping learning rates…"):
-            picked = _tune_scene(ctx.scene)
-        for name, (hp, value) in picked.items():
-            state.set_hyperparam(name, hp, value)
-        ss["tune_note"] = ", ".join(f"{name} {hp}={fmt(v)}" for name, (hp, v) in picked.items())
-        st.rerun(scope="fragment")
+    c1.button("Tune learning rates", key="tune", icon=":material/tune:", width="stretch", on_click=on_tune,
+              help="For each optimizer shown, try its learning rate on a log grid (1, 2, 5 per decade) on "
+                   "this very scene, and keep the value with the fewest diverged starts, then the most "
+                   "starts within the tolerance, then the lowest median final error.")
     note = ss.get("tune_note")
     if note:
         c2.caption(f":material/tune: Tuned: {note}")
