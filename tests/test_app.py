@@ -35,7 +35,10 @@ def run_ok(at: AppTest) -> AppTest:
 
 
 def fresh(**state) -> AppTest:
+    """A new session's first run; the whole page at once (``live_sweeps="always"``) unless a test
+    asks for the browser's order (``live_sweeps="auto"``)."""
     at = AppTest.from_file(APP, default_timeout=120)
+    state.setdefault("live_sweeps", "always")
     for k, v in state.items():
         at.session_state[k] = v
     return run_ok(at)
@@ -49,7 +52,8 @@ def race(at: AppTest) -> dict:
     """The data the race component was given in the last run."""
     found = [e for e in at.get("bidi_component") if e.proto.component_name == "optviz_race"]
     assert len(found) == 1, "expected one race component"
-    return json.loads(found[0].proto.json)
+    (data,) = json.loads(found[0].proto.json)
+    return data
 
 
 def has_race(at: AppTest) -> bool:
@@ -170,14 +174,17 @@ def test_a_hyperparameter_set_in_the_state_moves_its_slider_and_its_run_only():
     assert opt(after, "NAG")["base"]["pos"] == opt(before, "NAG")["base"]["pos"]
 
 
-def test_a_first_drawing_comes_without_sweeps_until_the_page_asks():
-    at = fresh()
+def test_a_sessions_first_run_sends_the_race_alone_then_the_page_asks_for_the_rest():
+    at = fresh(live_sweeps="auto")
     data = race(at)
     assert data["sweeps"] is False
     assert all(b is None for o in data["optimizers"] for bl in o["blocks"] for b in bl)
+    assert not at.sidebar.get("selectbox") and not at.dataframe  # the race first, alone
     at.session_state["sweeps_for"] = data["scene"]  # what the page's "sweeps" trigger sets
+    at.session_state["page_ready"] = True
     run_ok(at)
     assert race(at)["sweeps"] is True
+    assert at.sidebar.selectbox(key="function").value == "himmelblau" and at.dataframe
 
 
 def test_changing_the_function_sets_its_tuned_rates_and_redraws():

@@ -48,7 +48,9 @@ def main() -> None:
         # The sidebar comes last in the script (it shows first on the page): the race's numbers
         # leave for the browser before the sidebar's widgets are built. Every setting is read
         # from the session state, which holds the widgets' new values from the start of a run.
-        sidebar.render()
+        # A session's first run draws the race alone (state.lean): the rest follows at once.
+        if not state.lean():
+            sidebar.render()
 
 
 def views() -> None:

@@ -57,5 +57,8 @@ def race(data: dict[str, Any], *, key: str = "race", on_sliders: Callable[[], No
     def noop() -> None:
         return None
 
-    return _race()(key=key, data=data, on_sliders_change=on_sliders or noop, on_click_change=on_click or noop,
-                   on_reset_change=on_reset or noop, on_sweeps_change=on_sweeps or noop)
+    # A one-item list: Streamlit sends it as JSON as it is (a dict's values would each be checked
+    # for data frames first, which imports pandas: most of a cold first run).
+    return _race()(key=key, data=[data], on_sliders_change=on_sliders or noop,
+                   on_click_change=on_click or noop, on_reset_change=on_reset or noop,
+                   on_sweeps_change=on_sweeps or noop)

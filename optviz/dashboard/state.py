@@ -96,6 +96,14 @@ def init() -> None:
         ss[k] = ss[k]
 
 
+def lean() -> bool:
+    """True for a session's first run until the page has drawn the race: that run sends only
+    the race (no sidebar controls, table or export), so that the browser draws it first; the
+    race's request for its sweeps then reruns the whole page. ``live_sweeps="always"`` (tests,
+    scripts) builds the whole page at once."""
+    return not ss.get("page_ready") and ss.get("live_sweeps") != "always"
+
+
 def apply_tuned_rates() -> None:
     """Set every optimizer's learning rates to the ones tuned for the function now chosen
     (``optviz/data/default_rates.json``); optimizers without a tuned value keep theirs."""

@@ -800,7 +800,8 @@ class RaceApp {
 }
 
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const { parentElement, setStateValue, setTriggerValue } = component;
+  const data = Array.isArray(component.data) ? component.data[0] : component.data;
   let app = parentElement.__optvizRace;
   if (!app) app = parentElement.__optvizRace = new RaceApp(parentElement);
   app.setHooks(setStateValue, setTriggerValue);

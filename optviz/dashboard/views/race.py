@@ -57,6 +57,9 @@ def on_sweeps() -> None:
     key = _field(_result_state(), "sweeps")
     if isinstance(key, str):
         ss["sweeps_for"] = key
+        if state.lean():  # the first drawing is up: now the whole page
+            ss["page_ready"] = True
+            ss["_rerun_page"] = True
 
 
 def on_reset() -> None:
@@ -214,6 +217,8 @@ def _view() -> None:
     component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps)
     if ss.pop("_rerun_page", False):
         st.rerun()
+    if state.lean():
+        return
     _tune(ctx)
     _table(ctx, result)
     export.section(result, ctx.kind)
