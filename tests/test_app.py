@@ -366,3 +366,13 @@ def test_the_surface_figure_is_valid_and_animated():
     fig = plots.surface_figure(res)
     go.Figure(fig)
     assert len(fig["frames"]) == 60 and fig["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
+
+
+def test_the_packaged_script_runs_as_its_own_file():
+    """``optviz dashboard`` runs optviz/dashboard/app.py itself (not the top-level app.py)."""
+    from optviz.dashboard import SCRIPT
+
+    at = AppTest.from_file(str(SCRIPT), default_timeout=120)
+    at.session_state["live_sweeps"] = "always"
+    run_ok(at)
+    assert [o["name"] for o in race(at)["optimizers"]] == list(presets.DEFAULT_FIELD)

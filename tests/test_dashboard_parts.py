@@ -144,6 +144,13 @@ def test_clicks_add_typed_starts(ss):
     assert len(ss["typed_starts"].splitlines()) == 2
 
 
+def test_a_click_on_a_1d_curve_adds_its_x(ss):
+    ss["dim"] = 1
+    state.add_start([1.5, -40.0])
+    state.add_start([-2.0])
+    assert ss["typed_starts"] == "1.5, -2"
+
+
 def test_a_preset_sets_hyperparameters_from_the_registry_defaults_up(ss):
     ss["hp__Adam__beta1"] = 0.1
     state.load_preset("adaptive-rosenbrock")

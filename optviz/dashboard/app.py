@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import component, sidebar, state
-from .messages import short
-from .state import ss
-from .views import Context, current, discover
+# Absolute imports: ``optviz dashboard`` runs this file itself as Streamlit's script.
+from optviz.dashboard import component, sidebar, state
+from optviz.dashboard.messages import short
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import Context, current, discover
 
 ERRORS = (ValueError, KeyError, TypeError, MemoryError)
 

@@ -70,6 +70,28 @@ function setPath(g, cls, d) {
   return true;
 }
 
+// A marker like Plotly's (circle, square, diamond, or a cross) with a white edge, centred at (x, y).
+function drawMark(ctx, x, y, symbol, size, color) {
+  const r = size / 2;
+  ctx.beginPath();
+  if (symbol === "square") ctx.rect(x - r, y - r, 2 * r, 2 * r);
+  else if (symbol === "diamond") {
+    const q = r * 1.3;
+    ctx.moveTo(x, y - q); ctx.lineTo(x + q, y); ctx.lineTo(x, y + q); ctx.lineTo(x - q, y); ctx.closePath();
+  } else if (symbol === "x") {
+    const q = r * 0.9;
+    ctx.moveTo(x - q, y - q); ctx.lineTo(x + q, y + q); ctx.moveTo(x + q, y - q); ctx.lineTo(x - q, y + q);
+    ctx.lineWidth = 4; ctx.strokeStyle = "white"; ctx.stroke();
+    ctx.lineWidth = 2; ctx.strokeStyle = color; ctx.stroke();
+    return;
+  } else ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = "white";
+  ctx.stroke();
+}
+
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -194,11 +216,17 @@ class RaceApp {
     this.bar = el("div", { class: "ov-bar" }, this.playBtn, this.slowBtn, this.pauseBtn, this.stepInput, this.stepText);
     this.raceDiv = el("div", { class: "ov-race", "data-testid": "optviz-race-chart" });
     this.errDiv = el("div", { class: "ov-err", "data-testid": "optviz-error-chart" });
+    // While the race plays, the moving markers are drawn on a canvas over the chart (its own
+    // layer: the chart's SVG is not repainted at every frame); Plotly draws them again at rest.
+    this.overlay = el("canvas", { class: "ov-overlay", "aria-hidden": "true" });
+    this.errOverlay = el("canvas", { class: "ov-overlay", "aria-hidden": "true" });
     this.panel = el("div", { class: "ov-panel", role: "group", "aria-label": "hyperparameters" });
     this.hint = el("div", { class: "ov-hint" });
     this.foot = el("div", { class: "ov-foot" }, this.hint);
-    this.left = el("div", { class: "ov-left" }, this.bar, this.raceDiv, this.foot);
-    this.side = el("div", { class: "ov-side" }, this.errDiv, this.panel);
+    this.left = el("div", { class: "ov-left" }, this.bar, el("div", { class: "ov-wrap" }, this.raceDiv, this.overlay),
+                   this.foot);
+    this.side = el("div", { class: "ov-side" }, el("div", { class: "ov-wrap" }, this.errDiv, this.errOverlay),
+                   this.panel);
     this.grid = el("div", { class: "ov-grid" }, this.left, this.side);
     this.root.append(this.grid);
     p.append(this.root);
@@ -607,6 +635,7 @@ class RaceApp {
       const els = [];
       for (const p of g.querySelectorAll("path.point")) if (p.__data__) els[p.__data__.i] = p;
       this.pointEls[idx] = els;
+      if (this.overlayOn && this.playing) g.style.opacity = "0"; // still playing on the overlay
     }
     this.applyFrame();
   }
@@ -677,12 +706,84 @@ class RaceApp {
   }
 
   // ------------------------------------------------------------------ the player
-  // A frame of the animation: move the chart's own marker elements (no Plotly redraw: a frame
-  // costs well under a millisecond), then let Plotly redraw properly once the player stops.
+  // A frame of the animation (playing, or the step slider moving): the markers on the overlay
+  // canvas, Plotly's own hidden; Plotly draws them again when the player stops (sync).
   drawFrame() {
-    this.applyFrame();
+    if (!this.overlayOn) this.startOverlay();
+    if (this.overlayOn) this.drawOverlay(); else this.applyFrame();
     this.synced = false;
     this.showFrameText();
+  }
+
+  startOverlay() {
+    const fl = this.raceDiv._fullLayout, efl = this.errDiv._fullLayout;
+    if (!fl || !efl || !this.raceGroups) return;
+    const dpr = window.devicePixelRatio || 1;
+    for (const [cv, w, h] of [[this.overlay, this.size.raceW, this.size.raceH],
+                              [this.errOverlay, this.size.errW, this.size.errH]]) {
+      cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr);
+      cv.style.width = w + "px"; cv.style.height = h + "px";
+      cv.style.display = "block";
+    }
+    for (const idx of [...this.markerIdx, this.crossIdx]) {
+      const g = this.raceGroups[idx];
+      if (g) g.style.opacity = "0";
+    }
+    const now = this.errDiv.querySelector('.shapelayer path[data-index="0"]');
+    if (now) now.style.opacity = "0";
+    this.overlayOn = true;
+  }
+
+  stopOverlay() {
+    for (const cv of [this.overlay, this.errOverlay]) cv.style.display = "none";
+    this.overlayOn = false;
+  }
+
+  drawOverlay() {
+    const d = this.data;
+    const fl = this.raceDiv._fullLayout, efl = this.errDiv._fullLayout;
+    const dpr = window.devicePixelRatio || 1;
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.size.raceW, this.size.raceH);
+    const xa = fl.xaxis, ya = fl.yaxis, ya2 = fl.yaxis2;
+    ctx.save();
+    const bottom = d.dim === 1 ? ya2._offset + ya2._length : ya._offset + ya._length;
+    ctx.beginPath();
+    ctx.rect(xa._offset, ya._offset, xa._length, bottom - ya._offset);
+    ctx.clip();
+    d.optimizers.forEach((o, k) => {
+      if (this.hidden.has(o.name)) return;
+      const f = this.frameState(this.decs[o.name], this.frame, this.frac || 0);
+      const m = o.look.marker.marker;
+      for (let j = 0; j < f.x.length; j++) {
+        if (!f.vis[j]) continue;
+        const X = xa._offset + xa.c2p(f.x[j]);
+        drawMark(ctx, X, ya._offset + ya.c2p(f.y[j]), m.symbol, m.size, m.color);
+        if (d.dim === 1) drawMark(ctx, X, ya2._offset + ya2.c2p(k), m.symbol, m.size, m.color);
+      }
+    });
+    if (this.cross) {
+      const cm = d.cross.marker;
+      for (let i = 0; i < this.cross.row.length; i++) {
+        if (this.frame >= this.cross.row[i]) {
+          drawMark(ctx, xa._offset + xa.c2p(this.cross.x[i]), ya._offset + ya.c2p(this.cross.y[i]), "x", cm.size,
+                   cm.color);
+        }
+      }
+    }
+    ctx.restore();
+    const ex = this.errOverlay.getContext("2d");
+    ex.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ex.clearRect(0, 0, this.size.errW, this.size.errH);
+    const exa = efl.xaxis, eya = efl.yaxis;
+    const X = exa._offset + exa.l2p(d.rows[this.frame] + (this.frac || 0) * ((d.rows[this.frame + 1] || 0) - d.rows[this.frame]));
+    ex.strokeStyle = "rgba(40,40,40,0.45)";
+    ex.lineWidth = 1.5;
+    ex.beginPath();
+    ex.moveTo(X, eya._offset);
+    ex.lineTo(X, eya._offset + eya._length);
+    ex.stroke();
   }
 
   applyFrame() {
@@ -725,9 +826,19 @@ class RaceApp {
     path.setAttribute("d", "M" + X + "," + ya._offset + "L" + X + "," + (ya._offset + ya._length));
   }
 
-  // After moving elements by hand, a proper redraw (hover labels and Plotly's own data agree).
+  // After drawing on the overlay or moving elements by hand, a proper redraw (Plotly's markers,
+  // hover labels and data agree again), then the overlay goes.
   sync() {
-    if (!this.synced) this.render();
+    if (this.synced && !this.overlayOn) return Promise.resolve();
+    return this.render().then(() => {
+      for (const idx of [...this.markerIdx, this.crossIdx]) {
+        const g = this.raceGroups && this.raceGroups[idx];
+        if (g) g.style.opacity = "";
+      }
+      const now = this.errDiv.querySelector('.shapelayer path[data-index="0"]');
+      if (now) now.style.opacity = "";
+      this.stopOverlay();
+    });
   }
 
   showFrameText() {
