@@ -450,7 +450,8 @@ def surface_figure(result: Result, *, large_font: bool = False, resolution: int 
                                      {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]}]}],
         "sliders": [{"active": len(frames) - 1, "x": 0.0, "len": 1.0, "y": 0.0, "yanchor": "top",
                      "currentvalue": {"prefix": "step ", "font": {"size": look.font}},
-                     "font": {"size": look.tick}, "transition": {"duration": 0},
+                     "font": {"size": look.tick, "color": "rgba(0,0,0,0)"}, "ticklen": 0, "minorticklen": 0,
+                     "transition": {"duration": 0},
                      "steps": [{"label": f["name"], "method": "animate", "args": [[f["name"]], still]}
                                for f in frames]}],
     }

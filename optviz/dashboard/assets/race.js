@@ -209,7 +209,7 @@ class RaceApp {
     this.root = el("div", { class: "ov-root", "data-testid": "optviz-race" });
     this.playBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Play", title: "Play the race" });
     this.slowBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Slow", title: "Play slowly" });
-    this.pauseBtn = el("button", { class: "ov-btn", type: "button", text: "❚❚ Pause" });
+    this.pauseBtn = el("button", { class: "ov-btn", type: "button", text: "❚❚ Pause", title: "Pause" });
     this.stepInput = el("input", { class: "ov-step", type: "range", min: "0", max: "0", step: "1", value: "0",
                                    "aria-label": "step of the race" });
     this.stepText = el("span", { class: "ov-steptext", "aria-live": "off" });
@@ -325,8 +325,7 @@ class RaceApp {
       for (const o of data.optimizers) this.tracesFor(o, 0);
       return;
     }
-    this.hint.textContent = data.dim === 2 ? "Click the landscape to add a start there."
-      : "Click the curve to add a start at that x.";
+    this.hint.textContent = "Click the chart to add a start.";
     whenPlotly().then(() => {
       this.layout(false);
       this.render();
@@ -699,7 +698,12 @@ class RaceApp {
     const traces = [...bands, ...medians, crosses];
     const shapes = (d.err.layout.shapes || []).map((sh, i) => (i === 0 ? Object.assign({}, sh, { x0: s, x1: s }) : sh));
     const yaxis = Object.assign({}, d.err.layout.yaxis);
-    if (d.log && hi / lo >= 100) yaxis.dtick = 1; // one label per decade
+    if (d.log && hi / lo >= 100) {
+      // whole decades, as many as fit: labels at least 2.2 lines apart
+      const decades = Math.log10(hi / lo) + 1;
+      const plotH = Math.max(60, this.size.errH - 3.5 * d.err.layout.font.size - 30);
+      yaxis.dtick = Math.max(1, Math.ceil(decades * 2.2 * yaxis.tickfont.size / plotH));
+    }
     const layout = Object.assign({}, d.err.layout, { width: this.size.errW, height: this.size.errH, shapes, yaxis });
     return P.react(this.errDiv, traces, layout, Object.assign({}, config, {
       toImageButtonOptions: { format: "png", scale: 2, filename: "optviz-errors" } }));

@@ -113,11 +113,16 @@ def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count:
     )
 
 
-def _notes(ctx: Context, result: Any) -> None:
+def _lesson() -> None:
     lesson = ss.get("lesson")
     if lesson in presets.PRESETS:
         p = presets.get(lesson)
         st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
+
+
+def _notes(ctx: Context, result: Any) -> None:
+    if not ctx.large:  # on the projector the lesson's note goes under the race: the race needs the height
+        _lesson()
     starts = np.asarray(ctx.scene.starts, dtype=float)
     if ss["start_mode"] == "Typed":
         note = messages.outside_note(ctx.function, starts)
@@ -215,6 +220,8 @@ def _view() -> None:
             sum(len(v) for v in sliders.values()))
     _notes(ctx, result)
     component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps)
+    if ctx.large:
+        _lesson()
     if ss.pop("_rerun_page", False):
         st.rerun()
     if state.lean():
