@@ -9,6 +9,7 @@ Usage::
     f.value(x), f.grad(x)                   # x of shape (n_points, dim), any array-API array
     functions.get("long_valley", kappa=1e3)
     functions.families()["beale"].formula   # metadata without building an instance
+    functions.from_expression("(1 - x)**2 + 100*(y - x**2)**2", box=[[-2, 2], [-1, 3]])  # typed
 
 The package never imports ``optviz``.
 """
@@ -17,8 +18,12 @@ from __future__ import annotations
 
 from . import article, classic2d, nd, saddles
 from .base import Family, PointForm, TestFunction, array_form
+from .expression import ExpressionFunction, from_expression
 
-__all__ = ["Family", "PointForm", "TestFunction", "array_form", "families", "get", "names"]
+__all__ = [
+    "ExpressionFunction", "Family", "PointForm", "TestFunction", "array_form", "families", "from_expression",
+    "get", "names",
+]  # fmt: skip
 
 _REGISTRY: dict[str, Family] = {
     fam.name: fam

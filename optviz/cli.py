@@ -1,21 +1,31 @@
-"""The command line: ``python -m optviz render|run|list``.
+"""The command line: ``optviz render|run|list|dashboard`` (or ``python -m optviz ...``).
 
 Argument parsing only: the scene is validated and converted here, then handed to
 :func:`optviz.run` and :mod:`optviz.render`. Every bad input ends in one line,
 ``optviz: error: ...``, naming what is valid, with exit status 2 and no file left behind.
+Ctrl-C, SIGTERM (``timeout``, ``docker stop``) and SIGHUP stop any command the same way:
+the run is cancelled, temporary files and ffmpeg are cleaned up, and ``optviz: interrupted``
+is the one line printed, with exit status 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,12 +38,14 @@ from . import presets as _presets
 from . import schedules as _schedules
 from . import starts as _starts
 from .backends import BackendError
-from .engine import MAX_STEPS
+from .engine import MAX_SECONDS, MAX_STEPS
 from .engine import run as run_engine
 from .optimizers import GROUPS, NAMES, REGISTRY
 from .optimizers import get as get_optimizer
 from .result import ERROR_KINDS
 from .specs import parse_number
+from .specs import quote as _short
+from .validate import group_label, group_names, optimizer_names
 
 PROG = "optviz"
 DEFAULT_FUNCTION = "rosenbrock"
@@ -57,7 +69,7 @@ def _whole(low: int, high: int | None = None):
         try:
             v = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {_short(text)}") from None
         if v < low or (high is not None and v > high):
             bound = f">= {low}" if high is None else f"in [{low}, {high:,}]"
             raise argparse.ArgumentTypeError(f"must be a whole number {bound}, got {v}")
@@ -71,7 +83,7 @@ def _positive(high: float = math.inf):
         try:
             v = parse_number(text, "value")
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a number, got {_short(text)}") from None
         if not 0 < v <= high:
             raise argparse.ArgumentTypeError(
                 f"must be > 0{'' if high == math.inf else f' and <= {high:g}'}, got {text}"
@@ -89,10 +101,10 @@ def _size(text: str) -> tuple[float, float]:
         w, h = (parse_number(p, "size") for p in parts)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT in inches, e.g. 10x5.6, got {text!r}"
+            f"expected WIDTHxHEIGHT in inches, e.g. 10x5.6, got {_short(text)}"
         ) from None
     if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f"width and height must be > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"width and height must be > 0, got {_short(text)}")
     return w, h
 
 
@@ -111,38 +123,49 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 MAIN_EPILOG = """\
 examples:
-  python -m optviz render --preset article-quartic --out race.mp4
-  python -m optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
-  python -m optviz run -f himmelblau -o adam --random 20 --json
-  python -m optviz list optimizers
+  optviz dashboard                                   # the interactive race in the browser
+  optviz render --preset article-quartic --out race.mp4
+  optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
+  optviz run -f himmelblau -o group:adam --random 20 --json
+  optviz list optimizers
 
-Run "python -m optviz COMMAND --help" for each command's options.
+Run "optviz COMMAND --help" for each command's options ("python -m optviz" works the same).
 """
 
 RENDER_EPILOG = """\
 examples:
   # the source article's demo: 17 optimizers on the 1-D quartic from x = -3 (also writes race-errors.png)
-  python -m optviz render --preset article-quartic --out race.mp4
+  optviz render --preset article-quartic --out race.mp4
 
   # two optimizers from a 2 x 2 grid of starts, as a GIF
-  python -m optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
+  optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
 
   # tuned hyperparameters, a schedule and a gradient hook; a start with a negative coordinate
-  python -m optviz render -f beale -o Adam,RMSprop --set Adam.alpha=0.05 --set RMSprop.eta=0.01 \\
+  optviz render -f beale -o Adam,RMSprop --set Adam.alpha=0.05 --set RMSprop.eta=0.01 \\
       --start=-1,1.5 --schedule warmup:steps=20+cosine --hook clip:max_norm=5 --out beale.mp4
 
-  # every optimizer of the Adam group from 30 random starts; the static error figure
-  python -m optviz render -f himmelblau -o adam --random 30 --out errors.svg
+  # every optimizer of the Adam family from 30 random starts; the last frame as a still
+  optviz render -f himmelblau -o group:adam --random 30 --out errors.svg
 
 formats (from the extension): .gif, .mp4 (H.264) animations; .png, .svg the last frame
 (with --preset: the animation's last frame; the error curves go to <stem>-errors.png).
 """
 
+DASHBOARD_EPILOG = """\
+examples:
+  optviz dashboard                                  # http://localhost:8501 (the next free port if taken)
+  optviz dashboard --port 8600 --headless           # on a server: no browser is opened
+  optviz dashboard --host 0.0.0.0 --port 8501       # reachable from other machines (a lecture hall)
+  optviz dashboard -- --theme.base dark             # anything after "--" goes to "streamlit run"
+
+Stop it with Ctrl-C (or SIGTERM).
+"""
+
 RUN_EPILOG = """\
 examples:
-  python -m optviz run -f rosenbrock -o all --grid 3 --steps 500
-  python -m optviz run --preset article-quartic --json
-  python -m optviz run -f saddle -o SGD,Adam --ring 0.5 --kind loss
+  optviz run -f rosenbrock -o all --grid 3 --steps 500
+  optviz run --preset article-quartic --json
+  optviz run -f saddle -o SGD,Adam --ring 0.5 --kind loss
 """
 
 
@@ -155,9 +178,8 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of the function, e.g. kappa=1000 for long_valley (repeatable)")
     g.add_argument("-o", "--optimizers", metavar="LIST",
-                   help="comma-separated optimizer names and/or groups: "
-                        f"{', '.join(GROUPS)} (groups are lower case: 'adam' is the Adam family, "
-                        f"'Adam' one optimizer; default: {DEFAULT_OPTIMIZERS})")
+                   help="comma-separated optimizer names (any case: 'adam' is Adam) and/or groups: "
+                        f"{', '.join(group_names())} (see 'list groups'; default: {DEFAULT_OPTIMIZERS})")
     g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
                    help="a hyperparameter, e.g. Adam.alpha=0.1 (repeatable); see 'list optimizers'")
     s = g.add_mutually_exclusive_group()
@@ -183,6 +205,9 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                         "e.g. clip:max_norm=5")
     g.add_argument("--record-every", type=_whole(1), default=1, metavar="K",
                    help="record every K-th step, and the last (default: 1)")
+    g.add_argument("--max-seconds", type=_positive(), default=MAX_SECONDS, metavar="S",
+                   help=f"refuse a run estimated to take longer than S seconds on this machine "
+                        f"(default: {MAX_SECONDS:g})")
     g.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
                    help="array backend for the step loop (default: numpy)")
     g.add_argument("--kind", choices=KINDS, default="auto",
@@ -193,12 +218,20 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                         "starts, steps, seed; --set/--steps/--seed still apply)")
 
 
+def _progress_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    pg = p.add_mutually_exclusive_group()
+    pg.add_argument("--progress", action="store_true", default=None,
+                    help="always show the progress bar on stderr (default: only on a terminal, for runs "
+                         "over half a second)")
+    pg.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="optviz: compare gradient-descent optimizers on analytic test functions.",
         epilog=MAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -226,10 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--size/--dpi)")
     o.add_argument("--no-error-panel", action="store_true", help="draw only the paths, no error panel")
     o.add_argument("--title", help="figure title (default: function and counts)")
-    pg = o.add_mutually_exclusive_group()
-    pg.add_argument("--progress", action="store_true", default=None,
-                    help="always show the progress bar (default: only on a terminal)")
-    pg.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    _progress_options(o)
     r.set_defaults(handler=cmd_render)
 
     u = sub.add_parser(
@@ -241,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--tol", type=_positive(), default=1e-3,
                    help="an error at or below this counts as converged (default: 0.001)")
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _progress_options(u)
     u.set_defaults(handler=cmd_run)
 
     ls = sub.add_parser(
@@ -250,6 +281,23 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("what", nargs="?", default="all",
                     choices=("all", "functions", "optimizers", "groups", "presets"))
     ls.set_defaults(handler=cmd_list)
+
+    d = sub.add_parser(
+        "dashboard", help="start the interactive dashboard (Streamlit) in the browser",
+        description="Start the dashboard shipped with optviz: \"streamlit run\" on its script, with\n"
+                    "settings for a lecture (no usage statistics, a minimal toolbar, no file watcher).",
+        epilog=DASHBOARD_EPILOG, formatter_class=_Formatter,
+    )
+    d.add_argument("--port", type=_whole(1, 65535), metavar="N",
+                   help="port to serve on (default: 8501, or the next free one)")
+    d.add_argument("--host", metavar="ADDRESS",
+                   help="address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (default: Streamlit's, every "
+                        "interface)")
+    d.add_argument("--headless", action="store_true",
+                   help="do not open a browser (default: open one when there is a display)")
+    d.add_argument("streamlit_args", nargs="*", metavar="-- STREAMLIT_OPTION",
+                   help="further options for \"streamlit run\", after \"--\"")
+    d.set_defaults(handler=cmd_dashboard)
     return parser
 
 
@@ -257,31 +305,25 @@ def build_parser() -> argparse.ArgumentParser:
 def _split_kv(text: str, what: str, example: str) -> tuple[str, str]:
     key, eq, value = text.partition("=")
     if not eq or not key.strip() or not value.strip():
-        raise CliError(f"{what} expects KEY=VALUE (e.g. {example}), got {text!r}")
+        raise CliError(f"{what} expects KEY=VALUE (e.g. {example}), got {_short(text)}")
     return key.strip(), value.strip()
 
 
 def parse_optimizers(text: str) -> list[str]:
-    """Names from 'Adam,NAG', 'all' or a group name (groups are lower case; names exact or any case)."""
+    """Names from ``'Adam,NAG'``, ``'all'`` or ``'group:adam'`` (a bare name, any case, is one
+    optimizer: ``adam`` is Adam); each optimizer once, in the order given."""
     out: list[str] = []
     for item in (t.strip() for t in text.split(",")):
         if not item:
             continue
-        if item in REGISTRY:
-            names: Sequence[str] = (item,)
-        elif item.lower() in GROUPS:
-            names = GROUPS[item.lower()]
-        else:
-            try:
-                names = (get_optimizer(item).name,)
-            except KeyError:
-                raise CliError(
-                    f"unknown optimizer {item!r}; valid: {', '.join(NAMES)}; "
-                    f"or a group: {', '.join(GROUPS)}"
-                ) from None
+        try:
+            names, _ = optimizer_names(item)
+        except (KeyError, ValueError) as exc:
+            raise CliError(_message(exc)) from None
         out.extend(n for n in names if n not in out)
     if not out:
-        raise CliError(f"choose at least one optimizer; valid: {', '.join(NAMES)}")
+        raise CliError(f"choose at least one optimizer; valid: {', '.join(NAMES)}; "
+                       f"or a group: {', '.join(group_names())}")
     return out
 
 
@@ -292,21 +334,21 @@ def apply_sets(chosen: dict[str, dict[str, Any]], sets: Sequence[str]) -> None:
         opt, dot, hp_name = lhs.partition(".")
         if not dot or not opt or not hp_name:
             raise CliError(
-                f"--set expects OPTIMIZER.HYPERPARAMETER=VALUE (e.g. Adam.alpha=0.1), got {text!r}"
+                f"--set expects OPTIMIZER.HYPERPARAMETER=VALUE (e.g. Adam.alpha=0.1), got {_short(text)}"
             )
         try:
             spec = get_optimizer(opt.strip())
         except KeyError as exc:
-            raise CliError(f"--set {text}: {exc.args[0]}") from None
+            raise CliError(f"--set {_short(text)}: {exc.args[0]}") from None
         if spec.name not in chosen:
             raise CliError(
-                f"--set {text}: {spec.name} is not among the chosen optimizers "
+                f"--set {_short(text)}: {spec.name} is not among the chosen optimizers "
                 f"({', '.join(chosen)}); add it with -o"
             )
         try:
             hp = spec.hyperparam(hp_name.strip())
         except KeyError as exc:
-            raise CliError(f"--set {text}: {exc.args[0]}") from None
+            raise CliError(f"--set {_short(text)}: {exc.args[0]}") from None
         try:
             v = hp.check(parse_number(value, f"--set {spec.name}.{hp.name}"), spec.name)
         except ValueError as exc:
@@ -317,7 +359,7 @@ def apply_sets(chosen: dict[str, dict[str, Any]], sets: Sequence[str]) -> None:
 def _point(text: str, what: str) -> list[float]:
     items = [t for t in text.replace(" ", "").split(",")]
     if not items or any(t == "" for t in items):
-        raise CliError(f"{what} expects numbers separated by commas, e.g. -1.5,2; got {text!r}")
+        raise CliError(f"{what} expects numbers separated by commas, e.g. -1.5,2; got {_short(text)}")
     try:
         return [parse_number(t, what) for t in items]
     except ValueError as exc:
@@ -327,7 +369,7 @@ def _point(text: str, what: str) -> list[float]:
 def _make_function(name: str, dim: int | None, params: Sequence[str]):
     fams = functions.families()
     if name not in fams:
-        raise CliError(f"unknown function {name!r}; valid: {', '.join(fams)}")
+        raise CliError(f"unknown function {_short(name)}; valid: {', '.join(fams)}")
     kwargs = {}
     for text in params:
         k, v = _split_kv(text, "--param", "kappa=1000")
@@ -415,28 +457,59 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
     kw["hooks"] = [_hooks.parse(h) for h in args.hooks]
     kw["record_every"] = args.record_every
     kw["backend"] = args.backend
+    kw["max_seconds"] = args.max_seconds
     return kw
 
 
-def compute(kw: dict[str, Any]):
-    """Run the engine; its input errors become :class:`CliError`."""
+def compute(kw: dict[str, Any], progress: ProgressBar | None = None):
+    """Run the engine (with a progress bar, if given); its input errors become :class:`CliError`."""
     try:
-        return run_engine(**kw)
+        return run_engine(**kw, progress=progress if progress is not None and progress.enabled else None)
     except (ValueError, KeyError, TypeError, MemoryError, BackendError) as exc:
-        raise CliError(_message(exc)) from None
+        raise CliError(_as_options(_message(exc))) from None
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+#: The engine's advice names its keyword arguments; on the command line they are options.
+_OPTION_WORDS = (("(record_every=", "(--record-every "), (", or raise max_record_bytes", ""),
+                 ("raise max_seconds", "raise --max-seconds"))
+
+
+def _as_options(text: str) -> str:
+    for api, option in _OPTION_WORDS:
+        text = text.replace(api, option)
+    return text
+
+
+#: A run of this many characters without a space in a message is cut short (a pasted megabyte).
+_LONG_TOKEN = re.compile(r"\S{200,}")
 
 
 def _message(exc: BaseException) -> str:
+    """An exception as one line: whitespace folded, and any overlong token cut (see ``quote``)."""
     msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(str(msg).split()) or type(exc).__name__
+    line = " ".join(str(msg).split()) or type(exc).__name__
+    return _LONG_TOKEN.sub(lambda m: f"{m.group()[:40]}… ({len(m.group()):,} characters)", line)
 
 
 # ====================================================================== progress bar
 class ProgressBar:
-    """A one-line text bar on ``stream``, redrawn in place (at most ten times a second)."""
+    """A one-line text bar on ``stream``, redrawn in place (at most ten times a second).
 
-    def __init__(self, stream: TextIO, label: str, enabled: bool, width: int = 30):
+    ``unit`` names what is counted (``"frames"``: ``9/9 frames``; ``"point-steps"``: a
+    percentage of the total and the time left). Nothing is drawn before ``delay`` seconds, so a
+    quick run leaves no bar behind.
+    """
+
+    #: False while a bar's line is open on stderr (the interrupt message then needs no newline).
+    line_closed = True
+
+    def __init__(self, stream: TextIO, label: str, enabled: bool, width: int = 30, unit: str = "frames",
+                 delay: float = 0.0):
         self.stream, self.label, self.enabled, self.width = stream, label, enabled, width
+        self.unit, self.delay = unit, delay
         self.start = time.perf_counter()
         self._last = 0.0
         self._drawn = False
@@ -445,20 +518,46 @@ class ProgressBar:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if done < total and now - self._last < 0.1:
+        if (done < total and now - self._last < 0.1) or (not self._drawn and now - self.start < self.delay):
             return
         self._last = now
-        filled = int(self.width * done / max(total, 1))
+        frac = min(done / total, 1.0) if total > 0 else 1.0
+        filled = int(self.width * frac)
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} frames {now - self.start:5.1f}s")
+        spent = now - self.start
+        if self.unit == "frames":
+            count = f"{done}/{total} frames"
+        else:
+            left = f", ~{_clock(spent * (1 - frac) / frac)} left" if 0 < frac < 1 and spent >= 1 else ""
+            count = f"{100 * frac:3.0f}% of {total:.3g} {self.unit}{left}"
+        self.stream.write(f"\r{self.label} [{bar}] {count} {spent:5.1f}s")
         self.stream.flush()
         self._drawn = True
+        ProgressBar.line_closed = False
 
     def close(self) -> None:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+            ProgressBar.line_closed = True
+
+
+def _clock(seconds: float) -> str:
+    """A short duration: 42s, 3m05s, 2h10m."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _bar(args: argparse.Namespace, label: str, unit: str) -> ProgressBar:
+    """The bar a command shows: always with --progress, never with -q, else on a terminal (late)."""
+    explicit = bool(args.progress)
+    enabled = explicit or (not args.quiet and sys.stderr.isatty())
+    return ProgressBar(sys.stderr, label, enabled, unit=unit, delay=0.0 if explicit else 0.5)
 
 
 # ====================================================================== commands
@@ -484,10 +583,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise CliError(_message(exc)) from None
 
     kw = build_scene(args)
-    result = compute(kw)
+    result = compute(kw, _bar(args, f"computing {out.name}", "point-steps"))
 
-    show = not args.quiet and (args.progress or sys.stderr.isatty())
-    bar = ProgressBar(sys.stderr, f"rendering {out.name}", bool(show))
+    bar = ProgressBar(sys.stderr, f"rendering {out.name}", _bar(args, "", "frames").enabled)
     t0 = time.perf_counter()
     written: list[Path] = []
     try:
@@ -546,7 +644,7 @@ def _clean(v: Any) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     kw = build_scene(args)
-    result = compute(kw)
+    result = compute(kw, _bar(args, "running", "point-steps"))
     try:
         kind = result.error_kind(args.kind)
         rows = result.summary(kind, tol=args.tol)
@@ -606,8 +704,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {name:<{w}}  {hps}")
     if what in ("all", "groups"):
         print("groups (for -o):")
+        w = max(map(len, group_names()))
         for g, names in GROUPS.items():
-            print(f"  {g:<9} {', '.join(names)}")
+            print(f"  {group_label(g):<{w}}  {', '.join(names)}")
     if what in ("all", "presets"):
         print("presets (for --preset):")
         for p in _presets.PRESETS.values():
@@ -615,7 +714,129 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Streamlit settings for a lecture: no usage statistics, no deploy button or developer menu,
+#: and no file watcher (the script is an installed file; watching site-packages costs CPU).
+DASHBOARD_SETTINGS = (
+    ("browser.gatherUsageStats", "false"),
+    ("client.toolbarMode", "minimal"),
+    ("server.fileWatcherType", "none"),
+    ("server.runOnSave", "false"),
+)
+
+
+def dashboard_command(port: int | None = None, host: str | None = None, headless: bool = False,
+                      extra: Sequence[str] = ()) -> list[str]:
+    """The ``streamlit run`` command line of :func:`cmd_dashboard` (this interpreter's Streamlit)."""
+    from .dashboard import SCRIPT
+
+    cmd = [sys.executable, "-m", "streamlit", "run", os.fspath(SCRIPT)]
+    for key, value in DASHBOARD_SETTINGS:
+        cmd += [f"--{key}", value]
+    if port is not None:
+        cmd += ["--server.port", str(port)]
+    if host is not None:
+        cmd += ["--server.address", host]
+    if headless:
+        cmd += ["--server.headless", "true"]
+    return cmd + list(extra)
+
+
+def dashboard_env() -> dict[str, str]:
+    """The environment for Streamlit: this one, plus, when optviz runs from a checkout rather
+    than an installed package, the checkout on ``PYTHONPATH`` (Streamlit puts only the script's
+    own folder on ``sys.path``, so the page could not import optviz from another folder)."""
+    env = dict(os.environ)
+    try:
+        importlib.metadata.distribution("optviz")
+    except importlib.metadata.PackageNotFoundError:
+        root = os.fspath(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _check_port(host: str | None, port: int) -> None:
+    """Refuse a port something else listens on (Streamlit would fail on it with a traceback-like
+    block; without ``--port`` it takes the next free one itself)."""
+    with socket.socket(socket.AF_INET6 if host and ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado binds
+        try:
+            s.bind((host or "", port))
+        except socket.gaierror:
+            raise CliError(f"--host {_short(host)}: not an address of this machine") from None
+        except OSError as exc:
+            why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror or exc})"
+            raise CliError(f"port {port} {why}; choose another with --port, or leave --port out to take "
+                           "the next free one") from None
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Run ``streamlit run <optviz.dashboard.SCRIPT>`` until it ends or optviz is interrupted."""
+    if importlib.util.find_spec("streamlit") is None:
+        raise CliError("the dashboard needs Streamlit: pip install streamlit")
+    extra = list(args.streamlit_args)
+    stray = [a for a in extra[:1] if not a.startswith("--")]
+    if stray:
+        raise CliError(f"unexpected argument {_short(stray[0])}; options for Streamlit go after \"--\", "
+                       "e.g. optviz dashboard -- --theme.base dark")
+    if args.host is not None and (not args.host.strip() or any(c.isspace() for c in args.host)):
+        raise CliError(f"--host expects an address such as 127.0.0.1 or 0.0.0.0, got {_short(args.host)}")
+    if args.port is not None:
+        _check_port(args.host, args.port)
+    cmd = dashboard_command(args.port, args.host, args.headless, extra)
+    proc = subprocess.Popen(cmd, env=dashboard_env())
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C (Streamlit got it too) or SIGTERM/SIGHUP (only we did)
+        _stop(proc)
+        return 0
+
+
+def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Ask a child to stop (SIGTERM), wait ``grace`` seconds, then kill it."""
+    if proc.poll() is None:
+        with suppress(OSError):
+            proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with suppress(OSError):
+            proc.kill()
+        proc.wait()
+
+
 # ====================================================================== entry point
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise ``KeyboardInterrupt`` like Ctrl-C does.
+
+    ``timeout``, ``docker stop`` and a closed terminal send these; Python's default would end
+    the process on the spot, leaving a temporary file and a running ffmpeg behind. As an
+    interrupt, every ``finally``/cleanup runs. A signal that was ignored when optviz started
+    (``nohup``) stays ignored; a second signal during the cleanup is ignored. Only the main
+    thread can set handlers: elsewhere (or where a signal is missing) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def interrupt(signum, frame):
+        for sig in previous:  # once: let the cleanup finish
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None or signal.getsignal(sig) == signal.SIG_IGN:
+            continue
+        previous[sig] = signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _fix_negative(argv: Sequence[str]) -> list[str]:
     """'--start -1.5,2' -> '--start=-1.5,2' so that argparse does not read '-1.5,2' as an option."""
     out: list[str] = []
@@ -635,8 +856,14 @@ def _fix_negative(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 write failure, 2 bad input)."""
+    """Run the command line; returns the exit status (0 ok, 1 write failure, 2 bad input,
+    130 interrupted by Ctrl-C, SIGTERM or SIGHUP)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with terminate_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     try:
         try:
@@ -644,13 +871,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help
             return int(exc.code or 0)
         if getattr(args, "handler", None) is None:
-            raise CliError("choose a command: render, run or list (see 'python -m optviz --help')")
+            raise CliError("choose a command: render, run, list or dashboard (see 'optviz --help')")
         return args.handler(args)
     except CliError as exc:
         print(f"{PROG}: error: {_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        with suppress(OSError, ValueError):  # after the terminal's "^C", on a line of its own
+            fresh = ProgressBar.line_closed or not sys.stderr.isatty()
+            print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. "| head": stop quietly
         with suppress(OSError):

@@ -351,26 +351,40 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def _parts(job: Job, path: str, n_threads: int) -> list[np.ndarray]:
-    """The points of each part: contiguous, about equal (readable path: at most CHUNK_POINTS)."""
-    n = job.n
-    k = n_threads if path == "fast" else max(n_threads, math.ceil(n / CHUNK_POINTS)) if n_threads > 1 else 1
-    return [idx for idx in np.array_split(np.arange(n), max(1, min(k, n))) if idx.size]
+def _parts(job: Job, n_threads: int) -> list[np.ndarray]:
+    """The readable path's parts: contiguous, about equal, at most about CHUNK_POINTS each."""
+    k = max(n_threads, math.ceil(job.n / CHUNK_POINTS)) if n_threads > 1 else 1
+    return [idx for idx in np.array_split(np.arange(job.n), max(1, min(k, job.n))) if idx.size]
 
 
 def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn | None) -> Outcome:
+    """Step ``job`` in parts on the pool (or in this thread when small), watching them."""
     from . import fast
 
     watch = _Watch()
     total = job.work
-    step_part = (lambda part: fast.step(part, watch)) if path == "fast" else (
-        lambda part: step_loop(part, xp, watch, watch.tick))
-    parts = _parts(job, path, n_threads)
-    inline = len(parts) == 1 and (path != "fast" or job.work < fast.INLINE_WORK)
-    if inline and progress is None:
+    if path == "fast":
+        runner = fast.prepare(job)
+        ranges = fast.ranges(job.n, n_threads)
+        tasks = [(lambda lo=lo, hi=hi: runner.run(lo, hi, watch)) for lo, hi in ranges]
+
+        def finish(_: list[Any]) -> Outcome:
+            return runner.outcome()
+
+        inline = len(tasks) == 1 and job.work < fast.INLINE_WORK
+    else:
+        parts = _parts(job, n_threads)
+        jobs = [job.take(idx) for idx in parts] if len(parts) > 1 else [job]
+        tasks = [(lambda j=j: step_loop(j, xp, watch, watch.tick)) for j in jobs]
+        finish = join
+        inline = len(tasks) == 1
+    if inline and (progress is None or path == "fast"):
         # Small, or readable and single: step in this thread (Ctrl-C interrupts it directly).
-        return step_part(job)
-    if inline:
+        out = finish([tasks[0]()])
+        if progress is not None:
+            progress(total, total)
+        return out
+    if inline:  # the readable loop in this thread, reporting as it goes
         last = [0.0]
 
         def tick(k: int) -> None:
@@ -380,11 +394,10 @@ def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn 
                 last[0] = now
                 progress(watch.done, total)
 
-        out = step_loop(job, xp, watch, tick) if path != "fast" else fast.step(job, watch)
+        out = step_loop(job, xp, watch, tick)
         progress(total, total)
         return out
-    jobs = [job.take(idx) if len(parts) > 1 else job for idx in parts]
-    futures = [_pool().submit(step_part, j) for j in jobs]
+    futures = [_pool().submit(task) for task in tasks]
     try:
         for f in futures:
             while True:
@@ -404,7 +417,7 @@ def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn 
         raise
     if progress is not None:
         progress(total, total)
-    return join([f.result() for f in futures])
+    return finish([f.result() for f in futures])
 
 
 # ---------------------------------------------------------------------- the result

@@ -132,7 +132,9 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
             raise Cancelled()
         factor = float(job.factors[t - 1])
         if need_grad:
-            Q = xp.stack([stale(k, W[k, ...]) for k in range(K)]) if history else W
+            # (look-ahead rules take their gradient, and keep their history, in grad_fn)
+            Q = xp.stack([W[k, ...] if maths[k].grad_at is not None else stale(k, W[k, ...])
+                          for k in range(K)]) if history else W
             G = xp.reshape(noisy_grad(flat(Q), t), (K, n, dim))
         for k, p in enumerate(plan):
             hp = hps[k]

@@ -32,6 +32,7 @@ import functools
 import math
 import os
 import secrets
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import animation as _animation
 from matplotlib.animation import FFMpegWriter, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -813,6 +815,17 @@ class _Mp4Writer(FFMpegWriter):
     def isAvailable(cls):
         return True
 
+    def _run(self):
+        """Start ffmpeg as matplotlib does, but in a session of its own (POSIX): a Ctrl-C at the
+        terminal or a SIGTERM sent to the process group reaches optviz only, which then kills
+        ffmpeg and removes the temporary file (see :func:`_abort`). Otherwise ffmpeg would
+        finish the file on its own and race optviz's cleanup."""
+        pipe = subprocess.PIPE
+        self._proc = subprocess.Popen(
+            self._args(), stdin=pipe, stdout=pipe, stderr=pipe,
+            creationflags=_animation.subprocess_creation_flags, start_new_session=os.name == "posix",
+        )
+
     def grab_frame(self, **savefig_kwargs):
         """Send the canvas as last drawn (see ``_Frame.draw``) to ffmpeg's pipe."""
         self._proc.stdin.write(self.fig.canvas.buffer_rgba())
@@ -828,13 +841,16 @@ def _writer(ext: str, fps: float):
 
 
 def _abort(writer) -> None:
-    """Stop an unfinished writer (kill ffmpeg) so that its temporary file can be removed."""
+    """Stop an unfinished writer (kill ffmpeg and reap it) so that its temporary file can be
+    removed and no ffmpeg is left running."""
     proc = getattr(writer, "_proc", None)
-    if proc is not None and proc.poll() is None:
-        with suppress(Exception):
+    if proc is None:
+        return
+    if proc.poll() is None:
+        with suppress(OSError):
             proc.kill()
-        with suppress(Exception):
-            proc.communicate(timeout=10)
+    with suppress(Exception):
+        proc.communicate(timeout=10)
 
 
 # ====================================================================== public API
@@ -895,8 +911,8 @@ def animate(
     final = Path(path)
     with atomic_path(final) as tmp:
         writer = _writer(ext, fps)
-        writer.setup(frame.fig, os.fspath(tmp), dpi=dpi)
-        try:
+        try:  # from ffmpeg's start to its end: an interrupt anywhere kills it (then tmp goes)
+            writer.setup(frame.fig, os.fspath(tmp), dpi=dpi)
             if isinstance(writer, _GifWriter):
                 frame.draw(int(rows[-1]))
                 writer.make_palette([color(n) for n in result.names])
@@ -905,10 +921,10 @@ def animate(
                 writer.grab_frame()
                 if progress is not None:
                     progress(i, total)
+            writer.finish()
         except BaseException:
             _abort(writer)
             raise
-        writer.finish()
     return final
 
 

@@ -17,10 +17,56 @@ import functions as _functions
 
 from . import hooks as _hooks
 from . import schedules as _schedules
-from .optimizers import GROUPS, NAMES, OptimizerSpec
-from .optimizers import get as get_optimizer
+from .optimizers import GROUPS, NAMES, REGISTRY, OptimizerSpec
+from .specs import NumberError, quote, read_number
 
 OptimizerChoice = str | Sequence[str] | Mapping[str, Mapping[str, Any] | None]
+
+#: How a group is named in ``optimizers=`` and the CLI's ``-o``: ``"group:adam"``. A bare name
+#: always means one optimizer (``"adam"`` is Adam), so a group can never be taken for one.
+GROUP_PREFIX = "group:"
+#: The one group with a bare name: it cannot be confused with an optimizer.
+ALL = "all"
+
+
+def group_label(group: str) -> str:
+    """How the group ``GROUPS[group]`` is written: ``all``, or ``group:`` and its key."""
+    return ALL if group == ALL else GROUP_PREFIX + group
+
+
+def group_names() -> list[str]:
+    """Every group as it is written: ``all``, ``group:article``, ``group:momentum``, ..."""
+    return [group_label(g) for g in GROUPS]
+
+
+def _choices() -> str:
+    return f"valid: {', '.join(NAMES)}; or a group: {', '.join(group_names())}"
+
+
+def optimizer_names(item: str) -> tuple[tuple[str, ...], bool]:
+    """The optimizers one item of ``optimizers=`` (or of ``-o``) names, and whether it was a group.
+
+    ``"Adam"`` or ``"adam"`` (any case) is one optimizer; ``"group:adam"`` the Adam family;
+    ``"all"`` every optimizer. ``KeyError`` for anything else, listing what is valid.
+    """
+    if not isinstance(item, str):
+        raise ValueError(f"optimizer names must be strings, got {quote(item)}")
+    key = item.strip()
+    if key in REGISTRY:
+        return (key,), False
+    folded = {n.lower(): n for n in REGISTRY}
+    if key.lower() in folded:
+        return (folded[key.lower()],), False
+    if key.lower() == ALL:
+        return tuple(GROUPS[ALL]), True
+    if key.lower().startswith(GROUP_PREFIX):
+        group = key[len(GROUP_PREFIX):].strip().lower()
+        if group in GROUPS:
+            return tuple(GROUPS[group]), True
+        raise KeyError(f"unknown group {quote(key)}; valid groups: {', '.join(group_names())}")
+    hint = (f" (the group is written {GROUP_PREFIX}{key.lower()!s})"
+            if key.lower() in GROUPS else "")
+    raise KeyError(f"unknown optimizer {quote(key)}{hint}; {_choices()}")
 
 
 @dataclass(frozen=True)
@@ -41,11 +87,13 @@ def resolve_function(function: Any, starts: Any = None):
     if isinstance(function, str):
         fams = _functions.families()
         if function not in fams:
-            _functions.get(function)  # raises KeyError listing the valid names
+            raise KeyError(f"unknown test function {quote(function)}; valid names: {', '.join(fams)}")
         fam = fams[function]
         dim = fam.default_dim
         if starts is not None:
-            shape = np.shape(starts)
+            shape = _read_numbers(starts, "starts", "(n_points, dim)").shape
+            if 0 in shape:
+                raise ValueError(_EMPTY_STARTS.format(shape=shape))
             if len(shape) == 2:
                 dim = shape[1]
             elif len(shape) == 1 and fam.default_dim != 1:
@@ -67,63 +115,116 @@ def resolve_function(function: Any, starts: Any = None):
     return function
 
 
+_EMPTY_STARTS = "starts is empty (shape {shape}): give at least one starting point"
+
+
+def _row_lengths(value: Any) -> list[int | None] | None:
+    """The length of each row of a nested list (None for a row that is a single number)."""
+    if isinstance(value, np.ndarray) or not isinstance(value, Sequence) or isinstance(value, str):
+        return None
+    return [len(v) if isinstance(v, Sequence | np.ndarray) and not isinstance(v, str) else None
+            for v in value]
+
+
+def _read_numbers(value: Any, what: str, shape: str) -> np.ndarray:
+    """``value`` as a float64 array, or a ``ValueError`` saying why it is not numbers of ``shape``:
+    text, rows of different lengths (which row), or something else that is not a number."""
+    if isinstance(value, str):
+        raise ValueError(f"{what} must be numbers of shape {shape}, not text ({quote(value)}); "
+                         "typed points are read by optviz.starts.parse(text, dim)")
+    try:
+        return np.array(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    lengths = _row_lengths(value)
+    if lengths and len(set(lengths)) > 1:
+        def size(n):
+            return "a single number" if n is None else f"{n} number(s)"
+
+        i = next(i for i, n in enumerate(lengths) if n != lengths[0])
+        why = f"the rows differ in length: row 0 has {size(lengths[0])}, row {i} has {size(lengths[i])}"
+    else:
+        why = f"could not read {quote(value)} as numbers"
+    raise ValueError(f"{what} must be numbers of shape {shape}; {why}")
+
+
 def validate_starts(starts: Any, dim: int, fname: str = "the function") -> np.ndarray:
     """Starting points as a float64 array ``(n_points, dim)``, or a ``ValueError`` saying why not."""
-    try:
-        s = np.array(starts, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"starts must be numbers of shape (n_points, {dim}); could not read {starts!r}"
-        ) from None
+    s = _read_numbers(starts, "starts", f"(n_points, {dim})")
+    if s.size == 0:
+        raise ValueError(_EMPTY_STARTS.format(shape=s.shape))
     if s.ndim == 1:
         s = s[:, None] if dim == 1 else (s[None, :] if s.shape[0] == dim else s)
     if s.ndim == 0 or s.ndim > 2 or s.shape[-1] != dim or s.shape[0] < 1:
         raise ValueError(
             f"starts must have shape (n_points, {dim}) for {fname} ({dim}-D)"
             + (" or (n_points,)" if dim == 1 else "")
-            + f"; got shape {tuple(np.shape(starts))}"
+            + f"; got shape {tuple(s.shape)}"
         )
     if not np.all(np.isfinite(s)):
         bad = np.argwhere(~np.isfinite(s))[0][0]
-        raise ValueError(f"starts must be finite; point {bad} is {s[bad].tolist()}")
+        raise ValueError(f"starts must be finite; point {bad} is {quote(s[bad].tolist())}")
     return s
 
 
-def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any]]]:
+def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function") -> None:
+    """Refuse starts beyond the divergence ``bound``: such a point would be frozen as diverged at
+    step 0, and the run would blame the learning rates. The message names the start instead."""
+    out = ~np.all(np.abs(s) <= bound, axis=1)
+    if out.any():
+        i = int(np.argmax(out))
+        raise ValueError(
+            f"starts must lie within the divergence bound (every coordinate in [-{bound:.3g}, {bound:.3g}] "
+            f"for {fname}); point {i} is {quote(s[i].tolist())}: start inside the bound, or pass a "
+            "larger bound="
+        )
+
+
+def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any], bool]]:
+    """(optimizer name, overrides, came from a group) for every optimizer chosen."""
     if isinstance(optimizers, str):
-        key = optimizers.lower()
-        names = GROUPS[key] if key in GROUPS else (optimizers,)
-        return [(n, {}) for n in names]
+        names, grouped = optimizer_names(optimizers)
+        return [(n, {}, grouped) for n in names]
     if isinstance(optimizers, Mapping):
         items = []
         for name, hp in optimizers.items():
+            names, grouped = optimizer_names(name)
             if hp is not None and not isinstance(hp, Mapping):
                 raise ValueError(
-                    f"hyperparameters of {name} must be a mapping such as {{'eta': 0.1}}, "
-                    f"got {hp!r}"
+                    f"hyperparameters of {name if grouped else names[0]} must be a mapping such as "
+                    f"{{'eta': 0.1}}, got {quote(hp)}"
                 )
-            items.append((name, hp or {}))
+            if grouped and hp:
+                raise ValueError(f"{quote(name)} is a group of optimizers with different hyperparameters: "
+                                 "give its members' hyperparameters by optimizer name")
+            items.extend((n, hp or {}, grouped) for n in names)
         return items
     if isinstance(optimizers, Iterable):
         out = []
-        for n in optimizers:
-            if not isinstance(n, str):
-                raise ValueError(f"optimizer names must be strings, got {n!r}")
-            out.append((n, {}))
+        for item in optimizers:
+            names, grouped = optimizer_names(item)
+            out.extend((n, {}, grouped) for n in names)
         return out
     raise ValueError(
-        "optimizers must be a name, a list of names, or a mapping name -> hyperparameters"
+        "optimizers must be a name, a group such as 'group:adam' or 'all', a list of them, or a "
+        f"mapping name -> hyperparameters; got {quote(optimizers)}"
     )
 
 
 def _check_value(spec: OptimizerSpec, hp_name: str, value: Any, n: int) -> float | np.ndarray:
+    valid = [h.name for h in spec.hyperparams]
+    if hp_name not in valid:
+        raise KeyError(f"{spec.name} has no hyperparameter {quote(hp_name)}; valid: {', '.join(valid)}")
     hp = spec.hyperparam(hp_name)
-    if np.ndim(value) == 0:
+    if isinstance(value, str):
+        try:
+            value = read_number(value)
+        except NumberError:
+            raise ValueError(f"{spec.name}.{hp_name} must be a number in [{hp.low:g}, {hp.high:g}], "
+                             f"got {quote(value)}") from None
+    if not isinstance(value, Sequence | np.ndarray) and np.ndim(value) == 0:
         return hp.check(value, spec.name)
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{spec.name}.{hp_name}: could not read {value!r} as numbers") from None
+    arr = _read_numbers(value, f"{spec.name}.{hp_name}", f"({n},) (one value per start) or a scalar")
     if arr.shape not in ((n,), (n, 1)):
         raise ValueError(
             f"{spec.name}.{hp_name} must be a scalar or one value per start "
@@ -141,17 +242,23 @@ def _check_value(spec: OptimizerSpec, hp_name: str, value: Any, n: int) -> float
 
 
 def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]:
-    """Resolve names (or groups) and validate every hyperparameter, defaults filled in."""
+    """Resolve names (or groups) and validate every hyperparameter, defaults filled in.
+
+    An optimizer named twice is an error, unless a group brought it in (``["group:adam",
+    "Adam"]`` is the Adam family once).
+    """
     items = _names_from(optimizers)
     if not items:
-        raise ValueError(f"choose at least one optimizer; valid: {', '.join(NAMES)}")
+        raise ValueError(f"choose at least one optimizer; {_choices()}")
     planned: list[Planned] = []
-    seen: set[str] = set()
-    for name, overrides in items:
-        spec = get_optimizer(name)
+    seen: dict[str, bool] = {}
+    for name, overrides, grouped in items:
+        spec = REGISTRY[name]
         if spec.name in seen:
+            if grouped or seen[spec.name]:
+                continue
             raise ValueError(f"optimizer {spec.name} is listed twice")
-        seen.add(spec.name)
+        seen[spec.name] = grouped
         values: dict[str, float | np.ndarray] = dict(spec.defaults)
         for key, value in overrides.items():
             values[key] = _check_value(spec, key, value, n_points)
@@ -166,7 +273,8 @@ def _as_schedule(schedule: Any) -> _schedules.Schedule:
         return _schedules.parse(schedule)
     if isinstance(schedule, _schedules.Schedule):
         return schedule
-    raise ValueError("schedule must be None, a Schedule from optviz.schedules, or text like 'cosine'")
+    raise ValueError("schedule must be None, a Schedule from optviz.schedules, or text like 'cosine'; "
+                     f"got {quote(schedule)}")
 
 
 def _as_hooks(hooks: Any) -> tuple[_hooks.Hook, ...]:
@@ -174,20 +282,35 @@ def _as_hooks(hooks: Any) -> tuple[_hooks.Hook, ...]:
         return ()
     if isinstance(hooks, str | _hooks.Hook):
         hooks = [hooks]
+    if not isinstance(hooks, Iterable) or isinstance(hooks, Mapping):
+        raise ValueError(f"hooks must be a Hook, text such as 'clip:max_norm=5', or a list of them; "
+                         f"got {quote(hooks)}; valid: {', '.join(_hooks.FACTORIES)}")
     out = []
     for h in hooks:
         if isinstance(h, str):
             h = _hooks.parse(h)
         if not isinstance(h, _hooks.Hook):
-            raise ValueError(f"hooks must be Hook objects or text like 'lars'; got {h!r}")
+            raise ValueError(f"hooks must be Hook objects or text like 'lars'; got {quote(h)}")
         out.append(h)
     return tuple(out)
 
 
 def _whole(value: Any, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number >= {low}, got {quote(value)}")
     return int(value)
+
+
+def record_cap(max_record_bytes: Any) -> int:
+    """``max_record_bytes`` as a whole number of bytes > 0 (``2 * 2**30`` or ``2e9``), else a
+    ``ValueError`` saying so (text such as ``"2GB"`` is refused: write ``2 * 2**30``)."""
+    v = max_record_bytes
+    ok = not isinstance(v, bool) and isinstance(v, int | float | np.integer | np.floating)
+    if ok and math.isfinite(v) and v > 0 and v == int(v):
+        return int(v)
+    hint = " (text is not read)" if isinstance(v, str) else ""
+    raise ValueError(f"max_record_bytes must be a whole number of bytes > 0, such as 2 * 2**30 "
+                     f"(2 GiB); got {quote(v)}{hint}")
 
 
 def recorded_steps(steps: int, record_every: int) -> np.ndarray:
@@ -198,18 +321,31 @@ def recorded_steps(steps: int, record_every: int) -> np.ndarray:
     return np.asarray(rec)
 
 
-def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: int) -> None:
-    need = n_rec * n_opt * n * (dim + 1) * itemsize
+def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: Any) -> None:
+    """Refuse a run whose recording (trajectories + losses) would pass ``cap`` bytes, saying what fits."""
+    cap = record_cap(cap)
+    per_row = n_opt * n * (dim + 1) * itemsize
+    need = n_rec * per_row
     if need <= cap:
         return
-    per_row = n_opt * n * (dim + 1) * itemsize
-    fit_rows = max(cap // per_row, 2)
     steps = n_rec - 1
-    k = max(1, math.ceil(steps / (fit_rows - 1)))
+    fits = []
+    rows_fit = cap // per_row
+    if rows_fit >= 2 and steps >= 1:  # record_every=k records ceil(steps / k) + 1 rows
+        fits.append(f"record every k-th step (record_every={math.ceil(steps / (rows_fit - 1))})")
     fit_points = cap // (n_rec * n_opt * (dim + 1) * itemsize)
+    if fit_points >= 1:
+        fits.append(f"use at most {fit_points:,} points")
     raise MemoryError(
-        f"recording {steps} steps of {n} points x {n_opt} optimizer(s) needs "
-        f"{need / 2**30:.1f} GiB, over the {cap / 2**30:.1f} GiB cap. To fit: record every "
-        f"k-th step (record_every={k}), or use at most {fit_points} points, or raise "
-        f"max_record_bytes."
+        f"recording {steps} steps of {n:,} points x {n_opt} optimizer(s) needs "
+        f"{_bytes(need)}, over the {_bytes(cap)} cap (max_record_bytes). To fit: "
+        + ", or ".join([*fits, "raise max_record_bytes"]) + "."
     )
+
+
+def _bytes(n: int) -> str:
+    """A byte count for a message: 2.0 GiB, 3.1 MiB, 512 bytes."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"

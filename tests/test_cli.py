@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -66,6 +69,16 @@ def test_progress_bar_on_stderr(tmp_path, capsys):
                          "--size", "4x3", "--dpi", "60", "--progress"], capsys)
     assert code == 0
     assert "\r" in err and "9/9 frames" in err and "[" + "#" * 30 + "]" in err
+
+
+def test_run_progress_bar_only_when_asked(capsys):
+    code, stdout, err = _run(["run", "-o", "Adam,SGD", "--random", "50", "--steps", "200", "--progress"],
+                             capsys)
+    assert code == 0 and stdout.startswith("Rosenbrock")
+    last = err.split("\r")[-1]  # the bar is redrawn in place; its last state ends the line
+    assert re.fullmatch(r"running \[#{30}\] 100% of 2e\+04 point-steps +\d+\.\ds\n", last), repr(err)
+    code, stdout, err = _run(["run", "-o", "Adam", "--steps", "200"], capsys)  # not a terminal
+    assert code == 0 and err == ""
 
 
 def test_entry_point_subprocess(tmp_path):
@@ -133,53 +146,7 @@ def test_list_and_help(capsys):
     assert code == 0 and "examples:" in stdout and "--preset article-quartic" in stdout
 
 
-# ---------------------------------------------------------------- bad input
-BAD = [
-    (["-o", "Adamm"], "valid: SGD"),
-    (["-o", ""], "valid: SGD"),
-    (["-f", "nope"], "valid: ackley"),
-    (["--preset", "nope"], "valid: article-quartic"),
-    (["--set", "Adam.alpha"], "Adam.alpha=0.1"),
-    (["--set", "alpha=0.1", "-o", "Adam"], "OPTIMIZER.HYPERPARAMETER=VALUE"),
-    (["--set", "Adam.foo=1", "-o", "Adam"], "valid: alpha, beta1, beta2, eps"),
-    (["--set", "Adam.alpha=abc", "-o", "Adam"], "expected a number"),
-    (["--set", "Adam.alpha=1e9", "-o", "Adam"], "[1e-07, 10]"),
-    (["--set", "Adam.alpha=inf", "-o", "Adam"], "finite"),
-    (["--set", "Nobody.x=1"], "valid: SGD"),
-    (["--set", "NAG.mu=0.5", "-o", "Adam"], "not among the chosen optimizers"),
-    (["--start", "1,2,3", "-f", "beale"], "dim = 2 only"),
-    (["--start", "a,b"], "expected a number"),
-    (["--start", "1,,2"], "e.g. -1.5,2"),
-    (["--start", "1,2", "--start", "1"], "same number of coordinates"),
-    (["--grid", "0"], "[1, 1,000]"),
-    (["--ring", "-1"], "> 0"),
-    (["--random", "2", "--grid", "2"], "not allowed with"),
-    (["--steps", "x"], "whole number"),
-    (["--fps", "0"], "> 0"),
-    (["--size", "10"], "WIDTHxHEIGHT"),
-    (["--size", "0.5x0.5"], "between 64"),
-    (["--kind", "bogus"], "auto"),
-    (["--schedule", "bogus"], "valid: constant"),
-    (["--hook", "clip:foo=1"], "valid: max_norm"),
-    (["--preset", "article-quartic", "-f", "beale"], "drop -f/--function"),
-    (["--param", "kappa=-1", "-f", "long_valley"], "kappa"),
-    (["--backend", "cupy"], "numpy"),
-    (["-f", "rosenbrock", "--grid", "1000", "--steps", "100000"], "record every"),  # MemoryError
-]
-
-
-@pytest.mark.parametrize(("extra", "expect"), BAD, ids=[" ".join(b[0]) for b in BAD])
-def test_bad_input_one_line_exit_2_no_file(tmp_path, capsys, extra, expect):
-    code, stdout, err = _run(["render", *extra, "--out", tmp_path / "x.gif"], capsys)
-    assert code == 2
-    assert stdout == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("optviz: error: "), err
-    assert expect in lines[0]
-    assert "Traceback" not in err
-    assert _listing(tmp_path) == []
-
-
+# ---------------------------------------------------------------- bad input (the table: test_bad_inputs.py)
 @pytest.mark.parametrize(
     ("out", "expect"),
     [
@@ -230,9 +197,9 @@ def test_unwritable_probe_failure_is_reported(tmp_path, capsys, monkeypatch):
 def test_no_command(capsys):
     code, _, err = _run([], capsys)
     assert code == 2 and err.strip() == (
-        "optviz: error: choose a command: render, run or list (see 'python -m optviz --help')")
+        "optviz: error: choose a command: render, run, list or dashboard (see 'optviz --help')")
     code, _, err = _run(["bogus"], capsys)
-    assert code == 2 and "'render', 'run', 'list'" in err
+    assert code == 2 and "'render', 'run', 'list', 'dashboard'" in err
 
 
 @pytest.mark.parametrize("ext", [".gif", ".mp4"])
@@ -266,3 +233,213 @@ def test_error_figure_failure_removes_the_animation_too(tmp_path, capsys, monkey
                          "--out", tmp_path / "r.gif", *SMALL], capsys)
     assert code == 1 and "I/O error" in err
     assert _listing(tmp_path) == []
+
+
+# ---------------------------------------------------------------- optimizers and groups
+def test_an_optimizer_name_is_one_optimizer_and_groups_are_spelled_group(capsys):
+    code, stdout, err = _run(["run", "-o", "adam", "--steps", "5", "--json"], capsys)
+    assert code == 0, err
+    assert [r["optimizer"] for r in json.loads(stdout)["results"]] == ["Adam"]
+    code, stdout, err = _run(["run", "-o", "group:adam,SGD,Adam", "--steps", "5", "--json"], capsys)
+    assert code == 0, err
+    names = sorted(r["optimizer"] for r in json.loads(stdout)["results"])
+    assert names == sorted(["Adam", "AdaMax", "Nadam", "Eve", "AMSGrad", "AdaBound", "AMSBound", "SGD"])
+    code, stdout, _ = _run(["list", "groups"], capsys)
+    assert code == 0 and "group:adam " in stdout and "group:momentum" in stdout
+
+
+# ---------------------------------------------------------------- schedules that grow
+@pytest.mark.parametrize("schedule,steps", [("exponential:gamma=10", 400), ("step:every=1,gamma=2", 1100)])
+def test_growing_schedule_runs_and_diverges(capsys, schedule, steps):
+    code, stdout, err = _run(["run", "-o", "Adam", "--schedule", schedule, "--steps", steps, "--json"],
+                             capsys)
+    assert code == 0, err
+    (row,) = json.loads(stdout)["results"]
+    assert row["diverged"] == 1 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- signals
+def test_sigterm_is_an_interrupt_in_process(capsys, monkeypatch):
+    """SIGTERM during a command: one line, exit 130, and optviz's handler is removed afterwards."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminated(**kw):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this sleep
+        pytest.fail("SIGTERM did not interrupt")
+
+    monkeypatch.setattr(cli, "run_engine", terminated)
+    t0 = time.perf_counter()
+    code, stdout, err = _run(["run", "-o", "Adam", "--steps", "5"], capsys)
+    assert code == 130 and stdout == "" and err == "optviz: interrupted\n"
+    assert time.perf_counter() - t0 < 4
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The live child processes of ``pid`` (Linux /proc): pid -> command name."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            text = stat.read_text()
+            name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+            if int(rest[1]) == pid and rest[0] != "Z":
+                out[int(stat.parent.name)] = name
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _handles_sigterm(pid: int) -> bool:
+    """True once optviz's main() has installed its SIGTERM handler (bit 15 of SigCgt)."""
+    with suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (15 - 1) & 1)
+    return False
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "optviz", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _wait_for(cond, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"never got there: {proc.communicate()[1][-2000:]}")
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_mid_render_leaves_no_file_and_no_ffmpeg(tmp_path, sig):
+    """The issue's case: `timeout -s TERM 7 optviz render -o all --grid 3 --steps 2000 ...`."""
+    import signal
+
+    proc = _start(["render", "-o", "all", "--grid", "3", "--steps", "2000", "--max-frames", "400",
+                   "--out", "r.mp4"], tmp_path)
+    ffmpeg: list[int] = []
+
+    def rendering() -> bool:
+        ffmpeg[:] = [p for p, name in _children(proc.pid).items() if "ffmpeg" in name]
+        return bool(ffmpeg) and any(tmp_path.glob(".r.*.part.mp4"))
+
+    _wait_for(rendering, proc)
+    time.sleep(0.3)  # some frames into ffmpeg
+    t0 = time.monotonic()
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=30)
+    stopped = time.monotonic() - t0
+    assert proc.returncode == 130, err
+    assert err.splitlines()[-1:] == ["optviz: interrupted"] and "Traceback" not in err, err
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []  # no r.mp4, no .r.*.part.mp4
+    assert not any(_alive(p) for p in ffmpeg), "ffmpeg is still running"
+    assert stopped < 10, f"took {stopped:.1f} s to stop"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(("points", "steps"), [(1000, 1_000_000), (200_000, 100_000)],
+                         ids=["one thread", "threaded"])
+def test_signal_mid_run_stops_with_one_line(tmp_path, sig, points, steps):
+    import signal
+
+    # Adam on 10^9 or 2 x 10^10 point-steps (the second in parallel parts): a minute or more.
+    proc = _start(["run", "-o", "Adam", "--random", str(points), "--steps", str(steps), "--record-every",
+                   str(steps), "--max-seconds", "100000"], tmp_path)
+    _wait_for(lambda: _handles_sigterm(proc.pid), proc)
+    time.sleep(1.0)  # into the step loop
+    t0 = time.monotonic()
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and out == "" and err == "optviz: interrupted\n", err
+    assert time.monotonic() - t0 < 10
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the dashboard command
+def test_dashboard_command_runs_the_packaged_script():
+    from optviz.dashboard import SCRIPT
+
+    cmd = cli.dashboard_command(8600, "127.0.0.1", True, ["--theme.base", "dark"])
+    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(SCRIPT)]
+    assert SCRIPT.is_file() and SCRIPT.parent.name == "dashboard"
+    pairs = dict(zip(cmd[5::2], cmd[6::2], strict=False))
+    assert pairs["--server.port"] == "8600" and pairs["--server.address"] == "127.0.0.1"
+    assert pairs["--server.headless"] == "true"
+    assert pairs["--browser.gatherUsageStats"] == "false" and pairs["--client.toolbarMode"] == "minimal"
+    assert cmd[-2:] == ["--theme.base", "dark"]
+    plain = cli.dashboard_command()
+    assert "--server.port" not in plain and "--server.headless" not in plain  # Streamlit's defaults
+
+
+class _FakeStreamlit:
+    """Stands in for the Streamlit process: records the command, then ends or is interrupted."""
+
+    def __init__(self, interrupt: bool):
+        self.interrupt, self.cmd, self.signals = interrupt, None, []
+
+    def __call__(self, cmd, env=None, **kw):
+        self.cmd, self.env = cmd, env
+        return self
+
+    def wait(self, timeout=None):
+        if self.interrupt and not self.signals:
+            raise KeyboardInterrupt
+        return 0
+
+    def poll(self):
+        return 0 if self.signals else None
+
+    def terminate(self):
+        self.signals.append("TERM")
+
+    def kill(self):
+        self.signals.append("KILL")
+
+
+@pytest.mark.parametrize("interrupt", [False, True])
+def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monkeypatch, interrupt):
+    fake = _FakeStreamlit(interrupt)
+    monkeypatch.setattr(cli.subprocess, "Popen", fake)
+    code, stdout, err = _run(["dashboard", "--host", "127.0.0.1", "--port", _free_port(), "--headless",
+                              "--", "--theme.base", "dark"], capsys)
+    assert code == 0 and stdout == "" and err == ""
+    assert fake.cmd[3] == "run" and fake.cmd[-2:] == ["--theme.base", "dark"]
+    assert fake.signals == (["TERM"] if interrupt else [])
+    # run from this checkout (not installed): the page must find optviz from any folder
+    assert fake.env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+
+
+def test_dashboard_refuses_a_busy_port(capsys, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("started Streamlit"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code, _, err = _run(["dashboard", "--host", "127.0.0.1", "--port", port], capsys)
+    assert code == 2 and err == (f"optviz: error: port {port} is in use; choose another with --port, or "
+                                 "leave --port out to take the next free one\n")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

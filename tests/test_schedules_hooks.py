@@ -97,7 +97,10 @@ def test_schedule_parse_round_trips(text, built):
         ("step:every=ten", ["expected a number", "'ten'"]),
         ("exponential:gamma=nan", ["finite"]),
         ("exponential:gamma=-1", ["gamma must be in [0, 10]"]),
-        ("step:every=0", ["every must be in [1, inf]"]),
+        ("step:every=0", ["step schedule: every must be a whole number >= 1, got 0"]),
+        ("warmup:steps=-1", ["warm-up schedule: steps must be a whole number >= 1, got -1"]),
+        ("step:every=1,every=2", ["every is given twice"]),
+        ("", ["empty schedule"]),
         ("step:every=2.5", ["every", "whole number"]),
         ("warmup:steps=7.5", ["steps", "whole number"]),
         ("cosine:floor=2", ["floor must be in [0, 1]"]),
@@ -112,6 +115,31 @@ def test_schedule_parse_errors(text, words):
         schedules.parse(text)
     for w in words:
         assert w in str(info.value), f"{w!r} not in {info.value}"
+
+
+@pytest.mark.parametrize(("schedule", "steps"), [(schedules.exponential(10), 400),
+                                                 (schedules.step_decay(every=1, gamma=2), 1100)])
+def test_growing_schedules_saturate(schedule, steps):
+    """The issue's OverflowError: gamma ** (t - 1) beyond the float range. Factors stop at MAX_FACTOR."""
+    f = schedule.factors(steps)
+    assert all(math.isfinite(v) for v in f) and max(f) == schedules.MAX_FACTOR
+    assert all(a <= b for a, b in itertools.pairwise(f))  # still non-decreasing
+    assert f[:4] == ([1.0, 10.0, 100.0, 1000.0] if schedule.name == "exponential" else [1.0, 2.0, 4.0, 8.0])
+    assert schedule(steps, steps) == schedules.MAX_FACTOR
+
+
+def test_a_custom_schedule_that_overflows_saturates():
+    s = schedules.Schedule("boom", (), lambda t, total: math.exp(1000.0 * t))  # OverflowError
+    assert s(3, 10) == schedules.MAX_FACTOR and s.factors(2) == [schedules.MAX_FACTOR] * 2
+    assert schedules.Schedule("big", (), lambda t, total: math.inf)(1, 1) == schedules.MAX_FACTOR
+
+
+def test_growing_schedule_in_a_run_diverges_every_point():
+    res = optviz.run("rosenbrock", ["Adam", "SGD"], starts=[[-1.5, 2.0], [0.5, 0.5]], steps=400,
+                     schedule="exponential:gamma=10")
+    assert np.all(np.isfinite(res.lr_factors)) and res.lr_factors[-1] == schedules.MAX_FACTOR
+    for name in res.names:
+        assert np.all(res.diverged_step[name] > 0)
 
 
 def test_schedule_factors_recorded_by_run():

@@ -199,7 +199,7 @@ def make_init(m: Maths) -> InitFn:
 
 def step_env(m: Maths, hp: Hyper, t: int, total: int) -> dict[str, Any]:
     """Hyperparameters plus the per-step values at step ``t`` (floats, or per-point arrays)."""
-    env: dict[str, Any] = {"t": float(t), "T": float(total), **hp}
+    env: dict[str, Any] = {"t": t if hasattr(t, "shape") else float(t), "T": float(total), **hp}
     for s in m.per_step:
         env.update(zip(s.outputs, s(env), strict=True))
     return env

@@ -1,0 +1,1178 @@
+"""Shareable scenes: every setting of a run, to and from JSON and a URL query.
+
+A :class:`Scene` holds what makes a race: the function (a registry name with its dimension
+and parameters, or a typed expression with its box and minimizers), the optimizers with
+their hyperparameters, the starting points (how they were chosen, and the points),
+the steps, the seed, the learning-rate schedule and gradient hooks (as the texts
+:func:`optviz.schedules.parse` and :func:`optviz.hooks.parse` read), the engine's
+``noise``/``noise_mode``/``delay``, the dtype, and what a viewer is shown (error measure and
+tolerance). The same scene gives the identical race::
+
+    scene = Scene.from_run_kwargs("rosenbrock", {"Adam": {"alpha": 0.05}}, Starts.grid(4), 300)
+    text = scene.to_json()                  # a file: every value explicit, "version": 1
+    query = scene.to_query()                # {"v": "1", "fn": "rosenbrock", "opt": "Adam:alpha=0.05", ...}
+    Scene.from_json(text) == Scene.from_query(query) == scene
+    result = scene.run()                    # optviz.run(**scene.run_kwargs())
+
+Loading validates everything, so a file or a link typed by anyone is safe to open: an
+unknown key, a wrong type, or a value out of range raises a :class:`ValueError` that names it
+by its dotted path (``optimizers.Adam.alpha``), sizes are bounded by :class:`Limits`, and a
+scene saved by a newer optviz says so. Floats are written with ``repr``, so they come back
+bit for bit.
+
+**Normal form.** A scene is normalized when it is made, so that a round trip gives an equal
+object: optimizer names are canonical (``"adam"`` → ``"Adam"``) and every hyperparameter is
+filled in (defaults included); a registry function's dimension and parameters are filled in;
+an expression's box is the resolved one; the starting points are resolved from their mode.
+The JSON form writes all of it; the URL form leaves out defaults (hyperparameters equal to
+their defaults, seed 0, the constant schedule, ...) and the points of grid, random and ring
+starts, which it recomputes, so links stay short. Defaults are part of scene version 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+import functions as _functions
+
+from . import hooks as _hooks
+from . import schedules as _schedules
+from . import starts as _starts
+from .engine import DTYPES, MAX_STEPS, NOISE_MODES
+from .optimizers import GROUPS, REGISTRY
+from .optimizers import get as _get_optimizer
+from .result import ERROR_KINDS
+
+#: The scene format this optviz writes (and the newest it reads).
+VERSION = 1
+START_MODES = ("grid", "random", "ring", "points")
+RING_CENTERS = ("minimum", "center")
+VIEW_ERRORS = ("auto", *ERROR_KINDS)
+#: Query keys that Streamlit itself may put in a page's URL; ignored by :meth:`Scene.from_query`.
+STREAMLIT_QUERY_KEYS = ("embed", "embed_options")
+MAX_TEXT = 400  # a schedule's or a hook's text
+MAX_HOOKS = 8
+MAX_DIM = 100
+MAX_DELAY = 1000
+MAX_JSON_CHARS = 20_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a loaded scene may ask for, so that no file or link can hang a server.
+
+    Attributes:
+        steps: most steps (at most the engine's :data:`optviz.engine.MAX_STEPS`).
+        points: most starting points.
+        work: most point-steps over all optimizers (steps × points × optimizers).
+    """
+
+    steps: int = MAX_STEPS
+    points: int = 100_000
+    work: float = 2e8
+
+
+#: The limits used when none are given (a file opened by the CLI or the API).
+LIMITS = Limits()
+#: The limits :meth:`Scene.from_query` uses by default: a link is opened by a server, and the
+#: dashboard's own controls go no further (3,000 steps, 256 random starts).
+SERVER_LIMITS = Limits(steps=10_000, points=10_000, work=5e7)
+
+
+# ---------------------------------------------------------------------- small checked readers
+def _where(path: str) -> str:
+    return path or "scene"
+
+
+def _number(value: Any, path: str, *, low: float = -math.inf, high: float = math.inf) -> float:
+    """A finite real number (``bool`` is not one) in ``[low, high]``, as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{_where(path)}: expected a number, got {_show(value)}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{_where(path)}: expected a finite number, got {_show(value)}")
+    if not low <= v <= high:
+        raise ValueError(f"{_where(path)}: must be in [{low:g}, {high:g}], got {v!r}")
+    return v
+
+
+def _integer(value: Any, path: str, *, low: int = 0, high: int | None = None) -> int:
+    """A whole number in ``[low, high]``; ``4.0`` is accepted as 4, ``4.5`` and ``True`` are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{_where(path)}: expected a whole number, got {_show(value)}")
+    if isinstance(value, float | np.floating) and not (math.isfinite(value) and value == int(value)):
+        raise ValueError(f"{_where(path)}: expected a whole number, got {_show(value)}")
+    v = int(value)
+    if v < low or (high is not None and v > high):
+        rng = f">= {low:,}" if high is None else f"in [{low:,}, {high:,}]"
+        raise ValueError(f"{_where(path)}: must be a whole number {rng}, got {v:,}")
+    return v
+
+
+def _text(value: Any, path: str, *, choices: Sequence[str] | None = None, max_len: int = MAX_TEXT) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{_where(path)}: expected text, got {_show(value)}")
+    if len(value) > max_len:
+        raise ValueError(f"{_where(path)}: too long ({len(value):,} characters, at most {max_len:,})")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{_where(path)}: must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{_where(path)}: expected an object (key: value), got {_show(value)}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ValueError(f"{_where(path)}: keys must be text, got {_show(key)}")
+    return value
+
+
+def _no_extra(data: Mapping[str, Any], known: Iterable[str], path: str) -> None:
+    extra = [k for k in data if k not in set(known)]
+    if extra:
+        where = f"{path}." if path else ""
+        raise ValueError(
+            f"{where}{extra[0]}: unknown key; valid keys{' of ' + path if path else ''}: {', '.join(known)}"
+        )
+
+
+def _points(value: Any, path: str, dim: int | None = None, *, max_rows: int) -> tuple[tuple[float, ...], ...]:
+    """Rows of finite numbers (all the same length, ``dim`` if given) as a tuple of tuples."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
+        raise ValueError(f"{path}: expected a list of points (lists of numbers), got {_show(value)}")
+    if len(value) > max_rows:
+        raise ValueError(f"{path}: too many points ({len(value):,}, at most {max_rows:,})")
+    rows = []
+    for i, row in enumerate(value):
+        if isinstance(row, int | float | np.integer | np.floating) and not isinstance(row, bool):
+            row = [row]  # a 1-D point may be a bare number
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence | np.ndarray):
+            raise ValueError(f"{path}[{i}]: expected a point (a list of numbers), got {_show(row)}")
+        pt = tuple(_number(v, f"{path}[{i}][{j}]") for j, v in enumerate(row))
+        want = dim if dim is not None else (len(rows[0]) if rows else None)
+        if want is not None and len(pt) != want:
+            raise ValueError(f"{path}[{i}]: has {len(pt)} coordinate(s); expected {want}")
+        if not pt:
+            raise ValueError(f"{path}[{i}]: a point needs at least one coordinate")
+        rows.append(pt)
+    return tuple(rows)
+
+
+# ---------------------------------------------------------------------- the function
+@dataclass(frozen=True)
+class SceneFunction:
+    """The function of a scene: a registry name (``name``, ``dim``, ``params``) or a typed
+    expression (``expression``, ``box``, ``minimizers``; ``None`` minimizers: estimated)."""
+
+    name: str | None = None
+    dim: int | None = None
+    params: dict[str, float] = field(default_factory=dict)
+    expression: str | None = None
+    box: tuple[tuple[float, float], ...] | None = None
+    minimizers: tuple[tuple[float, ...], ...] | None = None
+
+    @classmethod
+    def of(cls, function: Any, dim: int | None = None) -> SceneFunction:
+        """From a registry name or a test-function object (built-in or typed)."""
+        if isinstance(function, SceneFunction):
+            return function
+        if isinstance(function, Mapping):
+            return cls.from_dict(function)
+        if isinstance(function, str):
+            return cls(name=function, dim=dim)
+        if isinstance(function, _functions.ExpressionFunction):
+            return cls(
+                expression=function.text,
+                box=tuple(map(tuple, function.box.tolist())),
+                minimizers=function.given_minimizers,
+            )
+        if isinstance(function, _functions.TestFunction):
+            if function.name not in _functions.families():
+                raise ValueError(
+                    f"function: {function.name!r} is not in the registry; a scene holds "
+                    f"registry functions and typed expressions"
+                )
+            return cls(name=function.name, dim=function.dim, params=dict(function.params))
+        raise ValueError(f"function: expected a registry name or a test function, got {_show(function)}")
+
+    def build(self) -> _functions.TestFunction:
+        """The test-function object (typed expressions are built once and cached)."""
+        if self.expression is not None:
+            box = None if self.box is None else [list(r) for r in self.box]
+            mins = None if self.minimizers is None else [list(r) for r in self.minimizers]
+            return _functions.from_expression(self.expression, box=box, minimizers=mins)
+        return _functions.get(self.name, dim=self.dim, **self.params)  # type: ignore[arg-type]
+
+    def normalized(self) -> tuple[SceneFunction, _functions.TestFunction]:
+        """(the normal form, the built function), or a ValueError naming ``function.…``."""
+        if (self.name is None) == (self.expression is None):
+            raise ValueError("function: give either a registry name or an expression")
+        if self.expression is not None:
+            if self.name is not None or self.dim is not None or self.params:
+                raise ValueError("function: an expression takes box and minimizers, not name, dim or params")
+            _text(self.expression, "function.expression", max_len=_functions.expression.MAX_CHARS)
+            try:
+                fn = self.build()
+            except ValueError as exc:
+                raise ValueError(f"function.expression: {exc}") from None
+            return replace(self, box=tuple(map(tuple, fn.box.tolist()))), fn
+        if self.box is not None or self.minimizers is not None:
+            raise ValueError(
+                "function: a registry function takes name, dim and params, not box or minimizers"
+            )
+        fams = _functions.families()
+        name = _text(self.name, "function.name")
+        if name not in fams:
+            raise ValueError(f"function.name: unknown test function {name!r}; valid: {', '.join(fams)}")
+        fam = fams[name]
+        dim = fam.default_dim if self.dim is None else _integer(self.dim, "function.dim", low=1, high=MAX_DIM)
+        if not fam.supports(dim):
+            raise ValueError(f"function.dim: {name} does not support dim={dim} ({fam.dims_text()})")
+        params = _mapping(self.params, "function.params")
+        for key, value in params.items():
+            _number(value, f"function.params.{key}")
+        try:
+            fn = fam.make(dim, **params)
+        except ValueError as exc:
+            raise ValueError(f"function.params: {exc}") from None
+        return replace(self, dim=dim, params=dict(fn.params)), fn
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.expression is not None:
+            mins = None if self.minimizers is None else [list(r) for r in self.minimizers]
+            return {
+                "expression": self.expression,
+                "box": [list(r) for r in (self.box or ())],
+                "minimizers": mins,
+            }
+        return {"name": self.name, "dim": self.dim, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "function") -> SceneFunction:
+        data = _mapping(data, path)
+        if "expression" in data:
+            _no_extra(data, ("expression", "box", "minimizers"), path)
+            box = data.get("box")
+            mins = data.get("minimizers")
+            return cls(
+                expression=_text(
+                    data["expression"], f"{path}.expression", max_len=_functions.expression.MAX_CHARS
+                ),
+                box=None if box is None else _points(box, f"{path}.box", 2, max_rows=2),  # type: ignore
+                minimizers=None if mins is None else _points(mins, f"{path}.minimizers", max_rows=64),
+            )
+        if "name" not in data:
+            raise ValueError(f'{path}: give a registry name ("name") or an expression ("expression")')
+        _no_extra(data, ("name", "dim", "params"), path)
+        dim = data.get("dim")
+        return cls(
+            name=_text(data["name"], f"{path}.name"),
+            dim=None if dim is None else _integer(dim, f"{path}.dim", low=1, high=MAX_DIM),
+            params={
+                k: _number(v, f"{path}.params.{k}")
+                for k, v in _mapping(data.get("params", {}), f"{path}.params").items()
+            },
+        )
+
+
+# ---------------------------------------------------------------------- the starting points
+@dataclass(frozen=True)
+class Starts:
+    """How the starting points were chosen, and the points.
+
+    ``mode`` is ``"grid"`` (``n`` per axis, ``n**dim`` points), ``"random"`` (``n`` points from
+    ``seed``), ``"ring"`` (``n`` points at ``radius`` × half the box's smallest side around the
+    first global ``"minimum"`` or the box ``"center"``) or ``"points"`` (typed). For the first
+    three, ``points`` may be left ``None`` and is computed from the function when the scene is
+    made (:meth:`resolve`); the constructors :meth:`grid`, :meth:`random`, :meth:`ring` and
+    :meth:`typed` say which settings each mode takes.
+    """
+
+    mode: str
+    points: tuple[tuple[float, ...], ...] | None = None
+    n: int | None = None
+    seed: int | None = None
+    radius: float | None = None
+    center: str | None = None
+
+    #: The settings each mode takes (besides ``points``), with their defaults.
+    SETTINGS: ClassVar[dict[str, dict[str, Any]]] = {
+        "grid": {"n": 4},
+        "random": {"n": 16, "seed": 0},
+        "ring": {"n": 16, "radius": 0.4, "center": "minimum"},
+        "points": {},
+    }
+
+    @classmethod
+    def grid(cls, n: int = 4) -> Starts:
+        """An ``n``-per-axis grid inside the box (:func:`optviz.starts.grid`)."""
+        return cls("grid", n=n)
+
+    @classmethod
+    def random(cls, n: int = 16, seed: int = 0) -> Starts:
+        """``n`` uniform points in the box from ``seed`` (:func:`optviz.starts.random`)."""
+        return cls("random", n=n, seed=seed)
+
+    @classmethod
+    def ring(cls, n: int = 16, radius: float = 0.4, center: str = "minimum") -> Starts:
+        """``n`` points on a circle (1-D: the two points ±r) around the first global minimizer
+        (``center="minimum"``; the box centre if there is none) or the box ``"center"``, at
+        ``radius`` × half the box's smallest side (the dashboard's ring)."""
+        return cls("ring", n=n, radius=radius, center=center)
+
+    @classmethod
+    def typed(cls, points: Any) -> Starts:
+        """Points of one's own, as given (checked when the scene is made)."""
+        try:
+            arr = np.asarray(points, dtype=float)
+        except (TypeError, ValueError):
+            return cls("points", points=points)  # the scene's check names what is wrong
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            return cls("points", points=points)
+        return cls("points", points=tuple(tuple(float(v) for v in row) for row in arr))
+
+    def compute(self, fn: Any) -> np.ndarray:
+        """The points this mode gives on ``fn``'s box (``points`` itself for typed points)."""
+        box = np.asarray(fn.box, dtype=float)
+        if self.mode == "grid":
+            return _starts.grid(box, self.n)
+        if self.mode == "random":
+            return _starts.random(box, self.n, seed=self.seed)
+        if self.mode == "ring":
+            mins = np.asarray(fn.minimizers, dtype=float)
+            center = mins[0] if self.center == "minimum" and len(mins) else box.mean(axis=1)
+            radius = float(self.radius) * float(np.min(box[:, 1] - box[:, 0])) / 2
+            return _starts.ring(center, radius, self.n)
+        return np.asarray(self.points, dtype=float)
+
+    def resolve(self, fn: Any, limits: Limits = LIMITS) -> Starts:
+        """The normal form for ``fn``: settings checked, defaults filled, points computed (or,
+        for given points, checked against the mode: stale points keep the race and become
+        ``"points"``). Raises ValueError naming ``starts.…``."""
+        mode = _text(self.mode, "starts.mode", choices=START_MODES)
+        dim = fn.dim
+        given = {
+            k: getattr(self, k) for k in ("n", "seed", "radius", "center") if getattr(self, k) is not None
+        }
+        allowed = self.SETTINGS[mode]
+        for key in given:
+            if key not in allowed:
+                raise ValueError(
+                    f"starts.{key}: not a setting of {mode} starts (they take "
+                    f"{', '.join(allowed) or 'points only'})"
+                )
+        values = {**allowed, **given}
+        if "n" in values:
+            values["n"] = _integer(
+                values["n"], "starts.n", low=2 if mode == "ring" else 1, high=limits.points
+            )
+        if "seed" in values:
+            values["seed"] = _integer(values["seed"], "starts.seed", low=0, high=2**63 - 1)
+        if "radius" in values:
+            values["radius"] = _number(values["radius"], "starts.radius", low=1e-9, high=1e3)
+        if "center" in values:
+            values["center"] = _text(values["center"], "starts.center", choices=RING_CENTERS)
+        if mode == "grid" and values["n"] ** dim > limits.points:
+            raise ValueError(
+                f"starts.n: a grid of {values['n']} per axis in {dim}-D is "
+                f"{values['n'] ** dim:,} points, over the limit of {limits.points:,}"
+            )
+        out = replace(self, mode=mode, **values)
+        if mode == "points":
+            if self.points is None:
+                raise ValueError("starts.points: typed starts need their points")
+            pts = _points(self.points, "starts.points", max_rows=limits.points)
+            if not pts:
+                raise ValueError("starts.points: give at least one starting point")
+            if len(pts[0]) != dim:
+                raise ValueError(
+                    f"starts.points: points have {len(pts[0])} coordinate(s), but "
+                    f"{getattr(fn, 'name', 'the function')} here is {dim}-D"
+                )
+            return replace(out, points=pts)
+        computed = out.compute(fn)
+        fresh = tuple(tuple(float(v) for v in row) for row in computed)
+        if self.points is None:
+            return replace(out, points=fresh)
+        pts = _points(self.points, "starts.points", max_rows=limits.points)
+        same = (
+            len(pts) == len(fresh)
+            and len(pts[0]) == dim
+            and np.allclose(pts, fresh, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(computed).max())))
+        )
+        if same:
+            return replace(out, points=pts)  # the stored points run, bit for bit
+        return Starts("points", points=pts).resolve(fn, limits)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"mode": self.mode}
+        d.update({k: getattr(self, k) for k in self.SETTINGS.get(self.mode, {})})
+        d["points"] = None if self.points is None else [list(p) for p in self.points]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "starts", *, limits: Limits = LIMITS) -> Starts:
+        data = _mapping(data, path)
+        mode = _text(data.get("mode"), f"{path}.mode", choices=START_MODES) if "mode" in data else None
+        if mode is None:
+            raise ValueError(f"{path}.mode: missing; one of {', '.join(START_MODES)}")
+        _no_extra(data, ("mode", *cls.SETTINGS[mode], "points"), path)
+        pts = data.get("points")
+        return cls(
+            mode=mode,
+            points=None if pts is None else _points(pts, f"{path}.points", max_rows=limits.points),
+            n=data.get("n"),
+            seed=data.get("seed"),
+            radius=data.get("radius"),
+            center=data.get("center"),
+        )
+
+
+# ---------------------------------------------------------------------- the scene
+def _schedule_text(schedule: Any) -> str:
+    """Text that :func:`optviz.schedules.parse` reads back as ``schedule``."""
+    if schedule is None:
+        return "constant"
+    if isinstance(schedule, str):
+        return schedule.strip()
+    if isinstance(schedule, _schedules.Schedule):
+        head, _, tail = schedule.name.partition("+")
+        settings = dict(schedule.settings)
+
+        def call(name: str, keys: Iterable[str]) -> str:
+            args = ",".join(f"{k}={_num_text(settings.pop(k))}" for k in keys if k in settings)
+            return f"{name}:{args}" if args else name
+
+        text = call(head, ("steps", "start") if tail else list(settings))
+        if tail:
+            text += "+" + call(tail, list(settings))
+        if _schedules.parse(text) == schedule:
+            return text
+    raise ValueError(
+        f"schedule: cannot save {schedule!r} in a scene; pass its text, e.g. 'warmup:steps=10+cosine'"
+    )
+
+
+def _hook_text(hook: Any) -> str:
+    if isinstance(hook, str):
+        return hook.strip()
+    if isinstance(hook, _hooks.Hook):
+        text = hook.name + (
+            ":" + ",".join(f"{k}={_num_text(v)}" for k, v in hook.settings) if hook.settings else ""
+        )
+        if _hooks.parse(text) == hook:
+            return text
+    raise ValueError(f"hooks: cannot save {hook!r} in a scene; pass its text, e.g. 'clip:max_norm=5'")
+
+
+def _num_text(v: Any) -> str:
+    """A number as text that reads back exactly: ``repr`` of the float, ints as ints."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got {v!r}")
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return repr(float(v))
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Every setting of a run (see the module docstring). Made normalized and validated."""
+
+    function: SceneFunction
+    optimizers: dict[str, dict[str, float]]
+    starts: Starts
+    steps: int = 300
+    seed: int = 0
+    schedule: str = "constant"
+    hooks: tuple[str, ...] = ()
+    noise: float = 0.0
+    noise_mode: str = "absolute"
+    delay: int = 0
+    dtype: str = "float64"
+    error: str = "auto"
+    tol: float = 1e-3
+    version: int = VERSION
+    limits: Limits = field(default=LIMITS, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lim = self.limits
+        version = _integer(self.version, "version", low=1)
+        if version > VERSION:
+            raise ValueError(
+                f"version: this scene was saved by a newer optviz (scene version {version}); "
+                f"this optviz reads scene versions up to {VERSION}: update optviz to open it"
+            )
+        func, fn = SceneFunction.of(self.function).normalized()
+        starts = self.starts if isinstance(self.starts, Starts) else Starts.from_dict(self.starts, limits=lim)
+        starts = starts.resolve(fn, lim)
+        optimizers = self._check_optimizers(self.optimizers)
+        steps = _integer(self.steps, "steps", low=1, high=min(lim.steps, MAX_STEPS))
+        work = steps * len(starts.points or ()) * len(optimizers)
+        if work > lim.work:
+            raise ValueError(
+                f"steps: {steps:,} steps × {len(starts.points or ()):,} starts × {len(optimizers)} "
+                f"optimizer(s) is {work:,.0f} point-steps, over the limit of {lim.work:,.0f}"
+            )
+        given = self.schedule
+        schedule = _text(
+            _schedule_text(given) if given is None or isinstance(given, _schedules.Schedule) else given,
+            "schedule",
+        )
+        try:
+            _schedules.parse(schedule)
+        except ValueError as exc:
+            raise ValueError(f"schedule: {exc}") from None
+        given_hooks = (self.hooks,) if isinstance(self.hooks, str | _hooks.Hook) else self.hooks
+        if given_hooks is None:
+            given_hooks = ()
+        if not isinstance(given_hooks, Sequence):
+            raise ValueError(
+                f"hooks: expected a list of texts such as 'clip:max_norm=5', got {_show(self.hooks)}"
+            )
+        if len(given_hooks) > MAX_HOOKS:
+            raise ValueError(f"hooks: at most {MAX_HOOKS}, got {len(given_hooks)}")
+        hooks = tuple(
+            _text(_hook_text(h) if isinstance(h, _hooks.Hook) else h, f"hooks[{i}]")
+            for i, h in enumerate(given_hooks)
+        )
+        for i, h in enumerate(hooks):
+            try:
+                _hooks.parse(h)
+            except ValueError as exc:
+                raise ValueError(f"hooks[{i}]: {exc}") from None
+        values = {
+            "function": func,
+            "starts": starts,
+            "optimizers": optimizers,
+            "steps": steps,
+            "seed": _integer(self.seed, "seed", low=0, high=2**63 - 1),
+            "schedule": schedule,
+            "hooks": hooks,
+            "noise": _number(self.noise, "noise", low=0.0),
+            "noise_mode": _text(self.noise_mode, "noise_mode", choices=NOISE_MODES),
+            "delay": _integer(self.delay, "delay", low=0, high=MAX_DELAY),
+            "dtype": _text(self.dtype, "dtype", choices=DTYPES),
+            "error": _text(self.error, "view.error", choices=VIEW_ERRORS),
+            "tol": _number(self.tol, "view.tol", low=1e-300, high=1e300),
+            "version": version,
+        }
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    @staticmethod
+    def _check_optimizers(optimizers: Any) -> dict[str, dict[str, float]]:
+        if isinstance(optimizers, str):
+            optimizers = list(GROUPS.get(optimizers.lower(), (optimizers,)))
+        if isinstance(optimizers, Sequence) and not isinstance(optimizers, str):
+            optimizers = {name: {} for name in optimizers}
+        items = _mapping(optimizers, "optimizers")
+        if not items:
+            raise ValueError(f"optimizers: choose at least one; valid: {', '.join(REGISTRY)}")
+        out: dict[str, dict[str, float]] = {}
+        for name, hps in items.items():
+            try:
+                spec = _get_optimizer(name)
+            except KeyError as exc:
+                raise ValueError(f"optimizers.{name}: {exc.args[0]}") from None
+            if spec.name in out:
+                raise ValueError(f"optimizers.{name}: {spec.name} is listed twice")
+            given = _mapping({} if hps is None else hps, f"optimizers.{spec.name}")
+            values = dict(spec.defaults)
+            for key, value in given.items():
+                path = f"optimizers.{spec.name}.{key}"
+                if key not in values:
+                    valid = ", ".join(h.name for h in spec.hyperparams)
+                    raise ValueError(f"{path}: unknown hyperparameter; {spec.name} has {valid}")
+                if np.ndim(value) != 0:
+                    raise ValueError(
+                        f"{path}: a scene holds one value per hyperparameter (a sweep of one "
+                        f"value per start cannot be saved)"
+                    )
+                _number(value, path)
+                values[key] = spec.hyperparam(key).check(value, f"optimizers.{spec.name}")
+            out[spec.name] = values
+        return out
+
+    # -------------------------------------------------------------- making and running
+    @classmethod
+    def from_run_kwargs(
+        cls,
+        function: Any,
+        optimizers: Any = "all",
+        starts: Any = None,
+        steps: int = 100,
+        *,
+        seed: int = 0,
+        schedule: Any = None,
+        hooks: Any = (),
+        noise: float = 0.0,
+        noise_mode: str = "absolute",
+        delay: int = 0,
+        dtype: str = "float64",
+        error: str = "auto",
+        tol: float | None = 1e-3,
+        tol_kind: str | None = None,
+        dim: int | None = None,
+        limits: Limits = LIMITS,
+        **ignored: Any,
+    ) -> Scene:
+        """The scene of an :func:`optviz.run` call (what the CLI or the dashboard ran).
+
+        ``starts`` is a :class:`Starts` (keeps its mode) or points (saved as typed points);
+        ``None`` means the box centre, as in ``optviz.run``. ``schedule`` and ``hooks`` may be
+        objects or texts. ``tol`` and ``tol_kind`` (``None``: 1e-3, the error measure) are kept as
+        the view's tolerance and error measure. Keyword arguments that do not change the race
+        (``backend``, ``threads``, ``fused``, ``record_every``, ``record_state``, ``progress``,
+        ``max_record_bytes``, ``max_seconds``) are ignored.
+
+        Raises:
+            ValueError: as for loading; a per-start hyperparameter sweep or an unregistered
+                function object cannot be saved.
+        """
+        irrelevant = {
+            "backend",
+            "threads",
+            "fused",
+            "record_every",
+            "record_state",
+            "progress",
+            "max_record_bytes",
+            "max_seconds",
+        }
+        unknown = sorted(set(ignored) - irrelevant)
+        if unknown:
+            raise TypeError(f"from_run_kwargs() got unexpected keyword argument(s): {', '.join(unknown)}")
+        if (
+            isinstance(function, str)
+            and dim is None
+            and starts is not None
+            and not isinstance(starts, Starts)
+        ):
+            shape = np.shape(starts)
+            fam = _functions.families().get(function)
+            if fam is not None and fam.default_dim != 1:
+                dim = shape[1] if len(shape) == 2 else (shape[0] if len(shape) == 1 else None)
+        func = SceneFunction.of(function, dim)
+        if starts is None:
+            _, fn = func.normalized()
+            starts = Starts.typed(np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :])
+        elif not isinstance(starts, Starts):
+            starts = Starts.typed(starts)
+        if isinstance(hooks, str | _hooks.Hook):
+            hooks = [hooks]
+        return cls(
+            function=func,
+            optimizers=optimizers,
+            starts=starts,
+            steps=steps,
+            seed=seed,
+            schedule=_schedule_text(schedule),
+            hooks=tuple(_hook_text(h) for h in hooks or ()),
+            noise=noise,
+            noise_mode=noise_mode,
+            delay=delay,
+            dtype=dtype,
+            error=tol_kind if tol_kind is not None else error,
+            tol=1e-3 if tol is None else tol,
+            limits=limits,
+        )
+
+    def build_function(self) -> _functions.TestFunction:
+        """The scene's test-function object."""
+        return self.function.build()
+
+    def starts_array(self) -> np.ndarray:
+        """The starting points, ``(n_points, dim)``."""
+        return np.asarray(self.starts.points, dtype=float)
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the :func:`optviz.run` call that gives this scene's race.
+
+        ``noise``, ``noise_mode`` and ``delay`` are passed only when they are not the defaults.
+        """
+        kw: dict[str, Any] = {
+            "function": self.build_function(),
+            "optimizers": {name: dict(hps) for name, hps in self.optimizers.items()},
+            "starts": self.starts_array(),
+            "steps": self.steps,
+            "seed": self.seed,
+            "dtype": self.dtype,
+            "schedule": self.schedule,
+            "hooks": self.hooks,
+        }
+        if self.noise != 0.0:
+            kw["noise"] = self.noise
+        if self.noise_mode != "absolute":
+            kw["noise_mode"] = self.noise_mode
+        if self.delay != 0:
+            kw["delay"] = self.delay
+        return kw
+
+    def run(self, **overrides: Any):
+        """Run the race: ``optviz.run(**self.run_kwargs(), **overrides)`` (e.g. ``backend=``)."""
+        from .engine import run
+
+        return run(**{**self.run_kwargs(), **overrides})
+
+    def without(self, *names: str) -> Scene:
+        """This scene without some optimizers (e.g. for a smaller link)."""
+        return replace(self, optimizers={k: v for k, v in self.optimizers.items() if k not in names})
+
+    # -------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON types): every value explicit."""
+        return {
+            "version": self.version,
+            "function": self.function.to_dict(),
+            "optimizers": {name: dict(hps) for name, hps in self.optimizers.items()},
+            "starts": self.starts.to_dict(),
+            "steps": self.steps,
+            "seed": self.seed,
+            "schedule": self.schedule,
+            "hooks": list(self.hooks),
+            "noise": self.noise,
+            "noise_mode": self.noise_mode,
+            "delay": self.delay,
+            "dtype": self.dtype,
+            "view": {"error": self.error, "tol": self.tol},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, limits: Limits = LIMITS) -> Scene:
+        """A scene from :meth:`to_dict`'s form, checked key by key. Missing keys take their
+        defaults (except ``function``, ``optimizers`` and ``starts``)."""
+        data = _mapping(data, "")
+        if "version" not in data:
+            raise ValueError("version: missing; is this an optviz scene?")
+        version = _integer(data["version"], "version", low=1)
+        if version > VERSION:  # before anything else: a newer format may have keys we don't know
+            raise ValueError(
+                f"version: this scene was saved by a newer optviz (scene version {version}); "
+                f"this optviz reads scene versions up to {VERSION}: update optviz to open it"
+            )
+        known = (
+            "version",
+            "function",
+            "optimizers",
+            "starts",
+            "steps",
+            "seed",
+            "schedule",
+            "hooks",
+            "noise",
+            "noise_mode",
+            "delay",
+            "dtype",
+            "view",
+        )
+        _no_extra(data, known, "")
+        for key in ("function", "optimizers", "starts"):
+            if key not in data:
+                raise ValueError(f"{key}: missing")
+        view = _mapping(data.get("view", {}), "view")
+        _no_extra(view, ("error", "tol"), "view")
+        opts = data["optimizers"]
+        if isinstance(opts, list):
+            opts = {_text(n, f"optimizers[{i}]"): {} for i, n in enumerate(opts)}
+        opts = _mapping(opts, "optimizers")
+        optimizers = {
+            name: _mapping({} if hps is None else hps, f"optimizers.{name}") for name, hps in opts.items()
+        }
+        hooks = data.get("hooks", [])
+        if not isinstance(hooks, list):
+            raise ValueError(f"hooks: expected a list of texts, got {_show(hooks)}")
+        return cls(
+            function=SceneFunction.from_dict(data["function"]),
+            optimizers=optimizers,  # type: ignore[arg-type]
+            starts=Starts.from_dict(data["starts"], limits=limits),
+            steps=data.get("steps", 300),
+            seed=data.get("seed", 0),
+            schedule=data.get("schedule", "constant"),
+            hooks=tuple(hooks),
+            noise=data.get("noise", 0.0),
+            noise_mode=data.get("noise_mode", "absolute"),
+            delay=data.get("delay", 0),
+            dtype=data.get("dtype", "float64"),
+            error=view.get("error", "auto"),
+            tol=view.get("tol", 1e-3),
+            version=version,
+            limits=limits,
+        )
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """JSON text (floats as ``repr``: exact); a point's numbers stay on one line."""
+        if indent is None:
+            return json.dumps(self.to_dict(), allow_nan=False)
+        return _dumps(self.to_dict(), indent, 0) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, limits: Limits = LIMITS) -> Scene:
+        """A scene from JSON text; ValueError (naming the key) for anything malformed."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError("scene: not UTF-8 text") from None
+        if not isinstance(text, str):
+            raise ValueError(f"scene: expected JSON text, got {type(text).__name__}")
+        if len(text) > MAX_JSON_CHARS:
+            raise ValueError(f"scene: too large ({len(text):,} characters, at most {MAX_JSON_CHARS:,})")
+
+        def refuse_constant(name: str) -> None:
+            raise ValueError(f"scene: {name} is not a finite number (not allowed in a scene)")
+
+        def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, value in pairs:
+                if key in out:
+                    raise ValueError(f"scene: the key {key!r} appears twice")
+                out[key] = value
+            return out
+
+        try:
+            data = json.loads(text, parse_constant=refuse_constant, object_pairs_hook=no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"scene: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        except RecursionError:
+            raise ValueError("scene: not valid JSON (nested too deeply)") from None
+        return cls.from_dict(data, limits=limits)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`to_json` to ``path`` (through a temporary file: never half-written)."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, limits: Limits = LIMITS) -> Scene:
+        """Read a scene file written by :meth:`save`."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_JSON_CHARS * 4:
+                raise ValueError(f"{path}: too large for a scene ({size:,} bytes)")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the scene ({exc.strerror or exc})") from None
+        return cls.from_json(data, limits=limits)
+
+    # -------------------------------------------------------------- URL query
+    def to_query(self) -> dict[str, str]:
+        """A compact ``str -> str`` mapping for a URL (``st.query_params``); see :meth:`from_query`."""
+        q: dict[str, str] = {"v": str(self.version)}
+        f = self.function
+        if f.expression is not None:
+            q["expr"] = f.expression
+            q["box"] = ",".join(_num_text(v) for row in f.box or () for v in row)
+            if f.minimizers is not None:
+                q["min"] = ";".join(",".join(_num_text(v) for v in p) for p in f.minimizers)
+        else:
+            fam = _functions.families()[f.name]  # type: ignore[index]
+            changed = {k: v for k, v in f.params.items() if fam.params.get(k) != v}
+            q["fn"] = _item(f.name, changed)  # type: ignore[arg-type]
+            if f.dim != fam.default_dim:
+                q["dim"] = str(f.dim)
+        q["opt"] = _optimizers_query(self.optimizers)
+        s = self.starts
+        settings = {k: getattr(s, k) for k in Starts.SETTINGS[s.mode]}
+        q["starts"] = _item(s.mode, settings)
+        if s.mode == "points":
+            q["pts"] = ";".join(",".join(_num_text(v) for v in p) for p in s.points or ())
+        q["steps"] = str(self.steps)
+        defaults = {
+            "seed": 0,
+            "schedule": "constant",
+            "hooks": (),
+            "noise": 0.0,
+            "noise_mode": "absolute",
+            "delay": 0,
+            "dtype": "float64",
+            "error": "auto",
+            "tol": 1e-3,
+        }
+        for attr, key in _QUERY_FIELDS.items():
+            value = getattr(self, attr)
+            if value == defaults[attr]:
+                continue
+            if attr == "hooks":
+                q[key] = ";".join(value)
+            elif isinstance(value, str):
+                q[key] = value
+            else:
+                q[key] = _num_text(value)
+        return q
+
+    @classmethod
+    def from_query(
+        cls,
+        query: Mapping[str, Any],
+        *,
+        limits: Limits = SERVER_LIMITS,
+        ignore: Iterable[str] = STREAMLIT_QUERY_KEYS,
+    ) -> Scene:
+        """A scene from :meth:`to_query`'s mapping (e.g. ``st.query_params``).
+
+        Keys: ``v`` (version), ``fn`` (``name[:param=value,...]``) and ``dim``, or ``expr``,
+        ``box`` (``lo,hi[,lo,hi]``) and ``min`` (``x[,y];...``; absent: estimated; empty:
+        none); ``opt`` (``Name[:hp=value,...];...``, where a group such as ``all`` lists its
+        members and a later ``Name:...`` changes one of them); ``starts``
+        (``grid:n=4`` | ``random:n=16,seed=0`` | ``ring:n=16,radius=0.4,center=minimum`` |
+        ``points``) and ``pts`` (``x,y;x,y``, for typed points); ``steps``; and, when not the
+        default, ``seed``, ``sched``, ``hooks`` (``;``-separated), ``noise``, ``noise_mode``,
+        ``delay``, ``dtype``, ``err``, ``tol``. Keys in ``ignore`` are skipped; any other key is
+        an error. Sizes are bounded by :data:`SERVER_LIMITS` unless ``limits`` says otherwise.
+        """
+        q = _mapping(query, "URL")
+        skip = set(ignore)
+        q = {k: v for k, v in q.items() if k not in skip}
+        for key, value in q.items():
+            if not isinstance(value, str):
+                raise ValueError(f"URL parameter {key!r}: expected text, got {_show(value)}")
+        known = (
+            "v",
+            "fn",
+            "dim",
+            "expr",
+            "box",
+            "min",
+            "opt",
+            "starts",
+            "pts",
+            "steps",
+            *_QUERY_FIELDS.values(),
+        )
+        extra = [k for k in q if k not in known]
+        if extra:
+            raise ValueError(f"URL parameter {extra[0]!r}: unknown; valid: {', '.join(known)}")
+        if "v" not in q:
+            raise ValueError(
+                "URL parameter 'v' (the scene version) is missing: this is not an optviz scene link"
+            )
+        version = _int_text(q["v"], "v")
+        if version > VERSION:
+            raise ValueError(
+                f"version: this link was made by a newer optviz (scene version {version}); "
+                f"this optviz reads scene versions up to {VERSION}: update optviz to open it"
+            )
+        data: dict[str, Any] = {"version": version}
+        if "expr" in q:
+            for key in ("fn", "dim"):
+                if key in q:
+                    raise ValueError(f"URL parameter {key!r}: not with 'expr' (a typed function)")
+            func: dict[str, Any] = {"expression": q["expr"]}
+            if "box" in q:
+                nums = _floats_text(q["box"], "box")
+                if len(nums) % 2:
+                    raise ValueError(
+                        "URL parameter 'box': expected lo,hi per coordinate (an even count of numbers)"
+                    )
+                func["box"] = [nums[i : i + 2] for i in range(0, len(nums), 2)]
+            if "min" in q:
+                func["minimizers"] = _rows_text(q["min"], "min")
+            data["function"] = func
+        elif "fn" in q:
+            for key in ("box", "min"):
+                if key in q:
+                    raise ValueError(f"URL parameter {key!r}: only with 'expr' (a typed function)")
+            name, params = _parse_item(q["fn"], "fn")
+            data["function"] = {
+                "name": name,
+                "params": {k: _float_text(v, f"fn {name}.{k}") for k, v in params.items()},
+            }
+            if "dim" in q:
+                data["function"]["dim"] = _int_text(q["dim"], "dim")
+        else:
+            raise ValueError("URL: give the function ('fn' for a registry name, or 'expr' for a typed one)")
+        if "opt" not in q:
+            raise ValueError("URL parameter 'opt' (the optimizers) is missing")
+        data["optimizers"] = _optimizers_from_query(q["opt"])
+        if "starts" not in q:
+            raise ValueError("URL parameter 'starts' is missing")
+        mode, settings = _parse_item(q["starts"], "starts")
+        if mode not in START_MODES:
+            raise ValueError(
+                f"URL parameter 'starts': unknown mode {mode!r}; valid: {', '.join(START_MODES)}"
+            )
+        starts: dict[str, Any] = {"mode": mode}
+        for key, value in settings.items():
+            if key == "center":
+                starts[key] = value
+            elif key == "radius":
+                starts[key] = _float_text(value, f"starts {key}")
+            else:
+                starts[key] = _int_text(value, f"starts {key}")
+        if "pts" in q:
+            if mode != "points":
+                raise ValueError(
+                    "URL parameter 'pts': only with starts=points (other modes compute their points)"
+                )
+            starts["points"] = _rows_text(q["pts"], "pts")
+        data["starts"] = starts
+        if "steps" in q:
+            data["steps"] = _int_text(q["steps"], "steps")
+        view: dict[str, Any] = {}
+        for attr, key in _QUERY_FIELDS.items():
+            if key not in q:
+                continue
+            text = q[key]
+            if attr in ("seed", "delay"):
+                data[attr] = _int_text(text, key)
+            elif attr in ("noise",):
+                data[attr] = _float_text(text, key)
+            elif attr == "tol":
+                view["tol"] = _float_text(text, key)
+            elif attr == "error":
+                view["error"] = text
+            elif attr == "hooks":
+                data["hooks"] = [h for h in text.split(";") if h.strip()]
+            else:
+                data[attr] = text
+        if view:
+            data["view"] = view
+        return cls.from_dict(data, limits=limits)
+
+
+def _dumps(obj: Any, indent: int, level: int) -> str:
+    """Indented JSON whose innermost lists (a point, a box row) stay on one line."""
+    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(k)}: {_dumps(v, indent, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and any(isinstance(v, list | dict) for v in obj):
+        return "[\n" + ",\n".join(inner + _dumps(v, indent, level + 1) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj, allow_nan=False)
+
+
+#: Scene attribute -> URL key, for the settings the URL leaves out when they are the default.
+_QUERY_FIELDS = {
+    "seed": "seed",
+    "schedule": "sched",
+    "hooks": "hooks",
+    "noise": "noise",
+    "noise_mode": "noise_mode",
+    "delay": "delay",
+    "dtype": "dtype",
+    "error": "err",
+    "tol": "tol",
+}
+
+
+def _item(name: str, settings: Mapping[str, Any]) -> str:
+    """``name:key=value,key=value`` (values as exact text)."""
+    args = ",".join(f"{k}={v if isinstance(v, str) else _num_text(v)}" for k, v in settings.items())
+    return f"{name}:{args}" if args else name
+
+
+def _parse_item(text: str, key: str) -> tuple[str, dict[str, str]]:
+    """Split ``name:key=value,...`` (the values stay text)."""
+    name, _, rest = text.strip().partition(":")
+    name = name.strip()
+    if not name:
+        raise ValueError(f"URL parameter {key!r}: expected name[:key=value,...], got {text!r}")
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        k, eq, v = part.partition("=")
+        if not eq or not k.strip():
+            raise ValueError(f"URL parameter {key!r}: expected key=value after {name}:, got {part!r}")
+        if k.strip() in out:
+            raise ValueError(f"URL parameter {key!r}: {k.strip()} is given twice")
+        out[k.strip()] = v.strip()
+    return name, out
+
+
+def _float_text(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(f"URL parameter {what}: expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"URL parameter {what}: expected a finite number, got {text!r}")
+    return v
+
+
+def _int_text(text: str, what: str) -> int:
+    t = text.strip()
+    if not (t.isdigit() or (t[:1] == "-" and t[1:].isdigit())) or len(t) > 20:
+        raise ValueError(f"URL parameter {what}: expected a whole number, got {text!r}")
+    return int(t)
+
+
+def _floats_text(text: str, what: str) -> list[float]:
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) > 1000:
+        raise ValueError(f"URL parameter {what!r}: too many numbers")
+    return [_float_text(p, what) for p in parts]
+
+
+def _rows_text(text: str, what: str) -> list[list[float]]:
+    rows = [r for r in text.split(";") if r.strip()]
+    if len(rows) > LIMITS.points:
+        raise ValueError(f"URL parameter {what!r}: too many points")
+    return [_floats_text(r, what) for r in rows]
+
+
+def _optimizers_query(optimizers: Mapping[str, Mapping[str, float]]) -> str:
+    """``group;Name:hp=v`` when the names are a group in order, else ``Name[:hp=v];...``;
+    hyperparameters equal to their defaults are left out."""
+    names = tuple(optimizers)
+    changed = {
+        n: {k: v for k, v in hps.items() if REGISTRY[n].defaults.get(k) != v} for n, hps in optimizers.items()
+    }
+    group = next((g for g, members in GROUPS.items() if members == names), None)
+    if group is not None:
+        return ";".join([group, *(_item(n, c) for n, c in changed.items() if c)])
+    return ";".join(_item(n, c) for n, c in changed.items())
+
+
+def _optimizers_from_query(text: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    from_group: set[str] = set()
+    items = [p for p in text.split(";") if p.strip()]
+    if len(items) > 4 * len(REGISTRY):
+        raise ValueError("URL parameter 'opt': too many items")
+    for part in items:
+        name, settings = _parse_item(part, "opt")
+        if name in GROUPS and not settings:  # lower-case group keys; optimizers are written capitalized
+            for member in GROUPS[name]:
+                if member not in out:
+                    out[member] = {}
+                    from_group.add(member)
+            continue
+        try:
+            canon = _get_optimizer(name).name
+        except KeyError as exc:
+            raise ValueError(f"URL parameter 'opt': {exc.args[0]}") from None
+        if canon in out and canon not in from_group:
+            raise ValueError(f"URL parameter 'opt': {canon} is listed twice")
+        from_group.discard(canon)
+        out.setdefault(canon, {}).update({k: _float_text(v, f"opt {canon}.{k}") for k, v in settings.items()})
+    return out
+
+
+__all__ = ["LIMITS", "SERVER_LIMITS", "VERSION", "Limits", "Scene", "SceneFunction", "Starts"]

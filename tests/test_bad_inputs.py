@@ -1,0 +1,416 @@
+"""The table of bad inputs: every surface a user types into, one row per input.
+
+Each row names the surface, the input, what must happen (an exception type, or the CLI's exit
+status) and a phrase the message must contain. Every message must also be short (what was
+typed is quoted, never echoed whole) and every row runs under a time limit: nothing hangs.
+
+To add a row, append it to the list of its surface: ``API`` (a call), ``CLI`` (argv for
+``optviz.cli.main``; a few also run as real processes, ``CLI_PROCESS``) or ``DASHBOARD`` (a
+function that sets widgets of ``app.py`` through Streamlit's AppTest, by their keys).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import functions
+import optviz
+from optviz import cli, hooks, schedules, starts, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+#: No message may be longer than this (a 10 MB input must not come back whole).
+MAX_MESSAGE = 1500
+#: Seconds any one in-process row may take.
+ROW_SECONDS = 20
+HUGE = "x" * 10_000_000  # a 10 MB token
+BOX = [[-2.0, 2.0], [-1.0, 3.0]]
+
+
+class RowTimeout(BaseException):
+    """Raised by :func:`time_limit` (a BaseException: no ``except Exception`` swallows it)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail the row if it runs longer than ``seconds`` (SIGALRM: main thread, POSIX)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def fire(signum, frame):
+        raise RowTimeout(f"the row took over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def message(exc: BaseException) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    call: Any  # a callable (API), argv (CLI) or a widget-setting function (dashboard)
+    expect: type[BaseException] | int | None
+    phrase: str
+
+
+def api(label: str, call: Callable[[], object], expect: type[BaseException], phrase: str) -> Row:
+    return Row(label, call, expect, phrase)
+
+
+def run(*args, **kw) -> Callable[[], object]:
+    """A call of optviz.run with a cheap default scene."""
+    kw.setdefault("steps", 2)
+    args = args if len(args) >= 2 else (*(args or ("rosenbrock",)), "SGD")[:2]
+    return lambda: optviz.run(*args, **kw)
+
+
+class NoGrad:
+    value = dim = box = minimizers = fmin = None  # no grad
+
+
+# ============================================================================ the API
+API: list[Row] = [
+    # -- optviz.run: function, optimizers, hyperparameters
+    api("unknown function", run("rosenbrok"), KeyError, "valid names: ackley"),
+    api("10 MB function name", run(HUGE), KeyError, "(10,000,000 characters)"),
+    api("function object without grad", run(NoGrad()), TypeError, "value, grad"),
+    api("unknown optimizer", run("rosenbrock", "Adamm"), KeyError, "valid: SGD, MSGD"),
+    api("bare group name", run("rosenbrock", "momentum"), KeyError, "group:momentum"),
+    api("unknown group", run("rosenbrock", "group:fast"), KeyError, "valid groups: all, group:article"),
+    api("optimizers=123", run("rosenbrock", 123), ValueError, "a mapping name -> hyperparameters"),
+    api("optimizers=[]", run("rosenbrock", []), ValueError, "choose at least one optimizer"),
+    api("optimizer name not a string", run("rosenbrock", ["Adam", 3]), ValueError, "must be strings"),
+    api("listed twice", run("rosenbrock", ["Adam", "adam"]), ValueError, "listed twice"),
+    api("hyperparameters not a mapping", run("rosenbrock", {"Adam": 0.1}), ValueError, "{'eta': 0.1}"),
+    api("group with hyperparameters", run("rosenbrock", {"group:adam": {"alpha": 0.1}}), ValueError,
+        "by optimizer name"),
+    api("unknown hyperparameter", run("rosenbrock", {"Adam": {"lr": 0.1}}), KeyError,
+        "valid: alpha, beta1, beta2, eps"),
+    api("10 MB hyperparameter name", run("rosenbrock", {"Adam": {HUGE: 1}}), KeyError, "characters)"),
+    api("hyperparameter out of range", run("rosenbrock", {"Adam": {"alpha": -1}}), ValueError,
+        "[1e-07, 10]"),
+    api("hyperparameter text", run("rosenbrock", {"Adam": {"alpha": "fast"}}), ValueError, "'fast'"),
+    api("hyperparameter 10 MB text", run("rosenbrock", {"Adam": {"alpha": HUGE}}), ValueError,
+        "characters)"),
+    api("hyperparameter NaN", run("rosenbrock", {"Adam": {"alpha": float("nan")}}), ValueError,
+        "must be in"),
+    api("ragged per-point hyperparameter",
+        run("rosenbrock", {"Adam": {"alpha": [[0.1], [0.1, 0.2]]}}, starts=[[0, 0], [1, 1]]),
+        ValueError, "rows differ in length"),
+    api("per-point hyperparameter of the wrong length",
+        run("rosenbrock", {"Adam": {"alpha": [0.1, 0.2, 0.3]}}, starts=[[0, 0], [1, 1]]),
+        ValueError, "one value per start"),
+    api("per-point hyperparameter out of range",
+        run("rosenbrock", {"Adam": {"alpha": [0.1, 20]}}, starts=[[0, 0], [1, 1]]),
+        ValueError, "value 1 is 20"),
+    # -- optviz.run: starts
+    api("ragged starts", run(starts=[[1, 2], [3]]), ValueError, "row 1 has 1 number(s)"),
+    api("ragged starts, a scalar row", run(starts=[[1, 2], 3]), ValueError, "a single number"),
+    api("starts=[]", run(starts=[]), ValueError, "starts is empty"),
+    api("starts of shape (0, 2)", run(starts=np.empty((0, 2))), ValueError, "starts is empty"),
+    api("starts as text", run(starts="1, 2"), ValueError, "optviz.starts.parse"),
+    api("starts with NaN", run(starts=[[np.nan, 1.0]]), ValueError, "must be finite"),
+    api("starts of the wrong dimension", run("beale", "SGD", starts=[[1, 2, 3]]), ValueError,
+        "dim = 2"),
+    api("starts not numbers", run(starts=[["a", "b"]]), ValueError, "could not read"),
+    api("a start beyond the divergence bound (for the engine to call)",
+        lambda: validate.check_starts_inside(np.array([[0.0, 0.0], [1e308, 1.0]]), 2e6, "rosenbrock"),
+        ValueError, "point 1 is [1e+308, 1.0]: start inside the bound"),
+    # -- optviz.run: steps and the rest
+    api("steps=-1", run(steps=-1), ValueError, "steps must be a whole number >= 0"),
+    api("steps=1.5", run(steps=1.5), ValueError, "whole number"),
+    api("steps=2e6", run(steps=2_000_000), ValueError, "at most 1,000,000"),
+    api("record_every=0", run(record_every=0), ValueError, "record_every must be a whole number >= 1"),
+    api("seed=-1", run(seed=-1), ValueError, "seed must be a whole number >= 0"),
+    api("dtype=float16", run(dtype="float16"), ValueError, "float64, float32"),
+    api("backend=tpu", run(backend="tpu"), ValueError, "valid: numpy, cupy, auto"),
+    api("bound=-1", run(bound=-1), ValueError, "bound must be a finite number > 0"),
+    api("threads=0", run(threads=0), ValueError, "threads must be a whole number >= 1"),
+    api("max_record_bytes=-1", run(max_record_bytes=-1), ValueError, "whole number of bytes > 0"),
+    api("max_record_bytes='2GB'", run(max_record_bytes="2GB"), ValueError, "text is not read"),
+    api("max_record_bytes=0.5", run(max_record_bytes=0.5), ValueError, "whole number of bytes"),
+    api("recording over the cap", run(starts=np.zeros((1000, 2)), steps=1000, max_record_bytes=2**20),
+        MemoryError, "(record_every=24), or use at most 43 points"),
+    api("schedule=123", run(schedule=123), ValueError, "text like 'cosine'"),
+    api("schedule text unknown", run(schedule="cosin"), ValueError, "unknown schedule 'cosin'"),
+    api("hooks=123", run(hooks=123), ValueError, "a list of them"),
+    api("hooks={'clip': 1}", run(hooks={"clip": 1}), ValueError, "a list of them"),
+    api("hooks=[123]", run(hooks=[123]), ValueError, "Hook objects"),
+    api("hook text unknown", run(hooks="clipp"), ValueError, "valid: lars, clip, weight_decay"),
+    # -- optviz.starts
+    api("starts.parse: not a number", lambda: starts.parse("1, abc", 2), ValueError,
+        "point 1: 'abc' is not a number"),
+    api("starts.parse: 1e309", lambda: starts.parse("1e309, 1", 2), ValueError, "'1e309' is too large"),
+    api("starts.parse: inf", lambda: starts.parse("inf, 1", 2), ValueError, "is not a finite number"),
+    api("starts.parse: 10 MB token", lambda: starts.parse(HUGE, 2), ValueError,
+        "… (10,000,000 characters) is not a number"),
+    api("starts.parse: 3 numbers in 2-D", lambda: starts.parse("1, 2, 3", 2), ValueError, "3 number(s)"),
+    api("starts.parse: 2-D points for a 1-D function", lambda: starts.parse("-1, 2\n1.5, 1.5", 1),
+        ValueError, "this function is 1-D"),
+    api("starts.parse: nothing", lambda: starts.parse("  ", 2), ValueError, "at least one"),
+    api("starts.parse: not text", lambda: starts.parse(12, 2), ValueError, "typed as text"),
+    api("starts.parse: no eval", lambda: starts.parse("__import__('os').getcwd()", 2), ValueError,
+        "is not a number"),
+    api("starts.grid: n=0", lambda: starts.grid(BOX, 0), ValueError, "n must be a whole number >= 1"),
+    api("starts.grid: bad box", lambda: starts.grid([[1, 0]], 3), ValueError, "lo < hi"),
+    api("starts.random: n=2.5", lambda: starts.random(BOX, 2.5), ValueError, "whole number"),
+    api("starts.ring: radius=-1", lambda: starts.ring([0, 0], -1, 8), ValueError, "radius must be > 0"),
+    # -- optviz.schedules
+    api("schedules.parse(None)", lambda: schedules.parse(None), ValueError, "given as text"),
+    api("schedules.parse('')", lambda: schedules.parse(""), ValueError, "empty schedule"),
+    api("warmup:steps=-1", lambda: schedules.parse("warmup:steps=-1"), ValueError,
+        "warm-up schedule: steps must be a whole number >= 1, got -1"),
+    api("exponential:gamma=11", lambda: schedules.parse("exponential:gamma=11"), ValueError,
+        "exponential schedule: gamma must be in [0, 10]"),
+    api("step:every=0", lambda: schedules.parse("step:every=0"), ValueError, "every must be a whole number"),
+    api("a setting twice", lambda: schedules.parse("step:every=1,every=2"), ValueError, "given twice"),
+    api("10 MB schedule", lambda: schedules.parse(HUGE), ValueError, "characters)"),
+    api("exponential('abc')", lambda: schedules.exponential("abc"), ValueError, "gamma must be in"),
+    api("warmup(then='cosine')", lambda: schedules.warmup(5, then="cosine"), ValueError,
+        "then must be a Schedule"),
+    api("a negative factor", lambda: schedules.Schedule("down", (), lambda t, n: -1.0).factors(3),
+        ValueError, "gave -1.0 at step 1"),
+    api("a NaN factor", lambda: schedules.Schedule("nan", (), lambda t, n: float("nan"))(2, 3),
+        ValueError, "gave nan at step 2"),
+    api("factors(-1)", lambda: schedules.cosine().factors(-1), ValueError, "whole number of steps"),
+    # -- optviz.hooks
+    api("hooks.parse(None)", lambda: hooks.parse(None), ValueError, "given as text"),
+    api("hooks.parse('clip:max_norm=0')", lambda: hooks.parse("clip:max_norm=0"), ValueError,
+        "max_norm must be > 0"),
+    api("hooks.parse('lars:eps=nan')", lambda: hooks.parse("lars:eps=nan"), ValueError, "finite"),
+    api("hooks.parse('clip:max_norm')", lambda: hooks.parse("clip:max_norm"), ValueError,
+        "expected key=value"),
+    # -- functions.get
+    api("functions.get: unknown", lambda: functions.get("rosenbrok"), KeyError, "valid names"),
+    api("functions.get: dim", lambda: functions.get("beale", 3), ValueError, "dim = 2 only"),
+    api("functions.get: kappa", lambda: functions.get("long_valley", 2, kappa=0.5), ValueError,
+        "kappa must be >= 1"),
+    api("functions.get: unknown parameter", lambda: functions.get("long_valley", 2, k=3), ValueError,
+        "valid parameters: kappa"),
+]
+
+
+@pytest.mark.parametrize("row", API, ids=[r.label for r in API])
+def test_api(row: Row):
+    with time_limit(ROW_SECONDS), pytest.raises(row.expect) as info:  # type: ignore[arg-type]
+        row.call()
+    text = message(info.value)
+    assert row.phrase in text
+    assert len(text) < MAX_MESSAGE, f"{len(text)} characters"
+
+
+# ============================================================================ the command line
+def c(*argv: str, phrase: str, code: int = 2) -> Row:
+    return Row(" ".join(a if len(a) < 30 else a[:10] + "…" for a in argv), list(argv), code, phrase)
+
+
+R = ("render", "--out", "{out}/x.gif")  # a render whose file must never appear
+
+CLI: list[Row] = [
+    c(*R, "-o", "Adamm", phrase="valid: SGD"),
+    c(*R, "-o", "", phrase="valid: SGD"),
+    c(*R, "-o", "momentum", phrase="(the group is written group:momentum)"),
+    c(*R, "-o", "group:nope", phrase="valid groups: all, group:article"),
+    c(*R, "-f", "nope", phrase="valid: ackley"),
+    c(*R, "-f", HUGE, phrase="characters)"),
+    c(*R, "--preset", "nope", phrase="valid: article-quartic"),
+    c(*R, "--set", "Adam.alpha", phrase="Adam.alpha=0.1"),
+    c(*R, "--set", "alpha=0.1", "-o", "Adam", phrase="OPTIMIZER.HYPERPARAMETER=VALUE"),
+    c(*R, "--set", "Adam.foo=1", "-o", "Adam", phrase="valid: alpha, beta1, beta2, eps"),
+    c(*R, "--set", "Adam.alpha=abc", "-o", "Adam", phrase="expected a number"),
+    c(*R, "--set", "Adam.alpha=1e309", "-o", "Adam", phrase="'1e309' is too large"),
+    c(*R, "--set", "Adam.alpha=1e9", "-o", "Adam", phrase="[1e-07, 10]"),
+    c(*R, "--set", "Adam.alpha=inf", "-o", "Adam", phrase="finite"),
+    c(*R, "--set", f"Adam.alpha={HUGE}", "-o", "Adam", phrase="characters)"),
+    c(*R, "--set", "Nobody.x=1", phrase="valid: SGD"),
+    c(*R, "--set", "NAG.mu=0.5", "-o", "Adam", phrase="not among the chosen optimizers"),
+    c(*R, "--start", "1,2,3", "-f", "beale", phrase="dim = 2 only"),
+    c(*R, "--start", "a,b", phrase="expected a number"),
+    c(*R, "--start", "1e309,1", phrase="'1e309' is too large"),
+    c(*R, "--start", f"1,{HUGE}", phrase="characters)"),
+    c(*R, "--start", "1,,2", phrase="e.g. -1.5,2"),
+    c(*R, "--start", "1,2", "--start", "1", phrase="same number of coordinates"),
+    c(*R, "--grid", "0", phrase="[1, 1,000]"),
+    c(*R, "--grid", "1000", "-f", "rastrigin", "--dim", "3", phrase="over a million starts"),
+    c(*R, "--ring", "-1", phrase="> 0"),
+    c(*R, "--ring-points", "0", phrase="[1, 100,000]"),
+    c(*R, "--random", "0", phrase="[1, 1,000,000]"),
+    c(*R, "--random", "2", "--grid", "2", phrase="not allowed with"),
+    c(*R, "--steps", "x", phrase="whole number"),
+    c(*R, "--steps", "2000000", phrase="[0, 1,000,000]"),
+    c(*R, "--seed", "-1", phrase="whole number"),
+    c(*R, "--dim", "0", phrase="[1, 1,000]"),
+    c(*R, "--record-every", "0", phrase=">= 1"),
+    c(*R, "--fps", "0", phrase="> 0"),
+    c(*R, "--max-frames", "1", phrase="[2, 100,000]"),
+    c(*R, "--stride", "0", phrase=">= 1"),
+    c(*R, "--dpi", "0", phrase="> 0"),
+    c(*R, "--size", "10", phrase="WIDTHxHEIGHT"),
+    c(*R, "--size", "0.5x0.5", phrase="between 64"),
+    c(*R, "--kind", "bogus", phrase="auto"),
+    c(*R, "--schedule", "bogus", phrase="valid: constant"),
+    c(*R, "--schedule", "warmup:steps=-1", phrase="warm-up schedule: steps must be a whole number >= 1"),
+    c(*R, "--schedule", "step:every=1,every=2", phrase="given twice"),
+    c(*R, "--schedule", "exponential:gamma=20", phrase="gamma must be in [0, 10]"),
+    c(*R, "--hook", "clip:foo=1", phrase="valid: max_norm"),
+    c(*R, "--hook", "clip:max_norm=0", phrase="max_norm must be > 0"),
+    c(*R, "--preset", "article-quartic", "-f", "beale", phrase="drop -f/--function"),
+    c(*R, "--param", "kappa=-1", "-f", "long_valley", phrase="kappa must be >= 1"),
+    c(*R, "--param", "kappa=abc", "-f", "long_valley", phrase="expected a number"),
+    c(*R, "--param", "=1", "-f", "long_valley", phrase="KEY=VALUE"),
+    c(*R, "--backend", "cupy", phrase="numpy"),
+    c(*R, "-f", "rosenbrock", "--grid", "1000", "--steps", "100000",
+      phrase="(--record-every 7693), or use at most 149 points."),
+    c("run", "-o", "all", "--random", "1000000", "--steps", "1000000", "--record-every", "1000000",
+      phrase="over the 60 min limit. To shrink it"),
+    c("run", "--steps", "1000000", "--random", "100000", "--record-every", "1000000", "--max-seconds", "1",
+      phrase="or raise --max-seconds"),
+    c("run", "--max-seconds", "0", phrase="> 0"),
+    c("render", "--out", "{out}/x.avi", phrase=".gif, .mp4, .png, .svg"),
+    c("render", phrase="--out"),
+    c("run", "--tol", "-1", phrase="> 0"),
+    c("run", "--tol", "nan", phrase="expected a number"),
+    c("run", "--json", "extra", phrase="unrecognized arguments"),
+    c("run", "-o", "Adam", "--start", HUGE, phrase="characters)"),
+    c("list", "bogus", phrase="invalid choice"),
+    c("bogus", phrase="invalid choice"),
+    c(phrase="choose a command"),
+    c("dashboard", "extra", phrase='options for Streamlit go after "--"'),
+    c("dashboard", "--port", "0", phrase="[1, 65,535]"),
+    c("dashboard", "--port", "70000", phrase="[1, 65,535]"),
+    c("dashboard", "--host", "", phrase="--host expects an address"),
+    c("dashboard", "--host", "no such host.example", phrase="--host expects an address"),
+]
+
+
+def _argv(row: Row, tmp_path: Path) -> list[str]:
+    return [a.replace("{out}", str(tmp_path)) for a in row.call]
+
+
+@pytest.mark.parametrize("row", CLI, ids=[r.label for r in CLI])
+def test_cli(row: Row, tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("started a process"))
+    with time_limit(ROW_SECONDS):
+        code = cli.main(_argv(row, tmp_path))
+    out, err = capsys.readouterr()
+    assert code == row.expect
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("optviz: error: "), err[:500]
+    assert row.phrase in lines[0]
+    assert len(lines[0]) < MAX_MESSAGE
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary file
+
+
+#: Rows run as real processes too: the installed entry behaves as the in-process one.
+CLI_PROCESS = [r for r in CLI if r.label in (
+    "render --out {out}/x.gif -o momentum", "render --out {out}/x.gif --start 1e309,1",
+    "render --out {out}/x.gif --schedule warmup:steps=-1", "bogus", "dashboard --port 70000",
+)]
+
+
+@pytest.mark.parametrize("row", CLI_PROCESS, ids=[r.label for r in CLI_PROCESS])
+def test_cli_process(row: Row, tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "optviz", *_argv(row, out)], cwd=tmp_path, capture_output=True,
+        text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == row.expect
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("optviz: error: ") and row.phrase in lines[0], proc.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_the_process_rows_exist():
+    assert len(CLI_PROCESS) == 5
+
+
+# ============================================================================ the dashboard
+def typed(text: str, function: str | None = None) -> Callable:
+    def setup(at):
+        if function is not None:
+            at.sidebar.selectbox(key="function").select(function).run()
+        at.sidebar.radio(key="start_mode").set_value("Typed").run()
+        at.sidebar.text_area(key="typed_starts").input(text).run()
+    return setup
+
+
+def fparam(function: str, name: str, value: float) -> Callable:
+    def setup(at):
+        at.sidebar.selectbox(key="function").select(function).run()
+        at.sidebar.number_input(key=f"fparam__{function}__{name}").set_value(value).run()
+    return setup
+
+
+def schedule(kind: str, steps: int, **values: float) -> Callable:
+    def setup(at):
+        at.sidebar.multiselect(key="optimizers").set_value(["Adam", "SGD"]).run()
+        at.sidebar.slider(key="steps").set_value(steps).run()
+        assert at.sidebar.slider(key="steps").value == steps
+        at.selectbox(key="schedule").select(kind).run()
+        for key, v in values.items():
+            at.number_input(key=key).set_value(v)
+        at.run()
+    return setup
+
+
+#: (label, setup, phrase in an error on the page; expect None: no error, the phrase anywhere).
+DASHBOARD: list[Row] = [
+    Row("typed start not a number", typed("1, abc"), ValueError, "'abc' is not a number"),
+    Row("typed 10 MB token", typed(HUGE), ValueError, "(10,000,000 characters) is not a number"),
+    Row("typed 1e309", typed("1e309, 1"), ValueError, "'1e309' is too large"),
+    Row("2-D points typed for the 1-D quartic", typed("-1, 2\n1.5, 1.5", "quartic"), ValueError,
+        "this function is 1-D"),
+    Row("long_valley kappa 0.5", fparam("long_valley", "kappa", 0.5), ValueError, "kappa must be >= 1"),
+    Row("exponential schedule, gamma 10 (saturates)", schedule("exponential", 400, sched_exp_gamma=10.0),
+        None, "diverged"),
+    Row("step schedule every 1, gamma 2 (saturates)",
+        schedule("step", 1100, sched_every=1, sched_gamma=2.0), None, "diverged"),
+]
+
+
+@pytest.mark.parametrize("row", DASHBOARD, ids=[r.label for r in DASHBOARD])
+def test_dashboard(row: Row):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    with time_limit(120):
+        at.run()
+        row.call(at)
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert not any("Unexpected error" in e for e in errors), errors
+    if row.expect is None:
+        shown = " | ".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
+        assert row.phrase in shown, shown
+        assert at.get("plotly_chart"), "the race should be drawn"
+    else:
+        assert any(row.phrase in e for e in errors), [e[:300] for e in errors]
+    assert all(len(e) < MAX_MESSAGE for e in errors)
+
+
+def test_the_table_is_large_enough():
+    assert len(API) + len(CLI) + len(DASHBOARD) >= 60

@@ -1,0 +1,153 @@
+"""The compiled fast path computes what the readable path computes, for every rule and option.
+
+Every kernel inlines the rule's own stages and the function's own point formulas (one
+definition of the maths), so the two paths agree to the last bits on this machine; the tests
+hold them to 1e-12 relative (float64), with the divergence steps exactly equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functions
+import optviz
+from optviz.optimizers import NAMES, REGISTRY
+
+pytest.importorskip("numba")
+
+FUNCTIONS = ("rosenbrock", "quartic", "himmelblau")
+HOOKS = {"none": (), "lars": ("lars:threshold=0.5,weight_decay=0.001",), "clip": ("clip:max_norm=5",)}
+SCHEDULES = ("constant", "warmup:steps=10+cosine")
+
+
+def _lr(name: str) -> str:
+    return next(h.name for h in REGISTRY[name].hyperparams if h.lr)
+
+
+#: Rates that move the points visibly on every test function without sending all of them off.
+RATES = {
+    "SGD": 2e-3, "MSGD": 5e-3, "NAG": 5e-3, "AdaGrad": 0.2, "RMSprop": 1e-2, "AdaDelta": 1.0, "Adam": 0.05,
+    "RMSpropGraves": 1e-2, "SMORMS3": 2e-2, "AdaMax": 0.05, "Nadam": 0.05, "Eve": 0.05, "SantaE": 1e-3,
+    "SantaSSS": 1e-3, "AMSGrad": 0.1, "AdaBound": 0.05, "AMSBound": 0.05, "CorrectedMomentumSGD": 5e-4,
+    "DCASGD": 2e-3,
+}  # fmt: skip
+
+
+def _starts(fname: str, n: int = 12) -> np.ndarray:
+    return optviz.starts.random(functions.get(fname).box, n, seed=4)
+
+
+def assert_same(fast: optviz.Result, ref: optviz.Result) -> None:
+    assert fast.path == "fast" and ref.path == "reference"
+    for name in ref.names:
+        np.testing.assert_allclose(fast.trajectories[name], ref.trajectories[name], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(fast.losses[name], ref.losses[name], rtol=1e-12, atol=1e-300)
+        np.testing.assert_array_equal(fast.diverged_step[name], ref.diverged_step[name])
+        if ref.steps_to_tol is not None:
+            np.testing.assert_array_equal(fast.steps_to_tol[name], ref.steps_to_tol[name])
+        if ref.states is not None:
+            for field, want in ref.states[name].items():
+                np.testing.assert_allclose(fast.states[name][field], want, rtol=1e-12, atol=1e-300,
+                                           err_msg=f"{name}.{field}")
+
+
+def both(*args, **kw) -> tuple[optviz.Result, optviz.Result]:
+    return optviz.run(*args, fused=True, **kw), optviz.run(*args, fused=False, **kw)
+
+
+@pytest.mark.parametrize("fname", FUNCTIONS)
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_equals_reference(name, fname):
+    """Every optimizer × 3 functions × {no hook, LARS, clip} × {constant, warm-up + cosine}, and a
+    sweep (one rate per start): one kernel per (optimizer, function) serves them all."""
+    starts = _starts(fname)
+    opts = {name: {_lr(name): RATES[name]}}
+    moved = False
+    for hooks in HOOKS.values():
+        for schedule in SCHEDULES:
+            fast, ref = both(fname, opts, starts, 60, seed=3, hooks=hooks, schedule=schedule)
+            assert_same(fast, ref)
+            moved |= bool(np.abs(ref.trajectories[name][-1] - starts).max() > 1e-3)
+    assert moved, "a vacuous comparison: the points did not move"
+    sweep = {name: {_lr(name): RATES[name] * np.geomspace(0.1, 10, len(starts))}}
+    fast, ref = both(fname, sweep, starts, 60, seed=3, hooks=HOOKS["clip"], schedule=SCHEDULES[1])
+    assert_same(fast, ref)
+    if name == "SantaE":  # per-point burn-in too: some points explore throughout, some never
+        sweep[name]["burnin"] = np.arange(len(starts)) * 10.0
+        assert_same(*both(fname, sweep, starts, 60, seed=3))
+
+
+def test_fast_path_really_diverges_and_freezes():
+    """A rate that sends most points off: the fast loop's fix-up freezes them where the readable
+    path does, and the rest carry on (per block, some blocks clean, some not)."""
+    starts = optviz.starts.random([[-2, 2], [-1, 3]], 300, seed=2)
+    fast, ref = both("rosenbrock", {"SGD": {"eta": 0.01}, "Adam": {"alpha": 0.5}}, starts, 80)
+    assert 0 < ref.diverged["SGD"].sum() < 300
+    assert_same(fast, ref)
+
+
+@pytest.mark.parametrize("record_every", [1, 7, 80])
+def test_fast_recording_and_final_only(record_every):
+    starts = _starts("himmelblau", 70)
+    assert_same(*both("himmelblau", ["Adam", "Eve", "NAG"], starts, 80, record_every=record_every))
+
+
+@pytest.mark.parametrize("kind", ["distance", "gap"])
+def test_fast_steps_to_tolerance(kind):
+    starts = _starts("himmelblau", 40)
+    fast, ref = both("himmelblau", {"Adam": {"alpha": 0.1}, "SGD": {"eta": 0.01}}, starts, 200, tol=1e-3,
+                     tol_kind=kind, record_every=200)
+    assert (ref.steps_to_tol["Adam"] > 0).any()
+    assert_same(fast, ref)
+
+
+@pytest.mark.parametrize("mode", ["absolute", "relative"])
+def test_fast_gradient_noise(mode):
+    starts = _starts("rosenbrock", 20)
+    assert_same(*both("rosenbrock", {"SGD": {"eta": 1e-3}, "Adam": {"alpha": 0.05}}, starts, 50, noise=0.5,
+                      noise_mode=mode, seed=np.arange(20)))
+
+
+def test_fast_delay_and_dcasgd():
+    starts = _starts("rosenbrock", 20)
+    assert_same(*both("rosenbrock", {"DCASGD": {"learning_rate": 1e-3}, "NAG": {"eta": 5e-3}}, starts, 60,
+                      delay=3))
+
+
+def test_fast_records_state():
+    starts = _starts("quartic", 6)
+    assert_same(*both("quartic", {"Adam": {"alpha": 0.1}, "Eve": {"alpha": 0.1}, "SantaSSS": {}}, starts, 30,
+                      record_state=True, record_every=3))
+
+
+@pytest.mark.parametrize("fname", sorted(functions.names()))
+def test_fast_every_function(fname):
+    """Every test function's point formulas in a kernel: values and gradients along a run."""
+    fam = functions.families()[fname]
+    dim = fam.default_dim if fam.max_dim is not None else 3
+    fn = functions.get(fname, dim)
+    starts = optviz.starts.random(fn.box, 10, seed=1)
+    fast, ref = both(fn, {"SGD": {"eta": 1e-4}}, starts, 20, hooks=["weight_decay:rate=0.01"])
+    assert_same(fast, ref)
+
+
+def test_auto_path_for_big_runs_and_fused_true_errors():
+    with pytest.raises(ValueError, match="float32"):
+        optviz.run("rosenbrock", ["Adam"], [[0.0, 0.0]], 5, dtype="float32", fused=True)
+    import array_api_strict
+
+    with pytest.raises(ValueError, match="CPU"):
+        optviz.run("rosenbrock", ["Adam"], [[0.0, 0.0]], 5, backend=array_api_strict, fused=True)
+    small = optviz.run("rosenbrock", ["Adam"], [[0.0, 0.0]], 5, fused=False)
+    assert small.path == "reference"
+
+
+def test_threads_split_the_points_and_change_nothing():
+    starts = optviz.starts.random([[-2, 2], [-1, 3]], 1000, seed=5)
+    opts = {"Adam": {"alpha": np.geomspace(1e-3, 1.0, 1000)}, "SantaE": {}}
+    one = optviz.run("rosenbrock", opts, starts, 30, fused=True, threads=1)
+    three = optviz.run("rosenbrock", opts, starts, 30, fused=True, threads=3)
+    for n in opts:
+        np.testing.assert_array_equal(one.trajectories[n], three.trajectories[n])
+        np.testing.assert_array_equal(one.diverged_step[n], three.diverged_step[n])
