@@ -174,17 +174,15 @@ def test_a_hyperparameter_set_in_the_state_moves_its_slider_and_its_run_only():
     assert opt(after, "NAG")["base"]["pos"] == opt(before, "NAG")["base"]["pos"]
 
 
-def test_a_sessions_first_run_sends_the_race_alone_then_the_page_asks_for_the_rest():
+def test_a_first_drawing_comes_without_sweeps_until_the_page_asks():
     at = fresh(live_sweeps="auto")
     data = race(at)
     assert data["sweeps"] is False
     assert all(b is None for o in data["optimizers"] for bl in o["blocks"] for b in bl)
-    assert not at.sidebar.get("selectbox") and not at.dataframe  # the race first, alone
+    assert at.sidebar.selectbox(key="function").value == "himmelblau"  # no browser: the whole page
     at.session_state["sweeps_for"] = data["scene"]  # what the page's "sweeps" trigger sets
-    at.session_state["page_ready"] = True
     run_ok(at)
     assert race(at)["sweeps"] is True
-    assert at.sidebar.selectbox(key="function").value == "himmelblau" and at.dataframe
 
 
 def test_changing_the_function_sets_its_tuned_rates_and_redraws():

@@ -134,6 +134,19 @@ def test_slider_messages_are_applied_once_in_order_and_checked(ss):
     assert state.apply_slider_values("garbage") == 0 and state.apply_slider_values({"seq": "4"}) == 0
 
 
+def test_only_a_browsers_first_run_is_lean(ss, monkeypatch):
+    monkeypatch.setattr(state, "_from_browser", lambda: True)
+    assert state.lean()
+    ss["page_ready"] = True
+    assert not state.lean()
+    ss["page_ready"] = False
+    ss["live_sweeps"] = "always"
+    assert not state.lean()
+    ss["live_sweeps"] = "auto"
+    monkeypatch.setattr(state, "_from_browser", lambda: False)
+    assert not state.lean()
+
+
 def test_clicks_add_typed_starts(ss):
     state.add_start([1.23456, -2.0])
     assert ss["start_mode"] == "Typed" and ss["typed_starts"] == "1.235, -2"

@@ -97,11 +97,19 @@ def init() -> None:
 
 
 def lean() -> bool:
-    """True for a session's first run until the page has drawn the race: that run sends only
-    the race (no sidebar controls, table or export), so that the browser draws it first; the
-    race's request for its sweeps then reruns the whole page. ``live_sweeps="always"`` (tests,
-    scripts) builds the whole page at once."""
-    return not ss.get("page_ready") and ss.get("live_sweeps") != "always"
+    """True for a browser session's first run until the page has drawn the race: that run sends
+    only the race (no sidebar controls, table or export), so that the browser draws it first;
+    the race's request for its sweeps then reruns the whole page. Without a browser (Streamlit's
+    AppTest) and with ``live_sweeps="always"`` the whole page comes at once."""
+    return not ss.get("page_ready") and ss.get("live_sweeps") != "always" and _from_browser()
+
+
+def _from_browser() -> bool:
+    """True when a web browser is on the other end (it sent a User-Agent)."""
+    try:
+        return bool(st.context.headers.get("User-Agent"))
+    except Exception:  # no request context (bare mode, AppTest)
+        return False
 
 
 def apply_tuned_rates() -> None:

@@ -329,7 +329,10 @@ class RaceApp {
     whenPlotly().then(() => {
       this.layout(false);
       this.render();
-    }).catch((e) => { this.hint.textContent = "The chart library did not load: " + e.message; });
+    }).catch((e) => {
+      this.hint.textContent = "The chart library did not load: " + e.message;
+      if (this.hooks.setTriggerValue) this.hooks.setTriggerValue("sweeps", data.scene); // the rest of the page
+    });
   }
 
   // ------------------------------------------------------------------ sliders
