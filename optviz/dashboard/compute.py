@@ -53,7 +53,7 @@ class _Runs:
     def key(scene: Scene, name: str) -> tuple:
         return (dataclasses.replace(scene, hp=(), optimizers=()), name, dict(scene.hp)[name])
 
-    def get(self, scene: Scene) -> optviz.Result:
+    def get(self, scene: Scene, fused: bool | None = None) -> optviz.Result:
         keys = {name: self.key(scene, name) for name in scene.optimizers}
         with self.lock:
             have = {name: self.runs[k] for name, k in keys.items() if k in self.runs}
@@ -63,7 +63,7 @@ class _Runs:
         missing = [name for name in scene.optimizers if name not in have]
         if missing:
             joint = optviz.run(_fn(scene), {name: scene.hyperparams(name) for name in missing},
-                               starts=[list(p) for p in scene.starts], steps=scene.steps,
+                               starts=[list(p) for p in scene.starts], steps=scene.steps, fused=fused,
                                **scene.run_kwargs())
             with self.lock:
                 for name in missing:
@@ -88,10 +88,11 @@ def only(result: optviz.Result, name: str) -> optviz.Result:
     return dataclasses.replace(result, names=(name,), **cut)
 
 
-def run_scene(scene: Scene) -> optviz.Result:
+def run_scene(scene: Scene, fused: bool | None = None) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
-    run; the optimizers not kept yet are run together."""
-    return _runs().get(scene)
+    run; the optimizers not kept yet are run together. ``fused=False`` keeps the engine on its
+    readable path (no compiled kernels loaded or compiled: the first drawing's run)."""
+    return _runs().get(scene, fused)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
