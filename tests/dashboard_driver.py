@@ -41,10 +41,11 @@ APP_JS = "window.__optvizRace"
 #: True once the race has drawn its first chart.
 DRAWN = "() => !!(window.__optvizTimes && window.__optvizTimes.rendered)"
 #: True when the page is at rest: no script running, the race drawn with its sweeps (every
-#: live slider answers in the page).
+#: live slider answers in the page), the sidebar's controls there.
 IDLE = ("() => { const a = window.__optvizRace; const app = document.querySelector('[data-testid=stApp]');"
         " return !!(a && a.data && a.data.sweeps && a.synced !== false && app"
-        " && app.getAttribute('data-test-script-state') === 'notRunning'); }")
+        " && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && document.querySelector('[data-testid=stSidebar] [data-testid=stWidgetLabel]')); }")
 #: Resolves after the browser has painted twice (whatever was changed is on screen).
 PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 

@@ -10,6 +10,7 @@ one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -38,6 +39,15 @@ def _fn(scene: Scene):
 
 #: Runs kept (one per optimizer and scene), shared by every session of the server.
 RUNS_KEPT = 1024
+
+
+def fused() -> bool | None:
+    """The engine's ``fused`` for the dashboard's runs: its readable path (``False``), unless
+    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`). The dashboard's runs
+    are small (at most :data:`SWEEP_WORK` point-steps a sweep, about 0.1-0.3 s on the readable
+    path), and the engine's automatic choice would compile kernels in the background on a
+    machine's first use: seconds of both cores, while a lecture waits for its page."""
+    return None if os.environ.get("OPTVIZ_FAST") else False
 
 
 class _Runs:
@@ -88,11 +98,10 @@ def only(result: optviz.Result, name: str) -> optviz.Result:
     return dataclasses.replace(result, names=(name,), **cut)
 
 
-def run_scene(scene: Scene, fused: bool | None = None) -> optviz.Result:
+def run_scene(scene: Scene) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
-    run; the optimizers not kept yet are run together. ``fused=False`` keeps the engine on its
-    readable path (no compiled kernels loaded or compiled: the first drawing's run)."""
-    return _runs().get(scene, fused)
+    run; the optimizers not kept yet are run together."""
+    return _runs().get(scene, fused())
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -101,7 +110,7 @@ def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int,
     """The blocks of every position of ``name``'s ``sliders`` (one engine run)."""
     starts = np.asarray(scene.starts, dtype=float)
     return sweeps.sweep(_fn(scene), name, scene.hyperparams(name), sliders, starts, scene.steps, stride,
-                        quant, kind, tol, **scene.run_kwargs())
+                        quant, kind, tol, fused=fused(), **scene.run_kwargs())
 
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
