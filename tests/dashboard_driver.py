@@ -109,7 +109,7 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 90_000) -> Any:
+def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 180_000) -> Any:
     """A new page at ``url``, returned once the race has drawn."""
     page = b.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(timeout_ms)
@@ -118,7 +118,7 @@ def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_m
     return page
 
 
-def wait_idle(page: Any, timeout_ms: int = 90_000) -> None:
+def wait_idle(page: Any, timeout_ms: int = 180_000) -> None:
     """Wait until no script runs, the sweeps are in, and the screen is painted."""
     page.wait_for_function(IDLE, timeout=timeout_ms, polling=50)
     page.evaluate(PAINTED)
