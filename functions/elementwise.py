@@ -49,11 +49,23 @@ def _first_array(*xs: Any) -> Any:
 
 
 def _unary(name: str):
+    ufunc = getattr(np, name)
+    scalar = None if name in ("floor", "sign") else getattr(math, {"abs": "fabs"}.get(name, name), None)
+
     def fn(x: Array) -> Array:
+        kind = type(x)
+        if kind is np.ndarray:  # the readable path's hot case: NumPy's own ufunc
+            return ufunc(x)
+        if kind is float:
+            try:
+                return scalar(x) if scalar is not None else float(ufunc(x))
+            except (ValueError, OverflowError):  # outside the domain, or too large: as NumPy
+                with np.errstate(all="ignore"):
+                    return float(ufunc(x))
         xp = _xp(x)
         if xp is np and _scalar(x):
             with np.errstate(all="ignore"):
-                return float(getattr(np, name)(x))
+                return float(ufunc(x))
         return getattr(xp, name)(x)
 
     fn.__name__ = fn.__qualname__ = name if name != "abs" else "abs_"
@@ -85,26 +97,32 @@ def arctan(x: Array) -> Array:
     return xp.atan(x) if hasattr(xp, "atan") else xp.arctan(x)
 
 
-def maximum(a: Array, b: Array) -> Array:
-    """Elementwise larger of ``a`` and ``b`` (NaN propagates)."""
-    xp = _xp(_first_array(a, b))
-    if xp is np and _scalar(a) and _scalar(b):
-        return float(np.maximum(a, b))
-    return xp.maximum(a, b)
+def _binary(name: str, doc: str):
+    ufunc = getattr(np, name)
+
+    def fn(a: Array, b: Array) -> Array:
+        if type(a) is np.ndarray or type(b) is np.ndarray:
+            return ufunc(a, b)
+        xp = _xp(_first_array(a, b))
+        if xp is np and _scalar(a) and _scalar(b):
+            return float(ufunc(a, b))
+        return getattr(xp, name)(a, b)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def minimum(a: Array, b: Array) -> Array:
-    """Elementwise smaller of ``a`` and ``b`` (NaN propagates)."""
-    xp = _xp(_first_array(a, b))
-    if xp is np and _scalar(a) and _scalar(b):
-        return float(np.minimum(a, b))
-    return xp.minimum(a, b)
+maximum = _binary("maximum", "Elementwise larger of ``a`` and ``b`` (NaN propagates).")
+minimum = _binary("minimum", "Elementwise smaller of ``a`` and ``b`` (NaN propagates).")
 
 
 def where(cond: Array, a: Array, b: Array) -> Array:
     """``a`` where ``cond`` holds, else ``b`` (``cond`` may be a plain bool)."""
     if isinstance(cond, bool | np.bool_):
         return a if cond else b
+    if type(cond) is np.ndarray:
+        return np.where(cond, a, b)
     return _xp(cond).where(cond, a, b)
 
 

@@ -14,6 +14,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping
@@ -92,6 +93,7 @@ def rosenbrock_grad(x: Array) -> Array:
     return _shift_add(namespace(x), da, db)
 
 
+@functools.lru_cache(maxsize=64)
 def _rosenbrock_point(dim: int) -> PointForm:
     env = {"pair": rosenbrock_pair, "pair_grad": rosenbrock_pair_grad}
     total = _chain([f"pair(x{i}, x{i + 1})" for i in range(dim - 1)])
@@ -135,6 +137,7 @@ def rastrigin_dterm(x):
     return 2.0 * x + 10.0 * TWO_PI * sin(TWO_PI * x)
 
 
+@functools.lru_cache(maxsize=256)
 def _separable(name: str, dim: int, term: Any, dterm: Any, head: str, consts: bool = False) -> PointForm:
     """Point formulas of ``f = head sum_i term(x_i[, c_i])`` with ``g_i = dterm(x_i[, c_i])``."""
     env = {"term": term, "dterm": dterm}
@@ -205,6 +208,7 @@ def ackley_grad(x: Array) -> Array:
     return radial[:, None] * x + periodic[:, None] * sin(ACKLEY_C * x)
 
 
+@functools.lru_cache(maxsize=64)
 def _ackley_point(dim: int) -> PointForm:
     env = {"ackley_of": ackley_of, "ackley_factors": ackley_factors, "cos": cos, "sin": sin, "C": ACKLEY_C}
     sums = [f"sq = {_chain([f'x{i} * x{i}' for i in range(dim)])}",

@@ -23,6 +23,7 @@ keyed by a fingerprint of all the code they inline, so a changed formula never r
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import math
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import hooks as _hooks
 from .. import noise as _noise
 from ..job import Cancelled, Job, Outcome
 from ..optimizers.base import step_env
@@ -53,6 +55,9 @@ AUTO_COMPILE_WORK = 50_000_000
 #: Per-step tables larger than this (bytes) are split by points (each part its own combos).
 TABLE_BYTES = 256 * 2**20
 
+#: The hooks the kernels know, by kind (the order of :func:`optviz.fast.blocks.apply_hooks`).
+HOOK_KINDS = (_hooks.lars_factors, _hooks.clip_factors, _hooks.weight_decay_factors)
+
 _LOCK = threading.RLock()
 _KERNELS: dict[str, Any] = {}
 _WARMING: set[str] = set()
@@ -60,18 +65,14 @@ _WARMING: set[str] = set()
 
 # ---------------------------------------------------------------------- can it run?
 def numba_status() -> str | None:
-    """None when numba can be used, else why not."""
-    try:
-        import numba  # noqa: F401
-    except Exception as exc:  # pragma: no cover - numba is a dependency
-        return f"numba is not installed ({type(exc).__name__})"
+    """None when numba can be used, else why not (found without importing it: that takes 0.5 s)."""
+    if importlib.util.find_spec("numba") is None:  # pragma: no cover - numba is a dependency
+        return "numba is not installed (pip install numba)"
     return None
 
 
 def unsupported(job: Job, backend: str) -> str | None:
     """Why the fast path cannot run ``job`` (None when it can)."""
-    from .codegen import HOOK_KINDS
-
     if backend != "numpy":
         return f"the compiled kernels run on the CPU (NumPy); backend {backend!r} uses the readable path"
     if job.dtype != "float64":
@@ -81,7 +82,7 @@ def unsupported(job: Job, backend: str) -> str | None:
         return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
     if job.dim > MAX_DIM:
         return f"the kernels are generated for at most {MAX_DIM} coordinates (this function has {job.dim})"
-    known = {fn for fn, _ in HOOK_KINDS}
+    known = set(HOOK_KINDS)
     for h in job.hooks:
         if getattr(h, "factors", None) not in known:
             return f"hook {getattr(h, 'label', h)!r} has no compiled form"
@@ -110,14 +111,14 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
         return "fast"
     if mode == "size":
         return "reference"
-    specs = [_spec(job, k) for k in range(len(job.plan))]
-    if all(_ready(s) for s in specs):
+    if all(_ready(s) for s in _specs(job)):
         return "fast"
-    warm_up(specs)
+    warm_up(job)
     return "reference"
 
 
 # ---------------------------------------------------------------------- kernels
+@functools.lru_cache(maxsize=1)
 def _cache_dir() -> Path:
     base = os.environ.get("OPTVIZ_CACHE_DIR")
     if base:
@@ -136,7 +137,31 @@ def _cache_dir() -> Path:
     return path
 
 
-def _spec(job: Job, k: int):
+_SPECS: dict[tuple, _Keyed] = {}
+
+
+def _spec(job: Job, k: int) -> _Keyed:
+    """The kernel of optimizer ``k`` of ``job`` (its source and key are made once per kind)."""
+    return _specs(job)[k]
+
+
+def _specs(job: Job) -> list[_Keyed]:
+    """The kernels of every optimizer of ``job`` (memoized by everything they depend on)."""
+    point = job.fn.point
+    shared = (id(point.value), id(point.grad), len(point.consts), job.dim,
+              any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
+              job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
+    out = []
+    for k, p in enumerate(job.plan):
+        memo = (p.name, *shared)
+        keyed = _SPECS.get(memo)
+        if keyed is None or keyed.point.value is not point.value:
+            keyed = _SPECS[memo] = _make_spec(job, k)
+        out.append(keyed)
+    return out
+
+
+def _make_spec(job: Job, k: int) -> _Keyed:
     from .codegen import KernelSpec
 
     p = job.plan[k]
@@ -159,16 +184,20 @@ class _Keyed:
     """A kernel spec with its function's point form, its source and its fingerprint."""
 
     def __init__(self, spec: Any, point: Any):
-        from . import codegen, jit
+        from . import codegen, keys
 
         self.spec, self.point = spec, point
         self.source = codegen.source(spec)
         self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
                         "NORMAL": _noise.normal}
+        col = {name: k for k, name in enumerate(spec.columns)}
+        self.kcols = np.array([col[c] for c in spec.update_columns], dtype=np.int64)
+        grad_at = [spec.maths.grad_at] if spec.maths.grad_at is not None else []
+        self.gcols = np.array([col[c] for c in spec.used_columns(grad_at)], dtype=np.int64)
         import hashlib
 
         digest = hashlib.sha256(self.source.encode())
-        digest.update(jit.fingerprint(*self.globals.values()).encode())
+        digest.update(keys.fingerprint(*self.globals.values()).encode())
         self.key = digest.hexdigest()[:20]
 
     @property
@@ -204,52 +233,155 @@ def kernel(keyed: _Keyed):
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
+        from . import blocks
+
         module.__dict__.update(keyed.globals)
+        module.STEP = module.point_step
+        module.APPLY_HOOKS, module.GATHER, module.RECORD = blocks.apply_hooks, blocks.gather, blocks.record
+        jit.prepare(module.point_step)
         compiled = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)(module.kernel)
         _KERNELS[keyed.key] = compiled
         return compiled
 
 
+_COMPILED: dict[str, Any] = {}
+
+
 def _compile_now(keyed: _Keyed) -> Any:
     """Compile (or load) for the argument types every run uses, and mark it ready on disk."""
+    k = _COMPILED.get(keyed.key)
+    if k is not None:
+        return k
     k = kernel(keyed)
     if not k.signatures:
         _run_once(keyed, k)
     marker = keyed.path.parent / f"{keyed.path.stem}.ok"
     try:
-        marker.write_text("")
+        if not marker.exists():
+            marker.write_text("")
     except OSError:
         pass
+    _COMPILED[keyed.key] = k
     return k
 
 
-def warm_up(specs: Iterable[_Keyed] | Job, background: bool = True) -> None:
-    """Compile kernels ahead of their first run (in a daemon thread unless ``background=False``)."""
-    if isinstance(specs, Job):
-        specs = [_spec(specs, k) for k in range(len(specs.plan))]
-    todo = []
+def warm_up(job: Job, background: bool = True) -> None:
+    """Compile the kernels ``job`` needs ahead of its run.
+
+    ``background``: in a process of its own (``python -m optviz.fast.warm``, at low priority),
+    which writes the disk cache; a later run in this process then loads the kernels in
+    milliseconds. (A thread here would hold the GIL for seconds of numba's Python work and stall
+    a server's page.) Otherwise: compile now, in this thread.
+    """
+    specs = _specs(job)
+    _reap()
     with _LOCK:
-        for s in specs:
-            if s.key not in _KERNELS and s.key not in _WARMING:
-                _WARMING.add(s.key)
-                todo.append(s)
-    if not todo:
-        return
+        todo = [s for s in specs if not _ready(s) and s.key not in _WARMING]
+        if not todo:
+            return
+        if background:
+            from .warm import recipe
 
-    def work() -> None:
-        for s in todo:
-            try:
-                _compile_now(s)
-            except Exception:  # a background compile must never break a run; the next run retries
-                pass
-            finally:
-                with _LOCK:
-                    _WARMING.discard(s.key)
+            r = recipe(job)
+            if r is not None and _spawn([r], {s.key for s in todo}):
+                return
+    for s in todo:  # no process could be started: compile here (the caller's thread)
+        _compile_now(s)
 
-    if background:
-        threading.Thread(target=work, name="optviz-warm-up", daemon=True).start()
-    else:
-        work()
+
+def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
+    """Compile the kernels of ``jobs`` into the disk cache, on ``processes`` processes at once
+    (default: one per core), and wait. Returns how many kernels were compiled or loaded."""
+    from ..engine import cores
+    from .warm import recipe
+
+    todo: dict[tuple[str, ...], dict] = {}
+    for job in jobs:
+        specs = _specs(job)
+        keys = tuple(s.key for s in specs)
+        if keys not in todo and not all(_ready(s) for s in specs):
+            r = recipe(job)
+            if r is None:
+                for s in specs:
+                    _compile_now(s)
+            else:
+                todo[keys] = r
+    n = max(1, min(processes or cores(), len(todo)))
+    groups = [list(todo.values())[i::n] for i in range(n)]
+    procs = []
+    for i, group in enumerate(groups):
+        if group:
+            keys = {k for ks in list(todo)[i::n] for k in ks}
+            if _spawn(group, keys, nice=False):
+                procs.append(_PROCS[-1][0])
+    for proc in procs:
+        proc.wait()
+    _reap()
+    return sum(len(k) for k in todo)
+
+
+def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
+    """Compile, in one background process, the kernels of these runs (each the keyword arguments
+    of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
+    process was started (False: nothing to compile, or the fast path cannot run them)."""
+    from ..engine import make_job
+    from .warm import recipe
+
+    recipes, keys = [], set()
+    _reap()
+    for kw in runs:
+        kw = {k: v for k, v in kw.items() if k not in ("fused", "threads", "progress", "max_seconds")}
+        job, _, backend, _ = make_job(**kw)
+        if unsupported(job, backend) is not None:
+            continue
+        specs = _specs(job)
+        todo = {s.key for s in specs if not _ready(s) and s.key not in _WARMING}
+        r = recipe(job)
+        if todo and r is not None:
+            recipes.append(r)
+            keys |= todo
+    return bool(recipes) and _spawn(recipes, keys)
+
+
+_PROCS: list[tuple[Any, set[str]]] = []
+
+
+def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
+    import json
+    import subprocess
+
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # where optviz is imported from
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    env["OPTVIZ_WARM_NICE"] = "1" if nice else "0"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        proc.stdin.write(json.dumps(recipes).encode())
+        proc.stdin.close()
+    except OSError:
+        return False
+    _PROCS.append((proc, keys))
+    _WARMING.update(keys)
+    return True
+
+
+def _reap() -> None:
+    """Forget finished warm-up processes (their kernels are ready, or a later run retries)."""
+    with _LOCK:
+        for item in list(_PROCS):
+            proc, keys = item
+            if proc.poll() is not None:
+                _PROCS.remove(item)
+                _WARMING.difference_update(keys)
+
+
+def wait_for_warm_up(timeout: float | None = None) -> None:
+    """Wait until the warm-up processes started so far have finished."""
+    for proc, _ in list(_PROCS):
+        proc.wait(timeout)
+    _reap()
 
 
 def _run_once(keyed: _Keyed, k: Any) -> None:
@@ -263,13 +395,36 @@ def _run_once(keyed: _Keyed, k: Any) -> None:
       np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((1, d)),
       np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
       np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
-      np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
+      keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
       np.zeros((2, rows, 2)), np.zeros(1, i64), np.zeros(1, i64))
 
 
 # ---------------------------------------------------------------------- running a job
+_TABLES: dict[tuple, tuple] = {}
+_TABLES_MAX = 256
+
+
 def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
-    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point)."""
+    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point).
+
+    Tables of runs with one value per hyperparameter are kept (a few hundred, the last ones):
+    the dashboard reruns the same optimizers with the same settings often.
+    """
+    p = job.plan[k]
+    uniform = not any(isinstance(v, np.ndarray) for v in p.hyperparams.values())
+    if not uniform:
+        return _make_table(job, k, columns, idx)
+    memo = (p.name, tuple(float(p.hyperparams[h.name]) for h in p.spec.hyperparams), job.steps,
+            hash(job.factors.tobytes()), columns)
+    hit = _TABLES.get(memo)
+    if hit is None:
+        if len(_TABLES) >= _TABLES_MAX:
+            _TABLES.pop(next(iter(_TABLES)))
+        hit = _TABLES[memo] = _make_table(job, k, columns, idx)
+    return hit
+
+
+def _make_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     p = job.plan[k]
     specs = p.spec.hyperparams
     lr = {h.name for h in specs if h.lr}
@@ -296,7 +451,7 @@ def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     hp = {name: uniq[:, i][:, None] * (f if name in lr else 1.0) for i, name in enumerate(names)}
     env = step_env(maths, hp, t, T)
     for c, name in enumerate(columns):
-        tab[:, :, c] = np.broadcast_to(env[name], (n_combo, T))
+        tab[:, :, c] = env[name]
     return tab, uniq, combo
 
 
@@ -314,11 +469,9 @@ class Runner:
     """
 
     def __init__(self, job: Job):
-        from .codegen import HOOK_KINDS
-
         self.job = job
         n, d, K = job.n, job.dim, len(job.plan)
-        self.keyed = [_spec(job, k) for k in range(K)]
+        self.keyed = _specs(job)
         self.kernels = [_compile_now(s) for s in self.keyed]
         n_rec = len(job.rec)
         self.traj = np.empty((K, n_rec, n, d))
@@ -326,8 +479,9 @@ class Runner:
         self.div = np.full((K, n), -1, dtype=np.int64)
         self.stt = np.full((K, n), -1, dtype=np.int64)
         self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
-        self.states = [np.full((n_rec, max(1, len(r)), n), np.nan) for r in self.state_rows]
-        kinds = {fn: i for i, (fn, _) in enumerate(HOOK_KINDS)}
+        none = np.full((1, 1, 1), np.nan)  # (recorded state: only when asked)
+        self.states = [np.full((n_rec, len(r), n), np.nan) if r else none for r in self.state_rows]
+        kinds = {fn: i for i, fn in enumerate(HOOK_KINDS)}
         hset, hoff = [], []
         for h in job.hooks:
             hoff.append(len(hset))
@@ -354,6 +508,9 @@ class Runner:
         self.gstride = gs
         self.rule_keys = []
         for p in job.plan:
+            if "noise" not in p.spec.needs:  # (the rule draws nothing)
+                self.rule_keys.append((self.gk0, self.gk1, self.gstride))
+                continue
             k0, k1 = job.seed_words(_noise.stream_of(p.name))
             a0, st = _per_point(k0, n)
             a1, _ = _per_point(k1, n)
@@ -388,10 +545,11 @@ class Runner:
             rk0, rk1, rstride = self.rule_keys[k]
             for a, b, table in pieces:
                 tab, uniq, combo, cstride = table or self._table(k, self.keyed[k], a, b)
+                keyed = self.keyed[k]
                 kern(self.W0, a, b, BLOCK, tab, uniq, combo, cstride, self.fc, self.hkind, self.hoff,
                      self.hset, self.mins, self.klo, self.khi, rk0, rk1, rstride, self.gk0, self.gk1,
-                     self.gstride, self.prm, self.rec, self.traj[k], self.loss[k], self.div[k], self.stt[k],
-                     self.states[k], watch.flag, meter)
+                     self.gstride, self.prm, self.rec, keyed.kcols, keyed.gcols, self.traj[k], self.loss[k],
+                     self.div[k], self.stt[k], self.states[k], watch.flag, meter)
                 if watch.flag[0] != 0:
                     raise Cancelled()
 

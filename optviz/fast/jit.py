@@ -9,22 +9,22 @@ and the few names of :mod:`functions.elementwise` get their scalar meaning (``ma
 
 from __future__ import annotations
 
-import hashlib
 import math
 import types
 from typing import Any
 
-import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
 from functions import elementwise as E
 
+from .keys import OPS as _OPS
+from .keys import callees as _callees
+
 #: Functions numba already knows how to compile: elementwise ops (overloaded below).
 #: Numba-level inlining ("always") re-types every call site; "never" leaves inlining to LLVM,
 #: which compiles far faster and inlines these small functions all the same.
 INLINE = "never"
-_OPS = {id(f) for f in E.FUNCTIONS.values()}
 _PREPARED: set[int] = set()
 
 
@@ -68,21 +68,6 @@ def _scalar_ops() -> None:
 _scalar_ops()
 
 
-def _callees(fn: types.FunctionType) -> list[types.FunctionType]:
-    """The plain Python functions ``fn`` calls through its globals (and closure)."""
-    out = []
-    names = set(fn.__code__.co_names)
-    scope = dict(fn.__globals__)
-    if fn.__closure__:
-        scope.update(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__), strict=True))
-        names |= set(fn.__code__.co_freevars)
-    for name in names:
-        obj = scope.get(name)
-        if isinstance(obj, types.FunctionType) and id(obj) not in _OPS:
-            out.append(obj)
-    return out
-
-
 def prepare(fn: Any) -> None:
     """Let numba compile ``fn`` and everything it calls, inlined (idempotent)."""
     if not isinstance(fn, types.FunctionType) or id(fn) in _OPS or id(fn) in _PREPARED:
@@ -91,53 +76,3 @@ def prepare(fn: Any) -> None:
     register_jitable(inline=INLINE)(fn)
     for callee in _callees(fn):
         prepare(callee)
-
-
-def fingerprint(*fns: Any) -> str:
-    """A hash of the code of ``fns`` and of everything they call: a changed formula gives a new
-    kernel (numba's disk cache cannot tell by itself that an inlined callee changed)."""
-    h = hashlib.sha256()
-    seen: set[int] = set()
-
-    def code(c: types.CodeType) -> None:
-        h.update(c.co_code)
-        h.update(repr(c.co_names).encode())
-        for k in c.co_consts:
-            if isinstance(k, types.CodeType):
-                code(k)
-            else:
-                h.update(repr(k).encode())
-
-    def visit(fn: Any) -> None:
-        if not isinstance(fn, types.FunctionType) or id(fn) in seen:
-            return
-        seen.add(id(fn))
-        h.update(fn.__qualname__.encode())
-        code(fn.__code__)
-        if fn.__closure__:
-            for cell in fn.__closure__:
-                if not isinstance(cell.cell_contents, types.FunctionType):
-                    h.update(repr(cell.cell_contents).encode())
-        if id(fn) in _OPS:
-            return
-        for callee in _callees(fn):
-            visit(callee)
-
-    for fn in fns:
-        visit(fn)
-    h.update(numba.__version__.encode())
-    h.update(_TOOLCHAIN.encode())
-    return h.hexdigest()[:16]
-
-
-def _toolchain() -> str:
-    """A hash of the code that turns formulas into kernels (this package, the elementwise ops)."""
-    from pathlib import Path
-
-    h = hashlib.sha256()
-    for path in [*sorted(Path(__file__).parent.glob("*.py")), Path(E.__file__)]:
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-_TOOLCHAIN = _toolchain()

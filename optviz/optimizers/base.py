@@ -25,6 +25,7 @@ field, ``g`` the gradient, ``t`` the step number.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -80,10 +81,10 @@ class Stage:
 
     fn: Callable[..., Any]
     outputs: tuple[str, ...]
+    args: tuple[str, ...] = field(init=False, compare=False)
 
-    @property
-    def args(self) -> tuple[str, ...]:
-        return _arg_names(self.fn)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", _arg_names(self.fn))
 
     def __call__(self, env: Mapping[str, Any]) -> tuple[Any, ...]:
         out = self.fn(*[env[a] for a in self.args])
@@ -160,9 +161,14 @@ class Maths:
 
     def needs(self, name: str) -> bool:
         """Whether any stage asks for the quantity ``name``."""
+        return name in self.uses
+
+    @functools.cached_property
+    def uses(self) -> frozenset[str]:
+        """Every quantity some stage asks for."""
         stages = (self.per_coord, *self.per_step, *self.per_point, *self.noise.values())
-        return any(name in s.args for s in stages) or (
-            self.grad_at is not None and name in self.grad_at.args)
+        extra = (self.grad_at,) if self.grad_at is not None else ()
+        return frozenset(a for st in (*stages, *extra) for a in st.args)
 
     def stages(self) -> tuple[Stage, ...]:
         init = tuple(v for v in self.init.values() if isinstance(v, Stage))
@@ -207,15 +213,17 @@ def step_env(m: Maths, hp: Hyper, t: int, total: int) -> dict[str, Any]:
 
 def make_update(m: Maths) -> UpdateFn:
     """The rule's readable ``update``: the stages of ``m`` applied to whole arrays."""
+    wants_f = m.needs("f") or m.needs("fstar")
+    wants_tiny = m.needs("tiny")
 
     def update(g: Array, state: Any, w: Array, hp: Hyper, ctx: StepContext):
         env = step_env(m, hp, ctx.t, ctx.total_steps)
         env.update(state._asdict())
         env["w"] = w
-        if m.needs("f") or m.needs("fstar"):
+        if wants_f:
             env["f"] = xpo(w).reshape(ctx.loss, (-1, 1))
             env["fstar"] = 0.0 if ctx.fstar is None else float(ctx.fstar)
-        if m.needs("tiny"):
+        if wants_tiny:
             env["tiny"] = float(xpo(w).finfo(w.dtype).smallest_normal)
         for s in m.per_point:
             env.update(zip(s.outputs, s(env), strict=True))
