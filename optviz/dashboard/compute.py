@@ -42,11 +42,12 @@ RUNS_KEPT = 1024
 
 
 def fused() -> bool | None:
-    """The engine's ``fused`` for the dashboard's runs: its readable path (``False``), unless
-    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`). The dashboard's runs
-    are small (at most :data:`SWEEP_WORK` point-steps a sweep, about 0.1-0.3 s on the readable
-    path), and the engine's automatic choice would compile kernels in the background on a
-    machine's first use: seconds of both cores, while a lecture waits for its page."""
+    """The engine's ``fused`` for a scene's own runs: its readable path (``False``), unless
+    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`). These runs are small
+    (the starts once per optimizer: a few milliseconds), and the engine's automatic choice
+    would start compiling kernels for them before the first chart. The sweeps (thousands of
+    points) leave the choice to the engine: compiled kernels once they are ready (about ten
+    times faster), the readable path while they compile in a process of their own."""
     return None if os.environ.get("OPTVIZ_FAST") else False
 
 
@@ -110,7 +111,7 @@ def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int,
     """The blocks of every position of ``name``'s ``sliders`` (one engine run)."""
     starts = np.asarray(scene.starts, dtype=float)
     return sweeps.sweep(_fn(scene), name, scene.hyperparams(name), sliders, starts, scene.steps, stride,
-                        quant, kind, tol, fused=fused(), **scene.run_kwargs())
+                        quant, kind, tol, **scene.run_kwargs())
 
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
