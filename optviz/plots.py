@@ -41,11 +41,6 @@ LOG_FLOOR = 1e-16
 #: Points of the 1-D curve f(x).
 CURVE_POINTS = 600
 
-KIND_LABELS = {
-    "distance": "distance to the nearest minimizer ‖x − x*‖",
-    "gap": "f(x) − f*",
-    "loss": "f(x)",
-}
 KIND_SHORT = {"distance": "distance", "gap": "f − f*", "loss": "f(x)"}
 #: Axis titles short enough for a small chart on a projector.
 KIND_AXIS = {"distance": "distance to x*", "gap": "f(x) − f*", "loss": "f(x)"}

@@ -50,7 +50,7 @@ MIN_ROWS = 26
 #: blocks: beyond it fewer rows are shown, so that big scenes stay light in the browser.
 ROW_BUDGET = 400_000
 #: Error measures are floored here on log axes (distances and gaps can reach exactly 0).
-LOG_FLOOR = 1e-16
+LOG_FLOOR = plots.LOG_FLOOR
 
 
 def stride_for(steps: int, max_rows: int = MAX_ROWS) -> int:
