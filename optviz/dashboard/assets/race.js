@@ -420,7 +420,7 @@ class RaceApp {
   sliderRow(o, s, rows) {
     const id = "ov-" + o.name + "-" + s.hp;
     const input = el("input", { type: "range", id, min: "0", max: String(s.values.length - 1), step: "1",
-                                value: String(s.index), "aria-label": s.label, title: s.help });
+                                value: String(s.index), "aria-label": o.name + " " + s.label, title: s.help });
     const label = el("label", { for: id, text: s.lr ? s.hp : s.hp, title: s.label + ". " + s.help });
     const out = el("output", { for: id });
     const row = el("div", { class: "ov-slider" + (s.live ? "" : " ov-server") }, label, input, out);
