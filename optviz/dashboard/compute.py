@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-import functions
 import optviz
 from optviz.optimizers import REGISTRY
 
@@ -29,7 +28,7 @@ SWEEP_BYTES = 12_000_000
 
 
 def _fn(scene: Scene):
-    return functions.get(scene.function, scene.dim, **dict(scene.fparams))
+    return scene.make_function()
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
