@@ -459,8 +459,52 @@ def schedule(kind: str, steps: int, **values: float) -> Callable:
     return setup
 
 
+def expr(text: str, box: str | None = None) -> Callable:
+    """Type a function into the sidebar's editor (after choosing "Your own")."""
+    def setup(at):
+        at.sidebar.radio(key="fn_source").set_value("Your own").run()
+        if box is not None:
+            at.sidebar.text_input(key="expr_box").input(box).run()
+        at.sidebar.text_input(key="expr").input(text).run()
+    return setup
+
+
+def link(query: dict[str, str]) -> Callable:
+    """Open the page with ``query`` in its URL (a new session's first run)."""
+    def setup(at):
+        for k in list(at.query_params):  # the page's own link, written by the first run
+            del at.query_params[k]
+        for k, v in query.items():
+            at.query_params[k] = v
+        at.session_state["_link_checked"] = False
+        at.run()
+    return setup
+
+
+_LINK = {"v": "1", "fn": "rosenbrock", "opt": "Adam", "starts": "grid"}
+
 #: (label, setup, phrase in an error on the page; expect None: no error, the phrase anywhere).
 DASHBOARD: list[Row] = [
+    Row("typed function: __import__", expr("__import__('os').system('echo owned')"), ValueError,
+        "only the listed functions may be called"),
+    Row("typed function: attribute", expr("x.__class__"), ValueError, "attribute access (.) not allowed"),
+    Row("typed function: syntax error", expr("x +* 2"), ValueError, "syntax error at column 4"),
+    Row("typed function: 9**9**9", expr("9**9**9"), ValueError, "is too large (at most 1000"),
+    Row("typed function: nested too deeply", expr("sin(" * 40 + "x" + ")" * 40), ValueError,
+        "nested too deeply"),
+    Row("typed function: not finite over its box", expr("log(x)", "-1, 1"), ValueError,
+        "is not finite over its box"),
+    Row("typed function: a bad box", expr("x**2", "1, 2, 3"), ValueError, "box: expected x_lo, x_hi"),
+    Row("link: unknown key", link({**_LINK, "colour": "red"}), ValueError,
+        "This link could not be opened: URL parameter 'colour': unknown"),
+    Row("link: newer version", link({**_LINK, "v": "7"}), ValueError, "newer optviz (scene version 7)"),
+    Row("link: hyperparameter out of range", link({**_LINK, "opt": "Adam:alpha=20"}), ValueError,
+        "optimizers.Adam.alpha must be in [1e-07, 10]"),
+    Row("link: hostile expression", link({"v": "1", "expr": "__import__('os')", "opt": "Adam",
+                                           "starts": "grid"}), ValueError, "unknown function '__import__'"),
+    # (Streamlit itself drops a query string over 512 KiB: the page then opens its own scene)
+    Row("link: a 400 kB value", link({**_LINK, "steps": "x" * 400_000}), ValueError,
+        "URL parameter steps: expected a whole"),
     Row("typed start not a number", typed("1, abc"), ValueError, "'abc' is not a number"),
     Row("typed 10 MB token", typed(HUGE), ValueError, "(10,000,000 characters) is not a number"),
     Row("typed 1e309", typed("1e309, 1"), ValueError, "'1e309' is too large"),

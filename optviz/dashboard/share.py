@@ -233,12 +233,13 @@ def apply_scene(scene: Scene) -> None:
         if differs is not None:
             raise ValueError(f"{differs}: the page's controls cannot reproduce this scene's {differs} "
                              f"exactly ({CLI_HINT})")
-    except BaseException:
+    except BaseException:  # put back what changed (widgets drawn already in this run are untouched)
         for k in _state_keys():
             if k not in saved:
                 del ss[k]
         for k, v in saved.items():
-            ss[k] = v
+            if k not in ss or (ss[k] is not v and ss[k] != v):
+                ss[k] = v
         raise
 
 
