@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optviz.dashboard import driver
+from tests import dashboard_driver as driver
 
 #: The sliders pressed, in order (optimizer, hyperparameter).
 SLIDERS = [("SGD", "eta"), ("MSGD", "eta"), ("NAG", "eta"), ("RMSprop", "eta"), ("Adam", "alpha"),

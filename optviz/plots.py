@@ -365,6 +365,37 @@ def error_base(kind: str, steps: int, tol: float | None, n_points: int, *, large
     return {"layout": layout, "floor": LOG_FLOOR if log else None}
 
 
+# ---------------------------------------------------------------------- error curves
+#: At most this many rows per error curve (strided beyond).
+MAX_CURVE_POINTS = 1000
+
+
+def error_curves(result: Result, kind: str = "auto", rows: np.ndarray | None = None):
+    """Per optimizer, the 25/50/75 % quantiles ("nearest") of the error over the starts at the
+    recorded ``rows`` (default: all, strided to at most :data:`MAX_CURVE_POINTS`): the page's
+    median line and band. A diverged point counts as an infinite error from its divergence step
+    on, so a median stops (NaN) once half the points have diverged.
+
+    Returns ``(kind, steps, {name: (q25, q50, q75)})``.
+    """
+    kind = result.error_kind(kind)
+    rec = np.asarray(result.recorded_steps)
+    if rows is None:
+        n = len(rec)
+        rows = np.arange(n) if n <= MAX_CURVE_POINTS else np.unique(
+            np.round(np.linspace(0, n - 1, MAX_CURVE_POINTS)).astype(int))
+    errs = result.errors_until_divergence(kind)
+    out = {}
+    for name in result.names:
+        e = np.asarray(errs[name], dtype=float)[rows]
+        e = np.where(np.isfinite(e), e, np.inf)
+        with np.errstate(all="ignore"):
+            q = np.quantile(e, [0.25, 0.5, 0.75], axis=1, method="nearest")
+        q = np.where(np.isfinite(q), q, np.nan)
+        out[name] = (q[0], q[1], q[2])
+    return kind, rec[rows], out
+
+
 # ---------------------------------------------------------------------- 3-D surface
 def surface_figure(result: Result, *, large_font: bool = False, resolution: int = 80,
                    height: int | None = None, max_frames: int = 60) -> dict[str, Any]:
@@ -541,6 +572,6 @@ def all_diverged(result: Result) -> bool:
 
 __all__ = [
     "CONTOUR_BANDS", "LANDSCAPE", "Landscape", "Look", "all_diverged", "colorbar", "cross_trace", "curve_1d",
-    "diverged_notes", "error_base", "landscape", "optimizer_traces", "race_base", "results_table",
-    "style_table", "surface_figure", "view_of",
+    "diverged_notes", "error_base", "error_curves", "landscape", "optimizer_traces", "race_base",
+    "results_table", "style_table", "surface_figure", "view_of",
 ]  # fmt: skip

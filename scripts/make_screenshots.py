@@ -1,6 +1,6 @@
 """Make the README's pictures of the dashboard, on purpose (the test suite never writes them).
 
-Starts the real server and Chromium (as the browser tests do, ``optviz.dashboard.driver``) and
+Starts the real server and Chromium (as the browser tests do, ``tests/dashboard_driver.py``) and
 writes, in ``docs/`` (or ``--out``):
 
 - ``screenshot.png``: the first page (the default field on Himmelblau), 1600×1000;
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optviz.dashboard import driver
+from tests import dashboard_driver as driver
 
 
 def lesson(page, title: str) -> None:

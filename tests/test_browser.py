@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from optviz import style
-from optviz.dashboard import driver
 from optviz.presets import DEFAULT_FIELD
+from tests import dashboard_driver as driver
 
 pytestmark = pytest.mark.browser
 

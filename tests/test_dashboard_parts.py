@@ -194,3 +194,36 @@ def test_starts_outside_the_box_get_a_note():
     assert messages.outside_note(fn, np.array([[0.0, 0.0]])) is None
     note = messages.outside_note(fn, np.array([[0.0, 0.0], [9.0, 9.0], [-9.0, 0.0]]))
     assert "2 of the 3 starts" in note and "[-5, 5] × [-5, 5]" in note
+
+
+# ---------------------------------------------------------------------- kept runs
+def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
+    from optviz.dashboard import compute
+
+    fn = functions.get("himmelblau")
+    names = ("SantaE", "Adam", "NAG")
+    sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=names,
+                     hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
+                     starts=tuple(map(tuple, optviz.starts.grid(fn.box, 3))), steps=50, seed=7,
+                     schedule="constant", hooks=(), backend="numpy")
+    calls = []
+    real = optviz.run
+
+    def counting(*a, **k):
+        calls.append(tuple(a[1]))
+        return real(*a, **k)
+
+    monkeypatch.setattr(compute.optviz, "run", counting)
+    runs = compute._Runs()
+    first = runs.get(sc)
+    assert calls == [names]  # one engine call for the three
+    joint = real(fn, {n: dict(REGISTRY[n].defaults) for n in names}, optviz.starts.grid(fn.box, 3), 50,
+                 seed=7)
+    for n in names:
+        np.testing.assert_array_equal(first.trajectories[n], joint.trajectories[n])
+    moved = dataclasses.replace(sc, hp=tuple((n, tuple({**REGISTRY[n].defaults, **(
+        {"alpha": 0.05} if n == "Adam" else {})}.items())) for n in names))
+    second = runs.get(moved)
+    assert calls[-1] == ("Adam",)  # only the optimizer whose value moved
+    np.testing.assert_array_equal(second.trajectories["NAG"], first.trajectories["NAG"])
+    assert second.names == names

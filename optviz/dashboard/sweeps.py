@@ -28,6 +28,7 @@ Nothing here imports Streamlit: the functions are plain and tested on their own.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 import optviz
+from optviz import plots
 from optviz.result import Result
 
 from .sliders import Slider
@@ -142,10 +144,8 @@ def pack(result: Result, name: str, rows: np.ndarray, quant: Quantizer, kind: st
     e = np.asarray(result.errors(kind)[name], dtype=float)[:, points]
     gone = (d[None, :] >= 0) & (rec[:, None] >= d[None, :])
     e = np.where(gone | ~np.isfinite(e), np.inf, e)
-    shown = e[rows]
-    with np.errstate(all="ignore"):
-        q = np.quantile(shown, [0.25, 0.5, 0.75], axis=1, method="nearest")
-    q = np.where(np.isfinite(q), q, np.nan)
+    part = result if points == slice(None) else _points(result, name, points)
+    q = np.array(plots.error_curves(part, kind, rows)[2][name])
     if kind != "loss":
         q = np.where(np.isnan(q), np.nan, np.maximum(q, LOG_FLOOR))
     alive = d < 0
@@ -159,6 +159,15 @@ def pack(result: Result, name: str, rows: np.ndarray, quant: Quantizer, kind: st
         "div": int((~alive).sum()),
         "med": float(np.median(final)) if final.size else None,
     }
+
+
+def _points(result: Result, name: str, points: slice) -> Result:
+    """``name``'s run cut to the starts ``points`` (one position of a sweep)."""
+    return dataclasses.replace(
+        result, names=(name,), starts=result.starts[points],
+        trajectories={name: result.trajectories[name][:, points]},
+        losses={name: result.losses[name][:, points]},
+        diverged_step={name: result.diverged_step[name][points]}, hyperparams={name: {}})
 
 
 def sweep_plan(current: dict[str, float], sliders: Sequence[Slider]) -> tuple[dict[str, np.ndarray], list]:

@@ -193,7 +193,9 @@ def _view() -> None:
         return
     t0 = time.perf_counter()
     try:
-        result = compute.run_scene(scene)
+        # The first drawing does not wait for the compiled kernels (loading numba, compiling):
+        # the readable path is quick for a scene this size, the sweeps that follow use them.
+        result = compute.run_scene(scene, fused=False if state.lean() else None)
     except ENGINE_ERRORS as exc:
         st.error(f"Cannot run this scene: {messages.short(exc)}")
         return

@@ -2,8 +2,9 @@
 
 Used by the browser tests (``tests/test_browser.py``), the benchmark
 (``benchmarks/bench_browser.py``) and the README's pictures (``scripts/make_screenshots.py``),
-so that all three start, wait and measure the same way. Needs Playwright (a dev dependency)
-and Debian's Chromium (``apt-get install chromium``); Playwright is imported only here.
+so that all three start, wait and measure the same way. Needs Playwright (a dev dependency,
+hence this module lives with the tests, not in the package) and Debian's Chromium
+(``apt-get install chromium``).
 
 >>> with serve() as url, browser() as b:          # doctest: +SKIP
 ...     page = open_page(b, url)
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
