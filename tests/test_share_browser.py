@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import functions
-from optviz.dashboard import driver, share, sweeps
+from optviz.dashboard import share, sweeps
 from optviz.scene import Scene, Starts
+from tests import dashboard_driver as driver
 
 pytestmark = pytest.mark.browser
 
