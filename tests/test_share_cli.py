@@ -267,3 +267,17 @@ def test_a_run_from_a_scene_equals_the_api(tmp_path, ran, capsys):
     code, _, err = _main(["run", "--scene", path, "-q"], capsys)
     assert code == 0, err
     _same_race(ran[0], optviz.run(f, {"Adam": {"alpha": 0.05}}, starts.random(f.box, 4, seed=1), 25))
+
+
+def test_a_saved_scene_gets_the_permissions_of_any_new_file(tmp_path, capsys):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        code, _, err = _main(["run", "--expr", "x**2", "-o", "SGD", "--steps", "3", "-q",
+                              "--save-scene", tmp_path / "s.json"], capsys)
+    finally:
+        os.umask(umask)
+    assert code == 0, err
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644  # not a temporary file's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]

@@ -15,8 +15,9 @@ update at every step) gives, at the step chosen on the slider:
   every step; Adam's grows where the gradient is small and steady), a line marking the step;
 - **the numbers at that step**, per coordinate.
 
-The path is the race's: the run holds every start, with the scene's seed, so Santa's noise
-is the same draw.
+The path is the race's: the run is of the chosen start alone, with the scene's seed, and every
+random draw (Santa's noise) is keyed by the start point itself (:mod:`optviz.noise`), so it is
+the draw the race made.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ GRAD, UPDATE = "grad", "update"
 MIN_ARROW = 0.08
 #: The −g arrow's length, as a share of the view's diagonal.
 GRAD_ARROW = 0.12
-#: Most point-steps recorded with their state for this view (all starts, every step).
-MAX_WORK = 2_000_000
 #: Symbols of the state fields, as the rules' docstrings write them.
 SYMBOLS = {"m": "m (first moment)", "v": "v (second moment)", "vmax": "v̂ (max of v)", "delta": "Δ (velocity)",
            "u": "u", "alpha": "α (thermostat)", "g_prev": "g (previous)", "s": "s (memory)",
@@ -54,11 +53,11 @@ COORDS = ("x", "y")
 
 
 # ---------------------------------------------------------------------- the run
-@st.cache_data(max_entries=32, show_spinner=False)
-def inside_run(scene: state.Scene, name: str) -> optviz.Result:
-    """The scene's run of one optimizer, every start, every step, with its state recorded."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def inside_run(scene: state.Scene, name: str, start: int) -> optviz.Result:
+    """The scene's run of one optimizer from one of its starts, every step, its state recorded."""
     return optviz.run(scene.make_function(), {name: scene.hyperparams(name)},
-                      starts=[list(p) for p in scene.starts], steps=scene.steps, record_state=True,
+                      starts=[list(scene.starts[start])], steps=scene.steps, record_state=True,
                       **scene.run_kwargs())
 
 
@@ -253,11 +252,6 @@ def _body() -> None:
     names = list(scene.optimizers)
     if not names:
         return
-    work = len(scene.starts) * scene.steps
-    if work > MAX_WORK:
-        st.info(f"This view records every state of every start: {work:,} point-steps is more than its "
-                f"{MAX_WORK:,}. Use fewer starts or steps.")
-        return
     if ss.get("inside_opt") not in names:
         ss["inside_opt"] = "Adam" if "Adam" in names else names[0]
     c1, c2, c3 = st.columns([1, 1, 3])
@@ -268,11 +262,11 @@ def _body() -> None:
     c2.selectbox("Start", list(range(n)), key="inside_start", format_func=_start_label(scene.starts))
     name, start = ss["inside_opt"], int(ss["inside_start"])
     try:
-        result = inside_run(scene, name)
+        result = inside_run(scene, name, start)
     except ENGINE_ERRORS as exc:
         st.error(f"Cannot run this scene: {short(exc)}")
         return
-    last = last_step(result, name, start)
+    last = last_step(result, name, 0)
     step = ss.get("inside_step")
     if not isinstance(step, int) or not 1 <= step <= last:
         ss["inside_step"] = min(max(1, step if isinstance(step, int) else 1), last)
@@ -282,7 +276,7 @@ def _body() -> None:
     states = result.states[name]
     color = style.color(name)
     spec = REGISTRY[name]
-    diverged = int(result.diverged_step[name][start])
+    diverged = int(result.diverged_step[name][0])
     st.markdown(f"#### Inside {name}: start #{start + 1}, step {t} of {scene.steps}")
     st.caption(f"{spec.summary} The arrows leave the point before step {t}: −g, the direction of steepest "
                f"descent, and Δx, the step {name} took. The effective step size Δx / (−g) is the learning "
@@ -291,18 +285,17 @@ def _body() -> None:
         st.warning(f"This start diverged at step {diverged}: the view stops at step {last}.",
                    icon=":material/warning:")
     left, right = st.columns([1, 1], gap="medium")
-    traj = result.trajectories[name][:, start, :]
+    traj = result.trajectories[name][:, 0, :]
     with left:
-        st.plotly_chart(path_figure(fn, traj, states[GRAD][:, start], states[UPDATE][:, start], t, color,
-                                    ctx.large),
+        st.plotly_chart(path_figure(fn, traj, states[GRAD][:, 0], states[UPDATE][:, 0], t, color, ctx.large),
                         key="inside_path", theme=None, config={"displaylogo": False})
-        st.dataframe(step_table(states, start, t, fn.dim), key="inside_table", hide_index=True)
+        st.dataframe(step_table(states, 0, t, fn.dim), key="inside_table", hide_index=True)
         with st.expander(f"{name}'s update rule"):
             from ..sidebar import doc_markdown
 
             st.markdown(doc_markdown(spec.doc))
     with right:
-        st.plotly_chart(state_figure(states, start, t, last, color, ctx.large), key="inside_states",
+        st.plotly_chart(state_figure(states, 0, t, last, color, ctx.large), key="inside_states",
                         theme=None, config={"displaylogo": False})
 
 
