@@ -25,9 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 import optviz
 from optviz import plots, style
@@ -101,33 +99,33 @@ def arrow_scale(update: np.ndarray, diagonal: float) -> float:
     return float(10 ** np.ceil(np.log10(MIN_ARROW * diagonal / length)))
 
 
+def _scatter(x: Any, y: Any, **kw: Any) -> dict[str, Any]:
+    return {"type": "scatter", "x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float), **kw}
+
+
 def path_figure(fn: Any, traj: np.ndarray, grad: np.ndarray, update: np.ndarray, t: int, color: str,
-                large: bool = False) -> go.Figure:
+                large: bool = False) -> dict[str, Any]:
     """The start's path up to step ``t`` on the landscape, and the arrows −g and Δx of step ``t``
-    from the point before it. ``traj`` is ``(steps + 1, dim)``; ``grad``/``update`` ``(steps + 1, dim)``."""
+    from the point before it (a Plotly figure as a dict). ``traj``, ``grad`` and ``update`` are
+    ``(steps + 1, dim)``."""
     base = plots.race_base(fn, traj[:1], [], large_font=large)
     layout = dict(base["layout"])
     layout.pop("annotations", None)
     view = plots.view_of(fn)
     diagonal = float(np.hypot(*(view[:, 1] - view[:, 0])))
-    fig = go.Figure(layout=layout)
-    for tr in base["data"]:
-        fig.add_trace(tr)
     one_d = fn.dim == 1
     with np.errstate(all="ignore"):
-        ys = np.asarray(fn.value(traj[: t + 1]), dtype=float) if one_d else traj[: t + 1, 1]
-    with np.errstate(all="ignore"):
-        whole = np.asarray(fn.value(traj), dtype=float) if one_d else traj[:, 1]
-    fig.add_trace(go.Scatter(x=traj[:, 0], y=whole, mode="lines", name="the whole path", hoverinfo="skip",
-                             line={"color": color, "width": 1, "dash": "dot"}, opacity=0.5))
-    fig.add_trace(go.Scatter(x=traj[: t + 1, 0], y=ys, mode="lines+markers", name="path",
-                             line={"color": color, "width": 2}, marker={"size": 4, "color": color},
-                             hovertemplate="step %{customdata}<extra></extra>", customdata=np.arange(t + 1)))
-    for tr in base["above"]:
-        fig.add_trace(tr)
+        heights = np.asarray(fn.value(traj), dtype=float) if one_d else traj[:, 1]
+    data = [*base["data"],
+            _scatter(traj[:, 0], heights, mode="lines", name="the whole path", hoverinfo="skip",
+                     line={"color": color, "width": 1, "dash": "dot"}, opacity=0.5),
+            _scatter(traj[: t + 1, 0], heights[: t + 1], mode="lines+markers", name="path",
+                     line={"color": color, "width": 2}, marker={"size": 4, "color": color},
+                     customdata=np.arange(t + 1), hovertemplate="step %{customdata}<extra></extra>"),
+            *base["above"]]
     p = traj[t - 1]
     g, u = grad[t], update[t]
-    y0 = float(ys[t - 1]) if one_d else float(p[1])
+    y0 = float(heights[t - 1]) if one_d else float(p[1])
     if one_d:  # along x, at the point's height
         gdir, udir = np.array([-g[0], 0.0]), np.array([u[0], 0.0])
     else:
@@ -142,26 +140,11 @@ def path_figure(fn: Any, traj: np.ndarray, grad: np.ndarray, update: np.ndarray,
     if np.all(np.isfinite(udir)) and np.linalg.norm(udir) > 0:
         label = "Δx" if k == 1 else f"Δx ×{k:g}"
         arrows += _arrow(p[0], y0, p[0] + k * udir[0], y0 + k * udir[1], color, label, 3.0, font)
-    fig.add_trace(go.Scatter(x=[p[0]], y=[y0], mode="markers", name=f"x at step {t - 1}",
-                             marker={"size": 12, "color": color, "line": {"color": "black", "width": 1.5}},
-                             hovertemplate=f"before step {t}<extra></extra>"))
-    fig.update_layout(annotations=arrows, height=520 if not large else 560)
-    return fig
-
-
-def _coord_traces(fig: go.Figure, row: int, steps: np.ndarray, values: np.ndarray, color: str,
-                  label: str, log: bool) -> None:
-    cols = values.reshape(len(values), -1)
-    for j in range(cols.shape[1]):
-        dash = ("solid", "dash")[j % 2]
-        name = f"{label} [{COORDS[j] if cols.shape[1] > 1 else ''}]" if cols.shape[1] > 1 else label
-        y = cols[:, j]
-        if log:
-            y = np.where(y > 0, y, np.nan)
-        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=name, showlegend=False,
-                                 line={"color": color, "dash": dash, "width": 1.8},
-                                 hovertemplate=f"{name}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"),
-                      row=row, col=1)
+    data.append(_scatter([p[0]], [y0], mode="markers", name=f"x at step {t - 1}",
+                         marker={"size": 12, "color": color, "line": {"color": "black", "width": 1.5}},
+                         hovertemplate=f"before step {t}<extra></extra>"))
+    layout.update(annotations=arrows, height=520 if not large else 560)
+    return {"data": data, "layout": layout}
 
 
 def _positive(values: np.ndarray) -> bool:
@@ -170,39 +153,52 @@ def _positive(values: np.ndarray) -> bool:
 
 
 def state_figure(states: dict[str, np.ndarray], start: int, t: int, last: int, color: str,
-                 large: bool = False) -> go.Figure:
+                 large: bool = False) -> dict[str, Any]:
     """The gradient, each state field, the update and the effective step size of one start over
-    steps 1..``last``, a line at step ``t``. Non-negative fields (v, ...) on log axes."""
+    steps 1..``last``, stacked with a shared step axis and a line at step ``t`` (a Plotly figure
+    as a dict: no ``make_subplots``, which costs most of a second). Non-negative fields (v, ...)
+    and the effective step's size are on log axes."""
     names = [GRAD, *(f for f in states if f not in (GRAD, UPDATE)), UPDATE, "effective"]
     titles = {GRAD: "gradient g", UPDATE: "update Δx", "effective": "effective step size Δx / (−g)"}
     steps = np.arange(1, last + 1)
-    rows = {}
-    for f in names:
-        if f == "effective":
-            vals = effective_step(states[GRAD][1:last + 1, start], states[UPDATE][1:last + 1, start])
-        else:
-            vals = states[f][1:last + 1, start]
-        rows[f] = vals
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.035,
-                        subplot_titles=[titles.get(f, SYMBOLS.get(f, f)) for f in names])
-    for i, f in enumerate(names, start=1):
-        vals = rows[f]
-        log = f == "effective" or (f not in (GRAD, UPDATE) and _positive(vals))
-        shown = np.abs(vals) if f == "effective" else vals
-        _coord_traces(fig, i, steps, shown, color, titles.get(f, f), log)
-        if log:
-            fig.update_yaxes(type="log", row=i, col=1)
-        fig.add_vline(x=t, line={"color": "#888", "width": 1, "dash": "dot"}, row=i, col=1)
     font = 16 if large else 12
-    fig.update_layout(height=max(150 * len(names), 420), margin={"l": 70, "r": 10, "t": 30, "b": 10},
-                      font={"size": font, "family": style.FONT_FAMILY}, plot_bgcolor="white",
-                      paper_bgcolor="white", hovermode="x unified")
-    fig.update_annotations(font_size=font)
-    fig.update_xaxes(showline=True, linecolor=style.FRAME_COLOR, mirror=True)
-    fig.update_yaxes(showline=True, linecolor=style.FRAME_COLOR, mirror=True, exponentformat="e",
-                     automargin=True, nticks=4)
-    fig.update_xaxes(title_text="step", row=len(names), col=1)
-    return fig
+    k, gap = len(names), 0.035
+    h = (1 - gap * (k - 1)) / k
+    axis = {"showline": True, "linecolor": style.FRAME_COLOR, "mirror": True, "zeroline": False,
+            "tickfont": {"size": font}}
+    layout: dict[str, Any] = {
+        "height": max(150 * k, 420), "margin": {"l": 70, "r": 10, "t": 30, "b": 10}, "showlegend": False,
+        "font": {"size": font, "family": style.FONT_FAMILY}, "plot_bgcolor": "white",
+        "paper_bgcolor": "white", "hovermode": "x unified", "annotations": [], "shapes": [],
+    }
+    data = []
+    for i, f in enumerate(names):
+        if f == "effective":
+            vals = np.abs(effective_step(states[GRAD][1:last + 1, start], states[UPDATE][1:last + 1, start]))
+        else:
+            vals = np.asarray(states[f][1:last + 1, start], dtype=float)
+        log = f == "effective" or (f not in (GRAD, UPDATE) and _positive(vals))
+        top = 1 - i * (h + gap)
+        n = "" if i == 0 else str(i + 1)
+        layout[f"yaxis{n}"] = {**axis, "domain": [top - h, top], "anchor": f"x{n}", "automargin": True,
+                               "type": "log" if log else "linear", "exponentformat": "e", "nticks": 4}
+        layout[f"xaxis{n}"] = {**axis, "anchor": f"y{n}", "range": [0.5, last + 0.5],
+                               "showticklabels": i == k - 1, **({"matches": "x"} if i else {}),
+                               **({"title": {"text": "step"}} if i == k - 1 else {})}
+        title = titles.get(f, SYMBOLS.get(f, f))
+        layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0.5, "y": top,
+                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": font}})
+        layout["shapes"].append({"type": "line", "xref": f"x{n}", "yref": f"y{n} domain", "x0": t, "x1": t,
+                                 "y0": 0, "y1": 1, "line": {"color": "#888", "width": 1, "dash": "dot"}})
+        cols = vals.reshape(len(vals), -1)
+        for j in range(cols.shape[1]):
+            label = f"{title} [{COORDS[j]}]" if cols.shape[1] > 1 else title
+            y = np.where(cols[:, j] > 0, cols[:, j], np.nan) if log else cols[:, j]
+            data.append(_scatter(steps, y, mode="lines", name=label, xaxis=f"x{n}", yaxis=f"y{n}",
+                                 line={"color": color, "dash": ("solid", "dash")[j % 2], "width": 1.8},
+                                 hovertemplate=f"{label}: %{{y:.4g}}<extra></extra>"))
+    return {"data": data, "layout": layout}
 
 
 def step_table(states: dict[str, np.ndarray], start: int, t: int, dim: int) -> list[dict[str, Any]]:
