@@ -24,8 +24,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,6 +44,7 @@ from .engine import run as run_engine
 from .optimizers import GROUPS, NAMES, REGISTRY
 from .optimizers import get as get_optimizer
 from .result import ERROR_KINDS
+from .scene import LIMITS, Limits, Scene, SceneFunction, Starts
 from .specs import parse_number
 from .specs import quote as _short
 from .validate import group_label, group_names, optimizer_names
@@ -56,7 +58,9 @@ FORMATS = (".gif", ".mp4", ".png", ".svg")
 
 #: Options whose value may start with a minus sign ("--start -1.5,2"): argparse would take
 #: "-1.5,2" for an option, so these are rewritten to "--start=-1.5,2" before parsing.
-_NEGATIVE_OK = ("--start",)
+_NEGATIVE_OK = ("--start", "--box", "--minimum")
+#: Options whose value is a formula: one beginning with "-" ("--expr -cos(x)") is still the value.
+_FORMULA = ("--expr",)
 
 
 class CliError(Exception):
@@ -210,12 +214,35 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                         f"(default: {MAX_SECONDS:g})")
     g.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
                    help="array backend for the step loop (default: numpy)")
-    g.add_argument("--kind", choices=KINDS, default="auto",
+    g.add_argument("--kind", choices=KINDS,
                    help="error measure: distance to the minimizer, gap f - f*, or the loss f; auto: distance "
-                        "when the function has a minimum, else the loss (default: auto)")
+                        "when the function has a minimum, else the loss (default: auto, or the --scene's)")
     g.add_argument("--preset", metavar="NAME",
                    help=f"a named scene: {', '.join(_presets.PRESETS)} (sets function, optimizers, "
                         "starts, steps, seed; --set/--steps/--seed still apply)")
+    _function_and_scene_file_options(g)
+
+
+def _function_and_scene_file_options(g: argparse._ArgumentGroup) -> None:
+    """A typed function (``--expr``, ``--box``, ``--minimum``) and scene files (``--scene``,
+    ``--save-scene``): part of every scene command's options."""
+    g.add_argument("--expr", metavar="TEXT",
+                   help="your own function instead of -f: a formula in x (1-D) or x and y (2-D), e.g. "
+                        "\"(1 - x)**2 + 100*(y - x**2)**2\"; + - * / ** (or ^), pi, e, sin cos tan exp "
+                        "log sqrt abs tanh sinh cosh arctan, min/max of two")
+    g.add_argument("--box", metavar="LO,HI[,LO,HI]",
+                   help="the --expr function's box: x's range, then y's (default: -5,5 per coordinate; "
+                        "two ranges make an x-only formula 2-D)")
+    g.add_argument("--minimum", action="append", metavar="X[,Y]", dest="minimum",
+                   help="a global minimizer of the --expr function (repeatable, or X,Y;X,Y; 'none': it "
+                        "has none); default: estimated numerically, and said so")
+    g.add_argument("--scene", metavar="PATH",
+                   help="run the scene in this JSON file (from --save-scene or the dashboard's \"download "
+                        "scene\"); scene options given besides change it: -f/--expr the function, "
+                        "--start/--grid/... the starts, -o the optimizers, --set, --steps, --seed, ...")
+    g.add_argument("--save-scene", metavar="PATH",
+                   help="write the scene that ran to this JSON file (for --scene, or the dashboard's "
+                        "\"load scene\")")
 
 
 def _progress_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -268,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG, formatter_class=_Formatter,
     )
     _scene_options(u)
-    u.add_argument("--tol", type=_positive(), default=1e-3,
-                   help="an error at or below this counts as converged (default: 0.001)")
+    u.add_argument("--tol", type=_positive(),
+                   help="an error at or below this counts as converged (default: 0.001, or the --scene's)")
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _progress_options(u)
     u.set_defaults(handler=cmd_run)
@@ -356,29 +383,282 @@ def apply_sets(chosen: dict[str, dict[str, Any]], sets: Sequence[str]) -> None:
         chosen[spec.name][hp.name] = v
 
 
-def _point(text: str, what: str) -> list[float]:
+def _numbers(text: str, what: str, example: str = "-1.5,2", noun: str = "a point") -> list[float]:
+    """Numbers separated by commas (``"-1.5,2"``), or a one-line error naming ``what``."""
     items = [t for t in text.replace(" ", "").split(",")]
     if not items or any(t == "" for t in items):
-        raise CliError(f"{what} expects numbers separated by commas, e.g. -1.5,2; got {_short(text)}")
+        raise CliError(f"{what} expects numbers separated by commas, e.g. {example}; got {_short(text)}")
     try:
         return [parse_number(t, what) for t in items]
     except ValueError as exc:
-        raise CliError(f"{exc}; write a point as numbers separated by commas, e.g. -1.5,2") from None
+        raise CliError(f"{exc}; write {noun} as numbers separated by commas, e.g. {example}") from None
 
 
-def _make_function(name: str, dim: int | None, params: Sequence[str]):
+def _point(text: str, what: str) -> list[float]:
+    return _numbers(text, what)
+
+
+def _params(texts: Sequence[str]) -> dict[str, float]:
+    """``--param KEY=VALUE`` items as a mapping (values read as numbers)."""
+    out: dict[str, float] = {}
+    for text in texts:
+        k, v = _split_kv(text, "--param", "kappa=1000")
+        out[k] = parse_number(v, f"--param {k}")
+    return out
+
+
+def _make_function(name: str, dim: int | None, params: dict[str, float]):
     fams = functions.families()
     if name not in fams:
         raise CliError(f"unknown function {_short(name)}; valid: {', '.join(fams)}")
-    kwargs = {}
-    for text in params:
-        k, v = _split_kv(text, "--param", "kappa=1000")
-        kwargs[k] = parse_number(v, f"--param {k}")
-    return functions.get(name, dim, **kwargs)
+    return functions.get(name, dim, **params)
 
 
+# ---------------------------------------------------------------------- typed functions
+def _box_option(text: str) -> list[list[float]]:
+    """``--box -2,2,-1,3`` -> ``[[-2, 2], [-1, 3]]`` (one range per coordinate, LO < HI)."""
+    nums = _numbers(text, "--box", "-2,2,-1,3", "the box")
+    if len(nums) not in (2, 4):
+        raise CliError(f"--box expects LO,HI (1-D) or XLO,XHI,YLO,YHI (2-D), e.g. -2,2,-1,3; "
+                       f"got {len(nums)} number(s)")
+    rows = [nums[i:i + 2] for i in range(0, len(nums), 2)]
+    for axis, (lo, hi) in zip("xy", rows, strict=False):
+        if not lo < hi:
+            raise CliError(f"--box: the range of {axis} needs LO < HI, got {lo:g},{hi:g}")
+    return rows
+
+
+def _minimum_option(texts: Sequence[str] | None) -> list[list[float]] | None:
+    """``--minimum 1,1`` (repeatable, or ``1,1;-1,1``) -> points; ``none`` -> ``[]``; not given -> None."""
+    if not texts:
+        return None
+    if any(t.strip().lower() == "none" for t in texts):
+        if len(texts) > 1:
+            raise CliError("--minimum none (no minimum) cannot be combined with other --minimum points")
+        return []
+    return [_numbers(part, "--minimum", "1,1", "a minimizer")
+            for text in texts for part in text.split(";") if part.strip()]
+
+
+def _make_expression(text: str, box: Any, minimum: Any) -> functions.ExpressionFunction:
+    """``functions.from_expression``; a refused text, box or minimizer is a one-line error."""
+    try:
+        return functions.from_expression(text, box=box, minimizers=minimum)
+    except ValueError as exc:
+        raise CliError(f"--expr: {_message(exc)}") from None
+
+
+#: The options that choose the function (for --preset and --scene: what they replace).
+_FUNCTION_FLAGS = (("-f/--function", "function"), ("--dim", "dim"), ("--param", "param"),
+                   ("--expr", "expr"), ("--box", "box"), ("--minimum", "minimum"))
+
+
+def _given(args: argparse.Namespace, flags: Sequence[tuple[str, str]]) -> list[str]:
+    return [flag for flag, dest in flags if getattr(args, dest, None) not in (None, [], ())]
+
+
+def _function(args: argparse.Namespace, pts: Sequence[Sequence[float]], base: SceneFunction | None = None):
+    """The test function the options name. ``base`` (a scene's function) fills what they leave
+    out: ``--dim``/``--param`` change its dimension and parameters, ``--box``/``--minimum`` its
+    typed function's box and minimizers; ``-f`` or ``--expr`` replace it."""
+    expr_given, registry_given = args.expr is not None, args.function is not None
+    if expr_given and registry_given:
+        raise CliError("-f/--function and --expr both name the function; give one")
+    typed = expr_given or (not registry_given and base is not None and base.expression is not None)
+    if typed:
+        if args.dim is not None or args.param:
+            raise CliError("--dim and --param are for the built-in functions (-f); a typed function is 1-D "
+                           "or 2-D by its --box (one range per coordinate)")
+        inherit = base is not None and not expr_given
+        text = args.expr if expr_given else base.expression  # type: ignore[union-attr]
+        if args.box is not None:
+            box = _box_option(args.box)
+        else:
+            box = [list(r) for r in base.box] if inherit and base.box else None  # type: ignore[union-attr]
+        minimum = _minimum_option(args.minimum)
+        if minimum is None and inherit and base.minimizers is not None:  # type: ignore[union-attr]
+            minimum = [list(p) for p in base.minimizers]  # type: ignore[union-attr]
+        fn = _make_expression(text, box, minimum)
+        if pts and len(pts[0]) != fn.dim:
+            raise CliError(f"--start has {len(pts[0])} coordinate(s) but the typed function is {fn.dim}-D "
+                           f"(its box has {fn.dim} range(s))")
+        return fn
+    if args.box is not None or args.minimum:
+        raise CliError("--box and --minimum belong to a typed function: give --expr too")
+    inherit = base is not None and not registry_given
+    name = args.function if registry_given else (base.name if inherit else DEFAULT_FUNCTION)
+    params = {**(base.params if inherit else {}), **_params(args.param)}  # type: ignore[union-attr]
+    dim = args.dim
+    if pts:
+        lengths = sorted({len(p) for p in pts})
+        if dim is not None and dim != lengths[0]:
+            raise CliError(f"--start has {lengths[0]} coordinate(s) but --dim is {dim}")
+        dim = lengths[0]
+    elif dim is None and inherit:
+        dim = base.dim  # type: ignore[union-attr]
+    fam = functions.families().get(name)
+    if fam is not None and dim is not None and not fam.supports(dim):
+        raise CliError(f"{name} takes {fam.dims_text()}, got {dim} coordinate(s)")
+    return _make_function(name, dim, params)
+
+
+def _typed_points(args: argparse.Namespace) -> list[list[float]]:
+    pts = [_point(t, "--start") for t in args.start_points or ()]
+    if len({len(p) for p in pts}) > 1:
+        raise CliError(f"every --start must have the same number of coordinates, got "
+                       f"{sorted({len(p) for p in pts})}")
+    return pts
+
+
+def _starts_given(args: argparse.Namespace) -> bool:
+    return any(v is not None for v in (args.start_points, args.grid, args.random, args.ring))
+
+
+def _starts_of(args: argparse.Namespace, fn, pts: list[list[float]], seed: int) -> Starts | None:
+    """The starts the options ask for on ``fn`` (None: none given). Grid and random starts keep
+    their mode in a saved scene; ``--ring R`` (an absolute radius) is saved as its points."""
+    if pts:
+        return Starts.typed(pts)
+    if args.grid is not None:
+        if args.grid ** fn.dim > 1_000_000:
+            raise CliError(f"--grid {args.grid} in {fn.dim}-D gives over a million starts; use fewer")
+        return Starts.grid(args.grid)
+    if args.random is not None:
+        return Starts.random(args.random, seed=seed)
+    if args.ring is not None:
+        box = np.asarray(fn.box, dtype=float)
+        mins = np.asarray(fn.minimizers, dtype=float)
+        center = mins[0] if mins.size else box.mean(axis=1)
+        return Starts.typed(_starts.ring(center, args.ring, args.ring_points))
+    return None
+
+
+def _default_starts(fn) -> Starts:
+    """Near the box's lower-left corner: away from the minimizers of most functions."""
+    box = np.asarray(fn.box, dtype=float)
+    return Starts.typed((box[:, 0] + 0.1 * (box[:, 1] - box[:, 0]))[None, :])
+
+
+# ---------------------------------------------------------------------- scene files
+#: What a scene changed by the command's options may ask for: the engine's own bounds (a
+#: file as loaded is held to ``optviz.scene.LIMITS``; a saved one must fit them too).
+RUN_LIMITS = Limits(steps=MAX_STEPS, points=1_000_000, work=math.inf)
+#: Engine keywords a scene holds beside the ones every command sets (added by other options).
+_SCENE_EXTRAS = ("noise", "noise_mode", "delay")
+
+
+def _path(path: str | os.PathLike) -> str:
+    """A file name for a message: whole (paths are short), unless it is absurdly long."""
+    text = os.fspath(path)
+    return repr(text) if len(text) <= 300 else _short(text)
+
+
+def _load_scene(path: str) -> Scene:
+    try:
+        return Scene.load(path)
+    except ValueError as exc:
+        msg = _message(exc)
+        prefix = f"{Path(path)}: "
+        msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+        raise CliError(f"--scene {_path(path)}: {msg}") from None
+
+
+def _check_scene_path(path: str) -> None:
+    """Refuse, before any work, a --save-scene path that cannot be written."""
+    p = Path(path)
+    parent = p.parent
+    if p.is_dir():
+        raise CliError(f"--save-scene {_path(path)}: is a folder; give a file name such as scene.json")
+    if not parent.is_dir():
+        raise CliError(f"--save-scene {_path(path)}: the folder {_path(parent)} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--save-scene {_path(path)}: the folder {_path(parent)} is not writable")
+
+
+def _scene_file_kwargs(args: argparse.Namespace) -> tuple[dict[str, Any], Scene]:
+    """Run keywords (and the scene) of ``--scene PATH``, changed by the scene options given."""
+    if args.preset is not None:
+        raise CliError("--scene and --preset each give a whole scene; give one (options given besides "
+                       "--scene change it)")
+    scene = _load_scene(args.scene)
+    pts = _typed_points(args)
+    base = scene.function
+    changes_dim = bool(pts) and base.name is not None and len(pts[0]) != base.dim
+    fn = _function(args, pts, base) if _given(args, _FUNCTION_FLAGS) or changes_dim else None
+    built = fn if fn is not None else scene.build_function()
+    if pts and len(pts[0]) != built.dim:
+        raise CliError(f"--start has {len(pts[0])} coordinate(s) but the scene's function is {built.dim}-D")
+    seed = scene.seed if args.seed is None else args.seed
+    starts = _starts_of(args, built, pts, seed)
+    if starts is None:  # the scene's starts; computed ones are computed again on a new function
+        if scene.starts.mode != "points":
+            starts = scene.starts if fn is None else replace(scene.starts, points=None)
+        elif len(scene.starts.points[0]) != built.dim:  # type: ignore[index]
+            raise CliError(f"the scene's starting points have {len(scene.starts.points[0])} coordinate(s) "  # type: ignore[index]
+                           f"but the function given is {built.dim}-D: give starts too (--start, --grid, "
+                           "--random or --ring)")
+        else:
+            starts = scene.starts
+    if args.optimizers is None:
+        chosen = {name: dict(hps) for name, hps in scene.optimizers.items()}
+    else:  # a new list: the scene's hyperparameters for the optimizers it keeps
+        chosen = {n: dict(scene.optimizers.get(n, {})) for n in parse_optimizers(args.optimizers)}
+    apply_sets(chosen, args.sets)
+    extras = {k: getattr(args, k) for k in _SCENE_EXTRAS if getattr(args, k, None) is not None}
+    tol = getattr(args, "tol", None)
+    try:
+        changed = Scene(
+            function=fn if fn is not None else base,  # type: ignore[arg-type]
+            optimizers=chosen, starts=starts,
+            steps=scene.steps if args.steps is None else args.steps, seed=seed,
+            schedule=scene.schedule if args.schedule is None else args.schedule,
+            hooks=tuple(args.hooks) if args.hooks else scene.hooks,
+            noise=extras.get("noise", scene.noise), noise_mode=extras.get("noise_mode", scene.noise_mode),
+            delay=extras.get("delay", scene.delay), dtype=scene.dtype,
+            error=scene.error if args.kind is None else args.kind, tol=scene.tol if tol is None else tol,
+            limits=RUN_LIMITS,
+        )
+    except ValueError as exc:
+        raise CliError(f"--scene {_path(args.scene)} with the options given: {_message(exc)}") from None
+    return changed.run_kwargs(), changed
+
+
+def _savable(make: Callable[[], Scene]) -> Scene:
+    """``make()``: a scene held to the file limits (``optviz.scene.LIMITS``), so that what
+    --save-scene writes, --scene can open; or a one-line error, before any work."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise CliError(f"--save-scene: this run cannot be saved as a scene: {_message(exc)}") from None
+
+
+def _scene_of_run(args: argparse.Namespace, kw: dict[str, Any], starts: Starts) -> Scene:
+    """The scene of the run the options give (for --save-scene)."""
+    return _savable(lambda: Scene.from_run_kwargs(
+        kw["function"], kw["optimizers"], starts, kw["steps"], seed=kw["seed"],
+        schedule=args.schedule, hooks=list(args.hooks),
+        error=args.kind or "auto", tol=getattr(args, "tol", None),
+        **{k: kw[k] for k in _SCENE_EXTRAS if k in kw},
+    ))
+
+
+def save_scene(args: argparse.Namespace) -> Path | None:
+    """Write the scene that ran to ``--save-scene``, if given (call it once the command's work
+    is done). Returns the path written; an ``OSError`` is the caller's to report."""
+    scene = getattr(args, "scene_to_save", None)
+    if scene is None or not getattr(args, "save_scene", None):
+        return None
+    return scene.save(args.save_scene)
+
+
+# ---------------------------------------------------------------------- the run keywords
 def build_scene(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for :func:`optviz.run` from the parsed options (validated)."""
+    """Keyword arguments for :func:`optviz.run` from the parsed options (validated).
+
+    Also fills ``args.kind`` (and ``args.tol``) from the scene when they were not given, and,
+    with ``--save-scene``, keeps the scene to write as ``args.scene_to_save`` (checked here,
+    before any work; :func:`save_scene` writes it).
+    """
     try:
         return _build_scene(args)
     except CliError:
@@ -388,9 +668,17 @@ def build_scene(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
-    starts_given = any(
-        v is not None for v in (args.start_points, args.grid, args.random, args.ring)
-    )
+    if getattr(args, "save_scene", None):
+        _check_scene_path(args.save_scene)
+    if getattr(args, "scene", None) is not None:
+        kw, scene = _scene_file_kwargs(args)
+        args.kind = scene.error
+        if hasattr(args, "tol"):
+            args.tol = scene.tol
+        if getattr(args, "save_scene", None):
+            args.scene_to_save = _savable(lambda: replace(scene, limits=LIMITS))
+        return _run_options(args, kw)
+    starts_given = _starts_given(args)
     if args.preset is not None:
         try:
             preset = _presets.get(args.preset)
@@ -400,6 +688,7 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
             ("-f/--function", args.function is not None), ("-o/--optimizers", args.optimizers is not None),
             ("--dim", args.dim is not None), ("--param", bool(args.param)),
             ("--start/--grid/--random/--ring", starts_given),
+            *((flag, True) for flag in _given(args, _FUNCTION_FLAGS[3:])),
         ) if given]
         if clash:
             raise CliError(
@@ -415,37 +704,13 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
             kw["steps"] = args.steps
         if args.seed is not None:
             kw["seed"] = args.seed
+        spec = Starts.typed(kw["starts"])
     else:
-        name = DEFAULT_FUNCTION if args.function is None else args.function
-        pts = [_point(t, "--start") for t in args.start_points or ()]
-        dim = args.dim
-        if pts:
-            lengths = sorted({len(p) for p in pts})
-            if len(lengths) > 1:
-                raise CliError(f"every --start must have the same number of coordinates, got {lengths}")
-            if dim is not None and dim != lengths[0]:
-                raise CliError(f"--start has {lengths[0]} coordinate(s) but --dim is {dim}")
-            dim = lengths[0]
-        fam = functions.families().get(name)
-        if fam is not None and dim is not None and not fam.supports(dim):
-            raise CliError(f"{name} takes {fam.dims_text()}, got {dim} coordinate(s)")
-        fn = _make_function(name, dim, args.param)
+        pts = _typed_points(args)
+        fn = _function(args, pts)
         seed = 0 if args.seed is None else args.seed
-        box = np.asarray(fn.box, dtype=float)
-        if pts:
-            start = np.array(pts, dtype=float)
-        elif args.grid is not None:
-            if args.grid ** fn.dim > 1_000_000:
-                raise CliError(f"--grid {args.grid} in {fn.dim}-D gives over a million starts; use fewer")
-            start = _starts.grid(box, args.grid)
-        elif args.random is not None:
-            start = _starts.random(box, args.random, seed=seed)
-        elif args.ring is not None:
-            mins = np.asarray(fn.minimizers, dtype=float)
-            center = mins[0] if mins.size else box.mean(axis=1)
-            start = _starts.ring(center, args.ring, args.ring_points)
-        else:  # near the box's lower-left corner: away from the minimizers of most functions
-            start = (box[:, 0] + 0.1 * (box[:, 1] - box[:, 0]))[None, :]
+        spec = _starts_of(args, fn, pts, seed) or _default_starts(fn)
+        start = spec.compute(fn)
         chosen = {n: {} for n in parse_optimizers(
             DEFAULT_OPTIMIZERS if args.optimizers is None else args.optimizers)}
         apply_sets(chosen, args.sets)
@@ -455,6 +720,17 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
         }
     kw["schedule"] = _schedules.parse(args.schedule) if args.schedule else None
     kw["hooks"] = [_hooks.parse(h) for h in args.hooks]
+    if getattr(args, "save_scene", None):
+        args.scene_to_save = _scene_of_run(args, kw, spec)
+    if args.kind is None:
+        args.kind = "auto"
+    if hasattr(args, "tol") and args.tol is None:
+        args.tol = 1e-3
+    return _run_options(args, kw)
+
+
+def _run_options(args: argparse.Namespace, kw: dict[str, Any]) -> dict[str, Any]:
+    """The engine options that do not change the race (not part of a scene)."""
     kw["record_every"] = args.record_every
     kw["backend"] = args.backend
     kw["max_seconds"] = args.max_seconds
@@ -588,6 +864,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr, f"rendering {out.name}", _bar(args, "", "frames").enabled)
     t0 = time.perf_counter()
     written: list[Path] = []
+    writing = out
     try:
         written.append(render.animate(
             result, out, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
@@ -597,12 +874,16 @@ def cmd_render(args: argparse.Namespace) -> int:
         ))
         bar.close()
         if errors_path is not None:
+            writing = errors_path
             written.append(render.error_plot(result, errors_path, kind=args.kind))
+        if args.save_scene:
+            writing = Path(args.save_scene)
+            written.append(save_scene(args))  # type: ignore[arg-type]
     except (OSError, subprocess.CalledProcessError, RuntimeError, ValueError, MemoryError) as exc:
         bar.close()
-        for p in written:  # all or nothing: a preset's two files go together
+        for p in written:  # all or nothing: a preset's two files (and the scene) go together
             p.unlink(missing_ok=True)
-        print(f"{PROG}: error: could not write {os.fspath(out)!r}: {_message(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: could not write {os.fspath(writing)!r}: {_message(exc)}", file=sys.stderr)
         return 1
     except BaseException:
         bar.close()
@@ -650,6 +931,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = result.summary(kind, tol=args.tol)
     except ValueError as exc:
         raise CliError(_message(exc)) from None
+    try:
+        saved = save_scene(args)
+    except OSError as exc:
+        print(f"{PROG}: error: could not write {args.save_scene!r}: {_message(exc)}", file=sys.stderr)
+        return 1
+    if saved is not None and not args.quiet:
+        print(f"{PROG}: scene written to {saved}", file=sys.stderr)
     fn = result.function
     if args.json:
         for r in rows:
@@ -838,15 +1126,18 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 def _fix_negative(argv: Sequence[str]) -> list[str]:
-    """'--start -1.5,2' -> '--start=-1.5,2' so that argparse does not read '-1.5,2' as an option."""
+    """'--start -1.5,2' -> '--start=-1.5,2' (and '--expr -cos(x)' -> '--expr=-cos(x)') so that
+    argparse does not read the value as an option."""
     out: list[str] = []
     it = iter(argv)
     for tok in it:
-        if tok in _NEGATIVE_OK:
+        if tok in _NEGATIVE_OK or tok in _FORMULA:
             nxt = next(it, None)
             if nxt is None:
                 out.append(tok)
             elif nxt.startswith("-") and len(nxt) > 1 and (nxt[1].isdigit() or nxt[1] == "."):
+                out.append(f"{tok}={nxt}")
+            elif tok in _FORMULA and nxt.startswith("-") and not nxt.startswith("--"):
                 out.append(f"{tok}={nxt}")
             else:
                 out.extend((tok, nxt))

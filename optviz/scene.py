@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -857,9 +857,10 @@ class Scene:
         return cls.from_dict(data, limits=limits)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`to_json` to ``path`` (through a temporary file: never half-written)."""
+        """Write :meth:`to_json` to ``path`` (through a temporary file: never half-written; the
+        file gets the permissions of any new file, the umask's, not a temporary file's 0600)."""
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        fd, tmp = _new_temp(path)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(self.to_json())
@@ -1056,6 +1057,17 @@ class Scene:
         if view:
             data["view"] = view
         return cls.from_dict(data, limits=limits)
+
+
+def _new_temp(path: Path) -> tuple[int, str]:
+    """A new hidden file beside ``path``, created as any new file is (mode 0666 less the umask)."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent or ".", f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file next to {os.fspath(path)!r}")
 
 
 def _dumps(obj: Any, indent: int, level: int) -> str:

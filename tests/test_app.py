@@ -337,12 +337,12 @@ def test_export_offers_the_file_and_leaves_nothing_on_disk(button: str, suffix: 
     run_ok(at)
     name, data, _ = at.session_state["export_file"]
     assert name.endswith(suffix) and "720p" in name and len(data) > 1000
-    downloads = at.get("download_button")
+    downloads = at.main.get("download_button")  # (the sidebar's is the scene's)
     assert downloads and downloads[0].proto.label == f"Download {suffix[1:].upper()}"
     assert set(tmp.glob("optviz-export-*")) == before  # the temporary folder is gone
     at.sidebar.slider(key="steps").set_value(30)
     run_ok(at)
-    assert not at.get("download_button")  # a changed scene does not offer the old file
+    assert not at.main.get("download_button")  # a changed scene does not offer the old file
 
 
 # ---------------------------------------------------------------------- views
@@ -350,12 +350,12 @@ def test_views_are_modules_found_by_discovery():
     from optviz.dashboard import views
 
     found = views.discover()
-    assert [v.key for v in found][:2] == ["race", "surface"]
+    assert [v.key for v in found] == ["race", "function", "surface", "inside"]
     ctx_1d = fresh(function="quartic", dim=1)
-    assert not ctx_1d.get("tab")  # one view for 1-D functions: no tabs
+    assert [t.label for t in ctx_1d.get("tab")] == ["Race", "Inside an optimizer"]  # no 3-D view in 1-D
     at = fresh()
     labels = [t.label for t in at.get("tab")]
-    assert labels == ["Race", "3-D surface"]
+    assert labels == ["Race", "3-D surface", "Inside an optimizer"]  # "Your function" for a typed one
 
 
 def test_the_surface_figure_is_valid_and_animated():

@@ -11,6 +11,7 @@ function that sets widgets of ``app.py`` through Streamlit's AppTest, by their k
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -300,18 +301,99 @@ CLI: list[Row] = [
     c("dashboard", "--port", "70000", phrase="[1, 65,535]"),
     c("dashboard", "--host", "", phrase="--host expects an address"),
     c("dashboard", "--host", "no such host.example", phrase="--host expects an address"),
+    # -- a typed function (--expr, --box, --minimum): hostile text is refused and nothing runs
+    c(*R, "--expr", "__import__('os').system('touch {out}/owned')", phrase="only the listed functions"),
+    c(*R, "--expr", "open('/etc/passwd')", phrase="unknown function 'open' at column 1"),
+    c(*R, "--expr", "x.real", phrase="attribute access (.) not allowed at column 1"),
+    c(*R, "--expr", "x[0]", phrase="subscripts ([...]) not allowed"),
+    c(*R, "--expr", "lambda: 1", phrase="lambda not allowed"),
+    c(*R, "--expr", "[x for x in (1, 2)]", phrase="comprehensions not allowed"),
+    c(*R, "--expr", "'text'", phrase="text (strings) not allowed"),
+    c(*R, "--expr", "z**2", phrase="unknown name 'z' at column 1"),
+    c(*R, "--expr", "x +* 2", phrase="--expr: syntax error at column 4"),
+    c(*R, "--expr", "9**9**9", phrase="is too large (at most 1000"),
+    c(*R, "--expr", "sin(" * 40 + "x" + ")" * 40, phrase="nested too deeply (at most 32 levels)"),
+    c(*R, "--expr", "x*" * 600 + "x", phrase="too long: 1,201 characters (at most 1,000)"),
+    c(*R, "--expr", HUGE, phrase="too long: 10,000,000 characters"),
+    c(*R, "--expr", "", phrase="type a function of x"),
+    c(*R, "--expr", "log(x)", "--box", "-1,1", phrase="is not finite over its box"),
+    c(*R, "--expr", "x**2", "--box", "1,2,3", phrase="--box expects LO,HI (1-D) or XLO,XHI,YLO,YHI"),
+    c(*R, "--expr", "x**2", "--box", "2,-2", phrase="the range of x needs LO < HI"),
+    c(*R, "--expr", "x**2", "--box", "a,1", phrase="--box: expected a number, got 'a'"),
+    c(*R, "--expr", "x**2 + y**2", "--minimum", "1", phrase="minimizers must be points of 2 coordinate(s)"),
+    c(*R, "--expr", "x**2", "--minimum", "0.5", "--box", "-1,1", phrase="is not a global minimizer"),
+    c(*R, "--expr", "x**2", "--minimum", "9", "--box", "-1,1", phrase="lies outside the box"),
+    c(*R, "--expr", "x**2", "--minimum", "none", "--minimum", "0", phrase="cannot be combined"),
+    c(*R, "--expr", "x**2", "-f", "rosenbrock", phrase="both name the function"),
+    c(*R, "--expr", "x**2", "--dim", "2", phrase="--dim and --param are for the built-in functions"),
+    c(*R, "--expr", "x**2 + y", "--start", "1", phrase="the typed function is 2-D"),
+    c(*R, "--box", "-1,1", phrase="give --expr too"),
+    c(*R, "--preset", "article-quartic", "--expr", "x**2", phrase="drop --expr"),
+    # -- scene files (--scene, --save-scene): each malformed file names what is wrong
+    c(*R, "--scene", "{out}/missing.json", phrase="cannot read the scene (No such file or directory)"),
+    c(*R, "--scene", "{scenes}/not-json.json", phrase="not valid JSON (line 1, column 15"),
+    c(*R, "--scene", "{scenes}/not-utf8.json", phrase="scene: not UTF-8 text"),
+    c(*R, "--scene", "{scenes}/a-list.json", phrase="scene: expected an object (key: value)"),
+    c(*R, "--scene", "{scenes}/no-version.json", phrase="version: missing; is this an optviz scene?"),
+    c(*R, "--scene", "{scenes}/newer.json", phrase="saved by a newer optviz (scene version 2)"),
+    c(*R, "--scene", "{scenes}/unknown-key.json", phrase="colour: unknown key; valid keys: version"),
+    c(*R, "--scene", "{scenes}/wrong-type.json", phrase="steps: expected a whole number, got 'many'"),
+    c(*R, "--scene", "{scenes}/out-of-range.json", phrase="optimizers.Adam.alpha must be in [1e-07, 10]"),
+    c(*R, "--scene", "{scenes}/nan.json", phrase="NaN is not a finite number"),
+    c(*R, "--scene", "{scenes}/too-many-starts.json", phrase="starts.n: must be a whole number in [1, 100,"),
+    c(*R, "--scene", "{scenes}/hostile-expression.json",
+      phrase="function.expression: only the listed functions may be called"),
+    c(*R, "--scene", "{scenes}/ok.json", "--preset", "article-quartic", phrase="give one"),
+    c(*R, "--scene", "{scenes}/ok.json", "--start", "1", phrase="rosenbrock takes dim >= 2, got 1"),
+    c(*R, "--scene", "{scenes}/typed.json", "--start", "1", phrase="the scene's function is 2-D"),
+    c(*R, "--scene", "{scenes}/typed.json", "--dim", "3", phrase="--dim and --param are for the built-in"),
+    c(*R, "--scene", "{scenes}/ok.json", "-f", "quartic",
+      phrase="the scene's starting points have 2 coordinate(s) but the function given is 1-D"),
+    c(*R, "--scene", "{scenes}/ok.json", "--steps", "0", phrase="steps: must be a whole number in [1,"),
+    c(*R, "--save-scene", "{out}/no/such/folder/s.json", phrase="does not exist"),
+    c(*R, "--save-scene", "{out}", phrase="is a folder"),
+    c("run", "--steps", "0", "--save-scene", "{out}/s.json", phrase="cannot be saved as a scene: steps"),
 ]
 
+#: The files of the ``{scenes}`` rows: one malformed scene each (and ``ok.json``, a good one).
+_OK_SCENE = {"version": 1, "function": {"name": "rosenbrock"}, "optimizers": ["Adam"],
+             "starts": {"mode": "points", "points": [[-1.5, 2.0]]}, "steps": 5}
+SCENE_FILES: dict[str, str | bytes] = {
+    "ok.json": json.dumps(_OK_SCENE),
+    "typed.json": json.dumps({**_OK_SCENE, "function": {
+        "expression": "x**2 + y**2", "box": [[-2, 2], [-2, 2]], "minimizers": [[0, 0]]}}),
+    "not-json.json": '{"version": 1,,}',
+    "not-utf8.json": b"\xff\xfe{}",
+    "a-list.json": "[1, 2]",
+    "no-version.json": json.dumps({k: v for k, v in _OK_SCENE.items() if k != "version"}),
+    "newer.json": json.dumps({**_OK_SCENE, "version": 2}),
+    "unknown-key.json": json.dumps({**_OK_SCENE, "colour": "red"}),
+    "wrong-type.json": json.dumps({**_OK_SCENE, "steps": "many"}),
+    "out-of-range.json": json.dumps({**_OK_SCENE, "optimizers": {"Adam": {"alpha": 20}}}),
+    "nan.json": json.dumps(_OK_SCENE)[:-1] + ', "seed": NaN}',
+    "too-many-starts.json": json.dumps({**_OK_SCENE, "starts": {"mode": "random", "n": 10**6}}),
+    "hostile-expression.json": json.dumps({**_OK_SCENE, "function": {
+        "expression": "__import__('os').system('echo owned')", "box": [[-1, 1]]}}),
+}
 
-def _argv(row: Row, tmp_path: Path) -> list[str]:
-    return [a.replace("{out}", str(tmp_path)) for a in row.call]
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("scenes")
+    for name, text in SCENE_FILES.items():
+        (d / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    return d
+
+
+def _argv(row: Row, tmp_path: Path, scenes: Path | None = None) -> list[str]:
+    return [a.replace("{out}", str(tmp_path)).replace("{scenes}", str(scenes)) for a in row.call]
 
 
 @pytest.mark.parametrize("row", CLI, ids=[r.label for r in CLI])
-def test_cli(row: Row, tmp_path: Path, capsys, monkeypatch):
+def test_cli(row: Row, tmp_path: Path, scenes: Path, capsys, monkeypatch):
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("started a process"))
     with time_limit(ROW_SECONDS):
-        code = cli.main(_argv(row, tmp_path))
+        code = cli.main(_argv(row, tmp_path, scenes))
     out, err = capsys.readouterr()
     assert code == row.expect
     assert out == ""
@@ -377,8 +459,52 @@ def schedule(kind: str, steps: int, **values: float) -> Callable:
     return setup
 
 
+def expr(text: str, box: str | None = None) -> Callable:
+    """Type a function into the sidebar's editor (after choosing "Your own")."""
+    def setup(at):
+        at.sidebar.radio(key="fn_source").set_value("Your own").run()
+        if box is not None:
+            at.sidebar.text_input(key="expr_box").input(box).run()
+        at.sidebar.text_input(key="expr").input(text).run()
+    return setup
+
+
+def link(query: dict[str, str]) -> Callable:
+    """Open the page with ``query`` in its URL (a new session's first run)."""
+    def setup(at):
+        for k in list(at.query_params):  # the page's own link, written by the first run
+            del at.query_params[k]
+        for k, v in query.items():
+            at.query_params[k] = v
+        at.session_state["_link_checked"] = False
+        at.run()
+    return setup
+
+
+_LINK = {"v": "1", "fn": "rosenbrock", "opt": "Adam", "starts": "grid"}
+
 #: (label, setup, phrase in an error on the page; expect None: no error, the phrase anywhere).
 DASHBOARD: list[Row] = [
+    Row("typed function: __import__", expr("__import__('os').system('echo owned')"), ValueError,
+        "only the listed functions may be called"),
+    Row("typed function: attribute", expr("x.__class__"), ValueError, "attribute access (.) not allowed"),
+    Row("typed function: syntax error", expr("x +* 2"), ValueError, "syntax error at column 4"),
+    Row("typed function: 9**9**9", expr("9**9**9"), ValueError, "is too large (at most 1000"),
+    Row("typed function: nested too deeply", expr("sin(" * 40 + "x" + ")" * 40), ValueError,
+        "nested too deeply"),
+    Row("typed function: not finite over its box", expr("log(x)", "-1, 1"), ValueError,
+        "is not finite over its box"),
+    Row("typed function: a bad box", expr("x**2", "1, 2, 3"), ValueError, "box: expected x_lo, x_hi"),
+    Row("link: unknown key", link({**_LINK, "colour": "red"}), ValueError,
+        "This link could not be opened: URL parameter 'colour': unknown"),
+    Row("link: newer version", link({**_LINK, "v": "7"}), ValueError, "newer optviz (scene version 7)"),
+    Row("link: hyperparameter out of range", link({**_LINK, "opt": "Adam:alpha=20"}), ValueError,
+        "optimizers.Adam.alpha must be in [1e-07, 10]"),
+    Row("link: hostile expression", link({"v": "1", "expr": "__import__('os')", "opt": "Adam",
+                                           "starts": "grid"}), ValueError, "unknown function '__import__'"),
+    # (Streamlit itself drops a query string over 512 KiB: the page then opens its own scene)
+    Row("link: a 400 kB value", link({**_LINK, "steps": "x" * 400_000}), ValueError,
+        "URL parameter steps: expected a whole"),
     Row("typed start not a number", typed("1, abc"), ValueError, "'abc' is not a number"),
     Row("typed 10 MB token", typed(HUGE), ValueError, "(10,000,000 characters) is not a number"),
     Row("typed 1e309", typed("1e309, 1"), ValueError, "'1e309' is too large"),

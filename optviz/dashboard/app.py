@@ -8,10 +8,12 @@ whatever module is added there) draws itself in its own tab from that state.
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 # Absolute imports: ``optviz dashboard`` runs this file itself as Streamlit's script.
-from optviz.dashboard import component, sidebar, state
+from optviz.dashboard import component, share, sidebar, state
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import Context, current, discover
@@ -41,8 +43,10 @@ html {font-size: 19px;}
 
 def main() -> None:
     state.init()
+    share.open_link()  # a session's first run: the scene of the link it was opened with
     sidebar.header()
     st.html(CSS + (LARGE_CSS if ss["large_font"] else ""))
+    share.notice()
     try:
         views()
     finally:
@@ -69,13 +73,16 @@ def views() -> None:
     try:
         fn = state.make_function()
     except ERRORS as exc:
-        st.error(f"Function parameters: {short(exc)}")
+        where = "Your function (edit it in the sidebar)" if state.typed() else "Function parameters"
+        st.error(f"{where}: {short(exc)}")
         return
     try:
-        state.make_starts(fn)
+        starts = state.make_starts(fn)
     except ERRORS as exc:
         st.error(f"Starting points: {short(exc)}")
         return
+    with contextlib.suppress(*ERRORS):  # the address bar: a link to this very race
+        share.sync_url(share.page_scene(fn, starts))
     ctx: Context = current()
     shown = [v for v in discover() if v.available(ctx)]
     if len(shown) == 1:

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-import functions
 import optviz
 from optviz.optimizers import REGISTRY
 
@@ -34,7 +33,7 @@ SWEEP_BYTES = 12_000_000
 
 
 def _fn(scene: Scene):
-    return functions.get(scene.function, scene.dim, **dict(scene.fparams))
+    return scene.make_function()
 
 
 #: Runs kept (one per optimizer and scene), shared by every session of the server.

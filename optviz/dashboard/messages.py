@@ -26,6 +26,14 @@ def short(exc: BaseException | str, limit: int = LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>#|~$"})
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown literally inside Markdown (a typed formula's ``**`` is not bold)."""
+    return str(text).translate(_MARKDOWN)
+
+
 def _fmt_point(p: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in p) + ")"
 

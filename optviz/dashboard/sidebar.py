@@ -15,7 +15,7 @@ import optviz
 from optviz import presets
 from optviz.optimizers import NAMES, REGISTRY
 
-from . import state
+from . import share, state
 from .state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
 
 
@@ -55,6 +55,14 @@ def _lessons(sb) -> None:
 
 def _function(sb) -> None:
     sb.header("Function")
+    sb.radio("Function source", state.FUNCTION_SOURCES, key="fn_source", horizontal=True,
+             label_visibility="collapsed", help="A classic test function, or one you type",
+             on_change=lambda: ss.pop("lesson", None))
+    if state.typed():
+        from .views import function as typed_function
+
+        typed_function.editor(sb)
+        return
     sb.selectbox("Test function", list(FAMILIES), key="function", format_func=lambda n: FAMILIES[n].title,
                  on_change=state.on_function_change)
     fam = FAMILIES[ss["function"]]
@@ -105,7 +113,7 @@ def _starts(sb) -> None:
     sb.header("Starting points")
     sb.radio("Starts", START_MODES, key="start_mode", horizontal=True, label_visibility="collapsed")
     mode = ss["start_mode"]
-    one_d = int(ss["dim"]) == 1
+    one_d = state.active_dim() == 1
     if mode == "Grid":
         sb.slider("Points" if one_d else "Points per axis (N×N grid)", 1, 10, key="grid_n")
     elif mode == "Random":
@@ -185,6 +193,7 @@ def render() -> None:
     """Draw every control of the sidebar (below :func:`header`)."""
     sb = st.sidebar
     _lessons(sb)
+    share.controls(sb)
     _function(sb)
     _optimizers(sb)
     _starts(sb)

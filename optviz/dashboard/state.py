@@ -4,7 +4,9 @@ Widget keys (kept stable: tests and other parts of the project use them): ``func
 ``dim``, ``fparam__<function>__<param>``, ``optimizers``, ``quick_pick``, ``start_mode``,
 ``grid_n``, ``rand_n``, ``ring_n``, ``ring_frac``, ``ring_center``, ``typed_starts``, ``steps``,
 ``seed``, ``schedule`` and its settings, ``hook_*``, ``backend``, ``large_font``,
-``error_kind``, ``tol``, ``export_fps``, ``export_res``. Hyperparameters are values (not widgets)
+``error_kind``, ``tol``, ``export_fps``, ``export_res``; a typed function: ``fn_source``
+(``"Built-in"`` or ``"Your own"``), ``expr``, ``expr_box``, ``expr_min``
+(:mod:`optviz.dashboard.views.function`). Hyperparameters are values (not widgets)
 under ``hp__<optimizer>__<hyperparameter>``: the race's sliders live in the browser and report
 here (:func:`apply_slider_values`).
 
@@ -30,6 +32,10 @@ ss = st.session_state
 FAMILIES = functions.families()
 PLOTTABLE = (1, 2)
 START_MODES = ("Grid", "Random", "Ring", "Typed")
+#: Where the function comes from: the registry (``function``) or a typed formula (``expr``).
+FUNCTION_SOURCES = ("Built-in", "Your own")
+#: The typed function's widgets (kept while the built-in source hides them).
+TYPED_KEYS = ("expr", "expr_box", "expr_min")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warm-up + cosine")
 BACKENDS = {"NumPy": "numpy", "auto": "auto", "CuPy": "cupy"}
 ERROR_KINDS = ("auto", "distance", "gap", "loss")
@@ -70,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
     "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
     "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0,
+    "fn_source": "Built-in", "expr": "(1 - x)**2 + 100*(y - x**2)**2", "expr_box": "-2, 2, -1, 3",
+    "expr_min": "1, 1",
 }
 
 
@@ -93,6 +101,8 @@ def init() -> None:
     # Streamlit forgets the state of widgets that are not drawn in a run (another function's
     # parameters, the settings of a schedule not chosen); writing it back keeps it.
     for k in [k for k in ss if isinstance(k, str) and k.startswith("fparam__")]:
+        ss[k] = ss[k]
+    for k in TYPED_KEYS:
         ss[k] = ss[k]
 
 
@@ -207,6 +217,7 @@ def load_preset(name: str) -> None:
     for k, default in fam.params.items():
         if k not in p.params:
             ss[fparam_key(p.function, k)] = float(default)
+    ss["fn_source"] = "Built-in"
     ss["optimizers"] = list(p.optimizers)
     for opt, overrides in p.optimizers.items():
         for hp in REGISTRY[opt].hyperparams:  # the registry's defaults, then the preset's values
@@ -256,7 +267,7 @@ def add_start(point: Any) -> None:
         coords = [float(v) for v in point]
     except (TypeError, ValueError):
         return
-    dim = int(ss["dim"])
+    dim = active_dim()
     if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
         return
     text = ", ".join(f"{c:.4g}" for c in coords[:dim])
@@ -285,11 +296,17 @@ class Scene:
     schedule: str
     hooks: tuple[str, ...]
     backend: str
+    #: A typed function: (text, box rows, given minimizers or None); ``function`` is then its name.
+    typed: tuple[str, tuple[tuple[float, ...], ...], tuple[tuple[float, ...], ...] | None] | None = None
 
     def hyperparams(self, name: str) -> dict[str, float]:
         return dict(dict(self.hp)[name])
 
     def make_function(self):
+        if self.typed is not None:
+            text, box, mins = self.typed
+            return functions.from_expression(text, box=[list(r) for r in box],
+                                             minimizers=None if mins is None else [list(p) for p in mins])
         return functions.get(self.function, self.dim, **dict(self.fparams))
 
     def run_kwargs(self) -> dict[str, Any]:
@@ -304,15 +321,22 @@ class Scene:
 
 
 # ---------------------------------------------------------------------- the scene from the state
+def exact(v: Any) -> str:
+    """A setting as text that reads back exactly (``0.5``, ``1e-08``; more digits only when needed)."""
+    v = float(v)
+    short = f"{v:g}"
+    return short if float(short) == v else repr(v)
+
+
 def schedule_text() -> str:
     """The schedule chosen in the sidebar, as the engine's text form."""
     s = ss["schedule"]
     if s == "step":
-        return f"step:every={int(ss['sched_every'])},gamma={float(ss['sched_gamma']):g}"
+        return f"step:every={int(ss['sched_every'])},gamma={exact(ss['sched_gamma'])}"
     if s == "exponential":
-        return f"exponential:gamma={float(ss['sched_exp_gamma']):g}"
+        return f"exponential:gamma={exact(ss['sched_exp_gamma'])}"
     if s in ("cosine", "warm-up + cosine"):
-        cos = f"cosine:floor={float(ss['sched_floor']):g}"
+        cos = f"cosine:floor={exact(ss['sched_floor'])}"
         return f"warmup:steps={int(ss['sched_warmup'])}+{cos}" if s == "warm-up + cosine" else cos
     return "constant"
 
@@ -321,11 +345,11 @@ def hook_texts() -> tuple[str, ...]:
     """The gradient hooks chosen in the sidebar, as the engine's text forms."""
     hooks = []
     if ss["hook_lars"]:
-        hooks.append(f"lars:threshold={float(ss['lars_threshold']):g},weight_decay={float(ss['lars_wd']):g}")
+        hooks.append(f"lars:threshold={exact(ss['lars_threshold'])},weight_decay={exact(ss['lars_wd'])}")
     if ss["hook_clip"]:
-        hooks.append(f"clip:max_norm={float(ss['clip_max_norm']):g}")
+        hooks.append(f"clip:max_norm={exact(ss['clip_max_norm'])}")
     if ss["hook_wd"]:
-        hooks.append(f"weight_decay:rate={float(ss['wd_rate']):g}")
+        hooks.append(f"weight_decay:rate={exact(ss['wd_rate'])}")
     return tuple(hooks)
 
 
@@ -334,9 +358,29 @@ def function_params() -> tuple[tuple[str, float], ...]:
     return tuple((p, float(ss.get(fparam_key(fam.name, p), default))) for p, default in fam.params.items())
 
 
+def typed() -> bool:
+    """True when the page races a typed function (``fn_source`` is "Your own")."""
+    return ss.get("fn_source") == FUNCTION_SOURCES[1]
+
+
 def make_function():
-    """The test function chosen (``ValueError`` for bad parameters, e.g. a negative κ)."""
+    """The test function chosen (``ValueError`` for bad parameters, e.g. a negative κ, or a
+    typed function that is refused)."""
+    if typed():
+        from .views.function import typed_function
+
+        return typed_function()
     return functions.get(ss["function"], int(ss["dim"]), **dict(function_params()))
+
+
+def active_dim() -> int:
+    """The dimension of the function raced now (a typed one's from its box; 2 while it is refused)."""
+    if not typed():
+        return int(ss["dim"])
+    try:
+        return int(make_function().dim)
+    except (ValueError, KeyError, TypeError):
+        return 2
 
 
 def make_starts(fn: Any) -> list[list[float]]:
@@ -370,8 +414,13 @@ def backend() -> str:
 def build_scene(fn: Any, starts: list[list[float]], backend_name: str) -> Scene:
     """The scene of the state now, for the function and starts already built."""
     names = chosen_optimizers()
+    if isinstance(fn, functions.ExpressionFunction):
+        what: dict[str, Any] = {"function": fn.name, "dim": fn.dim, "fparams": (), "typed": (
+            fn.text, tuple(tuple(float(v) for v in r) for r in fn.box), fn.given_minimizers)}
+    else:
+        what = {"function": ss["function"], "dim": int(ss["dim"]), "fparams": function_params()}
     return Scene(
-        function=ss["function"], dim=int(ss["dim"]), fparams=function_params(), optimizers=names,
+        **what, optimizers=names,
         hp=tuple((n, tuple(hyperparams(n).items())) for n in names),
         starts=tuple(tuple(float(v) for v in p) for p in starts), steps=int(ss["steps"]),
         seed=int(ss["seed"]),

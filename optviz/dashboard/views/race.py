@@ -98,7 +98,8 @@ def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tupl
 def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count: int, total: int) -> None:
     fn, scene = ctx.function, ctx.scene
     k, n = len(scene.optimizers), len(scene.starts)
-    st.markdown(f"#### {fn.title}: {k} optimizer{'s' * (k != 1)} × {n} start{'s' * (n != 1)}, "
+    title = messages.markdown_text(fn.title)
+    st.markdown(f"#### {title}: {k} optimizer{'s' * (k != 1)} × {n} start{'s' * (n != 1)}, "
                 f"{scene.steps} steps")
     live = ("every slider live" if live_count == total
             else f"{live_count} of {total} sliders live (⟳: the others answer after the server reruns)")

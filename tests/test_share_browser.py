@@ -1,0 +1,120 @@
+"""A scene's round trip through the page's URL in a real browser (Streamlit + Playwright +
+Debian's Chromium): opening a link draws the identical race (compared with ``Scene.run()``),
+the page's "Link" hands out a link that opens the same race in another tab, and a malformed
+link is refused with a message naming the key. Skipped without Chromium or Playwright."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import numpy as np
+import pytest
+
+import functions
+from optviz.dashboard import share, sweeps
+from optviz.scene import Scene, Starts
+from tests import dashboard_driver as driver
+
+pytestmark = pytest.mark.browser
+
+if not driver.chromium_available():
+    pytest.skip(f"{driver.CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+ROSEN = functions.from_expression("(1 - x)**2 + 100*(y - x**2)**2", box=[[-2, 2], [-1, 3]],
+                                  minimizers=[[1, 1]])
+SCENE = Scene.from_run_kwargs(ROSEN, {"Adam": {"alpha": 0.05}, "NAG": {"mu": 0.95}, "RMSprop": {"eta": 3e-3}},
+                              Starts.random(6, seed=2), 200, seed=2, schedule="warmup:steps=10+cosine",
+                              hooks=["clip:max_norm=5"])
+#: The race's data in the page: what the browser decodes and draws.
+DATA = "({ n: a.data.n, rows: a.data.rows, steps: a.data.steps, quant: a.data.quant, view: a.data.view, " \
+       "opts: a.data.optimizers.map(o => [o.name, o.base.pos]) })"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    with driver.serve(log=tmp_path_factory.mktemp("streamlit") / "server.log") as u:
+        yield u
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with driver.browser() as b:
+        yield b
+
+
+def _open(chromium, address: str):
+    page = driver.open_page(chromium, address)
+    driver.wait_idle(page)
+    return page
+
+
+def _race(page) -> dict:
+    return driver.app_eval(page, DATA)
+
+
+def _positions(data: dict, name: str) -> np.ndarray:
+    b64 = dict(data["opts"])[name]
+    q = data["quant"]
+    raw = sweeps.unb64(b64, "<u2").reshape(len(data["rows"]), data["n"], 2)
+    return sweeps.Quantizer(tuple(q["lo"]), tuple(q["hi"])).decode(raw)
+
+
+def _query(page) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(page.url).query))
+
+
+def test_opening_a_link_draws_the_identical_race(chromium, url, tmp_path):
+    page = _open(chromium, f"{url}/?{urlencode(SCENE.to_query())}")
+    try:
+        page.screenshot(path=str(tmp_path / "link.png"))
+        data = _race(page)
+        result = SCENE.run()
+        assert sorted(dict(data["opts"])) == sorted(result.names)
+        assert data["n"] == 6 and data["steps"] == 200
+        span = float(np.ptp(np.asarray(data["view"]), axis=1).max())
+        for name in result.names:
+            got = _positions(data, name)
+            want = result.trajectories[name][data["rows"]]
+            shown = np.isfinite(got)
+            assert shown[0].all()
+            np.testing.assert_allclose(got[shown], want[shown], atol=2e-4 * span, rtol=0)
+        # the address bar still holds the same scene (the page writes its own form of it)
+        assert share._difference(Scene.from_query(_query(page)), SCENE) is None
+        assert page.get_by_text("Your function").first.is_visible()
+    finally:
+        page.close()
+
+
+def test_the_pages_link_opens_the_same_race_in_another_tab(chromium, url):
+    first = _open(chromium, f"{url}/?{urlencode(SCENE.to_query())}")
+    second = None
+    try:
+        first.get_by_role("button", name="Link").click()
+        code = first.locator('[data-testid="stPopoverBody"] code, [data-testid="stPopover"] code').first
+        code.wait_for(state="visible")
+        link = code.inner_text().strip()
+        assert link.startswith(url) and "expr=" in link
+        second = _open(chromium, link)
+        a, b = _race(first), _race(second)
+        assert a["rows"] == b["rows"] and dict(a["opts"]) == dict(b["opts"])  # the same numbers, bit for bit
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+
+
+def test_a_malformed_link_names_the_key_and_the_page_keeps_its_scene(chromium, url, tmp_path):
+    bad = {**SCENE.to_query(), "opt": "Adam:alpha=20"}
+    page = _open(chromium, f"{url}/?{urlencode(bad)}")
+    try:
+        alerts = page.locator('[data-testid="stAlertContentError"]')
+        alert = alerts.filter(has_text="This link could not be opened")
+        alert.first.wait_for(state="visible")
+        text = alert.first.inner_text()
+        assert "optimizers.Adam.alpha must be in [1e-07, 10], got 20" in text
+        assert "Traceback" not in page.content()
+        page.screenshot(path=str(tmp_path / "bad-link.png"))
+        assert len(dict(_race(page)["opts"])) >= 5  # the page's own first scene
+    finally:
+        page.close()
