@@ -218,6 +218,27 @@ def to_json(v: Any) -> Any:
     return v
 
 
+def dumps(doc: Any, indent: int = 2) -> str:
+    """JSON text of a JSON-ready ``doc`` (see :func:`to_json`) that stays readable for big grids:
+    objects are indented, a list of numbers is one line, a list of lists one line per row."""
+    import json
+
+    def enc(v: Any, level: int) -> str:
+        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+        if isinstance(v, dict):
+            if not v:
+                return "{}"
+            items = [f"{inner}{json.dumps(str(k))}: {enc(x, level + 1)}" for k, x in v.items()]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        if isinstance(v, list) and any(isinstance(x, dict | list) for x in v):
+            if not v:
+                return "[]"
+            return "[\n" + ",\n".join(inner + enc(x, level + 1) for x in v) + "\n" + pad + "]"
+        return json.dumps(v, allow_nan=False)
+
+    return enc(doc, 0)
+
+
 def function_label(fn: Any) -> dict[str, Any]:
     """What the JSON says about a function: name, title, dimension, box, minimizers, minimum."""
     return {"function": getattr(fn, "name", "custom"), "title": getattr(fn, "title", str(fn)),

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import MAX_SECONDS, cores, estimate_seconds, make_job
+from ..engine import MAX_SECONDS, _duration, cores, estimate_seconds, make_job
 from ..engine import run as run_engine
 from ..specs import quote
 
@@ -280,8 +280,8 @@ def _check_time(jobs: list[Any], est: float, max_seconds: float | None) -> None:
     n = sum(j.n for j in jobs)
     raise ValueError(
         f"this job is {work:.3g} point-steps ({len(jobs[0].plan)} optimizer(s) x {n:,} points x "
-        f"{jobs[0].steps:,} steps), about {est / 60:.0f} min on this machine, over the "
-        f"{max_seconds:g} s limit (max_seconds): use fewer points, steps or optimizers, run it "
+        f"{jobs[0].steps:,} steps), about {_duration(est)} on this machine, over the "
+        f"{_duration(max_seconds)} limit (max_seconds): use fewer points, steps or optimizers, run it "
         "on a Dask cluster (scheduler='tcp://host:8786'), or raise max_seconds")
 
 
