@@ -10,7 +10,10 @@
 from . import hooks, schedules, starts, tune
 from .backends import BackendError, gpu_status
 from .engine import run
-from .explore import BasinMap, Comparison, Sweep, basins, compare, sweep
+from .explore import BasinMap, Comparison, Sweep
+from .explore.basins import basins
+from .explore.compare import compare
+from .explore.sweep import sweep
 from .optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
 from .result import Result
 

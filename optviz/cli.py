@@ -941,7 +941,7 @@ def _run_options(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_basins(args: argparse.Namespace) -> int:
-    from .explore import basins
+    from .explore.basins import basins
 
     if any(v is not None for v in (args.start_points, args.random, args.ring)):
         raise CliError("basins start from every cell of a --grid N over the function's box; --start, "
@@ -981,8 +981,7 @@ def cmd_basins(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .explore import sweep
-    from .explore.sweep import parse_values
+    from .explore.sweep import parse_values, sweep
 
     names = [p for p in args.param if "=" not in p]
     args.param = [p for p in args.param if "=" in p]
@@ -1033,8 +1032,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .explore import compare
-    from .explore.compare import DEFAULT_FUNCTIONS, DEFAULT_OPTIMIZERS
+    from .explore.compare import DEFAULT_FUNCTIONS, DEFAULT_OPTIMIZERS, compare
 
     out = _check_out(args)
     names = [t.strip() for t in (args.functions or ",".join(DEFAULT_FUNCTIONS)).split(",") if t.strip()]

@@ -4,17 +4,22 @@ Each is a thin layer over the engine: it builds one big batch of starts (with pe
 hyperparameters and seeds), runs it with only the final state recorded and the tolerance
 tracked at every step (:mod:`optviz.explore.scale`: in this process or on Dask), and reduces.
 
-- :func:`basins` → :class:`BasinMap` (:mod:`optviz.explore.basins`)
-- :func:`sweep` → :class:`Sweep` (:mod:`optviz.explore.sweep`)
-- :func:`compare` → :class:`Comparison` (:mod:`optviz.explore.compare`)
+- :func:`optviz.basins` → :class:`BasinMap` (module :mod:`optviz.explore.basins`)
+- :func:`optviz.sweep` → :class:`Sweep` (module :mod:`optviz.explore.sweep`)
+- :func:`optviz.compare` → :class:`Comparison` (module :mod:`optviz.explore.compare`)
+
+The functions live at the top (``optviz.basins``); here the names ``basins``, ``sweep`` and
+``compare`` are the modules, with the measures (:mod:`.measures`), the pictures
+(:mod:`.figures`, matplotlib) and the shared colours (:mod:`.look`) beside them.
 """
 
-from .basins import BasinMap, basins
-from .compare import Comparison, compare, default_space, performance_profile
+from . import basins, compare, measures, scale, sweep
+from .basins import BasinMap
+from .compare import Comparison, default_space, performance_profile
 from .scale import Batch, Finals, run_batch, run_batches
-from .sweep import Sweep, parse_values, sweep
+from .sweep import Sweep, parse_values
 
 __all__ = [
-    "BasinMap", "Batch", "Comparison", "Finals", "Sweep", "basins", "compare", "default_space",
-    "parse_values", "performance_profile", "run_batch", "run_batches", "sweep",
+    "BasinMap", "Batch", "Comparison", "Finals", "Sweep", "basins", "compare", "default_space", "measures",
+    "parse_values", "performance_profile", "run_batch", "run_batches", "scale", "sweep",
 ]  # fmt: skip
