@@ -48,6 +48,8 @@ LOCAL_CHUNK = 262_144
 CHUNKS_PER_THREAD = 4
 DASK_CHUNK = 262_144
 DASK_MIN_CHUNK = 1_024
+#: Seconds to wait for a scheduler to answer.
+CONNECT_TIMEOUT = 10
 #: Schemes a scheduler address may use.
 SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "inproc://", "ucx://")
 #: Keywords of :func:`optviz.run` a batch may carry in ``options``.
@@ -337,8 +339,9 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
                          f"got {quote(scheduler)}")
     distributed = _distributed()
     if address == "local":
+        # a worker process per core, one thread each; the dashboard on any free port
         cluster = distributed.LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
         try:
             with distributed.Client(cluster) as c:
                 yield c
@@ -346,7 +349,7 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
             cluster.close()
         return
     try:
-        c = distributed.Client(address, timeout=10)
+        c = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"could not reach the Dask scheduler at {quote(address)}: {exc}") from None
     try:
