@@ -2,10 +2,13 @@
 """Throughput of optviz's engine against the ways a user could otherwise run many optimizers.
 
 Measures point-steps per second (n_points x steps / wall seconds) on 2-D Rosenbrock in float64
-for Adam, MSGD (momentum SGD) and AdaGrad at 1, 100, 10^4 and 10^6 starting points, for:
+for every optimizer (Adam at 1, 100, 10^4 and 10^6 starting points, the others at 100, 10^4 and
+10^6), for:
 
-* ``engine``         ``optviz.run(..., record_every=steps)`` (records only the start and the end)
-* ``engine rec=1``   the same with full recording (``record_every=1``), at 10^4 points, Adam
+* ``engine``         ``optviz.run(..., fused=True, record_every=steps)``: the compiled fast path,
+                     recording only the start and the end (kernels compiled before timing)
+* ``engine rec=1``   the same with full recording (``record_every=1``), at 10^4 points
+* ``engine readable`` ``optviz.run(..., fused=False)``: the readable reference path (at 10^4)
 * ``python loop``    a per-point optimizer object with NumPy scalar math, looping over points and
                      steps as the source article's demo does (large batches: timed on a subset)
 * ``torch default``  ``torch.optim`` on one ``(n, 2)`` float64 tensor, analytic gradient written
@@ -14,7 +17,9 @@ for Adam, MSGD (momentum SGD) and AdaGrad at 1, 100, 10^4 and 10^6 starting poin
 * ``torch fused``    the same with ``fused=True`` (skipped where torch does not support it)
 * ``optax jit``      optax under ``jax.jit`` with the steps in ``jax.lax.fori_loop``, x64 on
 
-plus the dashboard's default scene (every optimizer, 4x4 grid, 300 steps, full recording).
+plus the dashboard's default scene (every optimizer, 4x4 grid, 300 steps, full recording) on both
+paths, and the compile cost: a kernel compiled into an empty cache (cold), loaded from the disk
+cache by a new process (warm), and a run once loaded (steady).
 
     python benchmarks/bench_engine.py                # full run (~5-10 min), writes results-cpu.*
     python benchmarks/bench_engine.py --quick        # smoke run (< 20 s), writes results-quick.*
@@ -50,20 +55,28 @@ if str(ROOT) not in sys.path:
 import functions  # noqa: E402
 import optviz  # noqa: E402
 
-OPTIMIZERS = ("Adam", "MSGD", "AdaGrad")
-#: optviz hyperparameters; every peer is given the same ones under the mappings in peer_* below.
-#: MSGD's eta is 10x below its default so that no start in the box diverges (lr * curvature < 2).
-HYPER = {
-    "Adam": {"alpha": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-    "MSGD": {"eta": 1e-3, "mu": 0.9},
-    "AdaGrad": {"eta": 1e-3, "eps": 1e-8},
-}
+OPTIMIZERS = tuple(optviz.NAMES)
+#: optviz hyperparameters (defaults, with rates small enough that no start in the box diverges);
+#: every peer is given the same ones under the mappings in torch_runner/optax_runner below.
+HYPER = {name: dict(optviz.REGISTRY[name].defaults) for name in OPTIMIZERS}
+HYPER["MSGD"]["eta"] = HYPER["NAG"]["eta"] = 1e-3  # lr * curvature < 2 everywhere in the box
+HYPER["SGD"]["eta"] = 1e-4
+HYPER["CorrectedMomentumSGD"]["lr"] = 1e-4
+HYPER["DCASGD"]["learning_rate"] = 1e-4
+HYPER["SantaE"]["eta"] = HYPER["SantaSSS"]["eta"] = 1e-4
+HYPER["AdaDelta"]["lr"] = 0.1
+#: Optimizers with a twin in torch.optim and in optax (same maths, up to where ε sits).
+TORCH_TWINS = ("SGD", "MSGD", "NAG", "AdaGrad", "RMSprop", "AdaDelta", "Adam", "AdaMax", "AMSGrad")
+OPTAX_TWINS = ("SGD", "MSGD", "NAG", "AdaGrad", "RMSprop", "AdaDelta", "Adam", "AdaMax", "Nadam", "AMSGrad")
 SIZES = (1, 100, 10_000, 1_000_000)
+OTHER_SIZES = (100, 10_000, 1_000_000)  # every optimizer but Adam
 QUICK_SIZES = (1, 100, 1000)
-IMPLS = ("engine", "engine-rec1", "loop", "torch-default", "torch-foreach", "torch-fused", "optax-jit")
+IMPLS = ("engine", "engine-rec1", "engine-ref", "loop", "torch-default", "torch-foreach", "torch-fused",
+         "optax-jit")
 LABELS = {
     "engine": "engine",
     "engine-rec1": "engine rec=1",
+    "engine-ref": "engine readable",
     "loop": "python loop",
     "torch-default": "torch default",
     "torch-foreach": "torch foreach",
@@ -71,6 +84,7 @@ LABELS = {
     "optax-jit": "optax jit",
 }
 PEERS = ("loop", "torch-default", "torch-foreach", "torch-fused", "optax-jit")
+LOOP_OPTIMIZERS = ("Adam", "MSGD", "AdaGrad")
 ENGINE_MAX_STEPS = optviz.engine.MAX_STEPS
 
 
@@ -155,13 +169,23 @@ def torch_runner(name: str, variant: str, device: str) -> Callable[[np.ndarray, 
     kw: dict[str, Any] = {"foreach": {"foreach": True}, "fused": {"fused": True}}.get(variant, {})
 
     def make(params):
-        if name == "Adam":
+        if name in ("Adam", "AMSGrad"):
             return torch.optim.Adam(params, lr=hp["alpha"], betas=(hp["beta1"], hp["beta2"]),
-                                    eps=hp["eps"], **kw)
-        if name == "MSGD":
-            return torch.optim.SGD(params, lr=(1 - hp["mu"]) * hp["eta"], momentum=hp["mu"], **kw)
+                                    eps=hp["eps"], amsgrad=name == "AMSGrad", **kw)
+        if name == "SGD":
+            return torch.optim.SGD(params, lr=hp["eta"], **kw)
+        if name in ("MSGD", "NAG"):
+            return torch.optim.SGD(params, lr=(1 - hp["mu"]) * hp["eta"], momentum=hp["mu"],
+                                   nesterov=name == "NAG", **kw)
         if name == "AdaGrad":
             return torch.optim.Adagrad(params, lr=hp["eta"], eps=hp["eps"], **kw)
+        if name == "RMSprop":
+            return torch.optim.RMSprop(params, lr=hp["eta"], alpha=hp["rho"], eps=hp["eps"], **kw)
+        if name == "AdaDelta":
+            return torch.optim.Adadelta(params, lr=hp["lr"], rho=hp["rho"], eps=hp["eps"], **kw)
+        if name == "AdaMax":
+            return torch.optim.Adamax(params, lr=hp["alpha"], betas=(hp["beta1"], hp["beta2"]),
+                                      eps=hp["eps"], **kw)
         raise KeyError(name)
 
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -218,10 +242,22 @@ def optax_runner(name: str, device) -> Callable[[np.ndarray, int], np.ndarray]:
     hp = HYPER[name]
     if name == "Adam":
         tx = optax.adam(hp["alpha"], b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"])
-    elif name == "MSGD":
-        tx = optax.sgd((1 - hp["mu"]) * hp["eta"], momentum=hp["mu"])
+    elif name == "AMSGrad":
+        tx = optax.amsgrad(hp["alpha"], b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"])
+    elif name == "Nadam":
+        tx = optax.nadam(hp["alpha"], b1=hp["mu"], b2=hp["nu"], eps=0.0, eps_root=hp["eps"])
+    elif name == "SGD":
+        tx = optax.sgd(hp["eta"])
+    elif name in ("MSGD", "NAG"):
+        tx = optax.sgd((1 - hp["mu"]) * hp["eta"], momentum=hp["mu"], nesterov=name == "NAG")
     elif name == "AdaGrad":
         tx = optax.adagrad(hp["eta"], initial_accumulator_value=0.0, eps=hp["eps"])
+    elif name == "RMSprop":
+        tx = optax.rmsprop(hp["eta"], decay=hp["rho"], eps=hp["eps"])
+    elif name == "AdaDelta":
+        tx = optax.adadelta(hp["lr"], rho=hp["rho"], eps=hp["eps"])
+    elif name == "AdaMax":
+        tx = optax.adamax(hp["alpha"], b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"])
     else:
         raise KeyError(name)
 
@@ -248,10 +284,12 @@ def optax_runner(name: str, device) -> Callable[[np.ndarray, int], np.ndarray]:
 
 
 # ---------------------------------------------------------------------- the engine
-def engine_runner(name: str, backend: str, record_every: int | None = None):
+def engine_runner(name: str, backend: str, record_every: int | None = None, fused: bool | None = True):
+    fused = fused if backend == "numpy" else None  # the compiled kernels are CPU kernels
+
     def run(starts: np.ndarray, steps: int) -> np.ndarray:
         res = optviz.run("rosenbrock", {name: HYPER[name]}, starts, steps, backend=backend,
-                         record_every=record_every or steps)
+                         record_every=record_every or steps, fused=fused, max_seconds=None)
         run.last = res  # type: ignore[attr-defined]
         return res.trajectories[name][-1]
 
@@ -473,25 +511,36 @@ def bench(args) -> dict[str, Any]:
               f"  ({m['steps']} steps x {m['timed_points']:,} pts, best {m['best_s']:.3f} s)"
               + (f"  [{note}]" if note else ""), flush=True)
 
+    if args.backend == "numpy" and not quick:
+        print("compiling the kernels (excluded from the timings) ...", flush=True)
+        from optviz import fast
+        from optviz.engine import make_job
+
+        fast.compile_many([make_job("rosenbrock", [o], None, 2, record_every=1)[0] for o in opts])
+
     for opt in opts:
         print(f"{opt} {HYPER[opt]}", flush=True)
         torch_ok = {}
         for variant in ("default", "foreach", "fused"):
-            if f"torch-{variant}" in wanted and "torch_device" in pctx:
+            if f"torch-{variant}" in wanted and "torch_device" in pctx and opt in TORCH_TWINS:
                 why = torch_check_variant(opt, variant, pctx["torch_device"])
                 torch_ok[variant] = why is None
                 if why:
                     notes.append(f"torch {variant} {opt}: not supported here ({why})")
-        for n in sizes:
+        opt_sizes = sizes if (args.sizes or quick or opt == "Adam") else OTHER_SIZES
+        for n in opt_sizes:
             starts = make_starts(n)
             lo = min_steps_for(n)
             cases: list[Case] = []
             if "engine" in wanted:
                 cases.append(Case("engine", engine_runner(opt, args.backend), starts, ENGINE_MAX_STEPS, lo))
-            if "engine-rec1" in wanted and opt == "Adam" and n == rec1_n:
+            if "engine-rec1" in wanted and n == rec1_n:
                 cases.append(Case("engine-rec1", engine_runner(opt, args.backend, record_every=1),
                                   starts, ENGINE_MAX_STEPS, lo, note="record_every=1: every step recorded"))
-            if "loop" in wanted and args.backend != "cupy":
+            if "engine-ref" in wanted and n == rec1_n:
+                cases.append(Case("engine-ref", engine_runner(opt, args.backend, fused=False), starts,
+                                  ENGINE_MAX_STEPS, lo, note="the readable path (fused=False)"))
+            if "loop" in wanted and args.backend != "cupy" and opt in LOOP_OPTIMIZERS:
                 sub = starts[: min(n, loop_subset)]
                 note = f"timed on {sub.shape[0]} of {n:,} points, extrapolated" if sub.shape[0] < n else ""
                 cases.append(Case("loop", loop_runner(opt), sub, 10**7, 1, note=note))
@@ -501,7 +550,7 @@ def bench(args) -> dict[str, Any]:
                     note = f"= {torch_default_impl(opt, dev)}" if variant == "default" else ""
                     cases.append(Case(f"torch-{variant}", torch_runner(opt, variant, pctx["torch_device"]),
                                       starts, 10**8, lo, settings=pctx["torch_settings"], note=note))
-            if "jax_device" in pctx:
+            if "jax_device" in pctx and opt in OPTAX_TWINS:
                 run = optax_runner(opt, pctx["jax_device"])
                 run(starts, 1)  # compile (excluded from the timing)
                 cases.append(Case("optax-jit", run, starts, 2**31 - 1, lo))
@@ -538,6 +587,32 @@ def bench(args) -> dict[str, Any]:
         out["agreement"] = agreement(opts, args.backend, pctx, wanted, *((16, 50) if quick else (64, 200)))
     if dash is not None:
         out["dashboard"] = dash
+    if args.backend == "numpy" and not args.no_compile:
+        out["compile"] = compile_cost()
+    return out
+
+
+def compile_cost() -> dict[str, Any]:
+    """One kernel (Adam on Beale, a pair no earlier step compiled) in fresh processes: compiled
+    into an empty disk cache (cold), then loaded from it by a new process (warm); and a small run
+    once loaded (steady). Process start and imports are reported apart."""
+    import tempfile
+
+    code = ("import time, sys; t0 = time.perf_counter(); import optviz; t1 = time.perf_counter(); "
+            "optviz.run('beale', ['Adam'], [[1.0, 1.0]], 10, fused=True); t2 = time.perf_counter(); "
+            "optviz.run('beale', ['Adam'], [[1.0, 1.0]], 10, fused=True); t3 = time.perf_counter(); "
+            "print(t1 - t0, t2 - t1, t3 - t2)")
+    out: dict[str, Any] = {"kernel": "Adam on Beale (2-D)"}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "OPTVIZ_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                 timeout=600, check=True)
+            total = time.perf_counter() - t0
+            imp, first, again = (float(x) for x in res.stdout.split())
+            out[label] = {"process_s": round(total, 3), "import_optviz_s": round(imp, 3),
+                          "first_fused_run_s": round(first, 3), "next_run_s": round(again, 4)}
     return out
 
 
@@ -580,20 +655,25 @@ def agreement(opts, backend: str, pctx: dict[str, Any], wanted: set[str], n: int
 
 
 def dashboard_scene(backend: str, runs: int) -> dict[str, Any]:
-    """The dashboard's default scene: every optimizer, 4x4 grid, 300 steps, full recording."""
+    """The dashboard's default scene: every optimizer, 4x4 grid, 300 steps, full recording, on the
+    fast path (after the warm-up run that compiles or loads its kernels) and on the readable one."""
     starts = optviz.starts.grid(functions.get("rosenbrock").box, 4)
 
-    def once() -> float:
+    def once(fused) -> float:
         t0 = time.perf_counter()
-        optviz.run("rosenbrock", "all", starts, 300, record_every=1, backend=backend)
+        optviz.run("rosenbrock", "all", starts, 300, record_every=1, backend=backend, fused=fused)
         return time.perf_counter() - t0
 
-    once()  # warm-up
-    times = [once() * 1e3 for _ in range(runs)]
-    med = statistics.median(times)
-    return {"optimizers": "all", "n_optimizers": len(optviz.NAMES), "n_points": 16, "steps": 300,
-            "record_every": 1, "runs": runs, "median_ms": round(med, 2),
-            "min_ms": round(min(times), 2), "target_ms": 100.0, "meets_target": med < 100.0}
+    out: dict[str, Any] = {"optimizers": "all", "n_optimizers": len(optviz.NAMES), "n_points": 16,
+                           "steps": 300, "record_every": 1, "runs": runs}
+    for label, fused in (("fast", True if backend == "numpy" else None), ("readable", False)):
+        once(fused)  # warm-up (the fast path's kernels are compiled or loaded here)
+        times = [once(fused) * 1e3 for _ in range(runs)]
+        out[label] = {"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2)}
+    out["median_ms"], out["min_ms"] = out["fast"]["median_ms"], out["fast"]["min_ms"]
+    out["target_ms"] = 5.0
+    out["meets_target"] = out["median_ms"] <= out["target_ms"]
+    return out
 
 
 # ---------------------------------------------------------------------- reporting
@@ -636,8 +716,15 @@ def print_table(data: dict[str, Any]) -> None:
     dash = data.get("dashboard")
     if dash:
         print(f"\ndashboard scene ({dash['n_optimizers']} optimizers x 16 starts x 300 steps, "
-              f"record_every=1): median {dash['median_ms']:.1f} ms, min {dash['min_ms']:.1f} ms over "
-              f"{dash['runs']} runs; target < 100 ms: {'met' if dash['meets_target'] else 'NOT met'}")
+              f"record_every=1): fast path median {dash['median_ms']:.1f} ms, "
+              f"min {dash['min_ms']:.1f} ms over {dash['runs']} runs (target <= {dash['target_ms']:g} ms: "
+              f"{'met' if dash['meets_target'] else 'NOT met'}); readable path median "
+              f"{dash.get('readable', {}).get('median_ms', float('nan')):.1f} ms")
+    comp = data.get("compile")
+    if comp:
+        print(f"compile ({comp['kernel']}): cold first run {comp['cold']['first_fused_run_s']:.2f} s, "
+              f"warm first run {comp['warm']['first_fused_run_s']:.2f} s, "
+              f"then {comp['warm']['next_run_s'] * 1e3:.1f} ms")
 
 
 SUMMARY_HEADER = ["optimizer", "batch", "engine pt-steps/s", "best peer pt-steps/s", "engine / best peer",
@@ -709,10 +796,19 @@ def markdown(data: dict[str, Any]) -> str:
     if dash:
         parts += ["", "## Dashboard default scene", "",
                   f"`optviz.run(\"rosenbrock\", \"all\", grid(box, 4), 300, record_every=1)`: "
-                  f"{dash['n_optimizers']} optimizers × 16 starts × 300 steps. "
-                  f"Median **{dash['median_ms']:.1f} ms** (min {dash['min_ms']:.1f} ms) over "
-                  f"{dash['runs']} runs after one warm-up; target < 100 ms: "
-                  f"**{'met' if dash['meets_target'] else 'not met'}**."]
+                  f"{dash['n_optimizers']} optimizers × 16 starts × 300 steps. Fast path: median "
+                  f"**{dash['median_ms']:.1f} ms** (min {dash['min_ms']:.1f} ms) over "
+                  f"{dash['runs']} runs after one warm-up; target ≤ {dash['target_ms']:g} ms: "
+                  f"**{'met' if dash['meets_target'] else 'not met'}**. Readable path: median "
+                  f"{dash.get('readable', {}).get('median_ms', float('nan')):.1f} ms."]
+    comp = data.get("compile")
+    if comp:
+        rows = [[k, f"{v['process_s']:.2f}", f"{v['import_optviz_s']:.2f}", f"{v['first_fused_run_s']:.2f}",
+                 f"{v['next_run_s'] * 1e3:.1f}"] for k, v in comp.items() if isinstance(v, dict)]
+        parts += ["", "## Compile cost", "",
+                  f"One kernel ({comp['kernel']}) in fresh processes: compiled into an empty cache "
+                  "(cold), then loaded from the disk cache (warm).", "",
+                  table(["cache", "process s", "import optviz s", "first fused run s", "next run ms"], rows)]
     agr = data.get("agreement")
     if agr:
         rows = [[o, ", ".join(f"{LABELS[k]} {v:.1e}" for k, v in d.items())]
@@ -751,6 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: usable cores)")
     p.add_argument("--no-dashboard", action="store_true", help="skip the dashboard-scene timing")
     p.add_argument("--no-agreement", action="store_true", help="skip the final-point agreement check")
+    p.add_argument("--no-compile", action="store_true", help="skip the compile-cost measurement")
     p.add_argument("--from-json", type=Path, help="only regenerate the table/.md from a results JSON")
     args = p.parse_args(argv)
 

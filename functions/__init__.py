@@ -34,6 +34,12 @@ _REGISTRY: dict[str, Family] = {
 }
 
 
+def _short(value: object, limit: int = 40) -> str:
+    """``repr`` cut short (a typed name may be very long)."""
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "…"
+
+
 def names() -> list[str]:
     """Sorted list of the registry names."""
     return list(_REGISTRY)
@@ -55,6 +61,6 @@ def get(name: str, dim: int | None = None, **params: float) -> TestFunction:
         family = _REGISTRY[name]
     except (KeyError, TypeError):
         raise KeyError(
-            f"unknown test function {name!r}; valid names: {', '.join(_REGISTRY)}"
+            f"unknown test function {_short(name)}; valid names: {', '.join(_REGISTRY)}"
         ) from None
     return family.make(dim, **params)

@@ -241,7 +241,7 @@ class Family:
         resolved = dict(self.params)
         for key, val in given.items():
             if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
-                raise ValueError(f"{self.name}: parameter {key} must be a real number, got {val!r}")
+                raise ValueError(f"{self.name}: parameter {key} must be a real number, got {repr(val)[:40]}")
             if not math.isfinite(float(val)):
                 raise ValueError(f"{self.name}: parameter {key} must be finite, got {val!r}")
             resolved[key] = float(val)
@@ -258,7 +258,7 @@ class Family:
         if dim is None:
             dim = self.default_dim
         if not self.supports(dim):
-            raise ValueError(f"{self.name}: dim={dim!r} is not supported ({self.dims_text()})")
+            raise ValueError(f"{self.name}: dim={repr(dim)[:40]} is not supported ({self.dims_text()})")
         dim = int(dim)
         resolved = self._resolve_params(params)
         spec = self.build(dim, resolved)

@@ -42,7 +42,9 @@ from .validate import (
     _as_schedule,
     _check_memory,
     _whole,
+    check_starts_inside,
     plan_optimizers,
+    quote,
     recorded_steps,
     resolve_function,
     validate_starts,
@@ -113,7 +115,7 @@ def run(
 
     Args:
         function: a name from ``functions.names()`` or a test-function object.
-        optimizers: ``"all"``, a group name (``optviz.optimizers.GROUPS``), a list of names,
+        optimizers: ``"all"``, a group (``"group:adam"``, see ``optviz.optimizers.GROUPS``), a name, a list,
             or a mapping ``name -> {hyperparameter: value}`` where each value is a scalar or
             one value per start (a sweep in one run). Unnamed hyperparameters take defaults.
         starts: array-like ``(n_points, dim)``; a 1-D function also takes ``(n_points,)``.
@@ -164,7 +166,7 @@ def run(
         hooks=hooks, record_every=record_every, bound=bound, max_record_bytes=max_record_bytes, noise=noise,
         noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind, record_state=record_state)
     if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a function progress(done, total), got {progress!r}")
+        raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
     from . import fast
 
     path = fast.choose(job, backend_name, fused)
@@ -214,7 +216,7 @@ def make_job(
     record_every = _whole(record_every, "record_every", 1)
     seeds = _seeds(seed, n)
     if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {quote(dtype)}")
     plan = plan_optimizers(optimizers, n)
     sched = _as_schedule(schedule)
     hook_list = _as_hooks(hooks)
@@ -222,11 +224,12 @@ def make_job(
         bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
     elif isinstance(bound, bool) or not (
             isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
-        raise ValueError(f"bound must be a finite number > 0, got {bound!r}")
+        raise ValueError(f"bound must be a finite number > 0, got {quote(bound)}")
+    check_starts_inside(s, float(bound), getattr(fn, "name", "the function"))
     noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
     tol, tol_kind = _tol_options(tol, tol_kind, fn)
     if not isinstance(record_state, bool):
-        raise ValueError(f"record_state must be True or False, got {record_state!r}")
+        raise ValueError(f"record_state must be True or False, got {quote(record_state)}")
     rec = recorded_steps(steps, record_every)
     itemsize = 8 if dtype == "float64" else 4
     # recorded state: every field, the gradient and the update (at most a coordinate each)
@@ -259,9 +262,10 @@ def _seeds(seed: Any, n: int) -> Any:
 def _noise_options(noise: Any, mode: Any, delay: Any) -> tuple[float, str, int]:
     if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not (
             math.isfinite(float(noise)) and float(noise) >= 0):
-        raise ValueError(f"noise must be a finite number >= 0 (the σ of the gradient noise), got {noise!r}")
+        raise ValueError(f"noise must be a finite number >= 0 (the σ of the gradient noise), "
+                         f"got {quote(noise)}")
     if mode not in NOISE_MODES:
-        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {mode!r}")
+        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {quote(mode)}")
     delay = _whole(delay, "delay", 0)
     if delay > MAX_STEPS:
         raise ValueError(f"delay must be at most {MAX_STEPS:,} steps, got {delay:,}")
@@ -270,13 +274,13 @@ def _noise_options(noise: Any, mode: Any, delay: Any) -> tuple[float, str, int]:
 
 def _tol_options(tol: Any, kind: Any, fn: Any) -> tuple[float | None, str]:
     if kind not in TOL_KINDS:
-        raise ValueError(f"tol_kind must be one of {', '.join(TOL_KINDS)}, got {kind!r}")
+        raise ValueError(f"tol_kind must be one of {', '.join(TOL_KINDS)}, got {quote(kind)}")
     kind = "distance" if kind == "auto" else kind
     if tol is None:
         return None, kind
     if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating) or not (
             math.isfinite(float(tol)) and float(tol) > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+        raise ValueError(f"tol must be a finite number > 0, got {quote(tol)}")
     if kind == "distance" and len(np.asarray(fn.minimizers)) == 0:
         raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimizer: "
                          "steps to a tolerance need one (there is no error to measure)")

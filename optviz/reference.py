@@ -49,6 +49,8 @@ def inside(xp: Any, W: Any, bound: float) -> Any:
 def _all_inside(xp: Any, W: Any, bound: float) -> bool:
     """True if every coordinate of every point is finite and within ``[-bound, bound]``: two
     whole-array reductions (NaN fails them), much cheaper than the per-point test."""
+    if type(W) is np.ndarray:  # the array's own methods skip the namespace's wrappers
+        return bool(W.max() <= bound) and bool(W.min() >= -bound)
     return bool(xp.max(W) <= bound) and bool(xp.min(W) >= -bound)
 
 
@@ -81,7 +83,15 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
     mins = xp.asarray(np.asarray(fn.minimizers, dtype=float), dtype=dt) if track and not gap else None
 
     def flat(A):
-        return xp.reshape(A, (A.shape[0] * A.shape[1], dim)) if A.ndim == 3 else A
+        if A.ndim != 3:
+            return A
+        if type(A) is np.ndarray:
+            return A.reshape((A.shape[0] * A.shape[1], dim))
+        return xp.reshape(A, (A.shape[0] * A.shape[1], dim))
+
+    def per_opt(v):
+        """(K·n,) values as (K, n)."""
+        return v.reshape((K, n)) if type(v) is np.ndarray else xp.reshape(v, (K, n))
 
     def noisy_grad(X, t: int):
         """The gradient at the points X ((K·n, dim) or (n, dim)), with noise and hooks."""
@@ -103,7 +113,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
         return history[k][0]
 
     W = xp.stack([xp.asarray(job.starts, dtype=dt)] * K)
-    L = xp.reshape(fn.value(flat(W)), (K, n))
+    L = per_opt(fn.value(flat(W)))
     states = [p.spec.rule.init(W[k, ...], hps[k]) for k, p in enumerate(plan)]
     D = xp.zeros((K, n, dim), dtype=dt)
     alive = xp.ones((K, n), dtype=xp.bool)
@@ -135,7 +145,8 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
             # (look-ahead rules take their gradient, and keep their history, in grad_fn)
             Q = xp.stack([W[k, ...] if maths[k].grad_at is not None else stale(k, W[k, ...])
                           for k in range(K)]) if history else W
-            G = xp.reshape(noisy_grad(flat(Q), t), (K, n, dim))
+            G = noisy_grad(flat(Q), t)
+            G = G.reshape((K, n, dim)) if type(G) is np.ndarray else xp.reshape(G, (K, n, dim))
         for k, p in enumerate(plan):
             hp = hps[k]
             if factor != 1.0 and lr_names[k]:
@@ -163,7 +174,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
         W_new = W + D
         record = r < len(rec) and rec[r] == t
         if need_loss or record:
-            L_new = xp.reshape(fn.value(flat(W_new)), (K, n))
+            L_new = per_opt(fn.value(flat(W_new)))
         # One pass says every point is fine; otherwise the exact per-point test.
         fine = all_alive and _all_inside(xp, W_new, job.bound)
         if fine and (need_loss or record):
@@ -181,7 +192,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
             all_alive = all_alive and bool(xp.all(ok))
             W = xp.where(alive[..., None], W_new, W)
             if need_loss or record:  # frozen points: f at the position they keep
-                L = xp.where(alive, L_new, xp.reshape(fn.value(flat(W)), (K, n)))
+                L = xp.where(alive, L_new, per_opt(fn.value(flat(W))))
         if track:
             err = (L - fstar) if gap else nearest_distance(xp, W, mins)
             hit = (stt < 0) & alive & (err <= job.tol)

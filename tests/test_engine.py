@@ -30,19 +30,20 @@ def _lr_name(name: str) -> str:
 
 
 # ============================================================================ batched == alone
-@pytest.mark.parametrize("name", DETERMINISTIC)
-def test_batched_sweep_equals_each_point_alone(name):
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_batched_sweep_equals_each_point_alone(name, noise):
     """One run with one step size per point equals, point by point, each point run alone with
-    the scalar value. (Not for SantaE/SantaSSS: their noise is drawn for the whole batch, one
-    (n_points, dim) draw per step, so a point's noise depends on the batch size; see the Santa
-    tests below.)"""
+    the scalar value: Santa's noise and the gradient noise too, since every draw is keyed by
+    (seed, optimizer, start, step), not by the point's place in the batch."""
     base = ROSEN_HP[name]
     key = _lr_name(name)
     values = [base[key] * f for f in (0.25, 0.5, 1.0, 1.5)]
     steps = 60
-    batched = optviz.run("rosenbrock", {name: {**base, key: values}}, starts=ROSEN_STARTS, steps=steps)
+    kw = {"steps": steps, "noise": noise, "seed": 3}
+    batched = optviz.run("rosenbrock", {name: {**base, key: values}}, starts=ROSEN_STARTS, **kw)
     for i, (start, value) in enumerate(zip(ROSEN_STARTS, values, strict=True)):
-        alone = optviz.run("rosenbrock", {name: {**base, key: value}}, starts=[start], steps=steps)
+        alone = optviz.run("rosenbrock", {name: {**base, key: value}}, starts=[start], **kw)
         np.testing.assert_allclose(
             batched.trajectories[name][:, i], alone.trajectories[name][:, 0], rtol=1e-13, atol=1e-15
         )
@@ -325,12 +326,15 @@ def test_divergence_freezes_points_and_others_carry_on():
 
 
 def test_divergence_by_a_custom_bound_and_by_nan():
-    res = optviz.run("quartic", {"SGD": {"eta": [1e-3, 0.01]}}, starts=[[-3.0], [0.0]], steps=40,
+    res = optviz.run("quartic", {"SGD": {"eta": [1.0, 0.01]}}, starts=[[-1.9], [0.0]], steps=40,
                      bound=2.0)
-    # from -3 the first step (0.08) still leaves it outside [-2, 2]: diverged at step 1, frozen at
+    # from -1.9 the first step (f' = -9.86, so +9.86) leaves [-2, 2]: diverged at step 1, frozen at
     # its start; from 0 it heads for 2.5 and crosses 2 on the way
     assert res.diverged_step["SGD"][0] == 1
-    assert np.all(res.trajectories["SGD"][:, 0, 0] == -3.0)
+    assert np.all(res.trajectories["SGD"][:, 0, 0] == -1.9)
+    # a start outside the bound is refused up front, naming the start (not the learning rates)
+    with pytest.raises(ValueError, match="point 0"):
+        optviz.run("quartic", ["SGD"], starts=[[-3.0]], steps=5, bound=2.0)
     k = res.diverged_step["SGD"][1]
     assert k > 1 and np.all(res.trajectories["SGD"][k - 1 :, 1, 0] <= 2.0)
     # NaN: a huge rate on Rosenbrock overflows to inf/NaN; the point is frozen, nothing warns

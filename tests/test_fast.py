@@ -56,6 +56,29 @@ def both(*args, **kw) -> tuple[optviz.Result, optviz.Result]:
     return optviz.run(*args, fused=True, **kw), optviz.run(*args, fused=False, **kw)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_kernels():
+    """Compile every kernel this module uses first, on a process per core (numba's compiling
+    is single-threaded Python work): the tests then load them from the disk cache."""
+    from optviz import fast
+    from optviz.engine import make_job
+
+    def job(function, optimizers, **kw):
+        return make_job(function, optimizers, None, 2, **kw)[0]
+
+    jobs = [job(f, [name]) for f in FUNCTIONS for name in NAMES]
+    jobs += [job("rosenbrock", ["SGD", "Adam"]), job("himmelblau", ["Adam", "Eve", "NAG"])]
+    jobs += [job("himmelblau", ["Adam", "SGD"], tol=1e-3, tol_kind=k) for k in ("distance", "gap")]
+    jobs += [job("rosenbrock", ["SGD", "Adam"], noise=0.1, noise_mode=m) for m in ("absolute", "relative")]
+    jobs += [job("rosenbrock", ["DCASGD", "NAG"], delay=1),
+             job("quartic", ["Adam", "Eve", "SantaSSS"], record_state=True)]
+    for fname in functions.names():
+        fam = functions.families()[fname]
+        dim = fam.default_dim if fam.max_dim is not None else 3
+        jobs.append(job(functions.get(fname, dim), ["SGD"]))
+    fast.compile_many(jobs)
+
+
 @pytest.mark.parametrize("fname", FUNCTIONS)
 @pytest.mark.parametrize("name", NAMES)
 def test_fast_equals_reference(name, fname):

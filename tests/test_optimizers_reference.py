@@ -82,6 +82,43 @@ def test_torch_mapping_would_catch_a_wrong_momentum_convention():
     assert not np.allclose(traj, _DATA[case["key"]], rtol=1e-3)
 
 
+# ============================================================================ optax fixture
+OPTAX = pathlib.Path(__file__).parent / "fixtures" / "optax_reference.npz"
+_OPTAX = np.load(OPTAX)
+_OPTAX_META = json.loads(str(_OPTAX["meta_json"]))
+
+
+def test_optax_fixture_is_small_and_pins_nadam():
+    assert OPTAX.stat().st_size < 200_000
+    assert _OPTAX_META["dtype"] == "float64"
+    nadam = [c for c in _OPTAX_META["cases"] if c["optimizer"] == "Nadam"]
+    assert len(nadam) >= 4 and {c["function"] for c in nadam} == {"rosenbrock", "quartic"}
+    # optviz's ε (inside the root) is optax's eps_root, with optax's eps = 0
+    assert all(c["optax_kwargs"]["eps"] == 0.0 for c in nadam)
+    assert any(c["optax_kwargs"]["eps_root"] != 1e-8 for c in nadam)
+
+
+@pytest.mark.parametrize("case", _OPTAX_META["cases"],
+                         ids=[f"{c['key']}-{c['function']}-{c['optimizer']}" for c in _OPTAX_META["cases"]])
+def test_matches_optax(case):
+    """Nadam is optax.nadam (constant μ, v̂ = v/(1−ν^t)): the article's ν·v/(1−ν^t) would differ
+    from the first step on (by the factor sqrt(ν) of every step)."""
+    expected = _OPTAX[case["key"]]
+    traj = _run(case["function"], case["optimizer"], case["hyperparams"], case["starts"], case["steps"])
+    assert np.abs(expected[-1] - expected[0]).max() > 1e-3
+    np.testing.assert_allclose(traj, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_optax_mapping_would_catch_the_articles_nadam():
+    """Sanity of the comparison: the article's v̂ = ν v/(1−ν^t) is a different trajectory."""
+    case = next(c for c in _OPTAX_META["cases"] if c["optimizer"] == "Nadam" and c["hyperparams"])
+    hp = {**REGISTRY["Nadam"].defaults, **case["hyperparams"]}
+    # ν v/(1−ν^t) under the root is v/(1−ν^t) with the step scaled by 1/sqrt(ν) (ε scaled by 1/ν)
+    wrong = {**hp, "alpha": hp["alpha"] / math.sqrt(hp["nu"]), "eps": hp["eps"] / hp["nu"]}
+    traj = _run(case["function"], "Nadam", wrong, case["starts"], case["steps"])
+    assert not np.allclose(traj, _OPTAX[case["key"]], rtol=1e-6)
+
+
 # ============================================================================ transcriptions
 def _sweep(values, n=4):
     return [float(v) for v in values][:n]

@@ -31,11 +31,13 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import hooks as _hooks
 from .. import noise as _noise
 from ..job import Cancelled, Job, Outcome
 from ..optimizers.base import step_env
@@ -53,6 +55,9 @@ AUTO_COMPILE_WORK = 50_000_000
 #: Per-step tables larger than this (bytes) are split by points (each part its own combos).
 TABLE_BYTES = 256 * 2**20
 
+#: The hooks the kernels know, by kind (the order of :func:`optviz.fast.blocks.apply_hooks`).
+HOOK_KINDS = (_hooks.lars_factors, _hooks.clip_factors, _hooks.weight_decay_factors)
+
 _LOCK = threading.RLock()
 _KERNELS: dict[str, Any] = {}
 _WARMING: set[str] = set()
@@ -68,8 +73,6 @@ def numba_status() -> str | None:
 
 def unsupported(job: Job, backend: str) -> str | None:
     """Why the fast path cannot run ``job`` (None when it can)."""
-    from .codegen import HOOK_KINDS
-
     if backend != "numpy":
         return f"the compiled kernels run on the CPU (NumPy); backend {backend!r} uses the readable path"
     if job.dtype != "float64":
@@ -79,7 +82,7 @@ def unsupported(job: Job, backend: str) -> str | None:
         return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
     if job.dim > MAX_DIM:
         return f"the kernels are generated for at most {MAX_DIM} coordinates (this function has {job.dim})"
-    known = {fn for fn, _ in HOOK_KINDS}
+    known = set(HOOK_KINDS)
     for h in job.hooks:
         if getattr(h, "factors", None) not in known:
             return f"hook {getattr(h, 'label', h)!r} has no compiled form"
@@ -179,6 +182,10 @@ class _Keyed:
         self.source = codegen.source(spec)
         self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
                         "NORMAL": _noise.normal}
+        col = {name: k for k, name in enumerate(spec.columns)}
+        self.kcols = np.array([col[c] for c in spec.update_columns], dtype=np.int64)
+        grad_at = [spec.maths.grad_at] if spec.maths.grad_at is not None else []
+        self.gcols = np.array([col[c] for c in spec.used_columns(grad_at)], dtype=np.int64)
         import hashlib
 
         digest = hashlib.sha256(self.source.encode())
@@ -218,8 +225,11 @@ def kernel(keyed: _Keyed):
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
+        from . import blocks
+
         module.__dict__.update(keyed.globals)
         module.STEP = module.point_step
+        module.APPLY_HOOKS, module.GATHER, module.RECORD = blocks.apply_hooks, blocks.gather, blocks.record
         jit.prepare(module.point_step)
         compiled = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)(module.kernel)
         _KERNELS[keyed.key] = compiled
@@ -271,16 +281,71 @@ def warm_up(job: Job, background: bool = True) -> None:
         _compile_now(s)
 
 
+def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
+    """Compile the kernels of ``jobs`` into the disk cache, on ``processes`` processes at once
+    (default: one per core), and wait. Returns how many kernels were compiled or loaded."""
+    from ..engine import cores
+    from .warm import recipe
+
+    todo: dict[tuple[str, ...], dict] = {}
+    for job in jobs:
+        specs = [_spec(job, k) for k in range(len(job.plan))]
+        keys = tuple(s.key for s in specs)
+        if keys not in todo and not all(_ready(s) for s in specs):
+            r = recipe(job)
+            if r is None:
+                for s in specs:
+                    _compile_now(s)
+            else:
+                todo[keys] = r
+    n = max(1, min(processes or cores(), len(todo)))
+    groups = [list(todo.values())[i::n] for i in range(n)]
+    procs = []
+    for i, group in enumerate(groups):
+        if group:
+            keys = {k for ks in list(todo)[i::n] for k in ks}
+            if _spawn(group, keys, nice=False):
+                procs.append(_PROCS[-1][0])
+    for proc in procs:
+        proc.wait()
+    _reap()
+    return sum(len(k) for k in todo)
+
+
+def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
+    """Compile, in one background process, the kernels of these runs (each the keyword arguments
+    of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
+    process was started (False: nothing to compile, or the fast path cannot run them)."""
+    from ..engine import make_job
+    from .warm import recipe
+
+    recipes, keys = [], set()
+    _reap()
+    for kw in runs:
+        kw = {k: v for k, v in kw.items() if k not in ("fused", "threads", "progress", "max_seconds")}
+        job, _, backend, _ = make_job(**kw)
+        if unsupported(job, backend) is not None:
+            continue
+        specs = [_spec(job, k) for k in range(len(job.plan))]
+        todo = {s.key for s in specs if not _ready(s) and s.key not in _WARMING}
+        r = recipe(job)
+        if todo and r is not None:
+            recipes.append(r)
+            keys |= todo
+    return bool(recipes) and _spawn(recipes, keys)
+
+
 _PROCS: list[tuple[Any, set[str]]] = []
 
 
-def _spawn(recipes: list[dict], keys: set[str]) -> bool:
+def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
     import json
     import subprocess
 
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])  # where optviz is imported from
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    env["OPTVIZ_WARM_NICE"] = "1" if nice else "0"
     try:
         proc = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
@@ -322,7 +387,7 @@ def _run_once(keyed: _Keyed, k: Any) -> None:
       np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((1, d)),
       np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
       np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
-      np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
+      keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
       np.zeros((2, rows, 2)), np.zeros(1, i64), np.zeros(1, i64))
 
 
@@ -396,8 +461,6 @@ class Runner:
     """
 
     def __init__(self, job: Job):
-        from .codegen import HOOK_KINDS
-
         self.job = job
         n, d, K = job.n, job.dim, len(job.plan)
         self.keyed = [_spec(job, k) for k in range(K)]
@@ -409,7 +472,7 @@ class Runner:
         self.stt = np.full((K, n), -1, dtype=np.int64)
         self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
         self.states = [np.full((n_rec, max(1, len(r)), n), np.nan) for r in self.state_rows]
-        kinds = {fn: i for i, (fn, _) in enumerate(HOOK_KINDS)}
+        kinds = {fn: i for i, fn in enumerate(HOOK_KINDS)}
         hset, hoff = [], []
         for h in job.hooks:
             hoff.append(len(hset))
@@ -470,10 +533,11 @@ class Runner:
             rk0, rk1, rstride = self.rule_keys[k]
             for a, b, table in pieces:
                 tab, uniq, combo, cstride = table or self._table(k, self.keyed[k], a, b)
+                keyed = self.keyed[k]
                 kern(self.W0, a, b, BLOCK, tab, uniq, combo, cstride, self.fc, self.hkind, self.hoff,
                      self.hset, self.mins, self.klo, self.khi, rk0, rk1, rstride, self.gk0, self.gk1,
-                     self.gstride, self.prm, self.rec, self.traj[k], self.loss[k], self.div[k], self.stt[k],
-                     self.states[k], watch.flag, meter)
+                     self.gstride, self.prm, self.rec, keyed.kcols, keyed.gcols, self.traj[k], self.loss[k],
+                     self.div[k], self.stt[k], self.states[k], watch.flag, meter)
                 if watch.flag[0] != 0:
                     raise Cancelled()
 

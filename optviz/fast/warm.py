@@ -62,7 +62,7 @@ def run_recipe(r: dict[str, Any]) -> None:
 def main() -> int:
     import os
 
-    if hasattr(os, "nice"):
+    if hasattr(os, "nice") and os.environ.get("OPTVIZ_WARM_NICE", "1") == "1":
         os.nice(10)  # the server's work comes first
     recipes = json.load(sys.stdin)
     for r in recipes:
