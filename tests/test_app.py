@@ -1,13 +1,15 @@
-"""The dashboard through Streamlit's AppTest (no browser): widgets take, figures follow, errors are friendly.
+"""The dashboard through Streamlit's AppTest (no browser): state, data sent to the race, messages.
 
-The figure JSON is read from ``at.get("plotly_chart")[i].proto.spec``; NumPy arrays come as
-``{"dtype", "bdata"}`` (base64) and are decoded here.
+The race is a custom component: what it is given is the JSON of the ``optviz_race`` element
+(``at.get("bidi_component")``), decoded here as the page decodes it. A run with
+``session_state["live_sweeps"] = "always"`` computes the sliders' sweeps at once (the page asks
+for them after its first drawing).
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,61 +19,14 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz import plots
-from optviz.optimizers import ARTICLE, NAMES
+from optviz import presets, style
+from optviz.dashboard import sweeps
+from optviz.optimizers import NAMES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 # ---------------------------------------------------------------------- helpers
-def arr(a) -> np.ndarray:
-    """A Plotly JSON array (plain list or typed {"dtype", "bdata"}) as a float NumPy array."""
-    if isinstance(a, dict) and "bdata" in a:
-        return np.frombuffer(base64.b64decode(a["bdata"]), a["dtype"]).astype(float)
-    return np.asarray([np.nan if v is None else v for v in a], dtype=float)
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def race(at: AppTest) -> dict:
-    """The trajectory figure (the one with animation frames)."""
-    figs = [f for f in figures(at) if f.get("frames")]
-    assert len(figs) == 1, "expected exactly one animated trajectory figure"
-    return figs[0]
-
-
-def trace(fig: dict, name: str, mode: str) -> dict:
-    found = [t for t in fig["data"] if t.get("name") == name and t.get("mode") == mode]
-    assert found, f"no {mode} trace named {name}"
-    return found[0]
-
-
-def marker_names(fig: dict) -> list[str]:
-    return [t["name"] for t in fig["data"] if t.get("mode") == "markers" and t.get("name") in NAMES]
-
-
-def messages(at: AppTest) -> str:
-    return " | ".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
-
-
-def fresh() -> AppTest:
-    return run_ok(AppTest.from_file(APP, default_timeout=60))
-
-
-def open_panel(at: AppTest, *names: str) -> AppTest:
-    """Open optimizers' hyperparameter panels (their sliders are only built while open)."""
-    for name in names:
-        at.session_state[f"exp__{name}"] = True
-    return run_ok(at)
-
-
-@pytest.fixture
-def at() -> AppTest:
-    return fresh()
-
-
 def run_ok(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
@@ -79,308 +34,343 @@ def run_ok(at: AppTest) -> AppTest:
     return at
 
 
-# ---------------------------------------------------------------------- the default scene
-def test_default_scene_has_every_optimizer_and_consistent_frames(at: AppTest):
-    assert not at.error
-    assert at.sidebar.selectbox(key="function").value == "rosenbrock"
-    fig = race(at)
-    assert marker_names(fig) == list(NAMES)  # one legend entry (moving markers) per optimizer
-    for name in NAMES:
-        path = trace(fig, name, "lines")
-        assert path["showlegend"] is False and path["legendgroup"] == name
-        assert trace(fig, name, "markers")["marker"]["color"] == optviz.style.color(name)
-
-    frames = fig["frames"]
-    steps = fig["layout"]["sliders"][0]["steps"]
-    labels = [s["label"] for s in steps]
-    assert 2 <= len(frames) <= plots.MAX_FRAMES
-    assert len(frames) == len(steps) == plots.MAX_FRAMES  # 301 recorded rows strided to the cap
-    assert labels == [f["name"] for f in frames]
-    assert labels[0] == "0" and labels[-1] == "300"
-    assert [int(v) for v in labels] == sorted(int(v) for v in labels)
-    # Frames only touch the moving markers and the diverged crosses.
-    moving = [i for i, t in enumerate(fig["data"]) if t.get("mode") == "markers" and t.get("name") in NAMES]
-    cross = [i for i, t in enumerate(fig["data"]) if t.get("name") == "diverged"]
-    assert frames[0]["traces"] == moving + cross
-    assert all(len(f["data"]) == len(moving) + 1 for f in frames)
-    # Axes stay on the function's box.
-    box = functions.get("rosenbrock").box
-    assert fig["layout"]["xaxis"]["range"] == pytest.approx(box[0].tolist())
-    assert fig["layout"]["yaxis"]["range"] == pytest.approx(box[1].tolist())
-    # Log-spaced contour levels for Rosenbrock, with the star at (1, 1).
-    star = next(t for t in fig["data"] if t.get("name") == "global minimum")
-    assert arr(star["x"]).tolist() == [1.0] and arr(star["y"]).tolist() == [1.0]
-    # The landscape is a picture under the axes, exactly over the box; a trace carries the colour bar.
-    (image,) = fig["layout"]["images"]
-    assert image["source"].startswith("data:image/jpeg;base64,") and image["layer"] == "below"
-    assert (image["x"], image["y"]) == (box[0, 0], box[1, 1])
-    assert (image["sizex"], image["sizey"]) == (box[0, 1] - box[0, 0], box[1, 1] - box[1, 0])
-    assert "f − f*" in fig["data"][0]["marker"]["colorbar"]["title"]["text"]
-    # Play/pause buttons.
-    labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
-    assert any("Play" in b for b in labels) and any("Pause" in b for b in labels)
-    assert fig["layout"]["sliders"][0]["currentvalue"]["prefix"] == "step "
+def fresh(**state) -> AppTest:
+    """A new session's first run; the whole page at once (``live_sweeps="always"``) unless a test
+    asks for the browser's order (``live_sweeps="auto"``)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    state.setdefault("live_sweeps", "always")
+    for k, v in state.items():
+        at.session_state[k] = v
+    return run_ok(at)
 
 
-def test_figures_are_valid_plotly(at: AppTest):
-    # The figures skip graph_objects validation for speed: validate their JSON here instead.
-    for spec in figures(at):
-        go.Figure(spec)
+def messages(at: AppTest) -> str:
+    return " | ".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
 
 
-def test_results_table_and_error_curves(at: AppTest):
-    table = at.dataframe[0].value
-    assert sorted(table["optimizer"]) == sorted(NAMES)
-    assert list(table.index) == list(range(1, len(NAMES) + 1))
-    err = next(f for f in figures(at) if not f.get("frames"))
-    assert err["layout"]["yaxis"]["type"] == "log"
-    medians = [t for t in err["data"] if t.get("mode") == "lines" and "fill" not in t]
-    assert {t["name"] for t in medians} == set(NAMES)
+def race(at: AppTest) -> dict:
+    """The data the race component was given in the last run."""
+    found = [e for e in at.get("bidi_component") if e.proto.component_name == "optviz_race"]
+    assert len(found) == 1, "expected one race component"
+    (data,) = json.loads(found[0].proto.json)
+    return data
 
 
-# ---------------------------------------------------------------------- interaction
-def test_hyperparameter_slider_changes_only_that_optimizer(at: AppTest):
-    before = race(at)
-    assert not at.get("select_slider") or "hp__Adam__alpha" not in [w.key for w in at.select_slider]  # closed
-    open_panel(at, "Adam")
-    widget = at.select_slider(key="hp__Adam__alpha")
-    assert widget.value == pytest.approx(1e-3)
-    widget.set_value(0.05)
-    run_ok(at)
-    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.05)  # it took
-    after = race(at)
-    old, new = trace(before, "Adam", "lines"), trace(after, "Adam", "lines")
-    assert not np.array_equal(arr(old["x"]), arr(new["x"]), equal_nan=True)
-    # Another optimizer's numbers are untouched (its cached run is reused).
-    for name in ("NAG", "SantaE"):
-        a, b = trace(before, name, "lines"), trace(after, name, "lines")
-        np.testing.assert_array_equal(arr(a["x"]), arr(b["x"]))
-    # The last frame moved Adam's markers somewhere else too.
-    k = marker_names(after).index("Adam")
-    last_before, last_after = before["frames"][-1]["data"][k], after["frames"][-1]["data"][k]
-    assert not np.allclose(arr(last_before["x"]), arr(last_after["x"]))
+def has_race(at: AppTest) -> bool:
+    return any(e.proto.component_name == "optviz_race" for e in at.get("bidi_component"))
 
 
-def test_hyperparameters_survive_deselecting_the_optimizer(at: AppTest):
-    open_panel(at, "Adam")
-    at.select_slider(key="hp__Adam__alpha").set_value(0.05)
-    run_ok(at)
-    at.sidebar.multiselect(key="optimizers").set_value(["NAG"])
-    run_ok(at)
-    at.run()  # a second run without Adam's widgets on the page
-    at.sidebar.multiselect(key="optimizers").set_value(["NAG", "Adam"])
-    open_panel(at, "Adam")
-    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.05)
+def opt(data: dict, name: str) -> dict:
+    return next(o for o in data["optimizers"] if o["name"] == name)
 
 
-def test_reset_button_restores_defaults(at: AppTest):
-    open_panel(at, "NAG")
-    at.select_slider(key="hp__NAG__mu").set_value(0.5)
-    run_ok(at)
-    assert at.select_slider(key="hp__NAG__mu").value == 0.5
-    at.button(key="reset__NAG").click()
-    run_ok(at)
-    assert at.select_slider(key="hp__NAG__mu").value == pytest.approx(0.9)
+def positions(data: dict, block: dict) -> np.ndarray:
+    """A block's positions, ``(rows, n, 2)``, NaN outside the drawn range (as the page decodes them)."""
+    q = data["quant"]
+    quant = sweeps.Quantizer(tuple(q["lo"]), tuple(q["hi"]))
+    raw = sweeps.unb64(block["pos"], "<u2").reshape(len(data["rows"]), data["n"], 2)
+    return quant.decode(raw)
 
 
-def test_changing_the_function_changes_the_figure(at: AppTest):
-    before = race(at)
-    at.sidebar.selectbox(key="function").select("himmelblau")
-    run_ok(at)
+def scene_run(data: dict, fn, hp: dict, starts, steps: int, seed: int = 0) -> optviz.Result:
+    return optviz.run(fn, hp, starts, steps, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def default_at() -> AppTest:
+    return fresh(live_sweeps="always")
+
+
+# ---------------------------------------------------------------------- the first page
+def test_first_page_is_the_default_field_on_himmelblau_with_tuned_rates(default_at: AppTest):
+    at = default_at
     assert at.sidebar.selectbox(key="function").value == "himmelblau"
+    data = race(at)
+    assert [o["name"] for o in data["optimizers"]] == list(presets.DEFAULT_FIELD)
+    tuned = presets.tuned_rates("himmelblau", 2)
+    for o in data["optimizers"]:
+        assert o["look"]["color"] == style.color(o["name"])
+        for s in o["sliders"]:
+            if s["hp"] in tuned.get(o["name"], {}):
+                assert s["values"][s["index"]] == pytest.approx(tuned[o["name"]][s["hp"]])
+    # most starts converge and the optimizers differ: the lesson of the first page
+    table = at.dataframe[0].value
+    conv = [float(str(v).rstrip(" %")) for v in table["converged %"]]
+    assert min(conv) >= 75
+    steps = [float(v) for v in table["median steps to tol"]]
+    assert max(steps) > 3 * min(steps)
+    assert "Every point" not in messages(at)
+
+
+def test_the_race_data_decodes_to_the_runs(default_at: AppTest):
+    at = default_at
+    data = race(at)
+    fn = functions.get("himmelblau")
+    starts = presets.default_starts(fn)
+    assert data["n"] == len(starts) == 16 and data["dim"] == 2
+    rows = data["rows"]
+    assert rows[0] == 0 and rows[-1] == data["steps"] == 300 and len(rows) <= sweeps.MAX_ROWS
+    steps = np.diff(rows)
+    assert (steps[:-1] % 2 == 1).all()  # an odd stride keeps two-sided oscillations visible
+    hp = {o["name"]: {s["hp"]: s["values"][s["index"]] for s in o["sliders"]} for o in data["optimizers"]}
+    res = scene_run(data, fn, hp, starts, 300)
+    span = np.ptp(np.asarray(data["view"]), axis=1)
+    for name in presets.DEFAULT_FIELD:
+        got = positions(data, opt(data, name)["base"])
+        want = res.trajectories[name][rows]
+        np.testing.assert_allclose(got, want, atol=2e-4 * span.max())
+    # the landscape is a picture exactly over the box, under the axes
+    (image,) = data["race"]["layout"]["images"]
+    box = fn.box
+    assert image["source"].startswith("data:image/jpeg;base64,") and image["layer"] == "below"
+    assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (box[0, 0], box[1, 1], 10.0, 10.0)
+    assert data["race"]["layout"]["xaxis"]["range"] == pytest.approx(box[0].tolist())
+    assert data["race"]["colorbar"]["label"] == "f − f*"
+    assert [t["meta"] for t in data["race"]["above"]] == ["minima", "starts"]
+    star = data["race"]["above"][0]
+    assert len(star["x"]) == 4  # Himmelblau's four minima
+
+
+def test_every_position_of_every_slider_is_sent_and_each_is_its_own_run(default_at: AppTest):
+    data = race(default_at)
+    assert data["sweeps"] is True
+    fn = functions.get("himmelblau")
+    starts = presets.default_starts(fn)
+    o = opt(data, "NAG")
+    for k, s in enumerate(o["sliders"]):
+        assert s["live"], f"NAG's {s['hp']} is not computed in advance"
+        assert len(o["blocks"][k]) == len(s["values"])
+        assert o["blocks"][k][s["index"]] is None  # the current position is the base block
+        assert all(b is not None for i, b in enumerate(o["blocks"][k]) if i != s["index"])
+    eta = o["sliders"][0]
+    assert eta["hp"] == "eta"
+    i = max(0, eta["index"] - 2)
+    hp = {s["hp"]: s["values"][s["index"]] for s in o["sliders"]}
+    hp["eta"] = eta["values"][i]
+    res = optviz.run(fn, {"NAG": hp}, starts, 300)
+    got = positions(data, o["blocks"][0][i])
+    np.testing.assert_allclose(got, res.trajectories["NAG"][data["rows"]], atol=1e-3)
+
+
+def test_figure_parts_are_valid_plotly(default_at: AppTest):
+    data = race(default_at)
+    o = data["optimizers"][0]
+    for key in ("path", "marker", "median", "band"):
+        go.Scatter({k: v for k, v in o["look"][key].items() if k != "type"})
+    go.Figure(data=[*data["race"]["data"], *data["race"]["above"]], layout=data["race"]["layout"])
+    go.Figure(data=[], layout=data["err"]["layout"])
+
+
+# ---------------------------------------------------------------------- state and interaction
+def test_a_hyperparameter_set_in_the_state_moves_its_slider_and_its_run_only():
+    at = fresh()
+    before = race(at)
+    at.session_state["hp__Adam__alpha"] = 0.05
+    run_ok(at)
     after = race(at)
-    box = functions.get("himmelblau").box
-    assert after["layout"]["xaxis"]["range"] == pytest.approx(box[0].tolist())
-    assert before["layout"]["images"][0]["source"] != after["layout"]["images"][0]["source"]
-    star = next(t for t in after["data"] if t.get("name") == "global minimum")
-    assert len(arr(star["x"])) == 4  # Himmelblau's four minima
-    assert any("Himmelblau" in str(m.value) for m in at.markdown)
+    s = opt(after, "Adam")["sliders"][0]
+    assert s["hp"] == "alpha" and s["values"][s["index"]] == pytest.approx(0.05)
+    assert opt(after, "Adam")["base"]["pos"] != opt(before, "Adam")["base"]["pos"]
+    assert opt(after, "NAG")["base"]["pos"] == opt(before, "NAG")["base"]["pos"]
 
 
-def test_dimension_choice_for_n_d_families(at: AppTest):
-    at.sidebar.selectbox(key="function").select("rastrigin")
+def test_a_first_drawing_comes_without_sweeps_until_the_page_asks():
+    at = fresh(live_sweeps="auto")
+    data = race(at)
+    assert data["sweeps"] is False
+    assert all(b is None for o in data["optimizers"] for bl in o["blocks"] for b in bl)
+    assert at.sidebar.selectbox(key="function").value == "himmelblau"  # no browser: the whole page
+    at.session_state["sweeps_for"] = data["scene"]  # what the page's "sweeps" trigger sets
     run_ok(at)
-    at.sidebar.radio(key="dim").set_value(1)
+    assert race(at)["sweeps"] is True
+
+
+def test_changing_the_function_sets_its_tuned_rates_and_redraws():
+    at = fresh()
+    at.sidebar.selectbox(key="function").select("rosenbrock")
     run_ok(at)
-    assert at.sidebar.radio(key="dim").value == 1
-    fig = race(at)
-    assert fig["layout"]["yaxis"]["title"]["text"] == "f(x)"  # the 1-D curve view
+    data = race(at)
+    assert data["race"]["layout"]["xaxis"]["range"] == pytest.approx([-2.0, 2.0])
+    tuned = presets.tuned_rates("rosenbrock", 2)
+    assert at.session_state["hp__Adam__alpha"] == pytest.approx(tuned["Adam"]["alpha"])
+    assert any("Rosenbrock" in str(m.value) for m in at.markdown)
 
 
-def test_no_optimizer_gives_a_friendly_message(at: AppTest):
+def test_a_lesson_sets_the_whole_scene_in_one_click():
+    at = fresh()
+    at.sidebar.button(key="lesson__momentum-valley").click()
+    run_ok(at)
+    p = presets.get("momentum-valley")
+    assert at.sidebar.selectbox(key="function").value == p.function
+    assert at.sidebar.multiselect(key="optimizers").value == list(p.optimizers)
+    assert at.session_state["start_mode"] == "Typed"
+    data = race(at)
+    assert data["n"] == len(p.starts)
+    assert p.title in messages(at) and p.description in messages(at)
+
+
+def test_the_articles_demo_is_a_1d_race_with_a_lane_per_optimizer():
+    at = fresh()
+    at.sidebar.button(key="load_article").click()
+    run_ok(at)
+    assert at.sidebar.selectbox(key="function").value == "quartic"
+    data = race(at)
+    names = [o["name"] for o in data["optimizers"]]
+    assert names == list(presets.ARTICLE_QUARTIC.optimizers)
+    assert data["dim"] == 1 and len(data["rows"]) == 101  # every step of 100
+    layout = data["race"]["layout"]
+    assert layout["xaxis"]["title"]["text"] == "x" and layout["yaxis"]["title"]["text"] == "f(x)"
+    assert layout["yaxis2"]["range"] == [len(names) - 0.4, -0.6]  # one lane per optimizer
+    assert data["race"]["data"][0]["meta"] == "curve"
+    # each dot sits on the curve: y = f(x) at every row
+    f = functions.get("quartic")
+    pos = positions(data, opt(data, "Adam")["base"])
+    ok = np.isfinite(pos[:, 0, 0])
+    np.testing.assert_allclose(pos[ok, 0, 1], f.value(pos[ok, 0, :1]), rtol=0,
+                               atol=2e-3 * np.ptp(data["view"][1]))
+    assert pos[0, 0, 0] == pytest.approx(-3.0, abs=1e-3)
+    # more than eight optimizers: shapes and dashes tell colours apart
+    assert len({(o["look"]["color"], o["look"]["symbol"]) for o in data["optimizers"]}) == len(names)
+
+
+def test_projector_mode_has_text_of_at_least_18px():
+    at = fresh(large_font=True)
+    data = race(at)
+    assert data["large"] is True
+    for layout in (data["race"]["layout"], data["err"]["layout"]):
+        assert layout["font"]["size"] >= 18
+        for ax in ("xaxis", "yaxis"):
+            assert layout[ax]["tickfont"]["size"] >= 18 and layout[ax]["title"]["font"]["size"] >= 18
+
+
+def test_no_optimizer_gives_a_friendly_message():
+    at = fresh()
     at.sidebar.multiselect(key="optimizers").set_value([])
     run_ok(at)
-    assert at.sidebar.multiselect(key="optimizers").value == []
     assert "Choose at least one optimizer" in messages(at)
-    assert not at.get("plotly_chart")
+    assert not has_race(at)
 
 
-def test_quick_pick_group(at: AppTest):
-    at.sidebar.selectbox(key="quick_pick").select("santa")
+def test_the_full_field_is_one_click_away():
+    at = fresh()
+    at.sidebar.button(key="pick_all").click()
     run_ok(at)
-    assert at.sidebar.multiselect(key="optimizers").value == ["SantaE", "SantaSSS"]
-    assert marker_names(race(at)) == ["SantaE", "SantaSSS"]
+    assert [o["name"] for o in race(at)["optimizers"]] == list(NAMES)
 
 
+# ---------------------------------------------------------------------- bad input (issue 9)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("1, abc", "is not a number"), ("1, 2, 3", "3 number(s)"), ("", "at least one"),
      ("__import__('os')", "is not a number")],
 )
-def test_bad_typed_start_gives_an_error_message(at: AppTest, text: str, expected: str):
-    at.sidebar.radio(key="start_mode").set_value("Typed")
-    run_ok(at)
+def test_bad_typed_start_gives_an_error_message(text: str, expected: str):
+    at = fresh(start_mode="Typed")
     at.sidebar.text_area(key="typed_starts").input(text)
     run_ok(at)
-    assert at.error, "expected an error message"
-    assert expected in at.error[0].value
-    assert not at.get("plotly_chart")
+    assert at.error and expected in at.error[0].value
+    assert at.error[0].value.startswith("Starting points:")
+    assert not has_race(at)
 
 
-def test_typed_starts_are_used(at: AppTest):
-    at.sidebar.radio(key="start_mode").set_value("Typed")
+def test_a_huge_typed_token_is_quoted_short():
+    at = fresh(start_mode="Typed")
+    at.sidebar.text_area(key="typed_starts").input("1, " + "9" * 100_000 + "x")
     run_ok(at)
-    at.sidebar.text_area(key="typed_starts").input("(-1.5, 2.5); (0.5, -0.5)")
-    run_ok(at)
-    assert not at.error
-    fig = race(at)
-    start = next(t for t in fig["data"] if t.get("name") == "start")
-    assert arr(start["x"]).tolist() == [-1.5, 0.5] and arr(start["y"]).tolist() == [2.5, -0.5]
+    assert at.error and len(at.error[0].value) < 400
 
 
-def test_exploding_learning_rate_is_reported_as_diverged(at: AppTest):
-    at.sidebar.multiselect(key="optimizers").set_value(["SGD"])
-    open_panel(at, "SGD")
-    at.select_slider(key="hp__SGD__eta").set_value(10.0)
-    run_ok(at)
-    assert at.select_slider(key="hp__SGD__eta").value == 10.0
-    assert "Every point of every optimizer diverged" in messages(at)
-    assert "SGD" in messages(at) and "diverged" in messages(at)
-    fig = race(at)
-    cross = next(t for t in fig["data"] if t.get("name") == "diverged")
-    assert len(cross["text"]) == 16  # one cross per start (hover text), shown from its divergence step
-    last = fig["frames"][-1]["data"][-1]
-    assert np.isfinite(arr(last["x"])).sum() == 16
-    moving = fig["frames"][-1]["data"][0]
-    assert np.isnan(arr(moving["x"])).all()  # diverged markers are hidden, no wild points
-    assert at.dataframe[0].value["diverged"].tolist() == ["16/16"]
-
-
-def test_article_preset_gives_the_1d_race(at: AppTest):
-    at.sidebar.button(key="load_article").click()
-    run_ok(at)
-    assert at.sidebar.selectbox(key="function").value == "quartic"
-    assert at.sidebar.multiselect(key="optimizers").value == list(ARTICLE)
-    open_panel(at, "Adam", "SantaE")
-    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(0.4)
-    assert at.slider(key="hp__SantaE__burnin").value == 50
-    assert at.sidebar.slider(key="steps").value == 100
-    assert at.sidebar.number_input(key="seed").value == 32
-    fig = race(at)
-    assert fig["layout"]["xaxis"]["title"]["text"] == "x"
-    assert fig["layout"]["yaxis"]["title"]["text"] == "f(x)"
-    curve = fig["data"][0]
-    assert curve["mode"] == "lines" and len(arr(curve["x"])) >= 100
-    assert marker_names(fig) == list(ARTICLE)
-    assert len(fig["frames"]) == 101  # every step of 100 is a frame
-    # Each dot sits on the curve: y = f(x) in every frame.
-    f = functions.get("quartic")
-    k = marker_names(fig).index("Adam")
-    for frame in fig["frames"][::25]:
-        x, y = arr(frame["data"][k]["x"]), arr(frame["data"][k]["y"])
-        np.testing.assert_allclose(y, f.value(x[:, None]), rtol=1e-4, atol=1e-4)
-    assert arr(fig["frames"][0]["data"][k]["x"]).tolist() == [-3.0]
-
-
-def test_cupy_without_gpu_is_friendly(at: AppTest):
-    at.sidebar.radio(key="backend").set_value("CuPy")
-    run_ok(at)
-    ok, _ = optviz.gpu_status()
-    if ok:
-        assert "cupy" in " ".join(str(c.value) for c in at.caption)
-    else:
-        assert "CuPy is not usable here" in messages(at)
-        assert at.get("plotly_chart")  # it fell back to NumPy and still drew
-
-
-def test_schedule_hooks_and_error_kind(at: AppTest):
-    at.sidebar.multiselect(key="optimizers").set_value(["Adam", "NAG"])
-    run_ok(at)
-    at.selectbox(key="schedule").select("warm-up + cosine")
-    at.checkbox(key="hook_clip").check()
-    at.sidebar.selectbox(key="error_kind").select("gap")
-    at.sidebar.select_slider(key="tol").set_value(1e-2)
-    run_ok(at)
-    caption = " ".join(str(c.value) for c in at.caption)
-    assert "warmup" in caption and "cosine" in caption and "clip" in caption
-    err = next(f for f in figures(at) if not f.get("frames"))
-    assert err["layout"]["yaxis"]["title"]["text"] == "f(x) − f*"
-    assert err["layout"]["shapes"][0]["y0"] == pytest.approx(1e-2)
-    assert "median final f − f*" in at.dataframe[0].value.columns
-
-
-def test_bad_function_parameter_is_friendly(at: AppTest):
+def test_a_bad_function_parameter_is_not_called_a_starting_point():
+    at = fresh()
     at.sidebar.selectbox(key="function").select("long_valley")
     run_ok(at)
     at.sidebar.number_input(key="fparam__long_valley__kappa").set_value(-5.0)
     run_ok(at)
     assert at.error and "kappa" in at.error[0].value
+    assert at.error[0].value.startswith("Function parameters:")
+    assert "Starting points" not in messages(at)
 
 
-def test_projector_mode_enlarges_fonts(at: AppTest):
-    small = race(at)["layout"]["font"]["size"]
-    at.sidebar.toggle(key="large_font").set_value(True)
+def test_a_start_far_out_is_named_as_the_problem_not_the_learning_rates(recwarn):
+    at = fresh(start_mode="Typed", typed_starts="1e308, 1e308")
+    text = messages(at)
+    assert "starting points, not the learning rates" in text
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_typed_start_outside_the_box_gets_a_note():
+    at = fresh(start_mode="Typed", typed_starts="0, 0\n9, 9")
+    text = messages(at)
+    assert "outside the plotted box" in text and "(9, 9)" in text
+
+
+def test_exploding_learning_rates_say_so():
+    at = fresh(optimizers=["SGD"])
+    at.session_state["hp__SGD__eta"] = 10.0
     run_ok(at)
-    assert race(at)["layout"]["font"]["size"] > small
+    assert "learning rates are too large" in messages(at)
+    assert at.dataframe[0].value["diverged"].tolist() == ["16/16"]
+    base = opt(race(at), "SGD")["base"]
+    assert base["div"] == 16
 
 
-# ---------------------------------------------------------------------- the caching design
-def test_per_optimizer_runs_merge_to_the_joint_run():
-    # The dashboard caches one run per optimizer and merges them: the numbers must equal one
-    # joint run (Santa's noise depends only on the seed and the optimizer's name).
-    fn = functions.get("rosenbrock")
-    starts = optviz.starts.grid(fn.box, 3)
-    names = ["SantaE", "Adam", "SantaSSS", "NAG"]
-    joint = optviz.run(fn, names, starts, 60, seed=7)
-    merged = optviz.Result.merge([optviz.run(fn, [n], starts, 60, seed=7) for n in names])
-    for n in names:
-        np.testing.assert_array_equal(joint.trajectories[n], merged.trajectories[n])
-
-
-# ---------------------------------------------------------------------- export
-@pytest.mark.parametrize(("button", "suffix"), [("export_gif", ".gif"), ("export_png", ".png")])
-def test_export_renders_the_scene_and_offers_the_download(at: AppTest, button: str, suffix: str):
-    at.sidebar.multiselect(key="optimizers").set_value(["Adam", "NAG"])
-    at.sidebar.slider(key="steps").set_value(20)
-    run_ok(at)
-    at.button(key=button).click()
-    run_ok(at)
-    path, _ = at.session_state["export_file"]
-    assert path.endswith(suffix) and Path(path).stat().st_size > 1000
-    downloads = at.get("download_button")
-    assert downloads and downloads[0].proto.label == f"Download {suffix[1:].upper()}"
-    # A changed scene does not offer the old file.
-    at.sidebar.slider(key="steps").set_value(30)
-    run_ok(at)
-    assert not at.get("download_button")
-
-
-def test_tune_button_sets_learning_rates_that_do_better(at: AppTest):
-    """"Tune learning rates" sweeps each optimizer's rate on the scene and moves its slider."""
-    at.sidebar.multiselect(key="optimizers").set_value(["SGD", "Adam", "NAG"])
-    run_ok(at)
-    before = {row: d for row, d in zip(*_table_columns(at), strict=True)}
+# ---------------------------------------------------------------------- tune, export
+def test_tune_button_sets_learning_rates_that_do_better():
+    at = fresh(function="rosenbrock", optimizers=["SGD", "Adam"], hp__SGD__eta=0.01, hp__Adam__alpha=0.001)
     at.button(key="tune").click()
     run_ok(at)
-    assert at.session_state["hp__Adam__alpha"] > 1e-3  # the article's default is far too small here
-    assert at.session_state["hp__SGD__eta"] < 1e-2  # ... and SGD's diverges on Rosenbrock
+    assert at.session_state["hp__Adam__alpha"] > 1e-3
+    assert at.session_state["hp__SGD__eta"] < 1e-2
     assert "Tuned:" in " ".join(str(c.value) for c in at.caption)
-    open_panel(at, "Adam")
-    assert at.select_slider(key="hp__Adam__alpha").value == pytest.approx(at.session_state["hp__Adam__alpha"])
-    after = {row: d for row, d in zip(*_table_columns(at), strict=True)}
-    assert after["SGD"] == 0 < before["SGD"]  # no start diverges any more
+    s = opt(race(at), "Adam")["sliders"][0]
+    assert s["values"][s["index"]] == pytest.approx(at.session_state["hp__Adam__alpha"])
 
 
-def _table_columns(at: AppTest) -> tuple[list[str], list[int]]:
-    df = at.dataframe[0].value
-    return list(df["optimizer"]), [int(str(v).split("/")[0]) for v in df["diverged"]]
+@pytest.mark.parametrize(("button", "suffix"), [("export_gif", ".gif"), ("export_png", ".png")])
+def test_export_offers_the_file_and_leaves_nothing_on_disk(button: str, suffix: str):
+    tmp = Path(tempfile.gettempdir())
+    before = set(tmp.glob("optviz-export-*"))
+    at = fresh(optimizers=["Adam", "NAG"], steps=20)
+    at.button(key=button).click()
+    run_ok(at)
+    name, data, _ = at.session_state["export_file"]
+    assert name.endswith(suffix) and "720p" in name and len(data) > 1000
+    downloads = at.get("download_button")
+    assert downloads and downloads[0].proto.label == f"Download {suffix[1:].upper()}"
+    assert set(tmp.glob("optviz-export-*")) == before  # the temporary folder is gone
+    at.sidebar.slider(key="steps").set_value(30)
+    run_ok(at)
+    assert not at.get("download_button")  # a changed scene does not offer the old file
+
+
+# ---------------------------------------------------------------------- views
+def test_views_are_modules_found_by_discovery():
+    from optviz.dashboard import views
+
+    found = views.discover()
+    assert [v.key for v in found][:2] == ["race", "surface"]
+    ctx_1d = fresh(function="quartic", dim=1)
+    assert not ctx_1d.get("tab")  # one view for 1-D functions: no tabs
+    at = fresh()
+    labels = [t.label for t in at.get("tab")]
+    assert labels == ["Race", "3-D surface"]
+
+
+def test_the_surface_figure_is_valid_and_animated():
+    from optviz import plots
+
+    fn = functions.get("himmelblau")
+    res = optviz.run(fn, ["Adam", "NAG"], optviz.starts.grid(fn.box, 3), 60)
+    fig = plots.surface_figure(res)
+    go.Figure(fig)
+    assert len(fig["frames"]) == 60 and fig["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
+
+
+def test_the_packaged_script_runs_as_its_own_file():
+    """``optviz dashboard`` runs optviz/dashboard/app.py itself (not the top-level app.py)."""
+    from optviz.dashboard import SCRIPT
+
+    at = AppTest.from_file(str(SCRIPT), default_timeout=120)
+    at.session_state["live_sweeps"] = "always"
+    run_ok(at)
+    assert [o["name"] for o in race(at)["optimizers"]] == list(presets.DEFAULT_FIELD)

@@ -265,9 +265,9 @@ def _count(img, hex_color, tol=2):
 def test_export_colours_match_the_page(field, tmp_path):
     from optviz import plots, style
 
-    fig = plots.trajectory_figure(field)
-    page = {t["name"]: t["marker"]["color"] for t in fig.to_plotly_json()["data"]
-            if t.get("mode") == "markers" and t.get("name") in field.names}
+    # the page's look of each optimizer (optviz/dashboard draws the race with these traces)
+    looks = plots.optimizer_traces(field.names, field.n_points)
+    page = {n: t["marker"]["marker"]["color"] for n, t in looks.items()}
     assert set(page) == set(field.names)
     out = render.still(field, tmp_path / "s.png", resolution="720p", row=30)
     img = np.asarray(Image.open(out).convert("RGB"))

@@ -1,0 +1,192 @@
+"""The dashboard's latency in a real browser: first chart, slider → redraw, playback, payload.
+
+Drives Debian's Chromium (Playwright) against the real server (``streamlit run app.py``) on the
+default scene (Himmelblau, the default field of five optimizers, 4×4 starts, 300 steps) and
+prints a table; ``--out`` writes it as ``results-browser.md`` and ``results-browser.json``:
+
+- **first chart**: seconds from ``page.goto`` (the server already answering ``/_stcore/health``)
+  until the race is drawn; *cold* is the first visit after the server started (its first script
+  run, an empty browser cache), *warm* the median of later visits in new tabs.
+- **slider → redraw**: single ArrowRight presses on ``--presses`` different sliders (learning
+  rates and momenta of all five optimizers), each once the page is at rest. *in page*: from the
+  key event's time stamp to the first paint after the redraw (``assets/race.js`` records it);
+  *from Python*: from Playwright's key press to that paint seen from the test process (adds the
+  DevTools round trips).
+- **playback**: frames drawn per second while the race plays (every screen refresh draws a new
+  position), on the default scene and with 256 random starts.
+- **payload**: bytes the browser receives over the WebSocket until the first chart (plotly.js
+  once, then the page) and the size of the race's data once the sweeps are in.
+
+Numbers depend on the machine and on what else runs on it: the load average before and after
+is recorded with them.
+
+    python benchmarks/bench_browser.py [--presses 10] [--warm 3] [--out benchmarks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests import dashboard_driver as driver
+
+#: The sliders pressed, in order (optimizer, hyperparameter).
+SLIDERS = [("SGD", "eta"), ("MSGD", "eta"), ("NAG", "eta"), ("RMSprop", "eta"), ("Adam", "alpha"),
+           ("MSGD", "mu"), ("NAG", "mu"), ("RMSprop", "rho"), ("Adam", "beta1"), ("Adam", "beta2")]
+WS_PROBE = """
+window.__wsBytes = [];
+const OrigWS = window.WebSocket;
+window.WebSocket = function (...a) {
+  const ws = new OrigWS(...a);
+  ws.addEventListener('message', (e) => window.__wsBytes.push([performance.now(),
+    e.data.byteLength || e.data.size || e.data.length || 0]));
+  return ws;
+};
+window.WebSocket.prototype = OrigWS.prototype;
+"""
+
+
+def first_chart(b, url: str) -> tuple[float, dict]:
+    ctx = b.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    page.add_init_script(WS_PROBE)
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(driver.DRAWN, polling=10, timeout=120_000)
+    elapsed = time.perf_counter() - t0
+    drawn = page.evaluate("() => window.__optvizTimes.rendered")
+    ws = page.evaluate("() => window.__wsBytes")
+    info = {"ws_bytes_to_first_chart": int(sum(n for t, n in ws if t <= drawn)),
+            "largest_message": int(max((n for _, n in ws), default=0))}
+    return elapsed, {"page": page, "ctx": ctx, **info}
+
+
+def press_sliders(page, presses: int) -> tuple[list[float], list[float]]:
+    wall, inpage = [], []
+    for k in range(presses):
+        name, hp = SLIDERS[k % len(SLIDERS)]
+        s = driver.slider(page, name, hp)
+        driver.wait_idle(page)
+        page.wait_for_timeout(300)
+        n = driver.app_eval(page, "a.stats.latencies.length")
+        s.focus()
+        if int(s.input_value()) >= int(s.get_attribute("max")):
+            key = "ArrowLeft"
+        else:
+            key = "ArrowRight"
+        t0 = time.perf_counter()
+        page.keyboard.press(key)
+        page.wait_for_function(f"() => window.__optvizRace.stats.latencies.length > {n}", polling="raf")
+        page.evaluate(driver.PAINTED)
+        wall.append(1000 * (time.perf_counter() - t0))
+        inpage.append(driver.app_eval(page, "a.stats.latencies[a.stats.latencies.length - 1]"))
+    return wall, inpage
+
+
+def playback_fps(page) -> float:
+    driver.wait_idle(page)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"() => document.querySelector('{driver.RACE}').dataset.playing === '0'",
+                           timeout=60_000)
+    return float(page.locator(driver.RACE).get_attribute("data-fps"))
+
+
+def many_starts(page, n: int = 256) -> None:
+    """Switch the page to ``n`` random starts through the sidebar (the Random mode's slider)."""
+    page.get_by_text("Random", exact=True).click()
+    driver.wait_idle(page)
+    slider = page.get_by_role("slider", name="Random points (from the seed)")
+    slider.focus()
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => window.__optvizRace.data.n === {n}", timeout=120_000)
+    driver.wait_idle(page, timeout_ms=180_000)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--presses", type=int, default=10, help="slider key presses (>= 8)")
+    ap.add_argument("--warm", type=int, default=3, help="warm first-chart visits")
+    ap.add_argument("--out", type=Path, help="folder for results-browser.md and .json")
+    args = ap.parse_args()
+    if not driver.chromium_available():
+        print(f"{driver.CHROMIUM} not found", file=sys.stderr)
+        return 2
+    load0 = os.getloadavg()
+    res: dict = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+                 "load_before": [round(v, 2) for v in load0]}
+    with driver.serve() as url, driver.browser() as b:
+        cold, info = first_chart(b, url)
+        res["first_chart_cold_s"] = round(cold, 2)
+        res["ws_bytes_to_first_chart"] = info["ws_bytes_to_first_chart"]
+        info["ctx"].close()
+        warm = []
+        for _ in range(args.warm):
+            t, inf = first_chart(b, url)
+            warm.append(t)
+            page, ctx = inf["page"], inf["ctx"]
+            if len(warm) < args.warm:
+                ctx.close()
+        res["first_chart_warm_s"] = [round(t, 2) for t in warm]
+        driver.wait_idle(page)
+        res["race_data_bytes"] = driver.app_eval(page, "JSON.stringify(a.data).length")
+        wall, inpage = press_sliders(page, args.presses)
+        res["slider_wall_ms"] = [round(v, 1) for v in wall]
+        res["slider_inpage_ms"] = [round(v, 1) for v in inpage]
+        res["fps_default"] = playback_fps(page)
+        many_starts(page)
+        res["fps_256_starts"] = playback_fps(page)
+        _, in256 = press_sliders(page, 4)
+        res["slider_256_inpage_ms"] = [round(v, 1) for v in in256]
+        res["race_data_bytes_256"] = driver.app_eval(page, "JSON.stringify(a.data).length")
+        ctx.close()
+    res["load_after"] = [round(v, 2) for v in os.getloadavg()]
+    from optviz.dashboard.component import PLOTLY_JS
+
+    res["plotly_js_bytes"] = PLOTLY_JS.stat().st_size
+    table = render(res)
+    print(table)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results-browser.json").write_text(json.dumps(res, indent=1) + "\n")
+        (args.out / "results-browser.md").write_text(table + "\n")
+    return 0
+
+
+def render(r: dict) -> str:
+    med = statistics.median
+    rows = [
+        ("first chart, cold (s)", f"{r['first_chart_cold_s']:.2f}", "≤ 3"),
+        ("first chart, warm (s, median)", f"{med(r['first_chart_warm_s']):.2f}", "≤ 3"),
+        ("slider → redraw, in page (ms, median / worst)",
+         f"{med(r['slider_inpage_ms']):.0f} / {max(r['slider_inpage_ms']):.0f}", "≤ 100 / ≤ 300"),
+        ("slider → redraw, from Python (ms, median / worst)",
+         f"{med(r['slider_wall_ms']):.0f} / {max(r['slider_wall_ms']):.0f}", "≤ 100 / ≤ 300"),
+        ("playback, default scene (frames/s)", f"{r['fps_default']:.0f}", "≥ 30"),
+        ("playback, 256 starts (frames/s)", f"{r['fps_256_starts']:.0f}", ""),
+        ("slider → redraw, 256 starts, in page (ms, median / worst)",
+         f"{med(r['slider_256_inpage_ms']):.0f} / {max(r['slider_256_inpage_ms']):.0f}", ""),
+        ("WebSocket bytes to the first chart (MB)", f"{r['ws_bytes_to_first_chart'] / 1e6:.2f}", ""),
+        ("race data with every sweep (MB; 256 starts)",
+         f"{r['race_data_bytes'] / 1e6:.2f}; {r['race_data_bytes_256'] / 1e6:.2f}", ""),
+        ("plotly.js (basic bundle, MB, sent once)", f"{r['plotly_js_bytes'] / 1e6:.2f}", ""),
+    ]
+    out = ["| measure | result | target |", "| --- | --- | --- |"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    out.append("")
+    out.append(f"Machine: {r['machine']}; load average before {r['load_before']}, after {r['load_after']}.")
+    out.append(f"Presses (in page, ms): {r['slider_inpage_ms']}; "
+               f"warm first charts (s): {r['first_chart_warm_s']}.")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""The page's two custom components (Streamlit components v2, inline: no build step).
+
+- :func:`plotly_library` puts plotly.js in the page. It is the *basic* bundle (scatter and
+  layout images: all the race needs), shipped in ``assets/vendor`` (MIT licence beside it):
+  a quarter of the full bundle, so the browser is ready three times sooner. Its element is the
+  same in every run, so Streamlit sends it once per page and refers to it afterwards.
+- :func:`race` mounts the live race (``assets/race.js``, ``assets/race.css``) with the data of
+  :func:`optviz.dashboard.payload.race_data` and returns what it reports: ``sliders`` (state:
+  the latest slider values, see :func:`optviz.dashboard.state.apply_slider_values`), ``click``
+  (trigger: a start placed on the chart), ``reset`` (trigger: an optimizer's Reset button) and
+  ``sweeps`` (trigger: the page has drawn a scene without its sweeps and asks for them).
+
+Both mount their HTML in the page itself (``isolate_styles=False``): Plotly puts its style
+sheet in the document's head, which a shadow root would not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+ASSETS = Path(__file__).with_name("assets")
+PLOTLY_JS = ASSETS / "vendor" / "plotly-basic.min.js"
+
+
+@cache
+def _library() -> Callable[..., Any]:
+    # The UMD bundle sets window.Plotly when it runs as a module (no CommonJS `module` there).
+    js = PLOTLY_JS.read_text(encoding="utf-8") + "\nexport default function () {}\n"
+    return st.components.v2.component("optviz_plotly", js=js, isolate_styles=False)
+
+
+@cache
+def _race() -> Callable[..., Any]:
+    return st.components.v2.component(
+        "optviz_race",
+        html="",
+        css=(ASSETS / "race.css").read_text(encoding="utf-8"),
+        js=(ASSETS / "race.js").read_text(encoding="utf-8"),
+        isolate_styles=False,
+    )
+
+
+def plotly_library() -> None:
+    """Load plotly.js into the page (a no-op after the first run of a page)."""
+    _library()(key="optviz_plotly")
+
+
+def race(data: dict[str, Any], *, key: str = "race", on_sliders: Callable[[], None] | None = None,
+         on_click: Callable[[], None] | None = None, on_reset: Callable[[], None] | None = None,
+         on_sweeps: Callable[[], None] | None = None) -> Any:
+    """Mount the live race with ``data``; returns the component's result (``.sliders``, ``.click``, ...)."""
+    def noop() -> None:
+        return None
+
+    # A one-item list: Streamlit sends it as JSON as it is (a dict's values would each be checked
+    # for data frames first, which imports pandas: most of a cold first run).
+    return _race()(key=key, data=[data], on_sliders_change=on_sliders or noop,
+                   on_click_change=on_click or noop, on_reset_change=on_reset or noop,
+                   on_sweeps_change=on_sweeps or noop)

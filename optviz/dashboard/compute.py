@@ -1,0 +1,132 @@
+"""The engine calls of the dashboard, kept one optimizer at a time.
+
+A scene's run is the merge of one kept run per optimizer, so moving one optimizer's slider
+recomputes only that optimizer; the optimizers not kept yet (a new scene, "All 19") run in
+one engine call. Random draws are keyed by (seed, optimizer, start), so the merged runs equal
+one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps`) are cached
+(``st.cache_data``) as packed blocks, per optimizer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import functions
+import optviz
+from optviz.optimizers import REGISTRY
+
+from . import sweeps
+from .sliders import Slider, priority
+from .state import Scene
+
+#: A sweep (all positions of an optimizer's live sliders) costs at most this many point-steps
+#: in all, over the optimizers shown; sliders beyond it answer through the server instead.
+SWEEP_WORK = 24_000_000
+#: ... and sends at most this many bytes of blocks to the browser.
+SWEEP_BYTES = 12_000_000
+
+
+def _fn(scene: Scene):
+    return functions.get(scene.function, scene.dim, **dict(scene.fparams))
+
+
+#: Runs kept (one per optimizer and scene), shared by every session of the server.
+RUNS_KEPT = 1024
+
+
+class _Runs:
+    """Each optimizer's run of a scene, kept by (scene without hyperparameters, optimizer, its
+    hyperparameters): the optimizers missing from a scene are run together (one engine call),
+    then kept one by one, so that a slider's move reruns only its optimizer."""
+
+    def __init__(self) -> None:
+        self.runs: OrderedDict[tuple, optviz.Result] = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(scene: Scene, name: str) -> tuple:
+        return (dataclasses.replace(scene, hp=(), optimizers=()), name, dict(scene.hp)[name])
+
+    def get(self, scene: Scene, fused: bool | None = None) -> optviz.Result:
+        keys = {name: self.key(scene, name) for name in scene.optimizers}
+        with self.lock:
+            have = {name: self.runs[k] for name, k in keys.items() if k in self.runs}
+            for k in keys.values():
+                if k in self.runs:
+                    self.runs.move_to_end(k)
+        missing = [name for name in scene.optimizers if name not in have]
+        if missing:
+            joint = optviz.run(_fn(scene), {name: scene.hyperparams(name) for name in missing},
+                               starts=[list(p) for p in scene.starts], steps=scene.steps, fused=fused,
+                               **scene.run_kwargs())
+            with self.lock:
+                for name in missing:
+                    have[name] = self.runs[keys[name]] = only(joint, name)
+                while len(self.runs) > RUNS_KEPT:
+                    self.runs.popitem(last=False)
+        return optviz.Result.merge([have[name] for name in scene.optimizers])
+
+
+@st.cache_resource(show_spinner=False)
+def _runs() -> _Runs:
+    return _Runs()
+
+
+def only(result: optviz.Result, name: str) -> optviz.Result:
+    """The part of ``result`` that is optimizer ``name``'s (every per-optimizer field cut to it)."""
+    cut = {}
+    for f in dataclasses.fields(result):
+        v = getattr(result, f.name)
+        if isinstance(v, dict) and v and set(v) <= set(result.names):
+            cut[f.name] = {name: v[name]} if name in v else {}
+    return dataclasses.replace(result, names=(name,), **cut)
+
+
+def run_scene(scene: Scene, fused: bool | None = None) -> optviz.Result:
+    """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
+    run; the optimizers not kept yet are run together. ``fused=False`` keeps the engine on its
+    readable path (no compiled kernels loaded or compiled: the first drawing's run)."""
+    return _runs().get(scene, fused)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int, quant: sweeps.Quantizer,
+              kind: str, tol: float) -> list[list[dict[str, Any] | None]]:
+    """The blocks of every position of ``name``'s ``sliders`` (one engine run)."""
+    starts = np.asarray(scene.starts, dtype=float)
+    return sweeps.sweep(_fn(scene), name, scene.hyperparams(name), sliders, starts, scene.steps, stride,
+                        quant, kind, tol, **scene.run_kwargs())
+
+
+def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
+    """Which sliders are computed in advance: all of them when the scene is small enough;
+    otherwise by priority within :data:`SWEEP_WORK` point-steps and :data:`SWEEP_BYTES`: the
+    learning rates first (in the optimizers' order, as many as fit), then the averaging
+    coefficients and then the rest, each of these only if the whole tier fits (so that no
+    optimizer's momentum answers live while another's does not)."""
+    n = len(scene.starts)
+    block_bytes = rows * n * 4 * 4 // 3 + rows * 16 + n * 3 + 200
+    work_left, bytes_left = SWEEP_WORK, SWEEP_BYTES
+    chosen: dict[str, list[Slider]] = {name: [] for name in sliders}
+    for tier in (0, 1, 2):
+        members = [(name, s) for name, ss in sliders.items() for s in ss if priority(s) == tier]
+        cost = [(sweeps.work([s], n, scene.steps), (len(s.values) - 1) * block_bytes) for _, s in members]
+        if tier > 0 and (sum(w for w, _ in cost) > work_left or sum(b for _, b in cost) > bytes_left):
+            break
+        for (name, s), (w, b) in zip(members, cost, strict=True):
+            if w <= work_left and b <= bytes_left:
+                chosen[name].append(s)
+                work_left -= w
+                bytes_left -= b
+    return {name: tuple(s for s in ss if s in chosen[name]) for name, ss in sliders.items()}
+
+
+def is_stochastic(name: str) -> bool:
+    """True for optimizers that draw noise (their swept positions see other noise, see sweeps)."""
+    return "noise" in REGISTRY[name].needs

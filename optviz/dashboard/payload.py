@@ -1,0 +1,90 @@
+"""What the race component receives: the figures' fixed parts, and per optimizer its sliders and blocks.
+
+The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
+
+``scene``       identifies what is drawn (a change resets the animation to the end of the race)
+``sweeps``      whether the live sliders' blocks are in (a first drawing comes without them; the
+                page then asks for them with the ``sweeps`` trigger)
+``ack``         the last slider message applied (:func:`optviz.dashboard.state.apply_slider_values`)
+``dim``, ``n``, ``steps``, ``rows``
+                dimension, starts, the run's steps, and the step of every shown row
+``quant``       how the packed positions decode (:class:`~optviz.dashboard.sweeps.Quantizer`)
+``view``        the drawn range ``[[x0, x1], [y0, y1]]`` (a diverged point's cross stays in it)
+``race``        ``{"data", "above", "layout"}`` from :func:`optviz.plots.race_base`
+``err``         ``{"layout", "floor"}`` from :func:`optviz.plots.error_base`
+``cross``       the diverged crosses' trace template
+``optimizers``  per optimizer: ``name``, ``look`` (:func:`optviz.plots.optimizer_traces`),
+                ``summary``, ``stochastic``, ``sliders`` (hyperparameter, label, values, their
+                text, the current index, ``live``: every position computed), ``base`` (the block
+                of the current values) and ``blocks`` (per slider, a block per position; None at
+                the current one and for sliders that are not live)
+``large``, ``kind``, ``tol``, ``clickable``, ``texts``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optviz import plots
+from optviz.optimizers import REGISTRY
+from optviz.result import Result
+
+from . import sweeps
+from .sliders import Slider, fmt
+
+
+def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dict[str, list[Slider]],
+              blocks: dict[str, list[list[dict[str, Any] | None]]], live: dict[str, set[str]], stride: int,
+              quant: sweeps.Quantizer, kind: str, tol: float, large: bool, ack: int,
+              stochastic: set[str] = frozenset()) -> dict[str, Any]:
+    """The race component's data for ``result`` (the scene's own runs) and the sweeps' ``blocks``."""
+    fn = result.function
+    names = list(result.names)
+    rows = sweeps.shown_rows(result.recorded_steps, stride)
+    kind = result.error_kind(kind)
+    looks = plots.optimizer_traces(names, result.n_points, large_font=large)
+    log = kind != "loss" or _all_positive(result, kind)
+    opts = []
+    for name in names:
+        spec = REGISTRY[name]
+        sl = sliders[name]
+        opts.append({
+            "name": name,
+            "look": looks[name],
+            "summary": spec.summary,
+            "stochastic": name in stochastic,
+            "sliders": [{"hp": s.name, "label": s.label, "lr": s.lr, "values": list(s.values),
+                         "text": [fmt(v) for v in s.values], "index": s.index, "help": s.help,
+                         "live": s.name in live.get(name, set())} for s in sl],
+            "base": sweeps.pack(result, name, rows, quant, kind, tol),
+            "blocks": blocks.get(name, [[None] * len(s.values) for s in sl]),
+        })
+    return {
+        "v": 1,
+        "scene": scene_key,
+        "sweeps": bool(with_sweeps),
+        "ack": int(ack),
+        "dim": int(result.dim),
+        "n": int(result.n_points),
+        "steps": int(result.steps),
+        "rows": [int(v) for v in np.asarray(result.recorded_steps)[rows]],
+        "quant": quant.to_json(),
+        "view": plots.view_of(fn).tolist(),
+        "race": plots.race_base(fn, result.starts, names, large_font=large),
+        "err": plots.error_base(kind, result.steps, tol, result.n_points, large_font=large, log=log),
+        "cross": plots.cross_trace(large_font=large),
+        "optimizers": opts,
+        "large": bool(large),
+        "kind": kind,
+        "kind_short": plots.KIND_SHORT[kind],
+        "tol": float(tol),
+        "log": bool(log),
+    }
+
+
+def _all_positive(result: Result, kind: str) -> bool:
+    vals = [np.asarray(v, dtype=float) for v in result.errors(kind).values()]
+    finite = np.concatenate([v[np.isfinite(v)] for v in vals]) if vals else np.array([])
+    return bool(finite.size and finite.min() > 0)

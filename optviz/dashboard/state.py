@@ -1,0 +1,379 @@
+"""The dashboard's state: every setting lives in ``st.session_state`` under a fixed key.
+
+Widget keys (kept stable: tests and other parts of the project use them): ``function``,
+``dim``, ``fparam__<function>__<param>``, ``optimizers``, ``quick_pick``, ``start_mode``,
+``grid_n``, ``rand_n``, ``ring_n``, ``ring_frac``, ``ring_center``, ``typed_starts``, ``steps``,
+``seed``, ``schedule`` and its settings, ``hook_*``, ``backend``, ``large_font``,
+``error_kind``, ``tol``, ``export_fps``, ``export_res``. Hyperparameters are values (not widgets)
+under ``hp__<optimizer>__<hyperparameter>``: the race's sliders live in the browser and report
+here (:func:`apply_slider_values`).
+
+The callbacks here run before the script (Streamlit's ``on_click`` / ``on_change``), so they
+may set any key. :func:`scene` reads the state into a :class:`Scene`, the hashable description
+of one race that the engine calls are cached on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+import functions
+from optviz import presets
+from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam
+
+from .sliders import fmt
+
+ss = st.session_state
+FAMILIES = functions.families()
+PLOTTABLE = (1, 2)
+START_MODES = ("Grid", "Random", "Ring", "Typed")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "warm-up + cosine")
+BACKENDS = {"NumPy": "numpy", "auto": "auto", "CuPy": "cupy"}
+ERROR_KINDS = ("auto", "distance", "gap", "loss")
+QUICK_GROUPS = {"default": "The default five", "all": "All", "article": "The article's 17",
+                "momentum": "Momentum family", "adaptive": "AdaGrad–RMSprop family", "adam": "Adam family",
+                "santa": "Santa"}
+#: The first page's function: four basins, and the default field's tuned rates bring every start
+#: of the 4×4 grid to a minimum in 10-150 steps, at visibly different speeds (on Rosenbrock none
+#: gets within the tolerance in 300 steps: a first impression of "optimizers fail").
+DEFAULT_FUNCTION = "himmelblau"
+
+
+def group(name: str) -> tuple[str, ...]:
+    """The optimizers of a quick-pick group (``"default"`` is the first page's field)."""
+    return tuple(presets.DEFAULT_FIELD) if name == "default" else tuple(GROUPS[name])
+
+
+def hp_key(opt: str, hp: str) -> str:
+    return f"hp__{opt}__{hp}"
+
+
+def fparam_key(fn: str, param: str) -> str:
+    return f"fparam__{fn}__{param}"
+
+
+def _value(hp: HyperParam, v: float) -> float:
+    return float(round(v)) if hp.integer else float(v)
+
+
+DEFAULTS: dict[str, Any] = {
+    "function": DEFAULT_FUNCTION, "dim": 2, "optimizers": list(presets.DEFAULT_FIELD),
+    "start_mode": "Grid", "grid_n": 4, "rand_n": 16, "ring_n": 16, "ring_frac": 0.4,
+    "ring_center": "global minimum", "typed_starts": "-1.5, 2.5\n0.5, -0.5",
+    "steps": presets.DEFAULT_STEPS, "seed": presets.DEFAULT_SEED,
+    "schedule": "constant", "sched_every": 100, "sched_gamma": 0.5, "sched_exp_gamma": 0.99,
+    "sched_floor": 0.0, "sched_warmup": 20,
+    "hook_lars": False, "lars_threshold": 0.01, "lars_wd": 0.0,
+    "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
+    "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
+    "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0,
+}
+
+
+def init() -> None:
+    """Set every key not set yet (the first run of a session) and keep hidden widgets' values."""
+    first = "function" not in ss
+    for k, v in DEFAULTS.items():
+        ss.setdefault(k, list(v) if isinstance(v, list) else v)
+    for name in NAMES:
+        for hp in REGISTRY[name].hyperparams:
+            ss.setdefault(hp_key(name, hp.name), _value(hp, hp.default))
+    fam = FAMILIES.get(ss["function"])
+    if fam is None:
+        ss["function"] = DEFAULT_FUNCTION
+        fam = FAMILIES[DEFAULT_FUNCTION]
+    dims = [d for d in PLOTTABLE if fam.supports(d)]
+    if ss["dim"] not in dims:
+        ss["dim"] = dims[-1]
+    if first:
+        apply_tuned_rates()
+    # Streamlit forgets the state of widgets that are not drawn in a run (another function's
+    # parameters, the settings of a schedule not chosen); writing it back keeps it.
+    for k in [k for k in ss if isinstance(k, str) and k.startswith("fparam__")]:
+        ss[k] = ss[k]
+
+
+def lean() -> bool:
+    """True for a browser session's first run until the page has drawn the race: that run sends
+    only the race (no sidebar controls, table or export), so that the browser draws it first;
+    the race's request for its sweeps then reruns the whole page. Without a browser (Streamlit's
+    AppTest) and with ``live_sweeps="always"`` the whole page comes at once."""
+    return not ss.get("page_ready") and ss.get("live_sweeps") != "always" and _from_browser()
+
+
+def _from_browser() -> bool:
+    """True when a web browser is on the other end (it sent a User-Agent)."""
+    try:
+        return bool(st.context.headers.get("User-Agent"))
+    except Exception:  # no request context (bare mode, AppTest)
+        return False
+
+
+def apply_tuned_rates() -> None:
+    """Set every optimizer's learning rates to the ones tuned for the function now chosen
+    (``optviz/data/default_rates.json``); optimizers without a tuned value keep theirs."""
+    for name, hps in presets.tuned_rates(ss["function"], int(ss["dim"])).items():
+        if name not in REGISTRY:
+            continue
+        for hp, v in hps.items():
+            try:
+                spec = REGISTRY[name].hyperparam(hp)
+            except KeyError:
+                continue
+            ss[hp_key(name, hp)] = _value(spec, v)
+
+
+def reset_hp(name: str) -> None:
+    """``name``'s hyperparameters back to this function's defaults (tuned rates, else the registry's)."""
+    for hp in REGISTRY[name].hyperparams:
+        ss[hp_key(name, hp.name)] = _value(hp, hp.default)
+    tuned = presets.tuned_rates(ss["function"], int(ss["dim"])).get(name, {})
+    for hp, v in tuned.items():
+        ss[hp_key(name, hp)] = _value(REGISTRY[name].hyperparam(hp), v)
+
+
+def hyperparams(name: str) -> dict[str, float]:
+    """``name``'s hyperparameters as set now."""
+    return {hp.name: float(ss[hp_key(name, hp.name)]) for hp in REGISTRY[name].hyperparams}
+
+
+def set_hyperparam(name: str, hp: str, value: Any) -> bool:
+    """Set one hyperparameter from outside a widget (the race's sliders), checked against the
+    registry's range. Returns False (and changes nothing) for unknown names or bad values."""
+    if name not in REGISTRY:
+        return False
+    try:
+        spec = REGISTRY[name].hyperparam(hp)
+        v = spec.check(value, name)
+    except (KeyError, ValueError, TypeError):
+        return False
+    ss[hp_key(name, hp)] = _value(spec, v)
+    return True
+
+
+def apply_slider_values(message: Any) -> int:
+    """Apply what the race's sliders report: ``{"seq": n, "values": {optimizer: {hp: value}}}``.
+
+    The browser sends every change it has not seen acknowledged yet, so a message may repeat
+    values; messages older than the last one applied are ignored. Returns the number applied.
+    """
+    if not isinstance(message, dict):
+        return 0
+    seq = message.get("seq")
+    values = message.get("values")
+    if not isinstance(seq, int) or not isinstance(values, dict) or seq <= int(ss.get("slider_ack", 0)):
+        return 0
+    n = 0
+    for name, hps in values.items():
+        if isinstance(hps, dict):
+            n += sum(set_hyperparam(str(name), str(hp), v) for hp, v in hps.items())
+    ss["slider_ack"] = seq
+    return n
+
+
+def pick_group() -> None:
+    g = ss["quick_pick"]
+    if g in QUICK_GROUPS:
+        ss["optimizers"] = list(group(g))
+    ss["quick_pick"] = "…"
+
+
+def on_function_change() -> None:
+    """A new function: a dimension it supports, and the learning rates tuned for it."""
+    fam = FAMILIES[ss["function"]]
+    dims = [d for d in PLOTTABLE if fam.supports(d)]
+    if ss.get("dim") not in dims:
+        ss["dim"] = dims[-1]
+    ss.pop("lesson", None)
+    apply_tuned_rates()
+
+
+def on_dim_change() -> None:
+    apply_tuned_rates()
+
+
+def load_preset(name: str) -> None:
+    """Set function, optimizers, hyperparameters, starts, steps, seed, schedule and hooks of a
+    preset (a lesson) in one go."""
+    p = presets.get(name)
+    fam = FAMILIES[p.function]
+    ss["function"] = p.function
+    ss["dim"] = int(p.dim if p.dim is not None else fam.default_dim)
+    for k, v in p.params.items():
+        ss[fparam_key(p.function, k)] = float(v)
+    for k, default in fam.params.items():
+        if k not in p.params:
+            ss[fparam_key(p.function, k)] = float(default)
+    ss["optimizers"] = list(p.optimizers)
+    for opt, overrides in p.optimizers.items():
+        for hp in REGISTRY[opt].hyperparams:  # the registry's defaults, then the preset's values
+            ss[hp_key(opt, hp.name)] = _value(hp, hp.default)
+        for hp, v in overrides.items():
+            ss[hp_key(opt, hp)] = _value(REGISTRY[opt].hyperparam(hp), float(v))
+    pts = p.starts
+    if ss["dim"] == 1:
+        ss["typed_starts"] = ", ".join(fmt(float(x[0] if isinstance(x, (list, tuple)) else x)) for x in pts)
+    else:
+        ss["typed_starts"] = "\n".join(", ".join(fmt(float(v)) for v in pt) for pt in pts)
+    ss["start_mode"] = "Typed"
+    ss["steps"] = int(p.steps)
+    ss["seed"] = int(p.seed)
+    _apply_extra(p.extra)
+    ss["lesson"] = name
+
+
+def _apply_extra(extra: dict[str, Any]) -> None:
+    """A preset's schedule and hooks, where the sidebar's controls can show them."""
+    ss["schedule"] = "constant"
+    ss["hook_lars"] = ss["hook_clip"] = ss["hook_wd"] = False
+    sched = str(extra.get("schedule") or "constant")
+    if sched.startswith("cosine"):
+        ss["schedule"] = "cosine"
+    elif sched.startswith("warmup") and "cosine" in sched:
+        ss["schedule"] = "warm-up + cosine"
+    elif sched.startswith("exponential"):
+        ss["schedule"] = "exponential"
+    elif sched.startswith("step"):
+        ss["schedule"] = "step"
+    hooks = extra.get("hooks") or ()
+    for h in [hooks] if isinstance(hooks, str) else hooks:
+        text = str(h)
+        if text.startswith("clip"):
+            ss["hook_clip"] = True
+        elif text.startswith("lars"):
+            ss["hook_lars"] = True
+        elif text.startswith("weight_decay"):
+            ss["hook_wd"] = True
+
+
+def add_start(point: Any) -> None:
+    """A start placed by a click on the race: the first click of a scene starts a typed list
+    with that point, later clicks add to it."""
+    try:
+        coords = [float(v) for v in point]
+    except (TypeError, ValueError):
+        return
+    dim = int(ss["dim"])
+    if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
+        return
+    text = ", ".join(f"{c:.4g}" for c in coords[:dim])
+    if ss["start_mode"] == "Typed" and ss.get("clicked_starts"):
+        sep = ", " if dim == 1 else "\n"
+        ss["typed_starts"] = ss["typed_starts"].rstrip() + sep + text
+    else:
+        ss["typed_starts"] = text
+        ss["start_mode"] = "Typed"
+    ss["clicked_starts"] = True
+    ss.pop("lesson", None)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One race, as plain hashable values: what the engine calls are cached on."""
+
+    function: str
+    dim: int
+    fparams: tuple[tuple[str, float], ...]
+    optimizers: tuple[str, ...]
+    hp: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    starts: tuple[tuple[float, ...], ...]
+    steps: int
+    seed: int
+    schedule: str
+    hooks: tuple[str, ...]
+    backend: str
+
+    def hyperparams(self, name: str) -> dict[str, float]:
+        return dict(dict(self.hp)[name])
+
+    def make_function(self):
+        return functions.get(self.function, self.dim, **dict(self.fparams))
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """The keywords every engine call of this scene shares."""
+        return {"seed": self.seed, "schedule": self.schedule, "hooks": list(self.hooks),
+                "backend": self.backend}
+
+    def key(self, *extra: Any) -> str:
+        """A short identifier of what is drawn (changes reset the animation in the page)."""
+        return repr((self.function, self.dim, self.fparams, self.starts, self.steps, self.seed, self.schedule,
+                     self.hooks, *extra))
+
+
+# ---------------------------------------------------------------------- the scene from the state
+def schedule_text() -> str:
+    """The schedule chosen in the sidebar, as the engine's text form."""
+    s = ss["schedule"]
+    if s == "step":
+        return f"step:every={int(ss['sched_every'])},gamma={float(ss['sched_gamma']):g}"
+    if s == "exponential":
+        return f"exponential:gamma={float(ss['sched_exp_gamma']):g}"
+    if s in ("cosine", "warm-up + cosine"):
+        cos = f"cosine:floor={float(ss['sched_floor']):g}"
+        return f"warmup:steps={int(ss['sched_warmup'])}+{cos}" if s == "warm-up + cosine" else cos
+    return "constant"
+
+
+def hook_texts() -> tuple[str, ...]:
+    """The gradient hooks chosen in the sidebar, as the engine's text forms."""
+    hooks = []
+    if ss["hook_lars"]:
+        hooks.append(f"lars:threshold={float(ss['lars_threshold']):g},weight_decay={float(ss['lars_wd']):g}")
+    if ss["hook_clip"]:
+        hooks.append(f"clip:max_norm={float(ss['clip_max_norm']):g}")
+    if ss["hook_wd"]:
+        hooks.append(f"weight_decay:rate={float(ss['wd_rate']):g}")
+    return tuple(hooks)
+
+
+def function_params() -> tuple[tuple[str, float], ...]:
+    fam = FAMILIES[ss["function"]]
+    return tuple((p, float(ss.get(fparam_key(fam.name, p), default))) for p, default in fam.params.items())
+
+
+def make_function():
+    """The test function chosen (``ValueError`` for bad parameters, e.g. a negative κ)."""
+    return functions.get(ss["function"], int(ss["dim"]), **dict(function_params()))
+
+
+def make_starts(fn: Any) -> list[list[float]]:
+    """The starting points chosen in the sidebar, inside ``fn``'s box (typed ones as typed)."""
+    from optviz import starts as start_points
+
+    mode = ss["start_mode"]
+    if mode == "Grid":
+        pts = start_points.grid(fn.box, int(ss["grid_n"]))
+    elif mode == "Random":
+        pts = start_points.random(fn.box, int(ss["rand_n"]), seed=int(ss["seed"]))
+    elif mode == "Ring":
+        box = fn.box
+        use_min = ss["ring_center"] == "global minimum" and len(fn.minimizers)
+        center = fn.minimizers[0] if use_min else box.mean(axis=1)
+        radius = float(ss["ring_frac"]) * float(min(box[:, 1] - box[:, 0])) / 2
+        pts = start_points.ring(center, radius, int(ss["ring_n"]))
+    else:
+        return start_points.parse(ss["typed_starts"], fn.dim)
+    return pts.tolist()
+
+
+def chosen_optimizers() -> tuple[str, ...]:
+    return tuple(n for n in NAMES if n in ss["optimizers"])
+
+
+def backend() -> str:
+    return BACKENDS[ss["backend"]]
+
+
+def build_scene(fn: Any, starts: list[list[float]], backend_name: str) -> Scene:
+    """The scene of the state now, for the function and starts already built."""
+    names = chosen_optimizers()
+    return Scene(
+        function=ss["function"], dim=int(ss["dim"]), fparams=function_params(), optimizers=names,
+        hp=tuple((n, tuple(hyperparams(n).items())) for n in names),
+        starts=tuple(tuple(float(v) for v in p) for p in starts), steps=int(ss["steps"]),
+        seed=int(ss["seed"]),
+        schedule=schedule_text(), hooks=hook_texts(), backend=backend_name,
+    )

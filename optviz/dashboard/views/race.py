@@ -1,0 +1,241 @@
+"""The race: the live race component, the tune button, the results table and the export.
+
+The whole view is one ``st.fragment``: a slider released, a start clicked on the chart, a
+Reset or Tune press reruns only this view, not the sidebar. A click that places a start
+changes the sidebar's starts, so it reruns the whole page.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from optviz import plots, presets
+from optviz.optimizers import REGISTRY
+from optviz.tune import tune_learning_rates
+
+from .. import component, compute, export, messages, payload, state, sweeps
+from ..sliders import Slider, fmt, slider
+from ..state import ss
+from . import Context, View, current
+
+ENGINE_ERRORS = (ValueError, KeyError, MemoryError, TypeError)
+
+
+def _result_state(key: str = "race") -> Any:
+    return ss.get(key)
+
+
+def _field(result: Any, name: str) -> Any:
+    if result is None:
+        return None
+    value = getattr(result, name, None)
+    if value is None and isinstance(result, dict):
+        value = result.get(name)
+    return value
+
+
+def on_sliders() -> None:
+    """The race reports slider values (after a move ends)."""
+    state.apply_slider_values(_field(_result_state(), "sliders"))
+
+
+def on_click() -> None:
+    """A start placed by a click on the chart: the sidebar's starts change, so the whole page reruns."""
+    point = _field(_result_state(), "click")
+    if point is not None:
+        state.add_start(point)
+        ss["_rerun_page"] = True
+
+
+def on_sweeps() -> None:
+    """The page has drawn a scene and asks for its sliders' sweeps (computed in the next run, so
+    that the first drawing does not wait for them)."""
+    key = _field(_result_state(), "sweeps")
+    if isinstance(key, str):
+        ss["sweeps_for"] = key
+        if state.lean():  # the first drawing is up: now the whole page
+            ss["page_ready"] = True
+            ss["_rerun_page"] = True
+
+
+def on_reset() -> None:
+    name = _field(_result_state(), "reset")
+    if isinstance(name, str) and name in REGISTRY:
+        state.reset_hp(name)
+
+
+def _preset_values(name: str, hp: str) -> list[float]:
+    """Values that presets and the tuned defaults use (sliders offer them as positions)."""
+    vals = [float(v[hp]) for p in presets.PRESETS.values() for n, v in p.optimizers.items()
+            if n == name and hp in v]
+    tuned = presets.tuned_rates(ss["function"], int(ss["dim"])).get(name, {})
+    if hp in tuned:
+        vals.append(float(tuned[hp]))
+    return vals
+
+
+def sliders_of(ctx: Context) -> dict[str, list[Slider]]:
+    """Every chosen optimizer's sliders, standing at the scene's values."""
+    return {name: [slider(name, hp, v, _preset_values(name, hp))
+                   for hp, v in ctx.scene.hyperparams(name).items()]
+            for name in ctx.scene.optimizers}
+
+
+def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tuple[Slider, ...]], stride: int,
+            quant: sweeps.Quantizer) -> dict[str, list[list[dict[str, Any] | None]]]:
+    out = {}
+    for name, sl in sliders.items():
+        swept = (compute.sweep_one(ctx.scene, name, live[name], stride, quant, ctx.kind, ctx.tol)
+                 if live[name] else [])
+        by_hp = {s.name: b for s, b in zip(live[name], swept, strict=True)}
+        out[name] = [by_hp.get(s.name, [None] * len(s.values)) for s in sl]
+    return out
+
+
+def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count: int, total: int) -> None:
+    fn, scene = ctx.function, ctx.scene
+    k, n = len(scene.optimizers), len(scene.starts)
+    st.markdown(f"#### {fn.title}: {k} optimizer{'s' * (k != 1)} × {n} start{'s' * (n != 1)}, "
+                f"{scene.steps} steps")
+    live = ("every slider live" if live_count == total
+            else f"{live_count} of {total} sliders live (⟳: the others answer after the server reruns)")
+    if ctx.large:  # the projector needs the height for the race
+        return
+    st.caption(
+        f"{fn.dim}-D · seed {scene.seed} · schedule `{scene.schedule}`"
+        + (f" · hooks `{', '.join(scene.hooks)}`" if scene.hooks else "")
+        + f" · {scene.backend} · run {1000 * t_run:.0f} ms, sweeps {1000 * t_sweep:.0f} ms · {n_rows} frames"
+        + f" · {live}"
+    )
+
+
+def _lesson() -> None:
+    lesson = ss.get("lesson")
+    if lesson in presets.PRESETS:
+        p = presets.get(lesson)
+        st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
+
+
+def _notes(ctx: Context, result: Any) -> None:
+    if not ctx.large:  # on the projector the lesson's note goes under the race: the race needs the height
+        _lesson()
+    starts = np.asarray(ctx.scene.starts, dtype=float)
+    if ss["start_mode"] == "Typed":
+        note = messages.outside_note(ctx.function, starts)
+        if note:
+            st.warning(note, icon=":material/crop_free:")
+    if plots.all_diverged(result):
+        why = messages.start_problem(ctx.function, starts)
+        st.error(why or "Every point of every optimizer diverged: the learning rates are too large for this "
+                        "function. Move the learning-rate sliders to the left (or press Reset).")
+
+
+def on_tune() -> None:
+    """"Tune learning rates": one sweep per optimizer on the scene on screen, then the sliders move."""
+    try:
+        picked = _tune_scene(current().scene)
+    except ENGINE_ERRORS as exc:
+        ss["tune_note"] = f"could not tune: {messages.short(exc)}"
+        return
+    for name, (hp, value) in picked.items():
+        state.set_hyperparam(name, hp, value)
+    ss["tune_note"] = ", ".join(f"{name} {hp}={fmt(v)}" for name, (hp, v) in picked.items())
+
+
+def _tune(ctx: Context) -> None:
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    c1.button("Tune learning rates", key="tune", icon=":material/tune:", width="stretch", on_click=on_tune,
+              help="For each optimizer shown, try its learning rate on a log grid (1, 2, 5 per decade) on "
+                   "this very scene, and keep the value with the fewest diverged starts, then the most "
+                   "starts within the tolerance, then the lowest median final error.")
+    note = ss.get("tune_note")
+    if note:
+        c2.caption(f":material/tune: Tuned: {note}")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _tune_scene(scene: state.Scene) -> dict[str, tuple[str, float]]:
+    tuned = tune_learning_rates(scene.make_function(), {n: scene.hyperparams(n) for n in scene.optimizers},
+                                [list(p) for p in scene.starts], scene.steps, **scene.run_kwargs())
+    return {name: (t.hyperparam, t.value) for name, t in tuned.items()}
+
+
+def _table(ctx: Context, result: Any) -> None:
+    notes = plots.diverged_notes(result)
+    t_left, t_right = st.columns([2, 1], gap="small")
+    with t_left:
+        st.subheader("Results")
+        table = plots.results_table(result, ctx.kind, ctx.tol)
+        st.dataframe(plots.style_table(table, ctx.large), key="results_table",
+                     height=35 * (len(table) + 1) + 3)
+    with t_right:
+        st.subheader("Diverged")
+        if notes:
+            st.warning("\n".join(f"- {n}" for n in notes))
+        else:
+            st.success("No optimizer diverged.")
+
+
+@st.fragment
+def _view() -> None:
+    try:
+        ctx = current()
+    except (ValueError, KeyError, TypeError) as exc:  # the page shows the message; nothing to draw
+        st.error(messages.short(exc))
+        return
+    scene = ctx.scene
+    if not scene.optimizers:
+        return
+    t0 = time.perf_counter()
+    try:
+        # The first drawing does not wait for the compiled kernels (loading numba, compiling):
+        # the readable path is quick for a scene this size, the sweeps that follow use them.
+        result = compute.run_scene(scene, fused=False if state.lean() else None)
+    except ENGINE_ERRORS as exc:
+        st.error(f"Cannot run this scene: {messages.short(exc)}")
+        return
+    t_run = time.perf_counter() - t0
+    sliders = sliders_of(ctx)
+    n = len(scene.starts)
+    rows = sweeps.max_rows_for(len(scene.optimizers) * n)
+    stride = sweeps.stride_for(scene.steps, rows)
+    quant = sweeps.Quantizer.around(plots.view_of(ctx.function))
+    key = scene.key(ctx.large, ctx.kind, ctx.tol)
+    with_sweeps = ss.get("sweeps_for") == key or ss.get("live_sweeps") == "always"
+    live = compute.live_sliders(scene, sliders, rows) if with_sweeps else {name: () for name in sliders}
+    t1 = time.perf_counter()
+    try:
+        blocks = _blocks(ctx, sliders, live, stride, quant)
+    except ENGINE_ERRORS:
+        blocks, live = {}, {name: () for name in sliders}
+    t_sweep = time.perf_counter() - t1
+    data = payload.race_data(
+        scene_key=key, with_sweeps=with_sweeps, result=result, sliders=sliders, blocks=blocks,
+        live={name: {s.name for s in ls} for name, ls in live.items()}, stride=stride, quant=quant,
+        kind=ctx.kind, tol=ctx.tol, large=ctx.large, ack=int(ss.get("slider_ack", 0)),
+        stochastic={name for name in scene.optimizers if compute.is_stochastic(name)})
+    _header(ctx, len(data["rows"]), t_run, t_sweep, sum(len(v) for v in live.values()),
+            sum(len(v) for v in sliders.values()))
+    _notes(ctx, result)
+    component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps)
+    if ctx.large:
+        _lesson()
+    if ss.pop("_rerun_page", False):
+        st.rerun()
+    if state.lean():
+        return
+    _tune(ctx)
+    _table(ctx, result)
+    export.section(result, ctx.kind)
+
+
+def render(ctx: Context) -> None:
+    _view()
+
+
+VIEW = View(key="race", title="Race", order=10, render=render,
+            help="The optimizers race from every start: paths, markers, error curves, a slider per setting")

@@ -1,0 +1,24 @@
+"""The 3-D view: the landscape as a surface, every path on it, animated like the race."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optviz import plots
+
+from .. import compute
+from . import Context, View
+
+
+def render(ctx: Context) -> None:
+    result = compute.run_scene(ctx.scene)
+    fig = plots.surface_figure(result, large_font=ctx.large, height=720 if not ctx.large else 620)
+    st.plotly_chart(fig, key="surface_chart", theme=None,
+                    config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+    st.caption("Drag to turn the surface; ▶ Play runs the race on it. Heights are "
+               + ("log₁₀(f − f*)." if getattr(result.function, "log_levels", False) else "f."))
+
+
+VIEW = View(key="surface", title="3-D surface", order=20, render=render,
+            available=lambda ctx: ctx.scene.dim == 2,
+            help="The landscape as a surface with every path on it")

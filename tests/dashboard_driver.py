@@ -1,0 +1,138 @@
+"""Drive the dashboard in a real browser: the server, Chromium, and what to wait for.
+
+Used by the browser tests (``tests/test_browser.py``), the benchmark
+(``benchmarks/bench_browser.py``) and the README's pictures (``scripts/make_screenshots.py``),
+so that all three start, wait and measure the same way. Needs Playwright (a dev dependency,
+hence this module lives with the tests, not in the package) and Debian's Chromium
+(``apt-get install chromium``).
+
+>>> with serve() as url, browser() as b:          # doctest: +SKIP
+...     page = open_page(b, url)
+...     wait_idle(page)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: The race component and its two charts.
+RACE = '[data-testid="optviz-race"]'
+RACE_CHART = '[data-testid="optviz-race-chart"]'
+ERROR_CHART = '[data-testid="optviz-error-chart"]'
+#: JavaScript: the race's app object (``assets/race.js``).
+APP_JS = "window.__optvizRace"
+#: True once the race has drawn its first chart.
+DRAWN = "() => !!(window.__optvizTimes && window.__optvizTimes.rendered)"
+#: True when the page is at rest: no script running, the race drawn with its sweeps (every
+#: live slider answers in the page).
+IDLE = ("() => { const a = window.__optvizRace; const app = document.querySelector('[data-testid=stApp]');"
+        " return !!(a && a.data && a.data.sweeps && a.synced !== false && app"
+        " && app.getAttribute('data-test-script-state') === 'notRunning'); }")
+#: Resolves after the browser has painted twice (whatever was changed is on screen).
+PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(app: Path = APP, port: int | None = None, log: Path | None = None,
+          timeout: float = 90.0) -> Iterator[str]:
+    """``streamlit run app`` on 127.0.0.1 and a free port; yields the URL once
+    ``/_stcore/health`` answers, and stops the server (its own process group, by id) after."""
+    port = port or free_port()
+    log = log or Path(tempfile.mkdtemp(prefix="optviz-serve-")) / "server.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not come up:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+@contextlib.contextmanager
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (headless)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 90_000) -> Any:
+    """A new page at ``url``, returned once the race has drawn."""
+    page = b.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(timeout_ms)
+    page.goto(url)
+    page.wait_for_function(DRAWN, polling=20)
+    return page
+
+
+def wait_idle(page: Any, timeout_ms: int = 90_000) -> None:
+    """Wait until no script runs, the sweeps are in, and the screen is painted."""
+    page.wait_for_function(IDLE, timeout=timeout_ms, polling=50)
+    page.evaluate(PAINTED)
+
+
+def app_eval(page: Any, expression: str, arg: Any = None) -> Any:
+    """Evaluate ``(a, arg) => expression`` with ``a`` the race's app object."""
+    return page.evaluate(f"(arg) => {{ const a = {APP_JS}; return ({expression}); }}", arg)
+
+
+def slider(page: Any, optimizer: str, hp: str) -> Any:
+    """The race's slider of ``optimizer``'s ``hp`` (its settings panel opened if it is folded)."""
+    card = page.locator(f'{RACE} .ov-card[data-name="{optimizer}"]')
+    loc = card.locator(f'input[type="range"][id="ov-{optimizer}-{hp}"]')
+    if not loc.is_visible():
+        card.locator("details.ov-more > summary").click()
+    loc.wait_for(state="visible")
+    return loc

@@ -1,0 +1,229 @@
+"""The dashboard's plain parts, without Streamlit running: slider positions, the packed sweeps,
+the state's callbacks and the messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import functions
+import optviz
+from optviz import presets
+from optviz.dashboard import messages, sliders, state, sweeps
+from optviz.optimizers import REGISTRY
+
+
+# ---------------------------------------------------------------------- slider positions
+def test_learning_rate_positions_are_1_2_5_per_decade_with_the_default():
+    hp = REGISTRY["Adam"].hyperparam("alpha")
+    pos = sliders.positions(hp, [0.0037])
+    assert list(pos) == sorted(set(pos)) and pos[0] == hp.low and pos[-1] == hp.high
+    assert {1e-3, 2e-3, 5e-3, 0.0037, hp.default} <= set(pos)
+    assert 20 <= len(pos) <= 30  # short: every position is computed in advance
+
+
+@pytest.mark.parametrize(("opt", "hp"), [(n, h.name) for n in REGISTRY for h in REGISTRY[n].hyperparams])
+def test_every_hyperparameter_has_a_short_valid_list_holding_its_default(opt, hp):
+    spec = REGISTRY[opt].hyperparam(hp)
+    pos = sliders.positions(spec)
+    assert 5 <= len(pos) <= 32
+    assert all(spec.low <= v <= spec.high for v in pos)
+    assert spec.default in pos
+    s = sliders.slider(opt, hp, spec.default)
+    assert s.value == spec.default and s.label.startswith(hp)
+
+
+def test_a_value_off_the_list_becomes_a_position():
+    s = sliders.slider("NAG", "mu", 0.913)
+    assert s.value == pytest.approx(0.913)
+
+
+# ---------------------------------------------------------------------- rows and packing
+@pytest.mark.parametrize("steps", [1, 10, 100, 101, 300, 1000, 2999])
+def test_rows_are_few_with_an_odd_stride_and_the_last_step(steps):
+    stride = sweeps.stride_for(steps)
+    assert stride == 1 or stride % 2 == 1
+    rec = np.arange(steps + 1)
+    rows = sweeps.shown_rows(rec, stride)
+    assert rows[0] == 0 and rows[-1] == steps and len(rows) <= sweeps.MAX_ROWS
+
+
+def test_quantized_positions_round_trip_and_mark_what_is_outside():
+    q = sweeps.Quantizer.around(np.array([[-2.0, 2.0], [-1.0, 3.0]]))
+    xy = np.array([[0.1234, -0.5], [1.999, 2.999], [1e9, 0.0], [np.nan, 1.0]])
+    back = q.decode(q.encode(xy))
+    np.testing.assert_allclose(back[:2], xy[:2], atol=1e-4)
+    assert np.isnan(back[2:]).all()
+
+
+def test_a_block_holds_positions_dead_rows_error_quantiles_and_counts():
+    fn = functions.get("rosenbrock")
+    starts = optviz.starts.grid(fn.box, 3)
+    res = optviz.run(fn, {"SGD": {"eta": 0.05}}, starts, 60)
+    rows = sweeps.shown_rows(res.recorded_steps, 3)
+    q = sweeps.Quantizer.around(fn.box)
+    b = sweeps.pack(res, "SGD", rows, q, "distance", 1e-3)
+    dead = sweeps.unb64(b["dead"], "<i2")
+    d = res.diverged_step["SGD"]
+    assert ((dead >= 0) == (d >= 0)).all() and b["div"] == int((d >= 0).sum())
+    steps = res.recorded_steps[rows]
+    for j in np.flatnonzero(d >= 0):
+        assert steps[dead[j]] >= d[j] and (dead[j] == 0 or steps[dead[j] - 1] < d[j])
+    err = sweeps.unb64(b["err"], "<f4").reshape(3, len(rows))
+    e = res.errors_until_divergence("distance")["SGD"][rows]
+    with np.errstate(all="ignore"):
+        med = np.quantile(np.where(np.isfinite(e), e, np.inf), 0.5, axis=1, method="nearest")
+    ok = np.isfinite(med)
+    np.testing.assert_allclose(err[1][ok], np.maximum(med[ok], sweeps.LOG_FLOOR), rtol=1e-6)
+    assert np.isnan(err[1][~ok]).all()
+
+
+@pytest.mark.parametrize("name", ["NAG", "Adam", "SantaE"])
+def test_each_swept_block_is_the_run_of_that_position(name):
+    fn = functions.get("himmelblau")
+    starts = optviz.starts.grid(fn.box, 2)
+    current = dict(REGISTRY[name].defaults)
+    sl = [sliders.slider(name, hp, v) for hp, v in current.items()][:2]
+    q = sweeps.Quantizer.around(fn.box)
+    blocks = sweeps.sweep(fn, name, current, sl, starts, 40, 3, q, "auto", 1e-3, seed=5)
+    for s, bl in zip(sl, blocks, strict=True):
+        assert bl[s.index] is None
+        i = (s.index + 3) % len(s.values)
+        hp = {**current, s.name: s.values[i]}
+        res = optviz.run(fn, {name: hp}, starts, 40, seed=5, record_every=3)
+        want = sweeps.pack(res, name, sweeps.shown_rows(res.recorded_steps, 3), q, "auto", 1e-3)
+        assert bl[i]["pos"] == want["pos"] and bl[i]["dead"] == want["dead"]
+
+
+def test_big_scenes_compute_learning_rate_sliders_first(monkeypatch):
+    from optviz.dashboard import compute
+
+    fn = functions.get("himmelblau")
+    names = ["Adam", "NAG"]
+    sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=tuple(names),
+                     hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
+                     starts=tuple(map(tuple, optviz.starts.random(fn.box, 1000))), steps=300, seed=0,
+                     schedule="constant", hooks=(), backend="numpy")
+    sl = {n: [sliders.slider(n, h, v) for h, v in REGISTRY[n].defaults.items()] for n in names}
+    live = compute.live_sliders(sc, sl, 26)
+    assert [s.name for s in live["Adam"]] == ["alpha"] and [s.name for s in live["NAG"]] == ["eta"]
+    small = compute.live_sliders(dataclasses.replace(sc, starts=sc.starts[:16]), sl, 101)
+    assert all(len(small[n]) == len(sl[n]) for n in names)
+
+
+# ---------------------------------------------------------------------- the state's callbacks
+@pytest.fixture
+def ss(monkeypatch):
+    d: dict = {"slider_ack": 0, "function": "himmelblau", "dim": 2, "start_mode": "Grid", "typed_starts": ""}
+    for n in REGISTRY:
+        for h in REGISTRY[n].hyperparams:
+            d[state.hp_key(n, h.name)] = h.default
+    monkeypatch.setattr(state, "ss", d)
+    return d
+
+
+def test_slider_messages_are_applied_once_in_order_and_checked(ss):
+    assert state.apply_slider_values({"seq": 2, "values": {"Adam": {"alpha": 0.02}, "NAG": {"mu": 0.5}}}) == 2
+    assert ss["hp__Adam__alpha"] == 0.02 and ss["hp__NAG__mu"] == 0.5 and ss["slider_ack"] == 2
+    assert state.apply_slider_values({"seq": 1, "values": {"Adam": {"alpha": 0.5}}}) == 0  # older: ignored
+    assert ss["hp__Adam__alpha"] == 0.02
+    bad = {"seq": 3, "values": {"Adam": {"alpha": 1e9, "nope": 1}, "Nobody": {"x": 1}, "NAG": "x"}}
+    assert state.apply_slider_values(bad) == 0 and ss["hp__Adam__alpha"] == 0.02
+    assert state.apply_slider_values("garbage") == 0 and state.apply_slider_values({"seq": "4"}) == 0
+
+
+def test_only_a_browsers_first_run_is_lean(ss, monkeypatch):
+    monkeypatch.setattr(state, "_from_browser", lambda: True)
+    assert state.lean()
+    ss["page_ready"] = True
+    assert not state.lean()
+    ss["page_ready"] = False
+    ss["live_sweeps"] = "always"
+    assert not state.lean()
+    ss["live_sweeps"] = "auto"
+    monkeypatch.setattr(state, "_from_browser", lambda: False)
+    assert not state.lean()
+
+
+def test_clicks_add_typed_starts(ss):
+    state.add_start([1.23456, -2.0])
+    assert ss["start_mode"] == "Typed" and ss["typed_starts"] == "1.235, -2"
+    state.add_start([0.5, 0.5])
+    assert ss["typed_starts"].splitlines() == ["1.235, -2", "0.5, 0.5"]
+    state.add_start(["x"])  # nonsense is ignored
+    state.add_start([1e300, 0.0])
+    assert len(ss["typed_starts"].splitlines()) == 2
+
+
+def test_a_click_on_a_1d_curve_adds_its_x(ss):
+    ss["dim"] = 1
+    state.add_start([1.5, -40.0])
+    state.add_start([-2.0])
+    assert ss["typed_starts"] == "1.5, -2"
+
+
+def test_a_preset_sets_hyperparameters_from_the_registry_defaults_up(ss):
+    ss["hp__Adam__beta1"] = 0.1
+    state.load_preset("adaptive-rosenbrock")
+    p = presets.get("adaptive-rosenbrock")
+    assert ss["function"] == p.function and ss["optimizers"] == list(p.optimizers)
+    for opt, hps in p.optimizers.items():
+        for h in REGISTRY[opt].hyperparams:
+            assert ss[state.hp_key(opt, h.name)] == pytest.approx(hps.get(h.name, h.default))
+    assert ss["lesson"] == "adaptive-rosenbrock"
+
+
+# ---------------------------------------------------------------------- messages
+def test_messages_are_cut_short():
+    assert len(messages.short(ValueError("x" * 10_000))) <= messages.LIMIT
+    assert messages.short(KeyError("unknown 'a'")) == "unknown 'a'"
+
+
+def test_a_start_where_f_is_not_finite_is_named():
+    fn = functions.get("rosenbrock")
+    with np.errstate(all="raise"):
+        text = messages.start_problem(fn, np.array([[1e308, 1e308], [0.0, 0.0]]))
+    assert text and "(1e+308, 1e+308)" in text and "not the learning rates" in text
+    assert messages.start_problem(fn, np.array([[0.0, 0.0]])) is None
+
+
+def test_starts_outside_the_box_get_a_note():
+    fn = functions.get("himmelblau")
+    assert messages.outside_note(fn, np.array([[0.0, 0.0]])) is None
+    note = messages.outside_note(fn, np.array([[0.0, 0.0], [9.0, 9.0], [-9.0, 0.0]]))
+    assert "2 of the 3 starts" in note and "[-5, 5] × [-5, 5]" in note
+
+
+# ---------------------------------------------------------------------- kept runs
+def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
+    from optviz.dashboard import compute
+
+    fn = functions.get("himmelblau")
+    names = ("SantaE", "Adam", "NAG")
+    sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=names,
+                     hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
+                     starts=tuple(map(tuple, optviz.starts.grid(fn.box, 3))), steps=50, seed=7,
+                     schedule="constant", hooks=(), backend="numpy")
+    calls = []
+    real = optviz.run
+
+    def counting(*a, **k):
+        calls.append(tuple(a[1]))
+        return real(*a, **k)
+
+    monkeypatch.setattr(compute.optviz, "run", counting)
+    runs = compute._Runs()
+    first = runs.get(sc)
+    assert calls == [names]  # one engine call for the three
+    joint = real(fn, {n: dict(REGISTRY[n].defaults) for n in names}, optviz.starts.grid(fn.box, 3), 50,
+                 seed=7)
+    for n in names:
+        np.testing.assert_array_equal(first.trajectories[n], joint.trajectories[n])
+    moved = dataclasses.replace(sc, hp=tuple((n, tuple({**REGISTRY[n].defaults, **(
+        {"alpha": 0.05} if n == "Adam" else {})}.items())) for n in names))
+    second = runs.get(moved)
+    assert calls[-1] == ("Adam",)  # only the optimizer whose value moved
+    np.testing.assert_array_equal(second.trajectories["NAG"], first.trajectories["NAG"])
+    assert second.names == names
