@@ -348,12 +348,13 @@ def test_views_are_modules_found_by_discovery():
     from optviz.dashboard import views
 
     found = views.discover()
-    assert [v.key for v in found][:2] == ["race", "surface"]
+    assert [v.key for v in found] == ["race", "surface", "basins", "sweeps", "compare", "noise_delay"]
     ctx_1d = fresh(function="quartic", dim=1)
-    assert not ctx_1d.get("tab")  # one view for 1-D functions: no tabs
+    labels_1d = [t.label for t in ctx_1d.get("tab")]
+    assert labels_1d == ["Race", "Basins", "Sweeps", "Fair comparison", "Noise & delay"]  # no 3-D surface
     at = fresh()
     labels = [t.label for t in at.get("tab")]
-    assert labels == ["Race", "3-D surface"]
+    assert labels == ["Race", "3-D surface", "Basins", "Sweeps", "Fair comparison", "Noise & delay"]
 
 
 def test_the_surface_figure_is_valid_and_animated():
