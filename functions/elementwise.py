@@ -97,24 +97,24 @@ def arctan(x: Array) -> Array:
     return xp.atan(x) if hasattr(xp, "atan") else xp.arctan(x)
 
 
-def maximum(a: Array, b: Array) -> Array:
-    """Elementwise larger of ``a`` and ``b`` (NaN propagates)."""
-    if type(a) is np.ndarray or type(b) is np.ndarray:
-        return np.maximum(a, b)
-    xp = _xp(_first_array(a, b))
-    if xp is np and _scalar(a) and _scalar(b):
-        return float(np.maximum(a, b))
-    return xp.maximum(a, b)
+def _binary(name: str, doc: str):
+    ufunc = getattr(np, name)
+
+    def fn(a: Array, b: Array) -> Array:
+        if type(a) is np.ndarray or type(b) is np.ndarray:
+            return ufunc(a, b)
+        xp = _xp(_first_array(a, b))
+        if xp is np and _scalar(a) and _scalar(b):
+            return float(ufunc(a, b))
+        return getattr(xp, name)(a, b)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def minimum(a: Array, b: Array) -> Array:
-    """Elementwise smaller of ``a`` and ``b`` (NaN propagates)."""
-    if type(a) is np.ndarray or type(b) is np.ndarray:
-        return np.minimum(a, b)
-    xp = _xp(_first_array(a, b))
-    if xp is np and _scalar(a) and _scalar(b):
-        return float(np.minimum(a, b))
-    return xp.minimum(a, b)
+maximum = _binary("maximum", "Elementwise larger of ``a`` and ``b`` (NaN propagates).")
+minimum = _binary("minimum", "Elementwise smaller of ``a`` and ``b`` (NaN propagates).")
 
 
 def where(cond: Array, a: Array, b: Array) -> Array:

@@ -41,11 +41,6 @@ LOG_FLOOR = 1e-16
 #: Points of the 1-D curve f(x).
 CURVE_POINTS = 600
 
-KIND_LABELS = {
-    "distance": "distance to the nearest minimizer ‖x − x*‖",
-    "gap": "f(x) − f*",
-    "loss": "f(x)",
-}
 KIND_SHORT = {"distance": "distance", "gap": "f − f*", "loss": "f(x)"}
 #: Axis titles short enough for a small chart on a projector.
 KIND_AXIS = {"distance": "distance to x*", "gap": "f(x) − f*", "loss": "f(x)"}
@@ -387,13 +382,19 @@ def error_curves(result: Result, kind: str = "auto", rows: np.ndarray | None = N
     errs = result.errors_until_divergence(kind)
     out = {}
     for name in result.names:
-        e = np.asarray(errs[name], dtype=float)[rows]
-        e = np.where(np.isfinite(e), e, np.inf)
-        with np.errstate(all="ignore"):
-            q = np.quantile(e, [0.25, 0.5, 0.75], axis=1, method="nearest")
-        q = np.where(np.isfinite(q), q, np.nan)
+        q = error_quantiles(np.asarray(errs[name], dtype=float)[rows])
         out[name] = (q[0], q[1], q[2])
     return kind, rec[rows], out
+
+
+def error_quantiles(errors: np.ndarray) -> np.ndarray:
+    """``(3, rows)``: the 25, 50 and 75 % quantiles ("nearest") over the starts of ``errors``
+    ``(rows, n_points)``, where a non-finite error (a diverged point) counts as infinitely bad
+    and a quantile that is infinite shows as NaN (the line stops)."""
+    e = np.where(np.isfinite(errors), errors, np.inf)
+    with np.errstate(all="ignore"):
+        q = np.quantile(e, [0.25, 0.5, 0.75], axis=1, method="nearest")
+    return np.where(np.isfinite(q), q, np.nan)
 
 
 # ---------------------------------------------------------------------- 3-D surface
@@ -572,6 +573,6 @@ def all_diverged(result: Result) -> bool:
 
 __all__ = [
     "CONTOUR_BANDS", "LANDSCAPE", "Landscape", "Look", "all_diverged", "colorbar", "cross_trace", "curve_1d",
-    "diverged_notes", "error_base", "error_curves", "landscape", "optimizer_traces", "race_base",
-    "results_table", "style_table", "surface_figure", "view_of",
+    "diverged_notes", "error_base", "error_curves", "error_quantiles", "landscape", "optimizer_traces",
+    "race_base", "results_table", "style_table", "surface_figure", "view_of",
 ]  # fmt: skip

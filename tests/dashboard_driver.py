@@ -41,10 +41,11 @@ APP_JS = "window.__optvizRace"
 #: True once the race has drawn its first chart.
 DRAWN = "() => !!(window.__optvizTimes && window.__optvizTimes.rendered)"
 #: True when the page is at rest: no script running, the race drawn with its sweeps (every
-#: live slider answers in the page).
+#: live slider answers in the page), the sidebar's controls there.
 IDLE = ("() => { const a = window.__optvizRace; const app = document.querySelector('[data-testid=stApp]');"
         " return !!(a && a.data && a.data.sweeps && a.synced !== false && app"
-        " && app.getAttribute('data-test-script-state') === 'notRunning'); }")
+        " && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && document.querySelector('[data-testid=stSidebar] [data-testid=stWidgetLabel]')); }")
 #: Resolves after the browser has painted twice (whatever was changed is on screen).
 PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
@@ -108,7 +109,7 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 90_000) -> Any:
+def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 180_000) -> Any:
     """A new page at ``url``, returned once the race has drawn."""
     page = b.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(timeout_ms)
@@ -117,7 +118,7 @@ def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_m
     return page
 
 
-def wait_idle(page: Any, timeout_ms: int = 90_000) -> None:
+def wait_idle(page: Any, timeout_ms: int = 180_000) -> None:
     """Wait until no script runs, the sweeps are in, and the screen is painted."""
     page.wait_for_function(IDLE, timeout=timeout_ms, polling=50)
     page.evaluate(PAINTED)

@@ -10,6 +10,7 @@ one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -38,6 +39,16 @@ def _fn(scene: Scene):
 
 #: Runs kept (one per optimizer and scene), shared by every session of the server.
 RUNS_KEPT = 1024
+
+
+def fused() -> bool | None:
+    """The engine's ``fused`` for a scene's own runs: its readable path (``False``), unless
+    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`). These runs are small
+    (the starts once per optimizer: a few milliseconds), and the engine's automatic choice
+    would start compiling kernels for them before the first chart. The sweeps (thousands of
+    points) leave the choice to the engine: compiled kernels once they are ready (about ten
+    times faster), the readable path while they compile in a process of their own."""
+    return None if os.environ.get("OPTVIZ_FAST") else False
 
 
 class _Runs:
@@ -88,11 +99,10 @@ def only(result: optviz.Result, name: str) -> optviz.Result:
     return dataclasses.replace(result, names=(name,), **cut)
 
 
-def run_scene(scene: Scene, fused: bool | None = None) -> optviz.Result:
+def run_scene(scene: Scene) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
-    run; the optimizers not kept yet are run together. ``fused=False`` keeps the engine on its
-    readable path (no compiled kernels loaded or compiled: the first drawing's run)."""
-    return _runs().get(scene, fused)
+    run; the optimizers not kept yet are run together."""
+    return _runs().get(scene, fused())
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

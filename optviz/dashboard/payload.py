@@ -18,7 +18,9 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
                 text, the current index, ``live``: every position computed), ``base`` (the block
                 of the current values) and ``blocks`` (per slider, a block per position; None at
                 the current one and for sliders that are not live)
-``large``, ``kind``, ``tol``, ``clickable``, ``texts``
+``large``, ``kind``, ``kind_short``, ``tol``, ``log``
+                projector mode, the error measure (and its short name), the tolerance, and
+                whether the error axis is logarithmic
 """
 
 from __future__ import annotations

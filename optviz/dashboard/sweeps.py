@@ -28,7 +28,6 @@ Nothing here imports Streamlit: the functions are plain and tested on their own.
 from __future__ import annotations
 
 import base64
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +50,7 @@ MIN_ROWS = 26
 #: blocks: beyond it fewer rows are shown, so that big scenes stay light in the browser.
 ROW_BUDGET = 400_000
 #: Error measures are floored here on log axes (distances and gaps can reach exactly 0).
-LOG_FLOOR = 1e-16
+LOG_FLOOR = plots.LOG_FLOOR
 
 
 def stride_for(steps: int, max_rows: int = MAX_ROWS) -> int:
@@ -144,8 +143,7 @@ def pack(result: Result, name: str, rows: np.ndarray, quant: Quantizer, kind: st
     e = np.asarray(result.errors(kind)[name], dtype=float)[:, points]
     gone = (d[None, :] >= 0) & (rec[:, None] >= d[None, :])
     e = np.where(gone | ~np.isfinite(e), np.inf, e)
-    part = result if points == slice(None) else _points(result, name, points)
-    q = np.array(plots.error_curves(part, kind, rows)[2][name])
+    q = plots.error_quantiles(e[rows])
     if kind != "loss":
         q = np.where(np.isnan(q), np.nan, np.maximum(q, LOG_FLOOR))
     alive = d < 0
@@ -159,15 +157,6 @@ def pack(result: Result, name: str, rows: np.ndarray, quant: Quantizer, kind: st
         "div": int((~alive).sum()),
         "med": float(np.median(final)) if final.size else None,
     }
-
-
-def _points(result: Result, name: str, points: slice) -> Result:
-    """``name``'s run cut to the starts ``points`` (one position of a sweep)."""
-    return dataclasses.replace(
-        result, names=(name,), starts=result.starts[points],
-        trajectories={name: result.trajectories[name][:, points]},
-        losses={name: result.losses[name][:, points]},
-        diverged_step={name: result.diverged_step[name][points]}, hyperparams={name: {}})
 
 
 def sweep_plan(current: dict[str, float], sliders: Sequence[Slider]) -> tuple[dict[str, np.ndarray], list]:

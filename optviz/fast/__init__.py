@@ -111,8 +111,7 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
         return "fast"
     if mode == "size":
         return "reference"
-    specs = [_spec(job, k) for k in range(len(job.plan))]
-    if all(_ready(s) for s in specs):
+    if all(_ready(s) for s in _specs(job)):
         return "fast"
     warm_up(job)
     return "reference"
@@ -143,14 +142,23 @@ _SPECS: dict[tuple, _Keyed] = {}
 
 def _spec(job: Job, k: int) -> _Keyed:
     """The kernel of optimizer ``k`` of ``job`` (its source and key are made once per kind)."""
+    return _specs(job)[k]
+
+
+def _specs(job: Job) -> list[_Keyed]:
+    """The kernels of every optimizer of ``job`` (memoized by everything they depend on)."""
     point = job.fn.point
-    memo = (job.plan[k].name, id(point.value), id(point.grad), len(point.consts), job.dim,
-            any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
-            job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
-    keyed = _SPECS.get(memo)
-    if keyed is None or keyed.point.value is not point.value:
-        keyed = _SPECS[memo] = _make_spec(job, k)
-    return keyed
+    shared = (id(point.value), id(point.grad), len(point.consts), job.dim,
+              any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
+              job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
+    out = []
+    for k, p in enumerate(job.plan):
+        memo = (p.name, *shared)
+        keyed = _SPECS.get(memo)
+        if keyed is None or keyed.point.value is not point.value:
+            keyed = _SPECS[memo] = _make_spec(job, k)
+        out.append(keyed)
+    return out
 
 
 def _make_spec(job: Job, k: int) -> _Keyed:
@@ -265,7 +273,7 @@ def warm_up(job: Job, background: bool = True) -> None:
     milliseconds. (A thread here would hold the GIL for seconds of numba's Python work and stall
     a server's page.) Otherwise: compile now, in this thread.
     """
-    specs = [_spec(job, k) for k in range(len(job.plan))]
+    specs = _specs(job)
     _reap()
     with _LOCK:
         todo = [s for s in specs if not _ready(s) and s.key not in _WARMING]
@@ -289,7 +297,7 @@ def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
 
     todo: dict[tuple[str, ...], dict] = {}
     for job in jobs:
-        specs = [_spec(job, k) for k in range(len(job.plan))]
+        specs = _specs(job)
         keys = tuple(s.key for s in specs)
         if keys not in todo and not all(_ready(s) for s in specs):
             r = recipe(job)
@@ -326,7 +334,7 @@ def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
         job, _, backend, _ = make_job(**kw)
         if unsupported(job, backend) is not None:
             continue
-        specs = [_spec(job, k) for k in range(len(job.plan))]
+        specs = _specs(job)
         todo = {s.key for s in specs if not _ready(s) and s.key not in _WARMING}
         r = recipe(job)
         if todo and r is not None:
@@ -463,7 +471,7 @@ class Runner:
     def __init__(self, job: Job):
         self.job = job
         n, d, K = job.n, job.dim, len(job.plan)
-        self.keyed = [_spec(job, k) for k in range(K)]
+        self.keyed = _specs(job)
         self.kernels = [_compile_now(s) for s in self.keyed]
         n_rec = len(job.rec)
         self.traj = np.empty((K, n_rec, n, d))
@@ -471,7 +479,8 @@ class Runner:
         self.div = np.full((K, n), -1, dtype=np.int64)
         self.stt = np.full((K, n), -1, dtype=np.int64)
         self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
-        self.states = [np.full((n_rec, max(1, len(r)), n), np.nan) for r in self.state_rows]
+        none = np.full((1, 1, 1), np.nan)  # (recorded state: only when asked)
+        self.states = [np.full((n_rec, len(r), n), np.nan) if r else none for r in self.state_rows]
         kinds = {fn: i for i, fn in enumerate(HOOK_KINDS)}
         hset, hoff = [], []
         for h in job.hooks:
@@ -499,6 +508,9 @@ class Runner:
         self.gstride = gs
         self.rule_keys = []
         for p in job.plan:
+            if "noise" not in p.spec.needs:  # (the rule draws nothing)
+                self.rule_keys.append((self.gk0, self.gk1, self.gstride))
+                continue
             k0, k1 = job.seed_words(_noise.stream_of(p.name))
             a0, st = _per_point(k0, n)
             a1, _ = _per_point(k1, n)

@@ -316,11 +316,6 @@ class RaceApp {
       if (block !== old) { block._dec = old._dec; this.shown[o.name] = block; }
       return true;
     });
-    if (!data.sweeps && this.hooks.setTriggerValue && this.askedSweeps !== data.scene) {
-      this.askedSweeps = data.scene;
-      // after the first drawing: the sweeps behind the live sliders come in the next run
-      setTimeout(() => this.hooks.setTriggerValue("sweeps", data.scene), 30);
-    }
     if (same) {
       for (const o of data.optimizers) this.tracesFor(o, 0);
       return;
@@ -328,7 +323,13 @@ class RaceApp {
     this.hint.textContent = "Click the chart to add a start.";
     whenPlotly().then(() => {
       this.layout(false);
-      this.render();
+      return this.render();
+    }).then(() => {
+      // once drawn: the sweeps behind the live sliders (and the rest of a first page) come next
+      if (!data.sweeps && this.hooks.setTriggerValue && this.askedSweeps !== data.scene) {
+        this.askedSweeps = data.scene;
+        requestAnimationFrame(() => this.hooks.setTriggerValue("sweeps", data.scene));
+      }
     }).catch((e) => {
       this.hint.textContent = "The chart library did not load: " + e.message;
       if (this.hooks.setTriggerValue) this.hooks.setTriggerValue("sweeps", data.scene); // the rest of the page
@@ -419,7 +420,7 @@ class RaceApp {
   sliderRow(o, s, rows) {
     const id = "ov-" + o.name + "-" + s.hp;
     const input = el("input", { type: "range", id, min: "0", max: String(s.values.length - 1), step: "1",
-                                value: String(s.index), "aria-label": s.label, title: s.help });
+                                value: String(s.index), "aria-label": o.name + " " + s.label, title: s.help });
     const label = el("label", { for: id, text: s.lr ? s.hp : s.hp, title: s.label + ". " + s.help });
     const out = el("output", { for: id });
     const row = el("div", { class: "ov-slider" + (s.live ? "" : " ov-server") }, label, input, out);

@@ -2,7 +2,8 @@
 
 The whole view is one ``st.fragment``: a slider released, a start clicked on the chart, a
 Reset or Tune press reruns only this view, not the sidebar. A click that places a start
-changes the sidebar's starts, so it reruns the whole page.
+changes the sidebar's starts, so it reruns the whole page (as does a browser's first run,
+which draws the race alone: :func:`optviz.dashboard.state.lean`).
 """
 
 from __future__ import annotations
@@ -57,9 +58,7 @@ def on_sweeps() -> None:
     key = _field(_result_state(), "sweeps")
     if isinstance(key, str):
         ss["sweeps_for"] = key
-        if state.lean():  # the first drawing is up: now the whole page
-            ss["page_ready"] = True
-            ss["_rerun_page"] = True
+        ss["page_ready"] = True  # the first drawing is up: now the whole page
 
 
 def on_reset() -> None:
@@ -180,7 +179,6 @@ def _table(ctx: Context, result: Any) -> None:
             st.success("No optimizer diverged.")
 
 
-@st.fragment
 def _view() -> None:
     try:
         ctx = current()
@@ -192,9 +190,7 @@ def _view() -> None:
         return
     t0 = time.perf_counter()
     try:
-        # The first drawing does not wait for the compiled kernels (loading numba, compiling):
-        # the readable path is quick for a scene this size, the sweeps that follow use them.
-        result = compute.run_scene(scene, fused=False if state.lean() else None)
+        result = compute.run_scene(scene)
     except ENGINE_ERRORS as exc:
         st.error(f"Cannot run this scene: {messages.short(exc)}")
         return
@@ -233,8 +229,16 @@ def _view() -> None:
     export.section(result, ctx.kind)
 
 
+_fragment = st.fragment(_view)
+
+
 def render(ctx: Context) -> None:
-    _view()
+    # A browser's first run draws the race outside the fragment, so that the page's request
+    # for the sweeps (a widget event) reruns the whole page, sidebar and table included.
+    if state.lean():
+        _view()
+    else:
+        _fragment()
 
 
 VIEW = View(key="race", title="Race", order=10, render=render,
