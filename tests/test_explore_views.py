@@ -18,10 +18,23 @@ from optviz.explore import charts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: A small race: two optimizers, a 3×3 grid of starts, 60 steps (the views' own settings small too).
-SCENE = {"optimizers": ["SGD", "Adam"], "grid_n": 3, "steps": 60, "live_sweeps": "always",
-         "basins_grid": 20, "sweep_n": 4, "noise_seeds": 1, "delay_max": 2,
-         "cmp_functions": ["booth", "himmelblau"], "cmp_optimizers": ["SGD", "Adam"], "cmp_budget": 2,
-         "cmp_steps": 100, "cmp_seeds": 1, "cmp_tune": 2, "cmp_test": 4}
+SCENE = {
+    "optimizers": ["SGD", "Adam"],
+    "grid_n": 3,
+    "steps": 60,
+    "live_sweeps": "always",
+    "basins_grid": 20,
+    "sweep_n": 4,
+    "noise_seeds": 1,
+    "delay_max": 2,
+    "cmp_functions": ["booth", "himmelblau"],
+    "cmp_optimizers": ["SGD", "Adam"],
+    "cmp_budget": 2,
+    "cmp_steps": 100,
+    "cmp_seeds": 1,
+    "cmp_tune": 2,
+    "cmp_test": 4,
+}
 
 
 def _ok(at: AppTest) -> AppTest:
@@ -62,8 +75,10 @@ def _figures(at: AppTest) -> dict[int, dict]:
 def _scene_hp(at: AppTest, names) -> dict[str, dict[str, float]]:
     from optviz.optimizers import REGISTRY
 
-    return {n: {h.name: float(at.session_state[f"hp__{n}__{h.name}"]) for h in REGISTRY[n].hyperparams}
-            for n in names}
+    return {
+        n: {h.name: float(at.session_state[f"hp__{n}__{h.name}"]) for h in REGISTRY[n].hyperparams}
+        for n in names
+    }
 
 
 def test_the_views_are_tabs_of_the_page(at: AppTest):
@@ -78,15 +93,18 @@ def test_the_basin_maps_are_the_direct_computation(at: AppTest):
     fn = functions.get("himmelblau")
     starts = optviz.starts.grid(fn.box, 3)
     assert starts.shape == (9, 2)
-    m = optviz.basins(fn, _scene_hp(at, ["SGD", "Adam"]), grid=20, steps=60, tol=presets.DEFAULT_TOL,
-                      rates="registry")
+    m = optviz.basins(
+        fn, _scene_hp(at, ["SGD", "Adam"]), grid=20, steps=60, tol=presets.DEFAULT_TOL, rates="registry"
+    )
     heat = [t for t in figs[0]["data"] if t["type"] == "heatmap"]
     assert len(heat) == 2
     for trace, name in zip(heat, m.names, strict=True):
         np.testing.assert_array_equal(_decode(trace["z"]), charts.minimum_codes(m, name))
         np.testing.assert_allclose(_decode(trace["x"]), m.x)
-    agree = [t for t in figs[1]["data"] if t["type"] == "heatmap"][0]
-    np.testing.assert_array_equal(_decode(agree["z"]), m.agreement("Adam", "SGD"))  # the last against the first
+    agree = next(t for t in figs[1]["data"] if t["type"] == "heatmap")
+    np.testing.assert_array_equal(
+        _decode(agree["z"]), m.agreement("Adam", "SGD")
+    )  # the last against the first
     text = " ".join(str(e.value) for e in at.markdown)
     assert f"**Adam** converges and **SGD** does not from **{100 * m.only('Adam', 'SGD'):.1f} %**" in text
     table = at.dataframe[0].value
@@ -110,8 +128,15 @@ def test_the_sweep_is_the_direct_computation(at: AppTest):
     hp = _scene_hp(at, ["SGD", "Adam"])
     hp["SGD"].pop("eta")
     hp["Adam"].pop("alpha")
-    s = optviz.sweep(fn, hp, "lr", np.geomspace(1e-4, 1.0, 4), starts=optviz.starts.grid(fn.box, 3), steps=60,
-                     rates="registry")
+    s = optviz.sweep(
+        fn,
+        hp,
+        "lr",
+        np.geomspace(1e-4, 1.0, 4),
+        starts=optviz.starts.grid(fn.box, 3),
+        steps=60,
+        rates="registry",
+    )
     lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers"}
     for name in s.names:
         got = _decode(lines[f"{name} ({s.params[name]})"]["y"])
@@ -127,12 +152,21 @@ def test_the_sweep_is_the_direct_computation(at: AppTest):
 
 def test_the_comparison_is_the_direct_computation(at: AppTest):
     _open(at, "Fair comparison")
-    c = optviz.compare(["booth", "himmelblau"], ["SGD", "Adam"], budget=2, steps=100, tol=presets.DEFAULT_TOL,
-                       seeds=1, tune_starts=2, test_starts=4, seed=0)
+    c = optviz.compare(
+        ["booth", "himmelblau"],
+        ["SGD", "Adam"],
+        budget=2,
+        steps=100,
+        tol=presets.DEFAULT_TOL,
+        seeds=1,
+        tune_starts=2,
+        test_starts=4,
+        seed=0,
+    )
     heading = next(str(e.value) for e in at.markdown if str(e.value).startswith("#### Tuned fairly"))
     assert f"**{c.ranking[0]}**" in heading and f"of {len(c.problems)} held-out problems" in heading
     (fig,) = _figures(at).values()
-    taus, rho = c.profile()
+    _, rho = c.profile()
     for trace in fig["data"]:
         np.testing.assert_allclose(_decode(trace["y"])[:-1], rho[trace["name"]])
     ranked = at.dataframe[0].value
@@ -146,13 +180,16 @@ def test_noise_and_delay_and_the_gradient_lessons(at: AppTest):
     fn = functions.get("himmelblau")
     hp = _scene_hp(at, ["SGD", "DCASGD", "Adam"])
     hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]  # "DCASGD at SGD's rate"
-    s = optviz.sweep(fn, hp, "delay", [0, 1, 2], starts=optviz.starts.grid(fn.box, 3), steps=60, rates="registry")
+    s = optviz.sweep(
+        fn, hp, "delay", [0, 1, 2], starts=optviz.starts.grid(fn.box, 3), steps=60, rates="registry"
+    )
     delay_fig = figs[3]
     lines = {t["name"]: t for t in delay_fig["data"] if t.get("mode") == "lines+markers"}
     for name in s.names:
         want = s.column(name, "median")
-        np.testing.assert_allclose(_decode(lines[name]["y"]), np.where(np.isfinite(want), np.maximum(want, 1e-16),
-                                                                       np.nan))
+        np.testing.assert_allclose(
+            _decode(lines[name]["y"]), np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan)
+        )
     at.button(key="grad_lesson__delayed-dcasgd").click()
     _ok(at.run())
     shown = " ".join(str(e.value) for e in at.info)

@@ -44,7 +44,9 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
         frac = min(1.0, done / total) if total else 1.0
         spent = now - started
         left = f", ~{spent * (1 - frac) / frac:.0f} s left" if 0 < frac < 1 and spent > 1 else ""
-        bar.progress(frac, text=f"{label}: {100 * frac:.0f} %{left} (change a setting or press Stop to cancel)")
+        bar.progress(
+            frac, text=f"{label}: {100 * frac:.0f} %{left} (change a setting or press Stop to cancel)"
+        )
 
     try:
         yield report
@@ -66,8 +68,10 @@ def kind_of(ctx: Any) -> str | None:
 
 
 def no_target(ctx: Any) -> None:
-    st.info(f"{ctx.function.title} has no minimum to converge to: choose a function with one in the sidebar.",
-            icon=":material/info:")
+    st.info(
+        f"{ctx.function.title} has no minimum to converge to: choose a function with one in the sidebar.",
+        icon=":material/info:",
+    )
 
 
 def options_of(scene: Scene) -> dict[str, Any]:
@@ -85,8 +89,14 @@ def keep(key: str, options: list[Any], default: list[Any]) -> None:
 
 def download(doc: Any, name: str, key: str) -> None:
     """A button that downloads ``doc`` (JSON-ready) as ``name``."""
-    st.download_button(f"Download {name}", data=dumps(doc), file_name=name, mime="application/json", key=key,
-                       icon=":material/download:")
+    st.download_button(
+        f"Download {name}",
+        data=dumps(doc),
+        file_name=name,
+        mime="application/json",
+        key=key,
+        icon=":material/download:",
+    )
 
 
 def hyperparams(scene: Scene, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
@@ -107,8 +117,12 @@ def thawed(hp: tuple) -> dict[str, dict[str, float]]:
 
 
 def chart(fig: Any, key: str) -> None:
-    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False,
-                                                     "toImageButtonOptions": {"format": "png", "scale": 2}})
+    st.plotly_chart(
+        fig,
+        key=key,
+        theme=None,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
+    )
 
 
 def pct(v: float | None) -> str:
@@ -123,39 +137,106 @@ def num(v: float | None, digits: int = 3) -> str:
 @st.cache_data(max_entries=32, show_spinner=False)
 def basins_of(scene: Scene, hp: tuple, grid: int, kind: str, tol: float) -> optviz.BasinMap:
     with progress(f"Mapping {grid}×{grid} starts" if scene.dim == 2 else f"Mapping {grid} starts") as report:
-        return optviz.basins(scene.make_function(), thawed(hp), grid=grid, steps=scene.steps, tol=tol, kind=kind,
-                             seed=scene.seed, rates="registry", progress=report, **options_of(scene))
+        return optviz.basins(
+            scene.make_function(),
+            thawed(hp),
+            grid=grid,
+            steps=scene.steps,
+            tol=tol,
+            kind=kind,
+            seed=scene.seed,
+            rates="registry",
+            progress=report,
+            **options_of(scene),
+        )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def sweep_of(scene: Scene, hp: tuple, param: str, values: tuple[float, ...], seeds: int, kind: str,
-             tol: float, spacing: str, noise_mode: str = "absolute") -> optviz.Sweep:
+def sweep_of(
+    scene: Scene,
+    hp: tuple,
+    param: str,
+    values: tuple[float, ...],
+    seeds: int,
+    kind: str,
+    tol: float,
+    spacing: str,
+    noise_mode: str = "absolute",
+) -> optviz.Sweep:
     """A sweep of the scene's starts (``noise_mode`` for a sweep of the noise)."""
     extra = {"noise_mode": noise_mode} if param == "noise" else {}
     with progress(f"Sweeping {param} over {len(values)} values") as report:
-        s = optviz.sweep(scene.make_function(), thawed(hp), param, list(values), starts=np.asarray(scene.starts),
-                         steps=scene.steps, seeds=seeds, seed=scene.seed, tol=tol, kind=kind, rates="registry",
-                         progress=report, **options_of(scene), **extra)
+        s = optviz.sweep(
+            scene.make_function(),
+            thawed(hp),
+            param,
+            list(values),
+            starts=np.asarray(scene.starts),
+            steps=scene.steps,
+            seeds=seeds,
+            seed=scene.seed,
+            tol=tol,
+            kind=kind,
+            rates="registry",
+            progress=report,
+            **options_of(scene),
+            **extra,
+        )
     s.spacing = spacing
     return s
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def compare_of(fns: tuple[str, ...], names: tuple[str, ...], budget: int, steps: int, tol: float, seeds: int,
-               tune_starts: int, test_starts: int, seed: int, noise: float, backend: str) -> optviz.Comparison:
+def compare_of(
+    fns: tuple[str, ...],
+    names: tuple[str, ...],
+    budget: int,
+    steps: int,
+    tol: float,
+    seeds: int,
+    tune_starts: int,
+    test_starts: int,
+    seed: int,
+    noise: float,
+    backend: str,
+) -> optviz.Comparison:
     with progress(f"Tuning {len(names)} optimizers on {len(fns)} functions, then comparing") as report:
-        return optviz.compare(list(fns), list(names), budget=budget, steps=steps, tol=tol, seeds=seeds,
-                              tune_starts=tune_starts, test_starts=test_starts, seed=seed, progress=report,
-                              noise=noise, backend=backend)
+        return optviz.compare(
+            list(fns),
+            list(names),
+            budget=budget,
+            steps=steps,
+            tol=tol,
+            seeds=seeds,
+            tune_starts=tune_starts,
+            test_starts=test_starts,
+            seed=seed,
+            progress=report,
+            noise=noise,
+            backend=backend,
+        )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def run_of(scene: Scene, hp: tuple, noise: float, noise_mode: str, delay: int, tol: float, kind: str) -> optviz.Result:
+def run_of(
+    scene: Scene, hp: tuple, noise: float, noise_mode: str, delay: int, tol: float, kind: str
+) -> optviz.Result:
     """One run of the scene's starts (every step recorded, for error curves)."""
     with progress("Running") as report:
-        return optviz.run(scene.make_function(), thawed(hp), [list(p) for p in scene.starts], scene.steps,
-                          seed=scene.seed, noise=noise, noise_mode=noise_mode, delay=delay, tol=tol,
-                          tol_kind=kind, progress=report, **options_of(scene))
+        return optviz.run(
+            scene.make_function(),
+            thawed(hp),
+            [list(p) for p in scene.starts],
+            scene.steps,
+            seed=scene.seed,
+            noise=noise,
+            noise_mode=noise_mode,
+            delay=delay,
+            tol=tol,
+            tol_kind=kind,
+            progress=report,
+            **options_of(scene),
+        )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

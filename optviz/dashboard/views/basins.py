@@ -32,9 +32,12 @@ def table(m) -> pd.DataFrame:
     for name in m.names:
         conv = m.converged(name)
         steps = m.steps_to_tol[name][conv]
-        row = {"optimizer": name, "converged": _explore.pct(m.share_converged[name]),
-               "diverged": _explore.pct(float(np.mean(m.diverged[name]))),
-               "median steps to tol": int(np.median(steps)) if steps.size else None}
+        row = {
+            "optimizer": name,
+            "converged": _explore.pct(m.share_converged[name]),
+            "diverged": _explore.pct(float(np.mean(m.diverged[name]))),
+            "median steps to tol": int(np.median(steps)) if steps.size else None,
+        }
         for k, share in enumerate(m.share_by_minimum(name)):
             row[f"minimum {k} ({', '.join(f'{c:.3g}' for c in m.minimizers[k])})"] = _explore.pct(share)
         rows.append(row)
@@ -59,28 +62,42 @@ def _view() -> None:
     if ss.get("basins_grid") not in grids:
         ss["basins_grid"] = grids[2]
     c1, c2, c3 = st.columns([3, 2, 2])
-    chosen = c1.multiselect("Optimizers to map", names, key="basins_opts", max_selections=MAX_MAPS,
-                            help="From the race's optimizers, at the race's hyperparameters, steps and seed.")
-    grid = c2.select_slider("Starts per axis", grids, key="basins_grid",
-                            help="Every cell's centre is a start; the maps cover the function's whole box.")
+    chosen = c1.multiselect(
+        "Optimizers to map",
+        names,
+        key="basins_opts",
+        max_selections=MAX_MAPS,
+        help="From the race's optimizers, at the race's hyperparameters, steps and seed.",
+    )
+    grid = c2.select_slider(
+        "Starts per axis",
+        grids,
+        key="basins_grid",
+        help="Every cell's centre is a start; the maps cover the function's whole box.",
+    )
     layer = c3.radio("Colour each start by", list(LAYERS), key="basins_layer", horizontal=True)
     if not chosen:
         st.info("Choose at least one optimizer to map.")
         return
     order = tuple(n for n in names if n in chosen)
     try:
-        m = _explore.basins_of(scene, _explore.frozen(_explore.hyperparams(scene, order)), int(grid), kind,
-                               float(ctx.tol))
+        m = _explore.basins_of(
+            scene, _explore.frozen(_explore.hyperparams(scene, order)), int(grid), kind, float(ctx.tol)
+        )
     except _explore.ENGINE_ERRORS as exc:
         st.error(f"Cannot map this scene: {messages.short(exc)}")
         return
     cells = grid * grid if scene.dim == 2 else grid
-    st.markdown(f"#### {ctx.function.title}: where {len(order)} optimizer{'s' * (len(order) != 1)} end from "
-                f"{cells:,} starts ({scene.steps} steps, tol {ctx.tol:g})")
+    st.markdown(
+        f"#### {ctx.function.title}: where {len(order)} optimizer{'s' * (len(order) != 1)} end from "
+        f"{cells:,} starts ({scene.steps} steps, tol {ctx.tol:g})"
+    )
     _explore.chart(charts.basin_chart(m, LAYERS[layer], large=ctx.large), "basins_chart")
-    st.caption(f"A cell converges when its error ({kind}) gets within {ctx.tol:g} and stays there; black: the "
-               f"start diverges, grey: it does not converge in {scene.steps} steps. Computed in "
-               f"{m.elapsed:.2f} s on the {m.path} path.")
+    st.caption(
+        f"A cell converges when its error ({kind}) gets within {ctx.tol:g} and stays there; black: the "
+        f"start diverges, grey: it does not converge in {scene.steps} steps. Computed in "
+        f"{m.elapsed:.2f} s on the {m.path} path."
+    )
     if len(order) >= 2:
         a_col, b_col = st.columns(2)
         if ss.get("basins_a") not in order:  # the last against the first: Adam against SGD by default
@@ -90,9 +107,11 @@ def _view() -> None:
         a = a_col.selectbox("Where does", order, key="basins_a")
         b = b_col.selectbox("converge and this one does not?", [n for n in order if n != a], key="basins_b")
         _explore.chart(charts.agreement_chart(m, a, b, large=ctx.large), "basins_agreement")
-        st.markdown(f"**{a}** converges and **{b}** does not from **{100 * m.only(a, b):.1f} %** of the box; "
-                    f"the other way round from {100 * m.only(b, a):.1f} %; both, but to different minima, from "
-                    f"{100 * float(np.mean(m.agreement(a, b) == 4)):.1f} %.")
+        st.markdown(
+            f"**{a}** converges and **{b}** does not from **{100 * m.only(a, b):.1f} %** of the box; "
+            f"the other way round from {100 * m.only(b, a):.1f} %; both, but to different minima, from "
+            f"{100 * float(np.mean(m.agreement(a, b) == 4)):.1f} %."
+        )
     st.dataframe(table(m), key="basins_table")
     _explore.download(m.to_json(), "basins.json", "basins_download")
 
@@ -101,6 +120,11 @@ def render(ctx: Context) -> None:
     _view()
 
 
-VIEW = View(key="basins", title="Basins", order=30, render=render,
-            available=lambda ctx: ctx.scene.dim in (1, 2),
-            help="A grid of starts over the box: where each optimizer converges, and to which minimum")
+VIEW = View(
+    key="basins",
+    title="Basins",
+    order=30,
+    render=render,
+    available=lambda ctx: ctx.scene.dim in (1, 2),
+    help="A grid of starts over the box: where each optimizer converges, and to which minimum",
+)

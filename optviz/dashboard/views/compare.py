@@ -20,15 +20,24 @@ from .. import messages
 from . import Context, View, _explore, current
 
 #: Functions offered: those with listed minimizers, in 2-D.
-OFFERED = tuple(n for n, f in functions.families().items() if f.supports(2) and len(functions.get(n, 2).minimizers))
+OFFERED = tuple(
+    n for n, f in functions.families().items() if f.supports(2) and len(functions.get(n, 2).minimizers)
+)
 
 
 def ranked(c) -> pd.DataFrame:
-    rows = [{"rank": r["rank"], "optimizer": r["optimizer"], "solved": _explore.pct(r["solved"]),
-             "fastest": _explore.pct(r["wins"]),
-             "median steps": None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]),
-             "median error": _explore.num(r["median_final_error"]), "diverged": _explore.pct(r["diverged"])}
-            for r in c.table()]
+    rows = [
+        {
+            "rank": r["rank"],
+            "optimizer": r["optimizer"],
+            "solved": _explore.pct(r["solved"]),
+            "fastest": _explore.pct(r["wins"]),
+            "median steps": None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]),
+            "median error": _explore.num(r["median_final_error"]),
+            "diverged": _explore.pct(r["diverged"]),
+        }
+        for r in c.table()
+    ]
     return pd.DataFrame(rows).set_index("rank")
 
 
@@ -49,8 +58,13 @@ def tuned(c) -> pd.DataFrame:
     for lab in c.labels:
         for n in c.names:
             dims = {d.name for d in c.space[n]}
-            rows.append({"function": lab, "optimizer": n,
-                         **{k: f"{v:.4g}" for k, v in c.tuned[lab][n].items() if k in dims}})
+            rows.append(
+                {
+                    "function": lab,
+                    "optimizer": n,
+                    **{k: f"{v:.4g}" for k, v in c.tuned[lab][n].items() if k in dims},
+                }
+            )
     return pd.DataFrame(rows).set_index(["function", "optimizer"]).fillna("")
 
 
@@ -63,14 +77,22 @@ def _view() -> None:
         return
     scene = ctx.scene
     _explore.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
-    _explore.keep("cmp_optimizers", list(NAMES), list(scene.optimizers[:6]) or list(protocol.DEFAULT_OPTIMIZERS))
+    _explore.keep(
+        "cmp_optimizers", list(NAMES), list(scene.optimizers[:6]) or list(protocol.DEFAULT_OPTIMIZERS)
+    )
     with st.form("cmp_form", border=False):
         c1, c2 = st.columns(2)
         fns = c1.multiselect("Functions", OFFERED, key="cmp_functions")
         names = c2.multiselect("Optimizers", NAMES, key="cmp_optimizers")
         c1, c2, c3, c4, c5 = st.columns(5)
-        budget = c1.slider("Budget (configurations)", 2, 60, 12, key="cmp_budget",
-                           help="How many configurations each optimizer tries on each function: the same for all.")
+        budget = c1.slider(
+            "Budget (configurations)",
+            2,
+            60,
+            12,
+            key="cmp_budget",
+            help="How many configurations each optimizer tries on each function: the same for all.",
+        )
         steps = c2.select_slider("Steps", (100, 200, 300, 500, 1000), 300, key="cmp_steps")
         seeds = c3.slider("Seeds", 1, 4, 2, key="cmp_seeds", help="Each seed draws its own starts and noise.")
         tune_n = c4.slider("Tuning starts per seed", 2, 32, 6, key="cmp_tune")
@@ -83,23 +105,37 @@ def _view() -> None:
         return
     order = tuple(n for n in NAMES if n in names)
     try:
-        c = _explore.compare_of(tuple(f for f in OFFERED if f in fns), order, int(budget), int(steps),
-                                float(ctx.tol), int(seeds), int(tune_n), int(test_n), int(scene.seed), float(noise),
-                                scene.backend)
+        c = _explore.compare_of(
+            tuple(f for f in OFFERED if f in fns),
+            order,
+            int(budget),
+            int(steps),
+            float(ctx.tol),
+            int(seeds),
+            int(tune_n),
+            int(test_n),
+            int(scene.seed),
+            float(noise),
+            scene.backend,
+        )
     except _explore.ENGINE_ERRORS as exc:
         st.error(f"Cannot compare: {messages.short(exc)}")
         return
     best = c.ranking[0]
-    st.markdown(f"#### Tuned fairly, **{best}** solves most: {_explore.pct(c.overall[best].share_converged)} of "
-                f"{len(c.problems)} held-out problems ({len(c.labels)} functions)")
+    st.markdown(
+        f"#### Tuned fairly, **{best}** solves most: {_explore.pct(c.overall[best].share_converged)} of "
+        f"{len(c.problems)} held-out problems ({len(c.labels)} functions)"
+    )
     left, right = st.columns([3, 2])
     with left:
         _explore.chart(profile_chart(c, large=ctx.large), "cmp_profile")
     with right:
         st.dataframe(ranked(c), key="cmp_table")
-        st.caption("solved: held-out starts that converge within the tolerance; fastest: problems where it "
-                   "needs the fewest steps (ties count for all); median steps to the tolerance over the solved "
-                   "ones; a profile's height at τ: the problems it solves within τ times the fewest steps.")
+        st.caption(
+            "solved: held-out starts that converge within the tolerance; fastest: problems where it "
+            "needs the fewest steps (ties count for all); median steps to the tolerance over the solved "
+            "ones; a profile's height at τ: the problems it solves within τ times the fewest steps."
+        )
     st.markdown("**Per function** (held-out share converged · median steps to the tolerance)")
     st.dataframe(per_function(c), key="cmp_per_function")
     with st.expander("The tuned hyperparameters"):
@@ -114,5 +150,10 @@ def render(ctx: Context) -> None:
     _view()
 
 
-VIEW = View(key="compare", title="Fair comparison", order=50, render=render,
-            help="Every optimizer tuned on the same budget, compared on held-out starts")
+VIEW = View(
+    key="compare",
+    title="Fair comparison",
+    order=50,
+    render=render,
+    help="Every optimizer tuned on the same budget, compared on held-out starts",
+)

@@ -34,10 +34,14 @@ def tolerance_table(s, tol: float) -> pd.DataFrame:
     for name in s.names:
         ok = [i for i, x in enumerate(s.stats[name]) if x.share_converged >= 0.5]
         last = s.stats[name][-1]
-        rows.append({"optimizer": name,
-                     f"converges (≥ 50 %) up to {s.param}": f"{s.values[ok[-1]]:.3g}" if ok else "never",
-                     f"median error at {s.param} = {s.values[-1]:.3g}": _explore.num(last.median),
-                     f"diverged at {s.param} = {s.values[-1]:.3g}": _explore.pct(last.share_diverged)})
+        rows.append(
+            {
+                "optimizer": name,
+                f"converges (≥ 50 %) up to {s.param}": f"{s.values[ok[-1]]:.3g}" if ok else "never",
+                f"median error at {s.param} = {s.values[-1]:.3g}": _explore.num(last.median),
+                f"diverged at {s.param} = {s.values[-1]:.3g}": _explore.pct(last.share_diverged),
+            }
+        )
     return pd.DataFrame(rows).set_index("optimizer")
 
 
@@ -46,8 +50,13 @@ def _noise(ctx: Context, kind: str) -> None:
     st.markdown("#### Which optimizers tolerate noise?")
     c1, c2, c3 = st.columns(3)
     top = c1.select_slider("Largest σ", SIGMA_MAX, 10.0, key="noise_max", format_func=lambda v: f"{v:g}")
-    mode = c2.radio("Noise", ("absolute", "relative"), key="noise_mode", horizontal=True,
-                    help="absolute: g + σ·z; relative: g + σ·|g|·z")
+    mode = c2.radio(
+        "Noise",
+        ("absolute", "relative"),
+        key="noise_mode",
+        horizontal=True,
+        help="absolute: g + σ·z; relative: g + σ·|g|·z",
+    )
     seeds = c3.slider("Seeds", 1, 8, 2, key="noise_seeds")
     values = tuple(np.geomspace(top / 1000, top, 7).tolist())
     names = tuple(scene.optimizers)
@@ -59,8 +68,9 @@ def _noise(ctx: Context, kind: str) -> None:
         return
     _explore.chart(sweep_chart(s, large=ctx.large), "noise_chart")
     st.dataframe(tolerance_table(s, ctx.tol), key="noise_table")
-    sigma = st.select_slider("The race's error curves at σ", values, values[4], key="noise_sigma",
-                             format_func=lambda v: f"{v:.3g}")
+    sigma = st.select_slider(
+        "The race's error curves at σ", values, values[4], key="noise_sigma", format_func=lambda v: f"{v:.3g}"
+    )
     try:
         clean = _explore.run_of(scene, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
         noisy = _explore.run_of(scene, hp, float(sigma), mode, 0, float(ctx.tol), kind)
@@ -69,12 +79,18 @@ def _noise(ctx: Context, kind: str) -> None:
         return
     left, right = st.columns(2)
     with left:
-        _explore.chart(curves_chart(clean, kind, ctx.tol, large=ctx.large, title="Exact gradients"), "noise_clean")
+        _explore.chart(
+            curves_chart(clean, kind, ctx.tol, large=ctx.large, title="Exact gradients"), "noise_clean"
+        )
     with right:
-        _explore.chart(curves_chart(noisy, kind, ctx.tol, large=ctx.large, title=f"σ = {sigma:.3g} ({mode})"),
-                       "noise_noisy")
-    st.caption("Where a curve levels off is the optimizer's noise floor at that σ; every optimizer gets the "
-               "same draws at the same start and step.")
+        _explore.chart(
+            curves_chart(noisy, kind, ctx.tol, large=ctx.large, title=f"σ = {sigma:.3g} ({mode})"),
+            "noise_noisy",
+        )
+    st.caption(
+        "Where a curve levels off is the optimizer's noise floor at that σ; every optimizer gets the "
+        "same draws at the same start and step."
+    )
 
 
 def _delay(ctx: Context, kind: str) -> None:
@@ -85,8 +101,12 @@ def _delay(ctx: Context, kind: str) -> None:
     c1, c2, c3 = st.columns([3, 1, 2])
     names = c1.multiselect("Optimizers", NAMES, key="delay_opts")
     top = c2.select_slider("Largest τ", TAU_MAX, 8, key="delay_max")
-    same = c3.toggle("DCASGD at SGD's rate", True, key="delay_same_rate",
-                     help="DCASGD with λ = 0 is SGD: at the same rate, the difference is the compensation alone.")
+    same = c3.toggle(
+        "DCASGD at SGD's rate",
+        True,
+        key="delay_same_rate",
+        help="DCASGD with λ = 0 is SGD: at the same rate, the difference is the compensation alone.",
+    )
     if not names:
         st.info("Choose at least one optimizer.")
         return
@@ -103,8 +123,10 @@ def _delay(ctx: Context, kind: str) -> None:
     _explore.chart(sweep_chart(s, large=ctx.large), "delay_chart")
     st.dataframe(tolerance_table(s, ctx.tol), key="delay_table")
     if "DCASGD" in hp:
-        st.caption(f"DCASGD: rate {hp['DCASGD']['learning_rate']:.3g}, λ = {hp['DCASGD']['lamda']:.3g} (the race's "
-                   "sliders set λ; the delay sweep uses the race's starts and steps).")
+        st.caption(
+            f"DCASGD: rate {hp['DCASGD']['learning_rate']:.3g}, λ = {hp['DCASGD']['lamda']:.3g} (the race's "
+            "sliders set λ; the delay sweep uses the race's starts and steps)."
+        )
 
 
 def _lessons(ctx: Context) -> None:
@@ -129,13 +151,21 @@ def _lessons(ctx: Context) -> None:
         _explore.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large), f"lesson_curves_{name}")
     with right:
         _explore.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{name}")
-    rows = [{"optimizer": r["optimizer"], "converged": _explore.pct(r["converged"]),
-             "diverged": f"{r['diverged']}/{r['n_points']}", "median steps to tol": r["steps_to_tol"]}
-            for r in res.summary(tol=ctx.tol)]
+    rows = [
+        {
+            "optimizer": r["optimizer"],
+            "converged": _explore.pct(r["converged"]),
+            "diverged": f"{r['diverged']}/{r['n_points']}",
+            "median steps to tol": r["steps_to_tol"],
+        }
+        for r in res.summary(tol=ctx.tol)
+    ]
     st.dataframe(pd.DataFrame(rows).set_index("optimizer"), key=f"lesson_table_{name}")
     extra = ", ".join(f"{k} {v}" for k, v in p.extra.items())
-    st.caption(f"{p.make_function().title}, {len(p.starts)} starts, {p.steps} steps, {extra}: run exactly as "
-               f"the preset defines it (optviz run --preset {name}).")
+    st.caption(
+        f"{p.make_function().title}, {len(p.starts)} starts, {p.steps} steps, {extra}: run exactly as "
+        f"the preset defines it (optviz run --preset {name})."
+    )
 
 
 @st.fragment
@@ -159,5 +189,10 @@ def render(ctx: Context) -> None:
     _view()
 
 
-VIEW = View(key="noise_delay", title="Noise & delay", order=60, render=render,
-            help="Noisy and delayed gradients: noise floors, delay tolerance, what compensation buys")
+VIEW = View(
+    key="noise_delay",
+    title="Noise & delay",
+    order=60,
+    render=render,
+    help="Noisy and delayed gradients: noise floors, delay tolerance, what compensation buys",
+)
