@@ -62,6 +62,23 @@ from .measures import (
 )
 from .scale import Batch, Finals, ProgressFn, connect, run_batches
 
+#: The protocol in a few lines of Markdown (the dashboard shows it beside the results).
+PROTOCOL = """\
+1. **Problems.** For each function, a tuning set and a disjoint held-out set: a number of seeds,
+   each drawing its own random starts in the box and seeding its own random draws. Both follow
+   from the seed and the function's name, so they are the same for every optimizer.
+2. **Search space.** Every learning rate (log-uniform in [1e-5, 3]), every momentum or
+   first-moment β (in [0.5, 0.99]) and second-moment decay (in [0.9, 0.9999]), 1 − β
+   log-uniform, and DCASGD's λ (log-uniform in [1e-3, 1]); the rest at the registry's defaults.
+3. **Budget.** The same number of configurations per optimizer and function, drawn by Latin
+   hypercube sampling; each runs every tuning start for the same number of steps.
+4. **Objective.** The largest share of tuning starts converged, then the fewest median steps to
+   the tolerance, then the lowest median final error.
+5. **Held-out comparison.** The chosen configuration runs the held-out starts; a problem is one
+   held-out start, its cost the steps to the tolerance (∞ when it does not converge).
+6. **Performance profiles** (Dolan & Moré 2002): ρ(τ), the share of problems solved within τ times
+   the fewest steps any optimizer needed. The table ranks by the objective over all problems.
+"""
 #: The functions compared by default: 2-D, each with listed global minimizers.
 DEFAULT_FUNCTIONS: tuple[str, ...] = ("rosenbrock", "beale", "himmelblau", "booth", "matyas",
                                       "goldstein_price", "six_hump_camel", "three_hump_camel")

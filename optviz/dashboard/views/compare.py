@@ -141,7 +141,7 @@ def _view() -> None:
     with st.expander("The tuned hyperparameters"):
         st.dataframe(tuned(c), key="cmp_tuned")
     with st.expander("The protocol"):
-        st.markdown(protocol.__doc__.split("\n", 2)[2])
+        st.markdown(protocol.PROTOCOL)
     st.caption(f"Seed {c.seed}: the same seed gives the same comparison. Computed in {c.elapsed:.1f} s.")
     _explore.download(c.to_json(), "comparison.json", "cmp_download")
 
