@@ -12,10 +12,11 @@ The key of a draw:
 - Philox key: the run's ``seed`` (or the point's own seed) mixed with a ``stream`` (one per
   optimizer for its own noise, one shared by all optimizers for gradient noise, so that every
   optimizer at the same start and step sees the same gradient noise);
-- counter: the step ``t``, the draw index and coordinate ``j``, and a 64-bit key of the start
-  point (a hash of its coordinates' bits: the same start gets the same draws).
+- counter: the step ``t``, the draw index and the coordinate pair ``j // 2``, and a 64-bit key of
+  the start point (a hash of its coordinates' bits: the same start gets the same draws). One
+  Philox block gives a Box–Muller pair: coordinate ``2k`` takes its cosine, ``2k + 1`` its sine.
 
-:func:`philox` and :func:`normal` are written with integer and elementwise arithmetic only, so the
+:func:`philox` and :func:`normal_pair` are written with integer and elementwise arithmetic only, so the
 readable path applies them to NumPy arrays of counters and the compiled kernels inline them for
 single numbers (one definition, as for the update rules).
 """
@@ -26,7 +27,7 @@ import zlib
 
 import numpy as np
 
-from functions.elementwise import cos, log, sqrt
+from functions.elementwise import cos, log, sin, sqrt
 
 M0 = np.uint64(0xD2511F53)
 M1 = np.uint64(0xCD9E8D57)
@@ -37,7 +38,7 @@ S5, S6, S32 = np.uint64(5), np.uint64(6), np.uint64(32)
 
 #: Stream of the gradient noise (``optviz.run(noise=...)``): shared by every optimizer.
 GRADIENT_STREAM = 0x6E6F6973
-#: Coordinates per draw index in the counter word (draw index × 2^24 + coordinate).
+#: Coordinate pairs per draw index in the counter word (draw index × 2^24 + coordinate // 2).
 DRAW_STRIDE = 1 << 24
 
 
@@ -52,12 +53,14 @@ def philox(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-def normal(c0, c1, c2, c3, k0, k1):
-    """A standard normal draw from one Philox block (53-bit uniforms, Box–Muller's cosine branch)."""
+def normal_pair(c0, c1, c2, c3, k0, k1):
+    """Two independent standard normals from one Philox block (53-bit uniforms, Box–Muller)."""
     x0, x1, x2, x3 = philox(c0, c1, c2, c3, k0, k1)
     u1 = ((x0 >> S5) * 67108864.0 + (x1 >> S6) + 1.0) / 9007199254740992.0  # (0, 1]
     u2 = ((x2 >> S5) * 67108864.0 + (x3 >> S6)) / 9007199254740992.0  # [0, 1)
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2)
+    r = sqrt(-2.0 * log(u1))
+    a = 6.283185307179586 * u2
+    return r * cos(a), r * sin(a)
 
 
 def stream_of(name: str) -> int:
@@ -99,9 +102,13 @@ def draws(t: int, draw: int, dim: int, keys: tuple[np.ndarray, np.ndarray],
     """
     lo, hi = keys
     n = lo.shape[0]
-    c0 = np.full((n, dim), t, dtype=np.uint64)
-    c1 = np.broadcast_to(np.arange(dim, dtype=np.uint64) + np.uint64(draw * DRAW_STRIDE), (n, dim))
-    k0, k1 = (np.broadcast_to(np.reshape(k, (-1, 1)), (n, dim)) for k in words)
-    c2, c3 = (np.broadcast_to(w[:, None], (n, dim)) for w in (lo, hi))
+    pairs = (dim + 1) // 2
+    c0 = np.full((n, pairs), t, dtype=np.uint64)
+    c1 = np.broadcast_to(np.arange(pairs, dtype=np.uint64) + np.uint64(draw * DRAW_STRIDE), (n, pairs))
+    k0, k1 = (np.broadcast_to(np.reshape(k, (-1, 1)), (n, pairs)) for k in words)
+    c2, c3 = (np.broadcast_to(w[:, None], (n, pairs)) for w in (lo, hi))
     with np.errstate(over="ignore"):
-        return normal(c0, c1, c2, c3, k0, k1)
+        even, odd = normal_pair(c0, c1, c2, c3, k0, k1)
+    out = np.empty((n, 2 * pairs))
+    out[:, 0::2], out[:, 1::2] = even, odd
+    return out[:, :dim]

@@ -315,10 +315,8 @@ def record_cap(max_record_bytes: Any) -> int:
 
 def recorded_steps(steps: int, record_every: int) -> np.ndarray:
     """The steps a run records: 0, k, 2k, … and always the last."""
-    rec = list(range(0, steps + 1, record_every))
-    if rec[-1] != steps:
-        rec.append(steps)
-    return np.asarray(rec)
+    rec = np.arange(0, steps + 1, record_every)
+    return rec if rec[-1] == steps else np.append(rec, steps)
 
 
 def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: Any) -> None:

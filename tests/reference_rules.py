@@ -11,9 +11,10 @@ state starts at zero unless said otherwise. The step returns Δ and the driver a
 Santa's noise follows the engine's documented contract, transcribed here in plain Python
 integers from the Philox paper (Salmon et al. 2011) and SplitMix64 (Steele et al. 2014), not from
 optviz's code: draw ``k`` (0: ``z_init``, which starts ``u = sqrt(eta)·z_init`` at step 1; 1: ``z``,
-one per exploration step) of coordinate ``j`` at step ``t`` is Philox4x32-10 of the counter
-``(t, k·2^24 + j, lo, hi)`` (lo/hi: a SplitMix64 hash of the start's float64 bits) under the key
-``(seed_lo ^ crc32(name), seed_hi)``, turned into a normal by Box–Muller (cosine branch).
+one per exploration step) of coordinate ``j`` at step ``t`` comes from Philox4x32-10 of the counter
+``(t, k·2^24 + j // 2, lo, hi)`` (lo/hi: a SplitMix64 hash of the start's float64 bits) under the
+key ``(seed_lo ^ crc32(name), seed_hi)``, turned into a pair of normals by Box–Muller: even
+coordinates take the cosine, odd ones the sine.
 """
 
 from __future__ import annotations
@@ -60,10 +61,12 @@ def start_key(point: Sequence[float]) -> tuple[int, int]:
 
 def keyed_normal(seed: int, name: str, point: Sequence[float], t: int, draw: int, j: int) -> float:
     lo, hi = start_key(point)
-    x = philox4x32([t, draw * 2**24 + j, lo, hi], [(seed & _M32) ^ zlib.crc32(name.encode()), seed >> 32])
+    key = [(seed & _M32) ^ zlib.crc32(name.encode()), seed >> 32]
+    x = philox4x32([t, draw * 2**24 + j // 2, lo, hi], key)
     u1 = ((x[0] >> 5) * 67108864.0 + (x[1] >> 6) + 1.0) / 9007199254740992.0
     u2 = ((x[2] >> 5) * 67108864.0 + (x[3] >> 6)) / 9007199254740992.0
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
+    angle = 6.283185307179586 * u2
+    return math.sqrt(-2.0 * math.log(u1)) * (math.cos(angle) if j % 2 == 0 else math.sin(angle))
 
 Vec = list[float]
 GradFn = Callable[[Vec], Vec]

@@ -176,9 +176,13 @@ def _point_step(src: _Source, spec: KernelSpec, names: _Names) -> None:
             src(f"{', '.join(targets)} = {names.call(f'POINT{i}', st, None)}")
         for k, (name, when) in enumerate(m.noise.items()):
             src(f"when = {names.call(f'WHEN{k}', when, None)}")
-            for j in range(d):
-                ctr = f"np.uint64({k * DRAW_STRIDE + j})"
-                src(f"z_{name}_{j} = NORMAL(ut, {ctr}, klo_p, khi_p, rk0_p, rk1_p) if when else 0.0")
+            src(f"{', '.join(f'z_{name}_{j}' for j in range(2 * ((d + 1) // 2)))} = "
+                + ", ".join(["0.0"] * (2 * ((d + 1) // 2))))
+            with src.block("if when:"):
+                for b in range((d + 1) // 2):
+                    ctr = f"np.uint64({k * DRAW_STRIDE + b})"
+                    pair = f"z_{name}_{2 * b}, z_{name}_{2 * b + 1}"
+                    src(f"{pair} = NORMAL2(ut, {ctr}, klo_p, khi_p, rk0_p, rk1_p)")
         for j in range(d):
             targets = [f"u_{j}"] + [f"s_{o}_{j}" for o in m.per_coord.outputs[1:]]
             src(f"{', '.join(targets)} = {names.call('COORD', m.per_coord, j)}")
@@ -342,12 +346,15 @@ def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -
             src(f"q_{j} = RING[old, {j}, i]")
     qs = ", ".join([f"q_{j}" for j in J] + ([consts] if consts else []))
     src(f"gg = FGRAD({qs})")
+    if spec.noise:
+        for b in range((spec.dim + 1) // 2):
+            src(f"e_{2 * b}, e_{2 * b + 1} = NORMAL2(ut, np.uint64({b}), klo[p], khi[p], gk0[p * gstride], "
+                "gk1[p * gstride])")
     for j in J:
         g = f"gg[{j}]"
         if spec.noise:
-            z = f"NORMAL(ut, np.uint64({j}), klo[p], khi[p], gk0[p * gstride], gk1[p * gstride])"
             scale = "sigma" if spec.noise == "absolute" else f"sigma * abs({g})"
-            g = f"{g} + {scale} * {z}"
+            g = f"{g} + {scale} * e_{j}"
         src(f"G[{j}, i] = {g}")
         src(f"Q[{j}, i] = q_{j}")
 

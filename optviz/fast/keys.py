@@ -73,9 +73,11 @@ def fingerprint(*fns: Any) -> str:
 
 
 def _toolchain() -> str:
-    """A hash of the code that turns formulas into kernels (this package, the elementwise ops)."""
+    """A hash of the code that turns formulas into kernels: the generator, the scalar meanings of
+    the elementwise functions, the shared blocks (not the code that only runs kernels)."""
     h = hashlib.sha256()
-    for path in [*sorted(Path(__file__).parent.glob("*.py")), Path(E.__file__)]:
+    here = Path(__file__).parent
+    for path in [here / "codegen.py", here / "jit.py", here / "blocks.py", Path(E.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -10,10 +10,16 @@ needs the same kernels as a real one (same function, optimizers and kernel optio
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ..job import Job
+from .kernels import _LOCK, compile_kernel, ready, specs
+
+_WARMING: set[str] = set()
 
 
 def recipe(job: Job) -> dict[str, Any] | None:
@@ -37,12 +43,126 @@ def recipe(job: Job) -> dict[str, Any] | None:
     }
 
 
+def warm_up(job: Job, background: bool = True) -> None:
+    """Compile the kernels ``job`` needs ahead of its run.
+
+    ``background``: in a process of its own (``python -m optviz.fast.warm``, at low priority),
+    which writes the disk cache; a later run in this process then loads the kernels in
+    milliseconds. (A thread here would hold the GIL for seconds of numba's Python work and stall
+    a server's page.) Otherwise: compile now, in this thread.
+    """
+    wanted = specs(job)
+    _reap()
+    with _LOCK:
+        todo = [s for s in wanted if not ready(s) and s.key not in _WARMING]
+        if not todo:
+            return
+        if background:
+            r = recipe(job)
+            if r is not None and _spawn([r], {s.key for s in todo}):
+                return
+    for s in todo:  # no process could be started: compile here (the caller's thread)
+        compile_kernel(s)
+
+
+def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
+    """Compile the kernels of ``jobs`` into the disk cache, on ``processes`` processes at once
+    (default: one per core), and wait. Returns how many kernels were compiled or loaded."""
+    from ..engine import cores
+
+    todo: dict[tuple[str, ...], dict] = {}
+    for job in jobs:
+        wanted = specs(job)
+        keys = tuple(s.key for s in wanted)
+        if keys not in todo and not all(ready(s) for s in wanted):
+            r = recipe(job)
+            if r is None:
+                for s in wanted:
+                    compile_kernel(s)
+            else:
+                todo[keys] = r
+    n = max(1, min(processes or cores(), len(todo)))
+    groups = [list(todo.values())[i::n] for i in range(n)]
+    procs = []
+    for i, group in enumerate(groups):
+        if group:
+            keys = {k for ks in list(todo)[i::n] for k in ks}
+            if _spawn(group, keys, nice=False):
+                procs.append(_PROCS[-1][0])
+    for proc in procs:
+        proc.wait()
+    _reap()
+    return sum(len(k) for k in todo)
+
+
+def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
+    """Compile, in one background process, the kernels of these runs (each the keyword arguments
+    of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
+    process was started (False: nothing to compile, or the fast path cannot run them)."""
+    from ..engine import make_job
+    from . import unsupported
+
+    recipes, keys = [], set()
+    _reap()
+    for kw in runs:
+        kw = {k: v for k, v in kw.items() if k not in ("fused", "threads", "progress", "max_seconds")}
+        job, _, backend, _ = make_job(**kw)
+        if unsupported(job, backend) is not None:
+            continue
+        todo = {s.key for s in specs(job) if not ready(s) and s.key not in _WARMING}
+        r = recipe(job)
+        if todo and r is not None:
+            recipes.append(r)
+            keys |= todo
+    return bool(recipes) and _spawn(recipes, keys)
+
+
+_PROCS: list[tuple[Any, set[str]]] = []
+
+
+def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
+    import json
+    import subprocess
+
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # where optviz is imported from
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    env["OPTVIZ_WARM_NICE"] = "1" if nice else "0"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        proc.stdin.write(json.dumps(recipes).encode())
+        proc.stdin.close()
+    except OSError:
+        return False
+    _PROCS.append((proc, keys))
+    _WARMING.update(keys)
+    return True
+
+
+def _reap() -> None:
+    """Forget finished warm-up processes (their kernels are ready, or a later run retries)."""
+    with _LOCK:
+        for item in list(_PROCS):
+            proc, keys = item
+            if proc.poll() is not None:
+                _PROCS.remove(item)
+                _WARMING.difference_update(keys)
+
+
+def wait_for_warm_up(timeout: float | None = None) -> None:
+    """Wait until the warm-up processes started so far have finished."""
+    for proc, _ in list(_PROCS):
+        proc.wait(timeout)
+    _reap()
+
+
 def run_recipe(r: dict[str, Any]) -> None:
     """Compile (or load) the kernels of one recipe in this process."""
     import functions
 
     from .. import engine
-    from . import _compile_now, _spec
 
     f = r["function"]
     if "expression" in f:
@@ -55,8 +175,8 @@ def run_recipe(r: dict[str, Any]) -> None:
         delay=1 if r["delay"] else 0, tol=1e-3 if r["tol_kind"] else None, tol_kind=r["tol_kind"] or "auto",
         record_state=r["record_state"],
     )[0]
-    for k in range(len(job.plan)):
-        _compile_now(_spec(job, k))
+    for keyed in specs(job):
+        compile_kernel(keyed)
 
 
 def main() -> int:

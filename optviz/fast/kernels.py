@@ -1,0 +1,193 @@
+"""Compiled kernels: one per (function, rule, options), generated, compiled once, cached on disk.
+
+:func:`specs` names the kernels a job needs (each a :class:`Keyed`: the generated source and a key
+that fingerprints every piece of code it inlines); :func:`compile_kernel` compiles one, or loads it
+from the disk cache (``$OPTVIZ_CACHE_DIR``, default ``~/.cache/optviz``), once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import noise as _noise
+from ..job import Job
+
+#: Points per block: the unit a kernel keeps in L1 for all its steps.
+BLOCK = 64
+
+_LOCK = threading.RLock()
+_KERNELS: dict[str, Any] = {}
+_COMPILED: dict[str, Any] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def cache_dir() -> Path:
+    base = os.environ.get("OPTVIZ_CACHE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "optviz"
+    path = root / "kernels"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError:
+        path = Path(tempfile.gettempdir()) / f"optviz-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+_SPECS: dict[tuple, Keyed] = {}
+
+
+def spec(job: Job, k: int) -> Keyed:
+    """The kernel of optimizer ``k`` of ``job`` (its source and key are made once per kind)."""
+    return specs(job)[k]
+
+
+def specs(job: Job) -> list[Keyed]:
+    """The kernels of every optimizer of ``job`` (memoized by everything they depend on)."""
+    point = job.fn.point
+    shared = (id(point.value), id(point.grad), len(point.consts), job.dim,
+              any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
+              job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
+    out = []
+    for k, p in enumerate(job.plan):
+        memo = (p.name, *shared)
+        keyed = _SPECS.get(memo)
+        if keyed is None or keyed.point.value is not point.value:
+            keyed = _SPECS[memo] = _make_spec(job, k)
+        out.append(keyed)
+    return out
+
+
+def _make_spec(job: Job, k: int) -> Keyed:
+    from .codegen import KernelSpec
+
+    p = job.plan[k]
+    maths = p.spec.maths
+    return Keyed(KernelSpec(
+        maths=maths,
+        hp_names=tuple(h.name for h in p.spec.hyperparams),
+        dim=job.dim,
+        n_consts=len(job.fn.point.consts),
+        loss_every_step=any("loss" in q.spec.needs for q in job.plan)
+        or (job.tol is not None and job.tol_kind == "gap"),
+        noise=job.noise_mode if job.noise else "",
+        delay=job.delay > 0,
+        tol="" if job.tol is None else job.tol_kind,
+        record_state=job.record_state,
+    ), job.fn.point)
+
+
+class Keyed:
+    """A kernel spec with its function's point form, its source and its fingerprint."""
+
+    def __init__(self, spec: Any, point: Any):
+        from . import codegen, keys
+
+        self.spec, self.point = spec, point
+        self.source = codegen.source(spec)
+        self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
+                        "NORMAL2": _noise.normal_pair}
+        col = {name: k for k, name in enumerate(spec.columns)}
+        self.kcols = np.array([col[c] for c in spec.update_columns], dtype=np.int64)
+        grad_at = [spec.maths.grad_at] if spec.maths.grad_at is not None else []
+        self.gcols = np.array([col[c] for c in spec.used_columns(grad_at)], dtype=np.int64)
+        digest = hashlib.sha256(self.source.encode())
+        digest.update(keys.fingerprint(*self.globals.values()).encode())
+        self.key = digest.hexdigest()[:20]
+
+    @property
+    def path(self) -> Path:
+        return cache_dir() / f"optviz_kernel_{self.key}.py"
+
+
+def ready(keyed: Keyed) -> bool:
+    """Compiled in this process, or compiled before and cached on disk."""
+    if keyed.key in _KERNELS:
+        return True
+    return (keyed.path.parent / f"{keyed.path.stem}.ok").exists()
+
+
+def kernel(keyed: Keyed):
+    """The compiled kernel for ``keyed`` (compiled, or loaded from the disk cache, once)."""
+    with _LOCK:
+        if keyed.key in _KERNELS:
+            return _KERNELS[keyed.key]
+        import numba
+
+        from . import jit
+
+        for fn in keyed.globals.values():
+            jit.prepare(fn)
+        path = keyed.path
+        if not path.exists():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(keyed.source)
+            os.replace(tmp, path)
+        name = path.stem
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        module_spec.loader.exec_module(module)
+        from . import blocks
+
+        module.__dict__.update(keyed.globals)
+        module.STEP = module.point_step
+        module.APPLY_HOOKS, module.GATHER, module.RECORD = blocks.apply_hooks, blocks.gather, blocks.record
+        jit.prepare(module.point_step)
+        compiled = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)(module.kernel)
+        _KERNELS[keyed.key] = compiled
+        return compiled
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def compile_kernel(keyed: Keyed) -> Any:
+    """Compile (or load) for the argument types every run uses, and mark it ready on disk."""
+    k = _COMPILED.get(keyed.key)
+    if k is not None:
+        return k
+    k = kernel(keyed)
+    if not k.signatures:
+        _run_once(keyed, k)
+    marker = keyed.path.parent / f"{keyed.path.stem}.ok"
+    try:
+        if not marker.exists():
+            marker.write_text("")
+    except OSError:
+        pass
+    _COMPILED[keyed.key] = k
+    return k
+
+
+def _run_once(keyed: Keyed, k: Any) -> None:
+    """Trigger the compilation with dummy arguments of the real types (2 points, 2 steps)."""
+    spec = keyed.spec
+    d = spec.dim
+    n_hp, n_cols = len(spec.hp_names), len(spec.columns)
+    rows = len(spec.state_rows()) if spec.record_state else 1
+    f64, i64, u64 = np.float64, np.int64, np.uint64
+    k(np.zeros((2, d)), 0, 2, BLOCK, np.ones((1, 2, n_cols)), np.ones((1, n_hp)), np.zeros(1, i64), 0,
+      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((1, d)),
+      np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
+      np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
+      keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
+      np.zeros((2, rows, 2)), np.zeros(1, i64), np.zeros(1, i64))
+
+
+# ---------------------------------------------------------------------- running a job

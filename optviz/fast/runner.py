@@ -1,0 +1,213 @@
+"""Running a job on the compiled kernels: per-step tables, outputs, threads over ranges of points."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from .. import noise as _noise
+from ..job import Cancelled, Job, Outcome
+from ..optimizers.base import step_env
+from .kernels import BLOCK, Keyed, compile_kernel, specs
+
+#: Per-step tables larger than this (bytes) are split by points (each part its own combos).
+TABLE_BYTES = 256 * 2**20
+#: The hooks the kernels know, by kind (the order of :func:`optviz.fast.blocks.apply_hooks`).
+from .. import hooks as _hooks  # noqa: E402
+
+HOOK_KINDS = (_hooks.lars_factors, _hooks.clip_factors, _hooks.weight_decay_factors)
+
+
+_TABLES: dict[tuple, tuple] = {}
+_TABLES_MAX = 256
+
+
+def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
+    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point).
+
+    Tables of runs with one value per hyperparameter are kept (a few hundred, the last ones):
+    the dashboard reruns the same optimizers with the same settings often.
+    """
+    p = job.plan[k]
+    uniform = not any(isinstance(v, np.ndarray) for v in p.hyperparams.values())
+    if not uniform:
+        return _make_table(job, k, columns, idx)
+    memo = (p.name, tuple(float(p.hyperparams[h.name]) for h in p.spec.hyperparams), job.steps,
+            hash(job.factors.tobytes()), columns)
+    hit = _TABLES.get(memo)
+    if hit is None:
+        if len(_TABLES) >= _TABLES_MAX:
+            _TABLES.pop(next(iter(_TABLES)))
+        hit = _TABLES[memo] = _make_table(job, k, columns, idx)
+    return hit
+
+
+def _make_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
+    p = job.plan[k]
+    specs = p.spec.hyperparams
+    lr = {h.name for h in specs if h.lr}
+    n = idx.size
+    per_point = [h.name for h in specs if isinstance(p.hyperparams[h.name], np.ndarray)]
+    if per_point:
+        M = np.column_stack([np.broadcast_to(np.asarray(p.hyperparams[h.name], dtype=float)[idx]
+                                             if h.name in per_point else float(p.hyperparams[h.name]), (n,))
+                             for h in specs])
+        uniq, combo = np.unique(M, axis=0, return_inverse=True)
+        combo = combo.reshape(-1).astype(np.int64)
+    else:
+        uniq = np.array([[float(p.hyperparams[h.name]) for h in specs]])
+        combo = np.zeros(1, dtype=np.int64)
+    names = [h.name for h in specs]
+    T, n_combo = job.steps, uniq.shape[0]
+    tab = np.empty((n_combo, T, len(columns)))
+    maths = p.spec.maths
+
+    # one call of the per-step stages over all steps at once (the same operations, element by
+    # element, as the readable path's call at each step: the table equals its values exactly)
+    t = np.arange(1, T + 1, dtype=float)[None, :]
+    f = np.asarray(job.factors, dtype=float)[None, :]
+    hp = {name: uniq[:, i][:, None] * (f if name in lr else 1.0) for i, name in enumerate(names)}
+    env = step_env(maths, hp, t, T)
+    for c, name in enumerate(columns):
+        tab[:, :, c] = env[name]
+    return tab, uniq, combo
+
+
+def _per_point(a: Any, n: int) -> tuple[np.ndarray, int]:
+    """A value that may be one per point: (array, stride) for the kernels' ``a[p * stride]``."""
+    arr = np.array(np.reshape(np.asarray(a, dtype=np.uint64), (-1,)))
+    return (arr, 1) if arr.size == n and n > 1 else (arr[:1], 0)
+
+
+class Runner:
+    """A job ready to step on the fast path: kernels compiled, tables built, outputs allocated.
+
+    :meth:`run` steps the points ``lo..hi`` of every optimizer (threads run disjoint ranges,
+    writing into the same outputs); :meth:`outcome` gives the result once all have run.
+    """
+
+    def __init__(self, job: Job):
+        self.job = job
+        n, d, K = job.n, job.dim, len(job.plan)
+        self.keyed = specs(job)
+        self.kernels = [compile_kernel(s) for s in self.keyed]
+        n_rec = len(job.rec)
+        self.traj = np.empty((K, n_rec, n, d))
+        self.loss = np.empty((K, n_rec, n))
+        self.div = np.full((K, n), -1, dtype=np.int64)
+        self.stt = np.full((K, n), -1, dtype=np.int64)
+        self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
+        none = np.full((1, 1, 1), np.nan)  # (recorded state: only when asked)
+        self.states = [np.full((n_rec, len(r), n), np.nan) if r else none for r in self.state_rows]
+        kinds = {fn: i for i, fn in enumerate(HOOK_KINDS)}
+        hset, hoff = [], []
+        for h in job.hooks:
+            hoff.append(len(hset))
+            hset += [float(v) for _, v in h.settings]
+        self.hkind = np.array([kinds[h.factors] for h in job.hooks], dtype=np.int64)
+        self.hoff = np.array(hoff, dtype=np.int64)
+        self.hset = np.array(hset or [0.0])
+        fn = job.fn
+        self.fc = np.array(list(fn.point.consts) or [0.0], dtype=float)
+        # (writable copies: numba compiles read-only arrays as another type)
+        mins = np.array(fn.minimizers, dtype=float).reshape(-1, d)
+        self.mins = mins if mins.size else np.zeros((1, d))
+        fstar = 0.0 if fn.fmin is None else float(fn.fmin)
+        tiny = float(np.finfo(np.float64).smallest_normal)
+        self.prm = np.array([job.bound, job.noise, job.tol or 0.0, fstar, tiny, job.steps, job.delay],
+                            dtype=float)
+        self.rec = np.asarray(job.rec, dtype=np.int64)
+        self.W0 = np.array(job.starts, dtype=np.float64)
+        self.klo = np.array(job.keys[0], dtype=np.uint64)
+        self.khi = np.array(job.keys[1], dtype=np.uint64)
+        g0, g1 = job.seed_words(_noise.GRADIENT_STREAM)
+        self.gk0, gs = _per_point(g0, n)
+        self.gk1, _ = _per_point(g1, n)
+        self.gstride = gs
+        self.rule_keys = []
+        for p in job.plan:
+            if "noise" not in p.spec.needs:  # (the rule draws nothing)
+                self.rule_keys.append((self.gk0, self.gk1, self.gstride))
+                continue
+            k0, k1 = job.seed_words(_noise.stream_of(p.name))
+            a0, st = _per_point(k0, n)
+            a1, _ = _per_point(k1, n)
+            self.rule_keys.append((a0, a1, st))
+        # per-step tables: one for all points, unless too big (then per slice of points, in run)
+        self.tables: list[Any] = []
+        for k, s in enumerate(self.keyed):
+            width = job.steps * len(s.spec.columns) * 8
+            distinct = n if any(isinstance(v, np.ndarray) for v in job.plan[k].hyperparams.values()) else 1
+            self.tables.append(self._table(k, s, 0, n) if distinct * width <= TABLE_BYTES else None)
+        self._slice = [max(BLOCK, TABLE_BYTES // max(1, job.steps * len(s.spec.columns) * 8) // BLOCK * BLOCK)
+                       for s in self.keyed]
+
+    def _table(self, k: int, keyed: Keyed, lo: int, hi: int):
+        tab, uniq, combo = _hyper_table(self.job, k, keyed.spec.columns, np.arange(lo, hi))
+        if combo.size > 1 and (lo, hi) != (0, self.job.n):  # the kernels index combos by point
+            full = np.zeros(self.job.n, dtype=np.int64)
+            full[lo:hi] = combo
+            combo = full
+        return tab, uniq, combo, (1 if combo.size > 1 else 0)
+
+    def run(self, lo: int, hi: int, watch: Any) -> None:
+        """Step points ``lo..hi`` of every optimizer."""
+        meter = np.zeros(1, dtype=np.int64)
+        watch.meters.append(meter)
+        for k, kern in enumerate(self.kernels):
+            if self.tables[k] is not None:
+                pieces = [(lo, hi, self.tables[k])]
+            else:  # a sweep with too many distinct values for one table: slices of points
+                step = self._slice[k]
+                pieces = [(a, min(hi, a + step), None) for a in range(lo, hi, step)]
+            rk0, rk1, rstride = self.rule_keys[k]
+            for a, b, table in pieces:
+                tab, uniq, combo, cstride = table or self._table(k, self.keyed[k], a, b)
+                keyed = self.keyed[k]
+                kern(self.W0, a, b, BLOCK, tab, uniq, combo, cstride, self.fc, self.hkind, self.hoff,
+                     self.hset, self.mins, self.klo, self.khi, rk0, rk1, rstride, self.gk0, self.gk1,
+                     self.gstride, self.prm, self.rec, keyed.kcols, keyed.gcols, self.traj[k], self.loss[k],
+                     self.div[k], self.stt[k], self.states[k], watch.flag, meter)
+                if watch.flag[0] != 0:
+                    raise Cancelled()
+
+    def outcome(self) -> Outcome:
+        job = self.job
+        states = None
+        if job.record_state:
+            states = []
+            for k, rows in enumerate(self.state_rows):
+                maths = job.plan[k].spec.maths
+                fields: dict[str, np.ndarray] = {}
+                for f in [*maths.fields, "grad", "update"]:
+                    ix = [i for i, (name, _) in enumerate(rows) if name == f]
+                    if f in maths.point_fields:
+                        fields[f] = self.states[k][:, ix[0], :]
+                    else:
+                        fields[f] = np.moveaxis(self.states[k][:, ix, :], 1, 2)
+                states.append(fields)
+        stt = None
+        if job.tol is not None:
+            stt = np.where(self.div >= 0, -1, self.stt)
+        return Outcome(np.moveaxis(self.traj, 0, 1), np.moveaxis(self.loss, 0, 1), self.div, stt, states)
+
+
+def prepare(job: Job) -> Runner:
+    """Compile (or load) the job's kernels and build its tables and outputs."""
+    return Runner(job)
+
+
+def step(job: Job, watch: Any) -> Outcome:
+    """Step a whole job on the fast path in this thread."""
+    runner = prepare(job)
+    runner.run(0, job.n, watch)
+    return runner.outcome()
+
+
+def ranges(n: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous ranges of the ``n`` points, about equal (a kernel blocks any range)."""
+    parts = max(1, min(parts, n))
+    cuts = [round(i * n / parts) for i in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if a < b]
