@@ -77,7 +77,7 @@ def test_first_page_draws_the_default_field_on_the_landscape(page, tmp_path):
 
 def test_a_key_press_on_a_slider_redraws_that_optimizer_and_reaches_python(page):
     s = driver.slider(page, "Adam", "alpha")
-    assert page.get_by_role("slider", name="Adam alpha (learning rate)").count() == 1  # named for a screen reader
+    assert page.get_by_role("slider", name="Adam alpha (learning rate)").count() == 1  # for screen readers
     before_text = s.get_attribute("aria-valuetext")
     index = int(s.input_value())
     adam, nag = page.evaluate(PATH_D, ["Adam", "race"]), page.evaluate(PATH_D, ["NAG", "race"])

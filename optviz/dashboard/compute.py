@@ -42,12 +42,15 @@ RUNS_KEPT = 1024
 
 
 def fused() -> bool | None:
-    """The engine's ``fused`` for a scene's own runs: its readable path (``False``), unless
-    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`). These runs are small
-    (the starts once per optimizer: a few milliseconds), and the engine's automatic choice
-    would start compiling kernels for them before the first chart. The sweeps (thousands of
-    points) leave the choice to the engine: compiled kernels once they are ready (about ten
-    times faster), the readable path while they compile in a process of their own."""
+    """The engine's ``fused`` for the dashboard's runs: its readable path (``False``), unless
+    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`; ``OPTVIZ_FAST=auto``
+    gives the engine's own choice).
+
+    The dashboard's runs are small (a scene's own: milliseconds; a sweep: at most
+    :data:`SWEEP_WORK` point-steps, 0.05-0.3 s), and the engine's automatic choice compiles the
+    kernels of every new function and rule in a background process: on this project's
+    2-core machine that took about a minute of a core per scene and brought the race's
+    playback from 30 to 4 frames a second meanwhile. Predictable beats faster here."""
     return None if os.environ.get("OPTVIZ_FAST") else False
 
 
@@ -111,7 +114,7 @@ def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int,
     """The blocks of every position of ``name``'s ``sliders`` (one engine run)."""
     starts = np.asarray(scene.starts, dtype=float)
     return sweeps.sweep(_fn(scene), name, scene.hyperparams(name), sliders, starts, scene.steps, stride,
-                        quant, kind, tol, **scene.run_kwargs())
+                        quant, kind, tol, fused=fused(), **scene.run_kwargs())
 
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
