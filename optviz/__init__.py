@@ -10,11 +10,15 @@
 from . import hooks, schedules, starts, tune
 from .backends import BackendError, gpu_status
 from .engine import run
+from .explore import BasinMap, Comparison, Sweep
+from .explore.basins import basins
+from .explore.compare import compare
+from .explore.sweep import sweep
 from .optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
 from .result import Result
 
 __all__ = [
-    "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "Result", "gpu_status", "hooks",
-    "run", "schedules", "starts", "tune",
+    "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result", "Sweep",
+    "basins", "compare", "gpu_status", "hooks", "run", "schedules", "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The command line: ``optviz render|run|list|dashboard`` (or ``python -m optviz ...``).
+"""The command line: ``optviz render|run|basins|sweep|compare|list|dashboard`` (or ``python -m optviz ...``).
 
 Argument parsing only: the scene is validated and converted here, then handed to
 :func:`optviz.run` and :mod:`optviz.render`. Every bad input ends in one line,
@@ -58,7 +58,7 @@ FORMATS = (".gif", ".mp4", ".png", ".svg")
 
 #: Options whose value may start with a minus sign ("--start -1.5,2"): argparse would take
 #: "-1.5,2" for an option, so these are rewritten to "--start=-1.5,2" before parsing.
-_NEGATIVE_OK = ("--start", "--box", "--minimum")
+_NEGATIVE_OK = ("--start", "--box", "--minimum", "--values")
 #: Options whose value is a formula: one beginning with "-" ("--expr -cos(x)") is still the value.
 _FORMULA = ("--expr",)
 
@@ -131,6 +131,9 @@ examples:
   optviz render --preset article-quartic --out race.mp4
   optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
   optviz run -f himmelblau -o group:adam --random 20 --json
+  optviz basins -f himmelblau -o Adam,SGD --grid 200 --steps 300 --out basins.png
+  optviz sweep -f rosenbrock -o Adam,SGD --param lr --values 1e-4:1:25 --seeds 5 --json
+  optviz compare -o sgd,msgd,adam -f rosenbrock,beale,himmelblau --budget 20
   optviz list optimizers
 
 Run "optviz COMMAND --help" for each command's options ("python -m optviz" works the same).
@@ -207,6 +210,7 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--hook", action="append", default=[], metavar="TEXT", dest="hooks",
                    help=f"gradient hook, applied in order (repeatable): {', '.join(_hooks.FACTORIES)}, "
                         "e.g. clip:max_norm=5")
+    _noise_options(g)
     g.add_argument("--record-every", type=_whole(1), default=1, metavar="K",
                    help="record every K-th step, and the last (default: 1)")
     g.add_argument("--max-seconds", type=_positive(), default=MAX_SECONDS, metavar="S",
@@ -243,6 +247,28 @@ def _function_and_scene_file_options(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--save-scene", metavar="PATH",
                    help="write the scene that ran to this JSON file (for --scene, or the dashboard's "
                         "\"load scene\")")
+
+
+def _at_least_zero(text: str) -> float:
+    try:
+        v = parse_number(text, "value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {_short(text)}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
+
+
+def _noise_options(g: argparse._ArgumentGroup) -> None:
+    """--noise, --noise-mode and --delay (run, render and the explore commands)."""
+    g.add_argument("--noise", type=_at_least_zero, metavar="SIGMA",
+                   help="add Gaussian noise of this sigma to every gradient coordinate (stochastic "
+                        "gradients; every optimizer at a start and step gets the same draw; default: 0)")
+    g.add_argument("--noise-mode", choices=("absolute", "relative"),
+                   help="absolute: g + sigma*z; relative: g + sigma*|g|*z (default: absolute)")
+    g.add_argument("--delay", type=_whole(0, MAX_STEPS), metavar="TAU",
+                   help="each step uses the gradient taken TAU steps earlier, as in asynchronous training "
+                        "(default: 0)")
 
 
 def _progress_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -300,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _progress_options(u)
     u.set_defaults(handler=cmd_run)
+    _explore_commands(sub)
 
     ls = sub.add_parser(
         "list", help="list test functions, optimizers (with hyperparameters), groups and presets",
@@ -636,7 +663,7 @@ def _scene_of_run(args: argparse.Namespace, kw: dict[str, Any], starts: Starts) 
     """The scene of the run the options give (for --save-scene)."""
     return _savable(lambda: Scene.from_run_kwargs(
         kw["function"], kw["optimizers"], starts, kw["steps"], seed=kw["seed"],
-        schedule=args.schedule, hooks=list(args.hooks),
+        schedule=kw.get("schedule"), hooks=list(kw.get("hooks", ())),
         error=args.kind or "auto", tol=getattr(args, "tol", None),
         **{k: kw[k] for k in _SCENE_EXTRAS if k in kw},
     ))
@@ -718,8 +745,11 @@ def _build_scene(args: argparse.Namespace) -> dict[str, Any]:
             "function": fn, "optimizers": chosen, "starts": start,
             "steps": DEFAULT_STEPS if args.steps is None else args.steps, "seed": seed,
         }
-    kw["schedule"] = _schedules.parse(args.schedule) if args.schedule else None
-    kw["hooks"] = [_hooks.parse(h) for h in args.hooks]
+    kw["schedule"] = _schedules.parse(args.schedule) if args.schedule else kw.get("schedule")
+    kw["hooks"] = [_hooks.parse(h) for h in args.hooks] if args.hooks else kw.get("hooks", [])
+    for key in _SCENE_EXTRAS:  # given, or a preset's own, or the engine's default
+        if getattr(args, key, None) is not None:
+            kw[key] = getattr(args, key)
     if getattr(args, "save_scene", None):
         args.scene_to_save = _scene_of_run(args, kw, spec)
     if args.kind is None:
@@ -974,6 +1004,372 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ====================================================================== explore: basins, sweep, compare
+BASINS_EPILOG = """\
+examples:
+  # from where does Adam find Himmelblau's minima that SGD misses? (a 200 x 200 grid of starts)
+  optviz basins -f himmelblau -o Adam,SGD --grid 200 --steps 300 --out basins.png
+  optviz basins -f himmelblau -o Adam,SGD --grid 50 --json > basins.json
+  optviz basins -f rosenbrock -o group:adam --grid 100 --show steps --out steps.svg
+  optviz basins --preset himmelblau-basins --grid 300 --scheduler local --out basins.png
+
+Every cell's centre is a start; per optimizer and cell: the final error, the steps to --tol and which
+listed global minimizer was reached (JSON: null for none). Learning rates not set with --set come
+from the function's tuned table (the dashboard's defaults; --rates registry for the registry's).
+"""
+
+SWEEP_EPILOG = """\
+examples:
+  # how sensitive is each optimizer to its learning rate on Rosenbrock? ('lr' is each one's own)
+  optviz sweep -f rosenbrock -o Adam,SGD,MSGD --param lr --values 1e-4:1:25 --seeds 5 --out lr.png
+  optviz sweep -f rosenbrock -o Adam --param alpha --values 1e-3,1e-2,1e-1 --grid 4 --json
+  optviz sweep -f booth -o Adam --param beta1 --values 0:0.99:12 --spacing linear
+  # which optimizers tolerate noise? what does delay compensation buy?
+  optviz sweep -f himmelblau -o SGD,MSGD,Adam --param noise --values 0,0.1,1,10 --random 32 --seeds 3
+  optviz sweep -f long_valley -o SGD,DCASGD --param delay --values 0,1,2,4,8 --out delay.png
+
+--param takes a hyperparameter, 'lr', 'noise' or 'delay' (a --param KEY=VALUE is still a parameter of
+the function). Without --start/--grid/--random/--ring the starts are the dashboard's default grid; with
+--random each seed draws its own starts.
+"""
+
+COMPARE_EPILOG = """\
+examples:
+  # tuned fairly, which optimizer solves most of these functions fastest?
+  optviz compare -o sgd,msgd,nag,rmsprop,adam -f rosenbrock,beale,himmelblau,booth --out profile.png
+  optviz compare --budget 30 --seeds 3 --json > comparison.json
+  optviz compare -o sgd,adam -f himmelblau --noise 1 --budget 10
+
+Each optimizer tries --budget configurations per function (Latin hypercube over its learning rates
+and momenta/betas) on --seeds x --tune-starts starts; the best (most converged, then fewest median
+steps to --tol, then lowest median final error) runs --seeds x --test-starts held-out starts. The
+README's "Fair comparison" section states the protocol; a fixed --seed repeats it exactly.
+"""
+
+
+def _explore_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Options every explore command has: tolerance, rates, output, Dask, progress."""
+    o = p.add_argument_group("measure and output")
+    o.add_argument("--tol", type=_positive(), default=1e-3,
+                   help="a point converges when its error gets within this and stays there (default: 0.001)")
+    o.add_argument("--json", action="store_true", help="print the numbers as JSON on stdout")
+    o.add_argument("--out", metavar="PATH", help="also write a picture: .png or .svg")
+    o.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the starts in chunks on Dask: 'local' (a LocalCluster of this machine's cores) "
+                        "or a scheduler address such as tcp://host:8786 (needs optviz[scale])")
+    _progress_options(o)
+    return o
+
+
+def _rates_option(g: argparse._ArgumentGroup) -> None:
+    from .explore.measures import RATES
+
+    g.add_argument("--rates", choices=RATES, default="tuned",
+                   help="learning rates not set with --set: the function's tuned table, as on the dashboard, "
+                        "or the registry's defaults (default: tuned)")
+
+
+def _set_help(p: argparse.ArgumentParser, option: str, text: str) -> None:
+    for action in p._actions:
+        if option in action.option_strings:
+            action.help = text
+
+
+def _explore_commands(sub: Any) -> None:
+    b = sub.add_parser(
+        "basins", help="a basin map: per start of a grid over the box, where each optimizer ends",
+        description="Start every optimizer from every cell of an N x N grid over the function's box; per\n"
+                    "cell: the final error, the steps to the tolerance and which global minimum was reached.",
+        epilog=BASINS_EPILOG, formatter_class=_Formatter,
+    )
+    _scene_options(b)
+    _set_help(b, "--grid", "cells per axis of the map over the function's box (default: 100)")
+    o = _explore_options(b)
+    _rates_option(o)
+    o.add_argument("--show", choices=("minimum", "error", "steps"), default="minimum",
+                   help="what the --out picture shows per cell (default: minimum)")
+    b.set_defaults(handler=cmd_basins)
+
+    s = sub.add_parser(
+        "sweep", help="sweep one hyperparameter (or lr, noise, delay) over values x starts x seeds",
+        description="Run each optimizer at every value of one setting, from every start and seed, in one\n"
+                    "run; per value: median final error, 25/75 % quantiles, shares converged and diverged.",
+        epilog=SWEEP_EPILOG, formatter_class=_Formatter,
+    )
+    _scene_options(s)
+    _set_help(s, "--param", "the setting to sweep: a hyperparameter (alpha), lr (each optimizer's learning "
+                            "rate), noise or delay; a KEY=VALUE is a parameter of the function (kappa=1000)")
+    g = s.add_argument_group("sweep")
+    g.add_argument("--values", required=True, metavar="LOW:HIGH:N|LIST",
+                   help="N values from LOW to HIGH (log-spaced; see --spacing) or a comma list: 1e-3,1e-2")
+    g.add_argument("--spacing", choices=("log", "linear"), default="log",
+                   help="spacing of LOW:HIGH:N values (default: log)")
+    g.add_argument("--seeds", type=_whole(1, 10_000), default=1, metavar="N",
+                   help="run every start with N seeds: --seed, --seed + 1, ... (default: 1)")
+    o = _explore_options(s)
+    _rates_option(o)
+    s.set_defaults(handler=cmd_sweep)
+
+    c = sub.add_parser(
+        "compare", help="tune every optimizer on the same budget, compare them on held-out starts",
+        description="Fair comparison: each optimizer is tuned per function on the same budget, then\n"
+                    "compared on held-out starts: performance profiles (Dolan & More 2002), a ranked table.",
+        epilog=COMPARE_EPILOG, formatter_class=_Formatter,
+    )
+    g = c.add_argument_group("comparison")
+    g.add_argument("-f", "--functions", metavar="LIST",
+                   help="comma-separated test functions (default: rosenbrock, beale, himmelblau, booth, "
+                        "matyas, goldstein_price, six_hump_camel, three_hump_camel)")
+    g.add_argument("-o", "--optimizers", metavar="LIST",
+                   help="comma-separated optimizers and/or groups (default: SGD,MSGD,NAG,RMSprop,Adam)")
+    g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
+                   help="hold a hyperparameter fixed instead of tuning it: Adam.beta2=0.999 (repeatable)")
+    g.add_argument("--budget", type=_whole(1, 10_000), default=20, metavar="N",
+                   help="configurations each optimizer tries per function (default: 20)")
+    g.add_argument("--steps", type=_whole(1, MAX_STEPS), default=300, metavar="N",
+                   help="steps per run (default: 300)")
+    g.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0, metavar="N",
+                   help="the comparison's seed: starts, configurations and draws follow from it (default: 0)")
+    g.add_argument("--seeds", type=_whole(1, 1000), default=2, metavar="N",
+                   help="seeds in the tuning and in the held-out set; each draws its own starts (default: 2)")
+    g.add_argument("--tune-starts", type=_whole(1, 100_000), default=8, metavar="N",
+                   help="random starts per seed to tune on (default: 8)")
+    g.add_argument("--test-starts", type=_whole(1, 100_000), default=16, metavar="N",
+                   help="held-out random starts per seed to compare on (default: 16)")
+    g.add_argument("--kind", choices=("auto", "distance", "gap"), default="auto",
+                   help="error: distance to the nearest minimizer, or gap f - f* (default: auto, distance)")
+    g.add_argument("--schedule", metavar="TEXT", help="learning-rate schedule for every run, e.g. cosine")
+    g.add_argument("--hook", action="append", default=[], metavar="TEXT", dest="hooks",
+                   help="gradient hook for every run (repeatable), e.g. clip:max_norm=5")
+    _noise_options(g)
+    g.add_argument("--backend", choices=("numpy", "cupy", "auto"), default="numpy",
+                   help="array backend (default: numpy)")
+    g.add_argument("--max-seconds", type=_positive(), default=MAX_SECONDS, metavar="S",
+                   help=f"refuse a comparison estimated to take longer here (default: {MAX_SECONDS:g})")
+    _explore_options(c)
+    c.set_defaults(handler=cmd_compare)
+
+
+def _check_out(args: argparse.Namespace) -> Path | None:
+    """The --out picture's path, checked before any work (.png/.svg, writable)."""
+    if args.out is None:
+        return None
+    from . import render
+
+    try:
+        return render.check_output(args.out, render.STILL_FORMATS)
+    except ValueError as exc:
+        raise CliError(_message(exc)) from None
+
+
+def _explore(call: Any, args: argparse.Namespace, label: str) -> Any:
+    """Run an explore function with a progress bar; input errors become :class:`CliError`."""
+    bar = _bar(args, label, "point-steps")
+    try:
+        return call(progress=bar if bar.enabled else None)
+    except (ValueError, KeyError, TypeError, MemoryError, BackendError) as exc:
+        raise CliError(_as_options(_explore_words(_message(exc)))) from None
+    finally:
+        bar.close()
+
+
+#: The explore functions' advice names keywords; on the command line they are options.
+_EXPLORE_WORDS = (("(max_seconds)", "(--max-seconds)"), ("raise max_seconds", "raise --max-seconds"),
+                  ("(scheduler='tcp://host:8786')", "(--scheduler tcp://host:8786)"))
+
+
+def _explore_words(text: str) -> str:
+    for api, option in _EXPLORE_WORDS:
+        text = text.replace(api, option)
+    return text
+
+
+def _finish(args: argparse.Namespace, out: Path | None, doc: Any, figure: Any, text: Any) -> int:
+    """Write the picture (if asked), then print the JSON or the text table."""
+    if out is not None:
+        from .explore import figures
+
+        try:
+            figures.save(figure(), out)
+        except (OSError, RuntimeError, ValueError, MemoryError) as exc:
+            print(f"{PROG}: error: could not write {os.fspath(out)!r}: {_message(exc)}", file=sys.stderr)
+            return 1
+    if args.json:
+        from .explore.measures import dumps
+
+        print(dumps(doc()))
+    else:
+        text()
+    if out is not None and not (args.json and args.quiet):
+        print(out, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], left: Sequence[int] = (1,)) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+
+
+def _explore_scene(args: argparse.Namespace, what: str) -> dict[str, Any]:
+    if args.record_every != 1:
+        raise CliError(f"--record-every does not apply: {what} records only each start's final state")
+    return build_scene(args)
+
+
+def _run_options(kw: dict[str, Any]) -> dict[str, Any]:
+    return {k: kw[k] for k in ("schedule", "hooks", "noise", "noise_mode", "delay", "backend") if k in kw}
+
+
+def cmd_basins(args: argparse.Namespace) -> int:
+    from .explore.basins import basins
+
+    if any(v is not None for v in (args.start_points, args.random, args.ring)):
+        raise CliError("basins start from every cell of a --grid N over the function's box; --start, "
+                       "--random and --ring do not apply")
+    out = _check_out(args)
+    grid, args.grid = (100 if args.grid is None else args.grid), None
+    kw = _explore_scene(args, "a basin map")
+    m = _explore(lambda progress: basins(
+        kw["function"], kw["optimizers"], grid=grid, steps=kw["steps"], tol=args.tol, kind=args.kind,
+        seed=kw["seed"], rates=args.rates, scheduler=args.scheduler, progress=progress,
+        max_seconds=kw["max_seconds"], **_run_options(kw)), args, f"mapping {grid}x{grid}")
+
+    def text() -> None:
+        fn = m.function
+        box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in np.asarray(fn.box))
+        cells = "x".join(map(str, m.shape[::-1]))
+        print(f"{fn.title} ({fn.dim}-D): {cells} starts over {box}, {m.steps} steps, tol {m.tol:g} "
+              f"({m.kind})")
+        mins = [f"min {k} ({', '.join(f'{c:.3g}' for c in mn)})" for k, mn in enumerate(m.minimizers)]
+        rows = []
+        for name in m.names:
+            conv = m.converged(name)
+            steps = m.steps_to_tol[name][conv]
+            diverged = float(np.mean(m.diverged[name]))
+            rows.append([name, _fmt(m.share_converged[name], "pct"), _fmt(diverged, "pct"),
+                         _fmt(int(np.median(steps)) if steps.size else None, "int"),
+                         *(_fmt(v, "pct") for v in m.share_by_minimum(name))])
+        _table(["optimizer", "converged", "diverged", "median steps", *mins], rows, left=(0,))
+        if len(m.names) >= 2:
+            a, b = m.names[:2]
+            print(f"converges from {_fmt(m.only(a, b), 'pct')} of the box with {a} only, "
+                  f"{_fmt(m.only(b, a), 'pct')} with {b} only")
+
+    from .explore import figures
+
+    return _finish(args, out, m.to_json, lambda: figures.basin_figure(m, args.show), text)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .explore.sweep import parse_values, sweep
+
+    names = [p for p in args.param if "=" not in p]
+    args.param = [p for p in args.param if "=" in p]
+    if len(names) != 1:
+        raise CliError("sweep needs one --param NAME: a hyperparameter (e.g. alpha), lr, noise or delay"
+                       + (f"; got {', '.join(map(_short, names))}" if names else ""))
+    if args.preset is not None:
+        raise CliError("--preset does not apply to sweep: choose -f, -o and the starts")
+    try:
+        values = parse_values(args.values, args.spacing)
+    except ValueError as exc:
+        raise CliError(_message(exc)) from None
+    out = _check_out(args)
+    starts_given = any(v is not None for v in (args.start_points, args.grid, args.random, args.ring))
+    kw = _explore_scene(args, "a sweep")
+    fn = kw["function"]
+    base = kw["seed"]
+    if args.random is not None:  # each seed draws its own random starts
+        starts = np.stack([_starts.random(fn.box, args.random, seed=base + k) for k in range(args.seeds)])
+    elif starts_given:
+        starts = kw["starts"]
+    else:
+        starts = None  # the dashboard's default grid
+    spacing = args.spacing if ":" in args.values else "list"
+    s = _explore(lambda progress: sweep(
+        fn, kw["optimizers"], names[0], values, starts=starts, steps=kw["steps"], seeds=args.seeds, seed=base,
+        tol=args.tol, kind=args.kind, spacing=spacing, rates=args.rates, scheduler=args.scheduler,
+        progress=progress, max_seconds=kw["max_seconds"], **_run_options(kw)), args, f"sweeping {names[0]}")
+    s.spacing = spacing
+
+    def text() -> None:
+        n_s, n = s.starts.shape[:2]
+        print(f"{fn.title} ({fn.dim}-D): sweep of {s.param} over {s.values.size} values x {n} starts x {n_s} "
+              f"seed(s), {s.steps} steps, tol {s.tol:g} ({s.kind})")
+        for name in s.names:
+            print(f"\n{name} ({s.params[name]}): best {s.best_value(name):.4g}")
+            rows = []
+            for i, (v, st) in enumerate(zip(s.values, s.stats[name], strict=True)):
+                rows.append(["*" if i == s.best[name] else "", f"{v:.4g}", _fmt(st.median), _fmt(st.q25),
+                             _fmt(st.q75), _fmt(st.share_converged, "pct"), _fmt(st.share_diverged, "pct"),
+                             _fmt(None if st.median_steps is None else int(st.median_steps), "int")])
+            _table(["", "value", "median error", "q25", "q75", "converged", "diverged", "median steps"], rows,
+                   left=(0,))
+
+    from .explore import figures
+
+    return _finish(args, out, s.to_json, lambda: figures.sweep_figure(s), text)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .explore.compare import DEFAULT_FUNCTIONS, DEFAULT_OPTIMIZERS, compare
+
+    out = _check_out(args)
+    names = [t.strip() for t in (args.functions or ",".join(DEFAULT_FUNCTIONS)).split(",") if t.strip()]
+    if not names:
+        raise CliError(f"choose at least one function; valid: {', '.join(functions.families())}")
+    fns = [_make_function(n, None, ()) for n in names]
+    chosen = {n: {} for n in parse_optimizers(args.optimizers or ",".join(DEFAULT_OPTIMIZERS))}
+    apply_sets(chosen, args.sets)
+    try:
+        opts: dict[str, Any] = {
+            "schedule": _schedules.parse(args.schedule) if args.schedule else None,
+            "hooks": [_hooks.parse(h) for h in args.hooks], "backend": args.backend,
+        }
+    except ValueError as exc:
+        raise CliError(_message(exc)) from None
+    opts.update({k: v for k in ("noise", "noise_mode", "delay") if (v := getattr(args, k)) is not None})
+    c = _explore(lambda progress: compare(
+        fns, chosen, budget=args.budget, steps=args.steps, tol=args.tol, kind=args.kind, seeds=args.seeds,
+        tune_starts=args.tune_starts, test_starts=args.test_starts, seed=args.seed, scheduler=args.scheduler,
+        progress=progress, max_seconds=args.max_seconds, **opts), args, "comparing")
+
+    def text() -> None:
+        print(f"{len(c.labels)} function(s) x {len(c.names)} optimizer(s): tuned on a budget of {c.budget} "
+              f"configurations each ({c.n_seeds} seed(s) x {c.tune_starts} starts), compared on "
+              f"{len(c.problems)} held-out problems; {c.steps} steps, tol {c.tol:g}, seed {c.seed}")
+        rows = [[str(r["rank"]), r["optimizer"], _fmt(r["solved"], "pct"), _fmt(r["wins"], "pct"),
+                 _fmt(None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]), "int"),
+                 _fmt(r["median_final_error"]), _fmt(r["diverged"], "pct")] for r in c.table()]
+        _table(["rank", "optimizer", "solved", "fastest", "median steps", "median error", "diverged"], rows)
+        print("\nheld-out share converged (median steps to tol), with the tuned hyperparameters:")
+        rows = []
+        for lab in c.labels:
+            cells = []
+            for n in c.ranking:
+                st = c.held_out[lab][n]
+                steps = None if st.median_steps is None else int(st.median_steps)
+                cells.append(f"{_fmt(st.share_converged, 'pct')} ({_fmt(steps, 'int')})")
+            rows.append([lab, *cells])
+        _table(["function", *c.ranking], rows, left=(0,))
+        for lab in c.labels:
+            tuned = "; ".join(f"{n} " + ", ".join(f"{k}={v:.4g}" for k, v in c.tuned[lab][n].items()
+                                                   if k in {d.name for d in c.space[n]}) for n in c.names)
+            print(f"  {lab}: {tuned}")
+
+    from .explore import figures
+
+    return _finish(args, out, c.to_json, lambda: figures.compare_figure(c), text)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     what = args.what
     if what in ("all", "functions"):
@@ -1162,7 +1558,8 @@ def _main(argv: list[str]) -> int:
         except SystemExit as exc:  # --help
             return int(exc.code or 0)
         if getattr(args, "handler", None) is None:
-            raise CliError("choose a command: render, run, list or dashboard (see 'optviz --help')")
+            raise CliError("choose a command: render, run, basins, sweep, compare, list or dashboard "
+                           "(see 'optviz --help')")
         return args.handler(args)
     except CliError as exc:
         print(f"{PROG}: error: {_message(exc)}", file=sys.stderr)

@@ -350,12 +350,16 @@ def test_views_are_modules_found_by_discovery():
     from optviz.dashboard import views
 
     found = views.discover()
-    assert [v.key for v in found] == ["race", "function", "surface", "inside"]
+    assert [v.key for v in found] == [
+        "race", "function", "surface", "inside", "basins", "sweeps", "compare", "noise_delay"]
     ctx_1d = fresh(function="quartic", dim=1)
-    assert [t.label for t in ctx_1d.get("tab")] == ["Race", "Inside an optimizer"]  # no 3-D view in 1-D
+    labels_1d = [t.label for t in ctx_1d.get("tab")]
+    assert labels_1d == ["Race", "Inside an optimizer", "Basins", "Sweeps", "Fair comparison",
+                         "Noise & delay"]  # no 3-D surface in 1-D
     at = fresh()
     labels = [t.label for t in at.get("tab")]
-    assert labels == ["Race", "3-D surface", "Inside an optimizer"]  # "Your function" for a typed one
+    assert labels == ["Race", "3-D surface", "Inside an optimizer", "Basins", "Sweeps",
+                      "Fair comparison", "Noise & delay"]  # "Your function" for a typed one
 
 
 def test_the_surface_figure_is_valid_and_animated():

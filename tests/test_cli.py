@@ -197,9 +197,10 @@ def test_unwritable_probe_failure_is_reported(tmp_path, capsys, monkeypatch):
 def test_no_command(capsys):
     code, _, err = _run([], capsys)
     assert code == 2 and err.strip() == (
-        "optviz: error: choose a command: render, run, list or dashboard (see 'optviz --help')")
+        "optviz: error: choose a command: render, run, basins, sweep, compare, list or dashboard "
+        "(see 'optviz --help')")
     code, _, err = _run(["bogus"], capsys)
-    assert code == 2 and "'render', 'run', 'list', 'dashboard'" in err
+    assert code == 2 and "'render', 'run', 'basins', 'sweep', 'compare', 'list', 'dashboard'" in err
 
 
 @pytest.mark.parametrize("ext", [".gif", ".mp4"])

@@ -299,5 +299,5 @@ def render(ctx: Context) -> None:
     _view()
 
 
-VIEW = View(key="inside", title="Inside an optimizer", order=30, render=render,
+VIEW = View(key="inside", title="Inside an optimizer", order=25, render=render,
             help="One optimizer and one start, step by step: its state, the gradient and the step it took")

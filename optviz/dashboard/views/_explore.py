@@ -1,0 +1,246 @@
+"""What the explore views (basins, sweeps, comparison, noise and delay) share.
+
+- The engine calls, cached with ``st.cache_data`` on plain hashable arguments (the scene and
+  the view's settings). Each one draws its own progress bar (inside the cached function, so
+  that a cache hit replays nothing of it); the engine reports to it from the script's thread,
+  and a rerun requested meanwhile (any widget moved, or Streamlit's Stop) raises inside that
+  report, which cancels the run within a step.
+- Small pieces of page: a multiselect kept to the options on offer, a JSON download, the
+  error measure the views can use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optviz
+from optviz.explore.measures import dumps, resolve_kind
+
+from ..state import Scene, ss
+
+#: The progress bar is redrawn at most this often (seconds).
+REDRAW = 0.1
+ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for an engine call: yields ``progress(done, total)``; removed at the end."""
+    bar = st.progress(0.0, text=f"{label}…")
+    last = [0.0]
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] < REDRAW and done < total:
+            return
+        last[0] = now
+        frac = min(1.0, done / total) if total else 1.0
+        spent = now - started
+        left = f", ~{spent * (1 - frac) / frac:.0f} s left" if 0 < frac < 1 and spent > 1 else ""
+        bar.progress(
+            frac, text=f"{label}: {100 * frac:.0f} %{left} (change a setting or press Stop to cancel)"
+        )
+
+    try:
+        yield report
+    finally:
+        bar.empty()
+
+
+def kind_of(ctx: Any) -> str | None:
+    """The error measure for convergence (``"distance"`` or ``"gap"``) from the sidebar's choice,
+    or None when the function has no target (nothing can converge)."""
+    want = ctx.kind if ctx.kind in ("distance", "gap") else "auto"
+    try:
+        return resolve_kind(ctx.function, want)
+    except ValueError:
+        try:
+            return resolve_kind(ctx.function, "auto")
+        except ValueError:
+            return None
+
+
+def no_target(ctx: Any) -> None:
+    st.info(
+        f"{ctx.function.title} has no minimum to converge to: choose a function with one in the sidebar.",
+        icon=":material/info:",
+    )
+
+
+def options_of(scene: Scene) -> dict[str, Any]:
+    """The run options of the scene (schedule, hooks, backend) for the explore functions."""
+    return {"schedule": scene.schedule, "hooks": list(scene.hooks), "backend": scene.backend}
+
+
+def keep(key: str, options: list[Any], default: list[Any]) -> None:
+    """Before a multiselect with ``key``: keep its value to ``options`` (the sidebar may have
+    changed them), and start it at ``default``."""
+    have = ss.get(key)
+    kept = [v for v in (have if isinstance(have, list) else default) if v in options]
+    ss[key] = kept or [v for v in default if v in options]
+
+
+def download(doc: Any, name: str, key: str) -> None:
+    """A button that downloads ``doc`` (JSON-ready) as ``name``."""
+    st.download_button(
+        f"Download {name}",
+        data=dumps(doc),
+        file_name=name,
+        mime="application/json",
+        key=key,
+        icon=":material/download:",
+    )
+
+
+def hyperparams(scene: Scene, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each optimizer's hyperparameters: the scene's (the race's sliders), or, for an optimizer
+    the scene does not race, the values kept for it (its tuned defaults)."""
+    from .. import state
+
+    return {n: scene.hyperparams(n) if n in scene.optimizers else state.hyperparams(n) for n in names}
+
+
+def frozen(hp: dict[str, dict[str, float]]) -> tuple:
+    """Hyperparameters as a hashable value (for the caches)."""
+    return tuple((n, tuple(sorted(v.items()))) for n, v in hp.items())
+
+
+def thawed(hp: tuple) -> dict[str, dict[str, float]]:
+    return {n: dict(v) for n, v in hp}
+
+
+def chart(fig: Any, key: str) -> None:
+    st.plotly_chart(
+        fig,
+        key=key,
+        theme=None,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
+    )
+
+
+def pct(v: float | None) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %"
+
+
+def num(v: float | None, digits: int = 3) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{v:.{digits}g}"
+
+
+# ---------------------------------------------------------------------- the cached engine calls
+@st.cache_data(max_entries=32, show_spinner=False)
+def basins_of(scene: Scene, hp: tuple, grid: int, kind: str, tol: float) -> optviz.BasinMap:
+    with progress(f"Mapping {grid}×{grid} starts" if scene.dim == 2 else f"Mapping {grid} starts") as report:
+        return optviz.basins(
+            scene.make_function(),
+            thawed(hp),
+            grid=grid,
+            steps=scene.steps,
+            tol=tol,
+            kind=kind,
+            seed=scene.seed,
+            rates="registry",
+            progress=report,
+            **options_of(scene),
+        )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sweep_of(
+    scene: Scene,
+    hp: tuple,
+    param: str,
+    values: tuple[float, ...],
+    seeds: int,
+    kind: str,
+    tol: float,
+    spacing: str,
+    noise_mode: str = "absolute",
+) -> optviz.Sweep:
+    """A sweep of the scene's starts (``noise_mode`` for a sweep of the noise)."""
+    extra = {"noise_mode": noise_mode} if param == "noise" else {}
+    with progress(f"Sweeping {param} over {len(values)} values") as report:
+        s = optviz.sweep(
+            scene.make_function(),
+            thawed(hp),
+            param,
+            list(values),
+            starts=np.asarray(scene.starts),
+            steps=scene.steps,
+            seeds=seeds,
+            seed=scene.seed,
+            tol=tol,
+            kind=kind,
+            rates="registry",
+            progress=report,
+            **options_of(scene),
+            **extra,
+        )
+    s.spacing = spacing
+    return s
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compare_of(
+    fns: tuple[str, ...],
+    names: tuple[str, ...],
+    budget: int,
+    steps: int,
+    tol: float,
+    seeds: int,
+    tune_starts: int,
+    test_starts: int,
+    seed: int,
+    noise: float,
+    backend: str,
+) -> optviz.Comparison:
+    with progress(f"Tuning {len(names)} optimizers on {len(fns)} functions, then comparing") as report:
+        return optviz.compare(
+            list(fns),
+            list(names),
+            budget=budget,
+            steps=steps,
+            tol=tol,
+            seeds=seeds,
+            tune_starts=tune_starts,
+            test_starts=test_starts,
+            seed=seed,
+            progress=report,
+            noise=noise,
+            backend=backend,
+        )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_of(
+    scene: Scene, hp: tuple, noise: float, noise_mode: str, delay: int, tol: float, kind: str
+) -> optviz.Result:
+    """One run of the scene's starts (every step recorded, for error curves)."""
+    with progress("Running") as report:
+        return optviz.run(
+            scene.make_function(),
+            thawed(hp),
+            [list(p) for p in scene.starts],
+            scene.steps,
+            seed=scene.seed,
+            noise=noise,
+            noise_mode=noise_mode,
+            delay=delay,
+            tol=tol,
+            tol_kind=kind,
+            progress=report,
+            **options_of(scene),
+        )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def preset_run(name: str, tol: float) -> optviz.Result:
+    """A preset's run exactly as it is defined (its own delay, schedule, starts and steps)."""
+    with progress(f"Running {name}") as report:
+        return optviz.run(**optviz.presets.get(name).run_kwargs(), tol=tol, progress=report)

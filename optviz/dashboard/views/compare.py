@@ -1,0 +1,159 @@
+"""Fair comparison: every optimizer tuned on the same budget, compared on held-out starts.
+
+"Tuned fairly, which optimizer solves most of these functions fastest?": each chosen optimizer
+is tuned per function (its learning rates and momenta/βs, the same number of configurations for
+each) on one set of random starts and seeds, then runs held-out starts; the page shows Dolan &
+Moré's performance profiles, the ranked table, each function's results and the tuned values.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import functions
+from optviz.explore import compare as protocol
+from optviz.explore.charts import profile_chart
+from optviz.optimizers import NAMES
+
+from .. import messages
+from . import Context, View, _explore, current
+
+#: Functions offered: those with listed minimizers, in 2-D.
+OFFERED = tuple(
+    n for n, f in functions.families().items() if f.supports(2) and len(functions.get(n, 2).minimizers)
+)
+
+
+def ranked(c) -> pd.DataFrame:
+    rows = [
+        {
+            "rank": r["rank"],
+            "optimizer": r["optimizer"],
+            "solved": _explore.pct(r["solved"]),
+            "fastest": _explore.pct(r["wins"]),
+            "median steps": None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]),
+            "median error": _explore.num(r["median_final_error"]),
+            "diverged": _explore.pct(r["diverged"]),
+        }
+        for r in c.table()
+    ]
+    return pd.DataFrame(rows).set_index("rank")
+
+
+def per_function(c) -> pd.DataFrame:
+    rows = []
+    for lab in c.labels:
+        row = {"function": lab}
+        for n in c.ranking:
+            st_ = c.held_out[lab][n]
+            steps = "" if st_.median_steps is None else f" · {int(st_.median_steps)} steps"
+            row[n] = f"{_explore.pct(st_.share_converged)}{steps}"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("function")
+
+
+def tuned(c) -> pd.DataFrame:
+    rows = []
+    for lab in c.labels:
+        for n in c.names:
+            dims = {d.name for d in c.space[n]}
+            rows.append(
+                {
+                    "function": lab,
+                    "optimizer": n,
+                    **{k: f"{v:.4g}" for k, v in c.tuned[lab][n].items() if k in dims},
+                }
+            )
+    return pd.DataFrame(rows).set_index(["function", "optimizer"]).fillna("")
+
+
+@st.fragment
+def _view() -> None:
+    try:
+        ctx = current()
+    except (ValueError, KeyError, TypeError) as exc:
+        st.error(messages.short(exc))
+        return
+    scene = ctx.scene
+    _explore.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
+    _explore.keep(
+        "cmp_optimizers", list(NAMES), list(scene.optimizers[:6]) or list(protocol.DEFAULT_OPTIMIZERS)
+    )
+    with st.form("cmp_form", border=False):
+        c1, c2 = st.columns(2)
+        fns = c1.multiselect("Functions", OFFERED, key="cmp_functions")
+        names = c2.multiselect("Optimizers", NAMES, key="cmp_optimizers")
+        c1, c2, c3, c4, c5 = st.columns(5)
+        budget = c1.slider(
+            "Budget (configurations)",
+            2,
+            60,
+            12,
+            key="cmp_budget",
+            help="How many configurations each optimizer tries on each function: the same for all.",
+        )
+        steps = c2.select_slider("Steps", (100, 200, 300, 500, 1000), 300, key="cmp_steps")
+        seeds = c3.slider("Seeds", 1, 4, 2, key="cmp_seeds", help="Each seed draws its own starts and noise.")
+        tune_n = c4.slider("Tuning starts per seed", 2, 32, 6, key="cmp_tune")
+        test_n = c5.slider("Held-out starts per seed", 4, 64, 12, key="cmp_test")
+        c1, c2 = st.columns([1, 4])
+        noise = c1.number_input("Gradient noise σ", 0.0, 100.0, 0.0, key="cmp_noise", format="%g")
+        c2.form_submit_button("Compare", icon=":material/balance:", type="primary")
+    if not fns or not names:
+        st.info("Choose at least one function and one optimizer, then press Compare.")
+        return
+    order = tuple(n for n in NAMES if n in names)
+    try:
+        c = _explore.compare_of(
+            tuple(f for f in OFFERED if f in fns),
+            order,
+            int(budget),
+            int(steps),
+            float(ctx.tol),
+            int(seeds),
+            int(tune_n),
+            int(test_n),
+            int(scene.seed),
+            float(noise),
+            scene.backend,
+        )
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(f"Cannot compare: {messages.short(exc)}")
+        return
+    best = c.ranking[0]
+    st.markdown(
+        f"#### Tuned fairly, **{best}** solves most: {_explore.pct(c.overall[best].share_converged)} of "
+        f"{len(c.problems)} held-out problems ({len(c.labels)} functions)"
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        _explore.chart(profile_chart(c, large=ctx.large), "cmp_profile")
+    with right:
+        st.dataframe(ranked(c), key="cmp_table")
+        st.caption(
+            "solved: held-out starts that converge within the tolerance; fastest: problems where it "
+            "needs the fewest steps (ties count for all); median steps to the tolerance over the solved "
+            "ones; a profile's height at τ: the problems it solves within τ times the fewest steps."
+        )
+    st.markdown("**Per function** (held-out share converged · median steps to the tolerance)")
+    st.dataframe(per_function(c), key="cmp_per_function")
+    with st.expander("The tuned hyperparameters"):
+        st.dataframe(tuned(c), key="cmp_tuned")
+    with st.expander("The protocol"):
+        st.markdown(protocol.PROTOCOL)
+    st.caption(f"Seed {c.seed}: the same seed gives the same comparison. Computed in {c.elapsed:.1f} s.")
+    _explore.download(c.to_json(), "comparison.json", "cmp_download")
+
+
+def render(ctx: Context) -> None:
+    _view()
+
+
+VIEW = View(
+    key="compare",
+    title="Fair comparison",
+    order=50,
+    render=render,
+    help="Every optimizer tuned on the same budget, compared on held-out starts",
+)

@@ -1,0 +1,198 @@
+"""Noise and delay: which optimizers tolerate noisy gradients, and what delay compensation buys.
+
+- **Noise**: every gradient coordinate gets Gaussian noise of σ (the same draw for every
+  optimizer at the same start and step); the final error over σ shows each optimizer's noise
+  floor, and the race's error curves at one σ show it step by step.
+- **Delay**: each step uses the gradient from τ steps earlier, as in asynchronous training;
+  DCASGD compensates a stale gradient by λ g⊙g⊙(w − w_stale). With DCASGD at SGD's rate the
+  difference between the two is the compensation alone.
+- **Lessons** that need a delay or a schedule the race's sidebar cannot show run here as they
+  are (:data:`optviz.presets.GRADIENT_LESSONS`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from optviz import presets
+from optviz.explore.charts import curves_chart, step_length_chart, sweep_chart
+from optviz.optimizers import NAMES
+
+from .. import messages
+from ..state import ss
+from . import Context, View, _explore, current
+
+SIGMA_MAX = (0.01, 0.1, 1.0, 10.0, 100.0)
+TAU_MAX = (2, 4, 8, 16, 32)
+
+
+def tolerance_table(s, tol: float) -> pd.DataFrame:
+    """Per optimizer: the largest value at which at least half the runs converge, and the error there."""
+    rows = []
+    for name in s.names:
+        ok = [i for i, x in enumerate(s.stats[name]) if x.share_converged >= 0.5]
+        last = s.stats[name][-1]
+        rows.append(
+            {
+                "optimizer": name,
+                f"converges (≥ 50 %) up to {s.param}": f"{s.values[ok[-1]]:.3g}" if ok else "never",
+                f"median error at {s.param} = {s.values[-1]:.3g}": _explore.num(last.median),
+                f"diverged at {s.param} = {s.values[-1]:.3g}": _explore.pct(last.share_diverged),
+            }
+        )
+    return pd.DataFrame(rows).set_index("optimizer")
+
+
+def _noise(ctx: Context, kind: str) -> None:
+    scene = ctx.scene
+    st.markdown("#### Which optimizers tolerate noise?")
+    c1, c2, c3 = st.columns(3)
+    top = c1.select_slider("Largest σ", SIGMA_MAX, 10.0, key="noise_max", format_func=lambda v: f"{v:g}")
+    mode = c2.radio(
+        "Noise",
+        ("absolute", "relative"),
+        key="noise_mode",
+        horizontal=True,
+        help="absolute: g + σ·z; relative: g + σ·|g|·z",
+    )
+    seeds = c3.slider("Seeds", 1, 8, 2, key="noise_seeds")
+    values = tuple(np.geomspace(top / 1000, top, 7).tolist())
+    names = tuple(scene.optimizers)
+    hp = _explore.frozen(_explore.hyperparams(scene, names))
+    try:
+        s = _explore.sweep_of(scene, hp, "noise", values, int(seeds), kind, float(ctx.tol), "log", mode)
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(f"Cannot run with noise: {messages.short(exc)}")
+        return
+    _explore.chart(sweep_chart(s, large=ctx.large), "noise_chart")
+    st.dataframe(tolerance_table(s, ctx.tol), key="noise_table")
+    sigma = st.select_slider(
+        "The race's error curves at σ", values, values[4], key="noise_sigma", format_func=lambda v: f"{v:.3g}"
+    )
+    try:
+        clean = _explore.run_of(scene, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
+        noisy = _explore.run_of(scene, hp, float(sigma), mode, 0, float(ctx.tol), kind)
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(messages.short(exc))
+        return
+    left, right = st.columns(2)
+    with left:
+        _explore.chart(
+            curves_chart(clean, kind, ctx.tol, large=ctx.large, title="Exact gradients"), "noise_clean"
+        )
+    with right:
+        _explore.chart(
+            curves_chart(noisy, kind, ctx.tol, large=ctx.large, title=f"σ = {sigma:.3g} ({mode})"),
+            "noise_noisy",
+        )
+    st.caption(
+        "Where a curve levels off is the optimizer's noise floor at that σ; every optimizer gets the "
+        "same draws at the same start and step."
+    )
+
+
+def _delay(ctx: Context, kind: str) -> None:
+    scene = ctx.scene
+    st.markdown("#### What does delay compensation buy?")
+    default = list(dict.fromkeys(["SGD", "DCASGD", *scene.optimizers]))[:6]
+    _explore.keep("delay_opts", list(NAMES), default)
+    c1, c2, c3 = st.columns([3, 1, 2])
+    names = c1.multiselect("Optimizers", NAMES, key="delay_opts")
+    top = c2.select_slider("Largest τ", TAU_MAX, 8, key="delay_max")
+    same = c3.toggle(
+        "DCASGD at SGD's rate",
+        True,
+        key="delay_same_rate",
+        help="DCASGD with λ = 0 is SGD: at the same rate, the difference is the compensation alone.",
+    )
+    if not names:
+        st.info("Choose at least one optimizer.")
+        return
+    order = tuple(n for n in NAMES if n in names)
+    hp = _explore.hyperparams(scene, order)
+    if same and "DCASGD" in hp and "SGD" in hp:
+        hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]
+    values = tuple(float(v) for v in (0, *(2**k for k in range(int(np.log2(top)) + 1))))  # 0, 1, 2, 4, ..
+    try:
+        s = _explore.sweep_of(scene, _explore.frozen(hp), "delay", values, 1, kind, float(ctx.tol), "linear")
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(f"Cannot run with delay: {messages.short(exc)}")
+        return
+    _explore.chart(sweep_chart(s, large=ctx.large), "delay_chart")
+    st.dataframe(tolerance_table(s, ctx.tol), key="delay_table")
+    if "DCASGD" in hp:
+        st.caption(
+            f"DCASGD: rate {hp['DCASGD']['learning_rate']:.3g}, λ = {hp['DCASGD']['lamda']:.3g} (the race's "
+            "sliders set λ; the delay sweep uses the race's starts and steps)."
+        )
+
+
+def _lessons(ctx: Context) -> None:
+    st.markdown("#### Lessons")
+    cols = st.columns(len(presets.GRADIENT_LESSONS))
+    for col, name in zip(cols, presets.GRADIENT_LESSONS, strict=True):
+        p = presets.get(name)
+        if col.button(p.title, key=f"grad_lesson__{name}", help=p.description, width="stretch"):
+            ss["grad_lesson"] = name
+    name = ss.get("grad_lesson")
+    if name not in presets.GRADIENT_LESSONS:
+        return
+    p = presets.get(name)
+    st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
+    try:
+        res = _explore.preset_run(name, float(ctx.tol))
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(messages.short(exc))
+        return
+    left, right = st.columns(2)
+    with left:
+        _explore.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large), f"lesson_curves_{name}")
+    with right:
+        _explore.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{name}")
+    rows = [
+        {
+            "optimizer": r["optimizer"],
+            "converged": _explore.pct(r["converged"]),
+            "diverged": f"{r['diverged']}/{r['n_points']}",
+            "median steps to tol": r["steps_to_tol"],
+        }
+        for r in res.summary(tol=ctx.tol)
+    ]
+    st.dataframe(pd.DataFrame(rows).set_index("optimizer"), key=f"lesson_table_{name}")
+    extra = ", ".join(f"{k} {v}" for k, v in p.extra.items())
+    st.caption(
+        f"{p.make_function().title}, {len(p.starts)} starts, {p.steps} steps, {extra}: run exactly as "
+        f"the preset defines it (optviz run --preset {name})."
+    )
+
+
+@st.fragment
+def _view() -> None:
+    try:
+        ctx = current()
+    except (ValueError, KeyError, TypeError) as exc:
+        st.error(messages.short(exc))
+        return
+    kind = _explore.kind_of(ctx)
+    if kind is None:
+        _explore.no_target(ctx)
+        _lessons(ctx)
+        return
+    _noise(ctx, kind)
+    _delay(ctx, kind)
+    _lessons(ctx)
+
+
+def render(ctx: Context) -> None:
+    _view()
+
+
+VIEW = View(
+    key="noise_delay",
+    title="Noise & delay",
+    order=60,
+    render=render,
+    help="Noisy and delayed gradients: noise floors, delay tolerance, what compensation buys",
+)

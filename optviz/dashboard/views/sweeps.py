@@ -1,0 +1,176 @@
+"""Sweeps: how sensitive is each optimizer to one setting?
+
+One setting of every chosen optimizer over a range of values, from every start of the race
+(and several seeds): the median final error with its 25–75 % band, the shares converged and
+diverged, and each optimizer's best value, e.g. "how sensitive is each optimizer to its
+learning rate on Rosenbrock?". The setting is each optimizer's learning rate, a
+hyperparameter they all have (β₁, μ, ...), the gradient noise σ or the gradient delay τ.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from optviz.explore.charts import sweep_chart
+from optviz.explore.measures import lr_name
+from optviz.optimizers import REGISTRY
+
+from .. import messages, state
+from ..state import ss
+from . import Context, View, _explore, current
+
+LR = "learning rate (each optimizer's own)"
+DECADES = tuple(10.0**k for k in range(-7, 2))
+
+
+def settings_of(names: tuple[str, ...]) -> list[str]:
+    """The settings on offer: the learning rate, the hyperparameters every optimizer has, noise, delay."""
+    common = [h.name for h in REGISTRY[names[0]].hyperparams if not h.lr]
+    for n in names[1:]:
+        have = {h.name for h in REGISTRY[n].hyperparams}
+        common = [c for c in common if c in have]
+    return [LR, *common]
+
+
+def values_for(setting: str, names: tuple[str, ...]) -> tuple[tuple[float, ...], str]:
+    """The widgets for ``setting``'s range; returns the values and their spacing."""
+    c1, c2 = st.columns([3, 1])
+    n = c2.slider("Values", 3, 40, 13, key="sweep_n")
+    if setting == LR:
+        lo, hi = c1.select_slider(
+            "Range", DECADES, value=(1e-4, 1.0), key="sweep_lr_range", format_func=lambda v: f"{v:g}"
+        )
+        if lo >= hi:
+            hi = lo * 10
+        return tuple(np.geomspace(lo, hi, n).tolist()), "log"
+    hp = REGISTRY[names[0]].hyperparam(setting)
+    low = max(hp.low, min(REGISTRY[m].hyperparam(setting).low for m in names))
+    high = min(REGISTRY[m].hyperparam(setting).high for m in names)
+    if hp.log and low > 0:
+        exps = tuple(range(math.ceil(math.log10(low)), math.floor(math.log10(high)) + 1))
+        lo, hi = c1.select_slider(
+            "Range",
+            [10.0**e for e in exps],
+            value=(10.0 ** exps[0], 10.0 ** exps[-1]),
+            key=f"sweep_range_{setting}",
+            format_func=lambda v: f"{v:g}",
+        )
+        return tuple(np.geomspace(lo, max(hi, lo * 10), n).tolist()), "log"
+    hi_default = min(high, 0.999) if high <= 1 else high
+    lo, hi = c1.slider(
+        "Range", float(low), float(high), (float(low), float(hi_default)), key=f"sweep_range_{setting}"
+    )
+    if hi <= lo:
+        hi = min(high, lo + 1e-3)
+    return tuple(np.linspace(lo, hi, n).tolist()), "linear"
+
+
+def best_table(s) -> pd.DataFrame:
+    rows = []
+    for name in s.names:
+        st_ = s.stats[name][s.best[name]]
+        rows.append(
+            {
+                "optimizer": name,
+                "setting": s.params[name],
+                "best value": f"{s.best_value(name):.4g}",
+                "converged": _explore.pct(st_.share_converged),
+                "diverged": _explore.pct(st_.share_diverged),
+                "median final error": _explore.num(st_.median),
+                "median steps to tol": None if st_.median_steps is None else int(st_.median_steps),
+                "values that converge ≥ 50 %": int(sum(x.share_converged >= 0.5 for x in s.stats[name])),
+            }
+        )
+    return pd.DataFrame(rows).set_index("optimizer")
+
+
+def _use_best(pairs: list[tuple[str, str, float]]) -> None:
+    for name, hp, v in pairs:
+        state.set_hyperparam(name, hp, v)
+
+
+@st.fragment
+def _view() -> None:
+    try:
+        ctx = current()
+    except (ValueError, KeyError, TypeError) as exc:
+        st.error(messages.short(exc))
+        return
+    kind = _explore.kind_of(ctx)
+    if kind is None:
+        _explore.no_target(ctx)
+        return
+    scene = ctx.scene
+    names = tuple(scene.optimizers)
+    offered = settings_of(names)
+    if ss.get("sweep_setting") not in offered:
+        ss["sweep_setting"] = LR
+    c1, c2 = st.columns([3, 1])
+    setting = c1.selectbox(
+        "Setting to sweep",
+        offered,
+        key="sweep_setting",
+        help="The other hyperparameters stay at the race's values. For noise and delay see the "
+        "Noise & delay view.",
+    )
+    seeds = c2.slider(
+        "Seeds",
+        1,
+        8,
+        1,
+        key="sweep_seeds",
+        help="Each start runs once per seed (the seeds matter for noise and Santa's draws).",
+    )
+    values, spacing = values_for(setting, names)
+    param = "lr" if setting == LR else setting
+    hp = _explore.hyperparams(scene, names)
+    for n in names:  # the swept one is not fixed
+        hp[n].pop(lr_name(n) if param == "lr" else param, None)
+    try:
+        s = _explore.sweep_of(
+            scene, _explore.frozen(hp), param, values, int(seeds), kind, float(ctx.tol), spacing
+        )
+    except _explore.ENGINE_ERRORS as exc:
+        st.error(f"Cannot sweep: {messages.short(exc)}")
+        return
+    n_pts = len(scene.starts) * int(seeds)
+    st.markdown(
+        f"#### {ctx.function.title}: {setting} over {len(values)} values, {n_pts} run{'s' * (n_pts != 1)} "
+        f"each ({scene.steps} steps)"
+    )
+    _explore.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
+    st.caption(
+        f"Median over the race's {len(scene.starts)} starts × {seeds} seed(s), a diverged run counted as "
+        "infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
+        f"tolerance, then lowest median error. Computed in {s.elapsed:.2f} s."
+    )
+    st.dataframe(best_table(s), key="sweep_table")
+    c1, c2 = st.columns([1, 2])
+    pairs = [(n, s.params[n], s.best_value(n)) for n in s.names]
+    c1.button(
+        "Use the best values in the race",
+        key="sweep_use",
+        on_click=_use_best,
+        args=(pairs,),
+        icon=":material/check:",
+        help="Set each optimizer's swept setting to its best value.",
+    )
+    with c2:
+        _explore.download(s.to_json(), "sweep.json", "sweep_download")
+
+
+def render(ctx: Context) -> None:
+    _view()
+
+
+VIEW = View(
+    key="sweeps",
+    title="Sweeps",
+    order=40,
+    render=render,
+    help="One setting over a range of values: each optimizer's sensitivity and its best value",
+)

@@ -1,0 +1,25 @@
+"""Beyond one race: basin maps, sweeps and fair comparisons, at any scale.
+
+Each is a thin layer over the engine: it builds one big batch of starts (with per-point
+hyperparameters and seeds), runs it with only the final state recorded and the tolerance
+tracked at every step (:mod:`optviz.explore.scale`: in this process or on Dask), and reduces.
+
+- :func:`optviz.basins` → :class:`BasinMap` (module :mod:`optviz.explore.basins`)
+- :func:`optviz.sweep` → :class:`Sweep` (module :mod:`optviz.explore.sweep`)
+- :func:`optviz.compare` → :class:`Comparison` (module :mod:`optviz.explore.compare`)
+
+The functions live at the top (``optviz.basins``); here the names ``basins``, ``sweep`` and
+``compare`` are the modules, with the measures (:mod:`.measures`), the pictures
+(:mod:`.figures`, matplotlib) and the shared colours (:mod:`.look`) beside them.
+"""
+
+from . import basins, compare, measures, scale, sweep
+from .basins import BasinMap
+from .compare import Comparison, default_space, performance_profile
+from .scale import Batch, Finals, run_batch, run_batches
+from .sweep import Sweep, parse_values
+
+__all__ = [
+    "BasinMap", "Batch", "Comparison", "Finals", "Sweep", "basins", "compare", "default_space", "measures",
+    "parse_values", "performance_profile", "run_batch", "run_batches", "scale", "sweep",
+]  # fmt: skip

@@ -1,0 +1,279 @@
+"""The explore views as pictures (PNG/SVG, matplotlib), in the page's style.
+
+- :func:`basin_figure`: side-by-side maps, one per optimizer: which minimum each cell reaches
+  (in the minimizers' colours), its final error, or its steps to the tolerance.
+- :func:`sweep_figure`: per optimizer, the median final error over the values with its
+  25-75 % band and its best value starred; below, the shares converged and diverged.
+- :func:`compare_figure`: the performance profiles and the ranked table.
+
+Optimizer colours and cues come from :mod:`optviz.style`, fonts, frames and the minimizer
+star from :mod:`optviz.render` (so a file looks like the dashboard); the areas' colours from
+:mod:`optviz.explore.look`. Files are written atomically (:func:`save`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import LogNorm, Normalize, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .. import render, style
+from . import look
+from .basins import LAYERS, BasinMap
+from .compare import Comparison
+from .sweep import Sweep
+
+FORMATS = render.STILL_FORMATS
+#: The dotted line of "diverged" shares.
+DOTTED = (0, (1.0, 1.5))
+
+
+def _fonts() -> dict[str, Any]:
+    return {"family": render._font_family()}
+
+
+def _figure(size: tuple[float, float], dpi: float) -> tuple[Figure, Any]:
+    fig = render._new_figure(size, dpi)
+    return fig, render._Type.of(size)
+
+
+def save(fig: Figure, path: str | os.PathLike) -> Path:
+    """Write ``fig`` to ``path`` (``.png`` or ``.svg``) atomically: nothing half-written is left."""
+    ext = render.output_format(path, FORMATS)
+    with render.atomic_path(path) as tmp:
+        fig.savefig(tmp, format=ext[1:], dpi=fig.dpi)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------- basins
+def basin_rgba(m: BasinMap, name: str, layer: str = "minimum") -> tuple[np.ndarray, Any]:
+    """The map of ``name`` as RGBA pixels ``(rows, cols, 4)`` (row 0 at the bottom) and the
+    colour scale (a matplotlib ScalarMappable, None for the minimum layer)."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {', '.join(LAYERS)}, got {layer!r}")
+    div = np.atleast_2d(m.diverged[name])
+    if layer == "minimum":
+        idx = np.atleast_2d(m.minimum[name])
+        table = np.array([to_rgba(look.minimum_color(k)) for k in range(max(1, len(m.minimizers)))])
+        rgba = np.where((idx >= 0)[..., None], table[np.maximum(idx, 0) % len(table)],
+                        to_rgba(look.NOT_CONVERGED))
+        rgba[div] = to_rgba(look.DIVERGED)
+        return rgba, None
+    cmap = colormaps[look.MPL_CMAP]
+    if layer == "error":
+        v = np.atleast_2d(m.final_error[name]).astype(float)
+        floor = max(1e-16, m.tol * 1e-6)
+        lo, hi = error_limits(m, floor)
+        norm = LogNorm(lo, hi)
+        rgba = cmap(norm(np.clip(np.where(np.isfinite(v), v, hi), lo, hi)))
+    else:
+        v = np.atleast_2d(m.steps_to_tol[name]).astype(float)
+        norm = Normalize(0, max(1, m.steps))
+        rgba = cmap(norm(np.where(v >= 0, v, 0)))
+        rgba[v < 0] = to_rgba(look.NOT_CONVERGED)
+    rgba[div] = to_rgba(look.DIVERGED)
+    return rgba, ScalarMappable(norm=norm, cmap=cmap)
+
+
+def error_limits(m: BasinMap, floor: float) -> tuple[float, float]:
+    """The colour range of error maps: the finite errors of every optimizer (at least a decade)."""
+    vals = np.concatenate([np.ravel(v) for v in m.final_error.values()])
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return floor, 1.0
+    lo = max(floor, float(vals.min()))
+    hi = max(float(vals.max()), lo * 10)
+    return lo, hi
+
+
+def basin_figure(m: BasinMap, layer: str = "minimum", *, size: tuple[float, float] | None = None,
+                 dpi: float = 100, title: str | None = None) -> Figure:
+    """Side-by-side maps of ``m``, one per optimizer (``layer``: ``"minimum"``, ``"error"``,
+    ``"steps"``)."""
+    n = len(m.names)
+    ncols = min(n, 4)
+    nrows = math.ceil(n / ncols)
+    one_d = m.y is None
+    panel = (3.4, 1.2 if one_d else 3.2)
+    size = size or (panel[0] * ncols + 1.6, panel[1] * nrows + 1.3)
+    fig, t = _figure(size, dpi)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    dx = (m.x[-1] - m.x[0]) / max(len(m.x) - 1, 1) if len(m.x) > 1 else 1.0
+    extent = [m.x[0] - dx / 2, m.x[-1] + dx / 2]
+    if one_d:
+        extent += [0, 1]
+    else:
+        dy = (m.y[-1] - m.y[0]) / max(len(m.y) - 1, 1) if len(m.y) > 1 else 1.0
+        extent += [m.y[0] - dy / 2, m.y[-1] + dy / 2]
+    mappable = None
+    for ax, name in zip(axes, m.names, strict=False):
+        rgba, mappable = basin_rgba(m, name, layer)
+        ax.imshow(rgba, origin="lower", extent=extent, aspect="auto" if one_d else "equal",
+                  interpolation="nearest")
+        if len(m.minimizers):
+            mk = style.MINIMUM
+            xs = m.minimizers[:, 0]
+            ys = m.minimizers[:, 1] if not one_d else np.full(len(xs), 0.5)
+            ax.scatter(xs, ys, marker=mk.mpl_marker, s=(t.star * 0.8) ** 2, c=mk.fill, edgecolors=mk.edge,
+                       linewidths=mk.edge_width * 0.8, zorder=5)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        if one_d:
+            ax.set_yticks([])
+        share = m.share_converged[name]
+        ax.set_title(f"{name}: {100 * share:.1f} % converge", fontsize=t.label, color=style.color(name),
+                     **_fonts())
+        render._frame_axes(ax, t, grid=False)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if layer == "minimum":
+        handles = [Patch(facecolor=look.minimum_color(k), edgecolor="none",
+                         label=f"minimum {k}: ({', '.join(f'{c:.3g}' for c in mn)})")
+                   for k, mn in enumerate(m.minimizers)]
+        handles += [Patch(facecolor=look.NOT_CONVERGED, label="does not converge"),
+                    Patch(facecolor=look.DIVERGED, label="diverges")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4),
+                   prop={"size": t.legend * 0.85, **_fonts()}, frameon=False)
+    elif mappable is not None:
+        cb = fig.colorbar(mappable, ax=list(axes[:n]), shrink=0.8, pad=0.02)
+        cb.set_label("final error" if layer == "error" else "steps to tolerance", fontsize=t.label * 0.9,
+                     **_fonts())
+        cb.ax.tick_params(labelsize=t.tick * 0.85)
+        keys = [Patch(facecolor=look.NOT_CONVERGED, label="never within tol")] * (layer == "steps")
+        keys += [Patch(facecolor=look.DIVERGED, label="diverges")]
+        fig.legend(handles=keys, loc="outside lower center", ncols=2, frameon=False,
+                   prop={"size": t.legend * 0.85, **_fonts()})
+    fn = m.function
+    what = {"minimum": "which minimum each start reaches", "error": "final error",
+            "steps": "steps to tolerance"}[layer]
+    cells = "×".join(map(str, m.shape[::-1]))
+    fig.suptitle(title if title is not None else
+                 f"{fn.title}: {what} ({m.steps} steps, tol {m.tol:g}, {cells} starts)", fontsize=t.title,
+                 x=0.01, ha="left", **_fonts())
+    return fig
+
+
+# ---------------------------------------------------------------------- sweeps
+def _log_axis(values: np.ndarray, spacing: str) -> bool:
+    v = np.asarray(values, dtype=float)
+    if spacing == "log":
+        return True
+    return bool(np.all(v > 0) and v.max() / v.min() >= 100) if spacing == "list" else False
+
+
+def sweep_figure(s: Sweep, *, size: tuple[float, float] = (9, 6.4), dpi: float = 100,
+                 title: str | None = None) -> Figure:
+    """Median final error (25-75 % band, best value starred) and shares converged/diverged."""
+    fig, t = _figure(size, dpi)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    looks = style.look_of(s.names)
+    x = s.values.astype(float)
+    log_x = _log_axis(x, s.spacing)
+    any_err = False
+    for name, lk in looks.items():
+        med, q25, q75 = (s.column(name, k) for k in ("median", "q25", "q75"))
+        shown = np.where(np.isfinite(med), np.maximum(med, 1e-16), np.nan)
+        top.plot(x, shown, color=lk.color, ls=lk.mpl_linestyle, marker=lk.mpl_marker, ms=t.marker * 0.55,
+                 lw=t.error_line, label=f"{name} ({s.params[name]})")
+        ok = np.isfinite(q25) & np.isfinite(q75)
+        top.fill_between(x, np.where(ok, np.maximum(q25, 1e-16), np.nan), np.where(ok, np.maximum(q75, 1e-16),
+                         np.nan), color=lk.color, alpha=style.BAND_OPACITY, lw=0)
+        b = s.best[name]
+        if np.isfinite(med[b]):
+            mk = style.MINIMUM
+            top.scatter([x[b]], [max(med[b], 1e-16)], marker=mk.mpl_marker, s=(t.star * 0.9) ** 2, c=lk.color,
+                        edgecolors=mk.edge, linewidths=mk.edge_width, zorder=5)
+        any_err = any_err or bool(np.isfinite(med).any())
+        bottom.plot(x, s.column(name, "share_converged"), color=lk.color, ls="-", lw=t.error_line)
+        bottom.plot(x, s.column(name, "share_diverged"), color=lk.color, ls=DOTTED, lw=t.error_line * 0.8)
+    if any_err:
+        top.set_yscale("log")
+    if log_x:
+        top.set_xscale("log")
+    top.axhline(s.tol, color=style.FRAME_COLOR, lw=0.8, ls="--")
+    top.set_ylabel("final error (median,\nband 25–75 %)", fontsize=t.label, **_fonts())
+    bottom.set_ylabel("share", fontsize=t.label, **_fonts())
+    bottom.set_ylim(-0.03, 1.03)
+    label = {"lr": "learning rate", "noise": "gradient noise σ", "delay": "gradient delay τ (steps)"}
+    bottom.set_xlabel(label.get(s.param, s.param), fontsize=t.label, **_fonts())
+    for ax in (top, bottom):
+        render._frame_axes(ax, t, grid=True)
+    handles, _ = top.get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    grey = "#444444"
+    handles += [Line2D([], [], color=grey, ls="-", label="converged"),
+                Line2D([], [], color=grey, ls=DOTTED, label="diverged"),
+                Line2D([], [], marker=style.MINIMUM.mpl_marker, ls="none", color=grey, label="best value")]
+    fig.legend(handles=handles, loc="outside right upper", prop={"size": t.legend * 0.85, **_fonts()},
+               frameon=False)
+    fn = s.function
+    n_pts = s.starts.shape[0] * s.starts.shape[1]
+    fig.suptitle(title if title is not None else
+                 f"{fn.title}: sweep of {s.param} ({n_pts} points per value, {s.steps} steps, tol {s.tol:g})",
+                 fontsize=t.title, x=0.01, ha="left", **_fonts())
+    return fig
+
+
+# ---------------------------------------------------------------------- comparison
+def compare_figure(c: Comparison, *, size: tuple[float, float] = (12, 5.6), dpi: float = 100,
+                   title: str | None = None) -> Figure:
+    """The performance profiles (left) and the ranked table (right)."""
+    fig, t = _figure(size, dpi)
+    left, right = fig.subplots(1, 2, width_ratios=(1.35, 1))
+    taus, rho = c.profile()
+    finite = taus[np.isfinite(taus)]
+    top = max(2.0, float(finite.max()) * 1.5 if finite.size else 2.0)
+    looks = style.look_of(c.names)
+    for name in c.ranking:
+        lk = looks[name]
+        xs = np.concatenate([taus, [top]])
+        ys = np.concatenate([rho[name], [rho[name][-1]]])
+        left.step(xs, ys, where="post", color=lk.color, ls=lk.mpl_linestyle, lw=t.error_line, label=name)
+    left.set_xscale("log")
+    left.set_xlim(1, top)
+    left.set_ylim(-0.02, 1.02)
+    left.set_xlabel("τ: within this factor of the fewest steps", fontsize=t.label, **_fonts())
+    left.set_ylabel("share of problems solved", fontsize=t.label, **_fonts())
+    render._frame_axes(left, t, grid=True)
+    left.legend(prop={"size": t.legend * 0.85, **_fonts()}, frameon=False, loc="lower right")
+    right.axis("off")
+    rows = c.table()
+    cells = [[str(r["rank"]), r["optimizer"], f"{100 * r['solved']:.0f} %", f"{100 * r['wins']:.0f} %",
+              "-" if r["median_steps_to_tol"] is None else f"{r['median_steps_to_tol']:.0f}"] for r in rows]
+    n_rows = len(rows) + 1
+    h1 = min(0.48, 0.075 * n_rows)
+    _table(right, cells, ["rank", "optimizer", "solved", "fastest", "median steps"], [0, 1 - h1, 1, h1], t,
+           {(i + 1, 1): style.color(r["optimizer"]) for i, r in enumerate(rows)})
+    # per function: the held-out share converged of each optimizer (ranked order)
+    per = [[lab] + [f"{100 * c.held_out[lab][n].share_converged:.0f} %" for n in c.ranking]
+           for lab in c.labels]
+    h2 = min(1 - h1 - 0.08, 0.075 * (len(per) + 1))
+    _table(right, per, ["solved on", *c.ranking], [0, 1 - h1 - 0.08 - h2, 1, h2], t,
+           {(0, j + 1): style.color(n) for j, n in enumerate(c.ranking)})
+    n_p = len(c.problems)
+    fig.suptitle(title if title is not None else
+                 f"Tuned on a budget of {c.budget} per optimizer, compared on {n_p} held-out problems "
+                 f"({len(c.labels)} functions)", fontsize=t.title, x=0.01, ha="left", **_fonts())
+    return fig
+
+
+def _table(ax: Any, cells: list[list[str]], header: list[str], bbox: list[float], t: Any,
+           colours: dict[tuple[int, int], str]) -> None:
+    tab = ax.table(cellText=cells, colLabels=header, bbox=bbox, cellLoc="center")
+    tab.auto_set_font_size(False)
+    tab.set_fontsize(t.legend * 0.8)
+    for (i, j), cell in tab.get_celld().items():
+        cell.set_edgecolor("#dddddd")
+        cell.get_text().set_fontfamily(render._font_family())
+        if (i, j) in colours:
+            cell.get_text().set_color(colours[(i, j)])

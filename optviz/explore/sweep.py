@@ -1,0 +1,334 @@
+"""Sweeps: how sensitive is each optimizer to one setting?
+
+:func:`sweep` runs one setting over a list of values × starts × seeds and reports, per value,
+the median final error with its 25/75 % quantiles, the share of points converged and the share
+diverged, and each optimizer's best value (by the objective of :mod:`optviz.explore.measures`).
+
+The setting is a hyperparameter (``"alpha"``, ``"mu"``, ...), ``"lr"`` (each optimizer's own
+learning rate, whatever it is called: ``eta`` for SGD, ``alpha`` for Adam), or a run option:
+``"noise"`` (σ of the gradient noise, "which optimizers tolerate noise?") or ``"delay"`` (τ
+steps of gradient delay, "what does delay compensation buy?"). A hyperparameter sweep is a
+single engine run (one value per point); a run option takes one run per value. Every copy of a
+start sees the same gradient noise at every value (draws are keyed by seed, start and step),
+so values are compared on common random numbers; seeds give independent repeats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..engine import MAX_SECONDS, MAX_STEPS, resolve_function, validate_starts
+from ..optimizers import REGISTRY
+from ..specs import NumberError, quote, read_number
+from .measures import (
+    OBJECTIVE,
+    Stats,
+    best_index,
+    check_count,
+    check_options,
+    check_tol,
+    choose_optimizers,
+    fill_rates,
+    function_label,
+    lr_name,
+    options_json,
+    planned_hyperparams,
+    resolve_kind,
+    stats,
+    to_json,
+)
+from .scale import Batch, Finals, ProgressFn, run_batches
+
+#: Settings that are not hyperparameters: each optimizer's learning rate, and two run options.
+SPECIAL = ("lr", "noise", "delay")
+#: At most this many values in one sweep.
+MAX_VALUES = 1000
+SPACINGS = ("log", "linear")
+
+
+def parse_values(text: str, spacing: str = "log") -> np.ndarray:
+    """Values from text: ``LOW:HIGH:N`` (``N`` values from LOW to HIGH, log-spaced by default,
+    evenly with ``spacing="linear"``) or a comma list (``1e-3,1e-2,1e-1``). Numbers are read
+    with :func:`float` only (never ``eval``)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"values must be LOW:HIGH:N or a comma list such as 1e-3,1e-2; got {quote(text)}")
+    if spacing not in SPACINGS:
+        raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {quote(spacing)}")
+    t = text.strip()
+
+    def number(tok: str) -> float:
+        try:
+            return read_number(tok.strip())
+        except NumberError as exc:
+            raise ValueError(f"values {quote(t)}: {exc}") from None
+
+    if ":" in t:
+        parts = t.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"values as a range are LOW:HIGH:N (e.g. 1e-4:1:25), got {quote(t)}")
+        lo, hi = number(parts[0]), number(parts[1])
+        try:
+            n = int(parts[2].strip())
+        except ValueError:
+            raise ValueError(f"values {quote(t)}: N must be a whole number, got {quote(parts[2])}") from None
+        if not 1 <= n <= MAX_VALUES:
+            raise ValueError(f"values {quote(t)}: N must be in [1, {MAX_VALUES}], got {n}")
+        if n > 1 and lo == hi:
+            raise ValueError(f"values {quote(t)}: LOW and HIGH are equal; use one value or two ends")
+        if spacing == "log":
+            if lo <= 0 or hi <= 0:
+                raise ValueError(f"values {quote(t)}: log-spaced values need LOW and HIGH > 0 "
+                                 "(use linear spacing, or a comma list)")
+            return np.geomspace(lo, hi, n) if n > 1 else np.array([lo])
+        return np.linspace(lo, hi, n) if n > 1 else np.array([lo])
+    vals = [number(tok) for tok in t.split(",") if tok.strip()]
+    if not vals:
+        raise ValueError(f"values must be LOW:HIGH:N or a comma list such as 1e-3,1e-2; got {quote(t)}")
+    return _checked_values(vals)
+
+
+def _checked_values(values: Any) -> np.ndarray:
+    try:
+        v = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"values must be numbers, got {quote(values)}") from None
+    if v.size == 0 or v.size > MAX_VALUES:
+        raise ValueError(f"give between 1 and {MAX_VALUES} values, got {v.size}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"values must be finite numbers, got {quote(values)}")
+    if np.unique(v).size != v.size:
+        raise ValueError(f"values must be distinct, got {quote(v.tolist())}")
+    return v
+
+
+@dataclass
+class Sweep:
+    """The outcome of :func:`sweep`.
+
+    Attributes:
+        function, names: the test function and the optimizers.
+        param: the setting swept (as given: a hyperparameter, ``"lr"``, ``"noise"``, ``"delay"``).
+        params: per optimizer, the hyperparameter actually swept (``"alpha"`` for Adam under
+            ``"lr"``; the run option's name for noise and delay).
+        values: the values, in order.
+        stats: per optimizer, a :class:`~optviz.explore.measures.Stats` per value.
+        best: per optimizer, the index of its best value.
+        error, steps_to_tol, converged, diverged: per optimizer, ``(n_values, n_points)`` arrays
+            of every point (seed-major: seed ``s`` holds points ``s*n_starts`` to ``(s+1)*n_starts``).
+        steps, tol, kind, seeds, starts: how it was made (``starts`` ``(n_seeds, n_starts, dim)``).
+        hyperparams: per optimizer, the fixed hyperparameters (all but the swept one).
+        options: the run options (noise, delay, schedule, hooks, ...), fixed over the sweep.
+    """
+
+    function: Any
+    names: tuple[str, ...]
+    param: str
+    params: dict[str, str]
+    values: np.ndarray
+    stats: dict[str, list[Stats]]
+    best: dict[str, int]
+    error: dict[str, np.ndarray]
+    steps_to_tol: dict[str, np.ndarray]
+    converged: dict[str, np.ndarray]
+    diverged: dict[str, np.ndarray]
+    steps: int
+    tol: float
+    kind: str
+    seeds: np.ndarray
+    starts: np.ndarray
+    hyperparams: dict[str, dict[str, Any]]
+    options: dict[str, Any] = field(default_factory=dict)
+    spacing: str = "list"
+    elapsed: float = 0.0
+    path: str = "reference"
+
+    def column(self, name: str, what: str) -> np.ndarray:
+        """One statistic over the values: ``"median"``, ``"q25"``, ``"q75"``,
+        ``"share_converged"``, ``"share_diverged"`` or ``"median_steps"`` (NaN for None)."""
+        return np.array([np.nan if getattr(s, what) is None else getattr(s, what) for s in self.stats[name]],
+                        dtype=float)
+
+    def best_value(self, name: str) -> float:
+        return float(self.values[self.best[name]])
+
+    def to_json(self) -> dict[str, Any]:
+        """Per optimizer and value: median final error, its 25 % and 75 % quantiles, the share
+        converged and diverged, the median steps to tolerance; and the best value."""
+        opts = {}
+        for name in self.names:
+            st = self.stats[name]
+            b = self.best[name]
+            opts[name] = {
+                "param": self.params[name],
+                "hyperparams": self.hyperparams[name],
+                "median_final_error": [s.median for s in st],
+                "q25_final_error": [s.q25 for s in st],
+                "q75_final_error": [s.q75 for s in st],
+                "share_converged": [s.share_converged for s in st],
+                "share_diverged": [s.share_diverged for s in st],
+                "median_steps_to_tol": [s.median_steps for s in st],
+                "best": {"index": b, "value": float(self.values[b]), **st[b].as_dict()},
+            }
+        n_s, n = self.starts.shape[:2]
+        doc = {
+            **function_label(self.function), "param": self.param, "values": self.values,
+            "spacing": self.spacing, "steps": self.steps, "tol": self.tol, "kind": self.kind,
+            "seeds": self.seeds, "n_starts": int(n), "n_points_per_value": int(n_s * n),
+            "options": options_json(self.options), "elapsed_s": self.elapsed, "path": self.path,
+            "objective": OBJECTIVE,
+            "optimizers": opts,
+        }
+        return to_json(doc)
+
+
+def _seeds(seeds: Any, seed: int) -> np.ndarray:
+    if np.ndim(seeds) == 0:
+        k = check_count(seeds, "seeds", 1, 10_000)
+        base = check_count(seed, "seed", 0)
+        return np.arange(base, base + k, dtype=np.uint64)
+    arr = np.asarray(seeds)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
+        raise ValueError(f"seeds must be a count or a list of whole numbers >= 0, got {quote(seeds)}")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"seeds must be distinct, got {quote(arr.tolist())}")
+    return arr.astype(np.uint64)
+
+
+def starts_per_seed(fn: Any, starts: Any, n_seeds: int) -> np.ndarray:
+    """Starts as ``(n_seeds, n, dim)``: one set shared by every seed (``(n, dim)``), or one set
+    per seed (``(n_seeds, n, dim)``); default: the dashboard's default starts of ``fn``."""
+    from ..presets import default_starts
+
+    if starts is None:
+        starts = default_starts(fn)
+    arr = np.asarray(starts, dtype=float) if not isinstance(starts, str) else starts
+    if isinstance(arr, np.ndarray) and arr.ndim == 3:
+        if arr.shape[0] != n_seeds:
+            raise ValueError(f"starts per seed must have shape ({n_seeds}, n, {fn.dim}); got {arr.shape}")
+        return np.stack([validate_starts(a, fn.dim, getattr(fn, "name", "the function")) for a in arr])
+    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
+    return np.broadcast_to(s, (n_seeds, *s.shape)).copy()
+
+
+def sweep(
+    function: Any,
+    optimizers: Any,
+    param: str,
+    values: Any,
+    *,
+    starts: Any = None,
+    steps: int = 300,
+    seeds: Any = 1,
+    seed: int = 0,
+    tol: float = 1e-3,
+    kind: str = "auto",
+    spacing: str = "log",
+    rates: str = "tuned",
+    client: Any = None,
+    scheduler: str | None = None,
+    progress: ProgressFn | None = None,
+    fused: bool | None = None,
+    max_seconds: float | None = MAX_SECONDS,
+    **options: Any,
+) -> Sweep:
+    """Sweep one setting of each optimizer over ``values`` × starts × seeds.
+
+    Args:
+        function: a registry name or a test-function object.
+        optimizers: names, a group, ``"all"``, or a mapping name -> fixed hyperparameters.
+        param: a hyperparameter every chosen optimizer has (``"alpha"``), ``"lr"`` (each one's
+            learning rate), ``"noise"`` (gradient-noise σ) or ``"delay"`` (gradient delay τ).
+        values: the values (array-like), or text: ``LOW:HIGH:N`` (``spacing``) or a comma list.
+        starts: ``(n, dim)`` shared by every seed, or ``(n_seeds, n, dim)`` one set per seed
+            (default: the dashboard's default grid of the function).
+        steps: steps per start.
+        seeds: how many seeds (``seed``, ``seed + 1``, ...) or a list of them; every start runs
+            once per seed (gradient noise and Santa's draws differ between seeds).
+        tol, kind: convergence (see :func:`optviz.explore.basins`).
+        spacing: ``"log"`` or ``"linear"``, for ``LOW:HIGH:N`` text.
+        rates: ``"tuned"``: learning rates not given (nor swept) come from the function's tuned
+            table; ``"registry"``: the registry's defaults.
+        client, scheduler, progress, fused, max_seconds: as for :func:`optviz.explore.basins`.
+        options: further :func:`optviz.run` keywords (``noise``, ``delay``, ``schedule``, ...),
+            fixed over the sweep.
+    """
+    fn = resolve_function(function)
+    check_options(options, "sweep")
+    if not isinstance(param, str) or not param.strip():
+        raise ValueError(f"param must be a hyperparameter name, 'lr', 'noise' or 'delay'; got {quote(param)}")
+    param = param.strip()
+    if param in options:
+        raise ValueError(f"{param} is swept: do not also give it as a fixed option")
+    vals = parse_values(values, spacing) if isinstance(values, str) else _checked_values(values)
+    shown_spacing = spacing if isinstance(values, str) and ":" in values else "list"
+    tol = check_tol(tol)
+    kind = resolve_kind(fn, kind)
+    seed_list = _seeds(seeds, seed)
+    per_seed = starts_per_seed(fn, starts, seed_list.size)
+    n_s, n = per_seed.shape[:2]
+    steps = check_count(steps, "steps", 1, MAX_STEPS)
+    given = choose_optimizers(optimizers)
+    names = tuple(given)
+
+    if param in ("noise", "delay"):
+        params = dict.fromkeys(names, param)
+        if param == "delay":
+            if not np.all(vals == np.round(vals)) or (vals < 0).any():
+                raise ValueError("delay values must be whole numbers of steps >= 0, "
+                                 f"got {quote(vals.tolist())}")
+        elif (vals < 0).any():
+            raise ValueError("noise values must be >= 0 (σ of the gradient noise), "
+                             f"got {quote(vals.tolist())}")
+        chosen = fill_rates(fn, given, rates)
+    else:
+        params = {name: _hyperparam(name, param) for name in names}
+        for name, hp in given.items():
+            if params[name] in hp:
+                raise ValueError(f"{name}.{params[name]} is swept: do not also set it")
+        chosen = fill_rates(fn, given, rates, skip=[params[name] for name in names])
+    pts = per_seed.reshape(n_s * n, fn.dim)
+    point_seeds = np.repeat(seed_list, n)  # seed-major: seed s holds points s*n .. (s+1)*n
+    if param in ("noise", "delay"):  # a run option: one run per value
+        batches = [Batch(fn, chosen, pts, steps, seed=point_seeds, tol=tol, kind=kind,
+                         options={**options, param: int(v) if param == "delay" else float(v)}) for v in vals]
+    else:  # a hyperparameter: one run, one value per point (value-major)
+        hp = {name: {**chosen[name], params[name]: np.repeat(vals, n_s * n)} for name in names}
+        batches = [Batch(fn, hp, np.tile(pts, (vals.size, 1)), steps, seed=np.tile(point_seeds, vals.size),
+                         tol=tol, kind=kind, options=dict(options))]
+    parts = run_batches(batches, client=client, scheduler=scheduler, fused=fused, progress=progress,
+                        max_seconds=max_seconds)
+    fin = Finals.concat(parts)
+    if len(parts) > 1:
+        fin.elapsed = max(p.elapsed for p in parts) if client or scheduler else sum(p.elapsed for p in parts)
+
+    size = n_s * n
+    out_stats, best, err, stt, conv, div = {}, {}, {}, {}, {}, {}
+    for name in names:
+        e = fin.error[name].reshape(vals.size, size)
+        t = fin.steps_to_tol[name].reshape(vals.size, size)
+        c = fin.converged(name).reshape(vals.size, size)
+        d = fin.diverged(name).reshape(vals.size, size)
+        out_stats[name] = [stats(e[i], t[i], c[i], d[i]) for i in range(vals.size)]
+        best[name] = best_index(out_stats[name])
+        err[name], stt[name], conv[name], div[name] = e, t, c, d
+    swept_hp = param not in SPECIAL[1:]
+    hyper = planned_hyperparams({name: {**chosen[name], params[name]: float(vals[0])} if swept_hp
+                                 else chosen[name] for name in names}, 1)
+    for name in names:  # the fixed hyperparameters only
+        hyper[name].pop(params[name], None)
+    return Sweep(fn, names, param, params, vals, out_stats, best, err, stt, conv, div, steps, tol, kind,
+                 seed_list, per_seed, hyper, dict(options), shown_spacing, fin.elapsed, fin.path)
+
+
+def _hyperparam(optimizer: str, param: str) -> str:
+    if param == "lr":
+        return lr_name(optimizer)
+    spec = REGISTRY[optimizer]
+    valid = [h.name for h in spec.hyperparams]
+    if param not in valid:
+        raise ValueError(f"{optimizer} has no hyperparameter {quote(param)}; valid: {', '.join(valid)}; or "
+                         "'lr' (each optimizer's learning rate), 'noise' or 'delay'")
+    return param

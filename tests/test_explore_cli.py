@@ -1,0 +1,168 @@
+"""``optviz basins``, ``optviz sweep`` and ``optviz compare`` end to end, and ``--noise``/``--delay``
+on ``run``: the JSON equals the API's numbers, ``--out`` writes the picture, tables print."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import functions
+import optviz
+from optviz import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_basins_json_equals_the_api(capsys):
+    code, out, err = _run(["basins", "-f", "himmelblau", "-o", "Adam,SGD", "--grid", "5", "--steps", "60",
+                           "--tol", "1e-2", "--json", "-q"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    m = optviz.basins("himmelblau", ["Adam", "SGD"], grid=5, steps=60, tol=1e-2)
+    assert doc["x"] == m.x.tolist() and doc["y"] == m.y.tolist() and doc["grid"] == [5, 5]
+    for name in m.names:
+        o = doc["optimizers"][name]
+        want_min = [[None if v < 0 else v for v in row] for row in m.minimum[name].tolist()]
+        want_stt = [[None if v < 0 else v for v in row] for row in m.steps_to_tol[name].tolist()]
+        assert o["minimum"] == want_min and o["steps_to_tol"] == want_stt
+        np.testing.assert_array_equal(np.array(o["final_error"], dtype=float), m.final_error[name])
+        assert o["share_converged"] == m.share_converged[name]
+        assert o["hyperparams"] == m.hyperparams[name]
+
+
+def test_basins_table_and_picture(tmp_path, capsys):
+    out = tmp_path / "b.png"
+    code, stdout, err = _run(["basins", "-f", "himmelblau", "-o", "sgd,adam", "--set", "Adam.alpha=0.05",
+                              "--grid", "8", "--steps", "40", "--out", out, "--show", "error", "-q"], capsys)
+    assert code == 0, err
+    lines = stdout.splitlines()
+    assert lines[0].startswith("Himmelblau (2-D): 8x8 starts over [-5, 5] x [-5, 5], 40 steps")
+    assert any(line.startswith("SGD ") for line in lines) and any(line.startswith("Adam ") for line in lines)
+    assert "of the box with SGD only" in stdout and lines[-1] == str(out)
+    assert out.read_bytes()[:4] == b"\x89PNG" and sorted(p.name for p in tmp_path.iterdir()) == ["b.png"]
+
+
+def test_basins_from_a_preset_take_its_optimizers_and_rates(capsys):
+    code, out, err = _run(["basins", "--preset", "himmelblau-basins", "--grid", "3", "--steps", "5", "--json",
+                           "-q"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc["optimizers"]) == ["SGD", "MSGD"]
+    assert doc["optimizers"]["MSGD"]["hyperparams"]["eta"] == 0.01
+
+
+def test_sweep_json_equals_the_api(capsys):
+    argv = ["sweep", "-f", "rosenbrock", "-o", "Adam,SGD", "--param", "lr", "--values", "1e-3:1e-1:3",
+            "--grid", "2", "--steps", "50", "--seeds", "2", "--noise", "0.1", "--json", "-q"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    fn = functions.get("rosenbrock")
+    s = optviz.sweep(fn, ["Adam", "SGD"], "lr", [1e-3, 1e-2, 1e-1], starts=optviz.starts.grid(fn.box, 2),
+                     steps=50, seeds=2, noise=0.1)
+    assert doc["values"] == pytest.approx([1e-3, 1e-2, 1e-1], rel=1e-12) and doc["spacing"] == "log"
+    for name in s.names:
+        o = doc["optimizers"][name]
+        assert o["param"] == s.params[name]
+        assert o["share_converged"] == [st.share_converged for st in s.stats[name]]
+        assert o["share_diverged"] == [st.share_diverged for st in s.stats[name]]
+        want = [None if not np.isfinite(st.median) else st.median for st in s.stats[name]]
+        assert o["median_final_error"] == want
+        assert o["best"]["index"] == s.best[name]
+    assert doc["options"]["noise"] == 0.1 and doc["seeds"] == [0, 1]
+
+
+def test_sweep_random_starts_per_seed_text_and_svg(tmp_path, capsys):
+    out = tmp_path / "s.svg"
+    code, stdout, err = _run(["sweep", "-f", "booth", "-o", "SGD", "--param", "eta", "--values", "0.01,0.05",
+                              "--random", "3", "--seeds", "2", "--steps", "30", "--out", out], capsys)
+    assert code == 0, err
+    assert "SGD (eta): best" in stdout and stdout.splitlines()[-1] == str(out)
+    assert out.read_text().lstrip().startswith("<?xml")
+    # a delay sweep, with a function parameter given as --param KEY=VALUE beside the swept one
+    code, stdout, err = _run(["sweep", "-f", "long_valley", "--param", "kappa=10", "--param", "delay",
+                              "--values", "0,2", "-o", "SGD,DCASGD", "--steps", "20", "--json", "-q"], capsys)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["param"] == "delay" and doc["values"] == [0.0, 2.0]
+
+
+def test_compare_json_is_reproducible_and_equals_the_api(capsys):
+    argv = ["compare", "-o", "sgd,adam", "-f", "booth,himmelblau", "--budget", "3", "--steps", "40",
+            "--tune-starts", "2", "--test-starts", "3", "--seed", "9", "--json", "-q"]
+    _, first, _ = _run(argv, capsys)
+    code, again, err = _run(argv, capsys)
+    assert code == 0, err
+    a, b = json.loads(first), json.loads(again)
+    a.pop("elapsed_s"), b.pop("elapsed_s")
+    assert a == b
+    c = optviz.compare(["booth", "himmelblau"], ["SGD", "Adam"], budget=3, steps=40, tune_starts=2,
+                       test_starts=3, seed=9)
+    assert a["ranking"] == c.ranking
+    assert a["tuned"]["booth"]["Adam"]["hyperparams"] == c.tuned["booth"]["Adam"]
+    assert [r["solved"] for r in a["table"]] == [r["solved"] for r in c.table()]
+
+
+def test_compare_table_and_png(tmp_path, capsys):
+    out = tmp_path / "c.png"
+    code, stdout, err = _run(["compare", "-o", "sgd,msgd", "-f", "booth", "--budget", "2", "--steps", "30",
+                              "--tune-starts", "2", "--test-starts", "2", "--out", out, "-q"], capsys)
+    assert code == 0, err
+    assert "rank  optimizer" in stdout and "booth:" in stdout and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_run_takes_noise_and_delay(capsys):
+    argv = ["run", "-f", "rosenbrock", "-o", "SGD", "--set", "SGD.eta=2e-4", "--start=-1.5,2", "--steps",
+            "30", "--noise", "0.5", "--noise-mode", "relative", "--delay", "2", "--seed", "4", "--json"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    got = json.loads(out)["results"][0]["final_median"]
+    res = optviz.run("rosenbrock", {"SGD": {"eta": 2e-4}}, [[-1.5, 2.0]], 30, seed=4, noise=0.5,
+                     noise_mode="relative", delay=2)
+    assert not res.diverged["SGD"].any()
+    assert got == pytest.approx(float(res.errors("distance")["SGD"][-1, 0]), rel=1e-12)
+    clean = optviz.run("rosenbrock", {"SGD": {"eta": 2e-4}}, [[-1.5, 2.0]], 30, seed=4)
+    assert got != pytest.approx(float(clean.errors("distance")["SGD"][-1, 0]), rel=1e-6)
+
+
+def test_a_presets_delay_and_schedule_survive_the_command_line(capsys):
+    code, out, err = _run(["run", "--preset", "delayed-dcasgd", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    preset = optviz.presets.get("delayed-dcasgd")
+    assert doc["schedule"] == "constant" and preset.extra["delay"] > 0
+    res = optviz.run(**preset.run_kwargs())
+    rows = {r["optimizer"]: r for r in doc["results"]}
+    for row in res.summary(tol=1e-3):
+        assert rows[row["optimizer"]]["final_median"] == pytest.approx(row["final_median"], rel=1e-12)
+    code, out, err = _run(["run", "--preset", "schedule-momentum", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["schedule"].startswith("warmup+step")
+
+
+def test_scheduler_local_in_a_real_process(tmp_path):
+    """A LocalCluster of worker processes: the same JSON as the single-process run."""
+    pytest.importorskip("distributed")
+    argv = ["basins", "-f", "booth", "-o", "SGD", "--grid", "6", "--steps", "20", "--json", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    here = subprocess.run([sys.executable, "-m", "optviz", *argv], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=env)
+    there = subprocess.run([sys.executable, "-m", "optviz", *argv, "--scheduler", "local"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=180, env=env)
+    assert here.returncode == there.returncode == 0, there.stderr[-2000:]
+    a, b = json.loads(here.stdout), json.loads(there.stdout)
+    for d in (a, b):
+        d.pop("elapsed_s")
+    assert a == b

@@ -1,0 +1,207 @@
+"""The explore views in the dashboard (Streamlit's AppTest): each renders, and what it draws is
+the numbers of a direct call of optviz.basins / sweep / compare on the race's scene."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import functions
+import optviz
+from optviz import presets
+from optviz.explore import charts
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+#: A small race: two optimizers, a 3×3 grid of starts, 60 steps (the views' own settings small too).
+SCENE = {
+    "optimizers": ["SGD", "Adam"],
+    "grid_n": 3,
+    "steps": 60,
+    "live_sweeps": "always",
+    "basins_grid": 20,
+    "sweep_n": 4,
+    "noise_seeds": 1,
+    "delay_max": 2,
+    "cmp_functions": ["booth", "himmelblau"],
+    "cmp_optimizers": ["SGD", "Adam"],
+    "cmp_budget": 2,
+    "cmp_steps": 100,
+    "cmp_seeds": 1,
+    "cmp_tune": 2,
+    "cmp_test": 4,
+}
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    errors = [str(e.value) for e in at.error]
+    assert not errors, errors
+    return at
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=240)
+    for k, v in SCENE.items():
+        app.session_state[k] = v
+    return _ok(app.run())
+
+
+def _open(at: AppTest, title: str) -> AppTest:
+    at.session_state["view"] = title
+    return _ok(at.run())
+
+
+def _decode(a):
+    """A Plotly figure's array (a list, or {"dtype", "bdata"[, "shape"]}) as NumPy."""
+    if isinstance(a, dict) and "bdata" in a:
+        arr = np.frombuffer(base64.b64decode(a["bdata"]), a["dtype"])
+        if "shape" in a:
+            arr = arr.reshape([int(s) for s in str(a["shape"]).split(",")])
+        return arr
+    return np.array([np.nan if v is None else v for v in np.ravel(a)], dtype=float).reshape(np.shape(a))
+
+
+def _figures(at: AppTest) -> dict[int, dict]:
+    """The page's Plotly figures, in order."""
+    return {i: json.loads(el.proto.spec) for i, el in enumerate(at.get("plotly_chart"))}
+
+
+def _scene_hp(at: AppTest, names) -> dict[str, dict[str, float]]:
+    from optviz.optimizers import REGISTRY
+
+    return {
+        n: {h.name: float(at.session_state[f"hp__{n}__{h.name}"]) for h in REGISTRY[n].hyperparams}
+        for n in names
+    }
+
+
+def test_the_views_are_tabs_of_the_page(at: AppTest):
+    labels = [t.label for t in at.get("tab")]
+    assert labels == ["Race", "3-D surface", "Basins", "Sweeps", "Fair comparison", "Noise & delay"]
+
+
+def test_the_basin_maps_are_the_direct_computation(at: AppTest):
+    _open(at, "Basins")
+    figs = list(_figures(at).values())
+    assert len(figs) == 2  # the maps, and the agreement of two optimizers
+    fn = functions.get("himmelblau")
+    starts = optviz.starts.grid(fn.box, 3)
+    assert starts.shape == (9, 2)
+    m = optviz.basins(
+        fn, _scene_hp(at, ["SGD", "Adam"]), grid=20, steps=60, tol=presets.DEFAULT_TOL, rates="registry"
+    )
+    heat = [t for t in figs[0]["data"] if t["type"] == "heatmap"]
+    assert len(heat) == 2
+    for trace, name in zip(heat, m.names, strict=True):
+        np.testing.assert_array_equal(_decode(trace["z"]), charts.minimum_codes(m, name))
+        np.testing.assert_allclose(_decode(trace["x"]), m.x)
+    agree = next(t for t in figs[1]["data"] if t["type"] == "heatmap")
+    np.testing.assert_array_equal(
+        _decode(agree["z"]), m.agreement("Adam", "SGD")
+    )  # the last against the first
+    text = " ".join(str(e.value) for e in at.markdown)
+    assert f"**Adam** converges and **SGD** does not from **{100 * m.only('Adam', 'SGD'):.1f} %**" in text
+    table = at.dataframe[0].value
+    assert table.loc["SGD", "converged"] == f"{100 * m.share_converged['SGD']:.0f} %"
+
+
+def test_the_basins_layers_and_a_1d_function():
+    app = AppTest.from_file(APP, default_timeout=240)
+    for k, v in {**SCENE, "function": "quartic", "dim": 1, "basins_layer": "final error"}.items():
+        app.session_state[k] = v
+    _ok(app.run())
+    _open(app, "Basins")
+    figs = list(_figures(app).values())
+    assert figs and any(t["type"] == "heatmap" for t in figs[0]["data"])
+
+
+def test_the_sweep_is_the_direct_computation(at: AppTest):
+    _open(at, "Sweeps")
+    (fig,) = _figures(at).values()
+    fn = functions.get("himmelblau")
+    hp = _scene_hp(at, ["SGD", "Adam"])
+    hp["SGD"].pop("eta")
+    hp["Adam"].pop("alpha")
+    s = optviz.sweep(
+        fn,
+        hp,
+        "lr",
+        np.geomspace(1e-4, 1.0, 4),
+        starts=optviz.starts.grid(fn.box, 3),
+        steps=60,
+        rates="registry",
+    )
+    lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers"}
+    for name in s.names:
+        got = _decode(lines[f"{name} ({s.params[name]})"]["y"])
+        want = s.column(name, "median")
+        np.testing.assert_allclose(got, np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
+    table = at.dataframe[0].value
+    assert table.loc["Adam", "best value"] == f"{s.best_value('Adam'):.4g}"
+    # the button puts the best values into the race's sliders
+    at.button(key="sweep_use").click()
+    _ok(at.run())
+    assert at.session_state["hp__SGD__eta"] == pytest.approx(s.best_value("SGD"))
+
+
+def test_the_comparison_is_the_direct_computation(at: AppTest):
+    _open(at, "Fair comparison")
+    c = optviz.compare(
+        ["booth", "himmelblau"],
+        ["SGD", "Adam"],
+        budget=2,
+        steps=100,
+        tol=presets.DEFAULT_TOL,
+        seeds=1,
+        tune_starts=2,
+        test_starts=4,
+        seed=0,
+    )
+    heading = next(str(e.value) for e in at.markdown if str(e.value).startswith("#### Tuned fairly"))
+    assert f"**{c.ranking[0]}**" in heading and f"of {len(c.problems)} held-out problems" in heading
+    (fig,) = _figures(at).values()
+    _, rho = c.profile()
+    for trace in fig["data"]:
+        np.testing.assert_allclose(_decode(trace["y"])[:-1], rho[trace["name"]])
+    ranked = at.dataframe[0].value
+    assert list(ranked["optimizer"]) == c.ranking
+
+
+def test_noise_and_delay_and_the_gradient_lessons(at: AppTest):
+    _open(at, "Noise & delay")
+    figs = list(_figures(at).values())
+    assert len(figs) == 4  # noise sweep, exact and noisy error curves, delay sweep
+    fn = functions.get("himmelblau")
+    hp = _scene_hp(at, ["SGD", "DCASGD", "Adam"])
+    hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]  # "DCASGD at SGD's rate"
+    s = optviz.sweep(
+        fn, hp, "delay", [0, 1, 2], starts=optviz.starts.grid(fn.box, 3), steps=60, rates="registry"
+    )
+    delay_fig = figs[3]
+    lines = {t["name"]: t for t in delay_fig["data"] if t.get("mode") == "lines+markers"}
+    for name in s.names:
+        want = s.column(name, "median")
+        np.testing.assert_allclose(
+            _decode(lines[name]["y"]), np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan)
+        )
+    at.button(key="grad_lesson__delayed-dcasgd").click()
+    _ok(at.run())
+    shown = " ".join(str(e.value) for e in at.info)
+    assert presets.DELAYED_DCASGD.description in shown
+    assert len(_figures(at)) == 6  # + the lesson's error curves and step lengths
+
+
+def test_a_function_without_a_minimum_says_so():
+    app = AppTest.from_file(APP, default_timeout=240)
+    for k, v in {**SCENE, "function": "saddle"}.items():
+        app.session_state[k] = v
+    _ok(app.run())
+    for view in ("Basins", "Sweeps", "Noise & delay"):
+        _open(app, view)
+        assert any("no minimum to converge to" in str(e.value) for e in app.info), view
