@@ -58,6 +58,8 @@ def warm_up(job: Job, background: bool = True) -> None:
         if not todo:
             return
         if background:
+            if any(proc.poll() is None for proc, _ in _PROCS):
+                return  # one background compile at a time: this run takes the readable path
             r = recipe(job)
             if r is not None and _spawn([r], {s.key for s in todo}):
                 return
@@ -179,11 +181,32 @@ def run_recipe(r: dict[str, Any]) -> None:
         compile_kernel(keyed)
 
 
-def main() -> int:
-    import os
+def _background_lock() -> Any:
+    """An exclusive lock on the cache folder's ``warm.lock`` (None if another background
+    compile holds it): however many programs ask at once, one background compile runs per cache
+    and the others do not queue. Held until this process exits."""
+    from .kernels import cache_dir
 
-    if hasattr(os, "nice") and os.environ.get("OPTVIZ_WARM_NICE", "1") == "1":
-        os.nice(10)  # the server's work comes first
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no machine-wide limit, the per-process one holds
+        return True
+    try:
+        handle = open(cache_dir() / "warm.lock", "a")
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return None
+    return handle
+
+
+def main() -> int:
+    background = os.environ.get("OPTVIZ_WARM_NICE", "1") == "1"
+    if background:
+        if hasattr(os, "nice"):
+            os.nice(10)  # the server's work comes first
+        lock = _background_lock()
+        if lock is None:
+            return 0  # another process compiles into this cache now: a later run asks again
     recipes = json.load(sys.stdin)
     for r in recipes:
         try:

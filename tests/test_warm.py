@@ -1,0 +1,79 @@
+"""Background kernel compiles are bounded: one at a time per program, one per cache folder."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import functions
+from optviz import engine
+from optviz.fast import warm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Proc:
+    def __init__(self, running: bool = True):
+        self.running = running
+
+    def poll(self):
+        return None if self.running else 0
+
+
+def _job(name: str):
+    fn = functions.get("rosenbrock")
+    return engine.make_job(fn, {name: {}}, np.zeros((4, 2)), 3)[0]
+
+
+def test_a_second_background_compile_waits_for_the_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))  # an empty cache: nothing is ready
+    spawned = []
+
+    def spawn(recipes, keys, nice=True):
+        proc = _Proc()
+        spawned.append(proc)
+        warm._PROCS.append((proc, keys))
+        warm._WARMING.update(keys)
+        return True
+
+    monkeypatch.setattr(warm, "_spawn", spawn)
+    monkeypatch.setattr(warm, "_PROCS", [])
+    monkeypatch.setattr(warm, "_WARMING", set())
+    compiled = []
+    monkeypatch.setattr(warm, "compile_kernel", compiled.append)
+    warm.warm_up(_job("Adam"))
+    warm.warm_up(_job("SGD"))  # the first still compiles: no second process, no compile here
+    assert len(spawned) == 1 and compiled == []
+    spawned[0].running = False
+    warm.warm_up(_job("SGD"))  # the first is done: the next one may start
+    assert len(spawned) == 2 and compiled == []
+
+
+def test_a_background_compile_leaves_when_another_holds_the_cache(tmp_path):
+    env = {"OPTVIZ_CACHE_DIR": str(tmp_path), "OPTVIZ_WARM_NICE": "1", "PATH": "/usr/bin:/bin"}
+    (tmp_path / "kernels").mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+         str(tmp_path / "kernels" / "warm.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # stdin never closes: a process that waited for the lock, or read its recipes, would hang
+        child = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+                                 env={**env, "PYTHONPATH": str(ROOT)})
+        assert child.wait(timeout=60) == 0
+        child.stdin.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_main_reads_its_recipes_once_the_lock_is_its_own(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("OPTVIZ_WARM_NICE", "0")  # the foreground form (compile_many): no lock
+    monkeypatch.setattr(sys, "stdin", io.StringIO("[]"))
+    assert warm.main() == 0
