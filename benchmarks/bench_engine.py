@@ -640,14 +640,16 @@ def agreement(opts, backend: str, pctx: dict[str, Any], wanted: set[str], n: int
         ref = engine_runner(opt, backend)(starts, steps)
         row: dict[str, float] = {}
         runners: dict[str, Callable] = {}
-        if "loop" in wanted and backend != "cupy":
+        if "loop" in wanted and backend != "cupy" and opt in LOOP_OPTIMIZERS:
             runners["loop"] = loop_runner(opt)
-        if "torch_device" in pctx:
+        if "torch_device" in pctx and opt in TORCH_TWINS:
             for v in ("default", "foreach", "fused"):
                 if f"torch-{v}" in wanted and torch_check_variant(opt, v, pctx["torch_device"]) is None:
                     runners[f"torch-{v}"] = torch_runner(opt, v, pctx["torch_device"])
-        if "jax_device" in pctx:
+        if "jax_device" in pctx and opt in OPTAX_TWINS:
             runners["optax-jit"] = optax_runner(opt, pctx["jax_device"])
+        if not runners:
+            continue  # no twin to compare with
         for impl, run in runners.items():
             row[impl] = float(np.max(np.abs(run(starts, steps) - ref)))
         out[opt] = row
