@@ -1224,7 +1224,8 @@ def _explore_scene(args: argparse.Namespace, what: str) -> dict[str, Any]:
     return build_scene(args)
 
 
-def _run_options(kw: dict[str, Any]) -> dict[str, Any]:
+def _engine_extras(kw: dict[str, Any]) -> dict[str, Any]:
+    """The run keywords an explore command passes on to the engine as they are."""
     return {k: kw[k] for k in ("schedule", "hooks", "noise", "noise_mode", "delay", "backend") if k in kw}
 
 
@@ -1240,7 +1241,7 @@ def cmd_basins(args: argparse.Namespace) -> int:
     m = _explore(lambda progress: basins(
         kw["function"], kw["optimizers"], grid=grid, steps=kw["steps"], tol=args.tol, kind=args.kind,
         seed=kw["seed"], rates=args.rates, scheduler=args.scheduler, progress=progress,
-        max_seconds=kw["max_seconds"], **_run_options(kw)), args, f"mapping {grid}x{grid}")
+        max_seconds=kw["max_seconds"], **_engine_extras(kw)), args, f"mapping {grid}x{grid}")
 
     def text() -> None:
         fn = m.function
@@ -1297,7 +1298,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     s = _explore(lambda progress: sweep(
         fn, kw["optimizers"], names[0], values, starts=starts, steps=kw["steps"], seeds=args.seeds, seed=base,
         tol=args.tol, kind=args.kind, spacing=spacing, rates=args.rates, scheduler=args.scheduler,
-        progress=progress, max_seconds=kw["max_seconds"], **_run_options(kw)), args, f"sweeping {names[0]}")
+        progress=progress, max_seconds=kw["max_seconds"], **_engine_extras(kw)), args, f"sweeping {names[0]}")
     s.spacing = spacing
 
     def text() -> None:
