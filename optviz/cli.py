@@ -663,7 +663,8 @@ def _scene_of_run(args: argparse.Namespace, kw: dict[str, Any], starts: Starts) 
     """The scene of the run the options give (for --save-scene)."""
     return _savable(lambda: Scene.from_run_kwargs(
         kw["function"], kw["optimizers"], starts, kw["steps"], seed=kw["seed"],
-        schedule=kw.get("schedule"), hooks=list(kw.get("hooks", ())),
+        schedule=args.schedule or kw.get("schedule"),  # as typed (or a preset's own text)
+        hooks=list(args.hooks) if args.hooks else list(kw.get("hooks", ())),
         error=args.kind or "auto", tol=getattr(args, "tol", None),
         **{k: kw[k] for k in _SCENE_EXTRAS if k in kw},
     ))
@@ -1327,7 +1328,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [t.strip() for t in (args.functions or ",".join(DEFAULT_FUNCTIONS)).split(",") if t.strip()]
     if not names:
         raise CliError(f"choose at least one function; valid: {', '.join(functions.families())}")
-    fns = [_make_function(n, None, ()) for n in names]
+    fns = [_make_function(n, None, {}) for n in names]
     chosen = {n: {} for n in parse_optimizers(args.optimizers or ",".join(DEFAULT_OPTIMIZERS))}
     apply_sets(chosen, args.sets)
     try:

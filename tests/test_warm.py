@@ -29,8 +29,8 @@ def _job(name: str):
     return engine.make_job(fn, {name: {}}, np.zeros((4, 2)), 3)[0]
 
 
-def test_a_second_background_compile_waits_for_the_first(monkeypatch, tmp_path):
-    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path))  # an empty cache: nothing is ready
+def test_a_second_background_compile_waits_for_the_first(monkeypatch):
+    monkeypatch.setattr(warm, "ready", lambda spec: False)  # nothing compiled yet
     spawned = []
 
     def spawn(recipes, keys, nice=True):
