@@ -914,6 +914,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         bar.close()
         for p in written:  # all or nothing: a preset's two files (and the scene) go together
             p.unlink(missing_ok=True)
+        if interrupted():
+            raise KeyboardInterrupt from None
         print(f"{PROG}: error: could not write {os.fspath(writing)!r}: {_message(exc)}", file=sys.stderr)
         return 1
     except BaseException:
@@ -1193,6 +1195,8 @@ def _finish(args: argparse.Namespace, out: Path | None, doc: Any, figure: Any, t
         try:
             figures.save(figure(), out)
         except (OSError, RuntimeError, ValueError, MemoryError) as exc:
+            if interrupted():
+                raise KeyboardInterrupt from None
             print(f"{PROG}: error: could not write {os.fspath(out)!r}: {_message(exc)}", file=sys.stderr)
             return 1
     if args.json:
@@ -1491,13 +1495,26 @@ def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
 
 
 # ====================================================================== entry point
+#: The signals received inside :func:`terminate_as_interrupt` (its handler's record).
+_SIGNALLED: list[str] = []
+
+
+def interrupted() -> bool:
+    """Whether a stop signal arrived: C++ extension code (matplotlib's Agg, via pybind11) can
+    turn the interrupt raised inside it into its own ``ValueError``; such an error is then the
+    interrupt, not a failure to report."""
+    return bool(_SIGNALLED)
+
+
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM and SIGHUP raise ``KeyboardInterrupt`` like Ctrl-C does.
 
     ``timeout``, ``docker stop`` and a closed terminal send these; Python's default would end
     the process on the spot, leaving a temporary file and a running ffmpeg behind. As an
-    interrupt, every ``finally``/cleanup runs. A signal that was ignored when optviz started
+    interrupt, every ``finally``/cleanup runs. Ctrl-C (SIGINT) raises the same way; every signal
+    is also recorded (:func:`interrupted`), so an interrupt that a library turned into another
+    error is still reported as one. A signal that was ignored when optviz started
     (``nohup``) stays ignored; a second signal during the cleanup is ignored. Only the main
     thread can set handlers: elsewhere (or where a signal is missing) this does nothing.
     """
@@ -1505,15 +1522,18 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
     previous: dict[int, Any] = {}
+    _SIGNALLED.clear()
 
     def interrupt(signum, frame):
-        for sig in previous:  # once: let the cleanup finish
-            signal.signal(sig, signal.SIG_IGN)
+        for sig in previous:  # once: let the cleanup finish (Ctrl-C stays Ctrl-C)
+            if sig != signal.SIGINT:
+                signal.signal(sig, signal.SIG_IGN)
+        _SIGNALLED.append(signal.Signals(signum).name)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         sig = getattr(signal, name, None)
-        if sig is None or signal.getsignal(sig) == signal.SIG_IGN:
+        if sig is None or signal.getsignal(sig) in (signal.SIG_IGN, None):
             continue
         previous[sig] = signal.signal(sig, interrupt)
     try:

@@ -308,9 +308,40 @@ def _handles_sigterm(pid: int) -> bool:
     return False
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as in a terminal (a background job ignores it)
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "optviz", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=_default_sigint)
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_an_interrupt_a_library_turned_into_an_error_is_still_one(tmp_path, capsys, monkeypatch, sig):
+    # matplotlib's Agg (C++, pybind11) can replace the KeyboardInterrupt raised inside it with
+    # its own ValueError("Invalid bounding box"): that is the signal, not a failed write
+    import signal
+
+    from optviz import render
+
+    def animate(result, out, **kw):
+        try:
+            os.kill(os.getpid(), getattr(signal, sig))
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise ValueError("Invalid bounding box") from None
+
+    monkeypatch.setattr(render, "animate", animate)
+    # (handlers installed also where this runs with SIGINT ignored)
+    monkeypatch.setattr(signal, "getsignal", lambda s: signal.default_int_handler)
+    code, _, err = _run(["render", "-f", "quartic", "-o", "SGD", "--steps", "5",
+                           "--out", str(tmp_path / "r.gif")], capsys)
+    assert code == 130 and err.strip() == "optviz: interrupted", err
+    assert list(tmp_path.iterdir()) == []
 
 
 def _wait_for(cond, proc: subprocess.Popen, timeout: float = 60) -> None:
