@@ -19,6 +19,9 @@ from typing import Any
 
 from ..state import Scene
 
+#: What building or running a scene raises for a setting the engine refuses (shown as a message).
+ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -71,3 +74,16 @@ def current() -> Context:
     scene = state.build_scene(fn, starts, backend)
     return Context(scene=scene, function=fn, large=bool(state.ss["large_font"]),
                    kind=str(state.ss["error_kind"]), tol=float(state.ss["tol"]))
+
+
+def current_or_message() -> Context | None:
+    """:func:`current`, or None with its error shown on the page (a view then draws nothing)."""
+    import streamlit as st
+
+    from ..messages import short
+
+    try:
+        return current()
+    except ENGINE_ERRORS as exc:
+        st.error(short(exc))
+        return None

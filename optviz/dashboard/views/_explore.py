@@ -23,10 +23,10 @@ import optviz
 from optviz.explore.measures import dumps, resolve_kind
 
 from ..state import Scene, ss
+from . import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here)
 
 #: The progress bar is redrawn at most this often (seconds).
 REDRAW = 0.1
-ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from optviz.explore import charts
 
 from .. import messages
 from ..state import ss
-from . import Context, View, _explore, current
+from . import Context, View, _explore, current_or_message
 
 GRIDS_2D = (20, 40, 60, 100, 150, 200, 300)
 GRIDS_1D = (50, 100, 200, 500, 1000)
@@ -46,10 +46,8 @@ def table(m) -> pd.DataFrame:
 
 @st.fragment
 def _view() -> None:
-    try:
-        ctx = current()
-    except (ValueError, KeyError, TypeError) as exc:
-        st.error(messages.short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     kind = _explore.kind_of(ctx)
     if kind is None:

@@ -17,7 +17,7 @@ from optviz.explore.charts import profile_chart
 from optviz.optimizers import NAMES
 
 from .. import messages
-from . import Context, View, _explore, current
+from . import Context, View, _explore, current_or_message
 
 #: Functions offered: those with listed minimizers, in 2-D.
 OFFERED = tuple(
@@ -70,10 +70,8 @@ def tuned(c) -> pd.DataFrame:
 
 @st.fragment
 def _view() -> None:
-    try:
-        ctx = current()
-    except (ValueError, KeyError, TypeError) as exc:
-        st.error(messages.short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     scene = ctx.scene
     _explore.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))

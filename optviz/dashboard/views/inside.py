@@ -34,7 +34,7 @@ from optviz.optimizers import REGISTRY
 from .. import state
 from ..messages import short
 from ..state import ss
-from . import Context, View, current
+from . import ENGINE_ERRORS, Context, View, current_or_message
 
 #: Fields of the run that are not the rule's state: drawn first and last.
 GRAD, UPDATE = "grad", "update"
@@ -46,7 +46,6 @@ GRAD_ARROW = 0.12
 SYMBOLS = {"m": "m (first moment)", "v": "v (second moment)", "vmax": "v̂ (max of v)", "delta": "Δ (velocity)",
            "u": "u", "alpha": "α (thermostat)", "g_prev": "g (previous)", "s": "s (memory)",
            "d": "d (Eve's feedback)", "f_prev": "f (previous)", "mom": "momentum", "w_prev": "w (previous)"}
-ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
 COORDS = ("x", "y")
 
 
@@ -239,10 +238,8 @@ def _view() -> None:
 
 def _body() -> None:
     _wait_for_pandas()
-    try:
-        ctx = current()
-    except ENGINE_ERRORS as exc:
-        st.error(short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     scene, fn = ctx.scene, ctx.function
     names = list(scene.optimizers)

@@ -22,7 +22,7 @@ from optviz.optimizers import NAMES
 
 from .. import messages
 from ..state import ss
-from . import Context, View, _explore, current
+from . import Context, View, _explore, current_or_message
 
 SIGMA_MAX = (0.01, 0.1, 1.0, 10.0, 100.0)
 TAU_MAX = (2, 4, 8, 16, 32)
@@ -170,10 +170,8 @@ def _lessons(ctx: Context) -> None:
 
 @st.fragment
 def _view() -> None:
-    try:
-        ctx = current()
-    except (ValueError, KeyError, TypeError) as exc:
-        st.error(messages.short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     kind = _explore.kind_of(ctx)
     if kind is None:

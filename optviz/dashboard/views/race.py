@@ -21,9 +21,7 @@ from optviz.tune import tune_learning_rates
 from .. import component, compute, export, messages, payload, state, sweeps
 from ..sliders import Slider, fmt, slider
 from ..state import ss
-from . import Context, View, current
-
-ENGINE_ERRORS = (ValueError, KeyError, MemoryError, TypeError)
+from . import ENGINE_ERRORS, Context, View, current, current_or_message
 
 
 def _result_state(key: str = "race") -> Any:
@@ -181,10 +179,8 @@ def _table(ctx: Context, result: Any) -> None:
 
 
 def _view() -> None:
-    try:
-        ctx = current()
-    except (ValueError, KeyError, TypeError) as exc:  # the page shows the message; nothing to draw
-        st.error(messages.short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     scene = ctx.scene
     if not scene.optimizers:

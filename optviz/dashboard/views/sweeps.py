@@ -21,7 +21,7 @@ from optviz.optimizers import REGISTRY
 
 from .. import messages, state
 from ..state import ss
-from . import Context, View, _explore, current
+from . import Context, View, _explore, current_or_message
 
 LR = "learning rate (each optimizer's own)"
 DECADES = tuple(10.0**k for k in range(-7, 2))
@@ -95,10 +95,8 @@ def _use_best(pairs: list[tuple[str, str, float]]) -> None:
 
 @st.fragment
 def _view() -> None:
-    try:
-        ctx = current()
-    except (ValueError, KeyError, TypeError) as exc:
-        st.error(messages.short(exc))
+    ctx = current_or_message()
+    if ctx is None:
         return
     kind = _explore.kind_of(ctx)
     if kind is None:
