@@ -779,9 +779,11 @@ def compute(kw: dict[str, Any], progress: ProgressBar | None = None):
             progress.close()
 
 
-#: The engine's advice names its keyword arguments; on the command line they are options.
-_OPTION_WORDS = (("(record_every=", "(--record-every "), (", or raise max_record_bytes", ""),
-                 ("raise max_seconds", "raise --max-seconds"))
+#: The engine's and the explore functions' advice names keyword arguments; on the command line
+#: they are options.
+_OPTION_WORDS = (("(max_seconds)", "(--max-seconds)"), ("(scheduler='tcp://host:8786')",
+                 "(--scheduler tcp://host:8786)"), ("(record_every=", "(--record-every "),
+                 (", or raise max_record_bytes", ""), ("raise max_seconds", "raise --max-seconds"))
 
 
 def _as_options(text: str) -> str:
@@ -1171,20 +1173,9 @@ def _explore(call: Any, args: argparse.Namespace, label: str) -> Any:
     try:
         return call(progress=bar if bar.enabled else None)
     except (ValueError, KeyError, TypeError, MemoryError, BackendError) as exc:
-        raise CliError(_as_options(_explore_words(_message(exc)))) from None
+        raise CliError(_as_options(_message(exc))) from None
     finally:
         bar.close()
-
-
-#: The explore functions' advice names keywords; on the command line they are options.
-_EXPLORE_WORDS = (("(max_seconds)", "(--max-seconds)"), ("raise max_seconds", "raise --max-seconds"),
-                  ("(scheduler='tcp://host:8786')", "(--scheduler tcp://host:8786)"))
-
-
-def _explore_words(text: str) -> str:
-    for api, option in _EXPLORE_WORDS:
-        text = text.replace(api, option)
-    return text
 
 
 def _finish(args: argparse.Namespace, out: Path | None, doc: Any, figure: Any, text: Any) -> int:
