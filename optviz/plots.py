@@ -172,7 +172,7 @@ def colorbar(land: Landscape) -> dict[str, Any]:
     lo, hi = land.zmin, land.zmax
     span = (hi - lo) or 1.0
     if land.scale.log:
-        vals = style.decade_ticks(lo, hi, most=5)
+        vals = style.decade_ticks(lo, hi, most=3)  # the bar is ~120 px wide: "0.010.1" ran together
         ticks = [[float((v - lo) / span), style.decade_label(int(v))] for v in vals]
     else:
         vals = np.linspace(lo, hi, 4)
