@@ -236,7 +236,7 @@ def make_job(
     per_row = fn.dim + (max(len(p.spec.maths.fields) for p in plan) + 2) * fn.dim * record_state
     _check_memory(len(rec), len(plan), n, per_row, itemsize, max_record_bytes)
     xp, backend_name = backends.resolve(backend)
-    factors = np.asarray(sched.factors(steps), dtype=float)
+    factors = sched.factor_array(steps)
     _check_factors(factors, sched.label)
 
     job = Job(fn=fn, plan=tuple(plan), starts=s, steps=steps, rec=rec, dtype=dtype, factors=factors,

@@ -58,16 +58,22 @@ class Schedule:
 
     def factors(self, total: int) -> list[float]:
         """The multiplier at every step 1..total."""
+        return self.factor_array(total).tolist()
+
+    def factor_array(self, total: int) -> np.ndarray:
+        """The multiplier at every step 1..total, as an array (what the engine reads)."""
         if isinstance(total, bool) or not isinstance(total, numbers.Integral) or total < 0:
             raise ValueError(f"total must be a whole number of steps >= 0, got {quote(total)}")
+        if self.fn is _one:  # (a million steps of a constant rate: no Python call per step)
+            return np.ones(int(total))
         fn, steps = self.fn, range(1, int(total) + 1)
         try:  # the common case in one pass; any trouble is sorted out step by step below
             raw = np.asarray([fn(t, total) for t in steps], dtype=float)
         except (OverflowError, TypeError, ValueError):
             raw = None
         if raw is not None and raw.shape == (len(steps),) and bool(np.all((raw >= 0) & (raw <= MAX_FACTOR))):
-            return raw.tolist()
-        return [self(t, total) for t in steps]
+            return raw
+        return np.array([self(t, total) for t in steps], dtype=float)
 
 
 def _check(where: str, name: str, value: float, low: float, high: float = math.inf) -> float:
@@ -105,9 +111,13 @@ def _power(base: float, n: int) -> float:
         return MAX_FACTOR
 
 
+def _one(t: int, total: int) -> float:
+    return 1.0
+
+
 def constant() -> Schedule:
     """Factor 1 at every step."""
-    return Schedule("constant", (), lambda t, total: 1.0)
+    return Schedule("constant", (), _one)
 
 
 def step_decay(every: int = 100, gamma: float = 0.1) -> Schedule:

@@ -13,12 +13,15 @@ Structure (temporally blocked): each block of ``B`` points keeps its positions a
 small arrays (L1-resident) for all its steps; the step loop is outside, the point loops inside
 and free of calls after inlining, so LLVM vectorizes them across points. A step:
 
-1. the gradient pass: where each point's gradient is taken, the gradient, its noise;
-2. the hooks (shared);
-3. the update loop: the rule's step for each point (``point_step``, generated, inlined), the new
-   positions into the second buffer ``W2``, divergence only counted;
-4. on steps that need the loss: the loss pass;
-5. if a point diverged now or before: the freeze pass (frozen points keep their position).
+1. the step's pass over the block. In the common case (every point shares the per-step values,
+   no hooks) one fused loop: the step's values are read once as numbers, and each point's
+   gradient (where the rule takes it: look-ahead, delayed; with its noise) goes straight into
+   its update (``point_step``, generated, inlined). Otherwise (a sweep, or hooks) in passes:
+   the gradients into ``G``, the hooks on them (shared), each point's per-step values into
+   ``K``, then the updates. Either way the new positions go into the second buffer ``W2``,
+   divergence only counted;
+2. on steps that need the loss: the loss pass;
+3. if a point diverged now or before: the freeze pass (frozen points keep their position).
 """
 
 from __future__ import annotations
@@ -193,7 +196,7 @@ def _point_step(src: _Source, spec: KernelSpec, names: _Names) -> None:
 
 def source(spec: KernelSpec) -> str:
     """The kernel's Python source (module level), for ``spec``."""
-    m, d = spec.maths, spec.dim
+    d = spec.dim
     J = range(d)
     hp_index = {name: k for k, name in enumerate(spec.hp_names)}
     names = _Names(spec)
@@ -230,6 +233,8 @@ def source(spec: KernelSpec) -> str:
             src(f"GR = np.empty(({d}, B)); UP = np.empty(({d}, B))")
         if spec.delay:
             src(f"RING = np.empty((delay + 1, {d}, B))")
+        src("uniform = cstride == 0 and hkind.shape[0] == 0  # one set of per-step values, no hooks")
+        src("c0 = combo[0]")
         with src.block("for b0 in range(lo, hi, B):"):
             src("nb = min(B, hi - b0)")
             _starts(src, spec, names, hp_index, value)
@@ -242,21 +247,11 @@ def source(spec: KernelSpec) -> str:
                 if spec.delay:
                     src("slot = (t - 1) % (delay + 1)")
                     src("old = (max(1, t - delay) - 1) % (delay + 1)")
-                if m.grad_at is not None:
-                    src("GATHER(KG, tab, combo, cstride, gcols, b0, nb, t)")
-                with src.block("for i in range(nb):"):
-                    _gradient_pass(src, spec, names, consts)
-                with src.block("if hkind.shape[0] > 0:"):
-                    src("APPLY_HOOKS(G, Q, nb, hkind, hoff, hset)")
-                if spec.record_state:
-                    with src.block("if rec_now:"):
-                        with src.block("for i in range(nb):"):
-                            for j in J:
-                                src(f"GR[{j}, i] = G[{j}, i]")
-                src("GATHER(K, tab, combo, cstride, kcols, b0, nb, t)")
                 src("nbad = 0")
-                with src.block("for i in range(nb):"):
-                    _update_body(src, spec, names)
+                with src.block("if uniform:"):
+                    _fused_pass(src, spec, names, consts)
+                with src.block("else:"):
+                    _split_passes(src, spec, names, consts)
                 with src.block("if loss_now:"):
                     with src.block("for i in range(nb):"):
                         src(f"fn = {value('W2[{j}, i]')}")
@@ -322,15 +317,57 @@ def _starts(src: _Source, spec: KernelSpec, names: _Names, hp_index: dict[str, i
             _store_state(src, spec, "0")
 
 
-def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> None:
-    """Per point: where the gradient is taken (look-ahead, delay), the gradient, its noise."""
+def _fused_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> None:
+    """A step in one pass over the block, when every point shares the per-step values (no sweep)
+    and no hook couples the gradient's coordinates: those values are read once, as numbers, and
+    each point's gradient goes straight into its update (no G, Q or K arrays in between)."""
+    m = spec.maths
+    grad_at = [m.grad_at] if m.grad_at is not None else []
+    column = {name: k for k, name in enumerate(spec.columns)}
+    for name in dict.fromkeys(spec.used_columns(grad_at) + spec.update_columns):
+        src(f"k_{name} = tab[c0, t - 1, {column[name]}]")
+    with src.block("for i in range(nb):"):
+        for j in range(spec.dim):
+            src(f"w_{j} = W[{j}, i]")
+        _gradient_pass(src, spec, names, consts, fused=True)
+        if spec.record_state:
+            with src.block("if rec_now:"):
+                for j in range(spec.dim):
+                    src(f"GR[{j}, i] = g_{j}")
+        _update_body(src, spec, names, fused=True)
+
+
+def _split_passes(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> None:
+    """A step in passes over the block: the gradients (``G``, at ``Q``), the hooks on them, the
+    per-step values of each point (``K``, a sweep's own), the updates."""
+    J = range(spec.dim)
+    if spec.maths.grad_at is not None:
+        src("GATHER(KG, tab, combo, cstride, gcols, b0, nb, t)")
+    with src.block("for i in range(nb):"):
+        _gradient_pass(src, spec, names, consts)
+    with src.block("if hkind.shape[0] > 0:"):
+        src("APPLY_HOOKS(G, Q, nb, hkind, hoff, hset)")
+    if spec.record_state:
+        with src.block("if rec_now:"):
+            with src.block("for i in range(nb):"):
+                for j in J:
+                    src(f"GR[{j}, i] = G[{j}, i]")
+    src("GATHER(K, tab, combo, cstride, kcols, b0, nb, t)")
+    with src.block("for i in range(nb):"):
+        _update_body(src, spec, names)
+
+
+def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str, fused: bool = False) -> None:
+    """Per point: where the gradient is taken (look-ahead, delay), the gradient, its noise; into
+    ``G`` and ``Q`` (or, ``fused``, the point's own ``g_j`` and ``q_j``, from ``w_j`` loaded)."""
     m, J = spec.maths, range(spec.dim)
     src("p = b0 + i")
     if m.grad_at is not None:
-        for k, name in enumerate(spec.used_columns([m.grad_at])):
-            src(f"k_{name} = KG[{k}, i]")
-        for j in J:
-            src(f"w_{j} = W[{j}, i]")
+        if not fused:
+            for k, name in enumerate(spec.used_columns([m.grad_at])):
+                src(f"k_{name} = KG[{k}, i]")
+            for j in J:
+                src(f"w_{j} = W[{j}, i]")
         for f in sorted(set(m.grad_at.args) & set(m.coord_fields)):
             for j in J:
                 src(f"s_{f}_{j} = S_{f}[{j}, i]")
@@ -338,7 +375,7 @@ def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -
             src(f"q_{j} = {names.call('GRAD_AT', m.grad_at, j)}")
     else:
         for j in J:
-            src(f"q_{j} = W[{j}, i]")
+            src(f"q_{j} = w_{j}" if fused else f"q_{j} = W[{j}, i]")
     if spec.delay:
         for j in J:
             src(f"RING[slot, {j}, i] = q_{j}")
@@ -355,18 +392,23 @@ def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -
         if spec.noise:
             scale = "sigma" if spec.noise == "absolute" else f"sigma * abs({g})"
             g = f"{g} + {scale} * e_{j}"
-        src(f"G[{j}, i] = {g}")
-        src(f"Q[{j}, i] = q_{j}")
+        if fused:
+            src(f"g_{j} = {g}")
+        else:
+            src(f"G[{j}, i] = {g}")
+            src(f"Q[{j}, i] = q_{j}")
 
 
-def _update_body(src: _Source, spec: KernelSpec, names: _Names) -> None:
-    """Per point: the rule's step, the new position into ``W2``, the coordinates' bound test."""
+def _update_body(src: _Source, spec: KernelSpec, names: _Names, fused: bool = False) -> None:
+    """Per point: the rule's step, the new position into ``W2``, the coordinates' bound test
+    (``fused``: the point's position, gradient and per-step values are already at hand)."""
     m, J = spec.maths, range(spec.dim)
-    src("p = b0 + i")
-    for k, name in enumerate(spec.update_columns):
-        src(f"k_{name} = K[{k}, i]")
-    for j in J:
-        src(f"w_{j} = W[{j}, i]; g_{j} = G[{j}, i]; q_{j} = Q[{j}, i]")
+    if not fused:
+        src("p = b0 + i")
+        for k, name in enumerate(spec.update_columns):
+            src(f"k_{name} = K[{k}, i]")
+        for j in J:
+            src(f"w_{j} = W[{j}, i]; g_{j} = G[{j}, i]; q_{j} = Q[{j}, i]")
     for f in m.coord_fields:
         for j in J:
             src(f"s_{f}_{j} = S_{f}[{j}, i]")
