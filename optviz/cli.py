@@ -1407,10 +1407,11 @@ DASHBOARD_SETTINGS = (
 
 def dashboard_command(port: int | None = None, host: str | None = None, headless: bool = False,
                       extra: Sequence[str] = ()) -> list[str]:
-    """The ``streamlit run`` command line of :func:`cmd_dashboard` (this interpreter's Streamlit)."""
+    """The command line of :func:`cmd_dashboard`: ``streamlit run`` (this interpreter's Streamlit)
+    by way of :mod:`optviz.dashboard.serve`, which warms the page up while the server starts."""
     from .dashboard import SCRIPT
 
-    cmd = [sys.executable, "-m", "streamlit", "run", os.fspath(SCRIPT)]
+    cmd = [sys.executable, "-m", "optviz.dashboard.serve", os.fspath(SCRIPT)]
     for key, value in DASHBOARD_SETTINGS:
         cmd += [f"--{key}", value]
     if port is not None:

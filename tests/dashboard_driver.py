@@ -63,11 +63,12 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(app: Path = APP, port: int | None = None, log: Path | None = None,
           timeout: float = 90.0) -> Iterator[str]:
-    """``streamlit run app`` on 127.0.0.1 and a free port; yields the URL once
+    """``streamlit run app`` on 127.0.0.1 and a free port, as ``optviz dashboard`` starts it (by way
+    of :mod:`optviz.dashboard.serve`, which warms the page up); yields the URL once
     ``/_stcore/health`` answers, and stops the server (its own process group, by id) after."""
     port = port or free_port()
     log = log or Path(tempfile.mkdtemp(prefix="optviz-serve-")) / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "optviz.dashboard.serve", str(app), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
     with open(log, "w") as out:

@@ -380,3 +380,20 @@ def test_the_packaged_script_runs_as_its_own_file():
     at.session_state["live_sweeps"] = "always"
     run_ok(at)
     assert [o["name"] for o in race(at)["optimizers"]] == list(presets.DEFAULT_FIELD)
+
+
+def test_the_servers_warm_up_computes_what_a_first_visit_needs():
+    """``optviz dashboard`` computes the default race before anyone visits
+    (:mod:`optviz.dashboard.serve`, on a state of its own): a first session then finds every
+    optimizer's run kept, and the warm-up leaves no session state behind."""
+    from optviz.dashboard import compute, serve, state
+
+    serve.RUNTIME_WAIT = 0.0
+    kept = compute._runs().runs
+    kept.clear()
+    assert serve.warm_up() > 0
+    warmed = set(kept)
+    assert len(warmed) == len(presets.DEFAULT_FIELD)
+    at = fresh(live_sweeps="auto")
+    assert has_race(at) and set(kept) == warmed  # nothing new to run: the same scene
+    assert getattr(state._SessionState._local, "mapping", None) is None

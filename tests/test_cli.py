@@ -408,9 +408,9 @@ def test_dashboard_command_runs_the_packaged_script():
     from optviz.dashboard import SCRIPT
 
     cmd = cli.dashboard_command(8600, "127.0.0.1", True, ["--theme.base", "dark"])
-    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(SCRIPT)]
+    assert cmd[:4] == [sys.executable, "-m", "optviz.dashboard.serve", str(SCRIPT)]  # streamlit run, warmed
     assert SCRIPT.is_file() and SCRIPT.parent.name == "dashboard"
-    pairs = dict(zip(cmd[5::2], cmd[6::2], strict=False))
+    pairs = dict(zip(cmd[4::2], cmd[5::2], strict=False))
     assert pairs["--server.port"] == "8600" and pairs["--server.address"] == "127.0.0.1"
     assert pairs["--server.headless"] == "true"
     assert pairs["--browser.gatherUsageStats"] == "false" and pairs["--client.toolbarMode"] == "minimal"
@@ -453,7 +453,7 @@ def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monke
     code, stdout, err = _run(["dashboard", "--host", "127.0.0.1", "--port", _free_port(), "--headless",
                               "--", "--theme.base", "dark"], capsys)
     assert code == 0 and stdout == "" and err == ""
-    assert fake.cmd[3] == "run" and fake.cmd[-2:] == ["--theme.base", "dark"]
+    assert fake.cmd[2] == "optviz.dashboard.serve" and fake.cmd[-2:] == ["--theme.base", "dark"]
     assert fake.signals == (["TERM"] if interrupt else [])
     # run from this checkout (not installed): the page must find optviz from any folder
     assert fake.env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)

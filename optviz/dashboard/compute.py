@@ -10,7 +10,6 @@ one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 import optviz
+from optviz import fast
 from optviz.optimizers import REGISTRY
 
 from . import sweeps
@@ -41,16 +41,16 @@ RUNS_KEPT = 1024
 
 
 def fused() -> bool | None:
-    """The engine's ``fused`` for the dashboard's runs: its readable path (``False``), unless
-    ``OPTVIZ_FAST`` is set, which then decides (see :mod:`optviz.fast`; ``OPTVIZ_FAST=auto``
-    gives the engine's own choice).
+    """The engine's ``fused`` for the dashboard's runs: its automatic choice (``None``), in the
+    engine's interactive mode (set when this module is imported, :func:`optviz.fast.set_interactive`):
+    a run takes the compiled kernels when they are ready (compiled before, cached on disk) and
+    otherwise the readable path at once, while they compile in a background process at low
+    priority, one at a time, for the next run. No page waits for a compile. ``OPTVIZ_FAST``
+    still decides when it is set (``off``: always the readable path)."""
+    return None
 
-    The dashboard's runs are small (a scene's own: milliseconds; a sweep: at most
-    :data:`SWEEP_WORK` point-steps, 0.05-0.3 s), and the engine's automatic choice compiles the
-    kernels of every new function and rule in a background process: on this project's
-    2-core machine that took about a minute of a core per scene and brought the race's
-    playback from 30 to 4 frames a second meanwhile. Predictable beats faster here."""
-    return None if os.environ.get("OPTVIZ_FAST") else False
+
+fast.set_interactive()
 
 
 class _Runs:

@@ -17,6 +17,9 @@ of one race that the engine calls are cached on.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +31,51 @@ from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam
 
 from .sliders import fmt
 
-ss = st.session_state
+
+class _SessionState:
+    """``st.session_state``, or, in a thread that has called :func:`detached`, a plain dict of that
+    thread's own (the server's warm-up computes the default scene with it before any session)."""
+
+    _local = threading.local()
+
+    def _target(self) -> Any:
+        own = getattr(self._local, "mapping", None)
+        return st.session_state if own is None else own
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._target()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._target()[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._target()
+
+    def __iter__(self):
+        return iter(list(self._target()))
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+
+ss: Any = _SessionState()
+
+
+@contextlib.contextmanager
+def detached() -> Iterator[dict[str, Any]]:
+    """In this thread, the state is a fresh dict until the block ends (not any session's)."""
+    own: dict[str, Any] = {}
+    _SessionState._local.mapping = own
+    try:
+        yield own
+    finally:
+        _SessionState._local.mapping = None
 FAMILIES = functions.families()
 PLOTTABLE = (1, 2)
 START_MODES = ("Grid", "Random", "Ring", "Typed")

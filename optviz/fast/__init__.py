@@ -19,7 +19,9 @@ keyed by a fingerprint of all the code they inline, so a changed formula never r
 - ``fused=None`` (auto): the fast path when its kernels are ready (compiled in this process or
   found on disk) or the run is big enough (:data:`AUTO_COMPILE_WORK` point-steps) to pay for
   compiling them now; otherwise the readable path, while the kernels compile in a background
-  process for the next run (:func:`warm_up`). ``OPTVIZ_FAST=size`` keeps only the size rule
+  process for the next run (:func:`warm_up`). In a server (:func:`set_interactive`) no run
+  waits for a compile: the size rule is off, and a run whose kernels are not ready takes the
+  readable path while they compile in the background. ``OPTVIZ_FAST=size`` keeps only the size rule
   (deterministic, for tests), ``OPTVIZ_FAST=off`` always picks the readable path,
   ``OPTVIZ_FAST=on`` always the fast one where it can run.
 """
@@ -35,8 +37,8 @@ from .kernels import ready as _ready
 from .runner import HOOK_KINDS, Runner, prepare, ranges, step
 from .warm import compile_many, wait_for_warm_up, warm_up, warm_up_runs
 
-__all__ = ["BLOCK", "Runner", "choose", "compile_many", "prepare", "ranges", "step", "unsupported",
-           "wait_for_warm_up", "warm_up", "warm_up_runs"]
+__all__ = ["BLOCK", "Runner", "choose", "compile_many", "prepare", "ranges", "set_interactive", "step",
+           "unsupported", "wait_for_warm_up", "warm_up", "warm_up_runs"]
 
 #: A part smaller than this many point-steps runs in the calling thread.
 INLINE_WORK = 2_000_000
@@ -78,6 +80,16 @@ def _mode() -> str:
     return os.environ.get("OPTVIZ_FAST", "auto").strip().lower()
 
 
+_INTERACTIVE = [False]
+
+
+def set_interactive(on: bool = True) -> None:
+    """For this process (a server, such as the dashboard's): the automatic choice never compiles
+    in the caller's thread, whatever the run's size (a page must not wait half a minute for its
+    kernels); the run then takes the readable path and the kernels compile in the background."""
+    _INTERACTIVE[0] = bool(on)
+
+
 def choose(job: Job, backend: str, fused: bool | None) -> str:
     """``"fast"`` or ``"reference"`` for this run (see the module docstring)."""
     if fused is False:
@@ -92,7 +104,7 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
         return "reference"
     if mode in ("on", "1", "true", "yes"):
         return "fast"
-    if job.work >= AUTO_COMPILE_WORK:
+    if job.work >= AUTO_COMPILE_WORK and not _INTERACTIVE[0]:
         return "fast"
     if mode == "size":
         return "reference"

@@ -178,20 +178,11 @@ def _table(ctx: Context, result: Any) -> None:
             st.success("No optimizer diverged.")
 
 
-def _view() -> None:
-    ctx = current_or_message()
-    if ctx is None:
-        return
+def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict, float]:
+    """What the race component gets for ``result``: (its data, the sliders, the live ones among
+    them, the seconds the sweeps behind them took). The sweeps come once the page asks for them
+    (a session's first run draws the race without)."""
     scene = ctx.scene
-    if not scene.optimizers:
-        return
-    t0 = time.perf_counter()
-    try:
-        result = compute.run_scene(scene)
-    except ENGINE_ERRORS as exc:
-        st.error(f"Cannot run this scene: {messages.short(exc)}")
-        return
-    t_run = time.perf_counter() - t0
     sliders = sliders_of(ctx)
     n = len(scene.starts)
     rows = sweeps.max_rows_for(len(scene.optimizers) * n)
@@ -211,6 +202,24 @@ def _view() -> None:
         live={name: {s.name for s in ls} for name, ls in live.items()}, stride=stride, quant=quant,
         kind=ctx.kind, tol=ctx.tol, large=ctx.large, ack=int(ss.get("slider_ack", 0)),
         stochastic={name for name in scene.optimizers if compute.is_stochastic(name)})
+    return data, sliders, live, t_sweep
+
+
+def _view() -> None:
+    ctx = current_or_message()
+    if ctx is None:
+        return
+    scene = ctx.scene
+    if not scene.optimizers:
+        return
+    t0 = time.perf_counter()
+    try:
+        result = compute.run_scene(scene)
+    except ENGINE_ERRORS as exc:
+        st.error(f"Cannot run this scene: {messages.short(exc)}")
+        return
+    t_run = time.perf_counter() - t0
+    data, sliders, live, t_sweep = race_payload(ctx, result)
     _header(ctx, len(data["rows"]), t_run, t_sweep, sum(len(v) for v in live.values()),
             sum(len(v) for v in sliders.values()))
     _notes(ctx, result)

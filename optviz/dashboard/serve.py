@@ -1,0 +1,91 @@
+"""Streamlit's server for the dashboard, warmed up before the first visit.
+
+``python -m optviz.dashboard.serve SCRIPT [streamlit run options]`` is ``streamlit run SCRIPT ...``
+(what ``optviz dashboard`` starts), plus a thread that, while the server comes up, does what
+the first visit would otherwise wait for: importing the page's modules (Streamlit imports the
+script's only when a first session runs it: about 1.5 s here, pandas and Plotly among them),
+and computing the default scene's race into the caches every session shares
+(:func:`optviz.dashboard.compute.run_scene`), with its payload built once. The thread works on
+a state of its own (:func:`optviz.dashboard.state.detached`), not any session's; if anything in
+it fails, the first visit just does that work itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+_LOG = logging.getLogger("optviz.dashboard.serve")
+#: How long the warm-up waits for Streamlit's runtime (the shared caches live there).
+RUNTIME_WAIT = 30.0
+
+
+def warm_up() -> float:
+    """Import the page and compute the default scene's race; the seconds it took."""
+    t0 = time.perf_counter()
+    from streamlit import runtime
+
+    deadline = time.monotonic() + RUNTIME_WAIT
+    while not runtime.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    import pandas  # noqa: F401  (Streamlit's tables import it on the page's second run)
+
+    import optviz.dashboard.app  # noqa: F401  (the page's modules: sidebar, state, views, ...)
+    from optviz.dashboard import compute, state, views
+    from optviz.dashboard.views import race
+
+    views.discover()
+    with _quiet(), state.detached():
+        state.init()
+        ctx = views.current()
+        result = compute.run_scene(ctx.scene)
+        race.race_payload(ctx, result)
+    return time.perf_counter() - t0
+
+
+class _OnlyOtherThreads(logging.Filter):
+    """Drops Streamlit's "no script run context" warnings of the warm-up thread (it has none, on
+    purpose); every other thread's records pass."""
+
+    def __init__(self, thread: threading.Thread):
+        super().__init__()
+        self.thread = thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread.ident
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        self.filter = _OnlyOtherThreads(threading.current_thread())
+        names = [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]
+        self.loggers = [logging.getLogger(n) for n in names]
+        for lg in self.loggers:
+            lg.addFilter(self.filter)
+
+    def __exit__(self, *exc: object) -> None:
+        for lg in self.loggers:
+            lg.removeFilter(self.filter)
+
+
+def _warm_in_background() -> None:
+    try:
+        took = warm_up()
+        _LOG.debug("dashboard warmed up in %.2f s", took)
+    except Exception as exc:  # the first visit does the work instead
+        _LOG.debug("dashboard warm-up failed: %r", exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``streamlit run`` with ``argv`` (the script first), the warm-up running beside it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    threading.Thread(target=_warm_in_background, name="optviz-warm-up", daemon=True).start()
+    from streamlit.web import cli
+
+    return cli.main(args=["run", *args], prog_name="streamlit", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a program
+    sys.exit(main())
