@@ -77,3 +77,24 @@ def test_main_reads_its_recipes_once_the_lock_is_its_own(monkeypatch, tmp_path):
     monkeypatch.setenv("OPTVIZ_WARM_NICE", "0")  # the foreground form (compile_many): no lock
     monkeypatch.setattr(sys, "stdin", io.StringIO("[]"))
     assert warm.main() == 0
+
+
+def test_an_interactive_process_never_compiles_a_big_run_in_its_own_thread(monkeypatch):
+    """The dashboard's process (``fast.set_interactive``): a run big enough that a script would
+    compile its kernels at once takes the readable path and hands them to the background."""
+    import optviz.fast as fast
+
+    monkeypatch.setenv("OPTVIZ_FAST", "auto")
+    monkeypatch.setattr(fast, "_ready", lambda spec: False)
+    handed = []
+    monkeypatch.setattr(fast, "warm_up", handed.append)
+    fn = functions.get("rosenbrock")
+    big = engine.make_job(fn, {"Adam": {}}, np.zeros((2000, 2)), 30_000, record_every=30_000)[0]
+    assert big.work >= fast.AUTO_COMPILE_WORK
+    monkeypatch.setattr(fast, "_INTERACTIVE", [False])
+    assert fast.choose(big, "numpy", None) == "fast" and handed == []  # a script: compile now
+    fast.set_interactive()
+    assert fast.choose(big, "numpy", None) == "reference" and handed == [big]
+    assert fast.choose(big, "numpy", True) == "fast"  # asked for: still the caller's choice
+    monkeypatch.setenv("OPTVIZ_FAST", "size")  # the suite's setting: the size rule, in any process
+    assert fast.choose(big, "numpy", None) == "fast"

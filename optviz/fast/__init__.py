@@ -104,8 +104,8 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
         return "reference"
     if mode in ("on", "1", "true", "yes"):
         return "fast"
-    if job.work >= AUTO_COMPILE_WORK and not _INTERACTIVE[0]:
-        return "fast"
+    if job.work >= AUTO_COMPILE_WORK and (mode == "size" or not _INTERACTIVE[0]):
+        return "fast"  # (the size rule alone: the same path on every machine and in any process)
     if mode == "size":
         return "reference"
     if all(_ready(s) for s in specs(job)):
