@@ -23,7 +23,9 @@ RUNTIME_WAIT = 30.0
 
 
 def warm_up() -> float:
-    """Import the page and compute the default scene's race; the seconds it took."""
+    """Import the page and compute the default scene's race; the seconds it took. (On a fresh
+    install the race's run also starts compiling its kernels in a background process, on spare
+    CPU only: :func:`load_kernels` then loads them.)"""
     t0 = time.perf_counter()
     from streamlit import runtime
 
@@ -42,7 +44,39 @@ def warm_up() -> float:
         ctx = views.current()
         result = compute.run_scene(ctx.scene)
         race.race_payload(ctx, result)
+    _SCENE[0] = ctx.scene
     return time.perf_counter() - t0
+
+
+_SCENE: list = [None]
+#: How long :func:`load_kernels` waits for the background compile (5 kernels: ~30 s of a core).
+COMPILE_WAIT = 600.0
+
+
+def load_kernels(scene=None) -> int:
+    """Load the default scene's compiled kernels into this process once the background compile
+    has written them (numba's import and the loads take about a second, better spent now than in
+    a visitor's first slider move); how many were loaded (0 when they are not on disk)."""
+    import subprocess
+
+    from optviz import fast
+    from optviz.engine import make_job
+    from optviz.fast import kernels
+
+    scene = scene or _SCENE[0]
+    if scene is None:
+        return 0
+    try:
+        fast.wait_for_warm_up(COMPILE_WAIT)
+    except subprocess.TimeoutExpired:
+        return 0
+    job = make_job(scene.make_function(), {n: scene.hyperparams(n) for n in scene.optimizers},
+                   [list(p) for p in scene.starts], scene.steps, **scene.run_kwargs())[0]
+    if fast.unsupported(job, "numpy") or not all(kernels.ready(k) for k in fast.specs(job)):
+        return 0  # (never compile here: a thread of the server would hold the GIL for seconds)
+    for k in fast.specs(job):
+        kernels.compile_kernel(k)
+    return len(job.plan)
 
 
 class _OnlyOtherThreads(logging.Filter):
@@ -74,6 +108,8 @@ def _warm_in_background() -> None:
     try:
         took = warm_up()
         _LOG.debug("dashboard warmed up in %.2f s", took)
+        loaded = load_kernels()
+        _LOG.debug("%d kernels loaded", loaded)
     except Exception as exc:  # the first visit does the work instead
         _LOG.debug("dashboard warm-up failed: %r", exc)
 

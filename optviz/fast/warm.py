@@ -199,11 +199,25 @@ def _background_lock() -> Any:
     return handle
 
 
+def _lowest_priority() -> None:
+    """Compile on spare CPU only: Linux's idle class (runs when nothing else wants the core, so a
+    page being drawn or played back never waits for it), else the lowest nice level."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    if hasattr(os, "nice"):
+        try:
+            os.nice(19)
+        except OSError:
+            pass
+
+
 def main() -> int:
     background = os.environ.get("OPTVIZ_WARM_NICE", "1") == "1"
     if background:
-        if hasattr(os, "nice"):
-            os.nice(10)  # the server's work comes first
+        _lowest_priority()
         lock = _background_lock()
         if lock is None:
             return 0  # another process compiles into this cache now: a later run asks again
