@@ -104,7 +104,12 @@ def only(result: optviz.Result, name: str) -> optviz.Result:
 def run_scene(scene: Scene) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
     run; the optimizers not kept yet are run together."""
-    return _runs().get(scene, fused())
+    return keep_run(scene, fused())
+
+
+def keep_run(scene: Scene, fused: bool | None) -> optviz.Result:
+    """:func:`run_scene` on the path ``fused`` chooses (the server's warm-up takes the readable one)."""
+    return _runs().get(scene, fused)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
