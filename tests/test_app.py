@@ -397,3 +397,38 @@ def test_the_servers_warm_up_computes_what_a_first_visit_needs():
     at = fresh(live_sweeps="auto")
     assert has_race(at) and set(kept) == warmed  # nothing new to run: the same scene
     assert getattr(state._SessionState._local, "mapping", None) is None
+
+
+def test_the_server_loads_only_kernels_already_compiled(monkeypatch):
+    """The warm-up never compiles in the server (that would hold its interpreter for seconds):
+    kernels not on disk are left to the background compile and to the runs that need them."""
+    from optviz.dashboard import serve, state
+    from optviz.fast import kernels
+
+    monkeypatch.setattr(serve, "LOAD_DELAY", 0.0)
+    monkeypatch.setattr(kernels, "ready", lambda keyed: False)
+    compiled = []
+    monkeypatch.setattr(kernels, "compile_kernel", compiled.append)
+    with state.detached():
+        state.init()
+        from optviz.dashboard import views
+
+        scene = views.current().scene
+    assert serve.load_kernels(scene) == 0 and compiled == []
+    monkeypatch.setattr(kernels, "ready", lambda keyed: True)
+    assert serve.load_kernels(scene) == len(scene.optimizers) == len(compiled)
+
+
+def test_the_server_starts_streamlit_run_with_the_warm_up_beside_it(monkeypatch):
+    import threading
+
+    from streamlit.web import cli as st_cli
+
+    from optviz.dashboard import serve
+
+    warmed, seen = threading.Event(), {}
+    monkeypatch.setattr(serve, "_warm_in_background", warmed.set)
+    monkeypatch.setattr(st_cli, "main", lambda **kw: seen.update(kw) or 0)
+    assert serve.main(["page.py", "--server.port", "9"]) == 0
+    assert seen["args"] == ["run", "page.py", "--server.port", "9"] and seen["prog_name"] == "streamlit"
+    assert warmed.wait(10)
