@@ -12,6 +12,7 @@ import pytest
 
 import functions
 import optviz
+from optviz import presets
 from optviz.optimizers import NAMES, REGISTRY
 
 pytest.importorskip("numba")
@@ -70,6 +71,7 @@ def compiled_kernels():
     jobs += [job("rosenbrock", ["SGD", "Adam"]), job("himmelblau", ["Adam", "Eve", "NAG"])]
     jobs += [job("himmelblau", ["Adam", "SGD"], tol=1e-3, tol_kind=k) for k in ("distance", "gap")]
     jobs += [job("rosenbrock", ["SGD", "Adam"], noise=0.1, noise_mode=m) for m in ("absolute", "relative")]
+    jobs += [job("himmelblau", list(presets.DEFAULT_FIELD), tol=1e-3, tol_kind="distance")]  # page sweeps
     jobs += [job("rosenbrock", ["DCASGD", "NAG"], delay=1),
              job("quartic", ["Adam", "Eve", "SantaSSS"], record_state=True)]
     for fname in functions.names():
@@ -174,3 +176,31 @@ def test_threads_split_the_points_and_change_nothing():
     for n in opts:
         np.testing.assert_array_equal(one.trajectories[n], three.trajectories[n])
         np.testing.assert_array_equal(one.diverged_step[n], three.diverged_step[n])
+
+
+def test_the_page_on_the_compiled_kernels_is_the_page_on_the_readable_path(monkeypatch):
+    """Outside the suite the dashboard takes the compiled kernels once they are on disk: the
+    race it sends (the scene's run and every slider's sweep) is then the same, number for
+    number, as on the readable path."""
+    import streamlit as st
+    from test_app import fresh, race  # (the dashboard's AppTest helpers)
+
+    from optviz import fast
+    from optviz.dashboard import compute
+
+    kernel_runs = []
+    prepare = fast.prepare
+    monkeypatch.setattr(fast, "prepare", lambda job: kernel_runs.append(job) or prepare(job))
+
+    def page(mode: str) -> dict:
+        monkeypatch.setenv("OPTVIZ_FAST", mode)
+        compute._runs().runs.clear()
+        st.cache_data.clear()
+        kernel_runs.clear()
+        data = race(fresh(live_sweeps="always"))
+        return data, len(kernel_runs)
+
+    (compiled, on_kernels), (readable, off_kernels) = page("on"), page("off")
+    assert on_kernels >= 1 + len(presets.DEFAULT_FIELD) and off_kernels == 0  # the scene, each sweep
+    assert compiled["sweeps"] is True and readable["sweeps"] is True
+    assert compiled == readable
