@@ -44,6 +44,8 @@ class KernelSpec:
     noise: str  # "", "absolute" or "relative" gradient noise
     delay: bool
     tol: str  # "", "distance" or "gap"
+    n_mins: int  # the function's minimizers, for the distance (unrolled: a loop would stop LLVM
+    #              vectorizing the point loop around it); 0 unless ``tol == "distance"``
     record_state: bool
 
     @property
@@ -473,8 +475,8 @@ def _error(src: _Source, spec: KernelSpec, w: str, f: str) -> str:
     if spec.tol == "gap":
         return f"({f} - fstar)"
     src("best = np.inf")
-    with src.block("for km in range(mins.shape[0]):"):
-        src("dd = " + " + ".join(f"({w}_{j} - mins[km, {j}]) * ({w}_{j} - mins[km, {j}])"
+    for km in range(spec.n_mins):
+        src("dd = " + " + ".join(f"({w}_{j} - mins[{km}, {j}]) * ({w}_{j} - mins[{km}, {j}])"
                                  for j in range(spec.dim)))
         src("best = dd if dd < best else best")
     return "np.sqrt(best)"

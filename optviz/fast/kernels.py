@@ -60,7 +60,7 @@ def spec(job: Job, k: int) -> Keyed:
 def specs(job: Job) -> list[Keyed]:
     """The kernels of every optimizer of ``job`` (memoized by everything they depend on)."""
     point = job.fn.point
-    shared = (id(point.value), id(point.grad), len(point.consts), job.dim,
+    shared = (id(point.value), id(point.grad), len(point.consts), job.dim, _n_mins(job),
               any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
               job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
     out = []
@@ -71,6 +71,13 @@ def specs(job: Job) -> list[Keyed]:
             keyed = _SPECS[memo] = _make_spec(job, k)
         out.append(keyed)
     return out
+
+
+def _n_mins(job: Job) -> int:
+    """The minimizers a kernel measures the distance to (0 unless the tolerance is a distance)."""
+    if job.tol is None or job.tol_kind != "distance":
+        return 0
+    return len(np.array(job.fn.minimizers, dtype=float).reshape(-1, job.dim))
 
 
 def _make_spec(job: Job, k: int) -> Keyed:
@@ -88,6 +95,7 @@ def _make_spec(job: Job, k: int) -> Keyed:
         noise=job.noise_mode if job.noise else "",
         delay=job.delay > 0,
         tol="" if job.tol is None else job.tol_kind,
+        n_mins=_n_mins(job),
         record_state=job.record_state,
     ), job.fn.point)
 
@@ -183,7 +191,7 @@ def _run_once(keyed: Keyed, k: Any) -> None:
     rows = len(spec.state_rows()) if spec.record_state else 1
     f64, i64, u64 = np.float64, np.int64, np.uint64
     k(np.zeros((2, d)), 0, 2, BLOCK, np.ones((1, 2, n_cols)), np.ones((1, n_hp)), np.zeros(1, i64), 0,
-      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((1, d)),
+      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((max(1, spec.n_mins), d)),
       np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
       np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
       keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
