@@ -25,8 +25,8 @@ RUNTIME_WAIT = 30.0
 
 def warm_up() -> float:
     """Import the page and compute the default scene's race; the seconds it took. (On a fresh
-    install the race's run also starts compiling its kernels in a background process, on spare
-    CPU only: :func:`load_kernels` then loads them.)"""
+    install the first visit's runs start compiling their kernels in a background process, on
+    spare CPU only; :func:`load_kernels` then loads the race's.)"""
     t0 = time.perf_counter()
     from streamlit import runtime
 
@@ -52,7 +52,7 @@ def warm_up() -> float:
 
 
 _SCENE: list = [None]
-#: How long :func:`load_kernels` waits for the background compile (5 kernels: ~30 s of a core).
+#: How long :func:`load_kernels` waits for a background compile running (5 kernels: ~30 s of a core).
 COMPILE_WAIT = 600.0
 #: ... and, first, how long after the warm-up it leaves the server to its first visitors.
 LOAD_DELAY = 10.0

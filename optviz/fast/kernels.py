@@ -190,8 +190,9 @@ def _run_once(keyed: Keyed, k: Any) -> None:
     n_hp, n_cols = len(spec.hp_names), len(spec.columns)
     rows = len(spec.state_rows()) if spec.record_state else 1
     f64, i64, u64 = np.float64, np.int64, np.uint64
+    mins = np.zeros((max(1, spec.n_mins), d))
     k(np.zeros((2, d)), 0, 2, BLOCK, np.ones((1, 2, n_cols)), np.ones((1, n_hp)), np.zeros(1, i64), 0,
-      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), np.zeros((max(1, spec.n_mins), d)),
+      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), mins,
       np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
       np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
       keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
