@@ -11,6 +11,7 @@ Only these names may appear in such a formula besides arithmetic; keep the list 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -48,14 +49,54 @@ def _first_array(*xs: Any) -> Any:
     return xs[0]
 
 
+#: Set by :func:`libm`: NumPy arrays go through libm's functions instead of NumPy's.
+_LIBM = [False]
+
+
+@contextlib.contextmanager
+def libm():
+    """While open, the functions below apply libm's ``exp``, ``log``, ... (Python's ``math``) to
+    NumPy arrays element by element, as the compiled kernels call them, instead of NumPy's
+    SIMD versions (which on AVX-512 builds differ from libm's by an ulp for some arguments).
+
+    For checking the two paths against each other to the last bit; slow, and for every thread.
+    """
+    before = _LIBM[0]
+    _LIBM[0] = True
+    try:
+        yield
+    finally:
+        _LIBM[0] = before
+
+
+def _elementwise(scalar: Any, ufunc: Any) -> Any:
+    def one(v: float) -> float:
+        try:
+            return scalar(v)
+        except (ValueError, OverflowError):  # outside the domain, or too large: as NumPy
+            with np.errstate(all="ignore"):
+                return float(ufunc(v))
+
+    each = np.frompyfunc(one, 1, 1)
+
+    def apply(x: np.ndarray) -> np.ndarray:
+        if x.dtype != np.float64:
+            return ufunc(x)
+        with np.errstate(all="ignore"):  # (the flags a fallback raised; the values say it all)
+            return each(x).astype(np.float64)
+
+    return apply
+
+
 def _unary(name: str):
     ufunc = getattr(np, name)
     scalar = None if name in ("floor", "sign") else getattr(math, {"abs": "fabs"}.get(name, name), None)
+    exact = ufunc if scalar is None or name in ("sqrt", "abs") else _elementwise(scalar, ufunc)
 
     def fn(x: Array) -> Array:
         kind = type(x)
         if kind is np.ndarray:  # the readable path's hot case: NumPy's own ufunc
-            return ufunc(x)
+            return exact(x) if _LIBM[0] else ufunc(x)
         if kind is float:
             try:
                 return scalar(x) if scalar is not None else float(ufunc(x))
@@ -89,8 +130,13 @@ sign = _unary("sign")
 floor = _unary("floor")
 
 
+_atan = _elementwise(math.atan, np.arctan)
+
+
 def arctan(x: Array) -> Array:
     """Elementwise arc tangent (``atan`` in the array API standard)."""
+    if type(x) is np.ndarray and _LIBM[0]:
+        return _atan(x)
     xp = _xp(x)
     if xp is np and _scalar(x):
         return math.atan(x)

@@ -21,6 +21,7 @@ from . import hooks as _hooks
 from . import noise as _noise
 from .job import Cancelled, Job, Outcome
 from .optimizers import StepContext
+from .steptable import fits, step_table
 
 
 def step_loop(job: Job, xp: Any, cancel: Any = None, tick: Callable[[int], None] | None = None) -> Outcome:
@@ -112,6 +113,18 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
         history[k].append(Q)
         return history[k][0]
 
+    # each rule's per-step values, for all steps at once: the table the fast path reads too
+    tables = [_step_values(p, job, n) for p in plan]
+
+    def values(k: int, t: int) -> dict[str, Any] | None:
+        if tables[k] is None:
+            return None
+        outs, tab, combo = tables[k]
+        if combo.size == 1:  # (Python floats: a float32 run stays float32)
+            return {o: float(tab[0, t - 1, j]) for j, o in enumerate(outs)}
+        rows = tab[combo, t - 1, :]
+        return {o: xp.asarray(rows[:, j : j + 1], dtype=dt) for j, o in enumerate(outs)}
+
     W = xp.stack([xp.asarray(job.starts, dtype=dt)] * K)
     L = per_opt(fn.value(flat(W)))
     states = [p.spec.rule.init(W[k, ...], hps[k]) for k, p in enumerate(plan)]
@@ -166,7 +179,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
                 return z if isinstance(when, bool | np.bool_) else xp.where(when, z, 0.0)
 
             w_grad = None if (lookahead or history is None) else Q[k, ...]
-            ctx = StepContext(t, job.steps, L[k, ...], fstar, grad_fn, draw, w_grad, job.delay)
+            ctx = StepContext(t, job.steps, L[k, ...], fstar, grad_fn, draw, w_grad, job.delay, values(k, t))
             g = None if lookahead else G[k, ...]
             D[k, ...], states[k] = p.spec.rule.update(g, states[k], W[k, ...], hp, ctx)
             if not lookahead:
@@ -216,6 +229,16 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
     if rec_states is not None:
         states_np = [{f: to_np(a) for f, a in rs.items()} for rs in rec_states]
     return Outcome(to_np(traj), to_np(losses), div_np, stt_np, states_np)
+
+
+def _step_values(p: Any, job: Job, n: int) -> tuple[tuple[str, ...], np.ndarray, np.ndarray] | None:
+    """(outputs, table, combo per point) of the rule's per-step values; None when it has none or
+    the table would be too big (each step then computes its own, in the rule's ``update``)."""
+    outs = tuple(o for s in p.spec.maths.per_step for o in s.outputs)
+    if not outs or not fits(p, n, job.steps, len(outs)):
+        return None
+    tab, _, combo = step_table(p, job.factors, job.steps, outs, np.arange(n))
+    return outs, tab, combo
 
 
 def _empty_state_rows(xp: Any, maths: Any, n_rec: int, n: int, dim: int, dt: Any) -> dict[str, Any]:

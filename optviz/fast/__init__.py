@@ -8,7 +8,8 @@ Rooms: :mod:`~optviz.fast.kernels` (generating, compiling, caching), :mod:`~optv
 (running a job on them), :mod:`~optviz.fast.warm` (compiling ahead, in other processes). What varies
 per step (hyperparameters under the schedule, bias corrections, bounds) is computed once per
 step on the host by the rule's own per-step stages, into a small table the kernel reads;
-per-point hyperparameters (sweeps) become rows of that table.
+per-point hyperparameters (sweeps) become rows of that table. The readable loop reads the same
+table (:mod:`optviz.steptable`), so both paths step with the same per-step numbers, bit for bit.
 
 Compiled kernels are cached on disk (``$OPTVIZ_CACHE_DIR``, default ``~/.cache/optviz``),
 keyed by a fingerprint of all the code they inline, so a changed formula never runs stale.

@@ -7,16 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import hooks as _hooks
 from .. import noise as _noise
 from ..job import Cancelled, Job, Outcome
-from ..optimizers.base import step_env
+from ..steptable import TABLE_BYTES, fits, step_table
 from .kernels import BLOCK, Keyed, compile_kernel, specs
 
-#: Per-step tables larger than this (bytes) are split by points (each part its own combos).
-TABLE_BYTES = 256 * 2**20
 #: The hooks the kernels know, by kind (the order of :func:`optviz.fast.blocks.apply_hooks`).
-from .. import hooks as _hooks  # noqa: E402
-
 HOOK_KINDS = (_hooks.lars_factors, _hooks.clip_factors, _hooks.weight_decay_factors)
 
 
@@ -25,7 +22,8 @@ _TABLES_MAX = 256
 
 
 def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
-    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point).
+    """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point):
+    :func:`optviz.steptable.step_table`, the table the readable loop reads too.
 
     Tables of runs with one value per hyperparameter are kept (a few hundred, the last ones):
     the dashboard reruns the same optimizers with the same settings often.
@@ -33,46 +31,15 @@ def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     p = job.plan[k]
     uniform = not any(isinstance(v, np.ndarray) for v in p.hyperparams.values())
     if not uniform:
-        return _make_table(job, k, columns, idx)
+        return step_table(p, job.factors, job.steps, columns, idx)
     memo = (p.name, tuple(float(p.hyperparams[h.name]) for h in p.spec.hyperparams), job.steps,
             hash(job.factors.tobytes()), columns)
     hit = _TABLES.get(memo)
     if hit is None:
         if len(_TABLES) >= _TABLES_MAX:
             _TABLES.pop(next(iter(_TABLES)))
-        hit = _TABLES[memo] = _make_table(job, k, columns, idx)
+        hit = _TABLES[memo] = step_table(p, job.factors, job.steps, columns, idx)
     return hit
-
-
-def _make_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
-    p = job.plan[k]
-    specs = p.spec.hyperparams
-    lr = {h.name for h in specs if h.lr}
-    n = idx.size
-    per_point = [h.name for h in specs if isinstance(p.hyperparams[h.name], np.ndarray)]
-    if per_point:
-        M = np.column_stack([np.broadcast_to(np.asarray(p.hyperparams[h.name], dtype=float)[idx]
-                                             if h.name in per_point else float(p.hyperparams[h.name]), (n,))
-                             for h in specs])
-        uniq, combo = np.unique(M, axis=0, return_inverse=True)
-        combo = combo.reshape(-1).astype(np.int64)
-    else:
-        uniq = np.array([[float(p.hyperparams[h.name]) for h in specs]])
-        combo = np.zeros(1, dtype=np.int64)
-    names = [h.name for h in specs]
-    T, n_combo = job.steps, uniq.shape[0]
-    tab = np.empty((n_combo, T, len(columns)))
-    maths = p.spec.maths
-
-    # one call of the per-step stages over all steps at once (the same operations, element by
-    # element, as the readable path's call at each step: the table equals its values exactly)
-    t = np.arange(1, T + 1, dtype=float)[None, :]
-    f = np.asarray(job.factors, dtype=float)[None, :]
-    hp = {name: uniq[:, i][:, None] * (f if name in lr else 1.0) for i, name in enumerate(names)}
-    env = step_env(maths, hp, t, T)
-    for c, name in enumerate(columns):
-        tab[:, :, c] = env[name]
-    return tab, uniq, combo
 
 
 def _per_point(a: Any, n: int) -> tuple[np.ndarray, int]:
@@ -138,9 +105,8 @@ class Runner:
         # per-step tables: one for all points, unless too big (then per slice of points, in run)
         self.tables: list[Any] = []
         for k, s in enumerate(self.keyed):
-            width = job.steps * len(s.spec.columns) * 8
-            distinct = n if any(isinstance(v, np.ndarray) for v in job.plan[k].hyperparams.values()) else 1
-            self.tables.append(self._table(k, s, 0, n) if distinct * width <= TABLE_BYTES else None)
+            whole = fits(job.plan[k], n, job.steps, len(s.spec.columns))
+            self.tables.append(self._table(k, s, 0, n) if whole else None)
         self._slice = [max(BLOCK, TABLE_BYTES // max(1, job.steps * len(s.spec.columns) * 8) // BLOCK * BLOCK)
                        for s in self.keyed]
 

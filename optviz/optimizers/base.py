@@ -51,6 +51,9 @@ class StepContext(NamedTuple):
             for the rule's draw ``name`` at this step, zero where ``when`` is False (Santa).
         w_grad: where the gradient was taken (``None``: at the params themselves).
         delay: the run's gradient delay in steps (0: fresh gradients).
+        values: the rule's per-step values at this step (``Maths.per_step``'s outputs), read
+            from the run's table (:mod:`optviz.steptable`); ``None``: computed here, by
+            :func:`step_env`.
     """
 
     t: int
@@ -61,6 +64,7 @@ class StepContext(NamedTuple):
     noise: Callable[[str, Any], Array]
     w_grad: Array | None = None
     delay: int = 0
+    values: Mapping[str, Any] | None = None
 
 
 InitFn = Callable[[Array, Hyper], NamedTuple]
@@ -217,7 +221,10 @@ def make_update(m: Maths) -> UpdateFn:
     wants_tiny = m.needs("tiny")
 
     def update(g: Array, state: Any, w: Array, hp: Hyper, ctx: StepContext):
-        env = step_env(m, hp, ctx.t, ctx.total_steps)
+        if ctx.values is None:
+            env = step_env(m, hp, ctx.t, ctx.total_steps)
+        else:
+            env = {"t": float(ctx.t), "T": float(ctx.total_steps), **hp, **ctx.values}
         env.update(state._asdict())
         env["w"] = w
         if wants_f:
