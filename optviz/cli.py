@@ -41,6 +41,7 @@ from . import starts as _starts
 from .backends import BackendError
 from .engine import MAX_SECONDS, MAX_STEPS
 from .engine import run as run_engine
+from .job import STOP_SIGNALS
 from .optimizers import GROUPS, NAMES, REGISTRY
 from .optimizers import get as get_optimizer
 from .result import ERROR_KINDS
@@ -1487,15 +1488,11 @@ def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
 
 
 # ====================================================================== entry point
-#: The signals received inside :func:`terminate_as_interrupt` (its handler's record).
-_SIGNALLED: list[str] = []
-
-
 def interrupted() -> bool:
     """Whether a stop signal arrived: C++ extension code (matplotlib's Agg, via pybind11) can
     turn the interrupt raised inside it into its own ``ValueError``; such an error is then the
     interrupt, not a failure to report."""
-    return bool(_SIGNALLED)
+    return bool(STOP_SIGNALS)
 
 
 @contextmanager
@@ -1514,13 +1511,13 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
         return
     previous: dict[int, Any] = {}
-    _SIGNALLED.clear()
+    STOP_SIGNALS.clear()
 
     def interrupt(signum, frame):
         for sig in previous:  # once: let the cleanup finish (Ctrl-C stays Ctrl-C)
             if sig != signal.SIGINT:
                 signal.signal(sig, signal.SIG_IGN)
-        _SIGNALLED.append(signal.Signals(signum).name)
+        STOP_SIGNALS.append(signal.Signals(signum).name)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     for name in ("SIGTERM", "SIGHUP", "SIGINT"):
@@ -1533,6 +1530,7 @@ def terminate_as_interrupt() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        STOP_SIGNALS.clear()
 
 
 def _fix_negative(argv: Sequence[str]) -> list[str]:

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import backends
 from . import noise as _noise
-from .job import Cancelled, Job, Outcome, join
+from .job import Cancelled, Job, Outcome, join, raise_if_stopped
 from .reference import step_loop
 from .result import Result
 from .validate import (
@@ -402,6 +402,7 @@ def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn 
     total = job.work
     if path == "fast":
         runner = fast.prepare(job)
+        raise_if_stopped()  # (a signal during the compile can be lost inside numba: see job)
         ranges = fast.ranges(job.n, n_threads)
         tasks = [(lambda lo=lo, hi=hi: runner.run(lo, hi, watch)) for lo, hi in ranges]
 
@@ -442,6 +443,7 @@ def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn 
                     f.result(timeout=POLL)
                     break
                 except FutureTimeout:
+                    raise_if_stopped()
                     if progress is not None:
                         progress(watch.done, total)
     except BaseException:

@@ -15,8 +15,18 @@ import numpy as np
 from . import noise as _noise
 from .validate import Planned
 
-#: Where a run stops when it is cancelled (Ctrl-C, SIGTERM, an exception from ``progress``).
-#: The loops poll it between steps; :class:`Cancelled` is raised once they have stopped.
+#: The stop signals (SIGINT, SIGTERM, SIGHUP) received while a command runs, recorded by
+#: :func:`optviz.cli.terminate_as_interrupt`'s handler before it raises ``KeyboardInterrupt``.
+#: An exception raised inside a callback from C into Python is printed and dropped (numba's
+#: compiler calls Python through ctypes for seconds at a time), so an interrupt that lands there
+#: is lost; the engine's checkpoints (:func:`raise_if_stopped`) raise it again.
+STOP_SIGNALS: list[str] = []
+
+
+def raise_if_stopped() -> None:
+    """Raise the ``KeyboardInterrupt`` of a stop signal received since the command began."""
+    if STOP_SIGNALS:
+        raise KeyboardInterrupt(STOP_SIGNALS[-1])
 
 
 class Cancelled(Exception):

@@ -403,6 +403,28 @@ def test_signal_mid_run_stops_with_one_line(tmp_path, sig, points, steps):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_stop_signal_lost_in_a_c_callback_still_stops_the_run(monkeypatch):
+    """numba compiles through ctypes callbacks into Python, and an exception raised inside one is
+    printed and dropped: a SIGTERM landing there (seen: the threaded run above, on an empty kernel
+    cache) must still stop the run. The handler records it; the engine raises it again."""
+    import ctypes
+    import signal
+
+    import optviz
+    from optviz.job import STOP_SIGNALS
+
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
+    callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGTERM))
+    with cli.terminate_as_interrupt():
+        callback()
+        assert dropped == [KeyboardInterrupt]  # the interrupt itself is gone
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            optviz.run("rosenbrock", ["Adam"], [[0.0, 0.0]], 10, fused=True)
+    assert STOP_SIGNALS == []
+    assert signal.getsignal(signal.SIGTERM) is not None  # the handlers are back
+
+
 # ---------------------------------------------------------------- the dashboard command
 def test_dashboard_command_runs_the_packaged_script():
     from optviz.dashboard import SCRIPT
