@@ -1525,9 +1525,19 @@ def terminate_as_interrupt() -> Iterator[None]:
         if sig is None or signal.getsignal(sig) in (signal.SIG_IGN, None):
             continue
         previous[sig] = signal.signal(sig, interrupt)
+    unraisable = sys.unraisablehook
+
+    def quiet(u: Any) -> None:
+        # an interrupt dropped inside a C callback (numba's compiler): recorded, raised again
+        # by the engine; the one line "interrupted" says it, not a traceback
+        if not (isinstance(u.exc_value, KeyboardInterrupt) and STOP_SIGNALS):
+            unraisable(u)
+
+    sys.unraisablehook = quiet
     try:
         yield
     finally:
+        sys.unraisablehook = unraisable
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         STOP_SIGNALS.clear()
