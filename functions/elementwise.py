@@ -97,7 +97,7 @@ def _unary(name: str):
         kind = type(x)
         if kind is np.ndarray:  # the readable path's hot case: NumPy's own ufunc
             return exact(x) if _LIBM[0] else ufunc(x)
-        if kind is float:
+        if kind is float or kind is np.float64:  # (libm's, as the kernels call; numbers stay numbers)
             try:
                 return scalar(x) if scalar is not None else float(ufunc(x))
             except (ValueError, OverflowError):  # outside the domain, or too large: as NumPy

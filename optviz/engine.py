@@ -174,7 +174,7 @@ def run(
     _check_time(job, path, n_threads, max_seconds)
 
     start = time.perf_counter()
-    out = _execute(job, xp, path, n_threads, progress)
+    out = _execute(job, xp, path, n_threads, progress, backend_name)
     elapsed = time.perf_counter() - start
     return _result(job, out, backend_name, sched, elapsed, path, seed)
 
@@ -394,14 +394,15 @@ def _parts(job: Job, n_threads: int) -> list[np.ndarray]:
     return [idx for idx in np.array_split(np.arange(job.n), max(1, min(k, job.n))) if idx.size]
 
 
-def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn | None) -> Outcome:
+def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn | None,
+             backend: str = "numpy") -> Outcome:
     """Step ``job`` in parts on the pool (or in this thread when small), watching them."""
     from . import fast
 
     watch = _Watch()
     total = job.work
     if path == "fast":
-        runner = fast.prepare(job)
+        runner = fast.prepare(job, backend)
         raise_if_stopped()  # (a signal during the compile can be lost inside numba: see job)
         ranges = fast.ranges(job.n, n_threads)
         tasks = [(lambda lo=lo, hi=hi: runner.run(lo, hi, watch)) for lo, hi in ranges]

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import Any
 
-from ..job import Job
+from ..job import Job, Outcome
 from .kernels import BLOCK, specs
 from .kernels import ready as _ready
-from .runner import HOOK_KINDS, Runner, prepare, ranges, step
+from .runner import HOOK_KINDS, Runner, ranges
+from .runner import prepare as _prepare_cpu
 from .warm import compile_many, wait_for_warm_up, warm_up, warm_up_runs
 
 __all__ = ["BLOCK", "Runner", "choose", "compile_many", "prepare", "ranges", "set_interactive", "step",
@@ -51,6 +53,23 @@ MAX_DIM = 16
 AUTO_COMPILE_WORK = 50_000_000
 
 
+def prepare(job: Job, backend: str = "numpy") -> Runner:
+    """The job's kernels compiled (or loaded) and its tables and outputs built, for the CPU
+    (``"numpy"``) or the GPU (``"cupy"``)."""
+    if backend == "cupy":
+        from . import gpu
+
+        return gpu.prepare(job)
+    return _prepare_cpu(job)
+
+
+def step(job: Job, watch: Any, backend: str = "numpy") -> Outcome:
+    """Step a whole job on the fast path in this thread."""
+    runner = prepare(job, backend)
+    runner.run(0, job.n, watch)
+    return runner.outcome()
+
+
 # ---------------------------------------------------------------------- can it run?
 def numba_status() -> str | None:
     """None when numba can be used, else why not (found without importing it: that takes 0.5 s)."""
@@ -60,9 +79,10 @@ def numba_status() -> str | None:
 
 
 def unsupported(job: Job, backend: str) -> str | None:
-    """Why the fast path cannot run ``job`` (None when it can)."""
-    if backend != "numpy":
-        return f"the compiled kernels run on the CPU (NumPy); backend {backend!r} uses the readable path"
+    """Why the fast path cannot run ``job`` on ``backend`` (None when it can): the CPU kernels
+    for ``"numpy"``, the CUDA kernels (:mod:`optviz.fast.gpu`) for ``"cupy"``."""
+    if backend not in ("numpy", "cupy"):
+        return f"the compiled kernels run on NumPy or CuPy arrays; backend {backend!r} uses the readable path"
     if job.dtype != "float64":
         return "the compiled kernels compute in float64; float32 runs on the readable path"
     point = getattr(job.fn, "point", None)
@@ -74,6 +94,10 @@ def unsupported(job: Job, backend: str) -> str | None:
     for h in job.hooks:
         if getattr(h, "factors", None) not in known:
             return f"hook {getattr(h, 'label', h)!r} has no compiled form"
+    if backend == "cupy":
+        from . import gpu
+
+        return numba_status() or gpu.status()
     return numba_status()
 
 
@@ -103,8 +127,8 @@ def choose(job: Job, backend: str, fused: bool | None) -> str:
     mode = _mode()
     if why or mode in ("off", "0", "false", "no"):
         return "reference"
-    if mode in ("on", "1", "true", "yes"):
-        return "fast"
+    if mode in ("on", "1", "true", "yes") or backend == "cupy":
+        return "fast"  # (on a GPU: compiling takes seconds, the readable path's steps far more)
     if job.work >= AUTO_COMPILE_WORK and (mode == "size" or not _INTERACTIVE[0]):
         return "fast"  # (the size rule alone: the same path on every machine and in any process)
     if mode == "size":

@@ -8,6 +8,8 @@ on disk.
 
 from __future__ import annotations
 
+import math
+
 import numba
 
 from .. import hooks as _hooks
@@ -34,8 +36,8 @@ def apply_hooks(G, Q, nb, hkind, hoff, hset):  # pragma: no cover - compiled
             for j in range(d):
                 gg += G[j, i] * G[j, i]
                 ww += Q[j, i] * Q[j, i]
-            gn = gg ** 0.5
-            wn = ww ** 0.5
+            gn = math.sqrt(gg)
+            wn = math.sqrt(ww)
             if kind == 0:
                 sc, dc = lars(gn, wn, hset[o], hset[o + 1], hset[o + 2])
             elif kind == 1:

@@ -82,7 +82,7 @@ def update_stages(m: Maths) -> list[Stage]:
     return [m.per_coord, *m.per_point, *m.noise.values()]
 
 
-class _Source:
+class Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.depth = 0
@@ -124,7 +124,7 @@ def stage_globals(spec: KernelSpec) -> dict[str, object]:
     return names
 
 
-class _Names:
+class Names:
     """The generated variable of each quantity a stage can ask for."""
 
     def __init__(self, spec: KernelSpec):
@@ -154,7 +154,7 @@ class _Names:
         return f"{fn_name}({', '.join(self.var(a, j) for a in stage.args)})"
 
 
-def _point_step_signature(spec: KernelSpec) -> tuple[list[str], list[str]]:
+def point_step_signature(spec: KernelSpec) -> tuple[list[str], list[str]]:
     """Parameters and results of the generated ``point_step``: one point's rule step."""
     m, d = spec.maths, spec.dim
     point_fields = [f for f in m.fields if f in m.point_fields]
@@ -170,11 +170,11 @@ def _point_step_signature(spec: KernelSpec) -> tuple[list[str], list[str]]:
     return params, returns
 
 
-def _point_step(src: _Source, spec: KernelSpec, names: _Names) -> None:
+def write_point_step(src: Source, spec: KernelSpec, names: Names) -> None:
     """``point_step``: the rule's per-point stages, its draws and its per-coordinate step for one
     point (inlined by LLVM into the update loop)."""
     m, d = spec.maths, spec.dim
-    params, returns = _point_step_signature(spec)
+    params, returns = point_step_signature(spec)
     with src.block(f"def point_step({', '.join(params)}):"):
         for i, st in enumerate(m.per_point):
             targets = [f"s_{o}" if o in names.point_fields else f"p_{o}" for o in st.outputs]
@@ -201,7 +201,7 @@ def source(spec: KernelSpec) -> str:
     d = spec.dim
     J = range(d)
     hp_index = {name: k for k, name in enumerate(spec.hp_names)}
-    names = _Names(spec)
+    names = Names(spec)
     coord_fields, point_fields = names.coord_fields, names.point_fields
     consts = ", ".join(f"fc[{k}]" for k in range(spec.n_consts))
 
@@ -210,14 +210,14 @@ def source(spec: KernelSpec) -> str:
         coords = [prefix.format(j=j) if "{j}" in prefix else f"{prefix}{j}" for j in J]
         return f"FVALUE({', '.join(coords + ([consts] if consts else []))})"
 
-    src = _Source()
+    src = Source()
     args = ("W0, lo, hi, B, tab, hp0, combo, cstride, fc, hkind, hoff, hset, mins, klo, khi, rk0, rk1, "
             "rstride, gk0, gk1, gstride, prm, rec, kcols, gcols, o_traj, o_loss, o_div, o_stt, o_state, "
             "flag, meter")
     src("import numpy as np")
     src("")
     src("")
-    _point_step(src, spec, names)
+    write_point_step(src, spec, names)
     with src.block(f"def kernel({args}):"):
         src("bound = prm[0]; sigma = prm[1]; tol = prm[2]; fstar = prm[3]; tiny = prm[4]")
         src("TT = prm[5]; delay_f = prm[6]")
@@ -285,7 +285,7 @@ def source(spec: KernelSpec) -> str:
     return src.text()
 
 
-def _starts(src: _Source, spec: KernelSpec, names: _Names, hp_index: dict[str, int], value) -> None:
+def _starts(src: Source, spec: KernelSpec, names: Names, hp_index: dict[str, int], value) -> None:
     """The block's starting positions, initial state, loss and (step 0) records."""
     m, J = spec.maths, range(spec.dim)
     with src.block("for i in range(nb):"):
@@ -310,7 +310,7 @@ def _starts(src: _Source, spec: KernelSpec, names: _Names, hp_index: dict[str, i
         src(f"f0 = {value('w_')}")
         src("FL[i] = f0; ALIVE[i] = True; DIV[i] = -1")
         if spec.tol:
-            src(f"err = {_error(src, spec, 'w', 'f0')}")
+            src(f"err = {write_error(src, spec, 'w', 'f0')}")
             src("STT[i] = 0 if err <= tol else -1")
         for j in J:
             src(f"o_traj[0, p, {j}] = w_{j}")
@@ -319,7 +319,7 @@ def _starts(src: _Source, spec: KernelSpec, names: _Names, hp_index: dict[str, i
             _store_state(src, spec, "0")
 
 
-def _fused_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> None:
+def _fused_pass(src: Source, spec: KernelSpec, names: Names, consts: str) -> None:
     """A step in one pass over the block, when every point shares the per-step values (no sweep)
     and no hook couples the gradient's coordinates: those values are read once, as numbers, and
     each point's gradient goes straight into its update (no G, Q or K arrays in between)."""
@@ -347,7 +347,7 @@ def _fused_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> N
             src("OK[i] = True")
 
 
-def _split_passes(src: _Source, spec: KernelSpec, names: _Names, consts: str) -> None:
+def _split_passes(src: Source, spec: KernelSpec, names: Names, consts: str) -> None:
     """A step in passes over the block: the gradients (``G``, at ``Q``), the hooks on them, the
     per-step values of each point (``K``, a sweep's own), the updates."""
     J = range(spec.dim)
@@ -367,7 +367,7 @@ def _split_passes(src: _Source, spec: KernelSpec, names: _Names, consts: str) ->
         _update_body(src, spec, names)
 
 
-def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str, fused: bool = False) -> None:
+def _gradient_pass(src: Source, spec: KernelSpec, names: Names, consts: str, fused: bool = False) -> None:
     """Per point: where the gradient is taken (look-ahead, delay), the gradient, its noise; into
     ``G`` and ``Q`` (or, ``fused``, the point's own ``g_j`` and ``q_j``, from ``w_j`` loaded)."""
     m, J = spec.maths, range(spec.dim)
@@ -409,7 +409,7 @@ def _gradient_pass(src: _Source, spec: KernelSpec, names: _Names, consts: str, f
             src(f"Q[{j}, i] = q_{j}")
 
 
-def _update_body(src: _Source, spec: KernelSpec, names: _Names, fused: bool = False) -> None:
+def _update_body(src: Source, spec: KernelSpec, names: Names, fused: bool = False) -> None:
     """Per point: the rule's step, the new position into ``W2``, the coordinates' bound test
     (``fused``: the point's position, gradient and per-step values are already at hand)."""
     m, J = spec.maths, range(spec.dim)
@@ -427,7 +427,7 @@ def _update_body(src: _Source, spec: KernelSpec, names: _Names, fused: bool = Fa
     used = set().union(*(set(st.args) for st in update_stages(m)))
     if "f" in used:
         src("f_cur = FL[i]")
-    params, returns = _point_step_signature(spec)
+    params, returns = point_step_signature(spec)
     args = [{"klo_p": "klo[p]", "khi_p": "khi[p]", "rk0_p": "rk0[p * rstride]",
              "rk1_p": "rk1[p * rstride]"}.get(a, a) for a in params]
     src(f"{', '.join(returns)} = STEP({', '.join(args)})")
@@ -444,14 +444,14 @@ def _update_body(src: _Source, spec: KernelSpec, names: _Names, fused: bool = Fa
     for f in names.point_fields:
         src(f"S_{f}[i] = s_{f}")
     if spec.tol == "distance":
-        src(f"err = {_error(src, spec, 'n', '')}")
+        src(f"err = {write_error(src, spec, 'n', '')}")
         src("STT[i] = t if (STT[i] < 0 and ok and err <= tol) else STT[i]")
     if spec.record_state:
         for j in J:
             src(f"UP[{j}, i] = u_{j}")
 
 
-def _freeze_pass(src: _Source, spec: KernelSpec, value) -> None:
+def _freeze_pass(src: Source, spec: KernelSpec, value) -> None:
     """Some point diverged, now or before: frozen points keep their position (and loss), newly
     diverged ones are frozen where they were, as the readable path does."""
     J = range(spec.dim)
@@ -469,7 +469,7 @@ def _freeze_pass(src: _Source, spec: KernelSpec, value) -> None:
     src("clean = False")
 
 
-def _error(src: _Source, spec: KernelSpec, w: str, f: str) -> str:
+def write_error(src: Source, spec: KernelSpec, w: str, f: str, sqrt: str = "np.sqrt") -> str:
     """The tracked error at position ``w_j`` (or loss ``f``): f − f*, or the distance to the nearest
     minimizer (the lines computing it are written first, as the readable path: min of the roots)."""
     if spec.tol == "gap":
@@ -479,10 +479,10 @@ def _error(src: _Source, spec: KernelSpec, w: str, f: str) -> str:
         src("dd = " + " + ".join(f"({w}_{j} - mins[{km}, {j}]) * ({w}_{j} - mins[{km}, {j}])"
                                  for j in range(spec.dim)))
         src("best = dd if dd < best else best")
-    return "np.sqrt(best)"
+    return f"{sqrt}(best)"
 
 
-def _store_state(src: _Source, spec: KernelSpec, row: str) -> None:
+def _store_state(src: Source, spec: KernelSpec, row: str) -> None:
     for k, (f, j) in enumerate(spec.state_rows()):
         if f in ("grad", "update"):
             if row == "0":

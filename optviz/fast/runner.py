@@ -59,7 +59,7 @@ class Runner:
         self.job = job
         n, d, K = job.n, job.dim, len(job.plan)
         self.keyed = specs(job)
-        self.kernels = [compile_kernel(s) for s in self.keyed]
+        self.kernels = self._compile()
         n_rec = len(job.rec)
         self.traj = np.empty((K, n_rec, n, d))
         self.loss = np.empty((K, n_rec, n))
@@ -109,6 +109,10 @@ class Runner:
             self.tables.append(self._table(k, s, 0, n) if whole else None)
         self._slice = [max(BLOCK, TABLE_BYTES // max(1, job.steps * len(s.spec.columns) * 8) // BLOCK * BLOCK)
                        for s in self.keyed]
+
+    def _compile(self) -> list[Any]:
+        """The job's kernels, compiled (or loaded) for this machine's CPU."""
+        return [compile_kernel(s) for s in self.keyed]
 
     def _table(self, k: int, keyed: Keyed, lo: int, hi: int):
         tab, uniq, combo = _hyper_table(self.job, k, keyed.spec.columns, np.arange(lo, hi))
@@ -163,13 +167,6 @@ class Runner:
 def prepare(job: Job) -> Runner:
     """Compile (or load) the job's kernels and build its tables and outputs."""
     return Runner(job)
-
-
-def step(job: Job, watch: Any) -> Outcome:
-    """Step a whole job on the fast path in this thread."""
-    runner = prepare(job)
-    runner.run(0, job.n, watch)
-    return runner.outcome()
 
 
 def ranges(n: int, parts: int) -> list[tuple[int, int]]:
