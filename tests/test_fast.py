@@ -204,7 +204,9 @@ def test_the_page_on_the_compiled_kernels_is_the_page_on_the_readable_path(monke
 
     kernel_runs = []
     prepare = fast.prepare
-    monkeypatch.setattr(fast, "prepare", lambda job: kernel_runs.append(job) or prepare(job))
+    monkeypatch.setattr(
+        fast, "prepare", lambda job, *rest: kernel_runs.append(job) or prepare(job, *rest)
+    )
 
     def page(mode: str) -> dict:
         monkeypatch.setenv("OPTVIZ_FAST", mode)
