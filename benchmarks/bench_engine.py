@@ -70,6 +70,7 @@ TORCH_TWINS = ("SGD", "MSGD", "NAG", "AdaGrad", "RMSprop", "AdaDelta", "Adam", "
 OPTAX_TWINS = ("SGD", "MSGD", "NAG", "AdaGrad", "RMSprop", "AdaDelta", "Adam", "AdaMax", "Nadam", "AMSGrad")
 SIZES = (1, 100, 10_000, 1_000_000)
 OTHER_SIZES = (100, 10_000, 1_000_000)  # every optimizer but Adam
+GPU_SIZES = (100, 10_000, 1_000_000, 10_000_000)  # --backend cupy: every optimizer
 QUICK_SIZES = (1, 100, 1000)
 IMPLS = ("engine", "engine-rec1", "engine-ref", "loop", "torch-default", "torch-foreach", "torch-fused",
          "optax-jit")
@@ -285,8 +286,6 @@ def optax_runner(name: str, device) -> Callable[[np.ndarray, int], np.ndarray]:
 
 # ---------------------------------------------------------------------- the engine
 def engine_runner(name: str, backend: str, record_every: int | None = None, fused: bool | None = True):
-    fused = fused if backend == "numpy" else None  # the compiled kernels are CPU kernels
-
     def run(starts: np.ndarray, steps: int) -> np.ndarray:
         res = optviz.run("rosenbrock", {name: HYPER[name]}, starts, steps, backend=backend,
                          record_every=record_every or steps, fused=fused, max_seconds=None)
@@ -294,6 +293,46 @@ def engine_runner(name: str, backend: str, record_every: int | None = None, fuse
         return res.trajectories[name][-1]
 
     return run
+
+
+# ---------------------------------------------------------------------- the card's limit
+#: FP64 fused multiply-adds per SM and clock, by compute capability (CUDA C Programming Guide,
+#: "Arithmetic Instructions" throughput table); an FMA counts as two operations.
+FP64_FMA_PER_SM_CLOCK = {(6, 0): 32, (7, 0): 32, (8, 0): 32, (9, 0): 64, (10, 0): 64,
+                         (6, 1): 4, (6, 2): 4}
+
+
+def fp64_peak() -> dict[str, Any] | None:
+    """The GPU's FP64 arithmetic limit (non-tensor-core): SMs x clock x FMA/SM/clock x 2."""
+    try:
+        import cupy
+
+        rt = cupy.cuda.runtime
+        props = rt.getDeviceProperties(0)
+        sms = int(props["multiProcessorCount"])
+        cc = (int(props["major"]), int(props["minor"]))
+        try:
+            khz = int(rt.deviceGetAttribute(rt.cudaDevAttrClockRate, 0))
+        except Exception:  # older CuPy: the property
+            khz = int(props["clockRate"])
+    except Exception as exc:
+        print(f"FP64 limit: unknown ({type(exc).__name__}: {exc})", flush=True)
+        return None
+    fma = FP64_FMA_PER_SM_CLOCK.get(cc, 2)
+    flops = sms * khz * 1e3 * fma * 2
+    return {"flops": flops, "sms": sms, "clock_mhz": khz / 1e3, "compute_capability": f"{cc[0]}.{cc[1]}",
+            "fma_per_sm_clock": fma,
+            "how": f"{sms} SMs x {khz / 1e3:.0f} MHz x {fma} FP64 FMA/SM/clock x 2, cc {cc[0]}.{cc[1]}"}
+
+
+def arithmetic(opt: str, rate: float, peak: dict[str, Any]) -> dict[str, Any]:
+    """The row's arithmetic rate: its point-steps/s x the kernel's counted operations per
+    point-step (``benchmarks/flops.py``, a floor), and that as a fraction of the FP64 limit."""
+    from benchmarks.flops import flops_per_point_step
+
+    per = flops_per_point_step("rosenbrock", opt, HYPER[opt])
+    return {"flops_per_point_step": per, "flops_per_s": rate * per,
+            "fp64_fraction": rate * per / peak["flops"]}
 
 
 # ---------------------------------------------------------------------- timing
@@ -480,7 +519,8 @@ def setup_peers(backend: str, cores: int, wanted: set[str]) -> tuple[dict[str, A
 # ---------------------------------------------------------------------- the benchmark
 def bench(args) -> dict[str, Any]:
     quick = args.quick
-    sizes = tuple(args.sizes) if args.sizes else (QUICK_SIZES if quick else SIZES)
+    gpu = args.backend == "cupy"
+    sizes = tuple(args.sizes) if args.sizes else (QUICK_SIZES if quick else GPU_SIZES if gpu else SIZES)
     opts = tuple(args.optimizers) if args.optimizers else OPTIMIZERS
     wanted = set(args.impls) if args.impls else set(IMPLS)
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -490,7 +530,7 @@ def bench(args) -> dict[str, Any]:
     loop_subset = 10 if quick else 100
 
     def target_for(n: int) -> float:
-        return 0.01 if quick else (1.0 if n >= 1_000_000 else 0.3)
+        return 0.01 if quick else (1.0 if n >= 1_000_000 and not gpu else 0.3)
 
     def min_steps_for(n: int) -> int:
         return 2 if quick else 10
@@ -518,8 +558,11 @@ def bench(args) -> dict[str, Any]:
 
         fast.compile_many([make_job("rosenbrock", [o], None, 2, record_every=1)[0] for o in opts])
 
+    peak = fp64_peak() if gpu else None
+    if peak:
+        print(f"FP64 limit: {peak['flops'] / 1e12:.1f} TFLOP/s ({peak['how']})", flush=True)
     memory = None
-    if "engine-rec1" in wanted and not quick:
+    if "engine-rec1" in wanted and not quick and not gpu:
         memory = memory_probe()
         print(f"fresh memory: {memory['reused_gb_s']} GB/s reused at once, {memory['after_idle_gb_s']} GB/s "
               f"after {memory['idle_s']:g} s idle", flush=True)
@@ -533,7 +576,7 @@ def bench(args) -> dict[str, Any]:
                 torch_ok[variant] = why is None
                 if why:
                     notes.append(f"torch {variant} {opt}: not supported here ({why})")
-        opt_sizes = sizes if (args.sizes or quick or opt == "Adam") else OTHER_SIZES
+        opt_sizes = sizes if (args.sizes or quick or gpu or opt == "Adam") else OTHER_SIZES
         for n in opt_sizes:
             starts = make_starts(n)
             lo = min_steps_for(n)
@@ -570,6 +613,8 @@ def bench(args) -> dict[str, Any]:
                     res = case.run.last  # type: ignore[attr-defined]
                     ndiv = int(np.sum(res.diverged_step[opt] >= 0))
                     m["loop_only_point_steps_per_s"] = n * case.steps / res.elapsed
+                    if peak:
+                        m.update(arithmetic(opt, m["point_steps_per_s"], peak))
                     note = f"{ndiv} diverged" if ndiv else note
                 record(opt, n, case.impl, m, note)
 
@@ -584,6 +629,7 @@ def bench(args) -> dict[str, Any]:
             "torch_thread_settings": list(pctx.get("torch_settings", {})),
             "target_seconds_per_measurement": {str(n): target_for(n) for n in sizes},
             "fresh_memory": memory,
+            "fp64_peak": peak,
             "torch_default_is": {o: torch_default_impl(o, pctx["torch_device"])
                                  for o in opts} if "torch_device" in pctx else None,
         },
@@ -704,7 +750,7 @@ def dashboard_scene(backend: str, runs: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {"optimizers": "all", "n_optimizers": len(optviz.NAMES), "n_points": 16,
                            "steps": 300, "record_every": 1, "runs": runs}
-    for label, fused in (("fast", True if backend == "numpy" else None), ("readable", False)):
+    for label, fused in (("fast", True), ("readable", False)):
         once(fused)  # warm-up (the fast path's kernels are compiled or loaded here)
         times = [once(fused) * 1e3 for _ in range(runs)]
         out[label] = {"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2)}
@@ -751,6 +797,14 @@ def print_table(data: dict[str, Any]) -> None:
         print("\n" + "  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADER, widths, strict=True)))
         for r in srows:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    arows = arithmetic_rows(data)
+    if arows:
+        peak = data["config"]["fp64_peak"]
+        print(f"\nFP64 limit {peak['flops'] / 1e12:.1f} TFLOP/s ({peak['how']})")
+        widths = [max(len(h), *(len(r[i]) for r in arows)) for i, h in enumerate(ARITHMETIC_HEADER)]
+        print("  ".join(h.ljust(w) for h, w in zip(ARITHMETIC_HEADER, widths, strict=True)))
+        for r in arows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
     dash = data.get("dashboard")
     if dash:
         print(f"\ndashboard scene ({dash['n_optimizers']} optimizers x 16 starts x 300 steps, "
@@ -787,6 +841,17 @@ def summary_rows(data: dict[str, Any]) -> list[list[str]]:
                 row[6] = _fmt_ratio(r["point_steps_per_s"] / bt["point_steps_per_s"])
             out.append(row)
     return out
+
+
+ARITHMETIC_HEADER = ["optimizer", "batch", "point-steps/s", "flops/point-step", "GFLOP/s",
+                     "of FP64 limit"]
+
+
+def arithmetic_rows(data: dict[str, Any]) -> list[list[str]]:
+    """The GPU engine rows' arithmetic rate and its fraction of the card's FP64 limit."""
+    return [[r["optimizer"], f"{r['n_points']:,}", _fmt_rate(r["point_steps_per_s"]),
+             str(r["flops_per_point_step"]), f"{r['flops_per_s'] / 1e9:,.0f}", f"{r['fp64_fraction']:.1%}"]
+            for r in data["results"] if r["implementation"] == "engine" and r.get("fp64_fraction")]
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -840,6 +905,17 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     if data.get("skipped"):
         parts += ["", "Skipped:", ""] + [f"- {s}" for s in data["skipped"]]
+    arows = arithmetic_rows(data)
+    if arows:
+        peak = cfg["fp64_peak"]
+        parts += ["", "## Fraction of the card's FP64 limit", "",
+                  f"Limit: {peak['flops'] / 1e12:.1f} TFLOP/s ({peak['how']}; no tensor cores: the "
+                  "kernels are scalar code). Operations per point-step are counted by running the "
+                  "kernel's own formulas on counting numbers (`benchmarks/flops.py`): every + − × ÷, "
+                  "negation, power and elementary function as one. A division and a square root "
+                  "take several FP64 instructions on the card and the bound test and draws are not "
+                  "counted, so the count, and the fraction, are floors.", "",
+                  table(ARITHMETIC_HEADER, arows)]
     dash = data.get("dashboard")
     if dash:
         parts += ["", "## Dashboard default scene", "",

@@ -171,3 +171,41 @@ def test_every_cuda_kernel_compiles_to_ptx_for_an_h100(fname):
 
 if __name__ == "__main__":  # the simulator's side of the fixture above
     _simulate(Path(sys.argv[1]))
+
+
+def test_the_flop_count_of_a_kernel_is_its_hand_count():
+    """``benchmarks/flops.py`` counts a point-step's arithmetic by running the kernel's own
+    formulas on counting numbers. SGD on the quartic, by hand: the gradient
+    4 (x·x·x − x·x/2 − 17x/4 − 15/8) is 10 operations (15/8 is folded), the step −η g is 2, the
+    new position w + u is 1."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.flops import flops_per_point_step
+
+    assert flops_per_point_step("quartic", "SGD") == 13
+    # Momentum adds its velocity's update per coordinate; every rule counts more than SGD.
+    per_rule = {name: flops_per_point_step("rosenbrock", name) for name in ("SGD", "MSGD", "Adam")}
+    assert per_rule["SGD"] < per_rule["MSGD"] < per_rule["Adam"]
+
+
+def test_the_fp64_limit_of_an_h100_is_its_data_sheets(monkeypatch):
+    """The benchmark's FP64 limit (SMs × clock × FP64 FMA per SM and clock × 2) read from the
+    device's properties: an H100 SXM (132 SMs at 1980 MHz, compute capability 9.0) gives its data
+    sheet's 34 TFLOP/s of non-tensor FP64; a consumer card's 1/64 rate is 2 FMA per SM."""
+    import types
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_engine
+
+    def card(sms, mhz, cc):
+        props = {"multiProcessorCount": sms, "major": cc[0], "minor": cc[1], "clockRate": mhz * 1000}
+        runtime = types.SimpleNamespace(getDeviceProperties=lambda i: props, cudaDevAttrClockRate=13,
+                                        deviceGetAttribute=lambda attr, i: mhz * 1000)
+        cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime))
+        monkeypatch.setitem(sys.modules, "cupy", cupy)
+        return bench_engine.fp64_peak()
+
+    assert card(132, 1980, (9, 0))["flops"] / 1e12 == pytest.approx(33.45, abs=0.01)
+    assert card(108, 1410, (8, 0))["flops"] / 1e12 == pytest.approx(9.75, abs=0.01)  # A100: 9.7
+    assert card(82, 1695, (8, 6))["fma_per_sm_clock"] == 2  # RTX 3090: 1/64 of FP32
+    row = bench_engine.arithmetic("SGD", 1e11, {"flops": 28e12})
+    assert row["flops_per_point_step"] == 14 and row["fp64_fraction"] == pytest.approx(0.05)
