@@ -291,6 +291,40 @@ def _new_figure(size: tuple[float, float], dpi: float = 100) -> Figure:
     return fig
 
 
+def _wrap_to_width(text: Any) -> None:
+    """Break a figure title's lines at spaces where they would run past the frame's right edge
+    (a long title, or a font wider than the page's, is never cut)."""
+    fig = text.figure
+    renderer, limit = fig.canvas.get_renderer(), fig.bbox.width - 2
+    lines = []
+    for line in text.get_text().split("\n"):
+        kept = ""
+        for word in line.split(" "):
+            trial = f"{kept} {word}" if kept else word
+            text.set_text(trial)
+            if kept and text.get_window_extent(renderer).x1 > limit:
+                lines.append(kept)
+                kept = word
+            else:
+                kept = trial
+        lines.append(kept)
+    text.set_text("\n".join(lines))
+
+
+def _fit_title(text: Any, ax: Any, options: list[str]) -> None:
+    """Give an axes title (laid out, left-aligned) the first of ``options``, longest first, that
+    ends before the frame's right edge and any figure legend right of its axes; else the last."""
+    fig = text.figure
+    renderer = fig.canvas.get_renderer()
+    right = ax.get_window_extent(renderer).x1
+    limit = min([fig.bbox.width - 2] + [leg.get_window_extent(renderer).x0 - 4 for leg in fig.legends
+                                        if leg.get_window_extent(renderer).x0 >= right - 1])
+    for option in options:
+        text.set_text(option)
+        if text.get_window_extent(renderer).x1 <= limit:
+            return
+
+
 def _freeze_layout(fig: Figure) -> None:
     """Run the constrained layout once, then keep it: frames must not jitter, and it is slow."""
     fig.draw_without_rendering()
@@ -425,6 +459,15 @@ def _default_title(result: Result) -> str:
     return title + ("\n" + " · ".join(extras) if extras else "")
 
 
+def _error_titles(n_points: int) -> list[str]:
+    """The error panel's title, longest first (the first that fits the frame is shown)."""
+    if n_points == 1:
+        return ["Error per step: one start", "Error per step"]
+    return [f"Error per step: median of {n_points} starts, band 25–75 %",
+            f"Error per step: median of {n_points} starts, 25–75 %", "Error per step: median, 25–75 %",
+            "Median error, 25–75 %"]
+
+
 def _mark_style(mark: style.Mark, size: float, edge_width: float) -> dict[str, Any]:
     """matplotlib keywords of a fixed :class:`~optviz.style.Mark`."""
     return {"ls": "none", "marker": mark.mpl_marker, "ms": size, "mew": edge_width, "mec": mark.edge,
@@ -464,8 +507,8 @@ class _Frame:
             for name, lk in scene.looks.items()
         ] + self._extra_handles(before=False)
         self._layout(size, handles, error_panel)
-        fig.suptitle(_default_title(scene.result) if title is None else title, fontsize=t.title,
-                     family=_font_family(), x=0.01, ha="left")
+        _wrap_to_width(fig.suptitle(_default_title(scene.result) if title is None else title,
+                                    fontsize=t.title, family=_font_family(), x=0.01, ha="left"))
         if scene.dim == 1:
             self._setup_1d()
         else:
@@ -487,6 +530,8 @@ class _Frame:
             artist.set_in_layout(False)
         self.show(len(scene.steps) - 1)
         _freeze_layout(fig)
+        if self.ax_err is not None:
+            _fit_title(self.err_title, self.ax_err, _error_titles(scene.n_points))
 
     # -------------------------------------------------------------- fast frames (blitting)
     def _moving(self) -> list:
@@ -621,8 +666,8 @@ class _Frame:
             ax.set_ylim(lo - pad, hi + pad)
         self._labels(ax, "step", _KIND_LABELS[s.kind])
         many = s.n_points > 1
-        what = f"median of {s.n_points} starts, band 25–75 %" if many else "one start"
-        ax.set_title(f"Error per step: {what}", fontsize=t.label, family=_font_family(), loc="left")
+        self.err_title = ax.set_title(_error_titles(s.n_points)[0], fontsize=t.label, family=_font_family(),
+                                      loc="left")
         _frame_axes(ax, t, grid=True)
         ax.grid(alpha=0.12, which="minor", axis="y")
         self.err_lines, self.err_ends, self.bands = {}, {}, {}
@@ -1000,8 +1045,8 @@ def error_plot(
     ax.grid(alpha=0.12, which="minor", axis="y")
     fn = result.function
     what = f"median of {s.n_points} starts, band 25–75 %" if s.n_points > 1 else "one start"
-    fig.suptitle(title if title is not None else f"{fn.title}: error per step ({what})", fontsize=t.title,
-                 family=_font_family(), x=0.01, ha="left")
+    _wrap_to_width(fig.suptitle(title if title is not None else f"{fn.title}: error per step ({what})",
+                                fontsize=t.title, family=_font_family(), x=0.01, ha="left"))
     handles, _ = ax.get_legend_handles_labels()
     rows_fit = max(4, int((figsize[1] - 0.9) * 72 / (t.legend * 1.75)))
     fig.legend(handles=handles, loc="outside right upper", prop={"size": t.legend, "family": _font_family()},

@@ -366,14 +366,33 @@ def test_resolutions_are_pixel_exact(field, tmp_path, resolution, pixels):
             assert im.size == pixels
 
 
+@pytest.fixture(scope="module")
+def crowd():
+    """Every optimizer (a legend too tall to go under the error panel), 3 starts, 40 steps."""
+    return optviz.run("rosenbrock", "all", starts=[[-1.5, 2.0], [1.5, -0.5], [0.5, 0.0]], steps=40)
+
+
+@pytest.mark.parametrize("font", ["installed", "DejaVu Sans"])
+@pytest.mark.parametrize("scene", ["field", "crowd", "long title"])
 @pytest.mark.parametrize("resolution", ["720p", "1080p"])
-def test_text_reads_on_a_projector(field, resolution):
+def test_text_reads_on_a_projector(field, crowd, resolution, scene, font, monkeypatch):
+    """Every label is big enough and inside the frame, whatever fonts the machine has (DejaVu
+    Sans, the fallback, is wider than the page's fonts): titles shorten or wrap, never cut."""
     from matplotlib.axis import Tick
     from matplotlib.text import Text
 
+    if font != "installed":
+        monkeypatch.setattr(render, "_font_family", lambda: [font])
+    result = crowd if scene == "crowd" else field
+    title = None if scene != "long title" else (
+        "Lecture 4, slide 12: how momentum, Nesterov's look-ahead and adaptive step sizes change the path "
+        "of gradient descent along Rosenbrock's long curved valley")
     size, dpi = render.frame_size(resolution)
-    frame = render._Frame(render._Scene(field, "auto"), size, dpi, error_panel=True, title=None)
+    frame = render._Frame(render._Scene(result, "auto"), size, dpi, error_panel=True, title=title)
     frame.fig.canvas.draw()
+    if title is not None:
+        shown = frame.fig.get_suptitle()
+        assert shown.replace("\n", " ") == title and "\n" in shown  # wrapped at spaces, every word kept
     # tick labels count only where matplotlib draws them (ticks inside the axis' view)
     all_ticks = {lab for tick in frame.fig.findobj(Tick) for lab in (tick.label1, tick.label2)}
     drawn = set()
@@ -394,6 +413,11 @@ def test_text_reads_on_a_projector(field, resolution):
     for t in texts:
         e = t.get_window_extent(r)
         assert e.x0 >= -1 and e.y0 >= -1 and e.x1 <= w + 1 and e.y1 <= h + 1, t.get_text()
+    # the error panel's title stays clear of the legend
+    head = frame.err_title.get_window_extent(r)
+    for leg in frame.fig.legends + [a.get_legend() for a in frame.fig.axes if a.get_legend()]:
+        for t in leg.get_texts():
+            assert not head.overlaps(t.get_window_extent(r)), (frame.err_title.get_text(), t.get_text())
 
 
 def test_resolution_options_are_checked(field, tmp_path):
