@@ -70,6 +70,9 @@ TOL_KINDS = ("auto", "distance", "gap")
 #: Python overhead of one readable step per optimizer (seconds): conservative figures of this
 #: project's 2-core machine (benchmarks/results-cpu.md).
 RATE_FAST_PER_CORE = 1.0e8
+#: The same for the CUDA kernels (``backend="cupy"``), per card: conservative for a card weak in
+#: float64 (1/64 rate, ~1 TFLOP/s) at ~40 operations per point-step and a fifth of its limit.
+RATE_FAST_GPU = 5.0e9
 RATE_READABLE = 4.0e7
 STEP_OVERHEAD = 3e-5
 #: How often the watching thread wakes to report progress and check for Ctrl-C (seconds).
@@ -171,7 +174,7 @@ def run(
 
     path = fast.choose(job, backend_name, fused)
     n_threads = _threads(threads, job, path, backend_name)
-    _check_time(job, path, n_threads, max_seconds)
+    _check_time(job, path, n_threads, max_seconds, backend_name)
 
     start = time.perf_counter()
     out = _execute(job, xp, path, n_threads, progress, backend_name)
@@ -313,8 +316,10 @@ def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
     return cores() if job.n >= 2 * CHUNK_POINTS else 1
 
 
-def estimate_seconds(job: Job, path: str, n_threads: int) -> float:
+def estimate_seconds(job: Job, path: str, n_threads: int, backend: str = "numpy") -> float:
     """A conservative estimate of the run's time on this machine (for the up-front refusal)."""
+    if path == "fast" and backend != "numpy":
+        return job.work / RATE_FAST_GPU
     if path == "fast":
         return job.work / (RATE_FAST_PER_CORE * max(1, min(n_threads, cores())))
     chunks = max(1, math.ceil(job.n / CHUNK_POINTS))
@@ -322,10 +327,11 @@ def estimate_seconds(job: Job, path: str, n_threads: int) -> float:
     return job.work / (RATE_READABLE * max(1, min(n_threads, cores()))) + overhead
 
 
-def _check_time(job: Job, path: str, n_threads: int, max_seconds: float | None) -> None:
+def _check_time(job: Job, path: str, n_threads: int, max_seconds: float | None,
+                backend: str = "numpy") -> None:
     if max_seconds is None:
         return
-    est = estimate_seconds(job, path, n_threads)
+    est = estimate_seconds(job, path, n_threads, backend)
     if est <= max_seconds:
         return
     k = len(job.plan)

@@ -449,6 +449,16 @@ def test_backends():
             backend="torch")
 
 
+def test_the_up_front_time_estimate_counts_a_gpu_as_a_gpu():
+    """A run a GPU finishes in seconds is not refused on the CPU's rate (max_seconds)."""
+    from optviz.engine import RATE_FAST_GPU, RATE_FAST_PER_CORE, estimate_seconds, make_job
+
+    job = make_job("rosenbrock", ["Adam"], np.zeros((10**4, 2)), 10**5, record_every=10**5)[0]
+    assert estimate_seconds(job, "fast", 1) == pytest.approx(1e9 / RATE_FAST_PER_CORE)
+    assert estimate_seconds(job, "fast", 1, "cupy") == pytest.approx(1e9 / RATE_FAST_GPU)
+    assert estimate_seconds(job, "fast", 1, "cupy") < estimate_seconds(job, "fast", 2) / 10
+
+
 # ============================================================================ memory and recording
 def test_memory_cap_refuses_before_allocating():
     starts = np.zeros((1000, 2))

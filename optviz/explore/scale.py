@@ -267,7 +267,7 @@ def run_batches(batches: list[Batch], *, client: Any = None, scheduler: str | No
         path = fast.choose(job, backend, fused)
         fixed.append(path == "fast")
         jobs.append(job)
-        est += estimate_seconds(job, path, cores())
+        est += estimate_seconds(job, path, cores(), backend)
     if client is None and scheduler is None:
         _check_time(jobs, est, max_seconds)
         return _local(batches, fixed, progress, chunk_points or LOCAL_CHUNK)
