@@ -938,8 +938,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _fmt(v: Any, kind: str = "g") -> str:
     if v is None:
         return "-"
-    if kind == "pct":
-        return f"{100 * v:.0f}%"
+    if kind == "pct":  # (a share that rounds to 0 % or 100 % without being it says so: "<1%")
+        shown = f"{100 * v:.0f}"
+        return "<1%" if shown == "0" and v > 0 else ">99%" if shown == "100" and v < 1 else f"{shown}%"
     if kind == "int":
         return str(v)
     return f"{v:.3g}"

@@ -130,6 +130,13 @@ def test_run_table(capsys):
     assert len({len(ln) for ln in lines[1:]}) == 1
 
 
+@pytest.mark.parametrize(("share", "shown"), [(0, "0%"), (0.003, "<1%"), (0.005, "<1%"), (0.006, "1%"),
+                                              (0.5, "50%"), (0.994, "99%"), (0.997, ">99%"), (1, "100%")])
+def test_a_share_that_rounds_to_none_or_all_says_it_is_not(share, shown):
+    """3 of 1,000 starts converged is not "0%" in the tables."""
+    assert cli._fmt(share, "pct") == shown
+
+
 def test_negative_start_without_equals_sign():
     args = cli.build_parser().parse_args(cli._fix_negative(
         ["run", "--start", "-1.5,2", "--start", "-.5,-1", "-o", "Adam"]))
