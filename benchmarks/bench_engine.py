@@ -445,9 +445,23 @@ def _git() -> dict[str, Any]:
         return {"commit": None, "dirty": None, "changed_files": None}
 
 
+def _compiled_for() -> str:
+    """The CPU the kernels are compiled for (LLVM's name) and its widest vectors: float64 rates
+    scale with them (AVX-512 holds 8 per register, AVX2 4)."""
+    try:
+        import llvmlite.binding as ll
+
+        feats = ll.get_host_cpu_features()
+        isa = "AVX-512" if feats.get("avx512f") else "AVX2" if feats.get("avx2") else "SSE/other"
+        return f"{ll.get_host_cpu_name()}, {isa}"
+    except Exception as exc:  # (no llvmlite: say so rather than fail the run)
+        return f"unknown ({type(exc).__name__})"
+
+
 def machine_info(cores: int, backend: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "cpu_model": _cpu_model(),
+        "compiled_for": _compiled_for(),
         "cores": cores,
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
@@ -899,8 +913,9 @@ def markdown(data: dict[str, Any]) -> str:
         + (Path(data["_json"]).name if data.get("_json") else "the results JSON")
         + "`; see `benchmarks/README.md` for what each timing includes.",
         "",
-        f"- Machine: {mi['cpu_model']}, {mi['cores']} cores used ({mi['cpu_count']} visible); "
-        f"{mi['platform']}",
+        f"- Machine: {mi['cpu_model']}"
+        + (f" (kernels compiled for {mi['compiled_for']})" if mi.get("compiled_for") else "")
+        + f", {mi['cores']} cores used ({mi['cpu_count']} visible); {mi['platform']}",
         f"- Versions: Python {mi['python']}, NumPy {mi['numpy']}, torch {mi['torch']}, "
         f"jax {mi['jax']}, optax {mi['optax']}; optviz {mi['optviz']} at "
         f"`{(mi.get('git_commit') or '?')[:10]}`" + (" (uncommitted changes)" if mi.get("git_dirty") else ""),
