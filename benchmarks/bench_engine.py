@@ -285,11 +285,14 @@ def optax_runner(name: str, device) -> Callable[[np.ndarray, int], np.ndarray]:
 
 
 # ---------------------------------------------------------------------- the engine
-def engine_runner(name: str, backend: str, record_every: int | None = None, fused: bool | None = True):
+def engine_runner(name: str, backend: str, record_every: int | None = None, fused: bool | None = True,
+                  keep: bool = True):
+    """``run(starts, steps)`` -> final points; ``keep``: the last Result stays as ``run.last``."""
     def run(starts: np.ndarray, steps: int) -> np.ndarray:
         res = optviz.run("rosenbrock", {name: HYPER[name]}, starts, steps, backend=backend,
                          record_every=record_every or steps, fused=fused, max_seconds=None)
-        run.last = res  # type: ignore[attr-defined]
+        if keep:
+            run.last = res  # type: ignore[attr-defined]
         return res.trajectories[name][-1]
 
     return run
@@ -710,10 +713,7 @@ def recording(opts, backend: str, n: int = 10_000, steps: int = 800, idle: float
     starts = make_starts(n)
     out: dict[str, Any] = {"n_points": n, "steps": steps, "idle_s": idle, "repeats": repeats}
     for opt in opts:
-        def run(starts: np.ndarray, steps: int, opt: str = opt) -> None:  # (the result is dropped)
-            optviz.run("rosenbrock", {opt: HYPER[opt]}, starts, steps, backend=backend, record_every=1,
-                       fused=True, max_seconds=None)
-
+        run = engine_runner(opt, backend, record_every=1, keep=False)  # (each result dropped)
         run(starts, steps)  # warm-up (kernel loaded)
         best = min(_timed(run, starts, steps)[0] for _ in range(repeats))
         time.sleep(idle)
@@ -969,10 +969,11 @@ def markdown(data: dict[str, Any]) -> str:
                   table(ARITHMETIC_HEADER, arows)]
     rec = data.get("recording")
     if rec:
+        per = {o: v for o, v in rec.items() if isinstance(v, dict)}
         rows = [[o, f"{v['back_to_back']:.2e}", f"{v['after_idle']:.2e}",
-                 "yes" if v["back_to_back"] >= 1e8 else "no"] for o, v in rec.items() if isinstance(v, dict)]
-        met = sum(r[3] == "yes" for r in rows)
-        after_met = sum(v["after_idle"] >= 1e8 for v in rec.values() if isinstance(v, dict))
+                 "yes" if v["back_to_back"] >= 1e8 else "no"] for o, v in per.items()]
+        met = sum(v["back_to_back"] >= 1e8 for v in per.values())
+        after_met = sum(v["after_idle"] >= 1e8 for v in per.values())
         parts += ["", "## Every step recorded: memory reused vs fresh", "",
                   f"`record_every=1` at {rec['n_points']:,} starts × {rec['steps']} steps (24 bytes per "
                   f"point-step written): best of {rec['repeats']} calls back to back, each result dropped "

@@ -317,8 +317,8 @@ def _fit_title(text: Any, ax: Any, options: list[str]) -> None:
     fig = text.figure
     renderer = fig.canvas.get_renderer()
     right = ax.get_window_extent(renderer).x1
-    limit = min([fig.bbox.width - 2] + [leg.get_window_extent(renderer).x0 - 4 for leg in fig.legends
-                                        if leg.get_window_extent(renderer).x0 >= right - 1])
+    lefts = [leg.get_window_extent(renderer).x0 for leg in fig.legends]
+    limit = min([fig.bbox.width - 2] + [x - 4 for x in lefts if x >= right - 1])
     for option in options:
         text.set_text(option)
         if text.get_window_extent(renderer).x1 <= limit:
@@ -459,11 +459,16 @@ def _default_title(result: Result) -> str:
     return title + ("\n" + " · ".join(extras) if extras else "")
 
 
+def _error_spread(n_points: int) -> str:
+    """What an error curve shows: the median and its band over the starts, or the one start."""
+    return f"median of {n_points} starts, band 25–75 %" if n_points > 1 else "one start"
+
+
 def _error_titles(n_points: int) -> list[str]:
     """The error panel's title, longest first (the first that fits the frame is shown)."""
     if n_points == 1:
-        return ["Error per step: one start", "Error per step"]
-    return [f"Error per step: median of {n_points} starts, band 25–75 %",
+        return [f"Error per step: {_error_spread(1)}", "Error per step"]
+    return [f"Error per step: {_error_spread(n_points)}",
             f"Error per step: median of {n_points} starts, 25–75 %", "Error per step: median, 25–75 %",
             "Median error, 25–75 %"]
 
@@ -1044,7 +1049,7 @@ def error_plot(
     _frame_axes(ax, t, grid=True)
     ax.grid(alpha=0.12, which="minor", axis="y")
     fn = result.function
-    what = f"median of {s.n_points} starts, band 25–75 %" if s.n_points > 1 else "one start"
+    what = _error_spread(s.n_points)
     _wrap_to_width(fig.suptitle(title if title is not None else f"{fn.title}: error per step ({what})",
                                 fontsize=t.title, family=_font_family(), x=0.01, ha="left"))
     handles, _ = ax.get_legend_handles_labels()
