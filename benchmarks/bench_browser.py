@@ -174,16 +174,16 @@ def main() -> int:
 
 
 def _compiled() -> set[str]:
-    from optviz.fast.kernels import cache_dir
+    from optviz.engine.fast.kernels import cache_dir
 
     return {p.name for p in cache_dir().glob("*.ok")}
 
 
 def _compiles_done(timeout: float = 600.0) -> None:
-    """Wait until no background compile holds this cache's lock (:mod:`optviz.fast.warm`)."""
+    """Wait until no background compile holds this cache's lock (:mod:`optviz.engine.fast.warm`)."""
     import fcntl
 
-    from optviz.fast.kernels import cache_dir
+    from optviz.engine.fast.kernels import cache_dir
 
     deadline = time.monotonic() + timeout
     with open(cache_dir() / "warm.lock", "a") as handle:

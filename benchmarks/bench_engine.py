@@ -86,13 +86,13 @@ LABELS = {
 }
 PEERS = ("loop", "torch-default", "torch-foreach", "torch-fused", "optax-jit")
 LOOP_OPTIMIZERS = ("Adam", "MSGD", "AdaGrad")
-ENGINE_MAX_STEPS = optviz.engine.MAX_STEPS
+ENGINE_MAX_STEPS = optviz.engine.run.MAX_STEPS
 
 
 # ---------------------------------------------------------------------- the problem
 def make_starts(n: int, seed: int = 0) -> np.ndarray:
     """``n`` random starts in Rosenbrock's box; every implementation gets the same ones."""
-    return optviz.starts.random(functions.get("rosenbrock").box, n, seed=seed)
+    return optviz.scene.starts.random(functions.get("rosenbrock").box, n, seed=seed)
 
 
 # ---------------------------------------------------------------------- (i) per-point loop
@@ -570,8 +570,8 @@ def bench(args) -> dict[str, Any]:
 
     if args.backend == "numpy" and not quick:
         print("compiling the kernels (excluded from the timings) ...", flush=True)
-        from optviz import fast
-        from optviz.engine import make_job
+        from optviz.engine import fast
+        from optviz.engine.run import make_job
 
         fast.compile_many([make_job("rosenbrock", [o], None, 2, record_every=1)[0] for o in opts])
 
@@ -791,7 +791,7 @@ def agreement(opts, backend: str, pctx: dict[str, Any], wanted: set[str], n: int
 def dashboard_scene(backend: str, runs: int) -> dict[str, Any]:
     """The dashboard's default scene: every optimizer, 4x4 grid, 300 steps, full recording, on the
     fast path (after the warm-up run that compiles or loads its kernels) and on the readable one."""
-    starts = optviz.starts.grid(functions.get("rosenbrock").box, 4)
+    starts = optviz.scene.starts.grid(functions.get("rosenbrock").box, 4)
 
     def once(fused) -> float:
         t0 = time.perf_counter()

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import optviz  # noqa: E402
-from optviz.engine import cores  # noqa: E402
+from optviz.engine.run import cores  # noqa: E402
 
 OPTS = {"SGD": {"eta": 0.01}, "MSGD": {"eta": 0.01}, "Adam": {"alpha": 0.1}}
 
@@ -33,7 +33,7 @@ OPTS = {"SGD": {"eta": 0.01}, "MSGD": {"eta": 0.01}, "Adam": {"alpha": 0.1}}
 def settle(call, rounds: int = 6) -> None:
     """Warm-up: call until no run leaves kernels to compile (a small run takes the readable path
     while its kernels compile in a background process, one set at a time), waiting for each."""
-    from optviz.fast import warm
+    from optviz.engine.fast import warm
 
     for _ in range(rounds):
         call()

@@ -29,7 +29,7 @@ import functions  # noqa: E402
 import optviz  # noqa: E402
 from functions import expression  # noqa: E402
 from optviz.optimizers import NAMES  # noqa: E402
-from optviz.scene import Scene, Starts  # noqa: E402
+from optviz.scene.model import Scene, Starts  # noqa: E402
 
 BOX2 = [[-2.0, 2.0], [-1.0, 3.0]]
 HOSTILE = {
@@ -161,7 +161,7 @@ def main() -> None:
 
     if not args.quick:
         typed = functions.from_expression("(1 - x)**2 + 100*(y - x**2)**2", box=BOX2, minimizers=[[1, 1]])
-        starts = optviz.starts.grid(typed.box, 4)
+        starts = optviz.scene.starts.grid(typed.box, 4)
         out = []
         for label, f in [("built-in rosenbrock", "rosenbrock"), ("typed Rosenbrock", typed)]:
             ts = []

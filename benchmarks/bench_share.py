@@ -28,7 +28,7 @@ import optviz  # noqa: E402
 from optviz import cli  # noqa: E402
 from optviz.dashboard.views import inside  # noqa: E402
 from optviz.optimizers import NAMES  # noqa: E402
-from optviz.scene import Scene, Starts  # noqa: E402
+from optviz.scene.model import Scene, Starts  # noqa: E402
 
 APP = str(ROOT / "app.py")
 ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"

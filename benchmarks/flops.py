@@ -93,10 +93,10 @@ E._NAMESPACES[Counted] = _Namespace()
 def flops_per_point_step(function: Any, optimizer: str, hyper: dict[str, float] | None = None) -> int:
     """The operations one point's step takes on the compiled paths (see the module docstring)."""
     import functions
-    from optviz.engine import make_job
-    from optviz.fast import gpu, kernels
-    from optviz.fast.codegen import point_step_signature
-    from optviz.steptable import step_table
+    from optviz.engine.fast import gpu, kernels
+    from optviz.engine.fast.codegen import point_step_signature
+    from optviz.engine.run import make_job
+    from optviz.engine.steptable import step_table
 
     fn = functions.get(function) if isinstance(function, str) else function
     start = np.asarray(fn.box, dtype=float).mean(axis=1) + 0.1

@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     fn = functions.get("rosenbrock")
-    starts = optviz.starts.random(fn.box, a.n, seed=0)
+    starts = optviz.scene.starts.random(fn.box, a.n, seed=0)
     name, n, steps = a.optimizer, a.n, a.steps
     spec = get_optimizer(name)
     hp = dict(spec.defaults)

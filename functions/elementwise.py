@@ -3,7 +3,7 @@
 Every formula that optviz compiles (a test function's value and gradient, an update rule's
 arithmetic) is written once with ``+ - * /``, ``**`` and the functions below. Called from
 Python, each function takes its array module from its input (NumPy, CuPy, ``array_api_strict``,
-...) or works on plain numbers; optviz's compiled fast path (``optviz.fast``) registers a
+...) or works on plain numbers; optviz's compiled fast path (``optviz.engine.fast``) registers a
 scalar implementation of each for its kernels, so the same source serves both paths.
 
 Only these names may appear in such a formula besides arithmetic; keep the list short.

@@ -7,15 +7,16 @@
 (301, 2, 2)
 """
 
-from . import hooks, schedules, starts, tune
-from .backends import BackendError, gpu_status
-from .engine import run
-from .explore import BasinMap, Comparison, Sweep
-from .explore.basins import basins
-from .explore.compare import compare
-from .explore.sweep import sweep
-from .optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
-from .result import Result
+from optviz.engine import hooks, schedules
+from optviz.engine.backends import BackendError, gpu_status
+from optviz.engine.result import Result
+from optviz.engine.run import run
+from optviz.explore import BasinMap, Comparison, Sweep, tune
+from optviz.explore.basins import basins
+from optviz.explore.compare import compare
+from optviz.explore.sweep import sweep
+from optviz.optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
+from optviz.scene import starts
 
 __all__ = [
     "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result", "Sweep",

@@ -5,8 +5,8 @@
     python scripts/make_default_rates.py --only booth --out /tmp/rates.json
 
 For each registered test function, in each dimension the dashboard can draw (1-D and/or 2-D),
-on its default scene (:func:`optviz.presets.default_starts`: a 4×4 grid in 2-D, 5 spread points
-in 1-D; 300 steps, seed 0), :func:`optviz.tune.tune_learning_rates` sweeps each of the 19
+on its default scene (:func:`optviz.scene.lessons.default_starts`: a 4×4 grid in 2-D, 5 spread points
+in 1-D; 300 steps, seed 0), :func:`optviz.explore.tune.tune_learning_rates` sweeps each of the 19
 optimizers' main learning rate over a 1-2-5 log grid and keeps the value with the fewest diverged
 starts, then the most starts within ``tol`` = 1e-3 of a minimizer, then the lowest median final
 error. The saddles, which have no minimum, are not tuned (the lowest loss there is a point
@@ -38,8 +38,8 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 import functions  # noqa: E402
 import optviz  # noqa: E402
 from optviz import presets  # noqa: E402
+from optviz.explore.tune import tune_learning_rates  # noqa: E402
 from optviz.optimizers import NAMES  # noqa: E402
-from optviz.tune import tune_learning_rates  # noqa: E402
 
 OUT = ROOT / "optviz" / "data" / "default_rates.json"
 #: The dimensions the dashboard draws.

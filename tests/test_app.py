@@ -19,9 +19,10 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz import presets, style
 from optviz.dashboard import sweeps
+from optviz.draw import style
 from optviz.optimizers import NAMES
+from optviz.scene import lessons as presets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -363,10 +364,10 @@ def test_views_are_modules_found_by_discovery():
 
 
 def test_the_surface_figure_is_valid_and_animated():
-    from optviz import plots
+    from optviz.draw import plots
 
     fn = functions.get("himmelblau")
-    res = optviz.run(fn, ["Adam", "NAG"], optviz.starts.grid(fn.box, 3), 60)
+    res = optviz.run(fn, ["Adam", "NAG"], optviz.scene.starts.grid(fn.box, 3), 60)
     fig = plots.surface_figure(res)
     go.Figure(fig)
     assert len(fig["frames"]) == 60 and fig["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
@@ -403,7 +404,7 @@ def test_the_server_loads_only_kernels_already_compiled(monkeypatch):
     """The warm-up never compiles in the server (that would hold its interpreter for seconds):
     kernels not on disk are left to the background compile and to the runs that need them."""
     from optviz.dashboard import serve, state
-    from optviz.fast import kernels
+    from optviz.engine.fast import kernels
 
     monkeypatch.setattr(serve, "LOAD_DELAY", 0.0)
     monkeypatch.setattr(kernels, "ready", lambda keyed: False)

@@ -27,7 +27,9 @@ import pytest
 
 import functions
 import optviz
-from optviz import cli, hooks, schedules, starts, validate
+from optviz import cli
+from optviz.engine import hooks, schedules, validate
+from optviz.scene import starts
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -129,7 +131,7 @@ API: list[Row] = [
     api("ragged starts, a scalar row", run(starts=[[1, 2], 3]), ValueError, "a single number"),
     api("starts=[]", run(starts=[]), ValueError, "starts is empty"),
     api("starts of shape (0, 2)", run(starts=np.empty((0, 2))), ValueError, "starts is empty"),
-    api("starts as text", run(starts="1, 2"), ValueError, "optviz.starts.parse"),
+    api("starts as text", run(starts="1, 2"), ValueError, "optviz.scene.starts.parse"),
     api("starts with NaN", run(starts=[[np.nan, 1.0]]), ValueError, "must be finite"),
     api("starts of the wrong dimension", run("beale", "SGD", starts=[[1, 2, 3]]), ValueError,
         "dim = 2"),
@@ -185,7 +187,7 @@ API: list[Row] = [
     api("compare budget=0", lambda: optviz.compare(["booth"], ["SGD"], budget=0), ValueError,
         "budget must be a whole number"),
     api("compare unknown function", lambda: optviz.compare(["boot"], ["SGD"]), KeyError, "valid names"),
-    # -- optviz.starts
+    # -- optviz.scene.starts
     api("starts.parse: not a number", lambda: starts.parse("1, abc", 2), ValueError,
         "point 1: 'abc' is not a number"),
     api("starts.parse: 1e309", lambda: starts.parse("1e309, 1", 2), ValueError, "'1e309' is too large"),
@@ -203,7 +205,7 @@ API: list[Row] = [
     api("starts.grid: bad box", lambda: starts.grid([[1, 0]], 3), ValueError, "lo < hi"),
     api("starts.random: n=2.5", lambda: starts.random(BOX, 2.5), ValueError, "whole number"),
     api("starts.ring: radius=-1", lambda: starts.ring([0, 0], -1, 8), ValueError, "radius must be > 0"),
-    # -- optviz.schedules
+    # -- optviz.engine.schedules
     api("schedules.parse(None)", lambda: schedules.parse(None), ValueError, "given as text"),
     api("schedules.parse('')", lambda: schedules.parse(""), ValueError, "empty schedule"),
     api("warmup:steps=-1", lambda: schedules.parse("warmup:steps=-1"), ValueError,
@@ -221,7 +223,7 @@ API: list[Row] = [
     api("a NaN factor", lambda: schedules.Schedule("nan", (), lambda t, n: float("nan"))(2, 3),
         ValueError, "gave nan at step 2"),
     api("factors(-1)", lambda: schedules.cosine().factors(-1), ValueError, "whole number of steps"),
-    # -- optviz.hooks
+    # -- optviz.engine.hooks
     api("hooks.parse(None)", lambda: hooks.parse(None), ValueError, "given as text"),
     api("hooks.parse('clip:max_norm=0')", lambda: hooks.parse("clip:max_norm=0"), ValueError,
         "max_norm must be > 0"),

@@ -15,8 +15,8 @@ import io
 import numpy as np
 import pytest
 
-from optviz import style
-from optviz.presets import DEFAULT_FIELD
+from optviz.draw import style
+from optviz.scene.lessons import DEFAULT_FIELD
 from tests import dashboard_driver as driver
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from optviz import NAMES, cli, render
+from optviz import NAMES, cli
+from optviz.draw import render
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--size", "4x3", "--dpi", "60", "-q"]
@@ -333,7 +334,7 @@ def test_an_interrupt_a_library_turned_into_an_error_is_still_one(tmp_path, caps
     # its own ValueError("Invalid bounding box"): that is the signal, not a failed write
     import signal
 
-    from optviz import render
+    from optviz.draw import render
 
     def animate(result, out, **kw):
         try:
@@ -418,7 +419,7 @@ def test_a_stop_signal_lost_in_a_c_callback_still_stops_the_run(monkeypatch):
     import signal
 
     import optviz
-    from optviz.job import STOP_SIGNALS
+    from optviz.engine.job import STOP_SIGNALS
 
     dropped = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))

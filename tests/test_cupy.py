@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz.backends import gpu_status
+from optviz.engine.backends import gpu_status
 
 usable, why = gpu_status()
 pytestmark = pytest.mark.skipif(not usable, reason=f"no usable GPU: {why}")
 
 
 def test_every_optimizer_matches_numpy_on_cupy():
-    starts = optviz.starts.random([[-2, 2], [-1, 3]], 64, seed=0)
+    starts = optviz.scene.starts.random([[-2, 2], [-1, 3]], 64, seed=0)
     kw = dict(steps=100, seed=5, schedule="warmup:steps=5+cosine", hooks=["lars", "clip:max_norm=10"])
     cpu = optviz.run("rosenbrock", "all", starts, backend="numpy", **kw)
     gpu = optviz.run("rosenbrock", "all", starts, backend="cupy", **kw)
@@ -29,7 +29,7 @@ def test_auto_picks_the_gpu():
 
 
 def test_the_cuda_kernels_equal_the_readable_path_on_cupy():
-    starts = optviz.starts.random([[-2, 2], [-1, 3]], 300, seed=1)
+    starts = optviz.scene.starts.random([[-2, 2], [-1, 3]], 300, seed=1)
     kw = dict(steps=60, seed=2, noise=0.1, tol=1e-3, record_every=7, backend="cupy")
     fast = optviz.run("himmelblau", "all", starts, fused=True, **kw)
     ref = optviz.run("himmelblau", "all", starts, fused=False, **kw)
@@ -40,7 +40,7 @@ def test_the_cuda_kernels_equal_the_readable_path_on_cupy():
 
 
 def test_santa_on_the_gpu_draws_what_it_draws_alone_and_on_the_cpu():
-    starts = optviz.starts.random([[-2, 2], [-1, 3]], 500, seed=3)
+    starts = optviz.scene.starts.random([[-2, 2], [-1, 3]], 500, seed=3)
     kw = dict(steps=50, seed=9)
     many = optviz.run("rosenbrock", ["SantaE", "SantaSSS"], starts, backend="cupy", **kw)
     alone = optviz.run("rosenbrock", ["SantaE", "SantaSSS"], starts[123:124], backend="cupy", **kw)

@@ -10,9 +10,9 @@ import pytest
 
 import functions
 import optviz
-from optviz import presets
 from optviz.dashboard import messages, sliders, state, sweeps
 from optviz.optimizers import REGISTRY
+from optviz.scene import lessons as presets
 
 
 # ---------------------------------------------------------------------- slider positions
@@ -60,7 +60,7 @@ def test_quantized_positions_round_trip_and_mark_what_is_outside():
 
 def test_a_block_holds_positions_dead_rows_error_quantiles_and_counts():
     fn = functions.get("rosenbrock")
-    starts = optviz.starts.grid(fn.box, 3)
+    starts = optviz.scene.starts.grid(fn.box, 3)
     res = optviz.run(fn, {"SGD": {"eta": 0.05}}, starts, 60)
     rows = sweeps.shown_rows(res.recorded_steps, 3)
     q = sweeps.Quantizer.around(fn.box)
@@ -83,7 +83,7 @@ def test_a_block_holds_positions_dead_rows_error_quantiles_and_counts():
 @pytest.mark.parametrize("name", ["NAG", "Adam", "SantaE"])
 def test_each_swept_block_is_the_run_of_that_position(name):
     fn = functions.get("himmelblau")
-    starts = optviz.starts.grid(fn.box, 2)
+    starts = optviz.scene.starts.grid(fn.box, 2)
     current = dict(REGISTRY[name].defaults)
     sl = [sliders.slider(name, hp, v) for hp, v in current.items()][:2]
     q = sweeps.Quantizer.around(fn.box)
@@ -104,7 +104,7 @@ def test_big_scenes_compute_learning_rate_sliders_first(monkeypatch):
     names = ["Adam", "NAG"]
     sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=tuple(names),
                      hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
-                     starts=tuple(map(tuple, optviz.starts.random(fn.box, 1000))), steps=300, seed=0,
+                     starts=tuple(map(tuple, optviz.scene.starts.random(fn.box, 1000))), steps=300, seed=0,
                      schedule="constant", hooks=(), backend="numpy")
     sl = {n: [sliders.slider(n, h, v) for h, v in REGISTRY[n].defaults.items()] for n in names}
     live = compute.live_sliders(sc, sl, 26)
@@ -204,7 +204,7 @@ def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
     names = ("SantaE", "Adam", "NAG")
     sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=names,
                      hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
-                     starts=tuple(map(tuple, optviz.starts.grid(fn.box, 3))), steps=50, seed=7,
+                     starts=tuple(map(tuple, optviz.scene.starts.grid(fn.box, 3))), steps=50, seed=7,
                      schedule="constant", hooks=(), backend="numpy")
     calls = []
     real = optviz.run
@@ -217,7 +217,7 @@ def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
     runs = compute._Runs()
     first = runs.get(sc)
     assert calls == [names]  # one engine call for the three
-    joint = real(fn, {n: dict(REGISTRY[n].defaults) for n in names}, optviz.starts.grid(fn.box, 3), 50,
+    joint = real(fn, {n: dict(REGISTRY[n].defaults) for n in names}, optviz.scene.starts.grid(fn.box, 3), 50,
                  seed=7)
     for n in names:
         np.testing.assert_array_equal(first.trajectories[n], joint.trajectories[n])

@@ -49,7 +49,8 @@ def test_basins_on_dask_equal_the_local_run(client):
 
 
 def test_sweeps_of_run_options_and_comparisons_on_dask_equal_local(client):
-    kw = {"starts": optviz.starts.random(functions.get("booth").box, 6, seed=0), "steps": 40, "seeds": 2}
+    box = functions.get("booth").box
+    kw = {"starts": optviz.scene.starts.random(box, 6, seed=0), "steps": 40, "seeds": 2}
     here = optviz.sweep("booth", ["SGD", "Adam"], "noise", [0.0, 0.5, 2.0], **kw)
     there = optviz.sweep("booth", ["SGD", "Adam"], "noise", [0.0, 0.5, 2.0], client=client, **kw)
     for name in here.names:
@@ -70,7 +71,7 @@ def test_sweeps_of_run_options_and_comparisons_on_dask_equal_local(client):
 
 def _batch(n: int = 120) -> scale.Batch:
     fn = functions.get("rosenbrock")
-    starts = optviz.starts.random(fn.box, n, seed=3)
+    starts = optviz.scene.starts.random(fn.box, n, seed=3)
     opts = {"SGD": {"eta": np.geomspace(1e-4, 1e-2, n)}, "SantaE": {"eta": 1e-3, "burnin": 10}}
     return scale.Batch(fn, opts, starts, 25, seed=np.arange(n, dtype=np.uint64), tol=1e-3,
                        options={"noise": 1.0, "delay": 2})
@@ -87,7 +88,7 @@ def test_small_chunks_per_point_settings_and_noise_are_exact(client):
 def test_the_compiled_path_is_chosen_once_for_every_chunk(client):
     pytest.importorskip("numba")
     b = scale.Batch(functions.get("himmelblau"), {"SGD": {"eta": 0.01}},
-                    optviz.starts.random(functions.get("himmelblau").box, 200, seed=1), 40, tol=1e-3)
+                    optviz.scene.starts.random(functions.get("himmelblau").box, 200, seed=1), 40, tol=1e-3)
     here = scale.run_batch(b, fused=True)
     there = scale.run_batch(b, client=client, fused=True, chunk_points=64)
     assert here.path == there.path == "fast"

@@ -15,9 +15,9 @@ import pytest
 
 import functions
 import optviz
-from optviz import schedules
+from optviz.engine import schedules
 from optviz.optimizers import NAMES, REGISTRY
-from optviz.presets import ARTICLE_QUARTIC
+from optviz.scene.lessons import ARTICLE_QUARTIC
 from tests import reference_rules as ref
 from tests.test_optimizers_reference import ROSEN_HP, ROSEN_STARTS
 
@@ -451,7 +451,7 @@ def test_backends():
 
 def test_the_up_front_time_estimate_counts_a_gpu_as_a_gpu():
     """A run a GPU finishes in seconds is not refused on the CPU's rate (max_seconds)."""
-    from optviz.engine import RATE_FAST_GPU, RATE_FAST_PER_CORE, estimate_seconds, make_job
+    from optviz.engine.run import RATE_FAST_GPU, RATE_FAST_PER_CORE, estimate_seconds, make_job
 
     job = make_job("rosenbrock", ["Adam"], np.zeros((10**4, 2)), 10**5, record_every=10**5)[0]
     assert estimate_seconds(job, "fast", 1) == pytest.approx(1e9 / RATE_FAST_PER_CORE)

@@ -97,7 +97,7 @@ def test_basins_in_1d_and_over_a_box_of_ones_own():
 
 
 def test_learning_rates_nobody_set_come_from_the_tuned_table():
-    from optviz import presets
+    from optviz.scene import lessons as presets
 
     tuned = presets.tuned_rates("himmelblau")["Adam"]["alpha"]
     m = optviz.basins("himmelblau", ["Adam"], grid=2, steps=2)
@@ -181,7 +181,7 @@ def test_a_three_value_sweep_equals_one_run_per_value():
 @pytest.mark.parametrize(("param", "values"), [("noise", [0.0, 0.3, 3.0]), ("delay", [0, 2, 5])])
 def test_noise_and_delay_sweeps_equal_one_run_per_value(param, values):
     fn = functions.get("himmelblau")
-    starts = optviz.starts.random(fn.box, 5, seed=1)
+    starts = optviz.scene.starts.random(fn.box, 5, seed=1)
     opts = {"SGD": {"eta": 0.01}, "Adam": {"alpha": 0.05}}
     s = optviz.sweep(fn, opts, param, values, starts=starts, steps=60, seeds=[3, 9])
     seeds = np.repeat([3, 9], 5).astype(np.uint64)
@@ -196,11 +196,12 @@ def test_noise_and_delay_sweeps_equal_one_run_per_value(param, values):
 
 def test_sweep_starts_per_seed_and_defaults():
     fn = functions.get("booth")
-    per = np.stack([optviz.starts.random(fn.box, 3, seed=k) for k in range(2)])
+    per = np.stack([optviz.scene.starts.random(fn.box, 3, seed=k) for k in range(2)])
     s = optviz.sweep(fn, ["SGD"], "eta", [0.01, 0.02], starts=per, seeds=2, steps=20)
     np.testing.assert_array_equal(s.starts, per)
     d = optviz.sweep(fn, ["SGD"], "eta", "1e-3:1e-1:3", steps=5)
-    np.testing.assert_array_equal(d.starts[0], optviz.presets.default_starts(fn))  # the dashboard's grid
+    # the dashboard's grid
+    np.testing.assert_array_equal(d.starts[0], optviz.scene.lessons.default_starts(fn))
     np.testing.assert_allclose(d.values, [1e-3, 1e-2, 1e-1])
     assert d.spacing == "log"
 
@@ -372,7 +373,7 @@ def test_compare_bad_input(kw, phrase):
 # ============================================================================ running batches
 def _batch(n=50, steps=30, noise=0.2):
     fn = functions.get("himmelblau")
-    starts = optviz.starts.random(fn.box, n, seed=2)
+    starts = optviz.scene.starts.random(fn.box, n, seed=2)
     opts = {"SGD": {"eta": np.linspace(1e-3, 2e-2, n)}, "Adam": {"alpha": 0.1}}
     return scale.Batch(fn, opts, starts, steps, seed=np.arange(n, dtype=np.uint64), tol=TOL,
                        options={"noise": noise})

@@ -70,7 +70,8 @@ def test_sweep_json_equals_the_api(capsys):
     assert code == 0, err
     doc = json.loads(out)
     fn = functions.get("rosenbrock")
-    s = optviz.sweep(fn, ["Adam", "SGD"], "lr", [1e-3, 1e-2, 1e-1], starts=optviz.starts.grid(fn.box, 2),
+    grid = optviz.scene.starts.grid(fn.box, 2)
+    s = optviz.sweep(fn, ["Adam", "SGD"], "lr", [1e-3, 1e-2, 1e-1], starts=grid,
                      steps=50, seeds=2, noise=0.1)
     assert doc["values"] == pytest.approx([1e-3, 1e-2, 1e-1], rel=1e-12) and doc["spacing"] == "log"
     for name in s.names:
@@ -141,7 +142,7 @@ def test_a_presets_delay_and_schedule_survive_the_command_line(capsys):
     code, out, err = _run(["run", "--preset", "delayed-dcasgd", "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    preset = optviz.presets.get("delayed-dcasgd")
+    preset = optviz.scene.lessons.get("delayed-dcasgd")
     assert doc["schedule"] == "constant" and preset.extra["delay"] > 0
     res = optviz.run(**preset.run_kwargs())
     rows = {r["optimizer"]: r for r in doc["results"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import optviz
-from optviz import presets
+from optviz.scene import lessons as presets
 
 
 def test_delayed_dcasgd_lesson():

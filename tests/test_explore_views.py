@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz import presets
 from optviz.explore import charts
+from optviz.scene import lessons as presets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: A small race: two optimizers, a 3×3 grid of starts, 60 steps (the views' own settings small too).
@@ -92,7 +92,7 @@ def test_the_basin_maps_are_the_direct_computation(at: AppTest):
     figs = list(_figures(at).values())
     assert len(figs) == 2  # the maps, and the agreement of two optimizers
     fn = functions.get("himmelblau")
-    starts = optviz.starts.grid(fn.box, 3)
+    starts = optviz.scene.starts.grid(fn.box, 3)
     assert starts.shape == (9, 2)
     m = optviz.basins(
         fn, _scene_hp(at, ["SGD", "Adam"]), grid=20, steps=60, tol=presets.DEFAULT_TOL, rates="registry"
@@ -134,7 +134,7 @@ def test_the_sweep_is_the_direct_computation(at: AppTest):
         hp,
         "lr",
         np.geomspace(1e-4, 1.0, 4),
-        starts=optviz.starts.grid(fn.box, 3),
+        starts=optviz.scene.starts.grid(fn.box, 3),
         steps=60,
         rates="registry",
     )
@@ -182,7 +182,7 @@ def test_noise_and_delay_and_the_gradient_lessons(at: AppTest):
     hp = _scene_hp(at, ["SGD", "DCASGD", "Adam"])
     hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]  # "DCASGD at SGD's rate"
     s = optviz.sweep(
-        fn, hp, "delay", [0, 1, 2], starts=optviz.starts.grid(fn.box, 3), steps=60, rates="registry"
+        fn, hp, "delay", [0, 1, 2], starts=optviz.scene.starts.grid(fn.box, 3), steps=60, rates="registry"
     )
     delay_fig = figs[3]
     lines = {t["name"]: t for t in delay_fig["data"] if t.get("mode") == "lines+markers"}

@@ -2,7 +2,7 @@
 
 Every kernel inlines the rule's own stages and the function's own point formulas (one
 definition of the maths), and both paths read the same table of per-step values
-(:mod:`optviz.steptable`), so the two agree to the last bit; the tests hold them to 1e-12
+(:mod:`optviz.engine.steptable`), so the two agree to the last bit; the tests hold them to 1e-12
 relative (float64), with the divergence steps exactly equal.
 
 One thing differs by nature: the kernels call libm's ``exp``, ``log``, ``cos``, ... on single
@@ -21,8 +21,8 @@ import pytest
 import functions
 import optviz
 from functions.elementwise import libm
-from optviz import presets
 from optviz.optimizers import NAMES, REGISTRY
+from optviz.scene import lessons as presets
 
 pytest.importorskip("numba")
 
@@ -45,7 +45,7 @@ RATES = {
 
 
 def _starts(fname: str, n: int = 12) -> np.ndarray:
-    return optviz.starts.random(functions.get(fname).box, n, seed=4)
+    return optviz.scene.starts.random(functions.get(fname).box, n, seed=4)
 
 
 def close(actual, desired, **kw) -> None:
@@ -75,8 +75,8 @@ def both(*args, **kw) -> tuple[optviz.Result, optviz.Result]:
 def compiled_kernels():
     """Compile every kernel this module uses first, on a process per core (numba's compiling
     is single-threaded Python work): the tests then load them from the disk cache."""
-    from optviz import fast
-    from optviz.engine import make_job
+    from optviz.engine import fast
+    from optviz.engine.run import make_job
 
     def job(function, optimizers, **kw):
         return make_job(function, optimizers, None, 2, **kw)[0]
@@ -120,7 +120,7 @@ def test_fast_equals_reference(name, fname):
 def test_fast_path_really_diverges_and_freezes():
     """A rate that sends most points off: the fast loop's fix-up freezes them where the readable
     path does, and the rest carry on (per block, some blocks clean, some not)."""
-    starts = optviz.starts.random([[-2, 2], [-1, 3]], 300, seed=2)
+    starts = optviz.scene.starts.random([[-2, 2], [-1, 3]], 300, seed=2)
     fast, ref = both("rosenbrock", {"SGD": {"eta": 0.01}, "Adam": {"alpha": 0.5}}, starts, 80)
     assert 0 < ref.diverged["SGD"].sum() < 300
     assert_same(fast, ref)
@@ -166,7 +166,7 @@ def test_fast_every_function(fname):
     fam = functions.families()[fname]
     dim = fam.default_dim if fam.max_dim is not None else 3
     fn = functions.get(fname, dim)
-    starts = optviz.starts.random(fn.box, 10, seed=1)
+    starts = optviz.scene.starts.random(fn.box, 10, seed=1)
     fast, ref = both(fn, {"SGD": {"eta": 1e-4}}, starts, 20, hooks=["weight_decay:rate=0.01"])
     assert_same(fast, ref)
 
@@ -183,7 +183,7 @@ def test_auto_path_for_big_runs_and_fused_true_errors():
 
 
 def test_threads_split_the_points_and_change_nothing():
-    starts = optviz.starts.random([[-2, 2], [-1, 3]], 1000, seed=5)
+    starts = optviz.scene.starts.random([[-2, 2], [-1, 3]], 1000, seed=5)
     opts = {"Adam": {"alpha": np.geomspace(1e-3, 1.0, 1000)}, "SantaE": {}}
     one = optviz.run("rosenbrock", opts, starts, 30, fused=True, threads=1)
     three = optviz.run("rosenbrock", opts, starts, 30, fused=True, threads=3)
@@ -199,8 +199,8 @@ def test_the_page_on_the_compiled_kernels_is_the_page_on_the_readable_path(monke
     import streamlit as st
     from test_app import fresh, race  # (the dashboard's AppTest helpers)
 
-    from optviz import fast
     from optviz.dashboard import compute
+    from optviz.engine import fast
 
     kernel_runs = []
     prepare = fast.prepare

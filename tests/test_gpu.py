@@ -1,4 +1,4 @@
-"""The CUDA kernels (:mod:`optviz.fast.gpu`) compute what the readable path computes.
+"""The CUDA kernels (:mod:`optviz.engine.fast.gpu`) compute what the readable path computes.
 
 No GPU is needed: the generated kernels run on numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``,
 in a subprocess, since numba reads it at import), which executes the very source numba-cuda
@@ -58,9 +58,9 @@ def _simulate(out: Path) -> None:
     import functions
     import optviz
     from functions.elementwise import libm
-    from optviz.engine import _Watch, make_job
-    from optviz.fast import gpu
-    from optviz.reference import step_loop
+    from optviz.engine.fast import gpu
+    from optviz.engine.reference import step_loop
+    from optviz.engine.run import _Watch, make_job
 
     assert gpu.simulated() and gpu.status() is None
     report = {}
@@ -71,7 +71,7 @@ def _simulate(out: Path) -> None:
         if isinstance(opts, dict):
             opts = {k: {h: (np.geomspace(1e-3, 1e-1, n) if v == "sweep" else v) for h, v in hp.items()}
                     for k, hp in opts.items()}
-        starts = optviz.starts.random(functions.get(fname).box, n, seed=4)
+        starts = optviz.scene.starts.random(functions.get(fname).box, n, seed=4)
         job, *_ = make_job(fname, opts, starts, 30, seed=7, **case)
         runner = gpu.prepare(job)
         runner.run(0, job.n, _Watch())
@@ -125,9 +125,9 @@ def test_cuda_kernels_equal_the_readable_path_on_the_simulator(simulated, label)
 
 
 def test_the_simulated_kernel_is_the_source_numba_cuda_compiles():
-    """What the simulator runs is :func:`optviz.fast.gpu.source`: one thread, the step loop inside."""
-    from optviz.engine import make_job
-    from optviz.fast import gpu, kernels
+    """What the simulator runs is :func:`optviz.engine.fast.gpu.source`: one thread, the step loop inside."""
+    from optviz.engine.fast import gpu, kernels
+    from optviz.engine.run import make_job
 
     job, *_ = make_job("rosenbrock", ["Adam"], [[0.0, 0.0]], 5)
     text = gpu.source(kernels.specs(job)[0].spec)
@@ -156,11 +156,11 @@ def test_every_cuda_kernel_compiles_to_ptx_for_an_h100(fname):
         pytest.skip(why)
     import functions
     import optviz
-    from optviz.engine import make_job
-    from optviz.fast import gpu, kernels
+    from optviz.engine.fast import gpu, kernels
+    from optviz.engine.run import make_job
     from optviz.optimizers import NAMES
 
-    starts = optviz.starts.random(functions.get(fname).box, 4, seed=1)
+    starts = optviz.scene.starts.random(functions.get(fname).box, 4, seed=1)
     every = dict(hooks=["lars", "clip", "weight_decay"], noise=0.1, delay=2, tol=1e-2, record_state=True)
     for kw in ({}, every):
         job, *_ = make_job(fname, list(NAMES), starts, 10, seed=3, **kw)

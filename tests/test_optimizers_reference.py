@@ -308,8 +308,8 @@ def test_with_lars_hook_and_step_schedule_against_reference(name):
     reference: checks the hook, which hyperparameters a schedule scales, and NAG's look-ahead
     gradient going through the hook too."""
     steps = 60
-    hook = optviz.hooks.lars(threshold=0.5, weight_decay=1e-3, eps=1e-9)
-    sched = optviz.schedules.step_decay(every=20, gamma=0.5)
+    hook = optviz.engine.hooks.lars(threshold=0.5, weight_decay=1e-3, eps=1e-9)
+    sched = optviz.engine.schedules.step_decay(every=20, gamma=0.5)
     hp = dict(ROSEN_HP[name])
     got = _run("rosenbrock", name, hp, ROSEN_STARTS, steps, hooks=[hook], schedule=sched)
     want = ref.run_reference(

@@ -15,8 +15,8 @@ import pytest
 
 import functions
 import optviz
-from optviz import presets
 from optviz.optimizers import NAMES, REGISTRY
+from optviz.scene import lessons as presets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +133,7 @@ def test_hard_functions_get_rates_that_move_and_do_not_diverge(function):
 
 
 def test_tuner_prefers_converged_starts_over_a_lower_median():
-    from optviz.tune import tune_learning_rates
+    from optviz.explore.tune import tune_learning_rates
 
     fn = functions.get("himmelblau")
     t = tune_learning_rates(fn, ["SGD", "Adam"], presets.default_starts(fn), 100, tol=1e-3)

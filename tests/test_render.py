@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 import optviz
-from optviz import presets, render
-from optviz.style import color
+from optviz.draw import render
+from optviz.draw.style import color
+from optviz.scene import lessons as presets
 
 SIZE, DPI = (4.0, 3.0), 60  # 240 x 180 pixels: small and quick
 
@@ -136,7 +137,7 @@ def test_animate_png_svg_give_last_frame(rosen, tmp_path):
 
 
 def test_error_plot_many_starts_no_minimum_and_nd(tmp_path):
-    sad = optviz.run("saddle", ["SGD", "Adam"], starts=optviz.starts.ring([0, 0], 0.3, 5), steps=20)
+    sad = optviz.run("saddle", ["SGD", "Adam"], starts=optviz.scene.starts.ring([0, 0], 0.3, 5), steps=20)
     render.error_plot(sad, tmp_path / "sad.png")  # loss kind, negative values: linear scale
     render.animate(sad, tmp_path / "sad.gif", size=SIZE, dpi=DPI, max_frames=3)
     nd = optviz.run("rosenbrock", ["Adam"], starts=[[-1, 1, -1], [0, 0, 0]], steps=10)
@@ -263,7 +264,7 @@ def _count(img, hex_color, tol=2):
 
 
 def test_export_colours_match_the_page(field, tmp_path):
-    from optviz import plots, style
+    from optviz.draw import plots, style
 
     # the page's look of each optimizer (optviz/dashboard draws the race with these traces)
     looks = plots.optimizer_traces(field.names, field.n_points)
@@ -289,7 +290,7 @@ def test_export_colours_match_the_page(field, tmp_path):
 
 
 def test_second_cue_beyond_eight_optimizers(tmp_path):
-    from optviz import style
+    from optviz.draw import style
 
     res = optviz.run("himmelblau", list(optviz.NAMES), starts=[[0.0, 0.0]], steps=5)
     frame = render._Frame(render._Scene(res, "auto"), SIZE, DPI, error_panel=True, title=None)
@@ -304,7 +305,7 @@ def test_second_cue_beyond_eight_optimizers(tmp_path):
 
 
 def test_layers_star_above_paths_start_rings_above_markers(field):
-    from optviz import style
+    from optviz.draw import style
 
     frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
     star = [ln for ln in frame.ax.lines if ln.get_marker() == style.MINIMUM.mpl_marker]
@@ -325,7 +326,7 @@ def test_layers_star_above_paths_start_rings_above_markers(field):
 
 
 def test_plot_box_is_the_functions_box_and_band_is_drawn(field):
-    from optviz import style
+    from optviz.draw import style
 
     frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
     box = np.asarray(field.function.box)
@@ -338,7 +339,7 @@ def test_plot_box_is_the_functions_box_and_band_is_drawn(field):
         assert band.get_alpha() == style.BAND_OPACITY
         np.testing.assert_allclose(band.get_facecolor()[0][:3], _rgb(style.color(name)) / 255, atol=1e-6)
     # the band is the page's: the 25-75 % quantiles ("nearest") of the error over the starts
-    from optviz import plots
+    from optviz.draw import plots
 
     _, steps, curves = plots.error_curves(field)
     np.testing.assert_array_equal(steps, frame.s.steps)  # 61 rows: the page draws every one

@@ -1,4 +1,4 @@
-"""Shareable scenes (``optviz.scene``): lossless JSON and URL round trips, identical races,
+"""Shareable scenes (``optviz.scene.model``): lossless JSON and URL round trips, identical races,
 and malformed scenes refused with messages that name the offending key."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 import functions
 import optviz
-from optviz import hooks as hk
-from optviz import presets
-from optviz import schedules as sch
+from optviz.engine import hooks as hk
+from optviz.engine import schedules as sch
 from optviz.optimizers import GROUPS, NAMES, REGISTRY
-from optviz.scene import LIMITS, VERSION, Limits, Scene, SceneFunction, Starts
+from optviz.scene import lessons as presets
+from optviz.scene.model import LIMITS, VERSION, Limits, Scene, SceneFunction, Starts
 
 BOX2 = [[-2.0, 2.0], [-1.0, 3.0]]
 ROSEN_TEXT = "(1 - x)**2 + 100*(y - x**2)**2"
@@ -359,7 +359,7 @@ def test_limits() -> None:
     d["starts"] = {"mode": "random", "n": 1000, "seed": 0}
     with pytest.raises(ValueError, match=r"starts\.n: must be a whole number in \[1, 256\]"):
         Scene.from_dict(d, limits=small)
-    assert LIMITS.steps == optviz.engine.MAX_STEPS
+    assert LIMITS.steps == optviz.engine.run.MAX_STEPS
     q = SCENES[0].to_query() | {"steps": "20000"}  # links are opened by servers: stricter by default
     with pytest.raises(ValueError, match=r"steps: must be a whole number in \[1, 10,000\]"):
         Scene.from_query(q)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz import hooks, schedules
+from optviz.engine import hooks, schedules
 from tests import reference_rules as ref
 
 

@@ -17,7 +17,7 @@ import optviz
 from optviz.dashboard import share, sweeps
 from optviz.dashboard.views import function as typed_view
 from optviz.dashboard.views import inside
-from optviz.scene import Scene, Starts
+from optviz.scene.model import Scene, Starts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
@@ -120,7 +120,7 @@ def test_a_typed_function_races_like_any_other():
     assert any("global minimum given at (1, 1)" in c.value for c in at.sidebar.caption)
     data = race(at)
     hp = {o["name"]: {s["hp"]: s["values"][s["index"]] for s in o["sliders"]} for o in data["optimizers"]}
-    starts = optviz.starts.grid([[-2, 2], [-1, 3]], 4)
+    starts = optviz.scene.starts.grid([[-2, 2], [-1, 3]], 4)
     assert_race_is(data, optviz.run(ROSEN_FN, hp, starts, data["steps"]))
     header = next(m.value for m in at.markdown if m.value.startswith("#### "))
     assert header.startswith(r"#### (1 - x)\*\*2 + 100\*(y - x\*\*2)\*\*2:")  # shown as typed, not bold

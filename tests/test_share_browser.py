@@ -12,7 +12,7 @@ import pytest
 
 import functions
 from optviz.dashboard import share, sweeps
-from optviz.scene import Scene, Starts
+from optviz.scene.model import Scene, Starts
 from tests import dashboard_driver as driver
 
 pytestmark = pytest.mark.browser

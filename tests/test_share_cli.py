@@ -11,8 +11,9 @@ import pytest
 
 import functions
 import optviz
-from optviz import cli, starts
-from optviz.scene import Scene, Starts
+from optviz import cli
+from optviz.scene import starts
+from optviz.scene.model import Scene, Starts
 
 ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
 
@@ -225,7 +226,7 @@ def test_render_scene_and_save_scene_write_both(tmp_path, capsys):
 
 
 def test_a_failed_render_leaves_no_scene_either(tmp_path, capsys, monkeypatch):
-    from optviz import render
+    from optviz.draw import render
 
     def broken(*a, **k):
         raise OSError(28, "No space left on device")

@@ -13,9 +13,9 @@ import itertools
 import numpy as np
 import pytest
 
-from optviz import plots, style
+from optviz.draw import plots, style
 from optviz.optimizers import GROUPS, NAMES
-from optviz.presets import DEFAULT_FIELD
+from optviz.scene.lessons import DEFAULT_FIELD
 
 MACHADO = {
     "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],

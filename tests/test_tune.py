@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import optviz
-from optviz.tune import lr_grid, tune_learning_rates
+from optviz.explore.tune import lr_grid, tune_learning_rates
 
 STARTS = [[-1.5, 2.0], [1.5, -0.5], [-0.5, -0.5], [1.2, 2.5]]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 import functions
-from optviz import engine
-from optviz.fast import warm
+from optviz.engine import run as engine
+from optviz.engine.fast import warm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def test_a_background_compile_leaves_when_another_holds_the_cache(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         # stdin never closes: a process that waited for the lock, or read its recipes, would hang
-        child = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+        child = subprocess.Popen([sys.executable, "-m", "optviz.engine.fast.warm"], stdin=subprocess.PIPE,
                                  env={**env, "PYTHONPATH": str(ROOT)})
         assert child.wait(timeout=60) == 0
         child.stdin.close()
@@ -82,7 +82,7 @@ def test_main_reads_its_recipes_once_the_lock_is_its_own(monkeypatch, tmp_path):
 def test_an_interactive_process_never_compiles_a_big_run_in_its_own_thread(monkeypatch):
     """The dashboard's process (``fast.set_interactive``): a run big enough that a script would
     compile its kernels at once takes the readable path and hands them to the background."""
-    import optviz.fast as fast
+    import optviz.engine.fast as fast
 
     monkeypatch.setenv("OPTVIZ_FAST", "auto")
     monkeypatch.setattr(fast, "_ready", lambda spec: False)

@@ -18,12 +18,11 @@ import numpy as np
 import streamlit as st
 
 import optviz
-from optviz import fast
+from optviz.dashboard import sweeps
+from optviz.dashboard.sliders import Slider, priority
+from optviz.dashboard.state import Scene
+from optviz.engine import fast
 from optviz.optimizers import REGISTRY
-
-from . import sweeps
-from .sliders import Slider, priority
-from .state import Scene
 
 #: A sweep (all positions of an optimizer's live sliders) costs at most this many point-steps
 #: in all, over the optimizers shown; sliders beyond it answer through the server instead.
@@ -42,7 +41,7 @@ RUNS_KEPT = 1024
 
 def fused() -> bool | None:
     """The engine's ``fused`` for the dashboard's runs: its automatic choice (``None``), in the
-    engine's interactive mode (set when this module is imported, :func:`optviz.fast.set_interactive`):
+    engine's interactive mode (set when this module is imported, :func:`optviz.engine.fast.set_interactive`):
     a run takes the compiled kernels when they are ready (compiled before, cached on disk) and
     otherwise the readable path at once, while they compile in a background process at low
     priority, one at a time, for the next run. No page waits for a compile. ``OPTVIZ_FAST``

@@ -1,7 +1,7 @@
 """Export the scene on screen to GIF, MP4 or an error-plot PNG, in 720p or 1080p.
 
 A fragment: its buttons rerun only this section. The file is rendered by
-:mod:`optviz.render` into a temporary folder, read into memory for the download button, and
+:mod:`optviz.draw.render` into a temporary folder, read into memory for the download button, and
 the folder is removed at once: nothing is left on disk (each export used to leave one behind).
 """
 
@@ -13,11 +13,10 @@ from pathlib import Path
 import streamlit as st
 
 import optviz
+from optviz.dashboard.messages import short
+from optviz.dashboard.state import ss
 
-from .messages import short
-from .state import ss
-
-#: The export sizes (:data:`optviz.render.RESOLUTIONS`: 1280×720 and 1920×1080 pixels).
+#: The export sizes (:data:`optviz.draw.render.RESOLUTIONS`: 1280×720 and 1920×1080 pixels).
 RESOLUTIONS = ("720p", "1080p")
 MIME = {".gif": "image/gif", ".mp4": "video/mp4", ".png": "image/png"}
 #: Most frames of an exported animation (101: every step of a 100-step race).
@@ -36,7 +35,7 @@ def render_file(result: optviz.Result, fmt: str, kind: str, resolution: str, fps
                 progress=None) -> tuple[str, bytes]:
     """Render ``result`` to ``fmt`` (".gif", ".mp4" or ".png") and return (file name, bytes); the
     temporary folder is gone when this returns, whatever happened."""
-    from optviz import render
+    from optviz.draw import render
 
     name = f"optviz-{result.function.name}-{resolution}{fmt}"
     with tempfile.TemporaryDirectory(prefix="optviz-export-") as tmp:

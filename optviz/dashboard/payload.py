@@ -10,10 +10,10 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
                 dimension, starts, the run's steps, and the step of every shown row
 ``quant``       how the packed positions decode (:class:`~optviz.dashboard.sweeps.Quantizer`)
 ``view``        the drawn range ``[[x0, x1], [y0, y1]]`` (a diverged point's cross stays in it)
-``race``        ``{"data", "above", "layout"}`` from :func:`optviz.plots.race_base`
-``err``         ``{"layout", "floor"}`` from :func:`optviz.plots.error_base`
+``race``        ``{"data", "above", "layout"}`` from :func:`optviz.draw.plots.race_base`
+``err``         ``{"layout", "floor"}`` from :func:`optviz.draw.plots.error_base`
 ``cross``       the diverged crosses' trace template
-``optimizers``  per optimizer: ``name``, ``look`` (:func:`optviz.plots.optimizer_traces`),
+``optimizers``  per optimizer: ``name``, ``look`` (:func:`optviz.draw.plots.optimizer_traces`),
                 ``summary``, ``stochastic``, ``sliders`` (hyperparameter, label, values, their
                 text, the current index, ``live``: every position computed), ``base`` (the block
                 of the current values) and ``blocks`` (per slider, a block per position; None at
@@ -29,12 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from optviz import plots
+from optviz.dashboard import sweeps
+from optviz.dashboard.sliders import Slider, fmt
+from optviz.draw import plots
+from optviz.engine.result import Result
 from optviz.optimizers import REGISTRY
-from optviz.result import Result
-
-from . import sweeps
-from .sliders import Slider, fmt
 
 
 def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dict[str, list[Slider]],

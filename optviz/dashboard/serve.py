@@ -64,9 +64,9 @@ def load_kernels(scene=None) -> int:
     a visitor's first slider move); how many were loaded (0 when they are not on disk)."""
     import subprocess
 
-    from optviz import fast
-    from optviz.engine import make_job
-    from optviz.fast import kernels
+    from optviz.engine import fast
+    from optviz.engine.fast import kernels
+    from optviz.engine.run import make_job
 
     scene = scene or _SCENE[0]
     if scene is None:

@@ -1,10 +1,10 @@
-"""Shareable scenes in the page: its state as an :class:`optviz.scene.Scene`, in the URL and in files.
+"""Shareable scenes in the page: its state as an :class:`optviz.scene.model.Scene`, in the URL and in files.
 
 - **The URL holds the scene on screen.** Every run writes :meth:`Scene.to_query` to
   ``st.query_params`` (:func:`sync_url`), so the address bar is always a link to the race
   on screen; "Copy link" shows it with a copy button.
 - **Opening a link** (a session whose first run has query parameters, :func:`open_link`)
-  reads it with :meth:`Scene.from_query` (bounded by :data:`optviz.scene.SERVER_LIMITS`) and
+  reads it with :meth:`Scene.from_query` (bounded by :data:`optviz.scene.model.SERVER_LIMITS`) and
   sets the page's controls to it (:func:`apply_scene`): the classmate sees the identical race.
 - **"Download scene" / "Load scene"** write and read the same scene as JSON
   (:meth:`Scene.to_json`, :meth:`Scene.from_json`), the file ``optviz run --scene`` runs.
@@ -27,14 +27,13 @@ import numpy as np
 import streamlit as st
 
 import functions
-from optviz import hooks as _hooks
-from optviz import schedules as _schedules
+from optviz.dashboard import state
+from optviz.dashboard.messages import short
+from optviz.dashboard.state import FAMILIES, PLOTTABLE, ss
+from optviz.engine import hooks as _hooks
+from optviz.engine import schedules as _schedules
 from optviz.optimizers import NAMES, REGISTRY
-from optviz.scene import SERVER_LIMITS, STREAMLIT_QUERY_KEYS, Scene, SceneFunction, Starts
-
-from . import state
-from .messages import short
-from .state import FAMILIES, PLOTTABLE, ss
+from optviz.scene.model import SERVER_LIMITS, STREAMLIT_QUERY_KEYS, Scene, SceneFunction, Starts
 
 #: The bounds of the page's own controls (the sidebar's sliders and inputs).
 PAGE_STEPS = (10, 3000)

@@ -12,11 +12,10 @@ import textwrap
 import streamlit as st
 
 import optviz
-from optviz import presets
+from optviz.dashboard import share, state
+from optviz.dashboard.state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
 from optviz.optimizers import NAMES, REGISTRY
-
-from . import share, state
-from .state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
+from optviz.scene import lessons as presets
 
 
 def doc_markdown(doc: str) -> str:
@@ -59,7 +58,7 @@ def _function(sb) -> None:
              label_visibility="collapsed", help="A classic test function, or one you type",
              on_change=lambda: ss.pop("lesson", None))
     if state.typed():
-        from .views import function as typed_function
+        from optviz.dashboard.views import function as typed_function
 
         typed_function.editor(sb)
         return
@@ -164,7 +163,7 @@ def _run(sb) -> None:
 
 
 def _display(sb) -> None:
-    from .sliders import fmt
+    from optviz.dashboard.sliders import fmt
 
     sb.header("Compute and display")
     sb.radio("Backend", list(state.BACKENDS), key="backend", horizontal=True,

@@ -26,10 +26,9 @@ from typing import Any
 import streamlit as st
 
 import functions
-from optviz import presets
+from optviz.dashboard.sliders import fmt
 from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam
-
-from .sliders import fmt
+from optviz.scene import lessons as presets
 
 
 class _SessionState:
@@ -414,7 +413,7 @@ def make_function():
     """The test function chosen (``ValueError`` for bad parameters, e.g. a negative κ, or a
     typed function that is refused)."""
     if typed():
-        from .views.function import typed_function
+        from optviz.dashboard.views.function import typed_function
 
         return typed_function()
     return functions.get(ss["function"], int(ss["dim"]), **dict(function_params()))
@@ -432,7 +431,7 @@ def active_dim() -> int:
 
 def make_starts(fn: Any) -> list[list[float]]:
     """The starting points chosen in the sidebar, inside ``fn``'s box (typed ones as typed)."""
-    from optviz import starts as start_points
+    from optviz.scene import starts as start_points
 
     mode = ss["start_mode"]
     if mode == "Grid":

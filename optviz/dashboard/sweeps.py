@@ -19,7 +19,7 @@ A block holds, for one optimizer and one set of hyperparameter values:
 
 All positions of one optimizer's sliders are one engine run (:func:`sweep`): the starts are
 repeated once per position and each hyperparameter is given one value per point. Random draws
-(Santa's noise) are keyed by the start itself (:mod:`optviz.noise`), so a repeated start draws
+(Santa's noise) are keyed by the start itself (:mod:`optviz.engine.noise`), so a repeated start draws
 what it draws in the scene's own run: a swept block is the run that position would make.
 
 Nothing here imports Streamlit: the functions are plain and tested on their own.
@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 
 import optviz
-from optviz import plots
-from optviz.result import Result
-
-from .sliders import Slider
+from optviz.dashboard.sliders import Slider
+from optviz.draw import plots
+from optviz.engine.result import Result
 
 #: The quantized value that marks "outside the drawn range" (a gap in a path).
 OUTSIDE = 65535

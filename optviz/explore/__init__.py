@@ -13,11 +13,11 @@ The functions live at the top (``optviz.basins``); here the names ``basins``, ``
 (:mod:`.figures`, matplotlib) and the shared colours (:mod:`.look`) beside them.
 """
 
-from . import basins, compare, measures, scale, sweep
-from .basins import BasinMap
-from .compare import Comparison, default_space, performance_profile
-from .scale import Batch, Finals, run_batch, run_batches
-from .sweep import Sweep, parse_values
+from optviz.explore import basins, compare, measures, scale, sweep
+from optviz.explore.basins import BasinMap
+from optviz.explore.compare import Comparison, default_space, performance_profile
+from optviz.explore.scale import Batch, Finals, run_batch, run_batches
+from optviz.explore.sweep import Sweep, parse_values
 
 __all__ = [
     "BasinMap", "Batch", "Comparison", "Finals", "Sweep", "basins", "compare", "default_space", "measures",

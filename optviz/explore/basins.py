@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import MAX_SECONDS, resolve_function
-from ..specs import quote
-from .measures import (
+from optviz.engine.run import MAX_SECONDS, resolve_function
+from optviz.explore.measures import (
     check_count,
     check_options,
     check_tol,
@@ -29,7 +28,8 @@ from .measures import (
     resolve_kind,
     to_json,
 )
-from .scale import Batch, Finals, ProgressFn, run_batch
+from optviz.explore.scale import Batch, Finals, ProgressFn, run_batch
+from optviz.scene.text import quote
 
 #: The largest grid (cells per axis).
 MAX_GRID = 4000

@@ -10,7 +10,7 @@
 - :func:`step_length_chart`: each optimizer's median step length per step (with the schedule's
   factor), for the lesson on momentum through a learning-rate change.
 
-Colours and cues come from :mod:`optviz.style`, fonts and axes from :mod:`optviz.plots`, the
+Colours and cues come from :mod:`optviz.draw.style`, fonts and axes from :mod:`optviz.draw.plots`, the
 areas' colours from :mod:`optviz.explore.look` (the PNG/SVG of :mod:`.figures` use the same).
 """
 
@@ -23,11 +23,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .. import plots, style
-from . import look
-from .basins import LAYERS, BasinMap
-from .compare import Comparison
-from .sweep import Sweep
+from optviz.draw import plots, style
+from optviz.explore import look
+from optviz.explore.basins import LAYERS, BasinMap
+from optviz.explore.compare import Comparison
+from optviz.explore.sweep import Sweep
 
 #: Maps per row.
 PER_ROW = 3

@@ -4,7 +4,7 @@ The protocol (:func:`compare`; the README states it too):
 
 1. **Problems.** For each test function, a *tuning set* and a disjoint *held-out set*: each is
    a number of seeds, and each seed draws its own random starts in the function's box
-   (:func:`optviz.starts.random`) and seeds its own random draws (gradient noise, Santa).
+   (:func:`optviz.scene.starts.random`) and seeds its own random draws (gradient noise, Santa).
    Both sets are derived from ``seed`` and the function's name, so they are the same for every
    optimizer and a fixed seed reproduces the whole comparison exactly.
 2. **Search space.** Per optimizer, every learning-rate hyperparameter (log-uniform in
@@ -40,12 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import starts as _starts
-from ..engine import MAX_SECONDS, MAX_STEPS, resolve_function
-from ..optimizers import REGISTRY
-from ..presets import DEFAULT_FIELD
-from ..specs import quote
-from .measures import (
+from optviz.engine.run import MAX_SECONDS, MAX_STEPS, resolve_function
+from optviz.explore.measures import (
     OBJECTIVE,
     Stats,
     best_index,
@@ -60,7 +56,11 @@ from .measures import (
     stats,
     to_json,
 )
-from .scale import Batch, Finals, ProgressFn, connect, run_batches
+from optviz.explore.scale import Batch, Finals, ProgressFn, connect, run_batches
+from optviz.optimizers import REGISTRY
+from optviz.scene import starts as _starts
+from optviz.scene.lessons import DEFAULT_FIELD
+from optviz.scene.text import quote
 
 #: The protocol in a few lines of Markdown (the dashboard shows it beside the results).
 PROTOCOL = """\

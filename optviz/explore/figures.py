@@ -6,8 +6,8 @@
   25-75 % band and its best value starred; below, the shares converged and diverged.
 - :func:`compare_figure`: the performance profiles and the ranked table.
 
-Optimizer colours and cues come from :mod:`optviz.style`, fonts, frames and the minimizer
-star from :mod:`optviz.render` (so a file looks like the dashboard); the areas' colours from
+Optimizer colours and cues come from :mod:`optviz.draw.style`, fonts, frames and the minimizer
+star from :mod:`optviz.draw.render` (so a file looks like the dashboard); the areas' colours from
 :mod:`optviz.explore.look`. Files are written atomically (:func:`save`).
 """
 
@@ -23,11 +23,11 @@ from matplotlib.colors import LogNorm, Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .. import render, style
-from . import look
-from .basins import LAYERS, BasinMap
-from .compare import Comparison
-from .sweep import Sweep
+from optviz.draw import render, style
+from optviz.explore import look
+from optviz.explore.basins import LAYERS, BasinMap
+from optviz.explore.compare import Comparison
+from optviz.explore.sweep import Sweep
 
 FORMATS = render.STILL_FORMATS
 #: The dotted line of "diverged" shares.

@@ -1,6 +1,6 @@
 """The explore views' own colours, shared by the page (Plotly) and the files (matplotlib).
 
-Optimizers keep their colours and cues from :mod:`optviz.style`. A basin map fills the box
+Optimizers keep their colours and cues from :mod:`optviz.draw.style`. A basin map fills the box
 with areas, one colour per listed global minimizer: light colours (Paul Tol's "light"
 scheme, told apart under colour-blindness) so that the minimizers' stars read on them, a pale
 grey for cells that do not converge and black for cells that diverge. Error and step maps use

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..optimizers import REGISTRY
-from ..specs import quote
-from ..validate import _names_from, plan_optimizers
+from optviz.engine.validate import _names_from, plan_optimizers
+from optviz.optimizers import REGISTRY
+from optviz.scene.text import quote
 
 #: Error measures the explore views take (each needs a target: minimizers or a minimum value).
 KINDS = ("auto", "distance", "gap")
@@ -101,7 +101,7 @@ def fill_rates(fn: Any, chosen: Mapping[str, Mapping[str, Any]], rates: str = "t
                skip: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """Each optimizer's hyperparameters with every learning rate nobody set filled in.
 
-    ``rates="tuned"``: from the function's tuned table (:func:`optviz.presets.tuned_rates`, the
+    ``rates="tuned"``: from the function's tuned table (:func:`optviz.scene.lessons.tuned_rates`, the
     dashboard's defaults: the registry's rates are made for neural networks and barely move on
     most test functions in a few hundred steps); a function without an entry (your own, say)
     keeps the registry's. ``"registry"``: the registry's defaults (nothing is filled).
@@ -113,8 +113,7 @@ def fill_rates(fn: Any, chosen: Mapping[str, Mapping[str, Any]], rates: str = "t
     if rates == "registry":
         return out
     import functions
-
-    from .. import presets
+    from optviz.scene import lessons as presets
 
     name = getattr(fn, "name", None)
     if name not in functions.families():
@@ -270,7 +269,7 @@ def planned_hyperparams(chosen: Mapping[str, Mapping[str, Any]], n: int) -> dict
 
 def check_options(options: Mapping[str, Any], where: str) -> None:
     """Refuse keywords that are not run options (:data:`optviz.explore.scale.RUN_OPTIONS`)."""
-    from .scale import RUN_OPTIONS
+    from optviz.explore.scale import RUN_OPTIONS
 
     bad = sorted(set(options) - set(RUN_OPTIONS))
     if bad:

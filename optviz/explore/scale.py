@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import MAX_SECONDS, _duration, cores, estimate_seconds, make_job
-from ..engine import run as run_engine
-from ..specs import quote
+from optviz.engine.run import MAX_SECONDS, _duration, cores, estimate_seconds, make_job
+from optviz.engine.run import run as run_engine
+from optviz.scene.text import quote
 
 #: Points per chunk when a batch runs in this process (memory stays bounded; the engine spreads
 #: each chunk over a thread per core itself).
@@ -192,7 +192,7 @@ def evaluate(batch: Batch, fused: bool | None = None, threads: int | None = None
 
 
 def finals_of(res: Any, kind: str) -> Finals:
-    """The :class:`Finals` of an engine :class:`~optviz.result.Result` (its last recorded row)."""
+    """The :class:`Finals` of an engine :class:`~optviz.engine.result.Result` (its last recorded row)."""
     fn = res.function
     mins = np.asarray(fn.minimizers, dtype=float).reshape(-1, res.dim)
     error, stt, div, nearest, loss = {}, {}, {}, {}, {}
@@ -240,7 +240,7 @@ def run_batch(batch: Batch, *, client: Any = None, scheduler: str | None = None,
 
     Raises:
         ValueError, KeyError, TypeError: bad input, before anything is stepped.
-        optviz.engine.Cancelled, KeyboardInterrupt, or what ``progress`` raised: cancelled.
+        optviz.engine.run.Cancelled, KeyboardInterrupt, or what ``progress`` raised: cancelled.
     """
     return run_batches([batch], client=client, scheduler=scheduler, fused=fused, progress=progress,
                        chunk_points=chunk_points, max_seconds=max_seconds)[0]
@@ -251,12 +251,12 @@ def run_batches(batches: list[Batch], *, client: Any = None, scheduler: str | No
                 chunk_points: int | None = None, max_seconds: float | None = MAX_SECONDS) -> list[Finals]:
     """Step several batches as one job (one progress count, one time limit, one Dask
     connection, every chunk of every batch in flight together); see :func:`run_batch`."""
-    from .. import fast
+    from optviz.engine import fast
 
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
     if chunk_points is not None:
-        from .measures import check_count
+        from optviz.explore.measures import check_count
 
         chunk_points = check_count(chunk_points, "chunk_points")
     # Validate every batch once, here: bad input fails before any chunk starts anywhere, and

@@ -20,10 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import MAX_SECONDS, MAX_STEPS, resolve_function, validate_starts
-from ..optimizers import REGISTRY
-from ..specs import NumberError, quote, read_number
-from .measures import (
+from optviz.engine.run import MAX_SECONDS, MAX_STEPS, resolve_function, validate_starts
+from optviz.explore.measures import (
     OBJECTIVE,
     Stats,
     best_index,
@@ -40,7 +38,9 @@ from .measures import (
     stats,
     to_json,
 )
-from .scale import Batch, Finals, ProgressFn, run_batches
+from optviz.explore.scale import Batch, Finals, ProgressFn, run_batches
+from optviz.optimizers import REGISTRY
+from optviz.scene.text import NumberError, quote, read_number
 
 #: Settings that are not hyperparameters: each optimizer's learning rate, and two run options.
 SPECIAL = ("lr", "noise", "delay")
@@ -200,7 +200,7 @@ def _seeds(seeds: Any, seed: int) -> np.ndarray:
 def starts_per_seed(fn: Any, starts: Any, n_seeds: int) -> np.ndarray:
     """Starts as ``(n_seeds, n, dim)``: one set shared by every seed (``(n, dim)``), or one set
     per seed (``(n_seeds, n, dim)``); default: the dashboard's default starts of ``fn``."""
-    from ..presets import default_starts
+    from optviz.scene.lessons import default_starts
 
     if starts is None:
         starts = default_starts(fn)

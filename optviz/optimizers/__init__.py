@@ -5,8 +5,8 @@
 {'alpha': 0.001, 'beta1': 0.9, 'beta2': 0.999, 'eps': 1e-08}
 """
 
-from . import adagrad, adam, bounded, frameworks, santa, sgd  # noqa: F401  (they register)
-from .base import REGISTRY, HyperParam, OptimizerSpec, Rule, StepContext
+from optviz.optimizers import adagrad, adam, bounded, frameworks, santa, sgd  # noqa: F401  (they register
+from optviz.optimizers.base import REGISTRY, HyperParam, OptimizerSpec, Rule, StepContext
 
 #: The 17 optimizers of the source article, in its order.
 ARTICLE = (

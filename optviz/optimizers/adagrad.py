@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from functions.elementwise import minimum, sqrt
-
-from .base import Array, HyperParam, Maths, decay, eps, lr, register, stage
+from optviz.optimizers.base import Array, HyperParam, Maths, decay, eps, lr, register, stage
 
 
 class AccumulatorState(NamedTuple):

@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from functions.elementwise import abs_, maximum, minimum, sqrt, where
-
-from .adagrad import ema
-from .base import Array, HyperParam, Maths, decay, eps, lr, register, stage
+from optviz.optimizers.adagrad import ema
+from optviz.optimizers.base import Array, HyperParam, Maths, decay, eps, lr, register, stage
 
 
 class MomentsState(NamedTuple):

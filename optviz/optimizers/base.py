@@ -18,7 +18,7 @@ named quantities (:class:`Maths`): what is computed once per step (a bias-correc
 size), once per point (Eve's loss feedback), and per coordinate (the moments and the update).
 They use only arithmetic and :mod:`functions.elementwise`, so the readable path applies
 them to whole arrays (:func:`make_update`, whatever the array library) and the compiled fast
-path (:mod:`optviz.fast`) inlines the very same functions into its kernels. Arguments are
+path (:mod:`optviz.engine.fast`) inlines the very same functions into its kernels. Arguments are
 matched by name: a function asking for ``beta1`` gets that hyperparameter, ``m`` that state
 field, ``g`` the gradient, ``t`` the step number.
 """
@@ -52,7 +52,7 @@ class StepContext(NamedTuple):
         w_grad: where the gradient was taken (``None``: at the params themselves).
         delay: the run's gradient delay in steps (0: fresh gradients).
         values: the rule's per-step values at this step (``Maths.per_step``'s outputs), read
-            from the run's table (:mod:`optviz.steptable`); ``None``: computed here, by
+            from the run's table (:mod:`optviz.engine.steptable`); ``None``: computed here, by
             :func:`step_env`.
     """
 

@@ -6,10 +6,9 @@ AdaBound and AMSBound: they start like Adam (AMSGrad) and end like SGD.
 from __future__ import annotations
 
 from functions.elementwise import maximum, minimum, sqrt
-
-from .adagrad import ema
-from .adam import AMSGradState, MomentsState
-from .base import Maths, decay, eps, lr, register, stage
+from optviz.optimizers.adagrad import ema
+from optviz.optimizers.adam import AMSGradState, MomentsState
+from optviz.optimizers.base import Maths, decay, eps, lr, register, stage
 
 
 def bounds(t, eta, beta2):

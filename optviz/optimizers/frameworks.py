@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from functions.elementwise import where
-
-from .base import Array, HyperParam, Maths, decay, lr, register, stage
+from optviz.optimizers.base import Array, HyperParam, Maths, decay, lr, register, stage
 
 
 class VelocityState(NamedTuple):

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from functions.elementwise import exp, sqrt, where
-
-from .base import HyperParam, Maths, decay, eps, lr, register, stage
+from optviz.optimizers.base import HyperParam, Maths, decay, eps, lr, register, stage
 
 
 class SantaState(NamedTuple):

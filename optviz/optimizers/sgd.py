@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import Array, Maths, decay, lr, register, stage
+from optviz.optimizers.base import Array, Maths, decay, lr, register, stage
 
 
 class EmptyState(NamedTuple):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..state import Scene
+from optviz.dashboard.state import Scene
 
 #: What building or running a scene raises for a setting the engine refuses (shown as a message).
 ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
@@ -61,7 +61,7 @@ def current() -> Context:
     """The context of the state now (views inside ``st.fragment`` call this on their reruns,
     when the arguments of the last full run are out of date). Raises what building the
     function or the starts raises (``ValueError``, ``KeyError``, ...)."""
-    from .. import state
+    from optviz.dashboard import state
 
     fn = state.make_function()
     starts = state.make_starts(fn)
@@ -80,7 +80,7 @@ def current_or_message() -> Context | None:
     """:func:`current`, or None with its error shown on the page (a view then draws nothing)."""
     import streamlit as st
 
-    from ..messages import short
+    from optviz.dashboard.messages import short
 
     try:
         return current()

@@ -20,10 +20,9 @@ import numpy as np
 import streamlit as st
 
 import optviz
+from optviz.dashboard.state import Scene, ss
+from optviz.dashboard.views import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here
 from optviz.explore.measures import dumps, resolve_kind
-
-from ..state import Scene, ss
-from . import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here)
 
 #: The progress bar is redrawn at most this often (seconds).
 REDRAW = 0.1
@@ -102,7 +101,7 @@ def download(doc: Any, name: str, key: str) -> None:
 def hyperparams(scene: Scene, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """Each optimizer's hyperparameters: the scene's (the race's sliders), or, for an optimizer
     the scene does not race, the values kept for it (its tuned defaults)."""
-    from .. import state
+    from optviz.dashboard import state
 
     return {n: scene.hyperparams(n) if n in scene.optimizers else state.hyperparams(n) for n in names}
 
@@ -243,4 +242,4 @@ def run_of(
 def preset_run(name: str, tol: float) -> optviz.Result:
     """A preset's run exactly as it is defined (its own delay, schedule, starts and steps)."""
     with progress(f"Running {name}") as report:
-        return optviz.run(**optviz.presets.get(name).run_kwargs(), tol=tol, progress=report)
+        return optviz.run(**optviz.scene.lessons.get(name).run_kwargs(), tol=tol, progress=report)

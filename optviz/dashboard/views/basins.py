@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from optviz.dashboard import messages
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import Context, View, _explore, current_or_message
 from optviz.explore import charts
-
-from .. import messages
-from ..state import ss
-from . import Context, View, _explore, current_or_message
 
 GRIDS_2D = (20, 40, 60, 100, 150, 200, 300)
 GRIDS_1D = (50, 100, 200, 500, 1000)

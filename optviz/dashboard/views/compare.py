@@ -12,12 +12,11 @@ import pandas as pd
 import streamlit as st
 
 import functions
+from optviz.dashboard import messages
+from optviz.dashboard.views import Context, View, _explore, current_or_message
 from optviz.explore import compare as protocol
 from optviz.explore.charts import profile_chart
 from optviz.optimizers import NAMES
-
-from .. import messages
-from . import Context, View, _explore, current_or_message
 
 #: Functions offered: those with listed minimizers, in 2-D.
 OFFERED = tuple(

@@ -27,11 +27,10 @@ import streamlit as st
 
 import functions
 from functions.expression import MAX_CHARS
-from optviz import plots, style
-
-from ..messages import short
-from ..state import ss
-from . import Context, View
+from optviz.dashboard.messages import short
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import Context, View
+from optviz.draw import plots, style
 
 #: Examples offered by the editor: label -> (formula, box, minimizers).
 EXAMPLES: dict[str, tuple[str, str, str]] = {
@@ -49,7 +48,7 @@ _COLUMN = re.compile(r"at column (\d+)")
 
 # ---------------------------------------------------------------------- reading the boxes
 def _numbers(text: str, what: str) -> list[float]:
-    from optviz.specs import parse_number
+    from optviz.scene.text import parse_number
 
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     return [parse_number(p, what) for p in parts]
@@ -191,7 +190,7 @@ def curve_figure(fn: Any, large: bool = False) -> go.Figure:
 
 
 def render(ctx: Context) -> None:
-    from .inside import _wait_for_pandas
+    from optviz.dashboard.views.inside import _wait_for_pandas
 
     _wait_for_pandas()
     fn = ctx.function

@@ -16,7 +16,7 @@ update at every step) gives, at the step chosen on the slider:
 - **the numbers at that step**, per coordinate.
 
 The path is the race's: the run is of the chosen start alone, with the scene's seed, and every
-random draw (Santa's noise) is keyed by the start point itself (:mod:`optviz.noise`), so it is
+random draw (Santa's noise) is keyed by the start point itself (:mod:`optviz.engine.noise`), so it is
 the draw the race made.
 """
 
@@ -28,13 +28,12 @@ import numpy as np
 import streamlit as st
 
 import optviz
-from optviz import plots, style
+from optviz.dashboard import state
+from optviz.dashboard.messages import short
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message
+from optviz.draw import plots, style
 from optviz.optimizers import REGISTRY
-
-from .. import state
-from ..messages import short
-from ..state import ss
-from . import ENGINE_ERRORS, Context, View, current_or_message
 
 #: Fields of the run that are not the rule's state: drawn first and last.
 GRAD, UPDATE = "grad", "update"
@@ -284,7 +283,7 @@ def _body() -> None:
                         key="inside_path", theme=None, config={"displaylogo": False})
         st.dataframe(step_table(states, 0, t, fn.dim), key="inside_table", hide_index=True)
         with st.expander(f"{name}'s update rule"):
-            from ..sidebar import doc_markdown
+            from optviz.dashboard.sidebar import doc_markdown
 
             st.markdown(doc_markdown(spec.doc))
     with right:

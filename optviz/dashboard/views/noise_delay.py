@@ -7,7 +7,7 @@
   DCASGD compensates a stale gradient by λ g⊙g⊙(w − w_stale). With DCASGD at SGD's rate the
   difference between the two is the compensation alone.
 - **Lessons** that need a delay or a schedule the race's sidebar cannot show run here as they
-  are (:data:`optviz.presets.GRADIENT_LESSONS`).
+  are (:data:`optviz.scene.lessons.GRADIENT_LESSONS`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optviz import presets
+from optviz.dashboard import messages
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import Context, View, _explore, current_or_message
 from optviz.explore.charts import curves_chart, step_length_chart, sweep_chart
 from optviz.optimizers import NAMES
-
-from .. import messages
-from ..state import ss
-from . import Context, View, _explore, current_or_message
+from optviz.scene import lessons as presets
 
 SIGMA_MAX = (0.01, 0.1, 1.0, 10.0, 100.0)
 TAU_MAX = (2, 4, 8, 16, 32)

@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from optviz import plots, presets
+from optviz.dashboard import component, compute, export, messages, payload, state, sweeps
+from optviz.dashboard.sliders import Slider, fmt, slider
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current, current_or_message
+from optviz.draw import plots
+from optviz.explore.tune import tune_learning_rates
 from optviz.optimizers import REGISTRY
-from optviz.tune import tune_learning_rates
-
-from .. import component, compute, export, messages, payload, state, sweeps
-from ..sliders import Slider, fmt, slider
-from ..state import ss
-from . import ENGINE_ERRORS, Context, View, current, current_or_message
+from optviz.scene import lessons as presets
 
 
 def _result_state(key: str = "race") -> Any:

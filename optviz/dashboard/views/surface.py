@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optviz import plots
-
-from .. import compute
-from . import Context, View
+from optviz.dashboard import compute
+from optviz.dashboard.views import Context, View
+from optviz.draw import plots
 
 
 def render(ctx: Context) -> None:

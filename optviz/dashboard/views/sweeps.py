@@ -15,13 +15,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from optviz.dashboard import messages, state
+from optviz.dashboard.state import ss
+from optviz.dashboard.views import Context, View, _explore, current_or_message
 from optviz.explore.charts import sweep_chart
 from optviz.explore.measures import lr_name
 from optviz.optimizers import REGISTRY
-
-from .. import messages, state
-from ..state import ss
-from . import Context, View, _explore, current_or_message
 
 LR = "learning rate (each optimizer's own)"
 DECADES = tuple(10.0**k for k in range(-7, 2))

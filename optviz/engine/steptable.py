@@ -3,8 +3,8 @@
 What a rule computes once per step (bias corrections, Santa's annealing, AdaBound's bounds; see
 ``Maths.per_step``) depends only on the hyperparameters and the step. :func:`step_table` computes
 it for every step in one call of the rule's per-step stages (arrays over (sets of
-hyperparameters) × (steps)), and both the readable loop (:mod:`optviz.reference`) and the
-compiled kernels (:mod:`optviz.fast`) read their per-step values from it.
+hyperparameters) × (steps)), and both the readable loop (:mod:`optviz.engine.reference`) and the
+compiled kernels (:mod:`optviz.engine.fast`) read their per-step values from it.
 
 Sharing it is what makes the two paths agree to the last bit. The same formula evaluated on a
 Python float, a 0-d array or a row of an array need not give the same bits: NumPy's SIMD
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizers.base import step_env
+from optviz.optimizers.base import step_env
 
 #: Tables larger than this (bytes) are not built whole (the fast path splits them by points;
 #: the readable loop then computes each step's values at that step).

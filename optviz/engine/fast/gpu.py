@@ -3,7 +3,7 @@
 A point's run never meets another's, so on a GPU each thread takes one point and keeps its
 position and state in registers for all the steps: nothing moves through memory per step but
 the per-step table (the same for all threads of a run, so it is served from cache) and what is
-recorded. The kernel is generated, as the CPU's (:mod:`optviz.fast.codegen`), from the rule's
+recorded. The kernel is generated, as the CPU's (:mod:`optviz.engine.fast.codegen`), from the rule's
 stages and the function's point formulas: it calls the same generated ``point_step``, and
 numba (``numba.cuda``, from the ``numba-cuda`` package) compiles them all for the device. No
 formula is written again here; what this module writes is the per-thread bookkeeping, the same
@@ -29,10 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from ..job import Cancelled, Job
-from .codegen import KernelSpec, Names, Source, point_step_signature, write_error, write_point_step
-from .kernels import Keyed, cache_dir
-from .runner import Runner
+from optviz.engine.fast.codegen import (
+    KernelSpec,
+    Names,
+    Source,
+    point_step_signature,
+    write_error,
+    write_point_step,
+)
+from optviz.engine.fast.kernels import Keyed, cache_dir
+from optviz.engine.fast.runner import Runner
+from optviz.engine.job import Cancelled, Job
 
 #: Threads per CUDA block.
 THREADS = 128
@@ -208,7 +215,8 @@ def source(spec: KernelSpec) -> str:
 
 
 def _hooks(src: Source, d: int) -> None:
-    """The run's hooks in order, on this thread's gradient (as :func:`optviz.fast.blocks.apply_hooks`)."""
+    """The run's hooks in order, on this thread's gradient
+    (as :func:`optviz.engine.fast.blocks.apply_hooks`)."""
     with src.block("for h in range(hkind.shape[0]):"):
         src("kind = hkind[h]; o = hoff[h]")
         src("gn = math.sqrt(" + " + ".join(f"g_{j} * g_{j}" for j in range(d)) + ")")
@@ -238,8 +246,8 @@ def _store_state(src: Source, spec: KernelSpec, names: Names, row: str) -> None:
 def _module(keyed: Keyed) -> Any:
     """The kernel's module, written to the disk cache (numba-cuda caches by file) and loaded,
     its globals bound to the stages and formulas it calls, every one of them made compilable."""
-    from .. import hooks as _hooks_mod
-    from . import jit
+    from optviz.engine import hooks as _hooks_mod
+    from optviz.engine.fast import jit
 
     text = source(keyed.spec)
     key = hashlib.sha256((text + keyed.key).encode()).hexdigest()[:20]

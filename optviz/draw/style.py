@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizers import NAMES
+from optviz.optimizers import NAMES
 
 # ---------------------------------------------------------------------- optimizer colours
 #: The eight optimizer colours, strongest first (the first five go to the default field).

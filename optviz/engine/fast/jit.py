@@ -17,9 +17,8 @@ import numpy as np
 from numba.extending import overload, register_jitable
 
 from functions import elementwise as E
-
-from .keys import OPS as _OPS
-from .keys import callees as _callees
+from optviz.engine.fast.keys import OPS as _OPS
+from optviz.engine.fast.keys import callees as _callees
 
 #: Functions numba already knows how to compile: elementwise ops (overloaded below).
 #: Numba-level inlining ("always") re-types every call site; "never" leaves inlining to LLVM,

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import run
-from .validate import plan_optimizers, resolve_function, validate_starts
+from optviz.engine.run import run
+from optviz.engine.validate import plan_optimizers, resolve_function, validate_starts
 
 
 @dataclass(frozen=True)

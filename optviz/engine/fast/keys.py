@@ -16,7 +16,7 @@ from typing import Any
 
 from functions import elementwise as E
 
-#: Functions the kernels know as elementwise operations (overloaded in :mod:`optviz.fast.jit`).
+#: Functions the kernels know as elementwise operations (overloaded in :mod:`optviz.engine.fast.jit`).
 OPS = {id(f) for f in E.FUNCTIONS.values()}
 
 

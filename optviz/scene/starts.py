@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .specs import NumberError, quote, read_number
+from optviz.scene.text import NumberError, quote, read_number
 
 
 def _box(box) -> np.ndarray:

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import hooks as _hooks
-from .. import noise as _noise
-from ..job import Cancelled, Job, Outcome
-from ..steptable import TABLE_BYTES, fits, step_table
-from .kernels import BLOCK, Keyed, compile_kernel, specs
+from optviz.engine import hooks as _hooks
+from optviz.engine import noise as _noise
+from optviz.engine.fast.kernels import BLOCK, Keyed, compile_kernel, specs
+from optviz.engine.job import Cancelled, Job, Outcome
+from optviz.engine.steptable import TABLE_BYTES, fits, step_table
 
-#: The hooks the kernels know, by kind (the order of :func:`optviz.fast.blocks.apply_hooks`).
+#: The hooks the kernels know, by kind (the order of :func:`optviz.engine.fast.blocks.apply_hooks`).
 HOOK_KINDS = (_hooks.lars_factors, _hooks.clip_factors, _hooks.weight_decay_factors)
 
 
@@ -23,7 +23,7 @@ _TABLES_MAX = 256
 
 def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point):
-    :func:`optviz.steptable.step_table`, the table the readable loop reads too.
+    :func:`optviz.engine.steptable.step_table`, the table the readable loop reads too.
 
     Tables of runs with one value per hyperparameter are kept (a few hundred, the last ones):
     the dashboard reruns the same optimizers with the same settings often.

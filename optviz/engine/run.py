@@ -1,15 +1,15 @@
 """The engine: validate once, then step every optimizer over every start at once.
 
 Data flows one way: user input → :func:`run` (validation and conversion, once, into a
-:class:`~optviz.job.Job`) → a path that steps it → a :class:`~optviz.result.Result` of NumPy
+:class:`~optviz.engine.job.Job`) → a path that steps it → a :class:`~optviz.engine.result.Result` of NumPy
 arrays. Two paths compute the same numbers:
 
-- the **fast path** (:mod:`optviz.fast`): one compiled kernel per (function, rule, hooks) that
+- the **fast path** (:mod:`optviz.engine.fast`): one compiled kernel per (function, rule, hooks) that
   keeps a block of points in registers for all their steps, on a thread per core;
-- the **readable path** (:mod:`optviz.reference`): the rules applied to whole arrays, a step at a
+- the **readable path** (:mod:`optviz.engine.reference`): the rules applied to whole arrays, a step at a
   time, on any array library.
 
-``fused=None`` picks the fast path whenever it can run and pays (see :func:`optviz.fast.choose`);
+``fused=None`` picks the fast path whenever it can run and pays (see :func:`optviz.engine.fast.choose`);
 ``fused=False`` forces the readable one, ``fused=True`` the compiled one. Big runs are split into
 chunks of points stepped by a pool of threads; the caller's thread watches them, reports progress
 and stops them within a step on Ctrl-C, SIGTERM (when handled as an exception) or an exception
@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from . import backends
-from . import noise as _noise
-from .job import Cancelled, Job, Outcome, join, raise_if_stopped
-from .reference import step_loop
-from .result import Result
-from .validate import (
+from optviz.engine import backends
+from optviz.engine import noise as _noise
+from optviz.engine.job import Cancelled, Job, Outcome, join, raise_if_stopped
+from optviz.engine.reference import step_loop
+from optviz.engine.result import Result
+from optviz.engine.validate import (
     OptimizerChoice,
     Planned,
     _as_hooks,
@@ -129,9 +129,9 @@ def run(
             optimizer, start, step), so a point's draws never depend on its company.
         backend: ``"numpy"``, ``"cupy"``, ``"auto"``, or an array-API namespace module.
         dtype: ``"float64"`` or ``"float32"``.
-        schedule: a learning-rate schedule (``optviz.schedules``) or text such as
+        schedule: a learning-rate schedule (``optviz.engine.schedules``) or text such as
             ``"warmup:steps=10+cosine"``; it scales every learning-rate hyperparameter.
-        hooks: gradient hooks (``optviz.hooks``) or their text, applied in order before each
+        hooks: gradient hooks (``optviz.engine.hooks``) or their text, applied in order before each
             optimizer's update, e.g. ``[hooks.lars()]`` or ``"clip:max_norm=1"``.
         record_every: record every k-th step (and the last); ``record_every=steps`` records
             only the starts and the final state (basin maps, sweeps).
@@ -162,7 +162,7 @@ def run(
         max_seconds: refuse, before starting, a run estimated to take longer (None: no limit).
 
     Returns:
-        A :class:`~optviz.result.Result` of NumPy arrays.
+        A :class:`~optviz.engine.result.Result` of NumPy arrays.
     """
     job, xp, backend_name, sched = make_job(
         function, optimizers, starts, steps, seed=seed, backend=backend, dtype=dtype, schedule=schedule,
@@ -170,7 +170,7 @@ def run(
         noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind, record_state=record_state)
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
-    from . import fast
+    from optviz.engine import fast
 
     path = fast.choose(job, backend_name, fused)
     n_threads = _threads(threads, job, path, backend_name)
@@ -203,7 +203,7 @@ def make_job(
     tol_kind: str = "auto",
     record_state: bool = False,
 ) -> tuple[Job, Any, str, Any]:
-    """Validate a run's inputs (as :func:`run` takes them) into a :class:`~optviz.job.Job`.
+    """Validate a run's inputs (as :func:`run` takes them) into a :class:`~optviz.engine.job.Job`.
 
     Returns ``(job, array namespace, backend name, schedule)``; raises what :func:`run` raises
     for bad input. Nothing is stepped.
@@ -310,7 +310,7 @@ def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
     if threads is not None:
         return min(_whole(threads, "threads", 1), job.n)
     if path == "fast":
-        from .fast import MIN_POINTS_PER_THREAD
+        from optviz.engine.fast import MIN_POINTS_PER_THREAD
 
         return max(1, min(cores(), job.n // MIN_POINTS_PER_THREAD, math.ceil(job.work / 2e5)))
     return cores() if job.n >= 2 * CHUNK_POINTS else 1
@@ -403,7 +403,7 @@ def _parts(job: Job, n_threads: int) -> list[np.ndarray]:
 def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn | None,
              backend: str = "numpy") -> Outcome:
     """Step ``job`` in parts on the pool (or in this thread when small), watching them."""
-    from . import fast
+    from optviz.engine import fast
 
     watch = _Watch()
     total = job.work

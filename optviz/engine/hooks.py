@@ -148,7 +148,7 @@ def parse(text: str) -> Hook:
 
     Parsed safely (no ``eval``); errors name the valid hooks and settings.
     """
-    from .specs import parse_call
+    from optviz.scene.text import parse_call
 
     name, kwargs = parse_call(text, FACTORIES, what="hook")
     return FACTORIES[name](**kwargs)

@@ -4,7 +4,7 @@ A :class:`Scene` holds what makes a race: the function (a registry name with its
 and parameters, or a typed expression with its box and minimizers), the optimizers with
 their hyperparameters, the starting points (how they were chosen, and the points),
 the steps, the seed, the learning-rate schedule and gradient hooks (as the texts
-:func:`optviz.schedules.parse` and :func:`optviz.hooks.parse` read), the engine's
+:func:`optviz.engine.schedules.parse` and :func:`optviz.engine.hooks.parse` read), the engine's
 ``noise``/``noise_mode``/``delay``, the dtype, and what a viewer is shown (error measure and
 tolerance). The same scene gives the identical race::
 
@@ -43,14 +43,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 import functions as _functions
-
-from . import hooks as _hooks
-from . import schedules as _schedules
-from . import starts as _starts
-from .engine import DTYPES, MAX_STEPS, NOISE_MODES
-from .optimizers import GROUPS, REGISTRY
-from .optimizers import get as _get_optimizer
-from .result import ERROR_KINDS
+from optviz.engine import hooks as _hooks
+from optviz.engine import schedules as _schedules
+from optviz.engine.result import ERROR_KINDS
+from optviz.engine.run import DTYPES, MAX_STEPS, NOISE_MODES
+from optviz.optimizers import GROUPS, REGISTRY
+from optviz.optimizers import get as _get_optimizer
+from optviz.scene import starts as _starts
 
 #: The scene format this optviz writes (and the newest it reads).
 VERSION = 1
@@ -71,7 +70,7 @@ class Limits:
     """Bounds on what a loaded scene may ask for, so that no file or link can hang a server.
 
     Attributes:
-        steps: most steps (at most the engine's :data:`optviz.engine.MAX_STEPS`).
+        steps: most steps (at most the engine's :data:`optviz.engine.run.MAX_STEPS`).
         points: most starting points.
         work: most point-steps over all optimizers (steps × points × optimizers).
     """
@@ -320,12 +319,12 @@ class Starts:
 
     @classmethod
     def grid(cls, n: int = 4) -> Starts:
-        """An ``n``-per-axis grid inside the box (:func:`optviz.starts.grid`)."""
+        """An ``n``-per-axis grid inside the box (:func:`optviz.scene.starts.grid`)."""
         return cls("grid", n=n)
 
     @classmethod
     def random(cls, n: int = 16, seed: int = 0) -> Starts:
-        """``n`` uniform points in the box from ``seed`` (:func:`optviz.starts.random`)."""
+        """``n`` uniform points in the box from ``seed`` (:func:`optviz.scene.starts.random`)."""
         return cls("random", n=n, seed=seed)
 
     @classmethod
@@ -447,7 +446,7 @@ class Starts:
 
 # ---------------------------------------------------------------------- the scene
 def _schedule_text(schedule: Any) -> str:
-    """Text that :func:`optviz.schedules.parse` reads back as ``schedule``."""
+    """Text that :func:`optviz.engine.schedules.parse` reads back as ``schedule``."""
     if schedule is None:
         return "constant"
     if isinstance(schedule, str):
@@ -727,7 +726,7 @@ class Scene:
 
     def run(self, **overrides: Any):
         """Run the race: ``optviz.run(**self.run_kwargs(), **overrides)`` (e.g. ``backend=``)."""
-        from .engine import run
+        from optviz.engine.run import run
 
         return run(**{**self.run_kwargs(), **overrides})
 

@@ -1,15 +1,15 @@
 """The compiled fast path: one kernel per (function, rule, options), blocks of points on threads.
 
-Each kernel is generated as Python source (:mod:`optviz.fast.codegen`) that calls the rule's
+Each kernel is generated as Python source (:mod:`optviz.engine.fast.codegen`) that calls the rule's
 own stages and the function's point formulas, and compiled by numba with every one of them
-inlined (:mod:`optviz.fast.jit`): no formula is written twice. The parts that depend on neither
-(hooks, per-step values, recording) are shared, compiled once (:mod:`optviz.fast.blocks`).
-Rooms: :mod:`~optviz.fast.kernels` (generating, compiling, caching), :mod:`~optviz.fast.runner`
-(running a job on them), :mod:`~optviz.fast.warm` (compiling ahead, in other processes). What varies
+inlined (:mod:`optviz.engine.fast.jit`): no formula is written twice. The parts that depend on neither
+(hooks, per-step values, recording) are shared, compiled once (:mod:`optviz.engine.fast.blocks`).
+Rooms: :mod:`~optviz.engine.fast.kernels` (generating, compiling, caching), :mod:`~optviz.engine.fast.runner`
+(running a job on them), :mod:`~optviz.engine.fast.warm` (compiling ahead, in other processes). What varies
 per step (hyperparameters under the schedule, bias corrections, bounds) is computed once per
 step on the host by the rule's own per-step stages, into a small table the kernel reads;
 per-point hyperparameters (sweeps) become rows of that table. The readable loop reads the same
-table (:mod:`optviz.steptable`), so both paths step with the same per-step numbers, bit for bit.
+table (:mod:`optviz.engine.steptable`), so both paths step with the same per-step numbers, bit for bit.
 
 Compiled kernels are cached on disk (``$OPTVIZ_CACHE_DIR``, default ``~/.cache/optviz``),
 keyed by a fingerprint of all the code they inline, so a changed formula never runs stale.
@@ -33,12 +33,12 @@ import importlib.util
 import os
 from typing import Any
 
-from ..job import Job, Outcome
-from .kernels import BLOCK, specs
-from .kernels import ready as _ready
-from .runner import HOOK_KINDS, Runner, ranges
-from .runner import prepare as _prepare_cpu
-from .warm import compile_many, wait_for_warm_up, warm_up, warm_up_runs
+from optviz.engine.fast.kernels import BLOCK, specs
+from optviz.engine.fast.kernels import ready as _ready
+from optviz.engine.fast.runner import HOOK_KINDS, Runner, ranges
+from optviz.engine.fast.runner import prepare as _prepare_cpu
+from optviz.engine.fast.warm import compile_many, wait_for_warm_up, warm_up, warm_up_runs
+from optviz.engine.job import Job, Outcome
 
 __all__ = ["BLOCK", "Runner", "choose", "compile_many", "prepare", "ranges", "set_interactive", "step",
            "unsupported", "wait_for_warm_up", "warm_up", "warm_up_runs"]
@@ -57,7 +57,7 @@ def prepare(job: Job, backend: str = "numpy") -> Runner:
     """The job's kernels compiled (or loaded) and its tables and outputs built, for the CPU
     (``"numpy"``) or the GPU (``"cupy"``)."""
     if backend == "cupy":
-        from . import gpu
+        from optviz.engine.fast import gpu
 
         return gpu.prepare(job)
     return _prepare_cpu(job)
@@ -80,7 +80,7 @@ def numba_status() -> str | None:
 
 def unsupported(job: Job, backend: str) -> str | None:
     """Why the fast path cannot run ``job`` on ``backend`` (None when it can): the CPU kernels
-    for ``"numpy"``, the CUDA kernels (:mod:`optviz.fast.gpu`) for ``"cupy"``."""
+    for ``"numpy"``, the CUDA kernels (:mod:`optviz.engine.fast.gpu`) for ``"cupy"``."""
     if backend not in ("numpy", "cupy"):
         return f"the compiled kernels run on NumPy or CuPy arrays; backend {backend!r} uses the readable path"
     if job.dtype != "float64":
@@ -95,7 +95,7 @@ def unsupported(job: Job, backend: str) -> str | None:
         if getattr(h, "factors", None) not in known:
             return f"hook {getattr(h, 'label', h)!r} has no compiled form"
     if backend == "cupy":
-        from . import gpu
+        from optviz.engine.fast import gpu
 
         return numba_status() or gpu.status()
     return numba_status()

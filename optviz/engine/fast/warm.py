@@ -1,4 +1,4 @@
-"""Compile kernels ahead of need, in a process of its own: ``python -m optviz.fast.warm``.
+"""Compile kernels ahead of need, in a process of its own: ``python -m optviz.engine.fast.warm``.
 
 Compiling is mostly Python work (numba's typing and lowering): done in a thread of the server
 it would hold the GIL for seconds and stall the page. A separate process compiles instead and
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..job import Job
-from .kernels import _LOCK, compile_kernel, ready, specs
+from optviz.engine.fast.kernels import _LOCK, compile_kernel, ready, specs
+from optviz.engine.job import Job
 
 _WARMING: set[str] = set()
 
@@ -46,7 +46,7 @@ def recipe(job: Job) -> dict[str, Any] | None:
 def warm_up(job: Job, background: bool = True) -> None:
     """Compile the kernels ``job`` needs ahead of its run.
 
-    ``background``: in a process of its own (``python -m optviz.fast.warm``, at low priority),
+    ``background``: in a process of its own (``python -m optviz.engine.fast.warm``, at low priority),
     which writes the disk cache; a later run in this process then loads the kernels in
     milliseconds. (A thread here would hold the GIL for seconds of numba's Python work and stall
     a server's page.) Otherwise: compile now, in this thread.
@@ -70,7 +70,7 @@ def warm_up(job: Job, background: bool = True) -> None:
 def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
     """Compile the kernels of ``jobs`` into the disk cache, on ``processes`` processes at once
     (default: one per core), and wait. Returns how many kernels were compiled or loaded."""
-    from ..engine import cores
+    from optviz.engine.run import cores
 
     todo: dict[tuple[str, ...], dict] = {}
     for job in jobs:
@@ -101,8 +101,8 @@ def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
     """Compile, in one background process, the kernels of these runs (each the keyword arguments
     of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
     process was started (False: nothing to compile, or the fast path cannot run them)."""
-    from ..engine import make_job
-    from . import unsupported
+    from optviz.engine.fast import unsupported
+    from optviz.engine.run import make_job
 
     recipes, keys = [], set()
     _reap()
@@ -127,11 +127,11 @@ def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
     import subprocess
 
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # where optviz is imported from
+    root = str(Path(__file__).resolve().parents[3])  # where optviz is imported from
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     env["OPTVIZ_WARM_NICE"] = "1" if nice else "0"
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "optviz.fast.warm"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "optviz.engine.fast.warm"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
         proc.stdin.write(json.dumps(recipes).encode())
@@ -163,8 +163,7 @@ def wait_for_warm_up(timeout: float | None = None) -> None:
 def run_recipe(r: dict[str, Any]) -> None:
     """Compile (or load) the kernels of one recipe in this process."""
     import functions
-
-    from .. import engine
+    from optviz.engine import run as engine
 
     f = r["function"]
     if "expression" in f:
@@ -185,7 +184,7 @@ def _background_lock() -> Any:
     """An exclusive lock on the cache folder's ``warm.lock`` (None if another background
     compile holds it): however many programs ask at once, one background compile runs per cache
     and the others do not queue. Held until this process exits."""
-    from .kernels import cache_dir
+    from optviz.engine.fast.kernels import cache_dir
 
     try:
         import fcntl
@@ -226,7 +225,7 @@ def main() -> int:
         try:
             run_recipe(r)
         except Exception as exc:  # one bad recipe must not stop the others
-            print(f"optviz.fast.warm: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"optviz.engine.fast.warm: {type(exc).__name__}: {exc}", file=sys.stderr)
     return 0
 
 

@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 
 import functions as _functions
-
-from . import hooks as _hooks
-from . import schedules as _schedules
-from .optimizers import GROUPS, NAMES, REGISTRY, OptimizerSpec
-from .specs import NumberError, quote, read_number
+from optviz.engine import hooks as _hooks
+from optviz.engine import schedules as _schedules
+from optviz.optimizers import GROUPS, NAMES, REGISTRY, OptimizerSpec
+from optviz.scene.text import NumberError, quote, read_number
 
 OptimizerChoice = str | Sequence[str] | Mapping[str, Mapping[str, Any] | None]
 
@@ -131,7 +130,7 @@ def _read_numbers(value: Any, what: str, shape: str) -> np.ndarray:
     text, rows of different lengths (which row), or something else that is not a number."""
     if isinstance(value, str):
         raise ValueError(f"{what} must be numbers of shape {shape}, not text ({quote(value)}); "
-                         "typed points are read by optviz.starts.parse(text, dim)")
+                         "typed points are read by optviz.scene.starts.parse(text, dim)")
     try:
         return np.array(value, dtype=float)
     except (TypeError, ValueError, OverflowError):
@@ -273,7 +272,7 @@ def _as_schedule(schedule: Any) -> _schedules.Schedule:
         return _schedules.parse(schedule)
     if isinstance(schedule, _schedules.Schedule):
         return schedule
-    raise ValueError("schedule must be None, a Schedule from optviz.schedules, or text like 'cosine'; "
+    raise ValueError("schedule must be None, a Schedule from optviz.engine.schedules, or text like 'cosine'; "
                      f"got {quote(schedule)}")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .specs import quote
+from optviz.scene.text import quote
 
 #: The largest factor a schedule gives: any learning rate (at most 10) times this is still a
 #: finite float, and far beyond any rate that does not diverge at once.
@@ -189,7 +189,7 @@ def parse(text: str) -> Schedule:
     ``a+b`` means warm-up ``a`` followed by ``b``. Parsed safely (no ``eval``). Only a ``+``
     followed by a name chains: the one in a number such as ``1e+3`` does not.
     """
-    from .specs import parse_call
+    from optviz.scene.text import parse_call
 
     if not isinstance(text, str):
         raise ValueError(f"a schedule is given as text such as 'cosine' or 'warmup:steps=20+cosine'; "

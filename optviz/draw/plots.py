@@ -12,7 +12,7 @@ numbers (:mod:`optviz.dashboard.sweeps`); what it looks like is decided here, on
 - :func:`results_table`, :func:`style_table`, :func:`diverged_notes`: the numbers under the race.
 
 Colours, marker shapes, the landscape's colour map and the fixed markers come from
-:mod:`optviz.style`, which the exported GIF/MP4 (:mod:`optviz.render`) uses too.
+:mod:`optviz.draw.style`, which the exported GIF/MP4 (:mod:`optviz.draw.render`) uses too.
 Everything here is pure: inputs in, plain dicts (Plotly's JSON form) or DataFrames out.
 """
 
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import style
-from .style import CONTOUR_BANDS, LANDSCAPE
+from optviz.draw import style
+from optviz.draw.style import CONTOUR_BANDS, LANDSCAPE
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .result import Result
+    from optviz.engine.result import Result
 
 #: Pixels per side of the landscape picture under 2-D races.
 IMAGE_PIXELS = 720
@@ -59,7 +59,7 @@ class Look:
     path_width: float
     line_width: float
     marker: float
-    scale: float  # for the fixed marks of :mod:`optviz.style`
+    scale: float  # for the fixed marks of :mod:`optviz.draw.style`
 
     @classmethod
     def of(cls, large_font: bool) -> Look:
@@ -81,7 +81,7 @@ def _axis(look: Look, title: str, rng: Any, **extra: Any) -> dict[str, Any]:
 
 
 def _mark(mark: style.Mark, look: Look, **extra: Any) -> dict[str, Any]:
-    """A fixed marker of :mod:`optviz.style` as a Plotly marker dict."""
+    """A fixed marker of :mod:`optviz.draw.style` as a Plotly marker dict."""
     m: dict[str, Any] = {"symbol": mark.symbol, "size": mark.size * look.scale,
                          "line": {"color": mark.edge, "width": mark.edge_width}}
     m["color"] = mark.fill if mark.fill is not None else mark.edge
@@ -109,7 +109,7 @@ def _grid_values(fn: Any, box: np.ndarray, n: int) -> np.ndarray:
 
 
 def _colormap(t: np.ndarray) -> np.ndarray:
-    """:data:`optviz.style.LANDSCAPE` at ``t`` in [0, 1] → RGB floats in [0, 1]."""
+    """:data:`optviz.draw.style.LANDSCAPE` at ``t`` in [0, 1] → RGB floats in [0, 1]."""
     stops = np.array([s for s, _ in LANDSCAPE])
     rgb = np.array([style.hex_rgb(c) for _, c in LANDSCAPE])
     return np.stack([np.interp(t, stops, rgb[:, i]) for i in range(3)], axis=-1)
@@ -243,7 +243,7 @@ def race_base(fn: Any, starts: np.ndarray, names: list[str], *, large_font: bool
     ``data`` holds, bottom to top, what does not move (1-D: the curve), ``above`` the minima and
     the start rings, ``colorbar`` the landscape's colour bar (2-D, :func:`colorbar`); the page inserts the
     optimizers' paths below the minima and their markers above them, and the diverged crosses
-    on top (:data:`optviz.style.DRAW_ORDER`). 2-D: the landscape is a picture under the axes,
+    on top (:data:`optviz.draw.style.DRAW_ORDER`). 2-D: the landscape is a picture under the axes,
     exactly over the box. 1-D: the curve f(x) as in the article, and below it a strip of lanes,
     one per optimizer, where every optimizer's point stays visible when several sit at the same x.
     """
@@ -292,7 +292,7 @@ def optimizer_traces(names: list[str], n_points: int, *,
                      large_font: bool = False) -> dict[str, dict[str, Any]]:
     """How each optimizer is drawn: ``{name: {"color", "path", "marker", "lane", "median", "band"}}``,
     trace templates without their numbers. Shapes and dashes are the second cue of
-    :func:`optviz.style.look_of` (used only when shown colours repeat)."""
+    :func:`optviz.draw.style.look_of` (used only when shown colours repeat)."""
     look = Look.of(large_font)
     looks = style.look_of(names)
     many = n_points > 3
@@ -555,7 +555,7 @@ def diverged_notes(result: Result) -> list[str]:
 
 @functools.lru_cache(maxsize=256)
 def _is_lr(name: str, hp: str) -> bool:
-    from .optimizers import REGISTRY
+    from optviz.optimizers import REGISTRY
 
     spec = REGISTRY.get(name)
     if spec is None:

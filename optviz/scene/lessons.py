@@ -3,7 +3,7 @@
 - :data:`DEFAULT_FIELD`: the small, well-separated field the dashboard opens with.
 - :func:`default_hyperparams`: learning rates that suit each test function, read from
   ``optviz/data/default_rates.json``. That file is written by ``scripts/make_default_rates.py``
-  from the tuning sweep (:func:`optviz.tune.tune_learning_rates`) on each function's default
+  from the tuning sweep (:func:`optviz.explore.tune.tune_learning_rates`) on each function's default
   scene; never edit it by hand.
 - :class:`Preset`: a scene one click sets up (function, optimizers with hyperparameters,
   starts, steps, seed, schedule and hooks). :data:`PRESETS` holds them all by name and
@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .optimizers import NAMES, REGISTRY
+from optviz.optimizers import NAMES, REGISTRY
 
 #: The dashboard's first field: plain gradient descent, two kinds of momentum, and the two
-#: adaptive rules most used; each has its own colour in :mod:`optviz.style`.
+#: adaptive rules most used; each has its own colour in :mod:`optviz.draw.style`.
 DEFAULT_FIELD: tuple[str, ...] = ("SGD", "MSGD", "NAG", "RMSprop", "Adam")
 
 #: Where :func:`default_hyperparams` reads the tuned rates (package data).
@@ -47,7 +47,7 @@ DEFAULT_TOL = 1e-3
 
 def default_starts(fn: Any) -> np.ndarray:
     """The default scene's starts for test function ``fn`` (an object with ``box`` and ``dim``)."""
-    from . import starts
+    from optviz.scene import starts
 
     n = DEFAULT_POINTS_1D if fn.dim == 1 else DEFAULT_GRID
     return starts.grid(fn.box, n)
@@ -206,7 +206,7 @@ ADAPTIVE_ROSENBROCK = Preset(
                 "crawls; Adam, whose steps adapt per coordinate and carry momentum, runs the valley to the "
                 "minimum long before the others.",
     function="rosenbrock",
-    optimizers={  # each at its best rate for these starts (optviz.tune, 500 steps)
+    optimizers={  # each at its best rate for these starts (optviz.explore.tune, 500 steps)
         "SGD": {"eta": 0.002},
         "MSGD": {"eta": 0.01},
         "RMSprop": {"eta": 0.1},

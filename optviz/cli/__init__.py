@@ -1,7 +1,7 @@
 """The command line: ``optviz render|run|basins|sweep|compare|list|dashboard`` (or ``python -m optviz ...``).
 
 Argument parsing only: the scene is validated and converted here, then handed to
-:func:`optviz.run` and :mod:`optviz.render`. Every bad input ends in one line,
+:func:`optviz.run` and :mod:`optviz.draw.render`. Every bad input ends in one line,
 ``optviz: error: ...``, naming what is valid, with exit status 2 and no file left behind.
 Ctrl-C, SIGTERM (``timeout``, ``docker stop``) and SIGHUP stop any command the same way:
 the run is cancelled, temporary files and ffmpeg are cleaned up, and ``optviz: interrupted``
@@ -33,22 +33,21 @@ from typing import Any, TextIO
 import numpy as np
 
 import functions
-
-from . import hooks as _hooks
-from . import presets as _presets
-from . import schedules as _schedules
-from . import starts as _starts
-from .backends import BackendError
-from .engine import MAX_SECONDS, MAX_STEPS
-from .engine import run as run_engine
-from .job import STOP_SIGNALS
-from .optimizers import GROUPS, NAMES, REGISTRY
-from .optimizers import get as get_optimizer
-from .result import ERROR_KINDS
-from .scene import LIMITS, Limits, Scene, SceneFunction, Starts
-from .specs import parse_number
-from .specs import quote as _short
-from .validate import group_label, group_names, optimizer_names
+from optviz.engine import hooks as _hooks
+from optviz.engine import schedules as _schedules
+from optviz.engine.backends import BackendError
+from optviz.engine.job import STOP_SIGNALS
+from optviz.engine.result import ERROR_KINDS
+from optviz.engine.run import MAX_SECONDS, MAX_STEPS
+from optviz.engine.run import run as run_engine
+from optviz.engine.validate import group_label, group_names, optimizer_names
+from optviz.optimizers import GROUPS, NAMES, REGISTRY
+from optviz.optimizers import get as get_optimizer
+from optviz.scene import lessons as _presets
+from optviz.scene import starts as _starts
+from optviz.scene.model import LIMITS, Limits, Scene, SceneFunction, Starts
+from optviz.scene.text import parse_number
+from optviz.scene.text import quote as _short
 
 PROG = "optviz"
 DEFAULT_FUNCTION = "rosenbrock"
@@ -569,7 +568,7 @@ def _default_starts(fn) -> Starts:
 
 # ---------------------------------------------------------------------- scene files
 #: What a scene changed by the command's options may ask for: the engine's own bounds (a
-#: file as loaded is held to ``optviz.scene.LIMITS``; a saved one must fit them too).
+#: file as loaded is held to ``optviz.scene.model.LIMITS``; a saved one must fit them too).
 RUN_LIMITS = Limits(steps=MAX_STEPS, points=1_000_000, work=math.inf)
 #: Engine keywords a scene holds beside the ones every command sets (added by other options).
 _SCENE_EXTRAS = ("noise", "noise_mode", "delay")
@@ -652,7 +651,7 @@ def _scene_file_kwargs(args: argparse.Namespace) -> tuple[dict[str, Any], Scene]
 
 
 def _savable(make: Callable[[], Scene]) -> Scene:
-    """``make()``: a scene held to the file limits (``optviz.scene.LIMITS``), so that what
+    """``make()``: a scene held to the file limits (``optviz.scene.model.LIMITS``), so that what
     --save-scene writes, --scene can open; or a one-line error, before any work."""
     try:
         return make()
@@ -874,7 +873,7 @@ def _bar(args: argparse.Namespace, label: str, unit: str) -> ProgressBar:
 def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
-        from . import render
+        from optviz.draw import render
     except ImportError as exc:  # matplotlib missing
         raise CliError(f"rendering needs matplotlib: {exc}") from None
     try:
@@ -1069,7 +1068,7 @@ def _explore_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
 
 
 def _rates_option(g: argparse._ArgumentGroup) -> None:
-    from .explore.measures import RATES
+    from optviz.explore.measures import RATES
 
     g.add_argument("--rates", choices=RATES, default="tuned",
                    help="learning rates not set with --set: the function's tuned table, as on the dashboard, "
@@ -1161,7 +1160,7 @@ def _check_out(args: argparse.Namespace) -> Path | None:
     """The --out picture's path, checked before any work (.png/.svg, writable)."""
     if args.out is None:
         return None
-    from . import render
+    from optviz.draw import render
 
     try:
         return render.check_output(args.out, render.STILL_FORMATS)
@@ -1183,7 +1182,7 @@ def _explore(call: Any, args: argparse.Namespace, label: str) -> Any:
 def _finish(args: argparse.Namespace, out: Path | None, doc: Any, figure: Any, text: Any) -> int:
     """Write the picture (if asked), then print the JSON or the text table."""
     if out is not None:
-        from .explore import figures
+        from optviz.explore import figures
 
         try:
             figures.save(figure(), out)
@@ -1193,7 +1192,7 @@ def _finish(args: argparse.Namespace, out: Path | None, doc: Any, figure: Any, t
             print(f"{PROG}: error: could not write {os.fspath(out)!r}: {_message(exc)}", file=sys.stderr)
             return 1
     if args.json:
-        from .explore.measures import dumps
+        from optviz.explore.measures import dumps
 
         print(dumps(doc()))
     else:
@@ -1228,7 +1227,7 @@ def _engine_extras(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_basins(args: argparse.Namespace) -> int:
-    from .explore.basins import basins
+    from optviz.explore.basins import basins
 
     if any(v is not None for v in (args.start_points, args.random, args.ring)):
         raise CliError("basins start from every cell of a --grid N over the function's box; --start, "
@@ -1262,13 +1261,13 @@ def cmd_basins(args: argparse.Namespace) -> int:
             print(f"converges from {_fmt(m.only(a, b), 'pct')} of the box with {a} only, "
                   f"{_fmt(m.only(b, a), 'pct')} with {b} only")
 
-    from .explore import figures
+    from optviz.explore import figures
 
     return _finish(args, out, m.to_json, lambda: figures.basin_figure(m, args.show), text)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .explore.sweep import parse_values, sweep
+    from optviz.explore.sweep import parse_values, sweep
 
     names = [p for p in args.param if "=" not in p]
     args.param = [p for p in args.param if "=" in p]
@@ -1313,13 +1312,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             _table(["", "value", "median error", "q25", "q75", "converged", "diverged", "median steps"], rows,
                    left=(0,))
 
-    from .explore import figures
+    from optviz.explore import figures
 
     return _finish(args, out, s.to_json, lambda: figures.sweep_figure(s), text)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .explore.compare import DEFAULT_FUNCTIONS, DEFAULT_OPTIMIZERS, compare
+    from optviz.explore.compare import DEFAULT_FUNCTIONS, DEFAULT_OPTIMIZERS, compare
 
     out = _check_out(args)
     names = [t.strip() for t in (args.functions or ",".join(DEFAULT_FUNCTIONS)).split(",") if t.strip()]
@@ -1364,7 +1363,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                                    if k in {d.name for d in c.space[n]}) for n in c.names)
             print(f"  {lab}: {tuned}")
 
-    from .explore import figures
+    from optviz.explore import figures
 
     return _finish(args, out, c.to_json, lambda: figures.compare_figure(c), text)
 
@@ -1411,7 +1410,7 @@ def dashboard_command(port: int | None = None, host: str | None = None, headless
                       extra: Sequence[str] = ()) -> list[str]:
     """The command line of :func:`cmd_dashboard`: ``streamlit run`` (this interpreter's Streamlit)
     by way of :mod:`optviz.dashboard.serve`, which warms the page up while the server starts."""
-    from .dashboard import SCRIPT
+    from optviz.dashboard import SCRIPT
 
     cmd = [sys.executable, "-m", "optviz.dashboard.serve", os.fspath(SCRIPT)]
     for key, value in DASHBOARD_SETTINGS:
@@ -1433,7 +1432,7 @@ def dashboard_env() -> dict[str, str]:
     try:
         importlib.metadata.distribution("optviz")
     except importlib.metadata.PackageNotFoundError:
-        root = os.fspath(Path(__file__).resolve().parents[1])
+        root = os.fspath(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
 

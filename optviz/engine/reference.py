@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from . import backends
-from . import hooks as _hooks
-from . import noise as _noise
-from .job import Cancelled, Job, Outcome
-from .optimizers import StepContext
-from .steptable import fits, step_table
+from optviz.engine import backends
+from optviz.engine import hooks as _hooks
+from optviz.engine import noise as _noise
+from optviz.engine.job import Cancelled, Job, Outcome
+from optviz.engine.steptable import fits, step_table
+from optviz.optimizers import StepContext
 
 
 def step_loop(job: Job, xp: Any, cancel: Any = None, tick: Callable[[int], None] | None = None) -> Outcome:

@@ -3,11 +3,11 @@
 The kernel is plain Python over single numbers, written out for one (function, rule, options)
 with the coordinates unrolled, and compiled by numba. It calls the rule's stages and the
 function's point formulas by name: the maths is theirs, not written here. What the generated
-loop adds is the engine's bookkeeping, the same as the readable loop's (:mod:`optviz.reference`):
+loop adds is the engine's bookkeeping, the same as the readable loop's (:mod:`optviz.engine.reference`):
 the gradient where the rule asks for it (look-ahead, delayed, noisy), divergence and freezing,
 the loss on the steps that need it, recording, steps to tolerance. The parts that depend on
 neither the rule nor the function (hooks, per-step values, recording) are shared, compiled once
-(:mod:`optviz.fast.blocks`).
+(:mod:`optviz.engine.fast.blocks`).
 
 Structure (temporally blocked): each block of ``B`` points keeps its positions and state in
 small arrays (L1-resident) for all its steps; the step loop is outside, the point loops inside
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..noise import DRAW_STRIDE
-from ..optimizers.base import Maths, Stage
+from optviz.engine.noise import DRAW_STRIDE
+from optviz.optimizers.base import Maths, Stage
 
 
 @dataclass(frozen=True)

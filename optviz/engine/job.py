@@ -1,7 +1,7 @@
 """A validated run, ready to step: what both paths (readable and compiled) take as input.
 
 :func:`optviz.run` validates what the user gave once and builds a :class:`Job`; the readable
-step loop (:mod:`optviz.reference`) and the compiled kernels (:mod:`optviz.fast`) both step a
+step loop (:mod:`optviz.engine.reference`) and the compiled kernels (:mod:`optviz.engine.fast`) both step a
 job, or a slice of its points, and return an :class:`Outcome` of NumPy arrays.
 """
 
@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import noise as _noise
-from .validate import Planned
+from optviz.engine import noise as _noise
+from optviz.engine.validate import Planned
 
 #: The stop signals (SIGINT, SIGTERM, SIGHUP) received while a command runs, recorded by
 #: :func:`optviz.cli.terminate_as_interrupt`'s handler before it raises ``KeyboardInterrupt``.
@@ -48,7 +48,7 @@ class Job:
         hooks: the gradient hooks, in order.
         bound: the divergence bound on every coordinate.
         seeds: the seed, or one per point (``(n,)`` uint64).
-        keys: the starts' noise counter words (:func:`optviz.noise.start_keys`).
+        keys: the starts' noise counter words (:func:`optviz.engine.noise.start_keys`).
         noise, noise_mode: gradient noise σ and ``"absolute"`` or ``"relative"``.
         delay: gradient delay τ (steps).
         tol, tol_kind: track the first step whose error (``"distance"`` or ``"gap"``) is ≤ tol.

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import noise as _noise
-from ..job import Job
+from optviz.engine import noise as _noise
+from optviz.engine.job import Job
 
 #: Points per block: the unit a kernel keeps in L1 for all its steps.
 BLOCK = 64
@@ -81,7 +81,7 @@ def _n_mins(job: Job) -> int:
 
 
 def _make_spec(job: Job, k: int) -> Keyed:
-    from .codegen import KernelSpec
+    from optviz.engine.fast.codegen import KernelSpec
 
     p = job.plan[k]
     maths = p.spec.maths
@@ -104,7 +104,7 @@ class Keyed:
     """A kernel spec with its function's point form, its source and its fingerprint."""
 
     def __init__(self, spec: Any, point: Any):
-        from . import codegen, keys
+        from optviz.engine.fast import codegen, keys
 
         self.spec, self.point = spec, point
         self.source = codegen.source(spec)
@@ -137,7 +137,7 @@ def kernel(keyed: Keyed):
             return _KERNELS[keyed.key]
         import numba
 
-        from . import jit
+        from optviz.engine.fast import jit
 
         for fn in keyed.globals.values():
             jit.prepare(fn)
@@ -151,7 +151,7 @@ def kernel(keyed: Keyed):
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
-        from . import blocks
+        from optviz.engine.fast import blocks
 
         module.__dict__.update(keyed.globals)
         module.STEP = module.point_step

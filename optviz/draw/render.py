@@ -1,4 +1,4 @@
-"""Export: turn a :class:`~optviz.result.Result` into a GIF or MP4 animation, or a still picture.
+"""Export: turn a :class:`~optviz.engine.result.Result` into a GIF or MP4 animation, or a still picture.
 
 >>> import optviz
 >>> from optviz import render
@@ -7,7 +7,7 @@
 >>> render.animate(res, "race.mp4", resolution="1080p")   # exactly 1920x1080, for a projector
 >>> render.error_plot(res, "errors.png")   # log-scale error curves (median + IQR band)
 
-The pictures look like the dashboard's (:mod:`optviz.style` holds the one look both use):
+The pictures look like the dashboard's (:mod:`optviz.draw.style` holds the one look both use):
 the same optimizer colours and second cues, landscape colour map and bands, plot box (the
 function's box), start rings, minimum star above the paths, diverged crosses and error band.
 Sizes are ``size`` (inches) × ``dpi``, or a named ``resolution`` (``"720p"``, ``"1080p"``:
@@ -46,9 +46,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import style
-from .result import Result
-from .style import color
+from optviz.draw import style
+from optviz.draw.style import color
+from optviz.engine.result import Result
 
 #: Animation formats (by file extension).
 ANIMATION_FORMATS = (".gif", ".mp4")
@@ -474,7 +474,7 @@ def _error_titles(n_points: int) -> list[str]:
 
 
 def _mark_style(mark: style.Mark, size: float, edge_width: float) -> dict[str, Any]:
-    """matplotlib keywords of a fixed :class:`~optviz.style.Mark`."""
+    """matplotlib keywords of a fixed :class:`~optviz.draw.style.Mark`."""
     return {"ls": "none", "marker": mark.mpl_marker, "ms": size, "mew": edge_width, "mec": mark.edge,
             "mfc": "none" if mark.fill is None else mark.fill}
 
@@ -921,7 +921,7 @@ def animate(
 ) -> Path:
     """Write an animation of ``result`` to ``path`` (``.gif`` or ``.mp4``) and return the path.
 
-    It looks like the dashboard's race (one style, :mod:`optviz.style`): the same colours and
+    It looks like the dashboard's race (one style, :mod:`optviz.draw.style`): the same colours and
     second cues, colour map, plot box (the function's box), markers and error band.
     1-D functions: the curve with a moving dot per optimizer (as in the source article);
     2-D: the landscape's filled contours (log-scaled in f − f* when ``function.log_levels``)

@@ -12,7 +12,7 @@ import math
 
 import numba
 
-from .. import hooks as _hooks
+from optviz.engine import hooks as _hooks
 
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy", "boundscheck": False}
 
