@@ -86,7 +86,7 @@ LABELS = {
 }
 PEERS = ("loop", "torch-default", "torch-foreach", "torch-fused", "optax-jit")
 LOOP_OPTIMIZERS = ("Adam", "MSGD", "AdaGrad")
-ENGINE_MAX_STEPS = optviz.engine.run.MAX_STEPS
+ENGINE_MAX_STEPS = optviz.engine.job.MAX_STEPS
 
 
 # ---------------------------------------------------------------------- the problem
@@ -571,7 +571,7 @@ def bench(args) -> dict[str, Any]:
     if args.backend == "numpy" and not quick:
         print("compiling the kernels (excluded from the timings) ...", flush=True)
         from optviz.engine import fast
-        from optviz.engine.run import make_job
+        from optviz.engine.job import make_job
 
         fast.compile_many([make_job("rosenbrock", [o], None, 2, record_every=1)[0] for o in opts])
 

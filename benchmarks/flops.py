@@ -95,7 +95,7 @@ def flops_per_point_step(function: Any, optimizer: str, hyper: dict[str, float] 
     import functions
     from optviz.engine.fast import gpu, kernels
     from optviz.engine.fast.codegen import point_step_signature
-    from optviz.engine.run import make_job
+    from optviz.engine.job import make_job
     from optviz.engine.steptable import step_table
 
     fn = functions.get(function) if isinstance(function, str) else function

@@ -76,7 +76,7 @@ def compiled_kernels():
     """Compile every kernel this module uses first, on a process per core (numba's compiling
     is single-threaded Python work): the tests then load them from the disk cache."""
     from optviz.engine import fast
-    from optviz.engine.run import make_job
+    from optviz.engine.job import make_job
 
     def job(function, optimizers, **kw):
         return make_job(function, optimizers, None, 2, **kw)[0]

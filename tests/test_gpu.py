@@ -59,8 +59,9 @@ def _simulate(out: Path) -> None:
     import optviz
     from functions.elementwise import libm
     from optviz.engine.fast import gpu
+    from optviz.engine.job import make_job
     from optviz.engine.reference import step_loop
-    from optviz.engine.run import _Watch, make_job
+    from optviz.engine.run import _Watch
 
     assert gpu.simulated() and gpu.status() is None
     report = {}
@@ -127,7 +128,7 @@ def test_cuda_kernels_equal_the_readable_path_on_the_simulator(simulated, label)
 def test_the_simulated_kernel_is_the_source_numba_cuda_compiles():
     """What the simulator runs is :func:`optviz.engine.fast.gpu.source`: one thread, the step loop inside."""
     from optviz.engine.fast import gpu, kernels
-    from optviz.engine.run import make_job
+    from optviz.engine.job import make_job
 
     job, *_ = make_job("rosenbrock", ["Adam"], [[0.0, 0.0]], 5)
     text = gpu.source(kernels.specs(job)[0].spec)
@@ -157,7 +158,7 @@ def test_every_cuda_kernel_compiles_to_ptx_for_an_h100(fname):
     import functions
     import optviz
     from optviz.engine.fast import gpu, kernels
-    from optviz.engine.run import make_job
+    from optviz.engine.job import make_job
     from optviz.optimizers import NAMES
 
     starts = optviz.scene.starts.random(functions.get(fname).box, 4, seed=1)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 import functions
-from optviz.engine import run as engine
 from optviz.engine.fast import warm
+from optviz.engine.job import make_job
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ class _Proc:
 
 def _job(name: str):
     fn = functions.get("rosenbrock")
-    return engine.make_job(fn, {name: {}}, np.zeros((4, 2)), 3)[0]
+    return make_job(fn, {name: {}}, np.zeros((4, 2)), 3)[0]
 
 
 def test_a_second_background_compile_waits_for_the_first(monkeypatch):
@@ -89,7 +89,7 @@ def test_an_interactive_process_never_compiles_a_big_run_in_its_own_thread(monke
     handed = []
     monkeypatch.setattr(fast, "warm_up", handed.append)
     fn = functions.get("rosenbrock")
-    big = engine.make_job(fn, {"Adam": {}}, np.zeros((2000, 2)), 30_000, record_every=30_000)[0]
+    big = make_job(fn, {"Adam": {}}, np.zeros((2000, 2)), 30_000, record_every=30_000)[0]
     assert big.work >= fast.AUTO_COMPILE_WORK
     monkeypatch.setattr(fast, "_INTERACTIVE", [False])
     assert fast.choose(big, "numpy", None) == "fast" and handed == []  # a script: compile now

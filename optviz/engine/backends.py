@@ -1,4 +1,5 @@
-"""Array backends: NumPy (default), CuPy on a GPU, or any array-API namespace.
+"""Where a run computes: array backends (NumPy by default, CuPy on a GPU, or any array-API
+namespace) and the CPU cores this process may use.
 
 The engine asks for a namespace here once; every rule then takes it from its arrays.
 """
@@ -6,6 +7,7 @@ The engine asks for a namespace here once; every rule then takes it from its arr
 from __future__ import annotations
 
 import functools
+import os
 from types import ModuleType
 from typing import Any
 
@@ -13,6 +15,13 @@ import array_api_compat
 import numpy as np
 
 BACKENDS = ("numpy", "cupy", "auto")
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 class BackendError(RuntimeError):

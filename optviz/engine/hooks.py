@@ -13,13 +13,14 @@ same function.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from array_api_compat import array_namespace
 
 from functions.elementwise import where
+from optviz.scene.text import quote
 
 Array = Any
 
@@ -152,3 +153,23 @@ def parse(text: str) -> Hook:
 
     name, kwargs = parse_call(text, FACTORIES, what="hook")
     return FACTORIES[name](**kwargs)
+
+
+def as_hooks(hooks: Any) -> tuple[Hook, ...]:
+    """What ``optviz.run(hooks=...)`` takes (None, a :class:`Hook`, its text such as
+    ``"clip:max_norm=5"``, or a list of them) as a tuple of hooks; ``ValueError`` otherwise."""
+    if hooks is None:
+        return ()
+    if isinstance(hooks, str | Hook):
+        hooks = [hooks]
+    if not isinstance(hooks, Iterable) or isinstance(hooks, Mapping):
+        raise ValueError(f"hooks must be a Hook, text such as 'clip:max_norm=5', or a list of them; "
+                         f"got {quote(hooks)}; valid: {', '.join(FACTORIES)}")
+    out = []
+    for h in hooks:
+        if isinstance(h, str):
+            h = parse(h)
+        if not isinstance(h, Hook):
+            raise ValueError(f"hooks must be Hook objects or text like 'lars'; got {quote(h)}")
+        out.append(h)
+    return tuple(out)

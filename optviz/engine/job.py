@@ -1,19 +1,45 @@
 """A validated run, ready to step: what both paths (readable and compiled) take as input.
 
-:func:`optviz.run` validates what the user gave once and builds a :class:`Job`; the readable
-step loop (:mod:`optviz.engine.reference`) and the compiled kernels (:mod:`optviz.engine.fast`) both step a
-job, or a slice of its points, and return an :class:`Outcome` of NumPy arrays.
+:func:`make_job` validates what the user gave :func:`optviz.run` once and builds a :class:`Job`;
+the readable step loop (:mod:`optviz.engine.reference`) and the compiled kernels
+(:mod:`optviz.engine.fast`) both step a job, or a slice of its points, and return an
+:class:`Outcome` of NumPy arrays. Everything that builds jobs (the run, compiling kernels ahead
+in :mod:`optviz.engine.fast.warm`, the explore layers) builds them here.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from optviz.engine import backends
 from optviz.engine import noise as _noise
-from optviz.engine.validate import Planned
+from optviz.engine.hooks import as_hooks
+from optviz.engine.schedules import as_schedule
+from optviz.engine.validate import (
+    OptimizerChoice,
+    Planned,
+    check_count,
+    check_record_size,
+    check_starts_inside,
+    plan_optimizers,
+    recorded_steps,
+    resolve_function,
+    validate_starts,
+)
+from optviz.scene.text import quote
+
+#: Recording more than this many bytes (trajectories + losses) is refused with advice.
+DEFAULT_MAX_RECORD_BYTES = 2 * 2**30
+#: More steps than this are refused: nothing should hang.
+MAX_STEPS = 1_000_000
+DTYPES = ("float64", "float32")
+NOISE_MODES = ("absolute", "relative")
+TOL_KINDS = ("auto", "distance", "gap")
 
 #: The stop signals (SIGINT, SIGTERM, SIGHUP) received while a command runs, recorded by
 #: :func:`optviz.cli.terminate_as_interrupt`'s handler before it raises ``KeyboardInterrupt``.
@@ -129,3 +155,124 @@ def join(parts: list[Outcome]) -> Outcome:
         None if first.steps_to_tol is None else np.concatenate([p.steps_to_tol for p in parts], axis=1),
         states,
     )
+
+
+# ---------------------------------------------------------------------- building a job
+def make_job(
+    function: Any,
+    optimizers: OptimizerChoice = "all",
+    starts: Any = None,
+    steps: int = 100,
+    *,
+    seed: int | Any = 0,
+    backend: str | ModuleType = "numpy",
+    dtype: str = "float64",
+    schedule: Any = None,
+    hooks: Any = (),
+    record_every: int = 1,
+    bound: float | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    noise: float = 0.0,
+    noise_mode: str = "absolute",
+    delay: int = 0,
+    tol: float | None = None,
+    tol_kind: str = "auto",
+    record_state: bool = False,
+) -> tuple[Job, Any, str, Any]:
+    """Validate a run's inputs (as :func:`optviz.run` takes them) into a :class:`~optviz.engine.job.Job`.
+
+    Returns ``(job, array namespace, backend name, schedule)``; raises what :func:`optviz.run` raises
+    for bad input. Nothing is stepped.
+    """
+    fn = resolve_function(function, starts)
+    if starts is None:
+        starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
+    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
+    n = s.shape[0]
+    steps = check_count(steps, "steps", 0)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {steps:,}")
+    record_every = check_count(record_every, "record_every", 1)
+    seeds = _seeds(seed, n)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {quote(dtype)}")
+    plan = plan_optimizers(optimizers, n)
+    sched = as_schedule(schedule)
+    hook_list = as_hooks(hooks)
+    if bound is None:
+        bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
+    elif isinstance(bound, bool) or not (
+            isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
+        raise ValueError(f"bound must be a finite number > 0, got {quote(bound)}")
+    check_starts_inside(s, float(bound), getattr(fn, "name", "the function"))
+    noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
+    tol, tol_kind = _tol_options(tol, tol_kind, fn)
+    if not isinstance(record_state, bool):
+        raise ValueError(f"record_state must be True or False, got {quote(record_state)}")
+    rec = recorded_steps(steps, record_every)
+    itemsize = 8 if dtype == "float64" else 4
+    # recorded state: every field, the gradient and the update (at most a coordinate each)
+    per_row = fn.dim + (max(len(p.spec.maths.fields) for p in plan) + 2) * fn.dim * record_state
+    check_record_size(len(rec), len(plan), n, per_row, itemsize, max_record_bytes)
+    xp, backend_name = backends.resolve(backend)
+    factors = sched.factor_array(steps)
+    _check_factors(factors, sched.label)
+
+    job = Job(fn=fn, plan=tuple(plan), starts=s, steps=steps, rec=rec, dtype=dtype, factors=factors,
+              hooks=hook_list, bound=float(bound), seeds=seeds, keys=_noise.start_keys(s),
+              noise=noise, noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind,
+              record_state=record_state)
+    return job, xp, backend_name, sched
+
+
+def _seeds(seed: Any, n: int) -> Any:
+    if np.ndim(seed) == 0:
+        return check_count(seed, "seed", 0)
+    try:
+        arr = np.asarray(seed)
+    except (TypeError, ValueError):
+        raise ValueError("seed must be a whole number >= 0 or one per start") from None
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
+        raise ValueError(f"seed must be a whole number >= 0, or {n} of them (one per start); "
+                         f"got shape {arr.shape} of {arr.dtype}")
+    return arr.astype(np.uint64)
+
+
+def _noise_options(noise: Any, mode: Any, delay: Any) -> tuple[float, str, int]:
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not (
+            math.isfinite(float(noise)) and float(noise) >= 0):
+        raise ValueError(f"noise must be a finite number >= 0 (the σ of the gradient noise), "
+                         f"got {quote(noise)}")
+    if mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {quote(mode)}")
+    delay = check_count(delay, "delay", 0)
+    if delay > MAX_STEPS:
+        raise ValueError(f"delay must be at most {MAX_STEPS:,} steps, got {delay:,}")
+    return float(noise), mode, delay
+
+
+def _tol_options(tol: Any, kind: Any, fn: Any) -> tuple[float | None, str]:
+    if kind not in TOL_KINDS:
+        raise ValueError(f"tol_kind must be one of {', '.join(TOL_KINDS)}, got {quote(kind)}")
+    kind = "distance" if kind == "auto" else kind
+    if tol is None:
+        return None, kind
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating) or not (
+            math.isfinite(float(tol)) and float(tol) > 0):
+        raise ValueError(f"tol must be a finite number > 0, got {quote(tol)}")
+    if kind == "distance" and len(np.asarray(fn.minimizers)) == 0:
+        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimizer: "
+                         "steps to a tolerance need one (there is no error to measure)")
+    if kind == "gap" and fn.fmin is None:
+        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimum value: "
+                         "use tol_kind='distance'")
+    return float(tol), kind
+
+
+def _check_factors(factors: np.ndarray, label: str) -> None:
+    """A schedule may only scale the rates by finite, non-negative factors."""
+    bad = ~np.isfinite(factors) | (factors < 0)
+    if bad.any():
+        t = int(np.argmax(bad)) + 1
+        raise ValueError(f"schedule {label} gives a factor of {factors[t - 1]:g} at step {t}: "
+                         "choose settings whose factor stays finite over the run")

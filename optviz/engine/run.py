@@ -19,7 +19,6 @@ raised by ``progress``.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,19 +29,26 @@ from typing import Any
 
 import numpy as np
 
-from optviz.engine import backends
-from optviz.engine import noise as _noise
-from optviz.engine.job import Cancelled, Job, Outcome, join, raise_if_stopped
+from optviz.engine.backends import cores
+from optviz.engine.job import (
+    DEFAULT_MAX_RECORD_BYTES,
+    DTYPES,
+    MAX_STEPS,
+    NOISE_MODES,
+    TOL_KINDS,
+    Cancelled,
+    Job,
+    Outcome,
+    join,
+    make_job,
+    raise_if_stopped,
+)
 from optviz.engine.reference import step_loop
 from optviz.engine.result import Result
 from optviz.engine.validate import (
     OptimizerChoice,
     Planned,
-    _as_hooks,
-    _as_schedule,
-    _check_memory,
-    _whole,
-    check_starts_inside,
+    check_count,
     plan_optimizers,
     quote,
     recorded_steps,
@@ -50,22 +56,20 @@ from optviz.engine.validate import (
     validate_starts,
 )
 
-__all__ = ["Cancelled", "Planned", "plan_optimizers", "recorded_steps", "resolve_function", "run",
-           "validate_starts"]
+# (the job's limits and choices and its builders are defined in optviz.engine.job and .validate,
+# and importable from here too)
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES", "DTYPES", "MAX_STEPS", "NOISE_MODES", "TOL_KINDS", "Cancelled", "Planned",
+    "cores", "duration_text", "estimate_seconds", "make_job", "plan_optimizers", "recorded_steps",
+    "resolve_function", "run", "validate_starts",
+]  # fmt: skip
 
-#: Recording more than this many bytes (trajectories + losses) is refused with advice.
-DEFAULT_MAX_RECORD_BYTES = 2 * 2**30
 #: The readable path steps large NumPy runs in chunks of about this many points, spread over a
 #: thread per core (measured on 2 cores, Adam at 1e6 points: 4.5e7 point-steps/s unchunked,
 #: 1.1e8 chunked on 2 threads; smaller chunks lose to per-step Python overhead and GIL hand-offs).
 CHUNK_POINTS = 65_536
-#: More steps than this are refused: nothing should hang.
-MAX_STEPS = 1_000_000
 #: A run estimated to take longer than this many seconds is refused up front (``max_seconds``).
 MAX_SECONDS = 3600.0
-DTYPES = ("float64", "float32")
-NOISE_MODES = ("absolute", "relative")
-TOL_KINDS = ("auto", "distance", "gap")
 #: Throughput assumed for the up-front estimate (point-steps per second per core) and the
 #: Python overhead of one readable step per optimizer (seconds): conservative figures of this
 #: project's 2-core machine (benchmarks/results-cpu.md).
@@ -79,13 +83,6 @@ STEP_OVERHEAD = 3e-5
 POLL = 0.05
 
 ProgressFn = Callable[[int, int], Any]
-
-
-def cores() -> int:
-    """CPU cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------- the run
@@ -182,133 +179,13 @@ def run(
     return _result(job, out, backend_name, sched, elapsed, path, seed)
 
 
-def make_job(
-    function: Any,
-    optimizers: OptimizerChoice = "all",
-    starts: Any = None,
-    steps: int = 100,
-    *,
-    seed: int | Any = 0,
-    backend: str | ModuleType = "numpy",
-    dtype: str = "float64",
-    schedule: Any = None,
-    hooks: Any = (),
-    record_every: int = 1,
-    bound: float | None = None,
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-    noise: float = 0.0,
-    noise_mode: str = "absolute",
-    delay: int = 0,
-    tol: float | None = None,
-    tol_kind: str = "auto",
-    record_state: bool = False,
-) -> tuple[Job, Any, str, Any]:
-    """Validate a run's inputs (as :func:`run` takes them) into a :class:`~optviz.engine.job.Job`.
-
-    Returns ``(job, array namespace, backend name, schedule)``; raises what :func:`run` raises
-    for bad input. Nothing is stepped.
-    """
-    fn = resolve_function(function, starts)
-    if starts is None:
-        starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
-    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
-    n = s.shape[0]
-    steps = _whole(steps, "steps", 0)
-    if steps > MAX_STEPS:
-        raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {steps:,}")
-    record_every = _whole(record_every, "record_every", 1)
-    seeds = _seeds(seed, n)
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {quote(dtype)}")
-    plan = plan_optimizers(optimizers, n)
-    sched = _as_schedule(schedule)
-    hook_list = _as_hooks(hooks)
-    if bound is None:
-        bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
-    elif isinstance(bound, bool) or not (
-            isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
-        raise ValueError(f"bound must be a finite number > 0, got {quote(bound)}")
-    check_starts_inside(s, float(bound), getattr(fn, "name", "the function"))
-    noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
-    tol, tol_kind = _tol_options(tol, tol_kind, fn)
-    if not isinstance(record_state, bool):
-        raise ValueError(f"record_state must be True or False, got {quote(record_state)}")
-    rec = recorded_steps(steps, record_every)
-    itemsize = 8 if dtype == "float64" else 4
-    # recorded state: every field, the gradient and the update (at most a coordinate each)
-    per_row = fn.dim + (max(len(p.spec.maths.fields) for p in plan) + 2) * fn.dim * record_state
-    _check_memory(len(rec), len(plan), n, per_row, itemsize, max_record_bytes)
-    xp, backend_name = backends.resolve(backend)
-    factors = sched.factor_array(steps)
-    _check_factors(factors, sched.label)
-
-    job = Job(fn=fn, plan=tuple(plan), starts=s, steps=steps, rec=rec, dtype=dtype, factors=factors,
-              hooks=hook_list, bound=float(bound), seeds=seeds, keys=_noise.start_keys(s),
-              noise=noise, noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind,
-              record_state=record_state)
-    return job, xp, backend_name, sched
-
-
-def _seeds(seed: Any, n: int) -> Any:
-    if np.ndim(seed) == 0:
-        return _whole(seed, "seed", 0)
-    try:
-        arr = np.asarray(seed)
-    except (TypeError, ValueError):
-        raise ValueError("seed must be a whole number >= 0 or one per start") from None
-    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
-        raise ValueError(f"seed must be a whole number >= 0, or {n} of them (one per start); "
-                         f"got shape {arr.shape} of {arr.dtype}")
-    return arr.astype(np.uint64)
-
-
-def _noise_options(noise: Any, mode: Any, delay: Any) -> tuple[float, str, int]:
-    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating) or not (
-            math.isfinite(float(noise)) and float(noise) >= 0):
-        raise ValueError(f"noise must be a finite number >= 0 (the σ of the gradient noise), "
-                         f"got {quote(noise)}")
-    if mode not in NOISE_MODES:
-        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {quote(mode)}")
-    delay = _whole(delay, "delay", 0)
-    if delay > MAX_STEPS:
-        raise ValueError(f"delay must be at most {MAX_STEPS:,} steps, got {delay:,}")
-    return float(noise), mode, delay
-
-
-def _tol_options(tol: Any, kind: Any, fn: Any) -> tuple[float | None, str]:
-    if kind not in TOL_KINDS:
-        raise ValueError(f"tol_kind must be one of {', '.join(TOL_KINDS)}, got {quote(kind)}")
-    kind = "distance" if kind == "auto" else kind
-    if tol is None:
-        return None, kind
-    if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating) or not (
-            math.isfinite(float(tol)) and float(tol) > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {quote(tol)}")
-    if kind == "distance" and len(np.asarray(fn.minimizers)) == 0:
-        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimizer: "
-                         "steps to a tolerance need one (there is no error to measure)")
-    if kind == "gap" and fn.fmin is None:
-        raise ValueError(f"{getattr(fn, 'name', 'this function')} has no minimum value: "
-                         "use tol_kind='distance'")
-    return float(tol), kind
-
-
-def _check_factors(factors: np.ndarray, label: str) -> None:
-    """A schedule may only scale the rates by finite, non-negative factors."""
-    bad = ~np.isfinite(factors) | (factors < 0)
-    if bad.any():
-        t = int(np.argmax(bad)) + 1
-        raise ValueError(f"schedule {label} gives a factor of {factors[t - 1]:g} at step {t}: "
-                         "choose settings whose factor stays finite over the run")
-
-
 def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
     if backend != "numpy":
         if threads not in (None, 1):
             raise ValueError("threads > 1 needs the numpy backend")
         return 1
     if threads is not None:
-        return min(_whole(threads, "threads", 1), job.n)
+        return min(check_count(threads, "threads", 1), job.n)
     if path == "fast":
         from optviz.engine.fast import MIN_POINTS_PER_THREAD
 
@@ -339,13 +216,14 @@ def _check_time(job: Job, path: str, n_threads: int, max_seconds: float | None,
     fit_points = max(1, int(job.n * max_seconds / est))
     raise ValueError(
         f"this run is {job.work:.3g} point-steps ({k} optimizer(s) x {job.n:,} points x "
-        f"{job.steps:,} steps), about {_duration(est)} on this machine, over the "
-        f"{_duration(max_seconds)} limit. To shrink it: fewer steps (~{fit_steps:,} would fit), "
+        f"{job.steps:,} steps), about {duration_text(est)} on this machine, over the "
+        f"{duration_text(max_seconds)} limit. To shrink it: fewer steps (~{fit_steps:,} would fit), "
         f"fewer starts (~{fit_points:,}) or fewer optimizers; or raise max_seconds."
     )
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration for a message: ``45 s``, ``12 min``, ``3.5 h``, ``9 days``."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:

@@ -18,6 +18,7 @@ import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -202,3 +203,16 @@ def parse(text: str) -> Schedule:
         return warmup(**head_kwargs, then=parse(parts[1]))
     name, kwargs = parse_call(parts[0], FACTORIES, what="schedule")
     return FACTORIES[name](**kwargs)
+
+
+def as_schedule(schedule: Any) -> Schedule:
+    """What ``optviz.run(schedule=...)`` takes (None for constant rates, a :class:`Schedule`, or
+    its text such as ``"warmup:steps=10+cosine"``) as a schedule; ``ValueError`` otherwise."""
+    if schedule is None:
+        return constant()
+    if isinstance(schedule, str):
+        return parse(schedule)
+    if isinstance(schedule, Schedule):
+        return schedule
+    raise ValueError("schedule must be None, a Schedule from optviz.engine.schedules, or text like 'cosine'; "
+                     f"got {quote(schedule)}")

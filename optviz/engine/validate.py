@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 
 import functions as _functions
-from optviz.engine import hooks as _hooks
-from optviz.engine import schedules as _schedules
 from optviz.optimizers import GROUPS, NAMES, REGISTRY, OptimizerSpec
 from optviz.scene.text import NumberError, quote, read_number
 
@@ -179,7 +177,7 @@ def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function"
         )
 
 
-def _names_from(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any], bool]]:
+def named_optimizers(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any], bool]]:
     """(optimizer name, overrides, came from a group) for every optimizer chosen."""
     if isinstance(optimizers, str):
         names, grouped = optimizer_names(optimizers)
@@ -246,7 +244,7 @@ def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]
     An optimizer named twice is an error, unless a group brought it in (``["group:adam",
     "Adam"]`` is the Adam family once).
     """
-    items = _names_from(optimizers)
+    items = named_optimizers(optimizers)
     if not items:
         raise ValueError(f"choose at least one optimizer; {_choices()}")
     planned: list[Planned] = []
@@ -265,38 +263,13 @@ def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]
     return planned
 
 
-def _as_schedule(schedule: Any) -> _schedules.Schedule:
-    if schedule is None:
-        return _schedules.constant()
-    if isinstance(schedule, str):
-        return _schedules.parse(schedule)
-    if isinstance(schedule, _schedules.Schedule):
-        return schedule
-    raise ValueError("schedule must be None, a Schedule from optviz.engine.schedules, or text like 'cosine'; "
-                     f"got {quote(schedule)}")
-
-
-def _as_hooks(hooks: Any) -> tuple[_hooks.Hook, ...]:
-    if hooks is None:
-        return ()
-    if isinstance(hooks, str | _hooks.Hook):
-        hooks = [hooks]
-    if not isinstance(hooks, Iterable) or isinstance(hooks, Mapping):
-        raise ValueError(f"hooks must be a Hook, text such as 'clip:max_norm=5', or a list of them; "
-                         f"got {quote(hooks)}; valid: {', '.join(_hooks.FACTORIES)}")
-    out = []
-    for h in hooks:
-        if isinstance(h, str):
-            h = _hooks.parse(h)
-        if not isinstance(h, _hooks.Hook):
-            raise ValueError(f"hooks must be Hook objects or text like 'lars'; got {quote(h)}")
-        out.append(h)
-    return tuple(out)
-
-
-def _whole(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {quote(value)}")
+def check_count(value: Any, name: str, low: int = 1, high: int | None = None) -> int:
+    """A whole number in ``[low, high]`` (steps, seeds, grid sizes, ...), or a ``ValueError`` that
+    names it and says what was expected."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low or (
+            high is not None and value > high):
+        span = f">= {low}" if high is None else f"in [{low}, {high:,}]"
+        raise ValueError(f"{name} must be a whole number {span}, got {quote(value)}")
     return int(value)
 
 
@@ -318,7 +291,7 @@ def recorded_steps(steps: int, record_every: int) -> np.ndarray:
     return rec if rec[-1] == steps else np.append(rec, steps)
 
 
-def _check_memory(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: Any) -> None:
+def check_record_size(n_rec: int, n_opt: int, n: int, dim: int, itemsize: int, cap: Any) -> None:
     """Refuse a run whose recording (trajectories + losses) would pass ``cap`` bytes, saying what fits."""
     cap = record_cap(cap)
     per_row = n_opt * n * (dim + 1) * itemsize

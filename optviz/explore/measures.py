@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.engine.validate import _names_from, plan_optimizers
+from optviz.engine.validate import check_count, named_optimizers, plan_optimizers
 from optviz.optimizers import REGISTRY
 from optviz.scene.text import quote
 
@@ -30,6 +30,14 @@ KINDS = ("auto", "distance", "gap")
 OBJECTIVE = "most converged, then fewest median steps to tol, then lowest median final error"
 #: Where the learning rates nobody set come from: the function's tuned table, or the registry.
 RATES = ("tuned", "registry")
+#: Keywords of :func:`optviz.run` an explore job passes through (a batch's ``options``).
+RUN_OPTIONS = ("schedule", "hooks", "noise", "noise_mode", "delay", "backend", "dtype", "bound")
+
+__all__ = [
+    "KINDS", "OBJECTIVE", "RATES", "RUN_OPTIONS", "Stats", "best_index", "check_count", "check_options",
+    "check_tol", "choose_optimizers", "dumps", "fill_rates", "function_label", "lr_name", "options_json",
+    "planned_hyperparams", "quantile", "resolve_kind", "stats", "to_json",
+]  # fmt: skip  (check_count is optviz.engine.validate's, the one reader of whole numbers)
 
 
 def resolve_kind(fn: Any, kind: str) -> str:
@@ -60,15 +68,6 @@ def check_tol(tol: Any) -> float:
     return float(tol)
 
 
-def check_count(value: Any, name: str, low: int = 1, high: int | None = None) -> int:
-    """A whole number in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low or (
-            high is not None and value > high):
-        span = f">= {low}" if high is None else f"in [{low}, {high:,}]"
-        raise ValueError(f"{name} must be a whole number {span}, got {quote(value)}")
-    return int(value)
-
-
 # ---------------------------------------------------------------------- optimizers and rates
 def lr_name(optimizer: str) -> str:
     """The main learning rate of ``optimizer``: its hyperparameter named ``lr`` if it has one,
@@ -88,7 +87,7 @@ def choose_optimizers(optimizers: Any) -> dict[str, dict[str, Any]]:
     hyperparameters) as an ordered mapping name -> the hyperparameters given (unvalidated here:
     the engine validates them)."""
     out: dict[str, dict[str, Any]] = {}
-    for name, hp, _ in _names_from(optimizers):
+    for name, hp, _ in named_optimizers(optimizers):
         if name in out and hp:
             raise ValueError(f"optimizer {name} is listed twice")
         out.setdefault(name, dict(hp))
@@ -268,9 +267,7 @@ def planned_hyperparams(chosen: Mapping[str, Mapping[str, Any]], n: int) -> dict
 
 
 def check_options(options: Mapping[str, Any], where: str) -> None:
-    """Refuse keywords that are not run options (:data:`optviz.explore.scale.RUN_OPTIONS`)."""
-    from optviz.explore.scale import RUN_OPTIONS
-
+    """Refuse keywords that are not run options (:data:`RUN_OPTIONS`)."""
     bad = sorted(set(options) - set(RUN_OPTIONS))
     if bad:
         raise TypeError(f"{where}() got unexpected keyword(s) {', '.join(bad)}; "

@@ -36,8 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from optviz.engine.run import MAX_SECONDS, _duration, cores, estimate_seconds, make_job
+from optviz.engine.backends import cores
+from optviz.engine.job import make_job
+from optviz.engine.run import MAX_SECONDS, duration_text, estimate_seconds
 from optviz.engine.run import run as run_engine
+from optviz.explore.measures import RUN_OPTIONS, check_count
 from optviz.scene.text import quote
 
 #: Points per chunk when a batch runs in this process (memory stays bounded; the engine spreads
@@ -52,8 +55,6 @@ DASK_MIN_CHUNK = 1_024
 CONNECT_TIMEOUT = 10
 #: Schemes a scheduler address may use.
 SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "inproc://", "ucx://")
-#: Keywords of :func:`optviz.run` a batch may carry in ``options``.
-RUN_OPTIONS = ("schedule", "hooks", "noise", "noise_mode", "delay", "backend", "dtype", "bound")
 
 ProgressFn = Callable[[int, int], Any]
 
@@ -256,8 +257,6 @@ def run_batches(batches: list[Batch], *, client: Any = None, scheduler: str | No
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
     if chunk_points is not None:
-        from optviz.explore.measures import check_count
-
         chunk_points = check_count(chunk_points, "chunk_points")
     # Validate every batch once, here: bad input fails before any chunk starts anywhere, and
     # the path is chosen for a whole batch (chunks of it then compute exactly its numbers).
@@ -282,8 +281,8 @@ def _check_time(jobs: list[Any], est: float, max_seconds: float | None) -> None:
     n = sum(j.n for j in jobs)
     raise ValueError(
         f"this job is {work:.3g} point-steps ({len(jobs[0].plan)} optimizer(s) x {n:,} points x "
-        f"{jobs[0].steps:,} steps), about {_duration(est)} on this machine, over the "
-        f"{_duration(max_seconds)} limit (max_seconds): use fewer points, steps or optimizers, run it "
+        f"{jobs[0].steps:,} steps), about {duration_text(est)} on this machine, over the "
+        f"{duration_text(max_seconds)} limit (max_seconds): use fewer points, steps or optimizers, run it "
         "on a Dask cluster (scheduler='tcp://host:8786'), or raise max_seconds")
 
 

@@ -29,26 +29,24 @@ keyed by a fingerprint of all the code they inline, so a changed formula never r
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import Any
 
 from optviz.engine.fast.kernels import BLOCK, specs
 from optviz.engine.fast.kernels import ready as _ready
-from optviz.engine.fast.runner import HOOK_KINDS, Runner, ranges
+from optviz.engine.fast.runner import Runner, ranges
 from optviz.engine.fast.runner import prepare as _prepare_cpu
+from optviz.engine.fast.support import MAX_DIM, numba_status, unsupported
 from optviz.engine.fast.warm import compile_many, wait_for_warm_up, warm_up, warm_up_runs
 from optviz.engine.job import Job, Outcome
 
-__all__ = ["BLOCK", "Runner", "choose", "compile_many", "prepare", "ranges", "set_interactive", "step",
-           "unsupported", "wait_for_warm_up", "warm_up", "warm_up_runs"]
+__all__ = ["BLOCK", "MAX_DIM", "Runner", "choose", "compile_many", "numba_status", "prepare", "ranges",
+           "set_interactive", "step", "unsupported", "wait_for_warm_up", "warm_up", "warm_up_runs"]
 
 #: A part smaller than this many point-steps runs in the calling thread.
 INLINE_WORK = 2_000_000
 #: Threads are only used when each gets at least this many points.
 MIN_POINTS_PER_THREAD = 32
-#: Kernels are generated for functions of at most this many coordinates.
-MAX_DIM = 16
 #: Auto mode compiles a missing kernel at once for runs of at least this many point-steps.
 AUTO_COMPILE_WORK = 50_000_000
 
@@ -68,37 +66,6 @@ def step(job: Job, watch: Any, backend: str = "numpy") -> Outcome:
     runner = prepare(job, backend)
     runner.run(0, job.n, watch)
     return runner.outcome()
-
-
-# ---------------------------------------------------------------------- can it run?
-def numba_status() -> str | None:
-    """None when numba can be used, else why not (found without importing it: that takes 0.5 s)."""
-    if importlib.util.find_spec("numba") is None:  # pragma: no cover - numba is a dependency
-        return "numba is not installed (pip install numba)"
-    return None
-
-
-def unsupported(job: Job, backend: str) -> str | None:
-    """Why the fast path cannot run ``job`` on ``backend`` (None when it can): the CPU kernels
-    for ``"numpy"``, the CUDA kernels (:mod:`optviz.engine.fast.gpu`) for ``"cupy"``."""
-    if backend not in ("numpy", "cupy"):
-        return f"the compiled kernels run on NumPy or CuPy arrays; backend {backend!r} uses the readable path"
-    if job.dtype != "float64":
-        return "the compiled kernels compute in float64; float32 runs on the readable path"
-    point = getattr(job.fn, "point", None)
-    if point is None:
-        return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
-    if job.dim > MAX_DIM:
-        return f"the kernels are generated for at most {MAX_DIM} coordinates (this function has {job.dim})"
-    known = set(HOOK_KINDS)
-    for h in job.hooks:
-        if getattr(h, "factors", None) not in known:
-            return f"hook {getattr(h, 'label', h)!r} has no compiled form"
-    if backend == "cupy":
-        from optviz.engine.fast import gpu
-
-        return numba_status() or gpu.status()
-    return numba_status()
 
 
 def _mode() -> str:

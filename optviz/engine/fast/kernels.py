@@ -25,7 +25,8 @@ from optviz.engine.job import Job
 #: Points per block: the unit a kernel keeps in L1 for all its steps.
 BLOCK = 64
 
-_LOCK = threading.RLock()
+#: Held while kernels are compiled or loaded (and while warm-up processes are tracked).
+COMPILE_LOCK = threading.RLock()
 _KERNELS: dict[str, Any] = {}
 _COMPILED: dict[str, Any] = {}
 
@@ -132,7 +133,7 @@ def ready(keyed: Keyed) -> bool:
 
 def kernel(keyed: Keyed):
     """The compiled kernel for ``keyed`` (compiled, or loaded from the disk cache, once)."""
-    with _LOCK:
+    with COMPILE_LOCK:
         if keyed.key in _KERNELS:
             return _KERNELS[keyed.key]
         import numba

@@ -16,8 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from optviz.engine.fast.kernels import _LOCK, compile_kernel, ready, specs
-from optviz.engine.job import Job
+from optviz.engine.backends import cores
+from optviz.engine.fast.kernels import COMPILE_LOCK, compile_kernel, ready, specs
+from optviz.engine.fast.support import unsupported
+from optviz.engine.job import Job, make_job
 
 _WARMING: set[str] = set()
 
@@ -53,7 +55,7 @@ def warm_up(job: Job, background: bool = True) -> None:
     """
     wanted = specs(job)
     _reap()
-    with _LOCK:
+    with COMPILE_LOCK:
         todo = [s for s in wanted if not ready(s) and s.key not in _WARMING]
         if not todo:
             return
@@ -70,8 +72,6 @@ def warm_up(job: Job, background: bool = True) -> None:
 def compile_many(jobs: Iterable[Job], processes: int | None = None) -> int:
     """Compile the kernels of ``jobs`` into the disk cache, on ``processes`` processes at once
     (default: one per core), and wait. Returns how many kernels were compiled or loaded."""
-    from optviz.engine.run import cores
-
     todo: dict[tuple[str, ...], dict] = {}
     for job in jobs:
         wanted = specs(job)
@@ -101,9 +101,6 @@ def warm_up_runs(runs: Iterable[dict[str, Any]]) -> bool:
     """Compile, in one background process, the kernels of these runs (each the keyword arguments
     of :func:`optviz.run`, e.g. a dashboard's default scene and its lessons). Returns whether a
     process was started (False: nothing to compile, or the fast path cannot run them)."""
-    from optviz.engine.fast import unsupported
-    from optviz.engine.run import make_job
-
     recipes, keys = [], set()
     _reap()
     for kw in runs:
@@ -145,7 +142,7 @@ def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
 
 def _reap() -> None:
     """Forget finished warm-up processes (their kernels are ready, or a later run retries)."""
-    with _LOCK:
+    with COMPILE_LOCK:
         for item in list(_PROCS):
             proc, keys = item
             if proc.poll() is not None:
@@ -163,14 +160,13 @@ def wait_for_warm_up(timeout: float | None = None) -> None:
 def run_recipe(r: dict[str, Any]) -> None:
     """Compile (or load) the kernels of one recipe in this process."""
     import functions
-    from optviz.engine import run as engine
 
     f = r["function"]
     if "expression" in f:
         fn = functions.from_expression(f["expression"], box=f["box"], minimizers=f["minimizers"])
     else:
         fn = functions.get(f["name"], f["dim"], **f["params"])
-    job = engine.make_job(
+    job = make_job(
         fn, {name: {} for name in r["optimizers"]}, None, 2,
         noise=0.1 if r["noise_mode"] else 0.0, noise_mode=r["noise_mode"] or "absolute",
         delay=1 if r["delay"] else 0, tol=1e-3 if r["tol_kind"] else None, tol_kind=r["tol_kind"] or "auto",
