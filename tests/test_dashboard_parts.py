@@ -10,7 +10,7 @@ import pytest
 
 import functions
 import optviz
-from optviz.dashboard import messages, sliders, state, sweeps
+from optviz.dashboard import messages, scene_state, sliders, state, sweeps
 from optviz.optimizers import REGISTRY
 from optviz.scene import lessons as presets
 
@@ -164,15 +164,55 @@ def test_a_click_on_a_1d_curve_adds_its_x(ss):
     assert ss["typed_starts"] == "1.5, -2"
 
 
-def test_a_preset_sets_hyperparameters_from_the_registry_defaults_up(ss):
-    ss["hp__Adam__beta1"] = 0.1
-    state.load_preset("adaptive-rosenbrock")
-    p = presets.get("adaptive-rosenbrock")
-    assert ss["function"] == p.function and ss["optimizers"] == list(p.optimizers)
-    for opt, hps in p.optimizers.items():
-        for h in REGISTRY[opt].hyperparams:
-            assert ss[state.hp_key(opt, h.name)] == pytest.approx(hps.get(h.name, h.default))
-    assert ss["lesson"] == "adaptive-rosenbrock"
+@pytest.mark.parametrize("name", presets.LESSONS)
+def test_a_lesson_sets_every_value_of_its_scene_and_a_reported_function_keeps_them(name):
+    with state.detached():
+        state.init()
+        state.ss["hp__Adam__beta1"] = 0.1
+        state.ss["hp__SGD__eta"] = 0.123
+        scene_state.load_lesson(name)
+        scene = scene_state.lesson_scene(name)
+        assert state.ss["lesson"] == name
+        assert scene_state.difference(scene_state.scene_from_widgets(), scene) is None
+        for opt, hps in scene.optimizers.items():
+            assert state.hyperparams(opt) == hps  # exactly the lesson's values
+        # the browser reports the function and dimension the lesson set: Streamlit calls their
+        # callbacks, and the lesson's rates stay (the bug: they became the tuned table's)
+        state.on_function_change()
+        state.on_dim_change()
+        for opt, hps in scene.optimizers.items():
+            assert state.hyperparams(opt) == hps
+        assert state.ss["lesson"] == name
+
+
+def test_a_new_function_takes_its_tuned_rates_and_drops_slider_messages_made_before():
+    with state.detached():
+        state.init()
+        gen = state.ss["hp_gen"]
+        state.ss["function"] = "rosenbrock"
+        state.on_function_change()
+        assert state.ss["hp__SGD__eta"] == presets.tuned_rates("rosenbrock")["SGD"]["eta"]
+        assert state.ss["hp_gen"] == gen + 1
+        assert state.apply_slider_values({"seq": 5, "gen": gen, "values": {"SGD": {"eta": 0.5}}}) == 0
+        assert state.ss["hp__SGD__eta"] == presets.tuned_rates("rosenbrock")["SGD"]["eta"]
+        assert state.apply_slider_values({"seq": 6, "gen": gen + 1, "values": {"SGD": {"eta": 0.5}}}) == 1
+        assert state.ss["hp__SGD__eta"] == 0.5
+
+
+def test_a_new_formula_drops_the_box_and_minimizers_of_the_one_before():
+    with state.detached():
+        state.init()
+        state.ss["fn_source"] = state.FUNCTION_SOURCES[1]
+        state.ss["expr"] = "x**2 + 10*y**2"
+        state.on_formula_change()
+        assert state.ss["expr_box"] == "" and state.ss["expr_min"] == ""
+        fn = state.make_function()
+        assert fn.estimated and np.allclose(fn.minimizers, [[0, 0]], atol=1e-6)
+        # a box typed for the new formula stays when the formula is edited again
+        state.ss["expr_box"] = "-3, 3, -3, 3"
+        state.ss["expr"] = "x**2 + 20*y**2"
+        state.on_formula_change()
+        assert state.ss["expr_box"] == "-3, 3, -3, 3"
 
 
 # ---------------------------------------------------------------------- messages

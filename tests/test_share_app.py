@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz.dashboard import share, sweeps
+from optviz.dashboard import scene_state, sweeps, typed
 from optviz.dashboard.views import function as typed_view
 from optviz.dashboard.views import inside
 from optviz.scene.model import Scene, Starts
@@ -95,7 +95,7 @@ def values(a) -> np.ndarray:
 
 def same_race(a: Scene, b: Scene) -> bool:
     """The same scene, schedules and hooks compared as what they run (their texts may differ)."""
-    return share._difference(a, b) is None and (a.error, a.tol) == (b.error, b.tol)
+    return scene_state.difference(a, b) is None and (a.error, a.tol) == (b.error, b.tol)
 
 
 def query_of(at: AppTest) -> dict[str, str]:
@@ -191,7 +191,7 @@ def test_preview_figures_for_1d_and_2d():
     ("", None), ("-2, 2", [[-2.0, 2.0]]), ("-2 2 -1 3", [[-2.0, 2.0], [-1.0, 3.0]]),
 ])
 def test_box_text(text, parsed):
-    assert typed_view.parse_box(text) == parsed
+    assert typed.parse_box(text) == parsed
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -200,14 +200,14 @@ def test_box_text(text, parsed):
 ])
 def test_bad_box_text(text, message):
     with pytest.raises(ValueError, match=None) as info:
-        typed_view.parse_box(text)
+        typed.parse_box(text)
     assert message in str(info.value)
 
 
 def test_minimizer_text():
-    assert typed_view.parse_minimizers("") is None
-    assert typed_view.parse_minimizers(" none ") == []
-    assert typed_view.parse_minimizers("1, 1; -1, 2\n0 0") == [[1.0, 1.0], [-1.0, 2.0], [0.0, 0.0]]
+    assert typed.parse_minimizers("") is None
+    assert typed.parse_minimizers(" none ") == []
+    assert typed.parse_minimizers("1, 1; -1, 2\n0 0") == [[1.0, 1.0], [-1.0, 2.0], [0.0, 0.0]]
 
 
 # ---------------------------------------------------------------------- scenes through the URL

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import functions
-from optviz.dashboard import share, sweeps
+from optviz.dashboard import scene_state, sweeps
 from optviz.scene.model import Scene, Starts
 from tests import dashboard_driver as driver
 
@@ -80,7 +80,7 @@ def test_opening_a_link_draws_the_identical_race(chromium, url, tmp_path):
             assert shown[0].all()
             np.testing.assert_allclose(got[shown], want[shown], atol=2e-4 * span, rtol=0)
         # the address bar still holds the same scene (the page writes its own form of it)
-        assert share._difference(Scene.from_query(_query(page)), SCENE) is None
+        assert scene_state.difference(Scene.from_query(_query(page)), SCENE) is None
         assert page.get_by_text("Your function").first.is_visible()
     finally:
         page.close()

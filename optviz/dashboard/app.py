@@ -13,7 +13,7 @@ import contextlib
 import streamlit as st
 
 # Absolute imports: ``optviz dashboard`` runs this file itself as Streamlit's script.
-from optviz.dashboard import component, share, sidebar, state
+from optviz.dashboard import component, scene_state, share, sidebar, state
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import Context, current, discover
@@ -82,7 +82,7 @@ def views() -> None:
         st.error(f"Starting points: {short(exc)}")
         return
     with contextlib.suppress(*ERRORS):  # the address bar: a link to this very race
-        share.sync_url(share.page_scene(fn, starts))
+        share.sync_url(scene_state.scene_from_widgets(fn, starts))
     ctx: Context = current()
     shown = [v for v in discover() if v.available(ctx)]
     if len(shown) == 1:

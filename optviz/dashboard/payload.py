@@ -6,6 +6,10 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
 ``sweeps``      whether the live sliders' blocks are in (a first drawing comes without them; the
                 page then asks for them with the ``sweeps`` trigger)
 ``ack``         the last slider message applied (:func:`optviz.dashboard.state.apply_slider_values`)
+``gen``         how many times the hyperparameters were replaced as a whole (a lesson, a link,
+                Reset): the browser drops slider changes made before, and says ``gen`` with each
+``link``        ``{"query", "group"}``: the scene's URL query, which the page rewrites when a
+                slider moves (:func:`optviz.dashboard.share.link_template`); None: no link
 ``dim``, ``n``, ``steps``, ``rows``
                 dimension, starts, the run's steps, and the step of every shown row
 ``quant``       how the packed positions decode (:class:`~optviz.dashboard.sweeps.Quantizer`)
@@ -15,7 +19,8 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
 ``cross``       the diverged crosses' trace template
 ``optimizers``  per optimizer: ``name``, ``look`` (:func:`optviz.draw.plots.optimizer_traces`),
                 ``summary``, ``stochastic``, ``sliders`` (hyperparameter, label, values, their
-                text, the current index, ``live``: every position computed), ``base`` (the block
+                text, the current index, ``live``: every position computed, ``url``: the link's
+                text of each position), ``base`` (the block
                 of the current values) and ``blocks`` (per slider, a block per position; None at
                 the current one and for sliders that are not live)
 ``large``, ``kind``, ``kind_short``, ``tol``, ``log``
@@ -39,7 +44,8 @@ from optviz.optimizers import REGISTRY
 def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dict[str, list[Slider]],
               blocks: dict[str, list[list[dict[str, Any] | None]]], live: dict[str, set[str]], stride: int,
               quant: sweeps.Quantizer, kind: str, tol: float, large: bool, ack: int,
-              stochastic: set[str] = frozenset()) -> dict[str, Any]:
+              stochastic: set[str] = frozenset(), gen: int = 0, link: dict[str, Any] | None = None,
+              urls: dict[str, list[list[str]]] | None = None) -> dict[str, Any]:
     """The race component's data for ``result`` (the scene's own runs) and the sweeps' ``blocks``."""
     fn = result.function
     names = list(result.names)
@@ -51,6 +57,7 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
     for name in names:
         spec = REGISTRY[name]
         sl = sliders[name]
+        texts = (urls or {}).get(name) or [None] * len(sl)
         opts.append({
             "name": name,
             "look": looks[name],
@@ -58,7 +65,8 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
             "stochastic": name in stochastic,
             "sliders": [{"hp": s.name, "label": s.label, "lr": s.lr, "values": list(s.values),
                          "text": [fmt(v) for v in s.values], "index": s.index, "help": s.help,
-                         "live": s.name in live.get(name, set())} for s in sl],
+                         "live": s.name in live.get(name, set()), "url": url}
+                        for s, url in zip(sl, texts, strict=True)],
             "base": sweeps.pack(result, name, rows, quant, kind, tol),
             "blocks": blocks.get(name, [[None] * len(s.values) for s in sl]),
         })
@@ -67,6 +75,8 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
         "scene": scene_key,
         "sweeps": bool(with_sweeps),
         "ack": int(ack),
+        "gen": int(gen),
+        "link": link,
         "dim": int(result.dim),
         "n": int(result.n_points),
         "steps": int(result.steps),

@@ -6,41 +6,16 @@ page's views read the state, so the sidebar returns nothing.
 
 from __future__ import annotations
 
-import re
-import textwrap
-
 import streamlit as st
 
 import optviz
-from optviz.dashboard import share, state
+from optviz.dashboard import scene_state, share, state
+from optviz.dashboard.docs import doc_markdown
+from optviz.dashboard.sliders import fmt
 from optviz.dashboard.state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
+from optviz.dashboard.views.function import editor as typed_editor
 from optviz.optimizers import NAMES, REGISTRY
 from optviz.scene import lessons as presets
-
-
-def doc_markdown(doc: str) -> str:
-    """A rule's docstring (reStructuredText) as Markdown with KaTeX."""
-    head, _, body = doc.partition("\n")
-    lines = textwrap.dedent(body).splitlines()
-    out: list[str] = [head.strip(), ""]
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.strip().startswith(".. math::"):
-            block = [line.split("::", 1)[1].strip()]
-            i += 1
-            while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
-                block.append(lines[i].strip())
-                i += 1
-            tex = " ".join(b for b in block if b)
-            if "\\\\" in tex:
-                tex = r"\begin{gathered}" + tex + r"\end{gathered}"
-            out += ["", f"$$\n{tex}\n$$", ""]
-            continue
-        out.append(line)
-        i += 1
-    md = re.sub(r":math:`([^`]*)`", r"$\1$", "\n".join(out))
-    return md.replace("``", "`")
 
 
 def _lessons(sb) -> None:
@@ -48,7 +23,7 @@ def _lessons(sb) -> None:
     for name in presets.LESSONS:
         p = presets.get(name)
         key = "load_article" if name == "article-quartic" else f"lesson__{name}"
-        sb.button(p.title, key=key, on_click=state.load_preset, args=(name,), help=p.description,
+        sb.button(p.title, key=key, on_click=scene_state.load_lesson, args=(name,), help=p.description,
                   width="stretch", icon=":material/school:")
 
 
@@ -58,9 +33,7 @@ def _function(sb) -> None:
              label_visibility="collapsed", help="A classic test function, or one you type",
              on_change=lambda: ss.pop("lesson", None))
     if state.typed():
-        from optviz.dashboard.views import function as typed_function
-
-        typed_function.editor(sb)
+        typed_editor(sb)
         return
     sb.selectbox("Test function", list(FAMILIES), key="function", format_func=lambda n: FAMILIES[n].title,
                  on_change=state.on_function_change)
@@ -163,8 +136,6 @@ def _run(sb) -> None:
 
 
 def _display(sb) -> None:
-    from optviz.dashboard.sliders import fmt
-
     sb.header("Compute and display")
     sb.radio("Backend", list(state.BACKENDS), key="backend", horizontal=True,
              help="NumPy is fastest for a few hundred points; CuPy pays off with many thousands.")

@@ -26,7 +26,7 @@ from typing import Any
 import streamlit as st
 
 import functions
-from optviz.dashboard.sliders import fmt
+from optviz.dashboard import typed as typed_texts
 from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam
 from optviz.scene import lessons as presets
 
@@ -121,15 +121,20 @@ DEFAULTS: dict[str, Any] = {
     "hook_lars": False, "lars_threshold": 0.01, "lars_wd": 0.0,
     "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
     "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
-    "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0,
+    "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0, "hp_gen": 0,
     "fn_source": "Built-in", "expr": "(1 - x)**2 + 100*(y - x**2)**2", "expr_box": "-2, 2, -1, 3",
     "expr_min": "1, 1",
 }
+#: The function and dimension the hyperparameters were last set for as a whole, and the typed
+#: formula that the box and minimizers were last set with (see :func:`on_function_change`,
+#: :func:`on_formula_change`).
+RATES_FOR = "rates_for"
+TYPED_FOR = "typed_for"
 
 
 def init() -> None:
     """Set every key not set yet (the first run of a session) and keep hidden widgets' values."""
-    first = "function" not in ss
+    first = RATES_FOR not in ss
     for k, v in DEFAULTS.items():
         ss.setdefault(k, list(v) if isinstance(v, list) else v)
     for name in NAMES:
@@ -148,8 +153,9 @@ def init() -> None:
     # parameters, the settings of a schedule not chosen); writing it back keeps it.
     for k in [k for k in ss if isinstance(k, str) and k.startswith("fparam__")]:
         ss[k] = ss[k]
-    for k in TYPED_KEYS:
+    for k in (*TYPED_KEYS, "function", "dim"):
         ss[k] = ss[k]
+    ss.setdefault(TYPED_FOR, tuple(str(ss[k]) for k in TYPED_KEYS))
 
 
 def lean() -> bool:
@@ -168,6 +174,19 @@ def _from_browser() -> bool:
         return False
 
 
+def rates_key() -> tuple[str, int]:
+    """The function and dimension chosen now (what the default learning rates depend on)."""
+    return (str(ss["function"]), int(ss["dim"]))
+
+
+def hyperparams_replaced() -> None:
+    """Say that the hyperparameters were set as a whole (a scene, a new function, Reset, Tune):
+    for the function chosen now, and newer than any slider message the page may still send
+    (:func:`apply_slider_values` drops messages made before)."""
+    ss[RATES_FOR] = rates_key()
+    ss["hp_gen"] = int(ss.get("hp_gen", 0)) + 1
+
+
 def apply_tuned_rates() -> None:
     """Set every optimizer's learning rates to the ones tuned for the function now chosen
     (``optviz/data/default_rates.json``); optimizers without a tuned value keep theirs."""
@@ -180,6 +199,7 @@ def apply_tuned_rates() -> None:
             except KeyError:
                 continue
             ss[hp_key(name, hp)] = _value(spec, v)
+    hyperparams_replaced()
 
 
 def reset_hp(name: str) -> None:
@@ -189,6 +209,7 @@ def reset_hp(name: str) -> None:
     tuned = presets.tuned_rates(ss["function"], int(ss["dim"])).get(name, {})
     for hp, v in tuned.items():
         ss[hp_key(name, hp)] = _value(REGISTRY[name].hyperparam(hp), v)
+    hyperparams_replaced()
 
 
 def hyperparams(name: str) -> dict[str, float]:
@@ -214,13 +235,19 @@ def apply_slider_values(message: Any) -> int:
     """Apply what the race's sliders report: ``{"seq": n, "values": {optimizer: {hp: value}}}``.
 
     The browser sends every change it has not seen acknowledged yet, so a message may repeat
-    values; messages older than the last one applied are ignored. Returns the number applied.
+    values; messages older than the last one applied are ignored, and so are messages made
+    before the hyperparameters were last replaced as a whole (``gen``: a lesson, a link, a new
+    function, Reset or Tune came between the move and the message). Returns the number applied.
     """
     if not isinstance(message, dict):
         return 0
     seq = message.get("seq")
     values = message.get("values")
     if not isinstance(seq, int) or not isinstance(values, dict) or seq <= int(ss.get("slider_ack", 0)):
+        return 0
+    gen = message.get("gen")
+    if isinstance(gen, int) and gen != int(ss.get("hp_gen", 0)):
+        ss["slider_ack"] = seq
         return 0
     n = 0
     for name, hps in values.items():
@@ -238,72 +265,47 @@ def pick_group() -> None:
 
 
 def on_function_change() -> None:
-    """A new function: a dimension it supports, and the learning rates tuned for it."""
+    """A new function: a dimension it supports, and the learning rates tuned for it.
+
+    Only when the function really changed: the browser may report again a value that a scene
+    set (a lesson, a link) in the run after, and Streamlit then calls this callback; the
+    scene's own rates must stay."""
     fam = FAMILIES[ss["function"]]
     dims = [d for d in PLOTTABLE if fam.supports(d)]
     if ss.get("dim") not in dims:
         ss["dim"] = dims[-1]
+    if ss.get(RATES_FOR) == rates_key():
+        return
     ss.pop("lesson", None)
     apply_tuned_rates()
 
 
 def on_dim_change() -> None:
-    apply_tuned_rates()
+    """A new dimension: the learning rates tuned for it (only when it changed, as above)."""
+    if ss.get(RATES_FOR) != rates_key():
+        ss.pop("lesson", None)
+        apply_tuned_rates()
 
 
-def load_preset(name: str) -> None:
-    """Set function, optimizers, hyperparameters, starts, steps, seed, schedule and hooks of a
-    preset (a lesson) in one go."""
-    p = presets.get(name)
-    fam = FAMILIES[p.function]
-    ss["function"] = p.function
-    ss["dim"] = int(p.dim if p.dim is not None else fam.default_dim)
-    for k, v in p.params.items():
-        ss[fparam_key(p.function, k)] = float(v)
-    for k, default in fam.params.items():
-        if k not in p.params:
-            ss[fparam_key(p.function, k)] = float(default)
-    ss["fn_source"] = "Built-in"
-    ss["optimizers"] = list(p.optimizers)
-    for opt, overrides in p.optimizers.items():
-        for hp in REGISTRY[opt].hyperparams:  # the registry's defaults, then the preset's values
-            ss[hp_key(opt, hp.name)] = _value(hp, hp.default)
-        for hp, v in overrides.items():
-            ss[hp_key(opt, hp)] = _value(REGISTRY[opt].hyperparam(hp), float(v))
-    pts = p.starts
-    if ss["dim"] == 1:
-        ss["typed_starts"] = ", ".join(fmt(float(x[0] if isinstance(x, (list, tuple)) else x)) for x in pts)
-    else:
-        ss["typed_starts"] = "\n".join(", ".join(fmt(float(v)) for v in pt) for pt in pts)
-    ss["start_mode"] = "Typed"
-    ss["steps"] = int(p.steps)
-    ss["seed"] = int(p.seed)
-    _apply_extra(p.extra)
-    ss["lesson"] = name
+def set_typed(formula: str, box: str, minimizers: str) -> None:
+    """A typed function's three texts, set together (an example, a scene)."""
+    ss["expr"], ss["expr_box"], ss["expr_min"] = str(formula), str(box), str(minimizers)
+    ss[TYPED_FOR] = (str(formula), str(box), str(minimizers))
 
 
-def _apply_extra(extra: dict[str, Any]) -> None:
-    """A preset's schedule and hooks, where the sidebar's controls can show them."""
-    ss["schedule"] = "constant"
-    ss["hook_lars"] = ss["hook_clip"] = ss["hook_wd"] = False
-    sched = str(extra.get("schedule") or "constant")
-    if sched.startswith("cosine"):
-        ss["schedule"] = "cosine"
-    elif sched.startswith("warmup") and "cosine" in sched:
-        ss["schedule"] = "warm-up + cosine"
-    elif sched.startswith("exponential"):
-        ss["schedule"] = "exponential"
-    elif sched.startswith("step"):
-        ss["schedule"] = "step"
-    hooks = extra.get("hooks") or ()
-    for h in [hooks] if isinstance(hooks, str) else hooks:
-        text = str(h)
-        if text.startswith("clip"):
-            ss["hook_clip"] = True
-        elif text.startswith("lars"):
-            ss["hook_lars"] = True
-        elif text.startswith("weight_decay"):
-            ss["hook_wd"] = True
+def on_formula_change() -> None:
+    """A new formula typed: the box and minimizers that belonged to the formula before go (the
+    library's default box, minimizers estimated), unless they were edited since."""
+    formula, box, mins = (str(ss.get(k, "")) for k in TYPED_KEYS)
+    before = ss.get(TYPED_FOR)
+    if not before or before[0] == formula:
+        return
+    if box == before[1]:
+        ss["expr_box"] = box = ""
+    if mins == before[2]:
+        ss["expr_min"] = mins = ""
+    ss[TYPED_FOR] = (formula, box, mins)
+    ss.pop("lesson", None)
 
 
 def add_start(point: Any) -> None:
@@ -413,9 +415,7 @@ def make_function():
     """The test function chosen (``ValueError`` for bad parameters, e.g. a negative κ, or a
     typed function that is refused)."""
     if typed():
-        from optviz.dashboard.views.function import typed_function
-
-        return typed_function()
+        return typed_texts.build(ss.get("expr", ""), ss.get("expr_box", ""), ss.get("expr_min", ""))
     return functions.get(ss["function"], int(ss["dim"]), **dict(function_params()))
 
 

@@ -3,12 +3,14 @@
 // block of numbers for its current hyperparameters and one for every other position of each
 // live slider; moving a slider swaps blocks here and redraws in place (Plotly.react), without a
 // round trip to the server. Slider values go back to Python (setStateValue "sliders") when a
-// move ends, so that the table, the export and the session state follow.
+// move ends, so that the table, the export and the session state follow; the address bar holds
+// the race on screen at once (history.replaceState with the link Python encoded for each slider
+// position, see linkQuery).
 //
 // Streamlit calls the default export again with new data after each rerun (the same element
 // stays mounted): the app object lives on the parent element and updates in place.
 
-const SEND_DELAY_MS = 900; // a slider's value goes to Python this long after its last change
+const SEND_DELAY_MS = 400; // a slider's value goes to Python this long after its last change
 const SYNC_DELAY_MS = 250; // a full Plotly redraw this long after a slider rests
 // A race plays in PLAY_S seconds per 100 rows (4 to 8 s), "Slow" three times slower; markers glide
 // between the shown rows, so every screen refresh shows a new picture.
@@ -282,6 +284,9 @@ class RaceApp {
     if (!window.__optvizTimes.data) window.__optvizTimes.data = performance.now();
     const first = !this.data;
     const newScene = first || data.scene !== this.data.scene;
+    // Python replaced the hyperparameters as a whole (a lesson, a link, Reset, Tune): no change
+    // made here before that is still to be sent or kept
+    const newValues = newScene || data.gen !== this.data.gen;
     this.data = data;
     this.root.classList.toggle("ov-large", !!data.large);
     this.byName = {};
@@ -293,12 +298,15 @@ class RaceApp {
       for (const s of o.sliders) {
         const p = pend[s.hp];
         if (p && p.seq <= data.ack) delete pend[s.hp];
-        if (newScene || !pend[s.hp]) loc[s.hp] = s.index;
+        if (newValues || !pend[s.hp]) loc[s.hp] = s.index;
       }
     }
-    if (newScene) {
+    if (newValues) {
+      clearTimeout(this.sendTimer);
       this.pending = {};
       for (const o of data.optimizers) this.pending[o.name] = {};
+    }
+    if (newScene) {
       this.frame = data.rows.length - 1;
       this.playing = false;
       this.shown = {};
@@ -316,6 +324,7 @@ class RaceApp {
       if (block !== old) { block._dec = old._dec; this.shown[o.name] = block; }
       return true;
     });
+    this.showLink(); // Python's address, or this page's if a change is still on its way
     if (same) {
       for (const o of data.optimizers) this.tracesFor(o, 0);
       return;
@@ -426,6 +435,7 @@ class RaceApp {
     const row = el("div", { class: "ov-slider" + (s.live ? "" : " ov-server") }, label, input, out);
     input.addEventListener("input", (ev) => this.onSlider(o.name, s.hp, +input.value, ev));
     input.addEventListener("change", () => this.queueSend(o.name, s.hp));
+    input.addEventListener("input", () => this.showLink());
     rows[s.hp] = { input, out, row };
     return row;
   }
@@ -498,6 +508,7 @@ class RaceApp {
   }
 
   send() {
+    clearTimeout(this.sendTimer);
     const values = {};
     let seq = 0;
     for (const [name, hps] of Object.entries(this.pending)) {
@@ -506,7 +517,41 @@ class RaceApp {
         seq = Math.max(seq, p.seq);
       }
     }
-    if (seq && this.hooks.setStateValue) this.hooks.setStateValue("sliders", { seq, values });
+    if (seq && this.hooks.setStateValue) this.hooks.setStateValue("sliders", { seq, gen: this.data.gen, values });
+  }
+
+  // The scene on screen as the URL's query (Python's encoding: data.link holds the query of the
+  // scene Python ran, and each slider's `url` the text of its hyperparameter at each position,
+  // empty where the link leaves it out); null when the page has no link to give.
+  linkQuery() {
+    const d = this.data, link = d && d.link;
+    if (!link) return null;
+    const items = [];
+    for (const o of d.optimizers) {
+      const parts = [];
+      for (const s of o.sliders) {
+        const t = s.url && s.url[this.local[o.name][s.hp]];
+        if (t) parts.push(t);
+      }
+      if (!link.group || parts.length) items.push(parts.length ? o.name + ":" + parts.join(",") : o.name);
+    }
+    const query = Object.assign({}, link.query);
+    query.opt = (link.group ? [link.group, ...items] : items).join(";");
+    return query;
+  }
+
+  // The address bar: a link to the race on screen, at once (Python writes the same when the
+  // values reach it).
+  showLink() {
+    const query = this.linkQuery();
+    if (!query) return;
+    try {
+      const url = new URL(window.location.href);
+      const search = "?" + new URLSearchParams(query).toString();
+      if (url.search === search) return;
+      url.search = search;
+      window.history.replaceState(window.history.state, "", url.toString());
+    } catch (e) { /* a sandboxed frame: the server writes the address */ }
   }
 
   // Which block shows an optimizer now: its base block when every slider stands where Python
@@ -914,6 +959,7 @@ class RaceApp {
     if (this.data.dim === 2 && (py < 0 || py > ya._length)) return;
     const x = xa.range[0] + (px / xa._length) * (xa.range[1] - xa.range[0]);
     const y = ya.range[1] - (py / ya._length) * (ya.range[1] - ya.range[0]);
+    this.send(); // slider values still on their way go first: the click's rerun sees them
     this.hooks.setTriggerValue("click", this.data.dim === 1 ? [x] : [x, y]);
   }
 }

@@ -46,6 +46,12 @@ class View:
     help: str = ""
 
 
+def wait_for_pandas() -> None:
+    """Plotly's figure checks look pandas up in ``sys.modules`` without importing it: while another
+    thread is still importing it they see a half-made module. Importing it here waits for that."""
+    import pandas  # noqa: F401
+
+
 def discover() -> list[View]:
     """Every ``VIEW`` of this package's modules, sorted by ``order``."""
     views = []

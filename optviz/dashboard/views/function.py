@@ -27,9 +27,10 @@ import streamlit as st
 
 import functions
 from functions.expression import MAX_CHARS
+from optviz.dashboard import state, typed
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
-from optviz.dashboard.views import Context, View
+from optviz.dashboard.views import Context, View, wait_for_pandas
 from optviz.draw import plots, style
 
 #: Examples offered by the editor: label -> (formula, box, minimizers).
@@ -46,48 +47,9 @@ EXAMPLES: dict[str, tuple[str, str, str]] = {
 _COLUMN = re.compile(r"at column (\d+)")
 
 
-# ---------------------------------------------------------------------- reading the boxes
-def _numbers(text: str, what: str) -> list[float]:
-    from optviz.scene.text import parse_number
-
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    return [parse_number(p, what) for p in parts]
-
-
-def parse_box(text: str) -> list[list[float]] | None:
-    """``"-2, 2, -1, 3"`` -> ``[[-2, 2], [-1, 3]]``; empty -> None (the library's default box)."""
-    if not str(text).strip():
-        return None
-    nums = _numbers(str(text), "box")
-    if len(nums) not in (2, 4):
-        raise ValueError(f"box: expected x_lo, x_hi (1-D) or x_lo, x_hi, y_lo, y_hi (2-D), e.g. "
-                         f"-2, 2, -1, 3; got {len(nums)} number(s)")
-    rows = [nums[i:i + 2] for i in range(0, len(nums), 2)]
-    for axis, (lo, hi) in zip("xy", rows, strict=False):
-        if not lo < hi:
-            raise ValueError(f"box: the range of {axis} needs lo < hi, got {lo:g}, {hi:g}")
-    return rows
-
-
-def parse_minimizers(text: str) -> list[list[float]] | None:
-    """``"1, 1; -1, 1"`` -> points; ``"none"`` -> ``[]`` (no minimum); empty -> None (estimated)."""
-    t = str(text).strip()
-    if not t:
-        return None
-    if t.lower() == "none":
-        return []
-    return [_numbers(p, "minimizer") for p in re.split(r"[;\n]", t) if p.strip()]
-
-
 def typed_function() -> functions.ExpressionFunction:
-    """The function the editor holds now (built once per text, box and minimizers), or a
-    ``ValueError`` saying what is wrong."""
-    text = str(ss.get("expr", ""))
-    if len(text) > MAX_CHARS:  # the text box stops at MAX_CHARS; a crafted message may not
-        raise ValueError(f"the formula is too long: {len(text):,} characters (at most {MAX_CHARS:,})")
-    box = parse_box(ss.get("expr_box", ""))
-    mins = parse_minimizers(ss.get("expr_min", ""))
-    return functions.from_expression(text, box=box, minimizers=mins)
+    """The function the editor holds now, or a ``ValueError`` saying what is wrong."""
+    return typed.build(ss.get("expr", ""), ss.get("expr_box", ""), ss.get("expr_min", ""))
 
 
 def caret(text: str, message: str) -> str | None:
@@ -104,7 +66,7 @@ def caret(text: str, message: str) -> str | None:
 def _use_example() -> None:
     label = ss.get("expr_example")
     if label in EXAMPLES:
-        ss["expr"], ss["expr_box"], ss["expr_min"] = EXAMPLES[label]
+        state.set_typed(*EXAMPLES[label])
     ss["expr_example"] = "…"
 
 
@@ -112,7 +74,7 @@ def editor(sb: Any) -> None:
     """The three text boxes, an example picker and the check of what is typed."""
     sb.selectbox("Examples", ["…", *EXAMPLES], key="expr_example", on_change=_use_example,
                  help="Fill the boxes below with an example")
-    sb.text_input("f(x, y) =", key="expr", max_chars=MAX_CHARS,
+    sb.text_input("f(x, y) =", key="expr", max_chars=MAX_CHARS, on_change=state.on_formula_change,
                   help="x (1-D) or x and y (2-D); numbers, pi, e, + − * / and ** (or ^); sin cos tan exp log "
                        "sqrt abs tanh sinh cosh arctan, and min/max of two. Checked as you press Enter.")
     sb.text_input("Box: x from, to (, y from, to)", key="expr_box", placeholder="-5, 5 (each coordinate)",
@@ -190,9 +152,7 @@ def curve_figure(fn: Any, large: bool = False) -> go.Figure:
 
 
 def render(ctx: Context) -> None:
-    from optviz.dashboard.views.inside import _wait_for_pandas
-
-    _wait_for_pandas()
+    wait_for_pandas()
     fn = ctx.function
     st.markdown("#### Your function")
     st.latex(fn.formula)

@@ -29,9 +29,10 @@ import streamlit as st
 
 import optviz
 from optviz.dashboard import state
+from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
-from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message
+from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots, style
 from optviz.optimizers import REGISTRY
 
@@ -221,12 +222,6 @@ def _start_label(starts: tuple[tuple[float, ...], ...]):
     return lambda i: f"#{i + 1}: (" + ", ".join(f"{v:.3g}" for v in starts[i]) + ")"
 
 
-def _wait_for_pandas() -> None:
-    """Plotly's figure checks look pandas up in ``sys.modules`` without importing it: while another
-    thread is still importing it they see a half-made module. Importing it here waits for that."""
-    import pandas  # noqa: F401
-
-
 @st.fragment
 def _view() -> None:
     try:
@@ -236,7 +231,7 @@ def _view() -> None:
 
 
 def _body() -> None:
-    _wait_for_pandas()
+    wait_for_pandas()
     ctx = current_or_message()
     if ctx is None:
         return
@@ -283,8 +278,6 @@ def _body() -> None:
                         key="inside_path", theme=None, config={"displaylogo": False})
         st.dataframe(step_table(states, 0, t, fn.dim), key="inside_table", hide_index=True)
         with st.expander(f"{name}'s update rule"):
-            from optviz.dashboard.sidebar import doc_markdown
-
             st.markdown(doc_markdown(spec.doc))
     with right:
         st.plotly_chart(state_figure(states, 0, t, last, color, ctx.large), key="inside_states",

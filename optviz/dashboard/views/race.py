@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from optviz.dashboard import component, compute, export, messages, payload, state, sweeps
+from optviz.dashboard import component, compute, export, messages, payload, scene_state, share, state, sweeps
 from optviz.dashboard.sliders import Slider, fmt, slider
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current, current_or_message
@@ -38,8 +38,10 @@ def _field(result: Any, name: str) -> Any:
 
 
 def on_sliders() -> None:
-    """The race reports slider values (after a move ends)."""
-    state.apply_slider_values(_field(_result_state(), "sliders"))
+    """The race reports slider values (after a move ends): the whole page reruns, so that the
+    sidebar's Link and Download hold them too."""
+    if state.apply_slider_values(_field(_result_state(), "sliders")):
+        ss["_rerun_page"] = True
 
 
 def on_click() -> None:
@@ -141,6 +143,7 @@ def on_tune() -> None:
         return
     for name, (hp, value) in picked.items():
         state.set_hyperparam(name, hp, value)
+    state.hyperparams_replaced()
     ss["tune_note"] = ", ".join(f"{name} {hp}={fmt(v)}" for name, (hp, v) in picked.items())
 
 
@@ -197,11 +200,19 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
     except ENGINE_ERRORS:
         blocks, live = {}, {name: () for name in sliders}
     t_sweep = time.perf_counter() - t1
+    try:
+        shown = scene_state.scene_from_widgets(ctx.function, [list(p) for p in scene.starts])
+        link = share.link_template(shown)
+        urls = {name: [share.slider_link_texts(name, s.name, s.values) for s in sl]
+                for name, sl in sliders.items()}
+    except ENGINE_ERRORS:
+        link, urls = None, None
     data = payload.race_data(
         scene_key=key, with_sweeps=with_sweeps, result=result, sliders=sliders, blocks=blocks,
         live={name: {s.name for s in ls} for name, ls in live.items()}, stride=stride, quant=quant,
         kind=ctx.kind, tol=ctx.tol, large=ctx.large, ack=int(ss.get("slider_ack", 0)),
-        stochastic={name for name in scene.optimizers if compute.is_stochastic(name)})
+        stochastic={name for name in scene.optimizers if compute.is_stochastic(name)},
+        gen=int(ss.get("hp_gen", 0)), link=link, urls=urls)
     return data, sliders, live, t_sweep
 
 
