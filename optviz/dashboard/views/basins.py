@@ -15,7 +15,7 @@ import streamlit as st
 
 from optviz.dashboard import messages
 from optviz.dashboard.state import ss
-from optviz.dashboard.views import Context, View, _explore, current_or_message
+from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore import charts
 
 GRIDS_2D = (20, 40, 60, 100, 150, 200, 300)
@@ -33,12 +33,12 @@ def table(m) -> pd.DataFrame:
         steps = m.steps_to_tol[name][conv]
         row = {
             "optimizer": name,
-            "converged": _explore.pct(m.share_converged[name]),
-            "diverged": _explore.pct(float(np.mean(m.diverged[name]))),
+            "converged": exploring.pct(m.share_converged[name]),
+            "diverged": exploring.pct(float(np.mean(m.diverged[name]))),
             "median steps to tol": int(np.median(steps)) if steps.size else None,
         }
         for k, share in enumerate(m.share_by_minimum(name)):
-            row[f"minimum {k} ({', '.join(f'{c:.3g}' for c in m.minimizers[k])})"] = _explore.pct(share)
+            row[f"minimum {k} ({', '.join(f'{c:.3g}' for c in m.minimizers[k])})"] = exploring.pct(share)
         rows.append(row)
     return pd.DataFrame(rows).set_index("optimizer")
 
@@ -48,13 +48,13 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
-    kind = _explore.kind_of(ctx)
+    kind = exploring.kind_of(ctx)
     if kind is None:
-        _explore.no_target(ctx)
+        exploring.no_target(ctx)
         return
     scene = ctx.scene
     names = list(scene.optimizers)
-    _explore.keep("basins_opts", names, names[:MAX_MAPS])
+    exploring.keep("basins_opts", names, names[:MAX_MAPS])
     grids = GRIDS_2D if scene.dim == 2 else GRIDS_1D
     if ss.get("basins_grid") not in grids:
         ss["basins_grid"] = grids[2]
@@ -78,10 +78,10 @@ def _view() -> None:
         return
     order = tuple(n for n in names if n in chosen)
     try:
-        m = _explore.basins_of(
-            scene, _explore.frozen(_explore.hyperparams(scene, order)), int(grid), kind, float(ctx.tol)
+        m = exploring.basins_of(
+            scene, exploring.frozen(exploring.hyperparams(scene, order)), int(grid), kind, float(ctx.tol)
         )
-    except _explore.ENGINE_ERRORS as exc:
+    except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot map this scene: {messages.short(exc)}")
         return
     cells = grid * grid if scene.dim == 2 else grid
@@ -89,7 +89,7 @@ def _view() -> None:
         f"#### {ctx.function.title}: where {len(order)} optimizer{'s' * (len(order) != 1)} end from "
         f"{cells:,} starts ({scene.steps} steps, tol {ctx.tol:g})"
     )
-    _explore.chart(charts.basin_chart(m, LAYERS[layer], large=ctx.large), "basins_chart")
+    exploring.chart(charts.basin_chart(m, LAYERS[layer], large=ctx.large), "basins_chart")
     st.caption(
         f"A cell converges when its error ({kind}) gets within {ctx.tol:g} and stays there; black: the "
         f"start diverges, grey: it does not converge in {scene.steps} steps. Computed in "
@@ -103,14 +103,14 @@ def _view() -> None:
             ss["basins_b"] = next(n for n in order if n != ss["basins_a"])
         a = a_col.selectbox("Where does", order, key="basins_a")
         b = b_col.selectbox("converge and this one does not?", [n for n in order if n != a], key="basins_b")
-        _explore.chart(charts.agreement_chart(m, a, b, large=ctx.large), "basins_agreement")
+        exploring.chart(charts.agreement_chart(m, a, b, large=ctx.large), "basins_agreement")
         st.markdown(
             f"**{a}** converges and **{b}** does not from **{100 * m.only(a, b):.1f} %** of the box; "
             f"the other way round from {100 * m.only(b, a):.1f} %; both, but to different minima, from "
             f"{100 * float(np.mean(m.agreement(a, b) == 4)):.1f} %."
         )
     st.dataframe(table(m), key="basins_table")
-    _explore.download(m.to_json(), "basins.json", "basins_download")
+    exploring.download(m.to_json(), "basins.json", "basins_download")
 
 
 def render(ctx: Context) -> None:

@@ -13,7 +13,7 @@ import streamlit as st
 
 import functions
 from optviz.dashboard import messages
-from optviz.dashboard.views import Context, View, _explore, current_or_message
+from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore import compare as protocol
 from optviz.explore.charts import profile_chart
 from optviz.optimizers import NAMES
@@ -29,11 +29,11 @@ def ranked(c) -> pd.DataFrame:
         {
             "rank": r["rank"],
             "optimizer": r["optimizer"],
-            "solved": _explore.pct(r["solved"]),
-            "fastest": _explore.pct(r["wins"]),
+            "solved": exploring.pct(r["solved"]),
+            "fastest": exploring.pct(r["wins"]),
             "median steps": None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]),
-            "median error": _explore.num(r["median_final_error"]),
-            "diverged": _explore.pct(r["diverged"]),
+            "median error": exploring.num(r["median_final_error"]),
+            "diverged": exploring.pct(r["diverged"]),
         }
         for r in c.table()
     ]
@@ -47,7 +47,7 @@ def per_function(c) -> pd.DataFrame:
         for n in c.ranking:
             st_ = c.held_out[lab][n]
             steps = "" if st_.median_steps is None else f" · {int(st_.median_steps)} steps"
-            row[n] = f"{_explore.pct(st_.share_converged)}{steps}"
+            row[n] = f"{exploring.pct(st_.share_converged)}{steps}"
         rows.append(row)
     return pd.DataFrame(rows).set_index("function")
 
@@ -73,8 +73,8 @@ def _view() -> None:
     if ctx is None:
         return
     scene = ctx.scene
-    _explore.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
-    _explore.keep(
+    exploring.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
+    exploring.keep(
         "cmp_optimizers", list(NAMES), list(scene.optimizers[:6]) or list(protocol.DEFAULT_OPTIMIZERS)
     )
     with st.form("cmp_form", border=False):
@@ -102,7 +102,7 @@ def _view() -> None:
         return
     order = tuple(n for n in NAMES if n in names)
     try:
-        c = _explore.compare_of(
+        c = exploring.compare_of(
             tuple(f for f in OFFERED if f in fns),
             order,
             int(budget),
@@ -115,17 +115,17 @@ def _view() -> None:
             float(noise),
             scene.backend,
         )
-    except _explore.ENGINE_ERRORS as exc:
+    except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot compare: {messages.short(exc)}")
         return
     best = c.ranking[0]
     st.markdown(
-        f"#### Tuned fairly, **{best}** solves most: {_explore.pct(c.overall[best].share_converged)} of "
+        f"#### Tuned fairly, **{best}** solves most: {exploring.pct(c.overall[best].share_converged)} of "
         f"{len(c.problems)} held-out problems ({len(c.labels)} functions)"
     )
     left, right = st.columns([3, 2])
     with left:
-        _explore.chart(profile_chart(c, large=ctx.large), "cmp_profile")
+        exploring.chart(profile_chart(c, large=ctx.large), "cmp_profile")
     with right:
         st.dataframe(ranked(c), key="cmp_table")
         st.caption(
@@ -140,7 +140,7 @@ def _view() -> None:
     with st.expander("The protocol"):
         st.markdown(protocol.PROTOCOL)
     st.caption(f"Seed {c.seed}: the same seed gives the same comparison. Computed in {c.elapsed:.1f} s.")
-    _explore.download(c.to_json(), "comparison.json", "cmp_download")
+    exploring.download(c.to_json(), "comparison.json", "cmp_download")
 
 
 def render(ctx: Context) -> None:

@@ -18,7 +18,7 @@ import streamlit as st
 
 from optviz.dashboard import messages
 from optviz.dashboard.state import ss
-from optviz.dashboard.views import Context, View, _explore, current_or_message
+from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore.charts import curves_chart, step_length_chart, sweep_chart
 from optviz.optimizers import NAMES
 from optviz.scene import lessons as presets
@@ -37,8 +37,8 @@ def tolerance_table(s, tol: float) -> pd.DataFrame:
             {
                 "optimizer": name,
                 f"converges (≥ 50 %) up to {s.param}": f"{s.values[ok[-1]]:.3g}" if ok else "never",
-                f"median error at {s.param} = {s.values[-1]:.3g}": _explore.num(last.median),
-                f"diverged at {s.param} = {s.values[-1]:.3g}": _explore.pct(last.share_diverged),
+                f"median error at {s.param} = {s.values[-1]:.3g}": exploring.num(last.median),
+                f"diverged at {s.param} = {s.values[-1]:.3g}": exploring.pct(last.share_diverged),
             }
         )
     return pd.DataFrame(rows).set_index("optimizer")
@@ -59,30 +59,30 @@ def _noise(ctx: Context, kind: str) -> None:
     seeds = c3.slider("Seeds", 1, 8, 2, key="noise_seeds")
     values = tuple(np.geomspace(top / 1000, top, 7).tolist())
     names = tuple(scene.optimizers)
-    hp = _explore.frozen(_explore.hyperparams(scene, names))
+    hp = exploring.frozen(exploring.hyperparams(scene, names))
     try:
-        s = _explore.sweep_of(scene, hp, "noise", values, int(seeds), kind, float(ctx.tol), "log", mode)
-    except _explore.ENGINE_ERRORS as exc:
+        s = exploring.sweep_of(scene, hp, "noise", values, int(seeds), kind, float(ctx.tol), "log", mode)
+    except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot run with noise: {messages.short(exc)}")
         return
-    _explore.chart(sweep_chart(s, large=ctx.large), "noise_chart")
+    exploring.chart(sweep_chart(s, large=ctx.large), "noise_chart")
     st.dataframe(tolerance_table(s, ctx.tol), key="noise_table")
     sigma = st.select_slider(
         "The race's error curves at σ", values, values[4], key="noise_sigma", format_func=lambda v: f"{v:.3g}"
     )
     try:
-        clean = _explore.run_of(scene, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
-        noisy = _explore.run_of(scene, hp, float(sigma), mode, 0, float(ctx.tol), kind)
-    except _explore.ENGINE_ERRORS as exc:
+        clean = exploring.run_of(scene, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
+        noisy = exploring.run_of(scene, hp, float(sigma), mode, 0, float(ctx.tol), kind)
+    except exploring.ENGINE_ERRORS as exc:
         st.error(messages.short(exc))
         return
     left, right = st.columns(2)
     with left:
-        _explore.chart(
+        exploring.chart(
             curves_chart(clean, kind, ctx.tol, large=ctx.large, title="Exact gradients"), "noise_clean"
         )
     with right:
-        _explore.chart(
+        exploring.chart(
             curves_chart(noisy, kind, ctx.tol, large=ctx.large, title=f"σ = {sigma:.3g} ({mode})"),
             "noise_noisy",
         )
@@ -96,7 +96,7 @@ def _delay(ctx: Context, kind: str) -> None:
     scene = ctx.scene
     st.markdown("#### What does delay compensation buy?")
     default = list(dict.fromkeys(["SGD", "DCASGD", *scene.optimizers]))[:6]
-    _explore.keep("delay_opts", list(NAMES), default)
+    exploring.keep("delay_opts", list(NAMES), default)
     c1, c2, c3 = st.columns([3, 1, 2])
     names = c1.multiselect("Optimizers", NAMES, key="delay_opts")
     top = c2.select_slider("Largest τ", TAU_MAX, 8, key="delay_max")
@@ -110,16 +110,17 @@ def _delay(ctx: Context, kind: str) -> None:
         st.info("Choose at least one optimizer.")
         return
     order = tuple(n for n in NAMES if n in names)
-    hp = _explore.hyperparams(scene, order)
+    hp = exploring.hyperparams(scene, order)
     if same and "DCASGD" in hp and "SGD" in hp:
         hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]
     values = tuple(float(v) for v in (0, *(2**k for k in range(int(np.log2(top)) + 1))))  # 0, 1, 2, 4, ..
     try:
-        s = _explore.sweep_of(scene, _explore.frozen(hp), "delay", values, 1, kind, float(ctx.tol), "linear")
-    except _explore.ENGINE_ERRORS as exc:
+        s = exploring.sweep_of(scene, exploring.frozen(hp), "delay", values, 1, kind, float(ctx.tol),
+                               "linear")
+    except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot run with delay: {messages.short(exc)}")
         return
-    _explore.chart(sweep_chart(s, large=ctx.large), "delay_chart")
+    exploring.chart(sweep_chart(s, large=ctx.large), "delay_chart")
     st.dataframe(tolerance_table(s, ctx.tol), key="delay_table")
     if "DCASGD" in hp:
         st.caption(
@@ -141,19 +142,19 @@ def _lessons(ctx: Context) -> None:
     p = presets.get(name)
     st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
     try:
-        res = _explore.preset_run(name, float(ctx.tol))
-    except _explore.ENGINE_ERRORS as exc:
+        res = exploring.preset_run(name, float(ctx.tol))
+    except exploring.ENGINE_ERRORS as exc:
         st.error(messages.short(exc))
         return
     left, right = st.columns(2)
     with left:
-        _explore.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large), f"lesson_curves_{name}")
+        exploring.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large), f"lesson_curves_{name}")
     with right:
-        _explore.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{name}")
+        exploring.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{name}")
     rows = [
         {
             "optimizer": r["optimizer"],
-            "converged": _explore.pct(r["converged"]),
+            "converged": exploring.pct(r["converged"]),
             "diverged": f"{r['diverged']}/{r['n_points']}",
             "median steps to tol": r["steps_to_tol"],
         }
@@ -172,9 +173,9 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
-    kind = _explore.kind_of(ctx)
+    kind = exploring.kind_of(ctx)
     if kind is None:
-        _explore.no_target(ctx)
+        exploring.no_target(ctx)
         _lessons(ctx)
         return
     _noise(ctx, kind)

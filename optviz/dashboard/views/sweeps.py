@@ -17,7 +17,7 @@ import streamlit as st
 
 from optviz.dashboard import messages, state
 from optviz.dashboard.state import ss
-from optviz.dashboard.views import Context, View, _explore, current_or_message
+from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore.charts import sweep_chart
 from optviz.explore.measures import lr_name
 from optviz.optimizers import REGISTRY
@@ -77,9 +77,9 @@ def best_table(s) -> pd.DataFrame:
                 "optimizer": name,
                 "setting": s.params[name],
                 "best value": f"{s.best_value(name):.4g}",
-                "converged": _explore.pct(st_.share_converged),
-                "diverged": _explore.pct(st_.share_diverged),
-                "median final error": _explore.num(st_.median),
+                "converged": exploring.pct(st_.share_converged),
+                "diverged": exploring.pct(st_.share_diverged),
+                "median final error": exploring.num(st_.median),
                 "median steps to tol": None if st_.median_steps is None else int(st_.median_steps),
                 "values that converge ≥ 50 %": int(sum(x.share_converged >= 0.5 for x in s.stats[name])),
             }
@@ -97,9 +97,9 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
-    kind = _explore.kind_of(ctx)
+    kind = exploring.kind_of(ctx)
     if kind is None:
-        _explore.no_target(ctx)
+        exploring.no_target(ctx)
         return
     scene = ctx.scene
     names = tuple(scene.optimizers)
@@ -124,14 +124,14 @@ def _view() -> None:
     )
     values, spacing = values_for(setting, names)
     param = "lr" if setting == LR else setting
-    hp = _explore.hyperparams(scene, names)
+    hp = exploring.hyperparams(scene, names)
     for n in names:  # the swept one is not fixed
         hp[n].pop(lr_name(n) if param == "lr" else param, None)
     try:
-        s = _explore.sweep_of(
-            scene, _explore.frozen(hp), param, values, int(seeds), kind, float(ctx.tol), spacing
+        s = exploring.sweep_of(
+            scene, exploring.frozen(hp), param, values, int(seeds), kind, float(ctx.tol), spacing
         )
-    except _explore.ENGINE_ERRORS as exc:
+    except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot sweep: {messages.short(exc)}")
         return
     n_pts = len(scene.starts) * int(seeds)
@@ -139,7 +139,7 @@ def _view() -> None:
         f"#### {ctx.function.title}: {setting} over {len(values)} values, {n_pts} run{'s' * (n_pts != 1)} "
         f"each ({scene.steps} steps)"
     )
-    _explore.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
+    exploring.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
     st.caption(
         f"Median over the race's {len(scene.starts)} starts × {seeds} seed(s), a diverged run counted as "
         "infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
@@ -157,7 +157,7 @@ def _view() -> None:
         help="Set each optimizer's swept setting to its best value.",
     )
     with c2:
-        _explore.download(s.to_json(), "sweep.json", "sweep_download")
+        exploring.download(s.to_json(), "sweep.json", "sweep_download")
 
 
 def render(ctx: Context) -> None:
