@@ -37,9 +37,9 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 import functions  # noqa: E402
 import optviz  # noqa: E402
-from optviz import presets  # noqa: E402
 from optviz.explore.tune import tune_learning_rates  # noqa: E402
 from optviz.optimizers import NAMES  # noqa: E402
+from optviz.scene import lessons as presets  # noqa: E402
 
 OUT = ROOT / "optviz" / "data" / "default_rates.json"
 #: The dimensions the dashboard draws.
@@ -80,7 +80,8 @@ def tune_scene(function: str, dim: int, optimizers: tuple[str, ...] = NAMES) -> 
         rates = {name: {t.hyperparam: t.value} for name, t in tuned.items()}
     else:  # no minimum (the saddles): the lowest loss is a point running off the picture
         rates = {}
-    res = optviz.run(fn, {name: dict(rates.get(name, {})) for name in optimizers}, starts, steps, seed=seed)
+    res = optviz.run(fn, {name: dict(rates.get(name, {})) for name in optimizers}, starts, steps, seed=seed,
+                     rates="article")  # the registry's values under the rates just tuned, never the old table
     kind = res.error_kind("auto")
     final = res.errors(kind)
     scores = {}

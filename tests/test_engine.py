@@ -227,10 +227,11 @@ def demo():
 
 
 def test_demo_preset_is_the_articles():
-    kw = ARTICLE_QUARTIC.run_kwargs()
-    assert kw["function"] == "quartic" and kw["starts"] == [-3.0]
-    assert kw["steps"] == 100 and kw["seed"] == 32
-    assert list(kw["optimizers"]) == list(optviz.ARTICLE)
+    scene = ARTICLE_QUARTIC.scene
+    assert scene.function.name == "quartic" and scene.starts.points == ((-3.0,),)
+    assert scene.steps == 100 and scene.seed == 32 and scene.rates == "article"
+    assert list(scene.optimizers) == list(optviz.ARTICLE)
+    assert scene.optimizers["SGD"] == optviz.REGISTRY["SGD"].defaults  # the article's own values
 
 
 def test_demo_outcome_is_pinned(demo):
@@ -564,7 +565,7 @@ def test_function_without_minimum_falls_back_to_loss():
 
 def test_summary_ranks():
     opts = {"SGD": {}, "Adam": {"alpha": 0.4}, "AMSGrad": {"alpha": 0.4}, "DCASGD": {}}
-    res = optviz.run("quartic", opts, starts=[[-3.0]], steps=150)
+    res = optviz.run("quartic", opts, starts=[[-3.0]], steps=150, rates="article")
     rows = res.summary(tol=1e-2)
     by = {r["optimizer"]: r for r in rows}
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]

@@ -17,6 +17,7 @@ import functions
 import optviz
 from optviz.optimizers import NAMES, REGISTRY
 from optviz.scene import lessons as presets
+from optviz.scene.model import Scene
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,7 +126,8 @@ def test_hard_functions_get_rates_that_move_and_do_not_diverge(function):
     # optimizer either keeps starts the registry's neural-network defaults lose or ends closer.
     tuned = _default_scene(function)
     fn = functions.get(function)
-    plain = optviz.run(fn, list(presets.DEFAULT_FIELD), presets.default_starts(fn), presets.DEFAULT_STEPS)
+    plain = optviz.run(fn, list(presets.DEFAULT_FIELD), presets.default_starts(fn), presets.DEFAULT_STEPS,
+                       rates="article")
     for n in presets.DEFAULT_FIELD:
         assert not tuned.diverged[n].any()
         closer = np.median(tuned.errors()[n][-1]) < np.median(plain.errors()[n][-1])
@@ -148,11 +150,12 @@ def test_tuner_prefers_converged_starts_over_a_lower_median():
 
 # ---------------------------------------------------------------- presets
 def test_every_preset_is_complete_and_runs():
-    assert presets.LESSONS[-1] == "article-quartic" and len(presets.LESSONS) >= 4
-    assert set(presets.LESSONS) <= set(presets.PRESETS)
-    for name, p in presets.PRESETS.items():
-        assert p.name == name and p.title and p.description.endswith(".")
-        assert p.description.count(". ") == 0, "one sentence"
+    assert list(presets.LESSONS)[-1] == "article-quartic" and len(presets.LESSONS) >= 4
+    assert set(presets.LESSONS) <= set(presets.ALL_LESSONS) == set(presets.PRESETS)
+    for name, p in presets.ALL_LESSONS.items():
+        assert p.name == name and p.title and p.note.endswith(".") and p.description == p.note
+        assert p.note.count(". ") == 0, "one sentence"
+        assert presets.get(name) is p and hash(p.scene) == hash(Scene.from_json(p.scene.to_json()))
         assert len(p.title) <= 32, "a button's text"
         kw = p.run_kwargs()
         res = optviz.run(**kw)
@@ -161,7 +164,7 @@ def test_every_preset_is_complete_and_runs():
         assert np.asarray(res.starts).shape == (len(p.starts), fn.dim)
         for opt, hp in p.optimizers.items():
             assert set(hp) <= set(REGISTRY[opt].defaults), (name, opt)
-    with pytest.raises(KeyError, match="valid: article-quartic"):
+    with pytest.raises(KeyError, match="unknown lesson .nope.; valid: momentum-valley"):
         presets.get("nope")
 
 
@@ -171,17 +174,38 @@ def test_run_kwargs_are_copies_and_build_the_function_when_needed():
     kw["optimizers"]["SGD"]["eta"] = 1.0
     kw["starts"][0][0] = 99.0
     assert p.optimizers["SGD"]["eta"] == 0.018 and p.starts[0][0] == -1.8
-    assert kw["function"] == "long_valley"  # the defaults: the registry name
+    assert p.scene.optimizers["SGD"]["eta"] == 0.018 and p.scene.starts.points[0][0] == -1.8
+    assert kw["function"].name == "long_valley" and kw["function"].params == {"kappa": 100.0}
     custom = presets.Preset(name="x", title="x", description="x.", function="long_valley",
                             params={"kappa": 1e3}, optimizers={"SGD": {}}, starts=[[1.0, 1.0]], steps=5)
     fn = custom.run_kwargs()["function"]
     assert fn.params == {"kappa": 1000.0}
+    assert custom.scene.rates == "article" and custom.optimizers["SGD"] == REGISTRY["SGD"].defaults
+
+
+def test_each_lesson_holds_the_values_its_note_is_about():
+    """What the page, the link, the file and the CLI show: the scene's own values, every one."""
+    hp = {n: {k: dict(v) for k, v in p.scene.optimizers.items()} for n, p in presets.ALL_LESSONS.items()}
+    rosen = hp["adaptive-rosenbrock"]
+    assert (rosen["SGD"]["eta"], rosen["MSGD"]["eta"], rosen["RMSprop"]["eta"], rosen["Adam"]["alpha"]) == (
+        0.002, 0.01, 0.1, 1.0)
+    assert hp["momentum-valley"]["SGD"] == {"eta": 0.018}
+    quartic = presets.ARTICLE_QUARTIC.scene
+    assert quartic.rates == "article" and hp["article-quartic"]["SGD"] == REGISTRY["SGD"].defaults
+    assert hp["article-quartic"]["NAG"] == {**REGISTRY["NAG"].defaults, "mu": 0.95}
+    for name, p in presets.ALL_LESSONS.items():
+        for opt, values in hp[name].items():
+            assert set(values) == set(REGISTRY[opt].defaults), (name, opt)  # every hyperparameter
+        assert Scene.from_query(p.scene.to_query()) == p.scene == Scene.from_json(p.scene.to_json())
+    assert presets.GRADIENT_LESSONS == ("delayed-dcasgd", "schedule-momentum")
+    assert all(presets.get(n).view == "noise_delay" for n in presets.GRADIENT_LESSONS)
 
 
 def test_article_preset_is_unchanged():
     p = presets.ARTICLE_QUARTIC
     kw = p.run_kwargs()
-    assert kw["function"] == "quartic" and kw["starts"] == [-3.0] and kw["steps"] == 100 and kw["seed"] == 32
+    assert kw["function"].name == "quartic" and kw["starts"].tolist() == [[-3.0]]
+    assert kw["steps"] == 100 and kw["seed"] == 32 and kw["rates"] == "article"
     assert list(kw["optimizers"]) == list(optviz.ARTICLE)
 
 

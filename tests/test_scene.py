@@ -8,6 +8,7 @@ import json
 import math
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ import functions
 import optviz
 from optviz.engine import hooks as hk
 from optviz.engine import schedules as sch
-from optviz.optimizers import GROUPS, NAMES, REGISTRY
+from optviz.optimizers import GROUPS, NAMES, REGISTRY, rates
 from optviz.scene import lessons as presets
 from optviz.scene.model import LIMITS, VERSION, Limits, Scene, SceneFunction, Starts
 
@@ -41,7 +42,7 @@ def _scenes() -> list[Scene]:
         ),
         Scene.from_run_kwargs(
             "himmelblau",
-            "adam",
+            "group:adam",
             Starts.random(7, seed=11),
             80,
             seed=5,
@@ -77,7 +78,7 @@ def _scenes() -> list[Scene]:
         ),
         Scene.from_run_kwargs(
             functions.from_expression("x**4 - 3*x**2 + x", box=[[-2, 2]]),
-            "momentum",
+            "group:momentum",
             Starts.grid(5),
             70,
             error="distance",
@@ -114,9 +115,10 @@ def test_json_and_query_round_trips_are_lossless(scene: Scene) -> None:
 def test_query_is_compact_and_readable() -> None:
     q = SCENES[0].to_query()
     assert q == {
-        "v": "1",
+        "v": "2",
         "fn": "rosenbrock",
-        "opt": "Adam:alpha=0.05;NAG",
+        "opt": "Adam:alpha=0.05;NAG",  # NAG at the tuned rate: left out
+        "rates": "tuned",
         "starts": "grid:n=3",
         "steps": "120",
         "sched": "warmup:steps=10+cosine",
@@ -137,7 +139,8 @@ def test_query_is_compact_and_readable() -> None:
 def test_json_is_explicit() -> None:
     d = json.loads(SCENES[0].to_json())
     assert d["version"] == VERSION and d["function"] == {"name": "rosenbrock", "dim": 2, "params": {}}
-    assert d["optimizers"]["NAG"] == REGISTRY["NAG"].defaults  # defaults written out
+    assert d["optimizers"]["NAG"] == rates.defaults("NAG", "rosenbrock", 2)  # defaults written out
+    assert d["rates"] == "tuned" and d["optimizers"]["NAG"]["eta"] != REGISTRY["NAG"].defaults["eta"]
     assert d["starts"]["mode"] == "grid" and len(d["starts"]["points"]) == 9
     assert d["view"] == {"error": "auto", "tol": 0.001}
 
@@ -259,7 +262,8 @@ def test_the_article_preset_as_a_scene() -> None:
 
 def test_run_kwargs_and_overrides() -> None:
     kw = SCENES[0].run_kwargs()
-    assert set(kw) == {"function", "optimizers", "starts", "steps", "seed", "dtype", "schedule", "hooks"}
+    assert set(kw) == {
+        "function", "optimizers", "starts", "steps", "seed", "dtype", "schedule", "hooks", "rates"}
     assert kw["optimizers"]["Adam"]["alpha"] == 0.05 and kw["starts"].shape == (9, 2)
     noisy = SCENES[6].run_kwargs()
     assert (noisy["noise"], noisy["noise_mode"], noisy["delay"]) == (0.1, "relative", 2)
@@ -269,9 +273,11 @@ def test_run_kwargs_and_overrides() -> None:
 
 def test_from_run_kwargs() -> None:
     s = Scene.from_run_kwargs(
-        "rosenbrock", "adam", np.zeros((2, 3)), 10, backend="numpy", threads=1, fused=False, record_every=5
+        "rosenbrock", "group:adam", np.zeros((2, 3)), 10, backend="numpy", threads=1, fused=False,
+        record_every=5,
     )
     assert s.function.dim == 3 and list(s.optimizers) == list(GROUPS["adam"])
+    assert list(Scene.from_run_kwargs("rosenbrock", "adam", None, 10).optimizers) == ["Adam"]  # one optimizer
     assert s.starts.mode == "points" and s.starts.points == ((0.0,) * 3,) * 2
     c = Scene.from_run_kwargs("beale", ["adam"], None, 10)  # one start at the box centre, as optviz.run
     assert c.starts.points == ((0.0, 0.0),) and list(c.optimizers) == ["Adam"]
@@ -315,10 +321,13 @@ def test_from_run_kwargs() -> None:
 
 def test_normal_form() -> None:
     s = Scene(SceneFunction(name="rosenbrock"), {"adam": None}, Starts("grid"), 10)
-    assert s.function.dim == 2 and list(s.optimizers) == ["Adam"]
+    assert s.function.dim == 2 and list(s.optimizers) == ["Adam"] and s.rates == "tuned"
     assert (
-        s.optimizers["Adam"] == REGISTRY["Adam"].defaults and s.starts.n == 4 and len(s.starts.points) == 16
+        s.optimizers["Adam"] == rates.defaults("Adam", "rosenbrock", 2)
+        and s.starts.n == 4 and len(s.starts.points) == 16
     )
+    article = Scene(SceneFunction(name="rosenbrock"), {"adam": None}, Starts("grid"), 10, rates="registry")
+    assert article.rates == "article" and article.optimizers["Adam"] == REGISTRY["Adam"].defaults
     lv = Scene(SceneFunction(name="long_valley"), ["SGD"], Starts.typed([[1, 1]]), 10)
     assert lv.function.params == {"kappa": 100.0}
     e = Scene(SceneFunction(expression="x**2"), ["SGD"], Starts.grid(3), 10)
@@ -386,8 +395,8 @@ def _edit(path: str, value, *, delete: bool = False) -> dict:
 MALFORMED = [
     (_edit("foo", 1), r"^foo: unknown key; valid keys: version, function"),
     (
-        _edit("version", 2),
-        r"^version: this scene was saved by a newer optviz \(scene version 2\).*update optviz",
+        _edit("version", VERSION + 1),
+        rf"^version: this scene was saved by a newer optviz \(scene version {VERSION + 1}\).*update optviz",
     ),
     (_edit("version", 99) | {"new_key": 1}, r"newer optviz"),  # the version is read before unknown keys
     (_edit("version", "1"), r"^version: expected a whole number, got '1'"),
@@ -533,7 +542,8 @@ MALFORMED_QUERIES = [
         {k: v for k, v in GOOD_QUERY.items() if k != "v"},
         r"URL parameter 'v' \(the scene version\) is missing",
     ),
-    (GOOD_QUERY | {"v": "2"}, r"^version: this link was made by a newer optviz \(scene version 2\)"),
+    (GOOD_QUERY | {"v": str(VERSION + 1)},
+     rf"^version: this link was made by a newer optviz \(scene version {VERSION + 1}\)"),
     (GOOD_QUERY | {"v": "one"}, r"URL parameter v: expected a whole number, got 'one'"),
     (GOOD_QUERY | {"utm_source": "mail"}, r"URL parameter 'utm_source': unknown; valid: v, fn"),
     (GOOD_QUERY | {"fn": "nope"}, r"^function\.name: unknown test function 'nope'"),
@@ -685,3 +695,69 @@ def test_floats_come_back_bit_for_bit() -> None:
     for back in (Scene.from_json(s.to_json()), Scene.from_query(s.to_query())):
         assert back.optimizers["Adam"]["alpha"] == alpha and back.starts.points == ((0.1 + 0.2, -1 / 3),)
         assert back.tol == 1 / 3
+
+
+# ---------------------------------------------------------------------- names, rates, old links
+OLD = Path(__file__).parent / "fixtures" / "old_scenes"
+OLD_RACES = json.loads((OLD / "races.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("name", list(OLD_RACES))
+def test_links_and_files_made_before_open_to_the_same_race(name: str) -> None:
+    case = OLD_RACES[name]
+    if case["kind"] == "link":
+        scene = Scene.from_query(case["query"])
+    else:
+        scene = Scene.load(OLD / case["file"])
+    assert scene.rates == "article"  # made when the registry's values were every surface's defaults
+    assert {n: dict(h) for n, h in scene.optimizers.items()} == case["optimizers"]
+    res = scene.run()
+    assert res.steps == case["steps"] and list(res.names) == list(case["optimizers"])
+    for opt in res.names:
+        final = np.array(case["final"][opt])
+        np.testing.assert_allclose(res.trajectories[opt][-1], final, rtol=1e-12, atol=1e-14)
+    again = Scene.from_query(scene.to_query())  # saved again (version 2): the same race
+    assert again == scene and Scene.from_json(scene.to_json()) == scene and again.to_query()["v"] == "2"
+
+
+def test_a_bare_name_is_one_optimizer_and_a_group_is_written_group() -> None:
+    assert list(Scene(SceneFunction(name="booth"), "adam", Starts.grid(2), 5).optimizers) == ["Adam"]
+    grouped = Scene(SceneFunction(name="booth"), ["group:santa", "SGD"], Starts.grid(2), 5)
+    assert list(grouped.optimizers) == ["SantaE", "SantaSSS", "SGD"]
+    with pytest.raises(ValueError, match=r"^optimizers\.momentum: unknown optimizer 'momentum' \(the "
+                                         r"group is written group:momentum\)"):
+        Scene(SceneFunction(name="booth"), "momentum", Starts.grid(2), 5)
+    q = Scene(SceneFunction(name="booth"), "group:adam", Starts.grid(2), 5).to_query()
+    assert q["opt"] == "group:adam" and list(Scene.from_query(q).optimizers) == list(GROUPS["adam"])
+    assert list(Scene.from_query({**q, "opt": "adam"}).optimizers) == ["Adam"]  # version 2: the optimizer
+    old = Scene.from_query({**q, "v": "1", "opt": "adam"})  # a version-1 link reads as it was made
+    assert list(old.optimizers) == list(GROUPS["adam"])
+
+
+def test_every_hyperparameter_follows_the_rates_policy_unless_set() -> None:
+    tuned = Scene(SceneFunction(name="himmelblau"), {"Adam": None, "SGD": {"eta": 0.02}}, Starts.grid(2), 5)
+    assert tuned.rates == "tuned" and tuned.optimizers["Adam"] == rates.defaults("Adam", "himmelblau", 2)
+    assert tuned.optimizers["SGD"]["eta"] == 0.02
+    article = tuned.with_rates("registry")  # values still at the tuned ones follow; set ones stay
+    assert article.rates == "article" and article.optimizers["Adam"] == REGISTRY["Adam"].defaults
+    assert article.optimizers["SGD"]["eta"] == 0.02 and article.with_rates("tuned") == tuned
+    q = article.to_query()
+    assert q["rates"] == "article" and q["opt"] == "Adam;SGD:eta=0.02" and Scene.from_query(q) == article
+    assert json.loads(article.to_json())["rates"] == "article"
+    assert article.run().rates == "article"
+    with pytest.raises(ValueError, match=r"^rates: rates must be one of tuned, article, registry"):
+        Scene(SceneFunction(name="himmelblau"), "Adam", Starts.grid(2), 5, rates="best")
+    own = Scene(SceneFunction(name="long_valley", params={"kappa": 1000.0}), "SGD", Starts.grid(2), 5)
+    assert own.optimizers["SGD"] == REGISTRY["SGD"].defaults  # tuned for kappa=100 only
+
+
+def test_scenes_are_hashable_and_read_only() -> None:
+    assert len(set(SCENES)) == len(SCENES)
+    for scene in SCENES:
+        assert hash(Scene.from_json(scene.to_json())) == hash(scene)
+    s = SCENES[0]
+    with pytest.raises(TypeError):
+        s.optimizers["Adam"]["alpha"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        s.function.params["kappa"] = 1.0  # type: ignore[index]
+    assert {n: dict(h) for n, h in s.optimizers.items()} == s.to_dict()["optimizers"]

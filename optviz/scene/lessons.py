@@ -1,13 +1,16 @@
-"""Named scenes and the first page's defaults.
+"""Lessons, named scenes with a note, and the first page's defaults.
 
-- :data:`DEFAULT_FIELD`: the small, well-separated field the dashboard opens with.
-- :func:`default_hyperparams`: learning rates that suit each test function, read from
-  ``optviz/data/default_rates.json``. That file is written by ``scripts/make_default_rates.py``
-  from the tuning sweep (:func:`optviz.explore.tune.tune_learning_rates`) on each function's default
-  scene; never edit it by hand.
-- :class:`Preset`: a scene one click sets up (function, optimizers with hyperparameters,
-  starts, steps, seed, schedule and hooks). :data:`PRESETS` holds them all by name and
-  :data:`LESSONS` names the ones the dashboard shows as lessons, in order.
+- :class:`Lesson`: a :class:`~optviz.scene.Scene` (every value explicit: function, optimizers
+  with every hyperparameter, starts, steps, seed, schedule, delay, rates policy) with a name, a
+  title and a note. :data:`ALL_LESSONS` holds them all by name in display order, :data:`LESSONS`
+  the race's (the dashboard's sidebar), :data:`GRADIENT_LESSONS` the names of the "Noise & delay"
+  view's; :func:`get` finds any.
+- :data:`DEFAULT_FIELD` and the ``DEFAULT_*`` constants: the field the dashboard opens with and
+  the default scene the rates are tuned on. The tuned rates themselves are read by
+  :mod:`optviz.optimizers.rates` (``default_hyperparams``, ``tuned_rates`` and ``rates_table``
+  here are its older names).
+- :func:`Preset`, :data:`PRESETS`, ``Lesson.description``/``run_kwargs()``...: the old names,
+  kept until the CLI and the dashboard read ``lesson.scene``.
 
 ``article-quartic`` is the source article's demo (``opt_example.py``): every optimizer of
 the article races on the 1-D quartic from x = −3 for 100 steps with the article's own
@@ -16,23 +19,24 @@ hyperparameters and random seed 32.
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
-from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optviz.optimizers import NAMES, REGISTRY
+from optviz.optimizers import NAMES
+from optviz.optimizers import rates as _rates
+
+if TYPE_CHECKING:
+    from optviz.scene.model import Scene
 
 #: The dashboard's first field: plain gradient descent, two kinds of momentum, and the two
 #: adaptive rules most used; each has its own colour in :mod:`optviz.draw.style`.
 DEFAULT_FIELD: tuple[str, ...] = ("SGD", "MSGD", "NAG", "RMSprop", "Adam")
 
-#: Where :func:`default_hyperparams` reads the tuned rates (package data).
-RATES_FILE = "data/default_rates.json"
+#: Where the tuned rates are read (package data; :mod:`optviz.optimizers.rates` reads it).
+RATES_FILE = _rates.RATES_FILE
 
 #: The default scene (the dashboard's first race, and what the rates are tuned on): a
 #: ``DEFAULT_GRID`` × ``DEFAULT_GRID`` grid in the box in 2-D, ``DEFAULT_POINTS_1D`` spread
@@ -54,110 +58,151 @@ def default_starts(fn: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- tuned default rates
-@functools.lru_cache(maxsize=1)
-def _rates_table() -> dict[str, Any]:
-    """The parsed ``default_rates.json`` (read once); an empty table if it is missing."""
-    try:
-        text = resources.files("optviz").joinpath(RATES_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {"functions": {}}
-    return json.loads(text)
-
-
-def rates_table() -> dict[str, Any]:
-    """A copy of the whole table: ``{"functions": {function: {dim: {"scene", "rates", "scores"}}},
-    "version", "objective", ...}`` (dims are strings, as JSON keys are)."""
-    return copy.deepcopy(_rates_table())
-
-
-def default_dim(function: str) -> int | None:
-    """The registry's default dimension of ``function`` (None when it is not a registered name)."""
-    import functions
-
-    fam = functions.families().get(function)
-    return None if fam is None else int(fam.default_dim)
+# (read in one place, optviz.optimizers.rates; these names are kept for older callers)
+rates_table = _rates.table
+default_dim = _rates.default_dim
 
 
 def tuned_rates(function: str, dim: int | None = None) -> dict[str, dict[str, float]]:
     """Only the tuned values: optimizer -> {learning-rate name: value}; empty when ``function``
-    (in ``dim``, default: its default dimension) was not tuned."""
-    dim = default_dim(function) if dim is None else int(dim)
-    entry = _rates_table().get("functions", {}).get(function, {}).get(str(dim))
-    return copy.deepcopy(entry["rates"]) if entry else {}
+    (in ``dim``, default: its default dimension) was not tuned (:func:`optviz.optimizers.rates.tuned`)."""
+    return _rates.tuned(function, dim)
 
 
 def default_hyperparams(function: str, dim: int | None = None,
                         optimizers: tuple[str, ...] | list[str] = NAMES) -> dict[str, dict[str, float]]:
-    """Every hyperparameter of each optimizer for ``function`` in ``dim``: the registry's
-    defaults with the tuned learning rate of ``default_rates.json`` over them.
-
-    An unknown function (your own, say), a dimension that was not tuned or an optimizer without
-    a tuned entry gets the registry's defaults. Unknown optimizer names raise ``KeyError``.
-    """
-    tuned = tuned_rates(function, dim)
-    out = {}
-    for name in optimizers:
-        if name not in REGISTRY:
-            raise KeyError(f"unknown optimizer {name!r}; valid: {', '.join(NAMES)}")
-        hp = dict(REGISTRY[name].defaults)
-        hp.update(tuned.get(name, {}))
-        out[name] = hp
-    return out
+    """Every hyperparameter of each optimizer for ``function`` in ``dim`` under the tuned policy
+    (:func:`optviz.optimizers.rates.defaults`): the registry's defaults with the tuned learning
+    rate of ``default_rates.json`` over them. Unknown optimizer names raise ``KeyError``."""
+    return {name: _rates.defaults(name, function, dim, "tuned") for name in optimizers}
 
 
-# ---------------------------------------------------------------------- presets
+# ---------------------------------------------------------------------- lessons
 @dataclass(frozen=True, kw_only=True)
-class Preset:
-    """A scene set up by one click (dashboard) or ``--preset NAME`` (command line).
+class Lesson:
+    """A named scene with a note: one click (dashboard), ``--lesson NAME`` (command line) or
+    ``lessons.get(NAME).scene.run()`` (API) sets up exactly :attr:`scene`, every value in it.
 
     Attributes:
-        name: the id (``--preset`` takes it).
+        name: the id (``--lesson`` takes it).
         title: the button's text.
-        description: one sentence: what to look at.
-        function, dim, params: the test function (``dim`` None: its default; ``params``: e.g.
-            ``{"kappa": 1000}``).
-        optimizers: optimizer -> the hyperparameters that differ from the registry's defaults.
-        starts: explicit starting points (a list of numbers in 1-D, of ``[x, y]`` in 2-D).
-        steps, seed: as for :func:`optviz.run`.
-        extra: further :func:`optviz.run` keywords (``schedule``, ``hooks``, ...).
+        note: one sentence: what to look at.
+        scene: the race, every hyperparameter explicit (:class:`optviz.scene.Scene`).
+        view: where the dashboard shows it: ``"race"`` (the lessons of the race's sidebar) or
+            ``"noise_delay"`` (the "Noise & delay" view, for a scene with a gradient delay or a
+            schedule the race's sidebar does not show).
+
+    The old :class:`Preset` attributes read from the scene (``description``, ``function``,
+    ``dim``, ``params``, ``optimizers``, ``starts``, ``steps``, ``seed``, ``extra``,
+    :meth:`make_function`, :meth:`run_kwargs`) until every caller reads ``scene``.
     """
 
     name: str
     title: str
-    description: str
-    function: str
-    optimizers: dict[str, dict[str, Any]]
-    starts: list
-    steps: int
-    seed: int = 0
-    dim: int | None = None
-    params: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    note: str
+    scene: Scene
+    view: str = "race"
+
+    # -------------------------------------------------------------- the old Preset's names
+    @property
+    def description(self) -> str:
+        """The note (the old Preset's name for it)."""
+        return self.note
+
+    @property
+    def function(self) -> str:
+        """The registry name of the scene's function."""
+        return self.scene.function.name  # type: ignore[return-value]
+
+    @property
+    def dim(self) -> int | None:
+        return self.scene.function.dim
+
+    @property
+    def params(self) -> dict[str, float]:
+        return dict(self.scene.function.params)
+
+    @property
+    def optimizers(self) -> Mapping[str, Mapping[str, float]]:
+        """Every optimizer with every hyperparameter (read-only)."""
+        return self.scene.optimizers
+
+    @property
+    def starts(self) -> list:
+        """The starting points: numbers in 1-D, ``[x, y]`` lists in 2-D."""
+        pts = self.scene.starts.points or ()
+        return [p[0] if len(p) == 1 else list(p) for p in pts]
+
+    @property
+    def steps(self) -> int:
+        return self.scene.steps
+
+    @property
+    def seed(self) -> int:
+        return self.scene.seed
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The scene's settings that are not the defaults, as :func:`optviz.run` keywords
+        (``schedule``, ``hooks``, ``noise``, ``noise_mode``, ``delay``, ``rates``)."""
+        s = self.scene
+        out: dict[str, Any] = {}
+        if s.schedule != "constant":
+            out["schedule"] = s.schedule
+        if s.hooks:
+            out["hooks"] = list(s.hooks)
+        if s.noise:
+            out["noise"] = s.noise
+        if s.noise_mode != "absolute":
+            out["noise_mode"] = s.noise_mode
+        if s.delay:
+            out["delay"] = s.delay
+        if s.rates != _rates.DEFAULT:
+            out["rates"] = s.rates
+        return out
 
     def make_function(self):
-        """The :class:`functions.TestFunction` this preset runs on (dimension and parameters set)."""
-        import functions
-
-        return functions.get(self.function, self.dim, **self.params)
+        """The :class:`functions.TestFunction` the scene runs on."""
+        return self.scene.build_function()
 
     def run_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`optviz.run`: ``function`` is the registry name when the
-        preset uses the function's defaults, else the built function (dim and params set)."""
-        function: Any = self.function if self.dim is None and not self.params else self.make_function()
-        return {
-            "function": function,
-            "optimizers": {k: dict(v) for k, v in self.optimizers.items()},
-            "starts": copy.deepcopy(self.starts),
-            "steps": self.steps,
-            "seed": self.seed,
-            **copy.deepcopy(self.extra),
-        }
+        """Keyword arguments for :func:`optviz.run` (:meth:`optviz.scene.Scene.run_kwargs`, fresh copies)."""
+        return self.scene.run_kwargs()
 
 
-ARTICLE_QUARTIC = Preset(
+def lesson(name: str, title: str, note: str, function: str, optimizers: Mapping[str, Mapping[str, float]],
+           starts: Sequence, steps: int, *, seed: int = 0, rates: str = "tuned", view: str = "race",
+           params: Mapping[str, float] | None = None, **settings: Any) -> Lesson:
+    """A :class:`Lesson` on registry function ``function`` from typed ``starts``; ``optimizers``
+    gives the values the lesson sets, ``rates`` the policy for the rest (see
+    :mod:`optviz.optimizers.rates`); ``settings`` are further :class:`~optviz.scene.Scene` fields
+    (``schedule``, ``delay``, ...)."""
+    from optviz.scene.model import Scene, SceneFunction, Starts
+
+    scene = Scene(function=SceneFunction(name=function, params=dict(params or {})), optimizers=optimizers,
+                  starts=Starts.typed(starts), steps=steps, seed=seed, rates=rates, **settings)
+    return Lesson(name=name, title=title, note=note, scene=scene, view=view)
+
+
+def Preset(*, name: str, title: str, description: str, function: str,
+           optimizers: Mapping[str, Mapping[str, Any]], starts: Sequence, steps: int, seed: int = 0,
+           dim: int | None = None, params: Mapping[str, float] | None = None,
+           extra: Mapping[str, Any] | None = None) -> Lesson:
+    """The old way to make a lesson (kept until every caller makes :class:`Lesson`): ``optimizers``
+    holds the values that differ from the registry's defaults, so the scene's rates are the
+    article's (``extra`` may say ``rates="tuned"``)."""
+    from optviz.scene.model import Scene, SceneFunction, Starts
+
+    settings = {"rates": "article", **dict(extra or {})}
+    scene = Scene(function=SceneFunction(name=function, dim=dim, params=dict(params or {})),
+                  optimizers=optimizers, starts=Starts.typed(starts), steps=steps, seed=seed, **settings)
+    return Lesson(name=name, title=title, note=description, scene=scene)
+
+
+ARTICLE_QUARTIC = lesson(
     name="article-quartic",
     title="The article's quartic",
-    description="The article's demo: 17 optimizers on the quartic from x = -3, 100 steps, seed 32.",
+    note="The article's demo: 17 optimizers on the quartic from x = -3, 100 steps, seed 32.",
     function="quartic",
     optimizers={
         "SGD": {},
@@ -181,12 +226,13 @@ ARTICLE_QUARTIC = Preset(
     starts=[-3.0],
     steps=100,
     seed=32,
+    rates="article",  # the rest at the article's own values
 )
 
-MOMENTUM_VALLEY = Preset(
+MOMENTUM_VALLEY = lesson(
     name="momentum-valley",
     title="Momentum in a narrow valley",
-    description="In a narrow valley (condition number 100) plain gradient descent, even at its largest "
+    note="In a narrow valley (condition number 100) plain gradient descent, even at its largest "
                 "stable step, zig-zags across the walls and crawls along the floor, while momentum (MSGD, "
                 "NAG) picks up speed along the valley and reaches the minimum in about 100 steps.",
     function="long_valley",
@@ -199,10 +245,10 @@ MOMENTUM_VALLEY = Preset(
     steps=300,
 )
 
-ADAPTIVE_ROSENBROCK = Preset(
+ADAPTIVE_ROSENBROCK = lesson(
     name="adaptive-rosenbrock",
     title="Adaptive rates on Rosenbrock",
-    description="One step size must suit both Rosenbrock's steep walls and its flat curved floor, so SGD "
+    note="One step size must suit both Rosenbrock's steep walls and its flat curved floor, so SGD "
                 "crawls; Adam, whose steps adapt per coordinate and carry momentum, runs the valley to the "
                 "minimum long before the others.",
     function="rosenbrock",
@@ -216,10 +262,10 @@ ADAPTIVE_ROSENBROCK = Preset(
     steps=500,
 )
 
-SADDLE_ESCAPE = Preset(
+SADDLE_ESCAPE = lesson(
     name="saddle-escape",
     title="Escaping a saddle",
-    description="Started next to the ridge of the saddle x² − y², where the gradient almost vanishes, SGD "
+    note="Started next to the ridge of the saddle x² − y², where the gradient almost vanishes, SGD "
                 "and momentum linger for hundreds of steps, while RMSprop and Adam, which divide by the "
                 "gradient's size, walk off at full speed.",
     function="saddle",
@@ -233,10 +279,10 @@ SADDLE_ESCAPE = Preset(
     steps=300,
 )
 
-HIMMELBLAU_BASINS = Preset(
+HIMMELBLAU_BASINS = lesson(
     name="himmelblau-basins",
     title="Himmelblau's four minima",
-    description="Himmelblau's function has four minima: plain gradient descent takes every start of the "
+    note="Himmelblau's function has four minima: plain gradient descent takes every start of the "
                 "grid to the minimum of its own basin, while momentum carries some of them over a ridge into "
                 "another one.",
     function="himmelblau",
@@ -247,10 +293,10 @@ HIMMELBLAU_BASINS = Preset(
 
 _CAMEL_GRID = (-2.4, -0.8, 0.8, 2.4)  # a 4x4 grid, 10 % in from the edges of the camel's box
 
-DELAYED_DCASGD = Preset(
+DELAYED_DCASGD = lesson(
     name="delayed-dcasgd",
     title="Delayed gradients: SGD vs DCASGD",
-    description="Under a 4-step gradient delay, as in asynchronous training, SGD's stale gradients throw "
+    note="Under a 4-step gradient delay, as in asynchronous training, SGD's stale gradients throw "
                 "half the starts off the three-hump camel's steep walls; DCASGD at the same rate "
                 "corrects each stale gradient by λ g⊙g⊙(w − w_stale) and diverges from none, reaching "
                 "the minimum from 14 of 16.",
@@ -261,13 +307,14 @@ DELAYED_DCASGD = Preset(
     },
     starts=[[x, y] for x in _CAMEL_GRID for y in _CAMEL_GRID],
     steps=300,
-    extra={"delay": 4},
+    delay=4,
+    view="noise_delay",
 )
 
-SCHEDULE_MOMENTUM = Preset(
+SCHEDULE_MOMENTUM = lesson(
     name="schedule-momentum",
     title="Momentum, warm-up and a drop",
-    description="CorrectedMomentumSGD and MSGD are one rule at a constant rate (lr = η(1 − μ)) and part "
+    note="CorrectedMomentumSGD and MSGD are one rule at a constant rate (lr = η(1 − μ)) and part "
                 "when it changes (Goyal et al., 2017, §3): through the warm-up MSGD's velocity, built at "
                 "the small early rates, lags while CorrectedMomentumSGD, its whole velocity scaled by "
                 "today's rate, goes twice as far, and at the tenfold drop (step 151) it slows tenfold at "
@@ -279,34 +326,36 @@ SCHEDULE_MOMENTUM = Preset(
     },
     starts=[[-1.5, 2.0], [-1.2, 1.0], [-0.5, 2.5]],
     steps=250,
-    extra={"schedule": "warmup:steps=50+step:every=100,gamma=0.1"},
+    schedule="warmup:steps=50+step:every=100,gamma=0.1",
+    view="noise_delay",
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (
-    ARTICLE_QUARTIC, MOMENTUM_VALLEY, ADAPTIVE_ROSENBROCK, SADDLE_ESCAPE, HIMMELBLAU_BASINS, DELAYED_DCASGD,
+#: Every lesson by name, in display order: the race's first, then the "Noise & delay" view's.
+ALL_LESSONS: dict[str, Lesson] = {p.name: p for p in (
+    MOMENTUM_VALLEY, ADAPTIVE_ROSENBROCK, SADDLE_ESCAPE, HIMMELBLAU_BASINS, ARTICLE_QUARTIC, DELAYED_DCASGD,
     SCHEDULE_MOMENTUM,
 )}
-
-#: The presets shown as lessons, in order.
-LESSONS: tuple[str, ...] = (
-    "momentum-valley", "adaptive-rosenbrock", "saddle-escape", "himmelblau-basins", "article-quartic",
-)
+#: The lessons of the race's sidebar, in display order (``view == "race"``).
+LESSONS: dict[str, Lesson] = {k: v for k, v in ALL_LESSONS.items() if v.view == "race"}
 #: Lessons whose scene needs a gradient delay or a warm-up + step schedule, which the race's
 #: sidebar cannot show yet: the dashboard's "Noise & delay" view runs them as they are.
-GRADIENT_LESSONS: tuple[str, ...] = ("delayed-dcasgd", "schedule-momentum")
+GRADIENT_LESSONS: tuple[str, ...] = tuple(k for k, v in ALL_LESSONS.items() if v.view == "noise_delay")
+#: The old name of :data:`ALL_LESSONS` (kept until every caller has switched).
+PRESETS = ALL_LESSONS
 
 
-def get(name: str) -> Preset:
-    """The preset called ``name``; ``KeyError`` lists the valid names."""
+def get(name: str) -> Lesson:
+    """The lesson called ``name``; ``KeyError`` lists the valid names."""
     try:
-        return PRESETS[name]
+        return ALL_LESSONS[name]
     except KeyError:
-        raise KeyError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}") from None
+        raise KeyError(f"unknown lesson {name!r}; valid: {', '.join(ALL_LESSONS)}") from None
 
 
 __all__ = [
-    "ADAPTIVE_ROSENBROCK", "ARTICLE_QUARTIC", "DEFAULT_FIELD", "DEFAULT_GRID", "DEFAULT_POINTS_1D",
-    "DEFAULT_SEED", "DEFAULT_STEPS", "DEFAULT_TOL", "DELAYED_DCASGD", "GRADIENT_LESSONS", "HIMMELBLAU_BASINS",
-    "LESSONS", "MOMENTUM_VALLEY", "PRESETS", "SADDLE_ESCAPE", "SCHEDULE_MOMENTUM", "Preset", "default_dim",
-    "default_hyperparams", "default_starts", "get", "rates_table", "tuned_rates",
+    "ADAPTIVE_ROSENBROCK", "ALL_LESSONS", "ARTICLE_QUARTIC", "DEFAULT_FIELD", "DEFAULT_GRID",
+    "DEFAULT_POINTS_1D", "DEFAULT_SEED", "DEFAULT_STEPS", "DEFAULT_TOL", "DELAYED_DCASGD", "GRADIENT_LESSONS",
+    "HIMMELBLAU_BASINS", "LESSONS", "MOMENTUM_VALLEY", "PRESETS", "SADDLE_ESCAPE", "SCHEDULE_MOMENTUM",
+    "Lesson", "Preset", "default_dim", "default_hyperparams", "default_starts", "get", "lesson",
+    "rates_table", "tuned_rates",
 ]  # fmt: skip

@@ -9,8 +9,8 @@ the steps, the seed, the learning-rate schedule and gradient hooks (as the texts
 tolerance). The same scene gives the identical race::
 
     scene = Scene.from_run_kwargs("rosenbrock", {"Adam": {"alpha": 0.05}}, Starts.grid(4), 300)
-    text = scene.to_json()                  # a file: every value explicit, "version": 1
-    query = scene.to_query()                # {"v": "1", "fn": "rosenbrock", "opt": "Adam:alpha=0.05", ...}
+    text = scene.to_json()                  # a file: every value explicit, "version": 2
+    query = scene.to_query()                # {"v": "2", "fn": "rosenbrock", "opt": "Adam:alpha=0.05", ...}
     Scene.from_json(text) == Scene.from_query(query) == scene
     result = scene.run()                    # optviz.run(**scene.run_kwargs())
 
@@ -21,12 +21,22 @@ scene saved by a newer optviz says so. Floats are written with ``repr``, so they
 bit for bit.
 
 **Normal form.** A scene is normalized when it is made, so that a round trip gives an equal
-object: optimizer names are canonical (``"adam"`` → ``"Adam"``) and every hyperparameter is
-filled in (defaults included); a registry function's dimension and parameters are filled in;
-an expression's box is the resolved one; the starting points are resolved from their mode.
-The JSON form writes all of it; the URL form leaves out defaults (hyperparameters equal to
-their defaults, seed 0, the constant schedule, ...) and the points of grid, random and ring
-starts, which it recomputes, so links stay short. Defaults are part of scene version 1.
+object, immutable and hashable: optimizer names are read by :func:`optviz.optimizers.resolve_item`
+(``"adam"`` is Adam, ``"group:adam"`` the family, ``"all"`` every one) and made canonical; every
+hyperparameter is filled in from the scene's ``rates`` policy (:mod:`optviz.optimizers.rates`:
+``"tuned"``, the function's tuned learning rates, or ``"article"``, the registry's values) unless
+given; a registry function's dimension and parameters are filled in; an expression's box is the
+resolved one; the starting points are resolved from their mode. ``optimizers`` and
+``function.params`` are read-only mappings (:class:`~optviz.scene.frozen.FrozenDict`).
+
+**Versions.** The JSON form writes every value, and its ``"rates"``; the URL form leaves out
+defaults (hyperparameters equal to the ``rates`` policy's values, seed 0, the constant schedule,
+...) and the points of grid, random and ring starts, which it recomputes, so links stay short.
+Version 2 (written now) reads what is left out from the scene's ``rates`` (``"tuned"`` unless the
+link or file says otherwise) and writes a group as ``group:adam``. Version 1 files and links
+(optviz before the rates policy) read what is left out from the registry (``rates="article"``)
+and a bare lower-case group key (``adam``) as the group, as they were made: they open to the same
+race.
 """
 
 from __future__ import annotations
@@ -47,12 +57,17 @@ from optviz.engine import hooks as _hooks
 from optviz.engine import schedules as _schedules
 from optviz.engine.result import ERROR_KINDS
 from optviz.engine.run import DTYPES, MAX_STEPS, NOISE_MODES
-from optviz.optimizers import GROUPS, REGISTRY
+from optviz.optimizers import GROUP_PREFIX, GROUPS, REGISTRY, group_label, resolve_item
 from optviz.optimizers import get as _get_optimizer
+from optviz.optimizers import rates as _rates
 from optviz.scene import starts as _starts
+from optviz.scene.frozen import FrozenDict
 
-#: The scene format this optviz writes (and the newest it reads).
-VERSION = 1
+#: The scene format this optviz writes (and the newest it reads). Version 1: what a file or link
+#: leaves out is the registry's; version 2: the scene's ``rates`` policy's (and it has ``rates``).
+VERSION = 2
+#: The rates policy of a version-1 scene: the registry's values (there was no other then).
+V1_RATES = "article"
 START_MODES = ("grid", "random", "ring", "points")
 RING_CENTERS = ("minimum", "center")
 VIEW_ERRORS = ("auto", *ERROR_KINDS)
@@ -180,7 +195,7 @@ class SceneFunction:
 
     name: str | None = None
     dim: int | None = None
-    params: dict[str, float] = field(default_factory=dict)
+    params: Mapping[str, float] = field(default_factory=FrozenDict)
     expression: str | None = None
     box: tuple[tuple[float, float], ...] | None = None
     minimizers: tuple[tuple[float, ...], ...] | None = None
@@ -206,7 +221,7 @@ class SceneFunction:
                     f"function: {function.name!r} is not in the registry; a scene holds "
                     f"registry functions and typed expressions"
                 )
-            return cls(name=function.name, dim=function.dim, params=dict(function.params))
+            return cls(name=function.name, dim=function.dim, params=FrozenDict(function.params))
         raise ValueError(f"function: expected a registry name or a test function, got {_show(function)}")
 
     def build(self) -> _functions.TestFunction:
@@ -229,7 +244,7 @@ class SceneFunction:
                 fn = self.build()
             except ValueError as exc:
                 raise ValueError(f"function.expression: {exc}") from None
-            return replace(self, box=tuple(map(tuple, fn.box.tolist()))), fn
+            return replace(self, box=tuple(map(tuple, fn.box.tolist())), params=FrozenDict()), fn
         if self.box is not None or self.minimizers is not None:
             raise ValueError(
                 "function: a registry function takes name, dim and params, not box or minimizers"
@@ -249,7 +264,14 @@ class SceneFunction:
             fn = fam.make(dim, **params)
         except ValueError as exc:
             raise ValueError(f"function.params: {exc}") from None
-        return replace(self, dim=dim, params=dict(fn.params)), fn
+        return replace(self, dim=dim, params=FrozenDict(fn.params)), fn
+
+    def rate_key(self) -> tuple[str | None, int | None, Mapping[str, float] | None]:
+        """``(name, dim, params)`` under which the tuned rates of this (normalized) function are
+        looked up (:func:`optviz.optimizers.rates.defaults`); all None for a typed expression."""
+        if self.expression is not None:
+            return None, None, None
+        return self.name, self.dim, self.params
 
     def to_dict(self) -> dict[str, Any]:
         if self.expression is not None:
@@ -282,10 +304,10 @@ class SceneFunction:
         return cls(
             name=_text(data["name"], f"{path}.name"),
             dim=None if dim is None else _integer(dim, f"{path}.dim", low=1, high=MAX_DIM),
-            params={
+            params=FrozenDict({
                 k: _number(v, f"{path}.params.{k}")
                 for k, v in _mapping(data.get("params", {}), f"{path}.params").items()
-            },
+            }),
         )
 
 
@@ -495,7 +517,7 @@ class Scene:
     """Every setting of a run (see the module docstring). Made normalized and validated."""
 
     function: SceneFunction
-    optimizers: dict[str, dict[str, float]]
+    optimizers: Mapping[str, Mapping[str, float]]
     starts: Starts
     steps: int = 300
     seed: int = 0
@@ -507,6 +529,7 @@ class Scene:
     dtype: str = "float64"
     error: str = "auto"
     tol: float = 1e-3
+    rates: str = _rates.DEFAULT
     version: int = VERSION
     limits: Limits = field(default=LIMITS, compare=False, repr=False)
 
@@ -518,10 +541,14 @@ class Scene:
                 f"version: this scene was saved by a newer optviz (scene version {version}); "
                 f"this optviz reads scene versions up to {VERSION}: update optviz to open it"
             )
+        try:
+            rates = _rates.check_rates(self.rates)
+        except ValueError as exc:
+            raise ValueError(f"rates: {exc}") from None
         func, fn = SceneFunction.of(self.function).normalized()
         starts = self.starts if isinstance(self.starts, Starts) else Starts.from_dict(self.starts, limits=lim)
         starts = starts.resolve(fn, lim)
-        optimizers = self._check_optimizers(self.optimizers)
+        optimizers = self._check_optimizers(self.optimizers, func, rates)
         steps = _integer(self.steps, "steps", low=1, high=min(lim.steps, MAX_STEPS))
         work = steps * len(starts.points or ()) * len(optimizers)
         if work > lim.work:
@@ -570,30 +597,52 @@ class Scene:
             "dtype": _text(self.dtype, "dtype", choices=DTYPES),
             "error": _text(self.error, "view.error", choices=VIEW_ERRORS),
             "tol": _number(self.tol, "view.tol", low=1e-300, high=1e300),
-            "version": version,
+            "rates": rates,
+            "version": VERSION,  # read by the version given; held (and written) as this one
         }
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
     @staticmethod
-    def _check_optimizers(optimizers: Any) -> dict[str, dict[str, float]]:
+    def _check_optimizers(optimizers: Any, func: SceneFunction, rates: str) -> FrozenDict:
+        """Names resolved (a bare name is one optimizer; ``group:adam``, ``all``), each listed once
+        (a group may bring in one named too), every hyperparameter filled from ``rates``."""
         if isinstance(optimizers, str):
-            optimizers = list(GROUPS.get(optimizers.lower(), (optimizers,)))
-        if isinstance(optimizers, Sequence) and not isinstance(optimizers, str):
-            optimizers = {name: {} for name in optimizers}
+            optimizers = [optimizers]
+        if isinstance(optimizers, Sequence):
+            optimizers = {name: None for name in optimizers}
         items = _mapping(optimizers, "optimizers")
         if not items:
             raise ValueError(f"optimizers: choose at least one; valid: {', '.join(REGISTRY)}")
-        out: dict[str, dict[str, float]] = {}
-        for name, hps in items.items():
+        chosen: dict[str, Any] = {}
+        from_group: set[str] = set()
+        for key, hps in items.items():
             try:
-                spec = _get_optimizer(name)
-            except KeyError as exc:
-                raise ValueError(f"optimizers.{name}: {exc.args[0]}") from None
-            if spec.name in out:
-                raise ValueError(f"optimizers.{name}: {spec.name} is listed twice")
+                names, grouped = resolve_item(key)
+            except ValueError as exc:
+                raise ValueError(f"optimizers.{key}: {exc}") from None
+            if grouped:
+                if hps:
+                    raise ValueError(
+                        f"optimizers.{key}: a group of optimizers with different hyperparameters: give "
+                        f"its members' hyperparameters by optimizer name"
+                    )
+                for name in names:
+                    if name not in chosen:
+                        chosen[name] = None
+                        from_group.add(name)
+                continue
+            name = names[0]
+            if name in chosen and name not in from_group:
+                raise ValueError(f"optimizers.{key}: {name} is listed twice")
+            from_group.discard(name)
+            chosen[name] = hps
+        fname, fdim, fparams = func.rate_key()
+        out: dict[str, FrozenDict] = {}
+        for name, hps in chosen.items():
+            spec = _get_optimizer(name)
             given = _mapping({} if hps is None else hps, f"optimizers.{spec.name}")
-            values = dict(spec.defaults)
+            values = _rates.defaults(spec.name, fname, fdim, rates, params=fparams)
             for key, value in given.items():
                 path = f"optimizers.{spec.name}.{key}"
                 if key not in values:
@@ -606,8 +655,8 @@ class Scene:
                     )
                 _number(value, path)
                 values[key] = spec.hyperparam(key).check(value, f"optimizers.{spec.name}")
-            out[spec.name] = values
-        return out
+            out[spec.name] = FrozenDict(values)
+        return FrozenDict(out)
 
     # -------------------------------------------------------------- making and running
     @classmethod
@@ -629,6 +678,7 @@ class Scene:
         tol: float | None = 1e-3,
         tol_kind: str | None = None,
         dim: int | None = None,
+        rates: str = _rates.DEFAULT,
         limits: Limits = LIMITS,
         **ignored: Any,
     ) -> Scene:
@@ -637,7 +687,8 @@ class Scene:
         ``starts`` is a :class:`Starts` (keeps its mode) or points (saved as typed points);
         ``None`` means the box centre, as in ``optviz.run``. ``schedule`` and ``hooks`` may be
         objects or texts. ``tol`` and ``tol_kind`` (``None``: 1e-3, the error measure) are kept as
-        the view's tolerance and error measure. Keyword arguments that do not change the race
+        the view's tolerance and error measure; ``rates`` fills the hyperparameters not given, as
+        in ``optviz.run``. Keyword arguments that do not change the race
         (``backend``, ``threads``, ``fused``, ``record_every``, ``record_state``, ``progress``,
         ``max_record_bytes``, ``max_seconds``) are ignored.
 
@@ -690,6 +741,7 @@ class Scene:
             dtype=dtype,
             error=tol_kind if tol_kind is not None else error,
             tol=1e-3 if tol is None else tol,
+            rates=rates,
             limits=limits,
         )
 
@@ -704,11 +756,13 @@ class Scene:
     def run_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the :func:`optviz.run` call that gives this scene's race.
 
+        Every hyperparameter is given (``rates`` only labels the result: it filled them here);
         ``noise``, ``noise_mode`` and ``delay`` are passed only when they are not the defaults.
         """
         kw: dict[str, Any] = {
             "function": self.build_function(),
             "optimizers": {name: dict(hps) for name, hps in self.optimizers.items()},
+            "rates": self.rates,
             "starts": self.starts_array(),
             "steps": self.steps,
             "seed": self.seed,
@@ -734,6 +788,18 @@ class Scene:
         """This scene without some optimizers (e.g. for a smaller link)."""
         return replace(self, optimizers={k: v for k, v in self.optimizers.items() if k not in names})
 
+    def with_rates(self, rates: str) -> Scene:
+        """This scene under another rates policy: each hyperparameter still at the current
+        policy's value takes the new policy's; values someone set stay."""
+        new = _rates.check_rates(rates)
+        fname, fdim, fparams = self.function.rate_key()
+        optimizers = {}
+        for name, hps in self.optimizers.items():
+            old = _rates.defaults(name, fname, fdim, self.rates, params=fparams)
+            fresh = _rates.defaults(name, fname, fdim, new, params=fparams)
+            optimizers[name] = {k: fresh[k] if v == old[k] else v for k, v in hps.items()}
+        return replace(self, optimizers=optimizers, rates=new)
+
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON types): every value explicit."""
@@ -751,12 +817,14 @@ class Scene:
             "delay": self.delay,
             "dtype": self.dtype,
             "view": {"error": self.error, "tol": self.tol},
+            "rates": self.rates,
         }
 
     @classmethod
     def from_dict(cls, data: Any, *, limits: Limits = LIMITS) -> Scene:
         """A scene from :meth:`to_dict`'s form, checked key by key. Missing keys take their
-        defaults (except ``function``, ``optimizers`` and ``starts``)."""
+        defaults (except ``function``, ``optimizers`` and ``starts``); a missing ``rates`` is
+        ``"tuned"``, or in a version-1 scene ``"article"`` (the registry's values, as it was made)."""
         data = _mapping(data, "")
         if "version" not in data:
             raise ValueError("version: missing; is this an optviz scene?")
@@ -780,6 +848,7 @@ class Scene:
             "delay",
             "dtype",
             "view",
+            "rates",
         )
         _no_extra(data, known, "")
         for key in ("function", "optimizers", "starts"):
@@ -811,6 +880,7 @@ class Scene:
             dtype=data.get("dtype", "float64"),
             error=view.get("error", "auto"),
             tol=view.get("tol", 1e-3),
+            rates=data.get("rates", V1_RATES if version == 1 else _rates.DEFAULT),
             version=version,
             limits=limits,
         )
@@ -898,7 +968,8 @@ class Scene:
             q["fn"] = _item(f.name, changed)  # type: ignore[arg-type]
             if f.dim != fam.default_dim:
                 q["dim"] = str(f.dim)
-        q["opt"] = _optimizers_query(self.optimizers)
+        q["opt"] = _optimizers_query(self.optimizers, self.function, self.rates)
+        q["rates"] = self.rates
         s = self.starts
         settings = {k: getattr(s, k) for k in Starts.SETTINGS[s.mode]}
         q["starts"] = _item(s.mode, settings)
@@ -940,13 +1011,17 @@ class Scene:
 
         Keys: ``v`` (version), ``fn`` (``name[:param=value,...]``) and ``dim``, or ``expr``,
         ``box`` (``lo,hi[,lo,hi]``) and ``min`` (``x[,y];...``; absent: estimated; empty:
-        none); ``opt`` (``Name[:hp=value,...];...``, where a group such as ``all`` lists its
-        members and a later ``Name:...`` changes one of them); ``starts``
+        none); ``opt`` (``Name[:hp=value,...];...``, where a group such as ``all`` or
+        ``group:adam`` lists its members and a later ``Name:...`` changes one of them; a value
+        left out is the ``rates`` policy's); ``rates`` (``tuned`` or ``article``); ``starts``
         (``grid:n=4`` | ``random:n=16,seed=0`` | ``ring:n=16,radius=0.4,center=minimum`` |
         ``points``) and ``pts`` (``x,y;x,y``, for typed points); ``steps``; and, when not the
         default, ``seed``, ``sched``, ``hooks`` (``;``-separated), ``noise``, ``noise_mode``,
         ``delay``, ``dtype``, ``err``, ``tol``. Keys in ``ignore`` are skipped; any other key is
         an error. Sizes are bounded by :data:`SERVER_LIMITS` unless ``limits`` says otherwise.
+
+        A version-1 link (``v=1``) reads as it was made: values left out are the registry's
+        (``rates="article"``), and a bare lower-case group key (``adam``) is the group.
         """
         q = _mapping(query, "URL")
         skip = set(ignore)
@@ -965,6 +1040,7 @@ class Scene:
             "starts",
             "pts",
             "steps",
+            "rates",
             *_QUERY_FIELDS.values(),
         )
         extra = [k for k in q if k not in known]
@@ -1011,7 +1087,9 @@ class Scene:
             raise ValueError("URL: give the function ('fn' for a registry name, or 'expr' for a typed one)")
         if "opt" not in q:
             raise ValueError("URL parameter 'opt' (the optimizers) is missing")
-        data["optimizers"] = _optimizers_from_query(q["opt"])
+        data["optimizers"] = _optimizers_from_query(q["opt"], version)
+        if "rates" in q:
+            data["rates"] = q["rates"]
         if "starts" not in q:
             raise ValueError("URL parameter 'starts' is missing")
         mode, settings = _parse_item(q["starts"], "starts")
@@ -1148,33 +1226,51 @@ def _rows_text(text: str, what: str) -> list[list[float]]:
     return [_floats_text(r, what) for r in rows]
 
 
-def _optimizers_query(optimizers: Mapping[str, Mapping[str, float]]) -> str:
-    """``group;Name:hp=v`` when the names are a group in order, else ``Name[:hp=v];...``;
-    hyperparameters equal to their defaults are left out."""
+def _optimizers_query(optimizers: Mapping[str, Mapping[str, float]], function: SceneFunction,
+                      rates: str) -> str:
+    """``group;Name:hp=v`` when the names are a group in order (``all``, ``group:adam``), else
+    ``Name[:hp=v];...``; hyperparameters equal to the ``rates`` policy's values are left out."""
     names = tuple(optimizers)
-    changed = {
-        n: {k: v for k, v in hps.items() if REGISTRY[n].defaults.get(k) != v} for n, hps in optimizers.items()
-    }
+    fname, fdim, fparams = function.rate_key()
+    changed = {}
+    for n, hps in optimizers.items():
+        base = _rates.defaults(n, fname, fdim, rates, params=fparams)
+        changed[n] = {k: v for k, v in hps.items() if base.get(k) != v}
     group = next((g for g, members in GROUPS.items() if members == names), None)
     if group is not None:
-        return ";".join([group, *(_item(n, c) for n, c in changed.items() if c)])
+        return ";".join([group_label(group), *(_item(n, c) for n, c in changed.items() if c)])
     return ";".join(_item(n, c) for n, c in changed.items())
 
 
-def _optimizers_from_query(text: str) -> dict[str, dict[str, float]]:
+def _query_group(part: str, version: int) -> tuple[str, ...] | None:
+    """The members if ``part`` of ``opt`` names a group: ``all`` or ``group:key``; in a version-1
+    link a bare lower-case group key (``adam``: optimizers were written capitalized)."""
+    key = part.strip()
+    if version == 1:
+        return GROUPS.get(key)
+    if key.lower() == "all" or key.lower().startswith(GROUP_PREFIX):
+        try:
+            return resolve_item(key)[0]
+        except ValueError as exc:
+            raise ValueError(f"URL parameter 'opt': {exc}") from None
+    return None
+
+
+def _optimizers_from_query(text: str, version: int = VERSION) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     from_group: set[str] = set()
     items = [p for p in text.split(";") if p.strip()]
     if len(items) > 4 * len(REGISTRY):
         raise ValueError("URL parameter 'opt': too many items")
     for part in items:
-        name, settings = _parse_item(part, "opt")
-        if name in GROUPS and not settings:  # lower-case group keys; optimizers are written capitalized
-            for member in GROUPS[name]:
+        members = _query_group(part, version)
+        if members is not None:
+            for member in members:
                 if member not in out:
                     out[member] = {}
                     from_group.add(member)
             continue
+        name, settings = _parse_item(part, "opt")
         try:
             canon = _get_optimizer(name).name
         except KeyError as exc:
