@@ -20,6 +20,7 @@ import optviz
 from optviz.explore import compare as cmp
 from optviz.explore import measures, scale
 from optviz.explore.sweep import parse_values
+from optviz.optimizers import rates
 
 TOL = 1e-3
 
@@ -108,8 +109,11 @@ def test_learning_rates_nobody_set_come_from_the_tuned_table():
     assert m.hyperparams["Adam"]["alpha"] == optviz.REGISTRY["Adam"].defaults["alpha"]
     # a family built with its own parameters is not the tuned one
     fn = functions.get("long_valley", 2, kappa=1000)
-    assert measures.fill_rates(fn, {"SGD": {}}) == {"SGD": {}}
-    assert measures.fill_rates(functions.get("long_valley"), {"SGD": {}})["SGD"]
+    assert measures.fill_rates(fn, {"Adam": {}}) == {"Adam": optviz.REGISTRY["Adam"].defaults}
+    tuned_adam = measures.fill_rates(functions.get("long_valley"), {"Adam": {}})["Adam"]
+    assert tuned_adam == rates.defaults("Adam", "long_valley", 2) != optviz.REGISTRY["Adam"].defaults
+    m = optviz.basins("himmelblau", ["Adam"], grid=2, steps=2, rates="article")
+    assert m.hyperparams["Adam"] == optviz.REGISTRY["Adam"].defaults
 
 
 @pytest.mark.parametrize(("call", "error", "phrase"), [
@@ -122,7 +126,7 @@ def test_learning_rates_nobody_set_come_from_the_tuned_table():
     (lambda: optviz.basins("himmelblau", ["SGD"], tol=0), ValueError, "tol must be"),
     (lambda: optviz.basins("himmelblau", ["SGD"], kind="loss"), ValueError, "no target"),
     (lambda: optviz.basins("himmelblau", ["SGD"], record_every=3), TypeError, "unexpected keyword"),
-    (lambda: optviz.basins("himmelblau", ["SGD"], rates="fast"), ValueError, "tuned, registry"),
+    (lambda: optviz.basins("himmelblau", ["SGD"], rates="fast"), ValueError, "tuned, article, registry"),
     (lambda: optviz.basins("himmelblau", ["Nope"]), KeyError, "unknown optimizer"),
     (lambda: optviz.basins("himmelblau", ["SGD"], grid=2, scheduler="nowhere"), ValueError, "tcp://host:8786"),
     (lambda: optviz.basins("himmelblau", ["SGD"], grid=1000, steps=100_000, max_seconds=10), ValueError,

@@ -31,6 +31,7 @@ from optviz.engine.validate import (
     resolve_function,
     validate_starts,
 )
+from optviz.optimizers import rates as rate_policy
 from optviz.scene.text import quote
 
 #: Recording more than this many bytes (trajectories + losses) is refused with advice.
@@ -178,6 +179,7 @@ def make_job(
     tol: float | None = None,
     tol_kind: str = "auto",
     record_state: bool = False,
+    rates: str = "tuned",
 ) -> tuple[Job, Any, str, Any]:
     """Validate a run's inputs (as :func:`optviz.run` takes them) into a :class:`~optviz.engine.job.Job`.
 
@@ -196,7 +198,10 @@ def make_job(
     seeds = _seeds(seed, n)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {quote(dtype)}")
-    plan = plan_optimizers(optimizers, n)
+    policy = rate_policy.check_rates(rates)
+    fname, fdim, fparams = rate_policy.function_key(fn)
+    plan = plan_optimizers(optimizers, n, defaults=lambda opt: rate_policy.defaults(
+        opt, fname, fdim, policy, params=fparams))
     sched = as_schedule(schedule)
     hook_list = as_hooks(hooks)
     if bound is None:

@@ -46,6 +46,8 @@ class Result:
             as Eve's ``d``), plus ``"grad"`` (the gradient the rule was given) and ``"update"``
             (its step), NaN in row 0; None unless the run was asked to ``record_state``.
         path: ``"fast"`` (compiled kernels) or ``"reference"`` (the readable loop).
+        rates: the default-rate policy that filled the hyperparameters nobody set: ``"tuned"``
+            or ``"article"`` (:mod:`optviz.optimizers.rates`).
     """
 
     function: Any
@@ -72,6 +74,7 @@ class Result:
     steps_to_tol: dict[str, np.ndarray] | None = None
     states: dict[str, dict[str, np.ndarray]] | None = None
     path: str = "reference"
+    rates: str = "tuned"
 
     # ------------------------------------------------------------------ basics
     @property
@@ -260,4 +263,5 @@ class Result:
             steps_to_tol=None if any(r.steps_to_tol is None for r in results) else union("steps_to_tol"),
             states=None if any(r.states is None for r in results) else union("states"),
             path=first.path if all(r.path == first.path for r in results) else "mixed",
+            rates=first.rates if all(r.rates == first.rates for r in results) else "mixed",
         )

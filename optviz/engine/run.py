@@ -55,6 +55,7 @@ from optviz.engine.validate import (
     resolve_function,
     validate_starts,
 )
+from optviz.optimizers.rates import check_rates
 
 # (the job's limits and choices and its builders are defined in optviz.engine.job and .validate,
 # and importable from here too)
@@ -110,6 +111,7 @@ def run(
     record_state: bool = False,
     progress: ProgressFn | None = None,
     max_seconds: float | None = MAX_SECONDS,
+    rates: str = "tuned",
 ) -> Result:
     """Run every chosen optimizer from every start on ``function``, all at once.
 
@@ -117,7 +119,8 @@ def run(
         function: a name from ``functions.names()`` or a test-function object.
         optimizers: ``"all"``, a group (``"group:adam"``, see ``optviz.optimizers.GROUPS``), a name, a list,
             or a mapping ``name -> {hyperparameter: value}`` where each value is a scalar or
-            one value per start (a sweep in one run). Unnamed hyperparameters take defaults.
+            one value per start (a sweep in one run). Unnamed hyperparameters take the
+            ``rates`` policy's values. A bare name is one optimizer (``"adam"`` is Adam).
         starts: array-like ``(n_points, dim)``; a 1-D function also takes ``(n_points,)``.
             Default: the function's box centre.
         steps: number of update steps.
@@ -157,6 +160,10 @@ def run(
         progress: called as ``progress(done, total)`` (point-steps) while the run goes on; an
             exception it raises stops the run (and is raised from here).
         max_seconds: refuse, before starting, a run estimated to take longer (None: no limit).
+        rates: the values of hyperparameters not given (:mod:`optviz.optimizers.rates`):
+            ``"tuned"``, the function's tuned learning rates (the registry's values where the
+            table has none), or ``"article"`` (alias ``"registry"``), the registry's. The
+            result's :attr:`~optviz.engine.result.Result.rates` says which.
 
     Returns:
         A :class:`~optviz.engine.result.Result` of NumPy arrays.
@@ -164,7 +171,8 @@ def run(
     job, xp, backend_name, sched = make_job(
         function, optimizers, starts, steps, seed=seed, backend=backend, dtype=dtype, schedule=schedule,
         hooks=hooks, record_every=record_every, bound=bound, max_record_bytes=max_record_bytes, noise=noise,
-        noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind, record_state=record_state)
+        noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind, record_state=record_state,
+        rates=rates)
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
     from optviz.engine import fast
@@ -176,7 +184,9 @@ def run(
     start = time.perf_counter()
     out = _execute(job, xp, path, n_threads, progress, backend_name)
     elapsed = time.perf_counter() - start
-    return _result(job, out, backend_name, sched, elapsed, path, seed)
+    result = _result(job, out, backend_name, sched, elapsed, path, seed)
+    result.rates = check_rates(rates)
+    return result
 
 
 def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:

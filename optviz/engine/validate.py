@@ -7,63 +7,35 @@ and hook objects) or raises an error that says what was expected. Nothing here s
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import functions as _functions
-from optviz.optimizers import GROUPS, NAMES, REGISTRY, OptimizerSpec
+from optviz.optimizers import (  # noqa: F401  (GROUP_PREFIX, ALL, group_label, group_names: re-exported)
+    ALL,
+    GROUP_PREFIX,
+    REGISTRY,
+    OptimizerSpec,
+    choices,
+    group_label,
+    group_names,
+    resolve_item,
+)
 from optviz.scene.text import NumberError, quote, read_number
 
 OptimizerChoice = str | Sequence[str] | Mapping[str, Mapping[str, Any] | None]
 
-#: How a group is named in ``optimizers=`` and the CLI's ``-o``: ``"group:adam"``. A bare name
-#: always means one optimizer (``"adam"`` is Adam), so a group can never be taken for one.
-GROUP_PREFIX = "group:"
-#: The one group with a bare name: it cannot be confused with an optimizer.
-ALL = "all"
-
-
-def group_label(group: str) -> str:
-    """How the group ``GROUPS[group]`` is written: ``all``, or ``group:`` and its key."""
-    return ALL if group == ALL else GROUP_PREFIX + group
-
-
-def group_names() -> list[str]:
-    """Every group as it is written: ``all``, ``group:article``, ``group:momentum``, ..."""
-    return [group_label(g) for g in GROUPS]
+#: Optimizer and group names are read in one place, :func:`optviz.optimizers.resolve_item` (``"adam"``
+#: is Adam, ``"group:adam"`` the family, ``"all"`` every one); the names below are kept for callers
+#: that import them from here.
+optimizer_names = resolve_item
 
 
 def _choices() -> str:
-    return f"valid: {', '.join(NAMES)}; or a group: {', '.join(group_names())}"
-
-
-def optimizer_names(item: str) -> tuple[tuple[str, ...], bool]:
-    """The optimizers one item of ``optimizers=`` (or of ``-o``) names, and whether it was a group.
-
-    ``"Adam"`` or ``"adam"`` (any case) is one optimizer; ``"group:adam"`` the Adam family;
-    ``"all"`` every optimizer. ``KeyError`` for anything else, listing what is valid.
-    """
-    if not isinstance(item, str):
-        raise ValueError(f"optimizer names must be strings, got {quote(item)}")
-    key = item.strip()
-    if key in REGISTRY:
-        return (key,), False
-    folded = {n.lower(): n for n in REGISTRY}
-    if key.lower() in folded:
-        return (folded[key.lower()],), False
-    if key.lower() == ALL:
-        return tuple(GROUPS[ALL]), True
-    if key.lower().startswith(GROUP_PREFIX):
-        group = key[len(GROUP_PREFIX):].strip().lower()
-        if group in GROUPS:
-            return tuple(GROUPS[group]), True
-        raise KeyError(f"unknown group {quote(key)}; valid groups: {', '.join(group_names())}")
-    hint = (f" (the group is written {GROUP_PREFIX}{key.lower()!s})"
-            if key.lower() in GROUPS else "")
-    raise KeyError(f"unknown optimizer {quote(key)}{hint}; {_choices()}")
+    return choices()
 
 
 @dataclass(frozen=True)
@@ -238,8 +210,10 @@ def _check_value(spec: OptimizerSpec, hp_name: str, value: Any, n: int) -> float
     return np.round(arr) if hp.integer else arr
 
 
-def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]:
-    """Resolve names (or groups) and validate every hyperparameter, defaults filled in.
+def plan_optimizers(optimizers: OptimizerChoice, n_points: int,
+                    defaults: Callable[[str], Mapping[str, float]] | None = None) -> list[Planned]:
+    """Resolve names (or groups) and validate every hyperparameter, defaults filled in: the
+    registry's, or ``defaults(name)`` (a run's rate policy, :func:`optviz.optimizers.rates.defaults`).
 
     An optimizer named twice is an error, unless a group brought it in (``["group:adam",
     "Adam"]`` is the Adam family once).
@@ -256,7 +230,8 @@ def plan_optimizers(optimizers: OptimizerChoice, n_points: int) -> list[Planned]
                 continue
             raise ValueError(f"optimizer {spec.name} is listed twice")
         seen[spec.name] = grouped
-        values: dict[str, float | np.ndarray] = dict(spec.defaults)
+        values: dict[str, float | np.ndarray] = dict(
+            spec.defaults if defaults is None else defaults(spec.name))
         for key, value in overrides.items():
             values[key] = _check_value(spec, key, value, n_points)
         planned.append(Planned(spec, values))

@@ -208,8 +208,9 @@ def basins(
             ``"auto"`` (distance when minimizers are listed).
         seed: seeds the random draws (gradient noise, Santa's noise).
         box: the region to map (default: the function's box), ``(dim, 2)``.
-        rates: ``"tuned"`` (default): learning rates not given come from the function's tuned
-            table, as on the dashboard; ``"registry"``: the registry's defaults.
+        rates: the values of hyperparameters not given (:mod:`optviz.optimizers.rates`, as for
+            :func:`optviz.run`): ``"tuned"`` (default), the function's tuned learning rates, or
+            ``"article"`` (alias ``"registry"``), the registry's.
         client, scheduler: run on Dask (see :func:`optviz.explore.scale.run_batch`).
         progress: ``progress(done, total)`` in point-steps; an exception it raises cancels.
         fused: the engine's path (None: chosen for the whole grid).

@@ -49,6 +49,7 @@ from optviz.explore.measures import (
     check_options,
     check_tol,
     choose_optimizers,
+    fill_rates,
     function_label,
     options_json,
     planned_hyperparams,
@@ -362,6 +363,7 @@ def compare(
     test_starts: int = 16,
     seed: int = 0,
     space: Mapping[str, Mapping[str, Any]] | None = None,
+    rates: str = "tuned",
     client: Any = None,
     scheduler: str | None = None,
     progress: ProgressFn | None = None,
@@ -383,6 +385,8 @@ def compare(
         seed: the comparison's seed: sets, configurations and draws all follow from it.
         space: per optimizer, ``{hyperparameter: (low, high) | [values]}`` replacing the default
             search space's entries (:func:`default_space`).
+        rates: the values of hyperparameters neither given nor searched, as for
+            :func:`optviz.run`: ``"tuned"`` or ``"article"`` (alias ``"registry"``).
         client, scheduler, progress, fused, max_seconds: as for :func:`optviz.explore.basins`
             (``progress`` counts the tuning and the held-out runs together).
         options: further :func:`optviz.run` keywords (``noise``, ``delay``, ``schedule``, ...),
@@ -417,6 +421,7 @@ def compare(
     dims = {n: _space(n, (space or {}).get(n), fixed[n]) for n in names}
 
     pairs = list(zip(fns, labels, strict=True))
+    filled = {lab: fill_rates(f, fixed, rates) for f, lab in pairs}  # the rest: the rates policy's
     tune_sets = {lab: point_set(f, seed, TUNE, n_seeds, tune_starts) for f, lab in pairs}
     test_sets = {lab: point_set(f, seed, TEST, n_seeds, test_starts) for f, lab in pairs}
     configs = {lab: {n: candidates(dims[n], budget, _rng(seed, _crc(lab), _crc(n))) for n in names}
@@ -429,7 +434,7 @@ def compare(
         hp = {}
         for n in names:
             cs = configs[lab][n]
-            per = dict(fixed[n])
+            per = dict(filled[lab][n])
             for d in dims[n]:
                 per[d.name] = np.repeat([c[d.name] for c in cs], m)
             hp[n] = _widen(per, k * m)
@@ -454,7 +459,7 @@ def compare(
                 scored = [(cs[i], _stats(fin, n, slice(i * m, (i + 1) * m))) for i in range(len(cs))]
                 trials[lab][n] = scored
                 best = best_index([s for _, s in scored])
-                tuned[lab][n] = planned_hyperparams({n: {**fixed[n], **cs[best]}}, 1)[n]
+                tuned[lab][n] = planned_hyperparams({n: {**filled[lab][n], **cs[best]}}, 1)[n]
         test_b = [Batch(f, {n: tuned[lab][n] for n in names}, test_sets[lab].starts, steps,
                         seed=test_sets[lab].seeds, tol=tol, kind=kinds[lab], options=options)
                   for f, lab in zip(fns, labels, strict=True)]

@@ -22,14 +22,16 @@ import numpy as np
 
 from optviz.engine.validate import check_count, named_optimizers, plan_optimizers
 from optviz.optimizers import REGISTRY
+from optviz.optimizers import rates as rate_policy
 from optviz.scene.text import quote
 
 #: Error measures the explore views take (each needs a target: minimizers or a minimum value).
 KINDS = ("auto", "distance", "gap")
 #: The objective in words (for the JSON).
 OBJECTIVE = "most converged, then fewest median steps to tol, then lowest median final error"
-#: Where the learning rates nobody set come from: the function's tuned table, or the registry.
-RATES = ("tuned", "registry")
+#: Where the learning rates nobody set come from (:mod:`optviz.optimizers.rates`): the function's
+#: tuned table, or the article's (the registry's; ``"registry"`` is accepted for it).
+RATES = (*rate_policy.RATES, *rate_policy.ALIASES)
 #: Keywords of :func:`optviz.run` an explore job passes through (a batch's ``options``).
 RUN_OPTIONS = ("schedule", "hooks", "noise", "noise_mode", "delay", "backend", "dtype", "bound")
 
@@ -98,33 +100,15 @@ def choose_optimizers(optimizers: Any) -> dict[str, dict[str, Any]]:
 
 def fill_rates(fn: Any, chosen: Mapping[str, Mapping[str, Any]], rates: str = "tuned",
                skip: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
-    """Each optimizer's hyperparameters with every learning rate nobody set filled in.
-
-    ``rates="tuned"``: from the function's tuned table (:func:`optviz.scene.lessons.tuned_rates`, the
-    dashboard's defaults: the registry's rates are made for neural networks and barely move on
-    most test functions in a few hundred steps); a function without an entry (your own, say)
-    keeps the registry's. ``"registry"``: the registry's defaults (nothing is filled).
-    Hyperparameters named in ``skip`` (the one a sweep varies) are left alone.
+    """Each optimizer's hyperparameters with every one nobody set filled in by the rates policy
+    (:func:`optviz.optimizers.rates.fill`, the one place it is decided): ``"tuned"``, the
+    function's tuned learning rates (the registry's values where it has none: a typed function, or
+    one built with its own parameters such as ``kappa=1000``), or ``"article"`` (alias
+    ``"registry"``), the registry's. Hyperparameters named in ``skip`` (the one a sweep varies)
+    are left alone.
     """
-    if rates not in RATES:
-        raise ValueError(f"rates must be one of {', '.join(RATES)}, got {quote(rates)}")
-    out = {name: dict(hp) for name, hp in chosen.items()}
-    if rates == "registry":
-        return out
-    import functions
-    from optviz.scene import lessons as presets
-
-    name = getattr(fn, "name", None)
-    if name not in functions.families():
-        return out  # a typed function: not tuned
-    if dict(getattr(fn, "params", {})) != dict(functions.get(name, fn.dim).params):
-        return out  # built with its own parameters (kappa=1000): the table's rates are for the defaults
-    tuned = presets.tuned_rates(name, fn.dim)
-    for opt, hp in out.items():
-        for key, value in tuned.get(opt, {}).items():
-            if key not in hp and key not in skip:
-                hp[key] = value
-    return out
+    name, dim, params = rate_policy.function_key(fn)
+    return rate_policy.fill(chosen, name, dim, rates, params=params, skip=skip)
 
 
 # ---------------------------------------------------------------------- statistics

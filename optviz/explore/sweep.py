@@ -249,8 +249,9 @@ def sweep(
             once per seed (gradient noise and Santa's draws differ between seeds).
         tol, kind: convergence (see :func:`optviz.explore.basins`).
         spacing: ``"log"`` or ``"linear"``, for ``LOW:HIGH:N`` text.
-        rates: ``"tuned"``: learning rates not given (nor swept) come from the function's tuned
-            table; ``"registry"``: the registry's defaults.
+        rates: the values of hyperparameters neither given nor swept (as for :func:`optviz.run`):
+            ``"tuned"``, the function's tuned learning rates, or ``"article"`` (alias
+            ``"registry"``), the registry's.
         client, scheduler, progress, fused, max_seconds: as for :func:`optviz.explore.basins`.
         options: further :func:`optviz.run` keywords (``noise``, ``delay``, ``schedule``, ...),
             fixed over the sweep.

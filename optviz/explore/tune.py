@@ -22,6 +22,7 @@ import numpy as np
 
 from optviz.engine.run import run
 from optviz.engine.validate import plan_optimizers, resolve_function, validate_starts
+from optviz.optimizers import rates as rate_policy
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def tune_learning_rates(
     high: float = 5.0,
     kind: str = "auto",
     tol: float | None = 1e-3,
+    rates: str = "tuned",
     **run_kwargs: Any,
 ) -> dict[str, Tuned]:
     """For each optimizer, the value of its main learning rate that does best on this scene.
@@ -67,6 +69,9 @@ def tune_learning_rates(
         kind: the error measure (see :meth:`Result.errors`).
         tol: a start whose final error is at or below this has converged; ``None`` (and the
             loss, which has no target) ranks by divergence and median error only.
+        rates: the values of the other hyperparameters not given, as for :func:`optviz.run`
+            (``"tuned"`` or ``"article"``; the tuned table sets only learning rates, so this
+            changes nothing but the result's label today).
         run_kwargs: passed to :func:`optviz.run` (seed, schedule, hooks, backend, ...).
 
     Returns:
@@ -78,7 +83,10 @@ def tune_learning_rates(
     s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
     n = s.shape[0]
     out: dict[str, Tuned] = {}
-    for p in plan_optimizers(optimizers, n):
+    policy = rate_policy.check_rates(rates)
+    fname, fdim, fparams = rate_policy.function_key(fn)
+    for p in plan_optimizers(optimizers, n, defaults=lambda opt: rate_policy.defaults(
+            opt, fname, fdim, policy, params=fparams)):
         rate = next((h for h in p.spec.hyperparams if h.lr), None)
         if rate is None:
             continue
@@ -87,7 +95,7 @@ def tune_learning_rates(
         hp = {k: (np.tile(np.broadcast_to(v, n), size) if np.ndim(v) else v)
               for k, v in p.hyperparams.items()}
         hp[rate.name] = np.repeat(grid, n)  # grid value i for copy i of the starts
-        res = run(fn, {p.name: hp}, np.tile(s, (size, 1)), steps, record_every=max(steps, 1),
+        res = run(fn, {p.name: hp}, np.tile(s, (size, 1)), steps, record_every=max(steps, 1), rates=policy,
                   **run_kwargs)
         final = res.errors(kind)[p.name][-1].reshape(size, n)
         dead = res.diverged[p.name].reshape(size, n)
