@@ -30,6 +30,7 @@ import optviz
 from optviz import cli
 from optviz.engine import hooks, schedules, validate
 from optviz.scene import starts
+from optviz.scene.model import VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -263,7 +264,13 @@ CLI: list[Row] = [
     c(*R, "-o", "group:nope", phrase="valid groups: all, group:article"),
     c(*R, "-f", "nope", phrase="valid: ackley"),
     c(*R, "-f", HUGE, phrase="characters)"),
-    c(*R, "--preset", "nope", phrase="valid: article-quartic"),
+    c(*R, "--preset", "nope", phrase="'nope'; valid: "),
+    c(*R, "--lesson", "nope", phrase="'nope'; valid: "),
+    c(*R, "--rates", "nope", phrase="choose from 'tuned', 'article', 'registry'"),
+    c("run", "--rates", "", phrase="invalid choice"),
+    c("basins", "--rates", "tune", phrase="invalid choice: 'tune'"),
+    c("sweep", "--param", "lr", "--values", "1,2", "--rates", "Article", phrase="invalid choice"),
+    c(*R, "--lesson", "article-quartic", "-o", "Adam", phrase="drop -o/--optimizers"),
     c(*R, "--set", "Adam.alpha", phrase="Adam.alpha=0.1"),
     c(*R, "--set", "alpha=0.1", "-o", "Adam", phrase="OPTIMIZER.HYPERPARAMETER=VALUE"),
     c(*R, "--set", "Adam.foo=1", "-o", "Adam", phrase="valid: alpha, beta1, beta2, eps"),
@@ -287,7 +294,8 @@ CLI: list[Row] = [
     c(*R, "--random", "0", phrase="[1, 1,000,000]"),
     c(*R, "--random", "2", "--grid", "2", phrase="not allowed with"),
     c(*R, "--steps", "x", phrase="whole number"),
-    c(*R, "--steps", "2000000", phrase="[0, 1,000,000]"),
+    c(*R, "--steps", "2000000", phrase="[1, 1,000,000]"),
+    c(*R, "--steps", "0", phrase="[1, 1,000,000]"),
     c(*R, "--seed", "-1", phrase="whole number"),
     c(*R, "--dim", "0", phrase="[1, 1,000]"),
     c(*R, "--record-every", "0", phrase=">= 1"),
@@ -310,7 +318,7 @@ CLI: list[Row] = [
     c(*R, "--param", "=1", "-f", "long_valley", phrase="KEY=VALUE"),
     c(*R, "--backend", "cupy", phrase="numpy"),
     c(*R, "-f", "rosenbrock", "--grid", "1000", "--steps", "100000",
-      phrase="(--record-every 7693), or use at most 149 points."),
+      phrase="(--record-every 6250), or use at most 178 points."),
     c("run", "-o", "all", "--random", "1000000", "--steps", "1000000", "--record-every", "1000000",
       phrase="over the 60 min limit. To shrink it"),
     c("run", "--steps", "1000000", "--random", "100000", "--record-every", "1000000", "--max-seconds", "1",
@@ -395,7 +403,7 @@ CLI: list[Row] = [
     c(*R, "--scene", "{scenes}/not-utf8.json", phrase="scene: not UTF-8 text"),
     c(*R, "--scene", "{scenes}/a-list.json", phrase="scene: expected an object (key: value)"),
     c(*R, "--scene", "{scenes}/no-version.json", phrase="version: missing; is this an optviz scene?"),
-    c(*R, "--scene", "{scenes}/newer.json", phrase="saved by a newer optviz (scene version 2)"),
+    c(*R, "--scene", "{scenes}/newer.json", phrase=f"saved by a newer optviz (scene version {VERSION + 1})"),
     c(*R, "--scene", "{scenes}/unknown-key.json", phrase="colour: unknown key; valid keys: version"),
     c(*R, "--scene", "{scenes}/wrong-type.json", phrase="steps: expected a whole number, got 'many'"),
     c(*R, "--scene", "{scenes}/out-of-range.json", phrase="optimizers.Adam.alpha must be in [1e-07, 10]"),
@@ -412,7 +420,8 @@ CLI: list[Row] = [
     c(*R, "--scene", "{scenes}/ok.json", "--steps", "0", phrase="steps: must be a whole number in [1,"),
     c(*R, "--save-scene", "{out}/no/such/folder/s.json", phrase="does not exist"),
     c(*R, "--save-scene", "{out}", phrase="is a folder"),
-    c("run", "--steps", "0", "--save-scene", "{out}/s.json", phrase="cannot be saved as a scene: steps"),
+    c("run", "--random", "200000", "--steps", "1", "--save-scene", "{out}/s.json",
+      phrase="cannot be saved as a scene: starts.n"),
 ]
 
 #: The files of the ``{scenes}`` rows: one malformed scene each (and ``ok.json``, a good one).
@@ -426,7 +435,7 @@ SCENE_FILES: dict[str, str | bytes] = {
     "not-utf8.json": b"\xff\xfe{}",
     "a-list.json": "[1, 2]",
     "no-version.json": json.dumps({k: v for k, v in _OK_SCENE.items() if k != "version"}),
-    "newer.json": json.dumps({**_OK_SCENE, "version": 2}),
+    "newer.json": json.dumps({**_OK_SCENE, "version": VERSION + 1}),
     "unknown-key.json": json.dumps({**_OK_SCENE, "colour": "red"}),
     "wrong-type.json": json.dumps({**_OK_SCENE, "steps": "many"}),
     "out-of-range.json": json.dumps({**_OK_SCENE, "optimizers": {"Adam": {"alpha": 20}}}),

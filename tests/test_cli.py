@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 
 from optviz import NAMES, cli
-from optviz.draw import render
+from optviz.cli import dashboard, errors, output, parser, race, scene_args
+from optviz.draw import files, render
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--size", "4x3", "--dpi", "60", "-q"]
@@ -126,23 +127,24 @@ def test_run_table(capsys):
     assert lines[0].startswith("Booth (2-D), 1 start(s), 50 steps")
     assert lines[1].split()[:2] == ["rank", "optimizer"]
     assert set(lines[2]) <= {"-", " "}
-    assert {ln.split()[1] for ln in lines[3:]} == {"Adam", "NAG"}
+    assert {ln.split()[1] for ln in lines[3:-1]} == {"Adam", "NAG"}
     # columns line up: every row as long as the header
-    assert len({len(ln) for ln in lines[1:]}) == 1
+    assert len({len(ln) for ln in lines[1:-1]}) == 1
+    assert lines[-1].startswith("rates: tuned (")  # which table filled what nobody set
 
 
 @pytest.mark.parametrize(("share", "shown"), [(0, "0%"), (0.003, "<1%"), (0.005, "<1%"), (0.006, "1%"),
                                               (0.5, "50%"), (0.994, "99%"), (0.997, ">99%"), (1, "100%")])
 def test_a_share_that_rounds_to_none_or_all_says_it_is_not(share, shown):
     """3 of 1,000 starts converged is not "0%" in the tables."""
-    assert cli._fmt(share, "pct") == shown
+    assert output.fmt(share, "pct") == shown
 
 
 def test_negative_start_without_equals_sign():
-    args = cli.build_parser().parse_args(cli._fix_negative(
+    args = cli.build_parser().parse_args(parser.fix_negative(
         ["run", "--start", "-1.5,2", "--start", "-.5,-1", "-o", "Adam"]))
-    kw = cli.build_scene(args)
-    np.testing.assert_array_equal(kw["starts"], [[-1.5, 2.0], [-0.5, -1.0]])
+    scene = scene_args.scene_from_args(args)
+    np.testing.assert_array_equal(scene.starts_array(), [[-1.5, 2.0], [-0.5, -1.0]])
 
 
 def test_list_and_help(capsys):
@@ -172,7 +174,7 @@ def test_bad_output_path(tmp_path, capsys, monkeypatch, out, expect):
     (tmp_path / "adir.gif").mkdir()
     before = _listing(tmp_path)
     # The output is checked before any computing: the engine must not run.
-    monkeypatch.setattr(cli, "run_engine", lambda **kw: pytest.fail("computed before checking --out"))
+    monkeypatch.setattr(race, "run_engine", lambda **kw: pytest.fail("computed before checking --out"))
     code, _, err = _run(["render", "--out", tmp_path / out], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and expect in err
     assert _listing(tmp_path) == before
@@ -196,7 +198,7 @@ def test_unwritable_probe_failure_is_reported(tmp_path, capsys, monkeypatch):
     def refuse(path):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(render, "_reserve_temp", refuse)
+    monkeypatch.setattr(files, "reserve_temp", refuse)
     code, _, err = _run(["render", "--out", tmp_path / "x.gif"], capsys)
     assert code == 2 and "not writable (Permission denied)" in err
     assert _listing(tmp_path) == []
@@ -260,8 +262,8 @@ def test_an_optimizer_name_is_one_optimizer_and_groups_are_spelled_group(capsys)
 # ---------------------------------------------------------------- schedules that grow
 @pytest.mark.parametrize("schedule,steps", [("exponential:gamma=10", 400), ("step:every=1,gamma=2", 1100)])
 def test_growing_schedule_runs_and_diverges(capsys, schedule, steps):
-    code, stdout, err = _run(["run", "-o", "Adam", "--schedule", schedule, "--steps", steps, "--json"],
-                             capsys)
+    code, stdout, err = _run(["run", "-o", "Adam", "--start=-1.6,-0.6", "--schedule", schedule,
+                              "--steps", steps, "--json"], capsys)
     assert code == 0, err
     (row,) = json.loads(stdout)["results"]
     assert row["diverged"] == 1 and "Traceback" not in err
@@ -279,7 +281,7 @@ def test_sigterm_is_an_interrupt_in_process(capsys, monkeypatch):
         time.sleep(5)  # the handler interrupts this sleep
         pytest.fail("SIGTERM did not interrupt")
 
-    monkeypatch.setattr(cli, "run_engine", terminated)
+    monkeypatch.setattr(race, "run_engine", terminated)
     t0 = time.perf_counter()
     code, stdout, err = _run(["run", "-o", "Adam", "--steps", "5"], capsys)
     assert code == 130 and stdout == "" and err == "optviz: interrupted\n"
@@ -424,7 +426,7 @@ def test_a_stop_signal_lost_in_a_c_callback_still_stops_the_run(monkeypatch):
     dropped = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_type))
     callback = ctypes.CFUNCTYPE(None)(lambda: signal.raise_signal(signal.SIGTERM))
-    with cli.terminate_as_interrupt():
+    with errors.terminate_as_interrupt():
         callback()  # (ctypes drops what a callback raises: the interrupt itself is gone)
         assert dropped == []  # and not printed: the command's one line says "interrupted"
         with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
@@ -440,7 +442,7 @@ def test_a_stop_signal_lost_in_a_c_callback_still_stops_the_run(monkeypatch):
 def test_dashboard_command_runs_the_packaged_script():
     from optviz.dashboard import SCRIPT
 
-    cmd = cli.dashboard_command(8600, "127.0.0.1", True, ["--theme.base", "dark"])
+    cmd = dashboard.dashboard_command(8600, "127.0.0.1", True, ["--theme.base", "dark"])
     assert cmd[:4] == [sys.executable, "-m", "optviz.dashboard.serve", str(SCRIPT)]  # streamlit run, warmed
     assert SCRIPT.is_file() and SCRIPT.parent.name == "dashboard"
     pairs = dict(zip(cmd[4::2], cmd[5::2], strict=False))
@@ -448,7 +450,7 @@ def test_dashboard_command_runs_the_packaged_script():
     assert pairs["--server.headless"] == "true"
     assert pairs["--browser.gatherUsageStats"] == "false" and pairs["--client.toolbarMode"] == "minimal"
     assert cmd[-2:] == ["--theme.base", "dark"]
-    plain = cli.dashboard_command()
+    plain = dashboard.dashboard_command()
     assert "--server.port" not in plain and "--server.headless" not in plain  # Streamlit's defaults
 
 
@@ -480,9 +482,9 @@ class _FakeStreamlit:
 @pytest.mark.parametrize("interrupt", [False, True])
 def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monkeypatch, interrupt):
     fake = _FakeStreamlit(interrupt)
-    monkeypatch.setattr(cli.subprocess, "Popen", fake)
+    monkeypatch.setattr(dashboard.subprocess, "Popen", fake)
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    monkeypatch.setattr(cli.importlib.metadata, "distribution", _not_installed)
+    monkeypatch.setattr(dashboard.importlib.metadata, "distribution", _not_installed)
     code, stdout, err = _run(["dashboard", "--host", "127.0.0.1", "--port", _free_port(), "--headless",
                               "--", "--theme.base", "dark"], capsys)
     assert code == 0 and stdout == "" and err == ""
@@ -493,22 +495,22 @@ def test_dashboard_passes_options_and_stops_streamlit_on_interrupt(capsys, monke
 
 
 def _not_installed(name):
-    raise cli.importlib.metadata.PackageNotFoundError(name)
+    raise dashboard.importlib.metadata.PackageNotFoundError(name)
 
 
 def test_an_installed_optviz_leaves_pythonpath_alone(monkeypatch):
     # pip install (CI installs -e .): the page imports the installed package, nothing is added
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
-    monkeypatch.setattr(cli.importlib.metadata, "distribution", lambda name: object())
-    assert cli.dashboard_env()["PYTHONPATH"] == "/elsewhere"
-    monkeypatch.setattr(cli.importlib.metadata, "distribution", _not_installed)
-    assert cli.dashboard_env()["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/elsewhere"]
+    monkeypatch.setattr(dashboard.importlib.metadata, "distribution", lambda name: object())
+    assert dashboard.dashboard_env()["PYTHONPATH"] == "/elsewhere"
+    monkeypatch.setattr(dashboard.importlib.metadata, "distribution", _not_installed)
+    assert dashboard.dashboard_env()["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/elsewhere"]
 
 
 def test_dashboard_refuses_a_busy_port(capsys, monkeypatch):
     import socket
 
-    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("started Streamlit"))
+    monkeypatch.setattr(dashboard.subprocess, "Popen", lambda *a, **k: pytest.fail("started Streamlit"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()

@@ -12,6 +12,8 @@ import pytest
 import functions
 import optviz
 from optviz import cli
+from optviz.cli import parser, race, scene_args
+from optviz.draw import files
 from optviz.scene import starts
 from optviz.scene.model import Scene, Starts
 
@@ -22,14 +24,14 @@ ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
 def ran(monkeypatch) -> list:
     """The Results of every engine run the CLI makes (in order)."""
     results: list = []
-    real = cli.run_engine
+    real = race.run_engine
 
     def spy(**kw):
         res = real(**kw)
         results.append(res)
         return res
 
-    monkeypatch.setattr(cli, "run_engine", spy)
+    monkeypatch.setattr(race, "run_engine", spy)
     return results
 
 
@@ -39,9 +41,12 @@ def _main(argv, capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-def _kwargs(*argv: str) -> tuple[dict, object]:
-    args = cli.build_parser().parse_args(cli._fix_negative(list(argv)))
-    return cli.build_scene(args), args
+def _kwargs(*argv: str) -> tuple[dict, Scene, Scene | None]:
+    """What the options run: the engine's keywords, the scene, and the scene --save-scene writes."""
+    args = cli.build_parser().parse_args(parser.fix_negative(list(argv)))
+    scene = scene_args.scene_from_args(args)
+    kw = {**scene.run_kwargs(), **scene_args.engine_options(args)}
+    return kw, scene, scene_args.scene_to_save(args, scene)
 
 
 def _same_race(a, b) -> None:
@@ -57,7 +62,9 @@ def _rows(out: str) -> list[dict]:
 
 # ---------------------------------------------------------------- a typed function
 def test_expr_runs_like_the_builtin_rosenbrock(ran, capsys):
-    argv = ["run", "-o", "Adam,NAG", "--set", "Adam.alpha=0.05", "--start=-1.5,2", "--steps", "50", "-q"]
+    # the article's rates: a typed function has no tuned ones (the built-in's would differ)
+    argv = ["run", "-o", "Adam,NAG", "--set", "Adam.alpha=0.05", "--start=-1.5,2", "--steps", "50", "-q",
+            "--rates", "article"]
     code, _, err = _main([*argv, "--expr", ROSEN, "--box", "-2,2,-1,3", "--minimum", "1,1"], capsys)
     assert code == 0, err
     code, _, err = _main([*argv, "-f", "rosenbrock"], capsys)
@@ -71,18 +78,18 @@ def test_expr_runs_like_the_builtin_rosenbrock(ran, capsys):
 
 
 def test_expr_box_minimum_and_estimates(capsys):
-    kw, _ = _kwargs("run", "--expr", "(x - 1)**2 + (y + 0.5)**2", "--box", "-2,2,-1,3")
+    kw, _, _ = _kwargs("run", "--expr", "(x - 1)**2 + (y + 0.5)**2", "--box", "-2,2,-1,3")
     fn = kw["function"]
     assert fn.dim == 2 and fn.estimated
     np.testing.assert_allclose(fn.minimizers, [[1.0, -0.5]], atol=1e-6)
     np.testing.assert_array_equal(fn.box, [[-2, 2], [-1, 3]])
-    kw, _ = _kwargs("run", "--expr", "x**2", "--box", "-1,1,-2,2")  # two ranges: an x-only formula in 2-D
+    kw, _, _ = _kwargs("run", "--expr", "x**2", "--box", "-1,1,-2,2")  # two ranges: an x-only formula in 2-D
     assert kw["function"].dim == 2
-    kw, _ = _kwargs("run", "--expr", "sin(x)")  # the library's default box
+    kw, _, _ = _kwargs("run", "--expr", "sin(x)")  # the library's default box
     np.testing.assert_array_equal(kw["function"].box, [[-5, 5]])
-    kw, _ = _kwargs("run", "--expr", "x**2 + y**2", "--minimum", "0,0;1e-300,0", "--minimum", "0,1e-300")
+    kw, _, _ = _kwargs("run", "--expr", "x**2 + y**2", "--minimum", "0,0;1e-300,0", "--minimum", "0,1e-300")
     assert kw["function"].given_minimizers == ((0.0, 0.0), (1e-300, 0.0), (0.0, 1e-300))
-    kw, _ = _kwargs("run", "--expr", "x - y", "--box", "-1,1,-1,1", "--minimum", "none")
+    kw, _, _ = _kwargs("run", "--expr", "x - y", "--box", "-1,1,-1,1", "--minimum", "none")
     assert kw["function"].minimizers.shape == (0, 2)
     code, out, err = _main(["run", "--expr", "x - y", "--box", "-1,1,-1,1", "--minimum", "none", "--json",
                             "-o", "SGD", "--steps", "3", "-q"], capsys)
@@ -91,16 +98,16 @@ def test_expr_box_minimum_and_estimates(capsys):
 
 
 def test_an_expression_may_begin_with_a_minus_sign():
-    kw, _ = _kwargs("run", "--expr", "-cos(x)", "--box", "-3,3")
+    kw, _, _ = _kwargs("run", "--expr", "-cos(x)", "--box", "-3,3")
     assert kw["function"].text == "-cos(x)"
-    kw, _ = _kwargs("run", "--expr", "-1 + x**2", "--box", "-3,3")
+    kw, _, _ = _kwargs("run", "--expr", "-1 + x**2", "--box", "-3,3")
     assert kw["function"].text == "-1 + x**2"
 
 
 def test_typed_starts_grid_and_random_on_a_typed_function():
-    kw, _ = _kwargs("run", "--expr", "x**2 + y**2", "--box", "-2,2,-1,3", "--grid", "3")
+    kw, _, _ = _kwargs("run", "--expr", "x**2 + y**2", "--box", "-2,2,-1,3", "--grid", "3")
     np.testing.assert_array_equal(kw["starts"], starts.grid([[-2, 2], [-1, 3]], 3))
-    kw, _ = _kwargs("run", "--expr", "x**2 + y**2", "--box", "-2,2,-1,3", "--random", "5", "--seed", "7")
+    kw, _, _ = _kwargs("run", "--expr", "x**2 + y**2", "--box", "-2,2,-1,3", "--random", "5", "--seed", "7")
     np.testing.assert_array_equal(kw["starts"], starts.random([[-2, 2], [-1, 3]], 5, seed=7))
 
 
@@ -135,7 +142,9 @@ def test_a_saved_scene_runs_the_identical_race(function, start, tmp_path, ran, c
     _same_race(first, Scene.load(path).run())
     assert _rows(out1) == _rows(out2)
     saved = Scene.load(path)
-    mode = {"--grid": "grid", "--random": "random"}.get(start[0] if start else "", "points")
+    # without starts: the dashboard's grid (in 3-D, 16 random points)
+    default = "random" if "--dim" in function else "grid"
+    mode = {"--grid": "grid", "--random": "random", "--ring": "points"}[start[0]] if start else default
     assert saved.starts.mode == mode
     if mode == "random":
         assert saved.starts.seed == 3  # random starts come from --seed
@@ -157,33 +166,32 @@ def test_options_given_besides_a_scene_change_it(tmp_path):
     Scene.from_run_kwargs("himmelblau", opts, Starts.grid(3), 60, seed=4, schedule="cosine",
                           hooks=["clip:max_norm=2"], error="gap", tol=0.01).save(path)
     save = str(tmp_path / "out.json")
-    kw, args = _kwargs("run", "--scene", str(path), "--save-scene", save)
+    kw, ran, to_save = _kwargs("run", "--scene", str(path), "--save-scene", save)
     scene = Scene.load(path)
     assert kw["steps"] == 60 and kw["seed"] == 4 and kw["schedule"] == "cosine"
-    assert (args.kind, args.tol) == ("gap", 0.01)  # the scene's view, for the summary
-    assert args.scene_to_save == scene  # nothing changed: the scene itself
+    assert (ran.error, ran.tol) == ("gap", 0.01)  # the scene's view, for the summary
+    assert ran == scene and to_save == scene  # nothing changed: the scene itself
     np.testing.assert_array_equal(kw["starts"], scene.starts_array())
 
-    kw, args = _kwargs("run", "--scene", str(path), "-o", "Adam,SGD", "--set", "SGD.eta=0.1", "--steps", "7",
-                       "--seed", "9", "--kind", "distance", "--tol", "0.5", "--hook", "clip:max_norm=1",
-                       "--schedule", "constant", "--save-scene", save)
+    kw, ran, saved = _kwargs("run", "--scene", str(path), "-o", "Adam,SGD", "--set", "SGD.eta=0.1",
+                             "--steps", "7", "--seed", "9", "--kind", "distance", "--tol", "0.5",
+                             "--hook", "clip:max_norm=1", "--schedule", "constant", "--save-scene", save)
     assert kw["optimizers"]["Adam"]["alpha"] == 0.2  # kept from the scene
     assert kw["optimizers"]["SGD"]["eta"] == 0.1 and "NAG" not in kw["optimizers"]
     assert (kw["steps"], kw["seed"], kw["schedule"], kw["hooks"]) == (7, 9, "constant", ("clip:max_norm=1",))
-    assert (args.kind, args.tol) == ("distance", 0.5)
-    saved = args.scene_to_save
+    assert (ran.error, ran.tol) == ("distance", 0.5)
     assert (saved.steps, saved.seed, saved.error, saved.tol) == (7, 9, "distance", 0.5)
     np.testing.assert_array_equal(kw["starts"], scene.starts_array())  # the grid is the scene's
 
     # a new function: the grid is computed again on its box
-    kw, _ = _kwargs("run", "--scene", str(path), "-f", "booth")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "-f", "booth")
     np.testing.assert_array_equal(kw["starts"], starts.grid(functions.get("booth").box, 3))
-    kw, _ = _kwargs("run", "--scene", str(path), "--expr", "x**2", "--box", "-1,1")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--expr", "x**2", "--box", "-1,1")
     np.testing.assert_array_equal(kw["starts"], starts.grid([[-1, 1]], 3))
     # new starts
-    kw, _ = _kwargs("run", "--scene", str(path), "--random", "4")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--random", "4")
     np.testing.assert_array_equal(kw["starts"], starts.random(functions.get("himmelblau").box, 4, seed=4))
-    kw, _ = _kwargs("run", "--scene", str(path), "--start=-1,2")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--start=-1,2")
     np.testing.assert_array_equal(kw["starts"], [[-1.0, 2.0]])
 
 
@@ -191,25 +199,25 @@ def test_box_and_minimum_change_a_typed_scene(tmp_path):
     path = tmp_path / "typed.json"
     Scene.from_run_kwargs(functions.from_expression("x**2 + y**2", box=[-2, 2, -2, 2], minimizers=[[0, 0]]),
                           "Adam", Starts.grid(2), 10).save(path)
-    kw, _ = _kwargs("run", "--scene", str(path), "--box", "-4,4,-1,1")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--box", "-4,4,-1,1")
     fn = kw["function"]
     assert fn.text == "x**2 + y**2" and fn.given_minimizers == ((0.0, 0.0),)  # kept
     np.testing.assert_array_equal(fn.box, [[-4, 4], [-1, 1]])
     np.testing.assert_array_equal(kw["starts"], starts.grid([[-4, 4], [-1, 1]], 2))
-    kw, _ = _kwargs("run", "--scene", str(path), "--minimum", "none")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--minimum", "none")
     assert kw["function"].minimizers.shape == (0, 2)
 
 
 def test_engine_options_pass_through_and_scene_extras_are_read(tmp_path):
     path = tmp_path / "s.json"
     Scene.from_run_kwargs("booth", "SGD", Starts.grid(2), 10, noise=0.1, delay=2, dtype="float32").save(path)
-    kw, _ = _kwargs("run", "--scene", str(path), "--record-every", "5", "--backend", "auto")
+    kw, _, _ = _kwargs("run", "--scene", str(path), "--record-every", "5", "--backend", "auto")
     assert (kw["noise"], kw["delay"], kw["dtype"], kw["record_every"], kw["backend"]) == (
         0.1, 2, "float32", 5, "auto")
     # options added to the shared scene options (e.g. --noise, --delay) change a scene by their dest
     args = cli.build_parser().parse_args(["run", "--scene", str(path)])
     args.noise, args.delay = 0.5, 0
-    kw = cli.build_scene(args)
+    kw = scene_args.scene_from_args(args).run_kwargs()
     assert kw["noise"] == 0.5 and "delay" not in kw
 
 
@@ -240,10 +248,10 @@ def test_a_failed_render_leaves_no_scene_either(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("command", ["run", "render"])
 def test_a_scene_that_cannot_be_written_is_reported(command, tmp_path, capsys, monkeypatch):
-    def broken(self, path):
+    def broken(path, text):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Scene, "save", broken)
+    monkeypatch.setattr(files, "write_text", broken)
     extra = ["--out", tmp_path / "a.gif"] if command == "render" else []
     code, _, err = _main([command, "--expr", "x**2", "-o", "SGD", "--steps", "3", *extra,
                           "--save-scene", tmp_path / "s.json", "-q"], capsys)

@@ -17,9 +17,9 @@ Everything is drawn with matplotlib's object API (``Figure`` + ``FigureCanvasAgg
 pyplot state and no change to ``rcParams``, so it is safe to call from the dashboard's threads.
 No optimizer step is computed here: the pictures come from the arrays in the ``Result``.
 
-Files are written atomically: into a temporary file in the same directory, then
-``os.replace``-d onto the final path. On any error the temporary file is removed, so a
-half-written animation never appears under the final name.
+Files are written atomically (:mod:`optviz.draw.files`): into a temporary file in the same
+directory, then ``os.replace``-d onto the final path. On any error the temporary file is
+removed, so a half-written animation never appears under the final name.
 
 MP4 is H.264 in yuv420p (plays in browsers and on phones) through the ffmpeg binary that the
 ``imageio-ffmpeg`` wheel ships; yuv420p needs even pixel sizes, so the frame is trimmed by a
@@ -31,10 +31,9 @@ from __future__ import annotations
 import functools
 import math
 import os
-import secrets
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from optviz.draw import style
+from optviz.draw import files, style
+from optviz.draw.files import atomic_path
 from optviz.draw.style import color
 from optviz.engine.result import Result
 
@@ -84,69 +84,13 @@ _KIND_LABELS = {
 # ====================================================================== helpers: checks and files
 def output_format(path: str | os.PathLike, allowed: tuple[str, ...] = FORMATS) -> str:
     """The format of ``path`` from its extension (``".gif"``, ...); ``ValueError`` names the valid ones."""
-    ext = Path(path).suffix.lower()
-    if ext not in allowed:
-        shown = f"{ext!r}" if ext else "no extension"
-        raise ValueError(
-            f"cannot tell the format of {os.fspath(path)!r} ({shown}); valid extensions: "
-            + ", ".join(allowed)
-        )
-    return ext
+    return files.output_format(path, allowed)
 
 
 def check_output(path: str | os.PathLike, allowed: tuple[str, ...] = FORMATS) -> Path:
-    """Check, before any work, that ``path`` has a known extension and can be written.
-
-    The directory must exist and accept a new file (tested by creating and removing a
-    temporary file there, which also catches read-only file systems). Returns the path;
-    raises ``ValueError`` saying what is wrong.
-    """
-    p = Path(path)
-    output_format(p, allowed)
-    parent = p.parent
-    if not parent.exists():
-        raise ValueError(f"cannot write {os.fspath(p)!r}: directory {os.fspath(parent)!r} does not exist")
-    if not parent.is_dir():
-        raise ValueError(f"cannot write {os.fspath(p)!r}: {os.fspath(parent)!r} is not a directory")
-    if p.is_dir():
-        raise ValueError(f"cannot write {os.fspath(p)!r}: it is a directory; give a file name")
-    try:
-        probe = _reserve_temp(p)
-    except OSError as exc:
-        raise ValueError(
-            f"cannot write {os.fspath(p)!r}: directory {os.fspath(parent)!r} is not writable "
-            f"({exc.strerror or exc})"
-        ) from None
-    with suppress(OSError):
-        os.unlink(probe)
-    return p
-
-
-def _reserve_temp(path: Path) -> Path:
-    """Create an empty, uniquely named hidden file next to ``path``, with the same extension."""
-    for _ in range(100):
-        tmp = path.parent / f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # honours the umask
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-    raise FileExistsError(f"could not create a temporary file next to {os.fspath(path)!r}")
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success move it onto ``path``, else delete it."""
-    final = Path(path)
-    tmp = _reserve_temp(final)
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Check, before any work, that ``path`` has a known extension and can be written
+    (:func:`optviz.draw.files.check_output`); raises ``ValueError`` saying what is wrong."""
+    return files.check_output(path, allowed)
 
 
 def frame_rows(n_rows: int, max_frames: int = 200, stride: int | None = None) -> np.ndarray:

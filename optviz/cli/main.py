@@ -1,0 +1,56 @@
+"""The entry point: parse, run the command's module, and end every way a command can end with
+its exit status (0 done, 1 a file could not be written, 2 bad input in one line, 130 stopped by
+Ctrl-C, SIGTERM or SIGHUP)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+
+from optviz.cli import basins, compare, dashboard, listing, render, run, sweep
+from optviz.cli.errors import PROG, CliError, message, terminate_as_interrupt
+from optviz.cli.output import ProgressBar
+from optviz.cli.parser import build_parser, fix_negative
+
+#: Each command's module's ``main``.
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "render": render.main, "run": run.main, "basins": basins.main, "sweep": sweep.main,
+    "compare": compare.main, "list": listing.main, "dashboard": dashboard.main,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 write failure, 2 bad input,
+    130 interrupted by Ctrl-C, SIGTERM or SIGHUP)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with terminate_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(fix_negative(argv))
+        except SystemExit as exc:  # --help
+            return int(exc.code or 0)
+        if args.command is None:
+            raise CliError("choose a command: render, run, basins, sweep, compare, list or dashboard "
+                           "(see 'optviz --help')")
+        return HANDLERS[args.command](args)
+    except CliError as exc:
+        print(f"{PROG}: error: {message(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        with suppress(OSError, ValueError):  # after the terminal's "^C", on a line of its own
+            fresh = ProgressBar.line_closed or not sys.stderr.isatty()
+            print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. "| head": stop quietly
+        with suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
