@@ -761,3 +761,28 @@ def test_scenes_are_hashable_and_read_only() -> None:
     with pytest.raises(TypeError):
         s.function.params["kappa"] = 1.0  # type: ignore[index]
     assert {n: dict(h) for n, h in s.optimizers.items()} == s.to_dict()["optimizers"]
+
+
+# ---------------------------------------------------------------------- typed texts (one reader each)
+def test_box_minimizer_and_point_texts_are_read_in_one_place() -> None:
+    from optviz.scene import starts, text
+
+    assert text.box("-2, 2, -1, 3") == [[-2.0, 2.0], [-1.0, 3.0]] == text.box("-2 2 -1 3", dim=2)
+    assert text.box("  ") is None and text.box("0, 1") == [[0.0, 1.0]]
+    assert text.minimizers("1, 1; -1 2\n0,0") == [[1.0, 1.0], [-1.0, 2.0], [0.0, 0.0]]
+    assert text.minimizers(" none ") == [] and text.minimizers("") is None
+    typed = text.points("(-1.5, 2); [0.5 -0.5]", 2)
+    assert typed == [[-1.5, 2.0], [0.5, -0.5]] == starts.parse("-1.5,2;0.5,-0.5", 2)
+    for call, phrase in [
+        (lambda: text.box("1, 2, 3", what="--box"), "--box: expected x_lo, x_hi (1-D) or x_lo, x_hi, y_lo"),
+        (lambda: text.box("2, -2"), "box: the range of x needs lo < hi, got 2, -2"),
+        (lambda: text.box("0, 1", dim=2), "expected a lo, hi pair for each of the 2 coordinate(s); got 2"),
+        (lambda: text.box("a, 1"), "box: expected a number, got 'a'"),
+        (lambda: text.box(3), "box: typed as text"),
+        (lambda: text.minimizers("1, 1; 2"), "minimizer 2: has 1 coordinate(s); expected 2"),
+        (lambda: text.minimizers("1, 1", dim=1), "minimizer 1: has 2 coordinate(s); expected 1"),
+        (lambda: text.minimizers("1e309, 0"), "is too large"),
+    ]:
+        with pytest.raises(ValueError) as err:
+            call()
+        assert phrase in str(err.value) and "\n" not in str(err.value)

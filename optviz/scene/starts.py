@@ -6,11 +6,10 @@ All return NumPy arrays of shape ``(n_points, dim)``; they are inputs to ``optvi
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
-from optviz.scene.text import NumberError, quote, read_number
+from optviz.scene.text import points as text_points
 
 
 def _box(box) -> np.ndarray:
@@ -62,44 +61,7 @@ def ring(center, radius: float, n: int) -> np.ndarray:
     return pts
 
 
-def _number(tok: str, i: int) -> float:
-    try:
-        return read_number(tok)
-    except NumberError as exc:
-        raise ValueError(f"point {i}: {exc}") from None
-
-
 def parse(text: str, dim: int) -> list[list[float]]:
-    """Points typed as ``x, y`` per line (or separated by ``;``). Brackets are ignored and "−"
-    reads as a minus sign. Numbers go through :func:`float` only (never ``eval``); errors say
-    which point and what was expected, quoting at most the first characters of what was typed.
-
-    In 1-D each start is one number: either all on one line (``-1, 2, 1.5``, commas or spaces)
-    or one per line. Several lines that each hold several numbers (``-1, 2`` then ``1.5, 1.5``)
-    read like 2-D points and are refused rather than taken as four starts.
-    """
-    if text is None:
-        text = ""
-    if not isinstance(text, str):
-        raise ValueError(f"starting points are typed as text, e.g. '-1.5, 2'; got {quote(text)}")
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim must be a whole number >= 1, got {quote(dim)}")
-    cleaned = re.sub(r"[()\[\]]", " ", text).replace("−", "-")
-    groups = [g.strip() for g in re.split(r"[;\n]", cleaned) if g.strip()]
-    numbers = [[_number(tok, i) for tok in re.split(r"[,\s]+", g) if tok] for i, g in enumerate(groups, 1)]
-    if not numbers:
-        raise ValueError("type at least one starting point")
-    if dim == 1:
-        wide = [i for i, row in enumerate(numbers, 1) if len(row) > 1]
-        if len(numbers) > 1 and wide:
-            raise ValueError(
-                f"this function is 1-D: each start is one number, typed all on one line (-1, 2, 1.5) "
-                f"or one per line; line {wide[0]} holds {len(numbers[wide[0] - 1])} numbers, as a "
-                f"{len(numbers[wide[0] - 1])}-D point would"
-            )
-        return [[v] for row in numbers for v in row]
-    for i, row in enumerate(numbers, 1):
-        if len(row) != dim:
-            raise ValueError(f"point {i} has {len(row)} number(s); this function is {dim}-D, so type "
-                             f"{dim} numbers per point, e.g. `-1.5, 2`")
-    return numbers
+    """Points typed as ``x, y`` per line (or separated by ``;``): :func:`optviz.scene.text.points`,
+    the one reader of typed points (this name is kept for callers)."""
+    return text_points(text, dim)

@@ -1,7 +1,13 @@
-"""Safe parsing of the small texts users type: ``name:key=value,key=value``, and numbers.
+"""Safe parsing of the small texts users type, in one place for the CLI, the page and the API.
 
-Used for schedules, hooks, typed starting points and ``--set Optimizer.param=value``
-overrides. Values are parsed as numbers with :func:`float` (never ``eval``); errors say what
+- numbers (:func:`read_number`, :func:`parse_number`);
+- ``name:key=value,key=value`` (:func:`parse_call`: schedules and hooks, whose factories
+  :func:`optviz.engine.schedules.parse` and :func:`optviz.engine.hooks.parse` give it, and
+  ``--set Optimizer.param=value`` overrides);
+- points (:func:`points`: typed starting points), a typed function's box (:func:`box`) and its
+  minimizers (:func:`minimizers`).
+
+Values are parsed as numbers with :func:`float` (never ``eval``); errors are one line, say what
 was expected, and quote what was typed through :func:`quote`, which cuts it short: a pasted
 megabyte is never echoed back whole.
 """
@@ -11,6 +17,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import re
 import reprlib
 import sys
 from collections.abc import Callable, Mapping
@@ -116,3 +123,108 @@ def parse_call(
             raise ValueError(f"{what} {name}: {key} is given twice")
         kwargs[key] = parse_number(value.strip(), f"{what} {name}.{key}")
     return name, kwargs
+
+
+# ---------------------------------------------------------------------- points, boxes, minimizers
+def _numbers(text: str, what: str) -> list[float]:
+    """The numbers of ``text``, separated by commas and/or spaces."""
+    return [parse_number(p, what) for p in re.split(r"[,\s]+", text.strip()) if p]
+
+
+def _text_of(text: object, what: str, example: str) -> str:
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise ValueError(f"{what}: typed as text, e.g. {example!r}; got {quote(text)}")
+    return text
+
+
+def points(text: str, dim: int) -> list[list[float]]:
+    """Points typed as ``x, y`` per line (or separated by ``;``). Brackets are ignored and "−"
+    reads as a minus sign. Errors say which point and what was expected, quoting at most the
+    first characters of what was typed.
+
+    In 1-D each start is one number: either all on one line (``-1, 2, 1.5``, commas or spaces)
+    or one per line. Several lines that each hold several numbers (``-1, 2`` then ``1.5, 1.5``)
+    read like 2-D points and are refused rather than taken as four starts.
+
+    >>> points("-1.5, 2; (0.5 -0.5)", 2)
+    [[-1.5, 2.0], [0.5, -0.5]]
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise ValueError(f"starting points are typed as text, e.g. '-1.5, 2'; got {quote(text)}")
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"dim must be a whole number >= 1, got {quote(dim)}")
+    cleaned = re.sub(r"[()\[\]]", " ", text).replace("−", "-")
+    groups = [g.strip() for g in re.split(r"[;\n]", cleaned) if g.strip()]
+    rows = []
+    for i, g in enumerate(groups, 1):
+        row = []
+        for tok in re.split(r"[,\s]+", g):
+            if tok:
+                try:
+                    row.append(read_number(tok))
+                except NumberError as exc:
+                    raise ValueError(f"point {i}: {exc}") from None
+        rows.append(row)
+    if not rows:
+        raise ValueError("type at least one starting point")
+    if dim == 1:
+        wide = [i for i, row in enumerate(rows, 1) if len(row) > 1]
+        if len(rows) > 1 and wide:
+            raise ValueError(
+                f"this function is 1-D: each start is one number, typed all on one line (-1, 2, 1.5) "
+                f"or one per line; line {wide[0]} holds {len(rows[wide[0] - 1])} numbers, as a "
+                f"{len(rows[wide[0] - 1])}-D point would"
+            )
+        return [[v] for row in rows for v in row]
+    for i, row in enumerate(rows, 1):
+        if len(row) != dim:
+            raise ValueError(f"point {i} has {len(row)} number(s); this function is {dim}-D, so type "
+                             f"{dim} numbers per point, e.g. `-1.5, 2`")
+    return rows
+
+
+def box(text: str, dim: int | None = None, what: str = "box") -> list[list[float]] | None:
+    """A typed function's box: ``"-2, 2, -1, 3"`` (``x_lo, x_hi[, y_lo, y_hi]``, commas or
+    spaces) -> ``[[-2, 2], [-1, 3]]``; empty -> None (the library's default box). ``dim``: the
+    box must have that many ranges (default: 1 or 2). ``what`` names it in the one-line error.
+
+    >>> box("-2, 2, -1, 3")
+    [[-2.0, 2.0], [-1.0, 3.0]]
+    """
+    t = _text_of(text, what, "-2, 2, -1, 3").strip()
+    if not t:
+        return None
+    nums = _numbers(t, what)
+    sizes = (2, 4) if dim is None else (2 * dim,)
+    if len(nums) not in sizes:
+        want = ("x_lo, x_hi (1-D) or x_lo, x_hi, y_lo, y_hi (2-D), e.g. -2, 2, -1, 3" if dim is None
+                else f"a lo, hi pair for each of the {dim} coordinate(s)")
+        raise ValueError(f"{what}: expected {want}; got {len(nums)} number(s)")
+    rows = [nums[i:i + 2] for i in range(0, len(nums), 2)]
+    for i, (lo, hi) in enumerate(rows):
+        if not lo < hi:
+            axis = "xy"[i] if len(rows) <= 2 else f"coordinate {i + 1}"
+            raise ValueError(f"{what}: the range of {axis} needs lo < hi, got {lo:g}, {hi:g}")
+    return rows
+
+
+def minimizers(text: str, dim: int | None = None, what: str = "minimizer") -> list[list[float]] | None:
+    """A typed function's global minimizers: ``"1, 1; -1, 1"`` (``;`` or a new line between
+    points) -> points; ``"none"`` -> ``[]`` (no minimum); empty -> None (estimated). ``dim``:
+    each point must have that many coordinates (default: all the same)."""
+    t = _text_of(text, what, "1, 1; -1, 1").strip()
+    if not t:
+        return None
+    if t.lower() == "none":
+        return []
+    rows = [_numbers(p, what) for p in re.split(r"[;\n]", t) if p.strip()]
+    want = dim if dim is not None else len(rows[0])
+    for i, row in enumerate(rows, 1):
+        if len(row) != want:
+            raise ValueError(f"{what} {i}: has {len(row)} coordinate(s); expected {want} "
+                             f"(points separated by ';', e.g. 1, 1; -1, 1)")
+    return rows
