@@ -24,7 +24,8 @@ QUARTIC_STARTS = [[-3.0], [-0.7], [0.4], [2.9]]
 
 
 def _run(function, name, hp, starts, steps, **kw):
-    res = optviz.run(function, {name: hp}, starts=starts, steps=steps, **kw)
+    # the references were computed with the registry's values for what a case does not set
+    res = optviz.run(function, {name: hp}, starts=starts, steps=steps, rates="article", **kw)
     assert np.all(res.diverged_step[name] == -1), "a reference comparison must not diverge"
     return res.trajectories[name]
 
@@ -353,7 +354,7 @@ def test_eve_at_the_optimum_stays_finite(dtype, backend):
     if backend == "array_api_strict":
         import array_api_strict as backend
     res = optviz.run("rosenbrock", {"Eve": {}}, starts=[[1.0, 1.0], [1.0 + 1e-9, 1.0]], steps=20,
-                     dtype=dtype, backend=backend)
+                     dtype=dtype, backend=backend, rates="article")
     assert np.all(np.isfinite(res.trajectories["Eve"]))
     assert np.all(res.diverged_step["Eve"] == -1)
     np.testing.assert_array_equal(res.trajectories["Eve"][:, 0], 1.0)
