@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optviz.engine.fast import signature
 from optviz.engine.noise import DRAW_STRIDE
 from optviz.optimizers.base import Maths, Stage
 
@@ -211,16 +212,12 @@ def source(spec: KernelSpec) -> str:
         return f"FVALUE({', '.join(coords + ([consts] if consts else []))})"
 
     src = Source()
-    args = ("W0, lo, hi, B, tab, hp0, combo, cstride, fc, hkind, hoff, hset, mins, klo, khi, rk0, rk1, "
-            "rstride, gk0, gk1, gstride, prm, rec, kcols, gcols, o_traj, o_loss, o_div, o_stt, o_state, "
-            "flag, meter")
     src("import numpy as np")
     src("")
     src("")
     write_point_step(src, spec, names)
-    with src.block(f"def kernel({args}):"):
-        src("bound = prm[0]; sigma = prm[1]; tol = prm[2]; fstar = prm[3]; tiny = prm[4]")
-        src("TT = prm[5]; delay_f = prm[6]")
+    with src.block(f"def kernel({signature.params(signature.CPU)}):"):
+        src(signature.unpack_prm())
         src("nrec = rec.shape[0]; steps = rec[nrec - 1]; delay = np.int64(delay_f)")
         src(f"W = np.empty(({d}, B)); W2 = np.empty(({d}, B))")
         src(f"G = np.empty(({d}, B)); Q = np.empty(({d}, B))")

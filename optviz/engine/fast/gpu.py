@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from optviz.engine.fast import signature
 from optviz.engine.fast.codegen import (
     KernelSpec,
     Names,
@@ -104,14 +105,11 @@ def source(spec: KernelSpec) -> str:
     src("")
     src("")
     write_point_step(src, spec, names)
-    args = ("W0, lo, hi, tab, hp0, combo, cstride, fc, hkind, hoff, hset, mins, klo, khi, rk0, rk1, "
-            "rstride, gk0, gk1, gstride, prm, rec, o_traj, o_loss, o_div, o_stt, o_state, ring")
-    with src.block(f"def kernel({args}):"):
+    with src.block(f"def kernel({signature.params(signature.GPU)}):"):
         src("p = lo + cuda.grid(1)")
         with src.block("if p >= hi:"):
             src("return")
-        src("bound = prm[0]; sigma = prm[1]; tol = prm[2]; fstar = prm[3]; tiny = prm[4]")
-        src("TT = prm[5]; delay_f = prm[6]")
+        src(signature.unpack_prm())
         src("nrec = rec.shape[0]; steps = rec[nrec - 1]; delay = np.int64(delay_f)")
         src("c = combo[p * cstride]")
         # the start: position, state, loss, row 0
@@ -291,7 +289,7 @@ def ptx(keyed: Keyed, cc: tuple[int, int] = (9, 0)) -> str:
     here = dispatcher.get_current_device
     dispatcher.get_current_device = lambda: _Device(cc)  # (device functions ask the device's cc)
     try:
-        text, _ = cuda.compile_ptx(module.kernel, _signature(keyed.spec), cc=cc)
+        text, _ = cuda.compile_ptx(module.kernel, signature.cuda_signature(), cc=cc)
     finally:
         dispatcher.get_current_device = here
     return text
@@ -300,13 +298,6 @@ def ptx(keyed: Keyed, cc: tuple[int, int] = (9, 0)) -> str:
 class _Device:
     def __init__(self, cc: tuple[int, int]):
         self.compute_capability = cc
-
-
-def _signature(spec: KernelSpec) -> str:
-    f2, f3, i1, u1 = "float64[:, ::1]", "float64[:, :, ::1]", "int64[::1]", "uint64[::1]"
-    return ("void(" + ", ".join([f2, "int64", "int64", f3, f2, i1, "int64", "float64[::1]", i1, i1,
-                                 "float64[::1]", f2, u1, u1, u1, u1, "int64", u1, u1, "int64", "float64[::1]",
-                                 i1, f3, f2, i1, i1, f3, f3]) + ")")
 
 
 _CUDA_OPS: list[bool] = []
@@ -336,8 +327,8 @@ class GpuRunner(Runner):
         self.xp = xp if xp is not None else _array_module()
         super().__init__(job)
         xp = self.xp
-        self.dev = {name: xp.asarray(getattr(self, name)) for name in (
-            "W0", "fc", "hkind", "hoff", "hset", "mins", "klo", "khi", "gk0", "gk1", "prm", "rec")}
+        self.dev = {name: xp.asarray(v) if isinstance(v, np.ndarray) else v
+                    for name, v in self.inputs.items()}
         self.dev_keys = [tuple(xp.asarray(a) if isinstance(a, np.ndarray) else a for a in keys)
                          for keys in self.rule_keys]
         n, d = job.n, job.dim
@@ -368,11 +359,10 @@ class GpuRunner(Runner):
                     e = min(b, s + per_launch)
                     threads = min(THREADS, e - s)
                     with np.errstate(all="ignore"):  # (the simulator steps NumPy scalars)
-                        kern[math.ceil((e - s) / threads), threads](
-                            D["W0"], s, e, tab, uniq, combo, cstride, D["fc"], D["hkind"], D["hoff"],
-                            D["hset"], D["mins"], D["klo"], D["khi"], rk0, rk1, rstride, D["gk0"], D["gk1"],
-                            self.gstride, D["prm"], D["rec"], self.d_traj, self.d_loss, self.d_div,
-                            self.d_stt, state, self.ring)
+                        kern[math.ceil((e - s) / threads), threads](*signature.ordered(dict(
+                            D, lo=s, hi=e, tab=tab, hp0=uniq, combo=combo, cstride=cstride, rk0=rk0, rk1=rk1,
+                            rstride=rstride, o_traj=self.d_traj, o_loss=self.d_loss, o_div=self.d_div,
+                            o_stt=self.d_stt, o_state=state, ring=self.ring), signature.GPU))
                     _synchronize(xp)
                     watch.tick((e - s) * job.steps)
                     if watch.flag[0] != 0:

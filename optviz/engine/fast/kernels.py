@@ -186,18 +186,25 @@ def compile_kernel(keyed: Keyed) -> Any:
 
 def _run_once(keyed: Keyed, k: Any) -> None:
     """Trigger the compilation with dummy arguments of the real types (2 points, 2 steps)."""
+    from optviz.engine.fast import signature
+
     spec = keyed.spec
     d = spec.dim
     n_hp, n_cols = len(spec.hp_names), len(spec.columns)
     rows = len(spec.state_rows()) if spec.record_state else 1
     f64, i64, u64 = np.float64, np.int64, np.uint64
-    mins = np.zeros((max(1, spec.n_mins), d))
-    k(np.zeros((2, d)), 0, 2, BLOCK, np.ones((1, 2, n_cols)), np.ones((1, n_hp)), np.zeros(1, i64), 0,
-      np.ones(max(1, spec.n_consts)), np.zeros(0, i64), np.zeros(0, i64), np.zeros(1, f64), mins,
-      np.zeros(2, u64), np.zeros(2, u64), np.zeros(1, u64), np.zeros(1, u64), 0, np.zeros(1, u64),
-      np.zeros(1, u64), 0, np.array([1e6, 0.0, 1e-3, 0.0, 1e-300, 2.0, 0.0]), np.array([0, 2], i64),
-      keyed.kcols, keyed.gcols, np.zeros((2, 2, d)), np.zeros((2, 2)), np.zeros(2, i64), np.zeros(2, i64),
-      np.zeros((2, rows, 2)), np.zeros(1, i64), np.zeros(1, i64))
+    dummy = dict(
+        W0=np.zeros((2, d)), lo=0, hi=2, B=BLOCK, tab=np.ones((1, 2, n_cols)), hp0=np.ones((1, n_hp)),
+        combo=np.zeros(1, i64), cstride=0, fc=np.ones(max(1, spec.n_consts)), hkind=np.zeros(0, i64),
+        hoff=np.zeros(0, i64), hset=np.zeros(1, f64), mins=np.zeros((max(1, spec.n_mins), d)),
+        klo=np.zeros(2, u64), khi=np.zeros(2, u64), rk0=np.zeros(1, u64), rk1=np.zeros(1, u64), rstride=0,
+        gk0=np.zeros(1, u64), gk1=np.zeros(1, u64), gstride=0, rec=np.array([0, 2], i64),
+        prm=signature.prm(bound=1e6, sigma=0.0, tol=1e-3, fstar=0.0, tiny=1e-300, TT=2.0, delay_f=0.0),
+        kcols=keyed.kcols, gcols=keyed.gcols, o_traj=np.zeros((2, 2, d)), o_loss=np.zeros((2, 2)),
+        o_div=np.zeros(2, i64), o_stt=np.zeros(2, i64), o_state=np.zeros((2, rows, 2)),
+        flag=np.zeros(1, i64), meter=np.zeros(1, i64),
+    )
+    k(*signature.ordered(dummy, signature.CPU))
 
 
 # ---------------------------------------------------------------------- running a job

@@ -9,6 +9,7 @@ import numpy as np
 
 from optviz.engine import hooks as _hooks
 from optviz.engine import noise as _noise
+from optviz.engine.fast import signature
 from optviz.engine.fast.kernels import BLOCK, Keyed, compile_kernel, specs
 from optviz.engine.job import Cancelled, Job, Outcome
 from optviz.engine.steptable import TABLE_BYTES, fits, step_table
@@ -73,30 +74,31 @@ class Runner:
         for h in job.hooks:
             hoff.append(len(hset))
             hset += [float(v) for _, v in h.settings]
-        self.hkind = np.array([kinds[h.factors] for h in job.hooks], dtype=np.int64)
-        self.hoff = np.array(hoff, dtype=np.int64)
-        self.hset = np.array(hset or [0.0])
         fn = job.fn
-        self.fc = np.array(list(fn.point.consts) or [0.0], dtype=float)
         # (writable copies: numba compiles read-only arrays as another type)
         mins = np.array(fn.minimizers, dtype=float).reshape(-1, d)
-        self.mins = mins if mins.size else np.zeros((1, d))
-        fstar = 0.0 if fn.fmin is None else float(fn.fmin)
-        tiny = float(np.finfo(np.float64).smallest_normal)
-        self.prm = np.array([job.bound, job.noise, job.tol or 0.0, fstar, tiny, job.steps, job.delay],
-                            dtype=float)
-        self.rec = np.asarray(job.rec, dtype=np.int64)
-        self.W0 = np.array(job.starts, dtype=np.float64)
-        self.klo = np.array(job.keys[0], dtype=np.uint64)
-        self.khi = np.array(job.keys[1], dtype=np.uint64)
         g0, g1 = job.seed_words(_noise.GRADIENT_STREAM)
-        self.gk0, gs = _per_point(g0, n)
-        self.gk1, _ = _per_point(g1, n)
-        self.gstride = gs
+        gk0, gstride = _per_point(g0, n)
+        gk1, _ = _per_point(g1, n)
+        #: The kernel arguments every optimizer's call shares (:mod:`optviz.engine.fast.signature`).
+        self.inputs: dict[str, Any] = {
+            "W0": np.array(job.starts, dtype=np.float64), "B": BLOCK,
+            "fc": np.array(list(fn.point.consts) or [0.0], dtype=float),
+            "hkind": np.array([kinds[h.factors] for h in job.hooks], dtype=np.int64),
+            "hoff": np.array(hoff, dtype=np.int64), "hset": np.array(hset or [0.0]),
+            "mins": mins if mins.size else np.zeros((1, d)),
+            "klo": np.array(job.keys[0], dtype=np.uint64), "khi": np.array(job.keys[1], dtype=np.uint64),
+            "gk0": gk0, "gk1": gk1, "gstride": gstride,
+            "prm": signature.prm(bound=job.bound, sigma=job.noise, tol=job.tol or 0.0,
+                                 fstar=0.0 if fn.fmin is None else float(fn.fmin),
+                                 tiny=float(np.finfo(np.float64).smallest_normal), TT=job.steps,
+                                 delay_f=job.delay),
+            "rec": np.asarray(job.rec, dtype=np.int64),
+        }
         self.rule_keys = []
         for p in job.plan:
             if "noise" not in p.spec.needs:  # (the rule draws nothing)
-                self.rule_keys.append((self.gk0, self.gk1, self.gstride))
+                self.rule_keys.append((gk0, gk1, gstride))
                 continue
             k0, k1 = job.seed_words(_noise.stream_of(p.name))
             a0, st = _per_point(k0, n)
@@ -133,13 +135,14 @@ class Runner:
                 step = self._slice[k]
                 pieces = [(a, min(hi, a + step), None) for a in range(lo, hi, step)]
             rk0, rk1, rstride = self.rule_keys[k]
+            keyed = self.keyed[k]
             for a, b, table in pieces:
-                tab, uniq, combo, cstride = table or self._table(k, self.keyed[k], a, b)
-                keyed = self.keyed[k]
-                kern(self.W0, a, b, BLOCK, tab, uniq, combo, cstride, self.fc, self.hkind, self.hoff,
-                     self.hset, self.mins, self.klo, self.khi, rk0, rk1, rstride, self.gk0, self.gk1,
-                     self.gstride, self.prm, self.rec, keyed.kcols, keyed.gcols, self.traj[k], self.loss[k],
-                     self.div[k], self.stt[k], self.states[k], watch.flag, meter)
+                tab, uniq, combo, cstride = table or self._table(k, keyed, a, b)
+                kern(*signature.ordered(dict(
+                    self.inputs, lo=a, hi=b, tab=tab, hp0=uniq, combo=combo, cstride=cstride, rk0=rk0,
+                    rk1=rk1, rstride=rstride, kcols=keyed.kcols, gcols=keyed.gcols, o_traj=self.traj[k],
+                    o_loss=self.loss[k], o_div=self.div[k], o_stt=self.stt[k], o_state=self.states[k],
+                    flag=watch.flag, meter=meter), signature.CPU))
                 if watch.flag[0] != 0:
                     raise Cancelled()
 
