@@ -5,6 +5,12 @@
 ...                  starts=[[-1.5, 2.0], [0.5, -0.5]], steps=300, seed=0)
 >>> res.trajectories["Adam"].shape
 (301, 2, 2)
+>>> res.rates, res.hyperparams["NAG"]["eta"] == optviz.REGISTRY["NAG"].defaults["eta"]
+('tuned', False)
+
+Hyperparameters nobody set follow one policy everywhere (:mod:`optviz.optimizers.rates`): the
+function's tuned learning rates, or ``rates="article"`` for the registry's. A race described once
+is a :class:`Scene` (``optviz.Scene``); the lessons are named scenes (:mod:`optviz.scene.lessons`).
 """
 
 from optviz.engine import hooks, schedules
@@ -15,11 +21,14 @@ from optviz.explore import BasinMap, Comparison, Sweep, tune
 from optviz.explore.basins import basins
 from optviz.explore.compare import compare
 from optviz.explore.sweep import sweep
-from optviz.optimizers import ARTICLE, GROUPS, NAMES, REGISTRY
-from optviz.scene import starts
+from optviz.optimizers import ARTICLE, GROUPS, NAMES, REGISTRY, resolve
+from optviz.optimizers.rates import RATES
+from optviz.scene import lessons, starts
+from optviz.scene.model import Scene, Starts
 
 __all__ = [
-    "ARTICLE", "GROUPS", "NAMES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result", "Sweep",
-    "basins", "compare", "gpu_status", "hooks", "run", "schedules", "starts", "sweep", "tune",
+    "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result",
+    "Scene", "Starts", "Sweep", "basins", "compare", "gpu_status", "hooks", "lessons", "resolve", "run",
+    "schedules", "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"
