@@ -11,7 +11,7 @@ import pytest
 import functions
 import optviz
 from optviz.dashboard import messages, scene_state, sliders, state, sweeps
-from optviz.optimizers import REGISTRY
+from optviz.optimizers import REGISTRY, rates
 from optviz.scene import lessons as presets
 
 
@@ -171,7 +171,7 @@ def test_a_lesson_sets_every_value_of_its_scene_and_a_reported_function_keeps_th
         state.ss["hp__Adam__beta1"] = 0.1
         state.ss["hp__SGD__eta"] = 0.123
         scene_state.load_lesson(name)
-        scene = scene_state.lesson_scene(name)
+        scene = presets.get(name).scene
         assert state.ss["lesson"] == name
         assert scene_state.difference(scene_state.scene_from_widgets(), scene) is None
         for opt, hps in scene.optimizers.items():
@@ -191,10 +191,10 @@ def test_a_new_function_takes_its_tuned_rates_and_drops_slider_messages_made_bef
         gen = state.ss["hp_gen"]
         state.ss["function"] = "rosenbrock"
         state.on_function_change()
-        assert state.ss["hp__SGD__eta"] == presets.tuned_rates("rosenbrock")["SGD"]["eta"]
+        assert state.ss["hp__SGD__eta"] == rates.tuned("rosenbrock")["SGD"]["eta"]
         assert state.ss["hp_gen"] == gen + 1
         assert state.apply_slider_values({"seq": 5, "gen": gen, "values": {"SGD": {"eta": 0.5}}}) == 0
-        assert state.ss["hp__SGD__eta"] == presets.tuned_rates("rosenbrock")["SGD"]["eta"]
+        assert state.ss["hp__SGD__eta"] == rates.tuned("rosenbrock")["SGD"]["eta"]
         assert state.apply_slider_values({"seq": 6, "gen": gen + 1, "values": {"SGD": {"eta": 0.5}}}) == 1
         assert state.ss["hp__SGD__eta"] == 0.5
 
@@ -267,3 +267,42 @@ def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
     assert calls[-1] == ("Adam",)  # only the optimizer whose value moved
     np.testing.assert_array_equal(second.trajectories["NAG"], first.trajectories["NAG"])
     assert second.names == names
+
+
+# ---------------------------------------------------------------------- the link the page writes itself
+def _page_opt(template: dict, texts: dict[str, list[str]]) -> str:
+    """``opt`` as race.js's linkQuery composes it from the template and each slider's text."""
+    items = []
+    for name, parts in texts.items():
+        parts = [t for t in parts if t]
+        if not template["group"] or parts:
+            items.append(f"{name}:{','.join(parts)}" if parts else name)
+    return ";".join([template["group"], *items] if template["group"] else items)
+
+
+@pytest.mark.parametrize("case", ["default", "all", "article-quartic", "typed"])
+def test_the_link_the_page_writes_when_a_slider_moves_is_the_scenes_own(case):
+    from optviz.dashboard import share
+    from optviz.scene.model import Scene, SceneFunction, Starts
+
+    if case == "article-quartic":
+        scene = presets.get(case).scene
+    else:
+        func = (SceneFunction(expression="x**2 + 10*y**2") if case == "typed"
+                else SceneFunction(name="rosenbrock" if case == "all" else "himmelblau", dim=2))
+        names = list(REGISTRY) if case == "all" else list(presets.DEFAULT_FIELD)
+        scene = Scene(function=func, optimizers={n: {} for n in names}, starts=Starts("grid", n=2), steps=20)
+    template = share.link_template(scene)
+    assert template["query"] == scene.to_query()
+    cur = {name: dict(hps) for name, hps in scene.optimizers.items()}
+    base = {name: [share.slider_link_texts(scene, name, hp, [v])[0] for hp, v in hps.items()]
+            for name, hps in cur.items()}
+    assert _page_opt(template, base) == scene.to_query()["opt"]
+    for name, hps in cur.items():
+        for k, (hp, value) in enumerate(hps.items()):
+            s = sliders.slider(name, hp, value)
+            texts = share.slider_link_texts(scene, name, hp, s.values)
+            for v, text in list(zip(s.values, texts, strict=True))[::3]:
+                moved = dataclasses.replace(scene, optimizers={**cur, name: {**hps, hp: v}})
+                page = {**base, name: [*base[name][:k], text, *base[name][k + 1:]]}
+                assert _page_opt(template, page) == moved.to_query()["opt"], (name, hp, v)

@@ -17,7 +17,7 @@ import optviz
 from optviz.dashboard import scene_state, sweeps, typed
 from optviz.dashboard.views import function as typed_view
 from optviz.dashboard.views import inside
-from optviz.scene.model import Scene, Starts
+from optviz.scene.model import VERSION, Scene, Starts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
@@ -146,6 +146,29 @@ def test_the_typed_function_is_checked_as_it_is_typed_with_a_caret_at_the_column
     assert data["dim"] == 1 and data["n"] == 4  # a 1-D grid of 4
 
 
+@pytest.mark.parametrize("example", ["", "Himmelblau (four minima)"])
+def test_a_new_formula_never_keeps_the_minimizer_or_box_of_the_one_before(example):
+    at = fresh(fn_source="Your own")
+    if example:  # an example sets all three boxes; typing a formula then drops its box and minima
+        at.sidebar.selectbox(key="expr_example").select(example).run()
+    before_box = at.sidebar.text_input(key="expr_box").value
+    at.sidebar.text_input(key="expr").input("x**2 + 10*y**2").run()
+    assert not errors(at), errors(at)  # the bug: "(1, 1) is not a global minimizer ..."
+    assert at.sidebar.text_input(key="expr_min").value == ""
+    assert at.sidebar.text_input(key="expr_box").value == "" != before_box
+    assert any("global minimum estimated numerically at (0, 0)" in c.value for c in at.sidebar.caption)
+    data = race(at)
+    fn = functions.from_expression("x**2 + 10*y**2")
+    starts = optviz.scene.starts.grid(fn.box, 4)  # the starts fill the new box, not Rosenbrock's
+    shown = next(t for t in data["race"]["above"] if t.get("meta") == "starts")
+    assert np.allclose(values(shown["x"]), starts[:, 0]) and np.allclose(values(shown["y"]), starts[:, 1])
+    # the box typed for this formula stays when the formula changes again
+    at.sidebar.text_input(key="expr_box").input("-3, 3, -3, 3").run()
+    at.sidebar.text_input(key="expr").input("x**2 + 20*y**2").run()
+    assert not errors(at), errors(at)
+    assert at.sidebar.text_input(key="expr_box").value == "-3, 3, -3, 3"
+
+
 def test_nothing_typed_runs_code(tmp_path):
     target = tmp_path / "owned"
     at = fresh(fn_source="Your own")
@@ -214,7 +237,8 @@ def test_minimizer_text():
 def test_the_url_holds_the_scene_on_screen():
     at = fresh()
     q = query_of(at)
-    assert q["v"] == "1" and q["fn"] == "himmelblau" and q["starts"] == "grid:n=4"
+    assert q["v"] == str(VERSION) and q["fn"] == "himmelblau" and q["starts"] == "grid:n=4"
+    assert q["rates"] == "tuned"  # the page's rates: the function's tuned table
     scene = Scene.from_query(q)
     assert_race_is(race(at), scene.run())
     at.sidebar.slider(key="steps").set_value(120).run()
@@ -254,7 +278,7 @@ B = {"v": "1", "fn": "rosenbrock", "opt": "Adam", "starts": "grid"}  # a good li
 E = {"v": "1", "opt": "Adam", "starts": "grid"}  # the same, with a typed function to add
 BAD_LINKS = [
     ({k: v for k, v in B.items() if k != "v"}, "URL parameter 'v' (the scene version) is missing"),
-    ({**B, "v": "2"}, "made by a newer optviz (scene version 2)"),
+    ({**B, "v": str(VERSION + 1)}, f"made by a newer optviz (scene version {VERSION + 1})"),
     ({**B, "colour": "red"}, "URL parameter 'colour': unknown; valid: v, fn"),
     ({**B, "fn": "rosenbrok"}, "function.name: unknown test function"),
     ({**B, "opt": "Adamm"}, "URL parameter 'opt'"),

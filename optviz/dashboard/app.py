@@ -47,15 +47,23 @@ def main() -> None:
     sidebar.header()
     st.html(CSS + (LARGE_CSS if ss["large_font"] else ""))
     share.notice()
+    # The sidebar comes last in the script (it shows first on the page): the race's numbers
+    # leave for the browser before the sidebar's widgets are built. Every setting is read from
+    # the session state, which holds the widgets' new values from the start of a run. A
+    # session's first run draws the race alone (state.lean): the rest follows at once. After a
+    # scene set the widgets (a lesson, a file) the sidebar goes first: the browser then has the
+    # widgets' new values before the race can ask for a rerun (which reports them back).
+    full = not state.lean()
+    first = full and bool(ss.pop("sidebar_first", False))
+    if first:
+        sidebar.render()
     try:
         views()
     finally:
-        # The sidebar comes last in the script (it shows first on the page): the race's numbers
-        # leave for the browser before the sidebar's widgets are built. Every setting is read
-        # from the session state, which holds the widgets' new values from the start of a run.
-        # A session's first run draws the race alone (state.lean): the rest follows at once.
-        if not state.lean():
+        if full and not first:
             sidebar.render()
+    if full:
+        state.sidebar_sent()
 
 
 def views() -> None:

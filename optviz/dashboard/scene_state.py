@@ -69,7 +69,7 @@ def scene_from_widgets(fn: Any = None, starts: list[list[float]] | None = None) 
         optimizers={name: state.hyperparams(name) for name in state.chosen_optimizers()},
         starts=_starts(starts), steps=int(ss["steps"]), seed=int(ss["seed"]),
         schedule=state.schedule_text(), hooks=state.hook_texts(),
-        error=str(ss["error_kind"]), tol=float(ss["tol"]),
+        error=str(ss["error_kind"]), tol=float(ss["tol"]), rates=str(ss["rates"]),
     )
 
 
@@ -159,6 +159,8 @@ def difference(page: Scene, scene: Scene) -> str | None:
         return "function"
     if page.optimizers != scene.optimizers:
         return "optimizers"
+    if page.rates != scene.rates:
+        return "rates"
     if not np.array_equal(page.starts_array(), scene.starts_array()):
         return "starts"
     for key in ("steps", "seed", "noise", "noise_mode", "delay", "dtype"):
@@ -202,6 +204,7 @@ def widgets_from_scene(scene: Scene) -> None:
                 if not state.set_hyperparam(name, hp, value):
                     raise ValueError(f"optimizers.{name}.{hp}: the page cannot set {value!r}")
         state.hyperparams_replaced()
+        ss["rates"] = scene.rates
         ss["steps"], ss["seed"] = int(scene.steps), int(scene.seed)
         _set_starts(scene, fn.dim)
         _set_schedule(scene.schedule)
@@ -209,6 +212,8 @@ def widgets_from_scene(scene: Scene) -> None:
         ss["error_kind"], ss["tol"] = scene.error, float(scene.tol)
         ss.pop("lesson", None)
         ss.pop("tune_note", None)
+        state.remember_scene_widgets(saved)
+        ss["sidebar_first"] = True  # the next run sends the widgets' new values before the race
         page = scene_from_widgets(fn)
         differs = difference(page, scene)
         if differs is not None:
@@ -225,21 +230,7 @@ def widgets_from_scene(scene: Scene) -> None:
 
 
 # ---------------------------------------------------------------------- lessons
-def lesson_scene(name: str) -> Scene:
-    """The scene of lesson ``name`` (every value in it)."""
-    p = lessons.get(name)
-    fam = FAMILIES[p.function]
-    dim = int(p.dim if p.dim is not None else fam.default_dim)
-    points = [[float(x)] if np.ndim(x) == 0 else [float(v) for v in x] for x in p.starts]
-    extra = dict(p.extra)
-    return Scene(function=SceneFunction(name=p.function, dim=dim, params=dict(p.params)),
-                 optimizers={k: dict(v) for k, v in p.optimizers.items()},
-                 starts=Starts("points", points=tuple(tuple(pt) for pt in points)), steps=int(p.steps),
-                 seed=int(p.seed), schedule=extra.pop("schedule", "constant"), hooks=extra.pop("hooks", ()),
-                 **extra)
-
-
 def load_lesson(name: str) -> None:
     """A lesson's button: its scene on the page (one call), and its note above the race."""
-    widgets_from_scene(lesson_scene(name))
+    widgets_from_scene(lessons.get(name).scene)
     ss["lesson"] = name

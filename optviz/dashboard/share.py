@@ -28,7 +28,7 @@ import streamlit as st
 from optviz.dashboard.messages import short
 from optviz.dashboard.scene_state import scene_from_widgets, widgets_from_scene
 from optviz.dashboard.state import ss
-from optviz.optimizers import GROUPS, REGISTRY
+from optviz.optimizers import GROUPS, group_label, rates
 from optviz.scene.model import SERVER_LIMITS, STREAMLIT_QUERY_KEYS, Scene
 
 #: The largest scene file "Load scene" reads.
@@ -150,17 +150,18 @@ def controls(sb: Any) -> None:
 # ---------------------------------------------------------------------- the link of a slider's position
 def link_template(scene: Scene) -> dict[str, Any]:
     """What the race needs to write the address bar itself when a slider moves in the page:
-    ``query`` (the scene's :meth:`Scene.to_query`) and ``group`` (the optimizer group the
-    ``opt`` parameter names, or None). With :func:`slider_link_texts` the page rebuilds ``opt``
-    as :meth:`Scene.to_query` writes it: ``[group;]Name[:hp=v,...];...``, a name without a
-    changed value left out after a group."""
+    ``query`` (the scene's :meth:`Scene.to_query`) and ``group`` (how ``opt`` names the
+    optimizers' group, or None). With :func:`slider_link_texts` the page rebuilds ``opt`` as
+    :meth:`Scene.to_query` writes it: ``[group;]Name[:hp=v,...];...``, a name without a changed
+    value left out after a group (``tests/test_dashboard_parts.py`` holds the two equal)."""
     names = tuple(scene.optimizers)
     group = next((g for g, members in GROUPS.items() if tuple(members) == names), None)
-    return {"query": scene.to_query(), "group": group}
+    return {"query": scene.to_query(), "group": None if group is None else group_label(group)}
 
 
-def slider_link_texts(name: str, hp: str, values: Any) -> list[str]:
-    """``hp=value`` for each of a slider's positions, as the link writes it; empty where the link
-    leaves the value out (the registry's default)."""
-    default = REGISTRY[name].defaults.get(hp)
+def slider_link_texts(scene: Scene, name: str, hp: str, values: Any) -> list[str]:
+    """``hp=value`` for each of a slider's positions, as ``scene``'s link writes it; empty where
+    the link leaves the value out (the value of the scene's rate policy)."""
+    fname, fdim, params = scene.function.rate_key()
+    default = rates.defaults(name, fname, fdim, scene.rates, params=params).get(hp)
     return ["" if float(v) == default else f"{hp}={float(v)!r}" for v in values]

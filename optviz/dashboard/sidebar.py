@@ -15,15 +15,15 @@ from optviz.dashboard.sliders import fmt
 from optviz.dashboard.state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
 from optviz.dashboard.views.function import editor as typed_editor
 from optviz.optimizers import NAMES, REGISTRY
-from optviz.scene import lessons as presets
+from optviz.scene import lessons
 
 
 def _lessons(sb) -> None:
     sb.subheader("Lessons")
-    for name in presets.LESSONS:
-        p = presets.get(name)
+    for name in lessons.LESSONS:
+        p = lessons.get(name)
         key = "load_article" if name == "article-quartic" else f"lesson__{name}"
-        sb.button(p.title, key=key, on_click=scene_state.load_lesson, args=(name,), help=p.description,
+        sb.button(p.title, key=key, on_click=scene_state.load_lesson, args=(name,), help=p.note,
                   width="stretch", icon=":material/school:")
 
 

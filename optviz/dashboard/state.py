@@ -27,7 +27,7 @@ import streamlit as st
 
 import functions
 from optviz.dashboard import typed as typed_texts
-from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam
+from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam, rates
 from optviz.scene import lessons as presets
 
 
@@ -123,13 +123,19 @@ DEFAULTS: dict[str, Any] = {
     "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
     "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0, "hp_gen": 0,
     "fn_source": "Built-in", "expr": "(1 - x)**2 + 100*(y - x**2)**2", "expr_box": "-2, 2, -1, 3",
-    "expr_min": "1, 1",
+    "expr_min": "1, 1", "rates": rates.DEFAULT,
 }
 #: The function and dimension the hyperparameters were last set for as a whole, and the typed
 #: formula that the box and minimizers were last set with (see :func:`on_function_change`,
 #: :func:`on_formula_change`).
 RATES_FOR = "rates_for"
 TYPED_FOR = "typed_for"
+#: The widgets a scene set in a callback, with the values they had before: until the browser has
+#: been sent the new ones, a rerun it asks for (the race asking for its sweeps while the run that
+#: loaded a lesson is still drawing) reports the old values, and Streamlit takes them as changes.
+SET_BY_SCENE = "set_by_scene"
+#: The widgets whose callbacks do more than keep a value (new rates, a cleared box).
+WATCHED = ("function", "dim", "expr")
 
 
 def init() -> None:
@@ -187,28 +193,33 @@ def hyperparams_replaced() -> None:
     ss["hp_gen"] = int(ss.get("hp_gen", 0)) + 1
 
 
+def default_values(name: str) -> dict[str, float]:
+    """``name``'s hyperparameters under the page's rate policy (``rates``: the function's tuned
+    table unless the scene on the page says ``"article"``) for the function chosen now."""
+    if typed():
+        return rates.defaults(name, None, None, ss["rates"])
+    fam = FAMILIES[ss["function"]]
+    params = dict(function_params())
+    changed = params if any(fam.params.get(k) != v for k, v in params.items()) else None
+    return rates.defaults(name, ss["function"], int(ss["dim"]), ss["rates"], params=changed)
+
+
 def apply_tuned_rates() -> None:
-    """Set every optimizer's learning rates to the ones tuned for the function now chosen
-    (``optviz/data/default_rates.json``); optimizers without a tuned value keep theirs."""
-    for name, hps in presets.tuned_rates(ss["function"], int(ss["dim"])).items():
-        if name not in REGISTRY:
-            continue
-        for hp, v in hps.items():
-            try:
-                spec = REGISTRY[name].hyperparam(hp)
-            except KeyError:
-                continue
-            ss[hp_key(name, hp)] = _value(spec, v)
+    """Set every optimizer's learning rates to the policy's for the function now chosen
+    (:func:`default_values`; the other hyperparameters keep their values)."""
+    for name in NAMES:
+        values = default_values(name)
+        for hp in REGISTRY[name].hyperparams:
+            if hp.lr:
+                ss[hp_key(name, hp.name)] = _value(hp, values[hp.name])
     hyperparams_replaced()
 
 
 def reset_hp(name: str) -> None:
-    """``name``'s hyperparameters back to this function's defaults (tuned rates, else the registry's)."""
+    """``name``'s hyperparameters back to the policy's values for this function (:func:`default_values`)."""
+    values = default_values(name)
     for hp in REGISTRY[name].hyperparams:
-        ss[hp_key(name, hp.name)] = _value(hp, hp.default)
-    tuned = presets.tuned_rates(ss["function"], int(ss["dim"])).get(name, {})
-    for hp, v in tuned.items():
-        ss[hp_key(name, hp)] = _value(REGISTRY[name].hyperparam(hp), v)
+        ss[hp_key(name, hp.name)] = _value(hp, values[hp.name])
     hyperparams_replaced()
 
 
@@ -264,12 +275,35 @@ def pick_group() -> None:
     ss["quick_pick"] = "…"
 
 
+def remember_scene_widgets(before: dict[str, Any]) -> None:
+    """After a scene set the widgets (:func:`.scene_state.widgets_from_scene`): the watched
+    widgets' values before it, until :func:`sidebar_sent` (see :data:`SET_BY_SCENE`)."""
+    ss[SET_BY_SCENE] = {k: (before.get(k), ss.get(k)) for k in WATCHED if before.get(k) != ss.get(k)}
+
+
+def sidebar_sent() -> None:
+    """The sidebar's widgets went to the browser with the scene's values: reports are real again."""
+    ss.pop(SET_BY_SCENE, None)
+
+
+def _stale(key: str) -> bool:
+    """True (and the scene's value put back) when ``key`` reports the value a scene replaced a
+    moment ago: the browser had not been sent the new one when it asked for the rerun."""
+    old_new = ss.get(SET_BY_SCENE, {}).get(key)
+    if old_new is None or ss.get(key) != old_new[0]:
+        return False
+    ss[key] = old_new[1]
+    return True
+
+
 def on_function_change() -> None:
     """A new function: a dimension it supports, and the learning rates tuned for it.
 
-    Only when the function really changed: the browser may report again a value that a scene
-    set (a lesson, a link) in the run after, and Streamlit then calls this callback; the
-    scene's own rates must stay."""
+    Only when the function really changed: a value reported again, or a stale one (see
+    :data:`SET_BY_SCENE`), keeps the scene's rates."""
+    if _stale("function"):
+        _stale("dim")
+        return
     fam = FAMILIES[ss["function"]]
     dims = [d for d in PLOTTABLE if fam.supports(d)]
     if ss.get("dim") not in dims:
@@ -282,7 +316,7 @@ def on_function_change() -> None:
 
 def on_dim_change() -> None:
     """A new dimension: the learning rates tuned for it (only when it changed, as above)."""
-    if ss.get(RATES_FOR) != rates_key():
+    if not _stale("dim") and ss.get(RATES_FOR) != rates_key():
         ss.pop("lesson", None)
         apply_tuned_rates()
 
@@ -296,6 +330,8 @@ def set_typed(formula: str, box: str, minimizers: str) -> None:
 def on_formula_change() -> None:
     """A new formula typed: the box and minimizers that belonged to the formula before go (the
     library's default box, minimizers estimated), unless they were edited since."""
+    if _stale("expr"):
+        return
     formula, box, mins = (str(ss.get(k, "")) for k in TYPED_KEYS)
     before = ss.get(TYPED_FOR)
     if not before or before[0] == formula:

@@ -23,6 +23,7 @@ import optviz
 from optviz.dashboard.state import Scene, ss
 from optviz.dashboard.views import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here
 from optviz.explore.measures import dumps, resolve_kind
+from optviz.scene import lessons
 
 #: The progress bar is redrawn at most this often (seconds).
 REDRAW = 0.1
@@ -240,6 +241,6 @@ def run_of(
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def preset_run(name: str, tol: float) -> optviz.Result:
-    """A preset's run exactly as it is defined (its own delay, schedule, starts and steps)."""
+    """A lesson's run exactly as its scene is (its own delay, schedule, starts and steps)."""
     with progress(f"Running {name}") as report:
-        return optviz.run(**optviz.scene.lessons.get(name).run_kwargs(), tol=tol, progress=report)
+        return lessons.get(name).scene.run(tol=tol, progress=report)

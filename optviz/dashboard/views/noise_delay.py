@@ -134,13 +134,13 @@ def _lessons(ctx: Context) -> None:
     cols = st.columns(len(presets.GRADIENT_LESSONS))
     for col, name in zip(cols, presets.GRADIENT_LESSONS, strict=True):
         p = presets.get(name)
-        if col.button(p.title, key=f"grad_lesson__{name}", help=p.description, width="stretch"):
+        if col.button(p.title, key=f"grad_lesson__{name}", help=p.note, width="stretch"):
             ss["grad_lesson"] = name
     name = ss.get("grad_lesson")
     if name not in presets.GRADIENT_LESSONS:
         return
     p = presets.get(name)
-    st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
+    st.info(f"**{p.title}**: {p.note}", icon=":material/school:")
     try:
         res = exploring.preset_run(name, float(ctx.tol))
     except exploring.ENGINE_ERRORS as exc:

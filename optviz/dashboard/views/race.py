@@ -21,7 +21,7 @@ from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current, curren
 from optviz.draw import plots
 from optviz.explore.tune import tune_learning_rates
 from optviz.optimizers import REGISTRY
-from optviz.scene import lessons as presets
+from optviz.scene import lessons
 
 
 def _result_state(key: str = "race") -> Any:
@@ -68,12 +68,10 @@ def on_reset() -> None:
 
 
 def _preset_values(name: str, hp: str) -> list[float]:
-    """Values that presets and the tuned defaults use (sliders offer them as positions)."""
-    vals = [float(v[hp]) for p in presets.PRESETS.values() for n, v in p.optimizers.items()
-            if n == name and hp in v]
-    tuned = presets.tuned_rates(ss["function"], int(ss["dim"])).get(name, {})
-    if hp in tuned:
-        vals.append(float(tuned[hp]))
+    """Values that lessons and the default policy use (sliders offer them as positions)."""
+    vals = [float(lesson.scene.optimizers[name][hp]) for lesson in lessons.ALL_LESSONS.values()
+            if name in lesson.scene.optimizers]
+    vals.append(float(state.default_values(name)[hp]))
     return vals
 
 
@@ -115,9 +113,9 @@ def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count:
 
 def _lesson() -> None:
     lesson = ss.get("lesson")
-    if lesson in presets.PRESETS:
-        p = presets.get(lesson)
-        st.info(f"**{p.title}**: {p.description}", icon=":material/school:")
+    if lesson in lessons.LESSONS:
+        p = lessons.get(lesson)
+        st.info(f"**{p.title}**: {p.note}", icon=":material/school:")
 
 
 def _notes(ctx: Context, result: Any) -> None:
@@ -171,6 +169,9 @@ def _table(ctx: Context, result: Any) -> None:
     with t_left:
         st.subheader("Results")
         table = plots.results_table(result, ctx.kind, ctx.tol)
+        # what each optimizer ran with (exact: the text reads back as the value the run used)
+        table["settings"] = [", ".join(f"{hp}={state.exact(v)}" for hp, v in result.hyperparams[name].items())
+                             for name in table["optimizer"]]
         st.dataframe(plots.style_table(table, ctx.large), key="results_table",
                      height=35 * (len(table) + 1) + 3)
     with t_right:
@@ -203,7 +204,7 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
     try:
         shown = scene_state.scene_from_widgets(ctx.function, [list(p) for p in scene.starts])
         link = share.link_template(shown)
-        urls = {name: [share.slider_link_texts(name, s.name, s.values) for s in sl]
+        urls = {name: [share.slider_link_texts(shown, name, s.name, s.values) for s in sl]
                 for name, sl in sliders.items()}
     except ENGINE_ERRORS:
         link, urls = None, None
