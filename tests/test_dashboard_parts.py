@@ -35,9 +35,12 @@ def test_every_hyperparameter_has_a_short_valid_list_holding_its_default(opt, hp
     assert s.value == spec.default and s.label.startswith(hp)
 
 
-def test_a_value_off_the_list_becomes_a_position():
+def test_a_value_off_the_list_becomes_a_position_exactly():
     s = sliders.slider("NAG", "mu", 0.913)
-    assert s.value == pytest.approx(0.913)
+    assert s.value == 0.913
+    s = sliders.slider("SGD", "eta", 0.1234567890123456789)  # more digits than the positions have
+    assert s.value == 0.1234567890123456789 and list(s.values) == sorted(s.values)
+    assert sliders.slider("SGD", "eta", 0.018).value == 0.018  # the valley lesson's rate, not 0.02
 
 
 # ---------------------------------------------------------------------- rows and packing

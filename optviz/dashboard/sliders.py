@@ -120,11 +120,13 @@ class Slider:
 
 def slider(optimizer: str, name: str, current: float, extra: Iterable[float] = ()) -> Slider:
     """The slider for ``optimizer``'s hyperparameter ``name`` standing at ``current`` (which
-    becomes a position if it is not one)."""
+    becomes a position, exactly, if it is not one)."""
     hp = REGISTRY[optimizer].hyperparam(name)
-    vals = positions(hp, [current, *extra])
-    cur = _clean(float(round(current)) if hp.integer else float(current))
-    index = min(range(len(vals)), key=lambda i: abs(vals[i] - cur))
+    cur = float(round(current)) if hp.integer else float(current)
+    # the value now set is a position exactly as it is (not rounded to a nicer neighbour): the
+    # slider, the link and the race all read this very number
+    vals = tuple(sorted({*positions(hp, extra), cur}))
+    index = vals.index(cur)
     return Slider(optimizer, name, vals, index, hp.lr, kind_of(hp),
                   f"{hp.help}. Range [{hp.low:g}, {hp.high:g}], default {hp.default:g}.")
 
