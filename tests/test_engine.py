@@ -598,3 +598,34 @@ def test_merge_equals_a_joint_run_and_checks_compatibility():
         optviz.Result.merge([parts[0], parts[0]])
     with pytest.raises(ValueError, match="at least one"):
         optviz.Result.merge([])
+
+
+# ---------------------------------------------------------------------- names and the rates policy
+def test_run_uses_the_tuned_rates_unless_asked_for_the_articles():
+    from optviz.optimizers import rates
+
+    starts = optviz.starts.grid(functions.get("himmelblau").box, 4)
+    tuned = optviz.run("himmelblau", "Adam", starts=starts, steps=300)
+    assert tuned.rates == "tuned" and tuned.hyperparams["Adam"] == rates.defaults("Adam", "himmelblau", 2)
+    assert tuned.hyperparams["Adam"]["alpha"] != optviz.REGISTRY["Adam"].defaults["alpha"]
+    assert (tuned.errors()["Adam"][-1] <= 1e-3).all()  # the dashboard's race: every start converges
+    article = optviz.run("himmelblau", "Adam", starts=starts, steps=300, rates="registry")
+    assert article.rates == "article" and article.hyperparams["Adam"] == optviz.REGISTRY["Adam"].defaults
+    given = optviz.run("himmelblau", {"Adam": {"alpha": 0.05}}, starts=starts, steps=3)
+    assert given.hyperparams["Adam"]["alpha"] == 0.05
+    typed = optviz.run(functions.from_expression("x**2 + y**2", box=[[-1, 1], [-1, 1]]), "Adam", steps=2)
+    assert typed.hyperparams["Adam"] == optviz.REGISTRY["Adam"].defaults  # not in the table
+    with pytest.raises(ValueError, match="rates must be one of tuned, article, registry"):
+        optviz.run("himmelblau", "Adam", steps=2, rates="best")
+
+
+def test_a_bare_name_is_one_optimizer_everywhere():
+    assert optviz.run("booth", "adam", steps=2).names == ("Adam",)
+    assert optviz.run("booth", "group:santa", steps=2).names == ("SantaE", "SantaSSS")
+    assert optviz.resolve("adam") == ("Adam",)
+    both = ("SGD", "SantaE", "SantaSSS")
+    assert optviz.resolve("SGD, group:santa") == optviz.resolve(["sgd", "group:santa"]) == both
+    assert optviz.resolve("all") == optviz.NAMES
+    for call in (lambda: optviz.run("booth", "momentum", steps=2), lambda: optviz.resolve("momentum")):
+        with pytest.raises(ValueError, match=r"'momentum' \(the group is written group:momentum\)"):
+            call()
