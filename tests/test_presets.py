@@ -164,7 +164,7 @@ def test_every_preset_is_complete_and_runs():
         assert np.asarray(res.starts).shape == (len(p.starts), fn.dim)
         for opt, hp in p.optimizers.items():
             assert set(hp) <= set(REGISTRY[opt].defaults), (name, opt)
-    with pytest.raises(KeyError, match="unknown lesson .nope.; valid: momentum-valley"):
+    with pytest.raises(KeyError, match=r"unknown lesson .nope.; valid: momentum-valley"):
         presets.get("nope")
 
 
@@ -265,3 +265,25 @@ def test_lesson_himmelblau_basins():
     assert len(set(sgd.tolist())) == 4  # the grid's starts reach all four minima
     assert (sgd != msgd).any()  # momentum carries some over a ridge
     assert (sgd == msgd).mean() > 0.5
+
+
+# ---------------------------------------------------------------- the one rates policy
+def test_the_rates_policy_is_one_module():
+    from optviz.optimizers import rates
+
+    assert rates.RATES == ("tuned", "article") and rates.check_rates(" Registry ") == "article"
+    with pytest.raises(ValueError, match=r"^rates must be one of tuned, article, registry .*got 'fast'$"):
+        rates.check_rates("fast")
+    tuned = presets.tuned_rates("himmelblau", 2)
+    assert rates.tuned("himmelblau") == tuned and rates.tuned("himmelblau", 1) == {}
+    assert rates.defaults("adam", "himmelblau", 2) == {**REGISTRY["Adam"].defaults, **tuned["Adam"]}
+    assert rates.defaults("Adam", "himmelblau", 2, "article") == REGISTRY["Adam"].defaults
+    assert rates.defaults("Adam", None) == REGISTRY["Adam"].defaults  # a typed function
+    assert rates.defaults("Adam", "long_valley", 2, params={"kappa": 1000.0}) == REGISTRY["Adam"].defaults
+    filled = rates.fill({"SGD": {"eta": 0.3}, "Adam": None}, "himmelblau", 2, skip=["beta1"])
+    assert filled["SGD"]["eta"] == 0.3 and filled["Adam"]["alpha"] == tuned["Adam"]["alpha"]
+    assert "beta1" not in filled["Adam"] and filled["Adam"]["beta2"] == REGISTRY["Adam"].defaults["beta2"]
+    only = rates.fill({"Adam": {}}, "himmelblau", 2, complete=False)
+    assert only == {"Adam": tuned["Adam"]}
+    rates.tuned("himmelblau")["Adam"]["alpha"] = -1.0  # a copy: the table is not changed
+    assert rates.tuned("himmelblau") == tuned

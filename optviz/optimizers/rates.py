@@ -80,24 +80,34 @@ def default_dim(function: str) -> int | None:
     return None if fam is None else int(fam.default_dim)
 
 
-def tuned(function: str | None, dim: int | None = None,
-          params: Mapping[str, float] | None = None) -> dict[str, dict[str, float]]:
-    """Only the tuned values for ``function`` in ``dim`` (default: its default dimension):
-    optimizer -> {learning-rate name: value}. Empty for a function or dimension that was not
-    tuned, or when ``params`` (the function's parameters) differ from the family's defaults: the
-    table's rates were tuned for those."""
+@functools.lru_cache(maxsize=256)
+def _family_params(function: str, dim: int) -> dict[str, float]:
+    """The default parameters of ``function`` in ``dim`` (read once per pair)."""
+    import functions
+
+    return dict(functions.get(function, dim).params)
+
+
+def _entry(function: str | None, dim: int | None, params: Mapping[str, float] | None) -> dict[str, Any]:
+    """The table's rates for ``function`` in ``dim`` with ``params`` (not a copy), or ``{}``."""
     if function is None:
         return {}
     dim = default_dim(function) if dim is None else int(dim)
     entry = _table().get("functions", {}).get(function, {}).get(str(dim))
     if not entry:
         return {}
-    if params:
-        import functions
+    if params and dict(params) != _family_params(function, dim):
+        return {}
+    return entry["rates"]
 
-        if dict(params) != dict(functions.get(function, dim).params):
-            return {}
-    return copy.deepcopy(entry["rates"])
+
+def tuned(function: str | None, dim: int | None = None,
+          params: Mapping[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """Only the tuned values for ``function`` in ``dim`` (default: its default dimension):
+    optimizer -> {learning-rate name: value}. Empty for a function or dimension that was not
+    tuned, or when ``params`` (the function's parameters) differ from the family's defaults: the
+    table's rates were tuned for those."""
+    return copy.deepcopy(_entry(function, dim, params))
 
 
 def defaults(optimizer: str, function: str | None = None, dim: int | None = None, rates: str = DEFAULT,
@@ -115,7 +125,7 @@ def defaults(optimizer: str, function: str | None = None, dim: int | None = None
     spec = get(optimizer)
     values = dict(spec.defaults)
     if policy == "tuned":
-        values.update(tuned(function, dim, params).get(spec.name, {}))
+        values.update(_entry(function, dim, params).get(spec.name, {}))
     return values
 
 
@@ -128,7 +138,7 @@ def fill(hyperparams: Mapping[str, Mapping[str, Any] | None], function: str | No
     sweep varies) are never filled. Optimizer names must be canonical (see
     :func:`optviz.optimizers.resolve`)."""
     policy = check_rates(rates)
-    table_rates = tuned(function, dim, params) if policy == "tuned" else {}
+    table_rates = _entry(function, dim, params) if policy == "tuned" else {}
     skipped = set(skip)
     out: dict[str, dict[str, Any]] = {}
     for name, given in hyperparams.items():
