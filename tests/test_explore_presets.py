@@ -1,4 +1,4 @@
-"""The gradient lessons show what their descriptions claim (see optviz/presets.py)."""
+"""The gradient lessons show what their notes claim (see optviz/scene/lessons.py)."""
 
 from __future__ import annotations
 
