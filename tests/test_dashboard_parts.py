@@ -13,6 +13,7 @@ import optviz
 from optviz.dashboard import messages, scene_state, sliders, state, sweeps
 from optviz.optimizers import REGISTRY, rates
 from optviz.scene import lessons as presets
+from optviz.scene.model import Scene, SceneFunction, Starts
 
 
 # ---------------------------------------------------------------------- slider positions
@@ -105,14 +106,12 @@ def test_big_scenes_compute_learning_rate_sliders_first(monkeypatch):
 
     fn = functions.get("himmelblau")
     names = ["Adam", "NAG"]
-    sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=tuple(names),
-                     hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
-                     starts=tuple(map(tuple, optviz.scene.starts.random(fn.box, 1000))), steps=300, seed=0,
-                     schedule="constant", hooks=(), backend="numpy")
-    sl = {n: [sliders.slider(n, h, v) for h, v in REGISTRY[n].defaults.items()] for n in names}
+    sc = Scene(function=SceneFunction(name="himmelblau", dim=2), optimizers={n: {} for n in names},
+               starts=Starts.typed(optviz.scene.starts.random(fn.box, 1000)), steps=300, seed=0)
+    sl = {n: [sliders.slider(n, h, v) for h, v in sc.optimizers[n].items()] for n in names}
     live = compute.live_sliders(sc, sl, 26)
     assert [s.name for s in live["Adam"]] == ["alpha"] and [s.name for s in live["NAG"]] == ["eta"]
-    small = compute.live_sliders(dataclasses.replace(sc, starts=sc.starts[:16]), sl, 101)
+    small = compute.live_sliders(dataclasses.replace(sc, starts=Starts.typed(sc.starts.points[:16])), sl, 101)
     assert all(len(small[n]) == len(sl[n]) for n in names)
 
 
@@ -245,10 +244,8 @@ def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
 
     fn = functions.get("himmelblau")
     names = ("SantaE", "Adam", "NAG")
-    sc = state.Scene(function="himmelblau", dim=2, fparams=(), optimizers=names,
-                     hp=tuple((n, tuple(REGISTRY[n].defaults.items())) for n in names),
-                     starts=tuple(map(tuple, optviz.scene.starts.grid(fn.box, 3))), steps=50, seed=7,
-                     schedule="constant", hooks=(), backend="numpy")
+    sc = Scene(function=SceneFunction(name="himmelblau", dim=2), optimizers={n: {} for n in names},
+               starts=Starts.typed(optviz.scene.starts.grid(fn.box, 3)), steps=50, seed=7, rates="article")
     calls = []
     real = optviz.run
 
@@ -258,15 +255,15 @@ def test_runs_are_kept_per_optimizer_and_missing_ones_run_together(monkeypatch):
 
     monkeypatch.setattr(compute.optviz, "run", counting)
     runs = compute._Runs()
-    first = runs.get(sc)
+    first = runs.get(sc, "numpy")
     assert calls == [names]  # one engine call for the three
     joint = real(fn, {n: dict(REGISTRY[n].defaults) for n in names}, optviz.scene.starts.grid(fn.box, 3), 50,
                  seed=7)
     for n in names:
         np.testing.assert_array_equal(first.trajectories[n], joint.trajectories[n])
-    moved = dataclasses.replace(sc, hp=tuple((n, tuple({**REGISTRY[n].defaults, **(
-        {"alpha": 0.05} if n == "Adam" else {})}.items())) for n in names))
-    second = runs.get(moved)
+    adam = {**sc.optimizers["Adam"], "alpha": 0.05}
+    moved = dataclasses.replace(sc, optimizers={**sc.optimizers, "Adam": adam})
+    second = runs.get(moved, "numpy")
     assert calls[-1] == ("Adam",)  # only the optimizer whose value moved
     np.testing.assert_array_equal(second.trajectories["NAG"], first.trajectories["NAG"])
     assert second.names == names

@@ -20,9 +20,9 @@ import streamlit as st
 import optviz
 from optviz.dashboard import sweeps
 from optviz.dashboard.sliders import Slider, priority
-from optviz.dashboard.state import Scene
 from optviz.engine import fast
 from optviz.optimizers import REGISTRY
+from optviz.scene.model import Scene
 
 #: A sweep (all positions of an optimizer's live sliders) costs at most this many point-steps
 #: in all, over the optimizers shown; sliders beyond it answer through the server instead.
@@ -32,7 +32,21 @@ SWEEP_BYTES = 12_000_000
 
 
 def _fn(scene: Scene):
-    return scene.make_function()
+    return scene.build_function()
+
+
+def engine_options(scene: Scene, backend: str) -> dict[str, Any]:
+    """The keywords every engine call of ``scene`` shares (its settings but the function, the
+    optimizers, the starts and the steps), on ``backend`` (the page's choice, not the scene's)."""
+    kw = scene.run_kwargs()
+    for key in ("function", "optimizers", "starts", "steps"):
+        kw.pop(key)
+    return {**kw, "backend": backend}
+
+
+def starts_of(scene: Scene) -> np.ndarray:
+    """The scene's starting points, ``(n, dim)``."""
+    return np.asarray(scene.starts.points, dtype=float)
 
 
 #: Runs kept (one per optimizer and scene), shared by every session of the server.
@@ -53,20 +67,23 @@ fast.set_interactive()
 
 
 class _Runs:
-    """Each optimizer's run of a scene, kept by (scene without hyperparameters, optimizer, its
-    hyperparameters): the optimizers missing from a scene are run together (one engine call),
-    then kept one by one, so that a slider's move reruns only its optimizer."""
+    """Each optimizer's run of a scene, kept by (the scene's settings but its optimizers, the
+    backend, the optimizer, its hyperparameters): the optimizers missing from a scene are run
+    together (one engine call), then kept one by one, so that a slider's move reruns only its
+    optimizer."""
 
     def __init__(self) -> None:
         self.runs: OrderedDict[tuple, optviz.Result] = OrderedDict()
         self.lock = threading.Lock()
 
     @staticmethod
-    def key(scene: Scene, name: str) -> tuple:
-        return (dataclasses.replace(scene, hp=(), optimizers=()), name, dict(scene.hp)[name])
+    def key(scene: Scene, backend: str, name: str) -> tuple:
+        return (scene.function, scene.starts.points, scene.steps, scene.seed, scene.schedule, scene.hooks,
+                scene.noise, scene.noise_mode, scene.delay, scene.dtype, backend, name,
+                tuple(scene.optimizers[name].items()))
 
-    def get(self, scene: Scene, fused: bool | None = None) -> optviz.Result:
-        keys = {name: self.key(scene, name) for name in scene.optimizers}
+    def get(self, scene: Scene, backend: str, fused: bool | None = None) -> optviz.Result:
+        keys = {name: self.key(scene, backend, name) for name in scene.optimizers}
         with self.lock:
             have = {name: self.runs[k] for name, k in keys.items() if k in self.runs}
             for k in keys.values():
@@ -74,9 +91,9 @@ class _Runs:
                     self.runs.move_to_end(k)
         missing = [name for name in scene.optimizers if name not in have]
         if missing:
-            joint = optviz.run(_fn(scene), {name: scene.hyperparams(name) for name in missing},
-                               starts=[list(p) for p in scene.starts], steps=scene.steps, fused=fused,
-                               **scene.run_kwargs())
+            joint = optviz.run(_fn(scene), {name: dict(scene.optimizers[name]) for name in missing},
+                               starts=starts_of(scene), steps=scene.steps, fused=fused,
+                               **engine_options(scene, backend))
             with self.lock:
                 for name in missing:
                     have[name] = self.runs[keys[name]] = only(joint, name)
@@ -100,24 +117,24 @@ def only(result: optviz.Result, name: str) -> optviz.Result:
     return dataclasses.replace(result, names=(name,), **cut)
 
 
-def run_scene(scene: Scene) -> optviz.Result:
+def run_scene(scene: Scene, backend: str) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
     run; the optimizers not kept yet are run together."""
-    return keep_run(scene, fused())
+    return keep_run(scene, backend, fused())
 
 
-def keep_run(scene: Scene, fused: bool | None) -> optviz.Result:
+def keep_run(scene: Scene, backend: str, fused: bool | None) -> optviz.Result:
     """:func:`run_scene` on the path ``fused`` chooses (the server's warm-up takes the readable one)."""
-    return _runs().get(scene, fused)
+    return _runs().get(scene, backend, fused)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def sweep_one(scene: Scene, name: str, sliders: tuple[Slider, ...], stride: int, quant: sweeps.Quantizer,
-              kind: str, tol: float) -> list[list[dict[str, Any] | None]]:
+def sweep_one(scene: Scene, backend: str, name: str, sliders: tuple[Slider, ...], stride: int,
+              quant: sweeps.Quantizer, kind: str, tol: float) -> list[list[dict[str, Any] | None]]:
     """The blocks of every position of ``name``'s ``sliders`` (one engine run)."""
-    starts = np.asarray(scene.starts, dtype=float)
-    return sweeps.sweep(_fn(scene), name, scene.hyperparams(name), sliders, starts, scene.steps, stride,
-                        quant, kind, tol, fused=fused(), **scene.run_kwargs())
+    options = engine_options(scene, backend)
+    return sweeps.sweep(_fn(scene), name, dict(scene.optimizers[name]), sliders, starts_of(scene),
+                        scene.steps, stride, quant, kind, tol, fused=fused(), **options)
 
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:
@@ -126,7 +143,7 @@ def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> d
     learning rates first (in the optimizers' order, as many as fit), then the averaging
     coefficients and then the rest, each of these only if the whole tier fits (so that no
     optimizer's momentum answers live while another's does not)."""
-    n = len(scene.starts)
+    n = len(scene.starts.points)
     block_bytes = rows * n * 4 * 4 // 3 + rows * 16 + n * 3 + 200
     work_left, bytes_left = SWEEP_WORK, SWEEP_BYTES
     chosen: dict[str, list[Slider]] = {name: [] for name in sliders}

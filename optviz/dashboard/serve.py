@@ -45,7 +45,7 @@ def warm_up() -> float:
         ctx = views.current()
         # (the readable path: a few tens of milliseconds here, while loading the compiled kernels
         # would hold the interpreter for a second just as the first visitor arrives)
-        result = compute.keep_run(ctx.scene, fused=False)
+        result = compute.keep_run(ctx.scene, ctx.backend, fused=False)
         race.race_payload(ctx, result)
     _SCENE[0] = ctx.scene
     return time.perf_counter() - t0
@@ -76,8 +76,7 @@ def load_kernels(scene=None) -> int:
         fast.wait_for_warm_up(COMPILE_WAIT)
     except subprocess.TimeoutExpired:
         return 0
-    job = make_job(scene.make_function(), {n: scene.hyperparams(n) for n in scene.optimizers},
-                   [list(p) for p in scene.starts], scene.steps, **scene.run_kwargs())[0]
+    job = make_job(**scene.run_kwargs())[0]
     if fast.unsupported(job, "numpy") or not all(kernels.ready(k) for k in fast.specs(job)):
         return 0  # (never compile here: a thread of the server would hold the GIL for seconds)
     for k in fast.specs(job):

@@ -11,8 +11,9 @@ under ``hp__<optimizer>__<hyperparameter>``: the race's sliders live in the brow
 here (:func:`apply_slider_values`).
 
 The callbacks here run before the script (Streamlit's ``on_click`` / ``on_change``), so they
-may set any key. :func:`scene` reads the state into a :class:`Scene`, the hashable description
-of one race that the engine calls are cached on.
+may set any key. :mod:`.scene_state` reads the state into the one :class:`optviz.scene.Scene`
+(and sets it from one); this module holds the keys, their defaults, the callbacks and the
+readers of single settings.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -365,45 +365,6 @@ def add_start(point: Any) -> None:
     ss.pop("lesson", None)
 
 
-@dataclass(frozen=True)
-class Scene:
-    """One race, as plain hashable values: what the engine calls are cached on."""
-
-    function: str
-    dim: int
-    fparams: tuple[tuple[str, float], ...]
-    optimizers: tuple[str, ...]
-    hp: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
-    starts: tuple[tuple[float, ...], ...]
-    steps: int
-    seed: int
-    schedule: str
-    hooks: tuple[str, ...]
-    backend: str
-    #: A typed function: (text, box rows, given minimizers or None); ``function`` is then its name.
-    typed: tuple[str, tuple[tuple[float, ...], ...], tuple[tuple[float, ...], ...] | None] | None = None
-
-    def hyperparams(self, name: str) -> dict[str, float]:
-        return dict(dict(self.hp)[name])
-
-    def make_function(self):
-        if self.typed is not None:
-            text, box, mins = self.typed
-            return functions.from_expression(text, box=[list(r) for r in box],
-                                             minimizers=None if mins is None else [list(p) for p in mins])
-        return functions.get(self.function, self.dim, **dict(self.fparams))
-
-    def run_kwargs(self) -> dict[str, Any]:
-        """The keywords every engine call of this scene shares."""
-        return {"seed": self.seed, "schedule": self.schedule, "hooks": list(self.hooks),
-                "backend": self.backend}
-
-    def key(self, *extra: Any) -> str:
-        """A short identifier of what is drawn (changes reset the animation in the page)."""
-        return repr((self.function, self.dim, self.fparams, self.starts, self.steps, self.seed, self.schedule,
-                     self.hooks, *extra))
-
-
 # ---------------------------------------------------------------------- the scene from the state
 def exact(v: Any) -> str:
     """A setting as text that reads back exactly (``0.5``, ``1e-08``; more digits only when needed)."""
@@ -491,20 +452,3 @@ def chosen_optimizers() -> tuple[str, ...]:
 
 def backend() -> str:
     return BACKENDS[ss["backend"]]
-
-
-def build_scene(fn: Any, starts: list[list[float]], backend_name: str) -> Scene:
-    """The scene of the state now, for the function and starts already built."""
-    names = chosen_optimizers()
-    if isinstance(fn, functions.ExpressionFunction):
-        what: dict[str, Any] = {"function": fn.name, "dim": fn.dim, "fparams": (), "typed": (
-            fn.text, tuple(tuple(float(v) for v in r) for r in fn.box), fn.given_minimizers)}
-    else:
-        what = {"function": ss["function"], "dim": int(ss["dim"]), "fparams": function_params()}
-    return Scene(
-        **what, optimizers=names,
-        hp=tuple((n, tuple(hyperparams(n).items())) for n in names),
-        starts=tuple(tuple(float(v) for v in p) for p in starts), steps=int(ss["steps"]),
-        seed=int(ss["seed"]),
-        schedule=schedule_text(), hooks=hook_texts(), backend=backend_name,
-    )

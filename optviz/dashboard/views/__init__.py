@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from optviz.dashboard.state import Scene
+from optviz.scene.model import Scene
 
 #: What building or running a scene raises for a setting the engine refuses (shown as a message).
 ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
@@ -25,10 +25,12 @@ ENGINE_ERRORS = (ValueError, KeyError, TypeError, MemoryError)
 
 @dataclass(frozen=True)
 class Context:
-    """What every view is given: the scene and how to show it."""
+    """What every view is given: the scene on screen and how to show it (the page's own settings,
+    which are not part of the race, stay out of the scene)."""
 
     scene: Scene
     function: Any  # the scene's functions.TestFunction
+    backend: str  # where the engine runs: numpy, auto or cupy
     large: bool  # projector mode
     kind: str  # error measure: auto, distance, gap or loss
     tol: float
@@ -67,18 +69,17 @@ def current() -> Context:
     """The context of the state now (views inside ``st.fragment`` call this on their reruns,
     when the arguments of the last full run are out of date). Raises what building the
     function or the starts raises (``ValueError``, ``KeyError``, ...)."""
-    from optviz.dashboard import state
+    from optviz.dashboard import scene_state, state
 
     fn = state.make_function()
-    starts = state.make_starts(fn)
+    scene = scene_state.scene_from_widgets(fn, state.make_starts(fn))
     backend = state.backend()
     if backend == "cupy":
         import optviz
 
         if not optviz.gpu_status()[0]:
             backend = "numpy"
-    scene = state.build_scene(fn, starts, backend)
-    return Context(scene=scene, function=fn, large=bool(state.ss["large_font"]),
+    return Context(scene=scene, function=fn, backend=backend, large=bool(state.ss["large_font"]),
                    kind=str(state.ss["error_kind"]), tol=float(state.ss["tol"]))
 
 

@@ -55,7 +55,7 @@ def _view() -> None:
     scene = ctx.scene
     names = list(scene.optimizers)
     exploring.keep("basins_opts", names, names[:MAX_MAPS])
-    grids = GRIDS_2D if scene.dim == 2 else GRIDS_1D
+    grids = GRIDS_2D if ctx.function.dim == 2 else GRIDS_1D
     if ss.get("basins_grid") not in grids:
         ss["basins_grid"] = grids[2]
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -79,12 +79,13 @@ def _view() -> None:
     order = tuple(n for n in names if n in chosen)
     try:
         m = exploring.basins_of(
-            scene, exploring.frozen(exploring.hyperparams(scene, order)), int(grid), kind, float(ctx.tol)
+            scene, ctx.backend, exploring.frozen(exploring.hyperparams(scene, order)), int(grid), kind,
+            float(ctx.tol)
         )
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot map this scene: {messages.short(exc)}")
         return
-    cells = grid * grid if scene.dim == 2 else grid
+    cells = grid * grid if ctx.function.dim == 2 else grid
     st.markdown(
         f"#### {ctx.function.title}: where {len(order)} optimizer{'s' * (len(order) != 1)} end from "
         f"{cells:,} starts ({scene.steps} steps, tol {ctx.tol:g})"
@@ -122,6 +123,6 @@ VIEW = View(
     title="Basins",
     order=30,
     render=render,
-    available=lambda ctx: ctx.scene.dim in (1, 2),
+    available=lambda ctx: ctx.function.dim in (1, 2),
     help="A grid of starts over the box: where each optimizer converges, and to which minimum",
 )

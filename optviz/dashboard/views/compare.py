@@ -75,7 +75,7 @@ def _view() -> None:
     scene = ctx.scene
     exploring.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
     exploring.keep(
-        "cmp_optimizers", list(NAMES), list(scene.optimizers[:6]) or list(protocol.DEFAULT_OPTIMIZERS)
+        "cmp_optimizers", list(NAMES), list(scene.optimizers)[:6] or list(protocol.DEFAULT_OPTIMIZERS)
     )
     with st.form("cmp_form", border=False):
         c1, c2 = st.columns(2)
@@ -113,7 +113,7 @@ def _view() -> None:
             int(test_n),
             int(scene.seed),
             float(noise),
-            scene.backend,
+            ctx.backend,
         )
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot compare: {messages.short(exc)}")

@@ -20,10 +20,11 @@ import numpy as np
 import streamlit as st
 
 import optviz
-from optviz.dashboard.state import Scene, ss
+from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here
 from optviz.explore.measures import dumps, resolve_kind
 from optviz.scene import lessons
+from optviz.scene.model import Scene
 
 #: The progress bar is redrawn at most this often (seconds).
 REDRAW = 0.1
@@ -74,9 +75,9 @@ def no_target(ctx: Any) -> None:
     )
 
 
-def options_of(scene: Scene) -> dict[str, Any]:
-    """The run options of the scene (schedule, hooks, backend) for the explore functions."""
-    return {"schedule": scene.schedule, "hooks": list(scene.hooks), "backend": scene.backend}
+def options_of(scene: Scene, backend: str) -> dict[str, Any]:
+    """The run options of the scene (schedule, hooks) and the backend, for the explore functions."""
+    return {"schedule": scene.schedule, "hooks": list(scene.hooks), "backend": backend}
 
 
 def keep(key: str, options: list[Any], default: list[Any]) -> None:
@@ -104,7 +105,7 @@ def hyperparams(scene: Scene, names: tuple[str, ...]) -> dict[str, dict[str, flo
     the scene does not race, the values kept for it (its tuned defaults)."""
     from optviz.dashboard import state
 
-    return {n: scene.hyperparams(n) if n in scene.optimizers else state.hyperparams(n) for n in names}
+    return {n: dict(scene.optimizers[n]) if n in scene.optimizers else state.hyperparams(n) for n in names}
 
 
 def frozen(hp: dict[str, dict[str, float]]) -> tuple:
@@ -135,10 +136,11 @@ def num(v: float | None, digits: int = 3) -> str:
 
 # ---------------------------------------------------------------------- the cached engine calls
 @st.cache_data(max_entries=32, show_spinner=False)
-def basins_of(scene: Scene, hp: tuple, grid: int, kind: str, tol: float) -> optviz.BasinMap:
-    with progress(f"Mapping {grid}×{grid} starts" if scene.dim == 2 else f"Mapping {grid} starts") as report:
+def basins_of(scene: Scene, backend: str, hp: tuple, grid: int, kind: str, tol: float) -> optviz.BasinMap:
+    fn = scene.build_function()
+    with progress(f"Mapping {grid}×{grid} starts" if fn.dim == 2 else f"Mapping {grid} starts") as report:
         return optviz.basins(
-            scene.make_function(),
+            fn,
             thawed(hp),
             grid=grid,
             steps=scene.steps,
@@ -147,13 +149,14 @@ def basins_of(scene: Scene, hp: tuple, grid: int, kind: str, tol: float) -> optv
             seed=scene.seed,
             rates="registry",
             progress=report,
-            **options_of(scene),
+            **options_of(scene, backend),
         )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep_of(
     scene: Scene,
+    backend: str,
     hp: tuple,
     param: str,
     values: tuple[float, ...],
@@ -167,11 +170,11 @@ def sweep_of(
     extra = {"noise_mode": noise_mode} if param == "noise" else {}
     with progress(f"Sweeping {param} over {len(values)} values") as report:
         s = optviz.sweep(
-            scene.make_function(),
+            scene.build_function(),
             thawed(hp),
             param,
             list(values),
-            starts=np.asarray(scene.starts),
+            starts=scene.starts_array(),
             steps=scene.steps,
             seeds=seeds,
             seed=scene.seed,
@@ -179,7 +182,7 @@ def sweep_of(
             kind=kind,
             rates="registry",
             progress=report,
-            **options_of(scene),
+            **options_of(scene, backend),
             **extra,
         )
     s.spacing = spacing
@@ -219,14 +222,14 @@ def compare_of(
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def run_of(
-    scene: Scene, hp: tuple, noise: float, noise_mode: str, delay: int, tol: float, kind: str
+    scene: Scene, backend: str, hp: tuple, noise: float, noise_mode: str, delay: int, tol: float, kind: str
 ) -> optviz.Result:
     """One run of the scene's starts (every step recorded, for error curves)."""
     with progress("Running") as report:
         return optviz.run(
-            scene.make_function(),
+            scene.build_function(),
             thawed(hp),
-            [list(p) for p in scene.starts],
+            scene.starts_array(),
             scene.steps,
             seed=scene.seed,
             noise=noise,
@@ -235,7 +238,7 @@ def run_of(
             tol=tol,
             tol_kind=kind,
             progress=report,
-            **options_of(scene),
+            **options_of(scene, backend),
         )
 
 

@@ -28,13 +28,14 @@ import numpy as np
 import streamlit as st
 
 import optviz
-from optviz.dashboard import state
+from optviz.dashboard.compute import engine_options
 from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots, style
 from optviz.optimizers import REGISTRY
+from optviz.scene.model import Scene
 
 #: Fields of the run that are not the rule's state: drawn first and last.
 GRAD, UPDATE = "grad", "update"
@@ -51,11 +52,11 @@ COORDS = ("x", "y")
 
 # ---------------------------------------------------------------------- the run
 @st.cache_data(max_entries=64, show_spinner=False)
-def inside_run(scene: state.Scene, name: str, start: int) -> optviz.Result:
+def inside_run(scene: Scene, backend: str, name: str, start: int) -> optviz.Result:
     """The scene's run of one optimizer from one of its starts, every step, its state recorded."""
-    return optviz.run(scene.make_function(), {name: scene.hyperparams(name)},
-                      starts=[list(scene.starts[start])], steps=scene.steps, record_state=True,
-                      **scene.run_kwargs())
+    return optviz.run(scene.build_function(), {name: dict(scene.optimizers[name])},
+                      starts=[list(scene.starts.points[start])], steps=scene.steps, record_state=True,
+                      **engine_options(scene, backend))
 
 
 def fields_of(result: optviz.Result, name: str) -> list[str]:
@@ -243,13 +244,13 @@ def _body() -> None:
         ss["inside_opt"] = "Adam" if "Adam" in names else names[0]
     c1, c2, c3 = st.columns([1, 1, 3])
     c1.selectbox("Optimizer", names, key="inside_opt")
-    n = len(scene.starts)
+    n = len(scene.starts.points)
     if not isinstance(ss.get("inside_start"), int) or not 0 <= ss["inside_start"] < n:
         ss["inside_start"] = 0
-    c2.selectbox("Start", list(range(n)), key="inside_start", format_func=_start_label(scene.starts))
+    c2.selectbox("Start", list(range(n)), key="inside_start", format_func=_start_label(scene.starts.points))
     name, start = ss["inside_opt"], int(ss["inside_start"])
     try:
-        result = inside_run(scene, name, start)
+        result = inside_run(scene, ctx.backend, name, start)
     except ENGINE_ERRORS as exc:
         st.error(f"Cannot run this scene: {short(exc)}")
         return

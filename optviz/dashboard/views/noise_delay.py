@@ -61,7 +61,8 @@ def _noise(ctx: Context, kind: str) -> None:
     names = tuple(scene.optimizers)
     hp = exploring.frozen(exploring.hyperparams(scene, names))
     try:
-        s = exploring.sweep_of(scene, hp, "noise", values, int(seeds), kind, float(ctx.tol), "log", mode)
+        s = exploring.sweep_of(scene, ctx.backend, hp, "noise", values, int(seeds), kind, float(ctx.tol),
+                               "log", mode)
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot run with noise: {messages.short(exc)}")
         return
@@ -71,8 +72,8 @@ def _noise(ctx: Context, kind: str) -> None:
         "The race's error curves at σ", values, values[4], key="noise_sigma", format_func=lambda v: f"{v:.3g}"
     )
     try:
-        clean = exploring.run_of(scene, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
-        noisy = exploring.run_of(scene, hp, float(sigma), mode, 0, float(ctx.tol), kind)
+        clean = exploring.run_of(scene, ctx.backend, hp, 0.0, "absolute", 0, float(ctx.tol), kind)
+        noisy = exploring.run_of(scene, ctx.backend, hp, float(sigma), mode, 0, float(ctx.tol), kind)
     except exploring.ENGINE_ERRORS as exc:
         st.error(messages.short(exc))
         return
@@ -115,8 +116,8 @@ def _delay(ctx: Context, kind: str) -> None:
         hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]
     values = tuple(float(v) for v in (0, *(2**k for k in range(int(np.log2(top)) + 1))))  # 0, 1, 2, 4, ..
     try:
-        s = exploring.sweep_of(scene, exploring.frozen(hp), "delay", values, 1, kind, float(ctx.tol),
-                               "linear")
+        s = exploring.sweep_of(scene, ctx.backend, exploring.frozen(hp), "delay", values, 1, kind,
+                               float(ctx.tol), "linear")
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot run with delay: {messages.short(exc)}")
         return

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from optviz.dashboard import component, compute, export, messages, payload, scene_state, share, state, sweeps
+from optviz.dashboard import component, compute, export, messages, payload, share, state, sweeps
 from optviz.dashboard.sliders import Slider, fmt, slider
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current, current_or_message
@@ -22,6 +21,7 @@ from optviz.draw import plots
 from optviz.explore.tune import tune_learning_rates
 from optviz.optimizers import REGISTRY
 from optviz.scene import lessons
+from optviz.scene.model import Scene
 
 
 def _result_state(key: str = "race") -> Any:
@@ -77,16 +77,22 @@ def _preset_values(name: str, hp: str) -> list[float]:
 
 def sliders_of(ctx: Context) -> dict[str, list[Slider]]:
     """Every chosen optimizer's sliders, standing at the scene's values."""
-    return {name: [slider(name, hp, v, _preset_values(name, hp))
-                   for hp, v in ctx.scene.hyperparams(name).items()]
-            for name in ctx.scene.optimizers}
+    return {name: [slider(name, hp, v, _preset_values(name, hp)) for hp, v in hps.items()]
+            for name, hps in ctx.scene.optimizers.items()}
+
+
+def drawn_key(ctx: Context) -> str:
+    """What the race draws but the hyperparameters (a change resets the animation in the page)."""
+    s = ctx.scene
+    return repr((s.function, s.starts.points, s.steps, s.seed, s.schedule, s.hooks, s.rates, ctx.large,
+                 ctx.kind, ctx.tol))
 
 
 def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tuple[Slider, ...]], stride: int,
             quant: sweeps.Quantizer) -> dict[str, list[list[dict[str, Any] | None]]]:
     out = {}
     for name, sl in sliders.items():
-        swept = (compute.sweep_one(ctx.scene, name, live[name], stride, quant, ctx.kind, ctx.tol)
+        swept = (compute.sweep_one(ctx.scene, ctx.backend, name, live[name], stride, quant, ctx.kind, ctx.tol)
                  if live[name] else [])
         by_hp = {s.name: b for s, b in zip(live[name], swept, strict=True)}
         out[name] = [by_hp.get(s.name, [None] * len(s.values)) for s in sl]
@@ -95,7 +101,7 @@ def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tupl
 
 def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count: int, total: int) -> None:
     fn, scene = ctx.function, ctx.scene
-    k, n = len(scene.optimizers), len(scene.starts)
+    k, n = len(scene.optimizers), len(scene.starts.points)
     title = messages.markdown_text(fn.title)
     st.markdown(f"#### {title}: {k} optimizer{'s' * (k != 1)} × {n} start{'s' * (n != 1)}, "
                 f"{scene.steps} steps")
@@ -106,7 +112,7 @@ def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count:
     st.caption(
         f"{fn.dim}-D · seed {scene.seed} · schedule `{scene.schedule}`"
         + (f" · hooks `{', '.join(scene.hooks)}`" if scene.hooks else "")
-        + f" · {scene.backend} · run {1000 * t_run:.0f} ms, sweeps {1000 * t_sweep:.0f} ms · {n_rows} frames"
+        + f" · {ctx.backend} · run {1000 * t_run:.0f} ms, sweeps {1000 * t_sweep:.0f} ms · {n_rows} frames"
         + f" · {live}"
     )
 
@@ -121,7 +127,7 @@ def _lesson() -> None:
 def _notes(ctx: Context, result: Any) -> None:
     if not ctx.large:  # on the projector the lesson's note goes under the race: the race needs the height
         _lesson()
-    starts = np.asarray(ctx.scene.starts, dtype=float)
+    starts = compute.starts_of(ctx.scene)
     if ss["start_mode"] == "Typed":
         note = messages.outside_note(ctx.function, starts)
         if note:
@@ -135,7 +141,8 @@ def _notes(ctx: Context, result: Any) -> None:
 def on_tune() -> None:
     """"Tune learning rates": one sweep per optimizer on the scene on screen, then the sliders move."""
     try:
-        picked = _tune_scene(current().scene)
+        ctx = current()
+        picked = _tune_scene(ctx.scene, ctx.backend)
     except ENGINE_ERRORS as exc:
         ss["tune_note"] = f"could not tune: {messages.short(exc)}"
         return
@@ -157,9 +164,10 @@ def _tune(ctx: Context) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _tune_scene(scene: state.Scene) -> dict[str, tuple[str, float]]:
-    tuned = tune_learning_rates(scene.make_function(), {n: scene.hyperparams(n) for n in scene.optimizers},
-                                [list(p) for p in scene.starts], scene.steps, **scene.run_kwargs())
+def _tune_scene(scene: Scene, backend: str) -> dict[str, tuple[str, float]]:
+    hps = {n: dict(values) for n, values in scene.optimizers.items()}
+    tuned = tune_learning_rates(scene.build_function(), hps, compute.starts_of(scene), scene.steps,
+                                **compute.engine_options(scene, backend))
     return {name: (t.hyperparam, t.value) for name, t in tuned.items()}
 
 
@@ -188,11 +196,11 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
     (a session's first run draws the race without)."""
     scene = ctx.scene
     sliders = sliders_of(ctx)
-    n = len(scene.starts)
+    n = len(scene.starts.points)
     rows = sweeps.max_rows_for(len(scene.optimizers) * n)
     stride = sweeps.stride_for(scene.steps, rows)
     quant = sweeps.Quantizer.around(plots.view_of(ctx.function))
-    key = scene.key(ctx.large, ctx.kind, ctx.tol)
+    key = drawn_key(ctx)
     with_sweeps = ss.get("sweeps_for") == key or ss.get("live_sweeps") == "always"
     live = compute.live_sliders(scene, sliders, rows) if with_sweeps else {name: () for name in sliders}
     t1 = time.perf_counter()
@@ -202,9 +210,8 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
         blocks, live = {}, {name: () for name in sliders}
     t_sweep = time.perf_counter() - t1
     try:
-        shown = scene_state.scene_from_widgets(ctx.function, [list(p) for p in scene.starts])
-        link = share.link_template(shown)
-        urls = {name: [share.slider_link_texts(shown, name, s.name, s.values) for s in sl]
+        link = share.link_template(scene)
+        urls = {name: [share.slider_link_texts(scene, name, s.name, s.values) for s in sl]
                 for name, sl in sliders.items()}
     except ENGINE_ERRORS:
         link, urls = None, None
@@ -226,7 +233,7 @@ def _view() -> None:
         return
     t0 = time.perf_counter()
     try:
-        result = compute.run_scene(scene)
+        result = compute.run_scene(scene, ctx.backend)
     except ENGINE_ERRORS as exc:
         st.error(f"Cannot run this scene: {messages.short(exc)}")
         return

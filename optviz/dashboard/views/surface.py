@@ -10,7 +10,7 @@ from optviz.draw import plots
 
 
 def render(ctx: Context) -> None:
-    result = compute.run_scene(ctx.scene)
+    result = compute.run_scene(ctx.scene, ctx.backend)
     fig = plots.surface_figure(result, large_font=ctx.large, height=720 if not ctx.large else 620)
     st.plotly_chart(fig, key="surface_chart", theme=None,
                     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
@@ -19,5 +19,5 @@ def render(ctx: Context) -> None:
 
 
 VIEW = View(key="surface", title="3-D surface", order=20, render=render,
-            available=lambda ctx: ctx.scene.dim == 2,
+            available=lambda ctx: ctx.function.dim == 2,
             help="The landscape as a surface with every path on it")

@@ -129,20 +129,20 @@ def _view() -> None:
         hp[n].pop(lr_name(n) if param == "lr" else param, None)
     try:
         s = exploring.sweep_of(
-            scene, exploring.frozen(hp), param, values, int(seeds), kind, float(ctx.tol), spacing
+            scene, ctx.backend, exploring.frozen(hp), param, values, int(seeds), kind, float(ctx.tol), spacing
         )
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot sweep: {messages.short(exc)}")
         return
-    n_pts = len(scene.starts) * int(seeds)
+    n_pts = len(scene.starts.points) * int(seeds)
     st.markdown(
         f"#### {ctx.function.title}: {setting} over {len(values)} values, {n_pts} run{'s' * (n_pts != 1)} "
         f"each ({scene.steps} steps)"
     )
     exploring.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
     st.caption(
-        f"Median over the race's {len(scene.starts)} starts × {seeds} seed(s), a diverged run counted as "
-        "infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
+        f"Median over the race's {len(scene.starts.points)} starts × {seeds} seed(s), a diverged run counted "
+        "as infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
         f"tolerance, then lowest median error. Computed in {s.elapsed:.2f} s."
     )
     st.dataframe(best_table(s), key="sweep_table")
