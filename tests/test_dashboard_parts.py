@@ -306,3 +306,13 @@ def test_the_link_the_page_writes_when_a_slider_moves_is_the_scenes_own(case):
                 moved = dataclasses.replace(scene, optimizers={**cur, name: {**hps, hp: v}})
                 page = {**base, name: [*base[name][:k], text, *base[name][k + 1:]]}
                 assert _page_opt(template, page) == moved.to_query()["opt"], (name, hp, v)
+
+
+def test_a_scene_sets_the_optimizers_it_does_not_race_to_its_policys_values():
+    with state.detached():
+        state.init()
+        scene_state.load_lesson("adaptive-rosenbrock")
+        assert state.hyperparams("NAG") == rates.defaults("NAG", "rosenbrock", 2, "tuned")
+        scene_state.load_lesson("article-quartic")
+        assert presets.get("article-quartic").scene.rates == "article" == state.ss["rates"]
+        assert state.hyperparams("DCASGD") == rates.defaults("DCASGD", "quartic", 1, "article")

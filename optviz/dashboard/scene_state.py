@@ -198,13 +198,14 @@ def widgets_from_scene(scene: Scene) -> None:
     try:
         _set_function(scene.function)
         fn = state.make_function()
+        ss["rates"] = scene.rates
         ss["optimizers"] = [n for n in NAMES if n in scene.optimizers]
-        for name, hps in scene.optimizers.items():
-            for hp, value in hps.items():
+        for name in NAMES:  # the scene's values; the rate policy's for the optimizers it does not race
+            values = scene.optimizers.get(name) or state.default_values(name)
+            for hp, value in values.items():
                 if not state.set_hyperparam(name, hp, value):
                     raise ValueError(f"optimizers.{name}.{hp}: the page cannot set {value!r}")
         state.hyperparams_replaced()
-        ss["rates"] = scene.rates
         ss["steps"], ss["seed"] = int(scene.steps), int(scene.seed)
         _set_starts(scene, fn.dim)
         _set_schedule(scene.schedule)
