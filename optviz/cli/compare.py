@@ -15,6 +15,8 @@ from optviz.cli.errors import CliError
 from optviz.cli.exploring import check_out, explore, finish
 from optviz.cli.output import fmt, table
 from optviz.cli.scene_args import apply_sets, make_function, optimizer_list
+from optviz.optimizers.rates import DEFAULT as DEFAULT_RATES
+from optviz.optimizers.rates import check_rates
 
 
 def main(args: argparse.Namespace) -> int:
@@ -28,17 +30,20 @@ def main(args: argparse.Namespace) -> int:
     chosen: dict[str, dict[str, float]] = {
         n: {} for n in optimizer_list(args.optimizers or ",".join(DEFAULT_OPTIMIZERS))}
     apply_sets(chosen, args.sets)  # held fixed; everything else is tuned or the registry's
+    rates = check_rates(args.rates or DEFAULT_RATES)
     opts = {"schedule": args.schedule, "hooks": list(args.hooks), "backend": args.backend}  # engine-read
     opts.update({k: v for k in ("noise", "noise_mode", "delay") if (v := getattr(args, k)) is not None})
     c = explore(lambda progress: compare(
         fns, chosen, budget=args.budget, steps=args.steps, tol=args.tol or 1e-3, kind=args.kind,
         seeds=args.seeds, tune_starts=args.tune_starts, test_starts=args.test_starts, seed=args.seed,
-        scheduler=args.scheduler, progress=progress, max_seconds=args.max_seconds, **opts), args, "comparing")
+        rates=rates, scheduler=args.scheduler, progress=progress, max_seconds=args.max_seconds, **opts),
+        args, "comparing")
 
     def text() -> None:
         print(f"{len(c.labels)} function(s) x {len(c.names)} optimizer(s): tuned on a budget of {c.budget} "
               f"configurations each ({c.n_seeds} seed(s) x {c.tune_starts} starts), compared on "
-              f"{len(c.problems)} held-out problems; {c.steps} steps, tol {c.tol:g}, seed {c.seed}")
+              f"{len(c.problems)} held-out problems; {c.steps} steps, tol {c.tol:g}, seed {c.seed}; "
+              f"rates: {rates}")
         rows = [[str(r["rank"]), r["optimizer"], fmt(r["solved"], "pct"), fmt(r["wins"], "pct"),
                  fmt(None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]), "int"),
                  fmt(r["median_final_error"]), fmt(r["diverged"], "pct")] for r in c.table()]
@@ -60,4 +65,4 @@ def main(args: argparse.Namespace) -> int:
 
     from optviz.explore import figures
 
-    return finish(args, out, c.to_json, lambda: figures.compare_figure(c), text)
+    return finish(args, out, lambda: {**c.to_json(), "rates": rates}, lambda: figures.compare_figure(c), text)

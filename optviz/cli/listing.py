@@ -33,6 +33,6 @@ def main(args: argparse.Namespace) -> int:
             print(f"  {group_label(g):<{w}}  {', '.join(names)}")
     if what in ("all", "presets", "lessons"):
         print("lessons (for --lesson or --preset):")
-        for p in lessons.PRESETS.values():
-            print(f"  {p.name}  {p.description}")
+        for lesson in lessons.ALL_LESSONS.values():
+            print(f"  {lesson.name}  {lesson.note}")
     return 0

@@ -200,8 +200,8 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                    help="error measure: distance to the minimizer, gap f - f*, or the loss f; auto: distance "
                         "when the function has a minimum, else the loss (default: auto, or the --scene's)")
     g.add_argument("--preset", "--lesson", metavar="NAME", dest="preset",
-                   help=f"a lesson, a named scene: {', '.join(lessons.PRESETS)} (sets function, optimizers, "
-                        "starts, steps, seed; --set/--steps/--seed still apply)")
+                   help=f"a lesson, a named scene: {', '.join(lessons.ALL_LESSONS)} (sets function, "
+                        "optimizers, starts, steps, seed; --set/--steps/--seed still apply)")
     _rates_option(g)
     _function_and_scene_file_options(g)
 
@@ -467,6 +467,9 @@ def _explore_commands(sub: Any) -> None:
                    help="array backend (default: numpy)")
     g.add_argument("--max-seconds", type=_positive(), default=MAX_SECONDS, metavar="S",
                    help=f"refuse a comparison estimated to take longer here (default: {MAX_SECONDS:g})")
+    g.add_argument("--rates", choices=RATES,
+                   help="hyperparameters neither set with --set nor tuned: the function's tuned table or the "
+                        "article's (registry's) defaults (default: tuned)")
     _explore_options(c)
 
 

@@ -183,16 +183,7 @@ def _from_lesson(args: argparse.Namespace, given: Starts | None) -> Scene:
             f"--preset {lesson.name} sets the function, optimizers and starts; drop {', '.join(clash)} "
             "(--set, --steps, --seed, --schedule and --hook still apply)"
         )
-    return _changed(lesson_scene(lesson), args, given, lambda exc: CliError(message(exc)))
-
-
-def lesson_scene(lesson: Any) -> Scene:
-    """The whole scene of a lesson."""
-    scene = getattr(lesson, "scene", None)
-    if scene is not None:
-        return scene
-    # a Preset: its optimizers are the values that differ from the article's
-    return Scene.from_run_kwargs(**lesson.run_kwargs(), rates="article", limits=RUN_LIMITS)
+    return _changed(lesson.scene, args, given, lambda exc: CliError(message(exc)))
 
 
 def load_scene(path: str) -> Scene:
