@@ -1,11 +1,16 @@
 """The compiled fast path: one kernel per (function, rule, options), blocks of points on threads.
 
-Each kernel is generated as Python source (:mod:`optviz.engine.fast.codegen`) that calls the rule's
-own stages and the function's point formulas, and compiled by numba with every one of them
-inlined (:mod:`optviz.engine.fast.jit`): no formula is written twice. The parts that depend on neither
+Each kernel is generated as Python source that calls the rule's own stages and the function's point
+formulas, and compiled by numba with every one of them inlined (:mod:`optviz.engine.fast.jit`): no
+formula is written twice. The step's bookkeeping around the rule is described once
+(:mod:`optviz.engine.fast.bookkeeping`) and emitted by both generators, the CPU's
+(:mod:`optviz.engine.fast.cpu`, blocks of points) and the CUDA one (:mod:`optviz.engine.fast.gpu`, a
+point per thread), from the pieces in :mod:`optviz.engine.fast.codegen`; the kernels' arguments are
+listed once (:mod:`optviz.engine.fast.signature`). The parts that depend on neither rule nor function
 (hooks, per-step values, recording) are shared, compiled once (:mod:`optviz.engine.fast.blocks`).
 Rooms: :mod:`~optviz.engine.fast.kernels` (generating, compiling, caching), :mod:`~optviz.engine.fast.runner`
-(running a job on them), :mod:`~optviz.engine.fast.warm` (compiling ahead, in other processes). What varies
+(running a job on them), :mod:`~optviz.engine.fast.warm` (compiling ahead, in other processes),
+:mod:`~optviz.engine.fast.support` (what the fast path can run). What varies
 per step (hyperparameters under the schedule, bias corrections, bounds) is computed once per
 step on the host by the rule's own per-step stages, into a small table the kernel reads;
 per-point hyperparameters (sweeps) become rows of that table. The readable loop reads the same

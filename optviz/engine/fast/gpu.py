@@ -3,12 +3,13 @@
 A point's run never meets another's, so on a GPU each thread takes one point and keeps its
 position and state in registers for all the steps: nothing moves through memory per step but
 the per-step table (the same for all threads of a run, so it is served from cache) and what is
-recorded. The kernel is generated, as the CPU's (:mod:`optviz.engine.fast.codegen`), from the rule's
+recorded. The kernel is generated, as the CPU's (:mod:`optviz.engine.fast.cpu`), from the rule's
 stages and the function's point formulas: it calls the same generated ``point_step``, and
 numba (``numba.cuda``, from the ``numba-cuda`` package) compiles them all for the device. No
-formula is written again here; what this module writes is the per-thread bookkeeping, the same
-as the CPU kernel's and the readable loop's (the gradient where the rule takes it, noise,
-hooks, divergence and freezing, recording, steps to tolerance).
+formula is written again here, and neither is the step's bookkeeping (the gradient where the rule
+takes it, delay, noise, divergence and freezing, recording, steps to tolerance): both kernels emit
+the one description in :mod:`optviz.engine.fast.bookkeeping`. What this module adds is the
+thread's loop around it and the hooks, applied per thread (the CPU applies them per block).
 
 Without a GPU the same source runs on numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, the
 arrays are NumPy's): that is how the tests hold it equal to the readable path on any machine;
@@ -29,15 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from optviz.engine.fast import signature
-from optviz.engine.fast.codegen import (
-    KernelSpec,
-    Names,
-    Source,
-    point_step_signature,
-    write_error,
-    write_point_step,
-)
+from optviz.engine.fast import bookkeeping, signature
+from optviz.engine.fast.bookkeeping import THREAD as L
+from optviz.engine.fast.codegen import KernelSpec, Names, Source, write_point_step
 from optviz.engine.fast.kernels import Keyed, cache_dir
 from optviz.engine.fast.runner import Runner
 from optviz.engine.job import Cancelled, Job
@@ -81,22 +76,11 @@ def simulated() -> bool:
 
 # ---------------------------------------------------------------------- the kernel's source
 def source(spec: KernelSpec) -> str:
-    """The CUDA kernel's Python source (module level): one thread steps one point."""
-    d = spec.dim
-    J = range(d)
-    m = spec.maths
+    """The CUDA kernel's Python source (module level): one thread steps one point, the step's
+    bookkeeping as :mod:`optviz.engine.fast.bookkeeping` describes it (with the point in registers,
+    :data:`~optviz.engine.fast.bookkeeping.THREAD`)."""
+    J = range(spec.dim)
     names = Names(spec)
-    hp_index = {name: k for k, name in enumerate(spec.hp_names)}
-    column = {name: k for k, name in enumerate(spec.columns)}
-    consts = ", ".join(f"fc[{k}]" for k in range(spec.n_consts))
-
-    def value(prefix: str) -> str:
-        return f"FVALUE({', '.join([f'{prefix}{j}' for j in J] + ([consts] if consts else []))})"
-
-    def each(fmt: str) -> None:
-        for j in J:
-            src(fmt.format(j=j))
-
     src = Source()
     src("import math")
     src("")
@@ -111,104 +95,29 @@ def source(spec: KernelSpec) -> str:
             src("return")
         src(signature.unpack_prm())
         src("nrec = rec.shape[0]; steps = rec[nrec - 1]; delay = np.int64(delay_f)")
-        src("c = combo[p * cstride]")
-        # the start: position, state, loss, row 0
-        each("w_{j} = W0[p, {j}]")
-        for f in m.fields:
-            init = m.init.get(f, 0.0)
-            if isinstance(init, str):
-                vals = [f"w_{j}" for j in J]
-            elif hasattr(init, "fn"):
-                a = ", ".join(f"hp0[c, {hp_index[x]}]" for x in init.args)
-                vals = [f"INIT_{f}({a})"] * d
-            else:
-                vals = [repr(float(init))] * d
-            if f in names.point_fields:
-                src(f"s_{f} = {vals[0]}")
-            else:
-                for j in J:
-                    src(f"s_{f}_{j} = {vals[j]}")
-        src(f"f0 = {value('w_')}")
-        src("fl = f0; alive = True; div = -1")
-        if spec.tol:
-            src(f"err = {write_error(src, spec, 'w', 'f0', 'math.sqrt')}")
-            src("stt = 0 if err <= tol else -1")
-        each("o_traj[0, p, {j}] = w_{j}")
-        src("o_loss[0, p] = f0")
-        if spec.record_state:
-            _store_state(src, spec, names, "0")
+        bookkeeping.start(src, spec, names, L)
         src("r = 1")
         with src.block("for t in range(1, steps + 1):"):
-            src("tf = np.float64(t); ut = np.uint64(t)")
-            src("rec_now = r < nrec and rec[r] == t")
-            src("loss_now = True" if spec.loss_every_step else "loss_now = rec_now")
-            grad_at = [m.grad_at] if m.grad_at is not None else []
-            for name in dict.fromkeys(spec.used_columns(grad_at) + spec.update_columns):
-                src(f"k_{name} = tab[c, t - 1, {column[name]}]")
-            # the gradient: where the rule takes it, delayed, noisy, hooked
-            if m.grad_at is not None:
-                for j in J:
-                    src(f"q_{j} = {names.call('GRAD_AT', m.grad_at, j)}")
-            else:
-                each("q_{j} = w_{j}")
-            if spec.delay:
-                src("slot = (t - 1) % (delay + 1)")
-                src("old = (max(1, t - delay) - 1) % (delay + 1)")
-                each("ring[slot, {j}, p] = q_{j}")
-                each("q_{j} = ring[old, {j}, p]")
-            qs = ", ".join([f"q_{j}" for j in J] + ([consts] if consts else []))
-            src(f"gg = FGRAD({qs})")
-            if spec.noise:
-                for b in range((d + 1) // 2):
-                    src(f"e_{2 * b}, e_{2 * b + 1} = NORMAL2(ut, np.uint64({b}), klo[p], khi[p], "
-                        "gk0[p * gstride], gk1[p * gstride])")
-            for j in J:
-                g = f"gg[{j}]"
-                if spec.noise:
-                    scale = "sigma" if spec.noise == "absolute" else f"sigma * abs({g})"
-                    g = f"{g} + {scale} * e_{j}"
-                src(f"g_{j} = {g}")
-            _hooks(src, d)
-            # the rule's step
-            used = set().union(*(set(st.args) for st in [m.per_coord, *m.per_point, *m.noise.values()]))
-            if "f" in used:
-                src("f_cur = fl")
-            params, returns = point_step_signature(spec)
-            call = [{"klo_p": "klo[p]", "khi_p": "khi[p]", "rk0_p": "rk0[p * rstride]",
-                     "rk1_p": "rk1[p * rstride]"}.get(a, a) for a in params]
-            src(f"{', '.join(returns)} = STEP({', '.join(call)})")
-            each("n_{j} = w_{j} + u_{j}")
-            src("ok = " + " & ".join(f"(abs(n_{j}) <= bound)" for j in J))
+            bookkeeping.header(src, spec)
+            bookkeeping.read_columns(src, spec, "c")
+            bookkeeping.gradient(src, spec, names, L, loaded=True, into=("g_{j} = {g}",))
+            _hooks(src, spec.dim)
+            bookkeeping.rule_step(src, spec, names, L)
+            bookkeeping.after_step(src, spec, names, L)
             src("fn = fl")
             with src.block("if loss_now:"):
-                src(f"fn = {value('n_')}")
-                with src.block("if not (abs(fn) < np.inf):"):
-                    src("ok = False")
-            with src.block("if not (alive and ok):"):  # frozen where it was (now or before)
-                with src.block("if alive:"):
-                    src("div = t; alive = False")
-                each("n_{j} = w_{j}")
-                with src.block("if loss_now:"):
-                    src(f"fn = {value('w_')}")
-            each("w_{j} = n_{j}")
-            src("fl = fn")
-            if spec.tol == "gap":
-                with src.block("if stt < 0 and alive and fl - fstar <= tol:"):
-                    src("stt = t")
-            elif spec.tol == "distance":
-                with src.block("if stt < 0 and alive:"):
-                    src(f"err = {write_error(src, spec, 'w', '', 'math.sqrt')}")
-                    with src.block("if err <= tol:"):
-                        src("stt = t")
+                bookkeeping.new_loss(src, spec, L)
+            bookkeeping.freeze(src, spec, L)
+            for j in J:
+                src(f"w_{j} = n_{j}")
             with src.block("if rec_now:"):
-                each("o_traj[r, p, {j}] = w_{j}")
+                for j in J:
+                    src(f"o_traj[r, p, {j}] = w_{j}")
                 src("o_loss[r, p] = fl")
                 if spec.record_state:
-                    _store_state(src, spec, names, "r")
+                    bookkeeping.store_state(src, spec, names, L, "r")
                 src("r += 1")
-        src("o_div[p] = div")
-        if spec.tol:
-            src("o_stt[p] = stt if div < 0 else -1")
+        bookkeeping.finish(src, spec, L)
     return src.text()
 
 
@@ -227,17 +136,6 @@ def _hooks(src: Source, d: int) -> None:
             src("sc, dc = DECAY(gn, wn, hset[o])")
         for j in range(d):
             src(f"g_{j} = (g_{j} + dc * q_{j}) * sc")
-
-
-def _store_state(src: Source, spec: KernelSpec, names: Names, row: str) -> None:
-    for k, (f, j) in enumerate(spec.state_rows()):
-        if f in ("grad", "update"):
-            if row != "0":  # (NaN before any step: o_state is NaN-filled)
-                src(f"o_state[{row}, {k}, p] = {'g' if f == 'grad' else 'u'}_{j}")
-        elif j is None:
-            src(f"o_state[{row}, {k}, p] = s_{f}")
-        else:
-            src(f"o_state[{row}, {k}, p] = s_{f}_{j}")
 
 
 # ---------------------------------------------------------------------- compiling

@@ -105,10 +105,10 @@ class Keyed:
     """A kernel spec with its function's point form, its source and its fingerprint."""
 
     def __init__(self, spec: Any, point: Any):
-        from optviz.engine.fast import codegen, keys
+        from optviz.engine.fast import codegen, cpu, keys
 
         self.spec, self.point = spec, point
-        self.source = codegen.source(spec)
+        self.source = cpu.source(spec)
         self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
                         "NORMAL2": _noise.normal_pair}
         col = {name: k for k, name in enumerate(spec.columns)}

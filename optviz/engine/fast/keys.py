@@ -77,7 +77,8 @@ def _toolchain() -> str:
     the elementwise functions, the shared blocks (not the code that only runs kernels)."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for path in [here / "codegen.py", here / "jit.py", here / "blocks.py", Path(E.__file__)]:
+    generators = [here / name for name in ("codegen.py", "bookkeeping.py", "cpu.py", "jit.py", "blocks.py")]
+    for path in [*generators, Path(E.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

@@ -3,7 +3,7 @@
 The generators write their kernel's parameter list from :data:`ARGS` (:func:`params`), the
 runners pass their values by name (:func:`ordered`), the CUDA kernel's type signature is read
 from the types (:func:`cuda_signature`), and the dummy call that compiles a CPU kernel ahead
-gives its values by name too. The CPU kernel (:mod:`optviz.engine.fast.codegen`) steps a block
+gives its values by name too. The CPU kernel (:mod:`optviz.engine.fast.cpu`) steps a block
 of points at a time and reports progress; the CUDA one (:mod:`optviz.engine.fast.gpu`) steps one
 point per thread and keeps each point's delay ring in device memory: :attr:`Arg.target` says
 which kernel takes an argument. The run's numbers packed into ``prm`` are named in :data:`PRM`.
