@@ -114,11 +114,7 @@ def start(src: Source, spec: KernelSpec, names: Names, L: Layout) -> None:
     if spec.tol:
         src(f"err = {write_error(src, spec, 'w', 'f0', L.sqrt)}")
         src(f"{L.stt} = 0 if err <= tol else -1")
-    for j in J:
-        src(f"o_traj[0, p, {j}] = w_{j}")
-    src("o_loss[0, p] = f0")
-    if spec.record_state:
-        store_state(src, spec, names, L, "0")
+    record(src, spec, names, L, "0", "f0")
 
 
 # ---------------------------------------------------------------------- a step
@@ -245,6 +241,17 @@ def freeze(src: Source, spec: KernelSpec, L: Layout) -> None:
             src(f"{L.div} = t; {L.alive} = False")
         with src.block("if loss_now:"):  # f where the point stays (frozen now or before)
             src(f"{L.loss} = {value(spec, [L.at(L.w, j) for j in J])}")
+
+
+def record(src: Source, spec: KernelSpec, names: Names, L: Layout, row: str, loss: str) -> None:
+    """Row ``row`` of the point's records, its position at hand as ``w_j`` and its loss ``loss``:
+    position, loss and (when asked) state. (The CPU kernel records the rows after the start for a
+    whole block at once, with the shared ``RECORD`` and :func:`store_state`.)"""
+    for j in range(spec.dim):
+        src(f"o_traj[{row}, p, {j}] = w_{j}")
+    src(f"o_loss[{row}, p] = {loss}")
+    if spec.record_state:
+        store_state(src, spec, names, L, row)
 
 
 def store_state(src: Source, spec: KernelSpec, names: Names, L: Layout, row: str) -> None:

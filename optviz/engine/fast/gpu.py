@@ -111,11 +111,7 @@ def source(spec: KernelSpec) -> str:
             for j in J:
                 src(f"w_{j} = n_{j}")
             with src.block("if rec_now:"):
-                for j in J:
-                    src(f"o_traj[r, p, {j}] = w_{j}")
-                src("o_loss[r, p] = fl")
-                if spec.record_state:
-                    bookkeeping.store_state(src, spec, names, L, "r")
+                bookkeeping.record(src, spec, names, L, "r", "fl")
                 src("r += 1")
         bookkeeping.finish(src, spec, L)
     return src.text()
