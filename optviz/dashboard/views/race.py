@@ -67,7 +67,7 @@ def on_reset() -> None:
         state.reset_hp(name)
 
 
-def _preset_values(name: str, hp: str) -> list[float]:
+def _lesson_values(name: str, hp: str) -> list[float]:
     """Values that lessons and the default policy use (sliders offer them as positions)."""
     vals = [float(lesson.scene.optimizers[name][hp]) for lesson in lessons.ALL_LESSONS.values()
             if name in lesson.scene.optimizers]
@@ -77,7 +77,7 @@ def _preset_values(name: str, hp: str) -> list[float]:
 
 def sliders_of(ctx: Context) -> dict[str, list[Slider]]:
     """Every chosen optimizer's sliders, standing at the scene's values."""
-    return {name: [slider(name, hp, v, _preset_values(name, hp)) for hp, v in hps.items()]
+    return {name: [slider(name, hp, v, _lesson_values(name, hp)) for hp, v in hps.items()]
             for name, hps in ctx.scene.optimizers.items()}
 
 
@@ -99,6 +99,10 @@ def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tupl
     return out
 
 
+#: Which default learning rates the scene takes (:mod:`optviz.optimizers.rates`), as the header says it.
+RATES_TEXT = {"tuned": "rates: the function's tuned table", "article": "rates: the article's"}
+
+
 def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count: int, total: int) -> None:
     fn, scene = ctx.function, ctx.scene
     k, n = len(scene.optimizers), len(scene.starts.points)
@@ -110,7 +114,7 @@ def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count:
     if ctx.large:  # the projector needs the height for the race
         return
     st.caption(
-        f"{fn.dim}-D · seed {scene.seed} · schedule `{scene.schedule}`"
+        f"{fn.dim}-D · seed {scene.seed} · {RATES_TEXT[scene.rates]} · schedule `{scene.schedule}`"
         + (f" · hooks `{', '.join(scene.hooks)}`" if scene.hooks else "")
         + f" · {ctx.backend} · run {1000 * t_run:.0f} ms, sweeps {1000 * t_sweep:.0f} ms · {n_rows} frames"
         + f" · {live}"
