@@ -4,8 +4,11 @@ The editor (:func:`editor`, drawn by the sidebar when the function source is "Yo
 holds three text boxes: the formula in ``x`` (1-D) or ``x`` and ``y`` (2-D) (``expr``), its
 box (``expr_box``: ``x_lo, x_hi[, y_lo, y_hi]``) and, optionally, its global minimizers
 (``expr_min``: ``x, y`` per point, ``;`` between points, ``none`` for a function without one;
-empty: estimated). Each change is checked at once: a refused formula shows its message and,
-for a syntax error or a refused name, a caret under its column. The text is parsed by
+empty: estimated). A new formula drops the box and minimizers that went with the one before
+(unless they were edited since): its box is then the library's default and its minimizers are
+estimated (:func:`optviz.dashboard.state.on_formula_change`). Each change is checked at once:
+a refused formula shows its message and, for a syntax error or a refused name, a caret under
+its column. The text is parsed by
 :func:`functions.from_expression` (Python's ``ast`` and a whitelist, never ``eval``; length,
 nesting and exponents bounded, so no text can hang the server), and a function that is
 built once is cached. The race, the error curves, the export and the other views then work
