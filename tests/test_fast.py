@@ -242,3 +242,26 @@ def test_libm_gives_arrays_the_functions_the_kernels_call():
         raise RuntimeError
     assert not E._LIBM[0]
     np.testing.assert_array_equal(E.exp(x), np.exp(x))
+
+
+def test_the_kernels_arguments_are_listed_once():
+    """Both generated kernels take the arguments :mod:`optviz.engine.fast.signature` lists, in its
+    order; the CUDA type signature has a type for each; ``prm`` is unpacked by its names."""
+    import ast
+
+    from numba.core import sigutils
+
+    from optviz.engine.fast import gpu, kernels, signature
+    from optviz.engine.job import make_job
+
+    job = make_job("himmelblau", ["Adam"], None, 2, noise=0.1, delay=1, tol=1e-3, record_state=True)[0]
+    keyed = kernels.specs(job)[0]
+    for text, target in ((keyed.source, signature.CPU), (gpu.source(keyed.spec), signature.GPU)):
+        kernel = next(n for n in ast.parse(text).body
+                      if isinstance(n, ast.FunctionDef) and n.name == "kernel")
+        assert [a.arg for a in kernel.args.args] == signature.params(target).split(", ")
+        assert signature.unpack_prm() in text
+    types, _ = sigutils.normalize_signature(signature.cuda_signature())
+    assert len(types) == len(signature.params(signature.GPU).split(", "))
+    with pytest.raises(ValueError, match="prm takes exactly"):
+        signature.prm(bound=1.0)
