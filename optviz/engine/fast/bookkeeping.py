@@ -15,8 +15,8 @@ freezing, and the recorded state. Both generators emit these pieces:
 
 A :class:`Layout` says where each of a point's quantities lives in one kernel; an assignment whose
 target and value are the same variable (a thread's own registers) is not written. The readable
-loop (:mod:`optviz.engine.reference`) is the same description on whole arrays; the tests hold the
-three equal.
+loop (:mod:`optviz.engine.reference`) does the same bookkeeping on whole arrays, written to be read;
+the tests hold the three equal (``tests/test_fast.py``, ``tests/test_gpu.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Layout:
     sqrt: str  # the square root the distance is taken with
 
     def at(self, template: str, j: int | None = None, f: str = "", slot: str = "") -> str:
+        """One of the templates above, for coordinate ``j``, field ``f`` and ring slot ``slot``."""
         return template.format(j=j, f=f, slot=slot)
 
 
