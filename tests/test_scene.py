@@ -254,10 +254,10 @@ def test_noise_and_delay_races_are_identical_after_round_trips() -> None:
 
 def test_the_article_preset_as_a_scene() -> None:
     """The article's demo (Santa's seeded noise included) races the same from its scene's URL."""
-    preset = presets.get("article-quartic")
-    scene = Scene.from_run_kwargs(**preset.run_kwargs())
-    assert scene.starts.mode == "points" and scene.seed == 32
-    _same_race(optviz.run(**preset.run_kwargs()), Scene.from_query(scene.to_query()).run())
+    scene = presets.get("article-quartic").scene
+    assert scene.starts.mode == "points" and scene.seed == 32 and scene.rates == "article"
+    assert Scene.from_run_kwargs(**scene.run_kwargs()) == scene
+    _same_race(optviz.run(**scene.run_kwargs()), Scene.from_query(scene.to_query()).run())
 
 
 def test_run_kwargs_and_overrides() -> None:

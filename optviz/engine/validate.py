@@ -29,8 +29,8 @@ from optviz.scene.text import NumberError, quote, read_number
 OptimizerChoice = str | Sequence[str] | Mapping[str, Mapping[str, Any] | None]
 
 #: Optimizer and group names are read in one place, :func:`optviz.optimizers.resolve_item` (``"adam"``
-#: is Adam, ``"group:adam"`` the family, ``"all"`` every one); the names below are kept for callers
-#: that import them from here.
+#: is Adam, ``"group:adam"`` the family, ``"all"`` every one); ``optimizer_names``, ``group_names``,
+#: ``group_label``, ``GROUP_PREFIX`` and ``ALL`` stay importable from here for older callers.
 optimizer_names = resolve_item
 
 
@@ -152,12 +152,12 @@ def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function"
 def named_optimizers(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str, Any], bool]]:
     """(optimizer name, overrides, came from a group) for every optimizer chosen."""
     if isinstance(optimizers, str):
-        names, grouped = optimizer_names(optimizers)
+        names, grouped = resolve_item(optimizers)
         return [(n, {}, grouped) for n in names]
     if isinstance(optimizers, Mapping):
         items = []
         for name, hp in optimizers.items():
-            names, grouped = optimizer_names(name)
+            names, grouped = resolve_item(name)
             if hp is not None and not isinstance(hp, Mapping):
                 raise ValueError(
                     f"hyperparameters of {name if grouped else names[0]} must be a mapping such as "
@@ -171,7 +171,7 @@ def named_optimizers(optimizers: OptimizerChoice) -> list[tuple[str, Mapping[str
     if isinstance(optimizers, Iterable):
         out = []
         for item in optimizers:
-            names, grouped = optimizer_names(item)
+            names, grouped = resolve_item(item)
             out.extend((n, {}, grouped) for n in names)
         return out
     raise ValueError(
