@@ -76,7 +76,7 @@ def test_progress_bar_on_stderr(tmp_path, capsys):
 def test_run_progress_bar_only_when_asked(capsys):
     code, stdout, err = _run(["run", "-o", "Adam,SGD", "--random", "50", "--steps", "200", "--progress"],
                              capsys)
-    assert code == 0 and stdout.startswith("Rosenbrock")
+    assert code == 0 and stdout.startswith("Himmelblau")
     last = err.split("\r")[-1]  # the bar is redrawn in place; its last state ends the line
     assert re.fullmatch(r"running \[#{30}\] 100% of 2e\+04 point-steps +\d+\.\ds\n", last), repr(err)
     code, stdout, err = _run(["run", "-o", "Adam", "--steps", "200"], capsys)  # not a terminal

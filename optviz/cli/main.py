@@ -4,22 +4,21 @@ Ctrl-C, SIGTERM or SIGHUP)."""
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 
-from optviz.cli import basins, compare, dashboard, listing, render, run, sweep
 from optviz.cli.errors import PROG, CliError, message, terminate_as_interrupt
 from optviz.cli.output import ProgressBar
 from optviz.cli.parser import build_parser, fix_negative
 
-#: Each command's module's ``main``.
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "render": render.main, "run": run.main, "basins": basins.main, "sweep": sweep.main,
-    "compare": compare.main, "list": listing.main, "dashboard": dashboard.main,
-}
+#: The module of each command (``optviz.cli.<name>``, with its ``main(args) -> int``), imported
+#: once the command is known: a command loads only what it needs, and it loads it with the stop
+#: signals already handled (a signal landing in a first compile of the engine is an interrupt).
+MODULES = {"render": "render", "run": "run", "basins": "basins", "sweep": "sweep", "compare": "compare",
+           "list": "listing", "dashboard": "dashboard"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +39,8 @@ def _main(argv: list[str]) -> int:
         if args.command is None:
             raise CliError("choose a command: render, run, basins, sweep, compare, list or dashboard "
                            "(see 'optviz --help')")
-        return HANDLERS[args.command](args)
+        command = importlib.import_module(f"optviz.cli.{MODULES[args.command]}")
+        return command.main(args)
     except CliError as exc:
         print(f"{PROG}: error: {message(exc)}", file=sys.stderr)
         return 2

@@ -26,7 +26,7 @@ from optviz.scene.text import quote as _short
 COMMANDS = ("render", "run", "basins", "sweep", "compare", "list", "dashboard")
 #: The scene a command races when the options leave something out: the dashboard's first race
 #: (its function, its field of optimizers, its grid of starts, steps, seed and tolerance).
-DEFAULT_FUNCTION = "rosenbrock"
+DEFAULT_FUNCTION = "himmelblau"  # the dashboard's (optviz.dashboard.state.DEFAULT_FUNCTION)
 DEFAULT_OPTIMIZERS = ",".join(lessons.DEFAULT_FIELD)
 DEFAULT_STEPS = lessons.DEFAULT_STEPS
 DEFAULT_TOL = lessons.DEFAULT_TOL
