@@ -7,7 +7,8 @@ A user's text becomes a :class:`~functions.base.TestFunction` that behaves like 
    ``**`` (``^`` is read as ``**``), unary ``-``/``+`` and calls of the functions in
    :data:`ALLOWED_FUNCTIONS`. Anything else is refused with a :class:`ValueError` that names it
    and gives its column. Length, nesting depth, literal exponents and the size of constants are
-   bounded before SymPy sees anything, so no input can make it hang. Nothing is ``eval``-ed
+   bounded before SymPy sees anything, and the build has a deadline (5.), so no input can make
+   it hang. Nothing is ``eval``-ed
    and SymPy never parses text: the SymPy expression is built node by node.
 2. **Differentiated symbolically** (SymPy), with a bound on the size of the result.
 3. **Compiled through generated source text**: a small printer writes ``value(x, y)`` and
@@ -19,19 +20,29 @@ A user's text becomes a :class:`~functions.base.TestFunction` that behaves like 
    no minimizer is given, its global minimizers are **estimated** (a dense grid, zooming in
    on the grid's local minima, then Newton steps on the analytic gradient) and marked so.
 
-SymPy is imported on the first call only: ``import functions`` stays fast.
+5. **Built in a worker process under a deadline** (:data:`BUILD_SECONDS`, 1 s): steps 2-4 run
+   in a process forked from a fork server that imported SymPy once (:mod:`functions._worker`);
+   past the deadline the process is killed and the text refused ("... took longer than 1 s
+   to build; simplify it"). Built functions and refusals are both remembered, so a reload is
+   answered at once; no lock is held around a build, so a plain formula never waits for a
+   slow one. ``max``/``min``/``abs`` are nodes of :mod:`functions._symbolic` that SymPy never
+   compares or flattens (its own ``Max`` spent 17-62 s on 20 nested calls).
+
+SymPy is imported on the first build only, and in the workers: ``import functions`` stays fast.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
-import functools
 import hashlib
 import linecache
 import math
+import os
 import threading
 import types
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -227,7 +238,7 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
             elif node.id not in CONSTANTS:
                 if node.id in ALLOWED_FUNCTIONS:
                     raise _Refused(f"{node.id} is a function: write {node.id}(...)", pos)
-                raise _Refused(f"unknown name {node.id!r}{_did_you_mean(node.id)}", pos, _HELP)
+                raise _Refused(f"unknown name {_clip(node.id, 40)!r}{_did_you_mean(node.id)}", pos, _HELP)
         elif isinstance(node, ast.BinOp):
             if not isinstance(node.op, (*_ADD_OPS, *_MUL_OPS, ast.Pow)):
                 raise _Refused(
@@ -255,7 +266,7 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
             if name in VARIABLES or name in CONSTANTS:
                 raise _Refused(f"{name} is not a function (write {name}*(...) for a product)", pos)
             if name not in ALLOWED_FUNCTIONS:
-                raise _Refused(f"unknown function {name!r}{_did_you_mean(name)}", pos, _HELP)
+                raise _Refused(f"unknown function {_clip(name, 40)!r}{_did_you_mean(name)}", pos, _HELP)
             if node.keywords:
                 raise _Refused(f"{name}: keyword arguments are not allowed", pos)
             arity = ALLOWED_FUNCTIONS[name][0]
@@ -269,6 +280,8 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
 
 
 def _did_you_mean(name: str) -> str:
+    if len(name) > 40:
+        return ""
     close = difflib.get_close_matches(name.lower(), [*VARIABLES, *CONSTANTS, *ALLOWED_FUNCTIONS], n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -305,8 +318,15 @@ class _Builder:
         return value
 
     def sym(self, fn: str, *args: Any) -> Any:
-        """``sympy.<fn>(*args)``, or ``None`` in a dry run."""
-        return None if self.sp is None else getattr(self.sp, fn)(*args)
+        """``sympy.<fn>(*args)`` (``abs``, ``max`` and ``min`` as the nodes of
+        :mod:`functions._symbolic`), or ``None`` in a dry run."""
+        if self.sp is None:
+            return None
+        if fn in _KINKS:
+            from . import _symbolic
+
+            return getattr(_symbolic, _KINKS[fn])(*args)
+        return getattr(self.sp, fn)(*args)
 
     def visit(self, node: ast.AST) -> tuple[Any, float | None]:
         if isinstance(node, ast.Constant):
@@ -393,6 +413,10 @@ class _Builder:
         return expr, self.constant(float(value), node)
 
 
+#: SymPy's Abs, Max and Min -> the nodes of functions._symbolic that replace them (cheap to
+#: build and differentiate, real derivatives).
+_KINKS = {"Abs": "RealAbs", "Max": "Max2", "Min": "Min2"}
+
 _ARITH: dict[type, Callable[[float, float], float]] = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
@@ -404,6 +428,7 @@ _ATOM, _POW, _MUL, _ADD = 4, 3, 2, 1
 _ELEMENTWISE = {
     "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sinh": "sinh",
     "cosh": "cosh", "tanh": "tanh", "atan": "arctan", "Abs": "abs_", "sign": "sign",
+    "RealAbs": "abs_", "Sign": "sign",
 }  # fmt: skip
 
 
@@ -451,10 +476,11 @@ class _Printer:
             return self.mul(e)
         if e.is_Pow:
             return self.pow(e.base, e.exp)
-        if isinstance(e, sp.Heaviside):  # d max(a, b) / da = H(a - b), with H(0) = 1/2
+        kind = type(e).__name__
+        if kind in ("Heaviside", "Step"):  # d max(a, b) / da = H(a - b), with H(0) = 1/2
             return f"(0.5*sign({self(e.args[0])}) + 0.5)", _ATOM
-        if isinstance(e, sp.Max | sp.Min):
-            fn = "maximum" if isinstance(e, sp.Max) else "minimum"
+        if kind in ("Max", "Min", "Max2", "Min2"):
+            fn = "maximum" if kind.startswith("Max") else "minimum"
             args = [self(a) for a in e.args]
             out = args[0]
             for a in args[1:]:
@@ -488,8 +514,12 @@ class _Printer:
         negative = bool(coeff < 0)
         coeff = -coeff if negative else coeff
         p, q = (coeff.p, coeff.q) if coeff.is_Rational else (coeff, 1)
-        top = ([_number(float(p))] if p != 1 or not num else []) + [self.wrap(f, _MUL - 1) for f in num]
-        bottom = ([_number(float(q))] if q != 1 else []) + [self.wrap(f, _MUL) for f in den]
+        try:
+            p, q = float(p), float(q)
+        except OverflowError:  # e.g. 10**-400 = 1/10**400: the ratio as a float (here 0.0)
+            p, q = float(coeff), 1.0
+        top = ([_number(p)] if p != 1 or not num else []) + [self.wrap(f, _MUL - 1) for f in num]
+        bottom = ([_number(q)] if q != 1 else []) + [self.wrap(f, _MUL) for f in den]
         out = "*".join(top)
         if bottom:
             below = bottom[0] if len(bottom) == 1 else "(" + "*".join(bottom) + ")"
@@ -576,7 +606,7 @@ def _box(box: Any, dim: int | None) -> np.ndarray:
         b = np.array(box, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
-            f"box must be numbers (lo, hi) per coordinate, e.g. [[-2, 2], [-1, 3]]; got {box!r}"
+            f"box must be numbers (lo, hi) per coordinate, e.g. [[-2, 2], [-1, 3]]; got {_clip(repr(box))}"
         ) from None
     if b.ndim == 1 and b.size in (2, 4):
         b = b.reshape(-1, 2)
@@ -605,6 +635,11 @@ def _grid(box: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def _fmt_point(p: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in p) + ")"
+
+
+def _clip(text: str, n: int = 60) -> str:
+    """At most ``n`` characters of a text, with ``…`` where it was cut."""
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _quote(text: str) -> str:
@@ -779,7 +814,9 @@ def _given_minima(
     try:
         M = np.array(minimizers, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"minimizers must be numbers, one point per row; got {minimizers!r}") from None
+        raise ValueError(
+            f"minimizers must be numbers, one point per row; got {_clip(repr(minimizers))}"
+        ) from None
     if M.size == 0:
         return _Minima(np.empty((0, dim)), None, np.empty((0, dim)), "no minimum")
     if M.ndim == 1 and M.size == dim:
@@ -890,7 +927,7 @@ def _freeze(value: Any, what: str) -> tuple:
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be numbers, got {value!r}") from None
+        raise ValueError(f"{what} must be numbers, got {_clip(repr(value))}") from None
     if arr.ndim > 2:
         raise ValueError(f"{what} must be a list of rows of numbers, got shape {arr.shape}")
     if arr.size > MAX_MINIMIZERS * 2:
@@ -902,18 +939,185 @@ def _thaw(key: tuple | None) -> np.ndarray | None:
     return None if key is None else np.array(key[1], dtype=np.float64).reshape(key[0])
 
 
-@functools.lru_cache(maxsize=64)
+# ---------------------------------------------------------------------- 5. the bounded build
+#: Wall-clock seconds a typed formula may take to build (SymPy, source, grid check, minimizers)
+#: in its worker process; beyond it the worker is killed and the text refused ("... took
+#: longer than 1 s to build; simplify it"). Ordinary formulas take 0.01-0.2 s.
+BUILD_SECONDS = 1.0
+#: Most builds running at once (each in a process of its own); a further one waits for a slot.
+MAX_WORKERS = 8
+#: Seconds a new worker may take to start (the first one starts the fork server, which imports
+#: NumPy and SymPy once: about 1 s). Not counted in :data:`BUILD_SECONDS`.
+START_SECONDS = 60.0
+#: Built functions kept (least recently used dropped first), and refusals kept.
+CACHE_SIZE = 64
+REFUSALS_KEPT = 512
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What a worker sends back: everything of an :class:`ExpressionFunction` but its compiled
+    functions (rebuilt here from ``source``)."""
+
+    name: str
+    source: str
+    latex: str
+    box: np.ndarray
+    minimizers: np.ndarray
+    fmin: float | None
+    local: np.ndarray
+    log_levels: bool
+    given: tuple[tuple[float, ...], ...] | None
+    description: str
+
+
+class _Cache:
+    """Built functions and refusals by (text, box, minimizers), least recently used dropped.
+    Its lock guards the dictionaries only: no build runs under it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.built: OrderedDict[tuple, ExpressionFunction] = OrderedDict()
+        self.refused: OrderedDict[tuple, str] = OrderedDict()
+
+    def get(self, key: tuple) -> ExpressionFunction | str | None:
+        with self.lock:
+            for table in (self.built, self.refused):
+                if key in table:
+                    table.move_to_end(key)
+                    return table[key]
+        return None
+
+    def put(self, key: tuple, value: ExpressionFunction | str) -> None:
+        table, size = (self.refused, REFUSALS_KEPT) if isinstance(value, str) else (self.built, CACHE_SIZE)
+        with self.lock:
+            table[key] = value
+            table.move_to_end(key)
+            while len(table) > size:
+                table.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.built.clear()
+            self.refused.clear()
+
+
+_CACHE = _Cache()
+
+
+class _Uncached(ValueError):
+    """A refusal that must not be remembered (the machine was too busy to judge the text)."""
+
+
 def _build(text: str, box_key: tuple | None, min_key: tuple | None) -> ExpressionFunction:
-    """Built once per (text, box, minimizers); one build at a time (SymPy's caches are shared
-    by every thread, and a dashboard serves each session from its own thread)."""
-    with _BUILD_LOCK:
-        return _make(text, box_key, min_key)
+    """Built once per (text, box, minimizers); a refusal is remembered too (the same text is
+    refused again at once). No lock is held while building: builds run side by side."""
+    key = (text, box_key, min_key)
+    hit = _CACHE.get(key)
+    if isinstance(hit, str):
+        raise ValueError(hit)
+    if hit is not None:
+        return hit
+    try:
+        fn = _assemble(text, _bounded_parts(text, box_key, min_key))
+    except _Uncached:
+        raise
+    except ValueError as err:
+        _CACHE.put(key, str(err))
+        raise ValueError(str(err)) from None
+    _CACHE.put(key, fn)
+    return fn
 
 
-_BUILD_LOCK = threading.Lock()
+_build.cache_clear = _CACHE.clear  # type: ignore[attr-defined]  # as functools.lru_cache's
 
 
-def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> ExpressionFunction:
+def _bounded_parts(text: str, box_key: tuple | None, min_key: tuple | None) -> _Parts:
+    """:func:`_parts` in a worker process killed after :data:`BUILD_SECONDS`. What the parser
+    refuses is refused here, without a worker. Where no worker can be started (a platform
+    without ``fork``, or a daemonic process), the build runs here, one at a time."""
+    _precheck(text, box_key)
+    with _SLOTS:
+        try:
+            from . import _worker
+
+            proc, conn = _worker.start(_work, (text, box_key, min_key))
+        except (AssertionError, OSError, ValueError, RuntimeError, ImportError):  # no worker here
+            with _FALLBACK_LOCK:
+                return _parts(text, box_key, min_key)
+        try:
+            return _await(proc, conn, text)
+        finally:
+            conn.close()
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+            with contextlib.suppress(ValueError):
+                proc.close()
+
+
+def _await(proc: Any, conn: Any, text: str) -> _Parts:
+    """The worker's answer: a :class:`_Parts`, or the refusal it raised as a ValueError."""
+    quoted = _quote(" ".join(text.split()))
+    try:
+        if not conn.poll(START_SECONDS) or conn.recv() != "ready":
+            raise _Uncached(f"{quoted} could not be built: the build process did not start; try again")
+        if not conn.poll(BUILD_SECONDS):
+            cpu = _cpu_seconds(proc.pid)
+            proc.kill()
+            if cpu is not None and cpu < 0.5 * BUILD_SECONDS:  # starved: the machine is busy
+                raise _Uncached(
+                    f"{quoted} could not be built within {BUILD_SECONDS:g} s (the server is busy); try again"
+                )
+            raise ValueError(f"{quoted} took longer than {BUILD_SECONDS:g} s to build; simplify it")
+        kind, payload = conn.recv()
+    except (EOFError, OSError):
+        proc.join(1)
+        raise ValueError(
+            f"{quoted} could not be built: its build process stopped (exit {proc.exitcode}; out of "
+            f"memory?); simplify it"
+        ) from None
+    if kind == "ok":
+        return payload
+    raise ValueError(payload)
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds a process has used (Linux ``/proc``), or None where that is not known."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
+_FALLBACK_LOCK = threading.Lock()  # only where no worker process can be started
+
+
+def _work(conn: Any, text: str, box_key: tuple | None, min_key: tuple | None) -> None:
+    """In the worker process: build, send ``("ok", parts)`` or ``("refused", message)``."""
+    try:
+        import sympy  # noqa: F401  # preloaded by the fork server; imported before the clock
+
+        conn.send("ready")
+        try:
+            answer: tuple[str, Any] = ("ok", _parts(text, box_key, min_key))
+        except ValueError as err:
+            answer = ("refused", str(err))
+        except (RecursionError, MemoryError):
+            answer = ("refused", f"{_quote(' '.join(text.split()))} is too large to build; simplify it")
+        except Exception as err:  # an internal error: one line, not a traceback on the caller
+            answer = ("refused", f"{_quote(' '.join(text.split()))} could not be built "
+                      f"({type(err).__name__}: {_clip(str(err), 80)})")  # fmt: skip
+        conn.send(answer)
+    finally:
+        conn.close()
+
+
+def _precheck(text: str, box_key: tuple | None) -> tuple[_Text, ast.expr, set[str], np.ndarray]:
+    """Parse, check the tree and the constants, and read the box: no SymPy, bounded time."""
     t, tree = _parse(text)
     try:
         used = _check_tree(t, tree)
@@ -927,11 +1131,49 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
         box = _box(box_in, None)
         if need and len(box) != 2:
             box = _box(box_in, need)
-    dim = len(box)
     try:
         _Builder(None, t, {}).visit(tree)  # constants checked before SymPy is imported
     except _Refused as err:
         raise ValueError(err.text(t)) from None
+    return t, tree, used, box
+
+
+def _assemble(text: str, parts: _Parts) -> ExpressionFunction:
+    """The function object from a worker's parts (its source compiled here)."""
+    name, dim = parts.name, len(parts.box)
+    value_pt, grad_pt = _compile(parts.source, f"<expression {name}>")
+    for fn, what in ((value_pt, "value"), (grad_pt, "grad")):
+        fn.__qualname__ = f"{name}.{what}"
+        fn.__doc__ = f"{'f' if what == 'value' else 'Gradient of f'} = {text.strip()} (generated)."
+    point = PointForm(value=value_pt, grad=grad_pt)
+    value, grad = array_form(point, dim)
+    stripped = " ".join(text.split())
+    return ExpressionFunction(
+        name=name,
+        title=stripped if len(stripped) <= 60 else stripped[:59] + "…",
+        formula=f"f({', '.join(VARIABLES[:dim])})={parts.latex}",
+        dim=dim,
+        params={},
+        box=parts.box,
+        minimizers=_readonly(parts.minimizers),
+        fmin=parts.fmin,
+        local_minima=_readonly(parts.local),
+        log_levels=parts.log_levels,
+        _value=value,
+        _grad=grad,
+        point=point,
+        text=text,
+        given_minimizers=parts.given,
+        estimated=parts.given is None,
+        description=parts.description,
+        source=parts.source,
+    )
+
+
+def _parts(text: str, box_key: tuple | None, min_key: tuple | None) -> _Parts:
+    """The whole build (in a worker): SymPy, the source, the grid check and the minimizers."""
+    t, tree, _, box = _precheck(text, box_key)
+    dim = len(box)
 
     import sympy as sp  # imported here: `import functions` must stay fast
 
@@ -959,11 +1201,7 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
     except _Refused as err:
         raise ValueError(err.text(t)) from None
     value_pt, grad_pt = _compile(source, f"<expression {name}>")
-    for fn, what in ((value_pt, "value"), (grad_pt, "grad")):
-        fn.__qualname__ = f"{name}.{what}"
-        fn.__doc__ = f"{'f' if what == 'value' else 'Gradient of f'} = {text.strip()} (generated)."
-    point = PointForm(value=value_pt, grad=grad_pt)
-    value, grad = array_form(point, dim)
+    value, grad = array_form(PointForm(value=value_pt, grad=grad_pt), dim)
 
     _, pts = _grid(box)
     given = _thaw(min_key)
@@ -975,7 +1213,6 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
             else _given_minima(value, given, box, F, pts)
         )
         log_levels = _log_levels(F, minima.fmin)
-    variables = ", ".join(VARIABLES[:dim])
     where = (
         ""
         if not len(minima.minimizers)
@@ -983,28 +1220,23 @@ def _make(text: str, box_key: tuple | None, min_key: tuple | None) -> Expression
         + ", ".join(_fmt_point(p) for p in minima.minimizers[:4])
         + (" …" if len(minima.minimizers) > 4 else "")
     )
-    stripped = " ".join(text.split())
-    return ExpressionFunction(
+    return _Parts(
         name=name,
-        title=stripped if len(stripped) <= 60 else stripped[:59] + "…",
-        formula=f"f({variables})={sp.latex(expr)}",
-        dim=dim,
-        params={},
+        source=source,
+        latex=sp.latex(
+            expr.xreplace(
+                {r: sp.Float(r, 15) for r in expr.atoms(sp.Rational) if max(abs(r.p), r.q) > 10**15}
+            )
+        ),
         box=box,
-        minimizers=_readonly(minima.minimizers),
+        minimizers=minima.minimizers,
         fmin=minima.fmin,
-        local_minima=_readonly(minima.local),
-        log_levels=log_levels,
-        _value=value,
-        _grad=grad,
-        point=point,
-        text=text,
-        given_minimizers=None
+        local=minima.local,
+        log_levels=bool(log_levels),
+        given=None
         if given is None
         else tuple(tuple(float(v) for v in row) for row in np.reshape(given, (-1, dim))),
-        estimated=given is None,
         description=f"typed function; {minima.note}{where}",
-        source=source,
     )
 
 

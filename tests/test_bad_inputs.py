@@ -238,6 +238,11 @@ API: list[Row] = [
         "kappa must be >= 1"),
     api("functions.get: unknown parameter", lambda: functions.get("long_valley", 2, k=3), ValueError,
         "valid parameters: kappa"),
+    # -- functions.from_expression (issue 23: the user's text is quoted, at most ~60 characters)
+    api("from_expression: a 1,000-character name", lambda: functions.from_expression("x" * 1000),
+        ValueError, "unknown name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"),
+    api("from_expression: a 10 KB box", lambda: functions.from_expression("x**2", box="a" * 10_000),
+        ValueError, "aaaaaaaaaa…"),
 ]
 
 

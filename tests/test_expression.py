@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import math
+import multiprocessing
 import pickle
 import re
 import subprocess
 import sys
+import time
 import types
 
 import array_api_strict as xps
@@ -469,3 +472,136 @@ def test_longest_text_accepted() -> None:
     assert functions.from_expression(text, box=[[-1, 1]]).minimizers.tolist() == [[0.0]]
     with pytest.raises(ValueError, match="must be text"):
         functions.from_expression(3)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- issue 23: bounded builds
+def _nested_max(levels: int, tail: str = "") -> str:
+    """The issue's formula: ``levels`` nested ``max(s, sin(i*x + (i%7)*y))``."""
+    s = "x"
+    for i in range(1, levels + 1):
+        s = f"max({s}, sin({i}*x + {i % 7}*y))"
+    return s + tail
+
+
+def _nested_max_ref(levels: int):
+    def ref(x, y):
+        s = x
+        for i in range(1, levels + 1):
+            s = np.maximum(s, np.sin(i * x + (i % 7) * y))
+        return s
+
+    return ref
+
+
+def test_nested_max_builds_quickly(pool) -> None:
+    """20 nested max calls (432 characters) spent 17-62 s in SymPy's Max; now well within the
+    build limit, with the right values and subgradients."""
+    text = _nested_max(20)
+    fut = pool.submit(functions.from_expression, text, BOX2)
+    try:
+        f = fut.result(timeout=TIME_BOUND_S)
+    except concurrent.futures.TimeoutError:
+        pytest.fail(f"20 nested max calls were not built within {TIME_BOUND_S} s")
+    X = _box_points(f.box, 300, 5)
+    _close(f.value(X), _nested_max_ref(20)(*X.T), 1e-13)
+    ok = np.all(np.abs(f.grad(X) - _fd(f, X)) < 1e-4 * np.maximum(1, np.abs(_fd(f, X))), axis=1)
+    assert ok.mean() > 0.97
+    assert f.formula.count(r"\max") == 20
+
+
+def _refused_for_time(text: str) -> tuple[str, float]:
+    """The refusal of a text that takes too long, and the seconds it took (retried while the
+    machine was too busy to judge: that answer is not remembered)."""
+    for _ in range(5):
+        t = time.perf_counter()
+        with pytest.raises(ValueError) as err:
+            functions.from_expression(text, box=BOX2)
+        if "busy" not in str(err.value):
+            return str(err.value), time.perf_counter() - t
+    pytest.fail("the machine stayed too busy to judge the text")
+
+
+def test_slow_formula_refused_at_the_deadline_and_remembered(monkeypatch) -> None:
+    """A build past BUILD_SECONDS is killed and refused with one line; the same text is then
+    refused at once, without a new worker, and no worker process is left behind."""
+    from functions import _worker, expression
+
+    functions.from_expression("x**2 + y**2", box=BOX2)  # the fork server is running
+    monkeypatch.setattr(expression, "BUILD_SECONDS", 0.1)  # the text below takes ~0.5 s
+    text = _nested_max(22, " + 1")
+    msg, took = _refused_for_time(text)
+    assert re.fullmatch(r"'max\(max\(.{30,50}\.\.\.' took longer than 0\.1 s to build; simplify it", msg), msg
+    assert took < 0.1 + TIME_BOUND_S
+    started = []
+    real_start = _worker.start
+    monkeypatch.setattr(_worker, "start", lambda *a: started.append(a) or real_start(*a))
+    t = time.perf_counter()
+    with pytest.raises(ValueError) as again:
+        functions.from_expression(text, box=BOX2)
+    assert str(again.value) == msg and time.perf_counter() - t < 0.05 and not started
+    assert not [p for p in multiprocessing.active_children() if isinstance(p, _worker.WorkerProcess)]
+
+
+def test_a_plain_formula_does_not_wait_for_a_slow_one() -> None:
+    """No lock is held around a build: a plain formula typed while a slow one builds is ready
+    first (it waited 56 s behind the issue's nested max)."""
+    functions.from_expression("x**2 + y**2", box=BOX2)  # the fork server is running
+    done: dict[str, float] = {}
+
+    def build(name: str, text: str) -> None:
+        with contextlib.suppress(ValueError):
+            functions.from_expression(text, box=BOX2)
+        done[name] = time.perf_counter()
+
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        slow = ex.submit(build, "slow", _nested_max(22, " + 2"))
+        time.sleep(0.05)
+        t = time.perf_counter()
+        ex.submit(build, "plain", "x**2 + 3*y**2 + 0.25*x*y").result(timeout=TIME_BOUND_S)
+        slow.result(timeout=60)
+    assert done["plain"] < done["slow"], done
+    assert done["plain"] - t < TIME_BOUND_S
+
+
+def test_tiny_constants_underflow_to_zero() -> None:
+    """x*10**-400 is 0 in floating point (as 1e-400*x is): built, not an OverflowError."""
+    X = _box_points(np.array([[-2.0, 2.0]]), 50, 6)
+    for text in ["x*10**-400", "(1/7)**999*x", "x/10**200/10**200"]:
+        f = functions.from_expression(text, box=[[-2, 2]])
+        assert np.all(f.value(X) == 0.0) and np.all(f.grad(X) == 0.0), text
+        assert "10^{-" in f.formula, f.formula  # not hundreds of digits
+    g = functions.from_expression("x*10**-200*10**-200 + (x - 1)**2", box=[[-2, 2]])
+    np.testing.assert_allclose(g.value(X), (X[:, 0] - 1) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(g.minimizers, [[1.0]], atol=1e-9)
+
+
+def test_abs_of_real_expressions() -> None:
+    """abs of a real expression differentiates as sign(u)*u' (was: cannot compile atan2 / re)."""
+    f = functions.from_expression("abs(sqrt(x))", box=[[0.1, 4]])
+    X = _box_points(f.box, 50, 7)
+    _close(f.value(X), np.sqrt(X[:, 0]), 1e-15)
+    np.testing.assert_allclose(f.grad(X)[:, 0], 0.5 / np.sqrt(X[:, 0]), rtol=1e-14)
+    g = functions.from_expression("abs(atan(x/y))", box=[[-2, 2], [0.5, 3]])
+    X = _box_points(g.box, 300, 8)
+    _close(g.value(X), np.abs(np.arctan(X[:, 0] / X[:, 1])), 1e-15)
+    np.testing.assert_allclose(g.grad(X), _fd(g, X), rtol=1e-5, atol=1e-6)
+    assert g.formula == r"f(x, y)=\left|\operatorname{atan}{\left(\frac{x}{y} \right)}\right|"
+
+
+@pytest.mark.parametrize(
+    ("text", "box", "minimizers"),
+    [
+        ("x" * 1000, None, None),
+        ("q" * 990 + "(x)", None, None),
+        ("x**2", "a" * 10_000, None),
+        ("x**2", [[-1, 1]], "b" * 10_000),
+        ("x" * 990 + " + (", None, None),
+    ],
+    ids=["long name", "long function name", "long box", "long minimizers", "long syntax error"],
+)
+def test_messages_quote_at_most_60_characters(text: str, box, minimizers) -> None:
+    with pytest.raises(ValueError) as err:
+        functions.from_expression(text, box=box, minimizers=minimizers)
+    msg = str(err.value)
+    assert "\n" not in msg and len(msg) < 300, (len(msg), msg[:100])
+    assert not re.search(r"([xqab])\1{60}", msg), msg
