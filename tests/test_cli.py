@@ -18,7 +18,7 @@ from PIL import Image
 
 from optviz import NAMES, cli
 from optviz.cli import dashboard, errors, output, parser, race, scene_args
-from optviz.draw import files, render
+from optviz.draw import encoders, files, render
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--size", "4x3", "--dpi", "60", "-q"]
@@ -215,7 +215,7 @@ def test_no_command(capsys):
 
 @pytest.mark.parametrize("ext", [".gif", ".mp4"])
 def test_error_while_rendering_leaves_no_file(tmp_path, capsys, monkeypatch, ext):
-    writer = render._GifWriter if ext == ".gif" else render._Mp4Writer
+    writer = encoders.GifWriter if ext == ".gif" else encoders.Mp4Writer
     calls = {"n": 0}
     original = writer.grab_frame
 

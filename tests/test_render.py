@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import optviz
-from optviz.draw import render
+from optviz.draw import encoders, frames, render
 from optviz.draw.style import color
 from optviz.scene import lessons as presets
 
@@ -148,8 +148,8 @@ def test_error_plot_many_starts_no_minimum_and_nd(tmp_path):
 # ---------------------------------------------------------------- frame contents
 def test_diverged_points_show_as_cross(rosen):
     assert rosen.diverged["NAG"].any() and not rosen.diverged["Adam"].any()
-    scene = render._Scene(rosen, "auto")
-    frame = render._Frame(scene, SIZE, DPI, error_panel=True, title=None)
+    scene = frames.Drawing(rosen, "auto")
+    frame = frames.Frame(scene, SIZE, DPI, error_panel=True, title=None)
     last = len(rosen.recorded_steps) - 1
     frame.show(last)
     n_div = int(rosen.diverged["NAG"].sum())
@@ -188,7 +188,7 @@ def test_bad_options(rosen, tmp_path, kw):
     assert _listing(tmp_path) == []
 
 
-@pytest.mark.parametrize(("ext", "writer"), [(".gif", render._GifWriter), (".mp4", render._Mp4Writer)])
+@pytest.mark.parametrize(("ext", "writer"), [(".gif", encoders.GifWriter), (".mp4", encoders.Mp4Writer)])
 def test_error_mid_render_leaves_no_file(rosen, tmp_path, monkeypatch, ext, writer):
     old = tmp_path / f"keep{ext}"
     old.write_bytes(b"previous version")
@@ -235,8 +235,8 @@ def test_check_output(tmp_path):
 
 
 def test_long_run_paths_are_bounded_and_end_at_the_point(rosen, monkeypatch):
-    monkeypatch.setattr(render, "PATH_VERTICES", 12)  # rosen has 31 rows: decimate
-    frame = render._Frame(render._Scene(rosen, "auto"), SIZE, DPI, error_panel=False, title=None)
+    monkeypatch.setattr(frames, "PATH_VERTICES", 12)  # rosen has 31 rows: decimate
+    frame = frames.Frame(frames.Drawing(rosen, "auto"), SIZE, DPI, error_panel=False, title=None)
     for row in (0, 1, 17, 30):
         frame.show(row)
         xs = frame.paths["Adam"].get_xdata()
@@ -277,7 +277,7 @@ def test_export_colours_match_the_page(field, tmp_path):
         assert _count(img, c) >= 40, f"{name}'s colour {c} is not in the picture"
     # the landscape is the page's colour map: the plot's background pixels lie on its ramp
     ramp = (np.array(style.landscape_cmap()(np.linspace(0, 1, 512)))[:, :3] * 255).round()
-    frame = render._Frame(render._Scene(field, "auto"), *render.frame_size("720p"), error_panel=True,
+    frame = frames.Frame(frames.Drawing(field, "auto"), *render.frame_size("720p"), error_panel=True,
                           title=None)
     frame.fig.canvas.draw()
     x0, y0, x1, y1 = frame.ax.get_window_extent().extents.round().astype(int)
@@ -293,13 +293,13 @@ def test_second_cue_beyond_eight_optimizers(tmp_path):
     from optviz.draw import style
 
     res = optviz.run("himmelblau", list(optviz.NAMES), starts=[[0.0, 0.0]], steps=5)
-    frame = render._Frame(render._Scene(res, "auto"), SIZE, DPI, error_panel=True, title=None)
+    frame = frames.Frame(frames.Drawing(res, "auto"), SIZE, DPI, error_panel=True, title=None)
     for name in res.names:
         assert frame.dots[name].get_marker() == style.mpl_marker(name)
         assert frame.dots[name].get_color() == style.color(name)
         ls = frame.err_lines[name].get_linestyle()
         assert (ls == "-") == (style.dash(name) == "solid")
-    few = render._Frame(render._Scene(optviz.run("himmelblau", ["SGD", "Adam"], [[0.0, 0.0]], 5), "auto"),
+    few = frames.Frame(frames.Drawing(optviz.run("himmelblau", ["SGD", "Adam"], [[0.0, 0.0]], 5), "auto"),
                         SIZE, DPI, error_panel=True, title=None)
     assert {few.dots[n].get_marker() for n in ("SGD", "Adam")} == {"o"}
 
@@ -307,7 +307,7 @@ def test_second_cue_beyond_eight_optimizers(tmp_path):
 def test_layers_star_above_paths_start_rings_above_markers(field):
     from optviz.draw import style
 
-    frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
+    frame = frames.Frame(frames.Drawing(field, "auto"), SIZE, DPI, error_panel=True, title=None)
     star = [ln for ln in frame.ax.lines if ln.get_marker() == style.MINIMUM.mpl_marker]
     rings = [ln for ln in frame.ax.lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "none"]
     assert len(star) == 1 and len(rings) == 1
@@ -328,7 +328,7 @@ def test_layers_star_above_paths_start_rings_above_markers(field):
 def test_plot_box_is_the_functions_box_and_band_is_drawn(field):
     from optviz.draw import style
 
-    frame = render._Frame(render._Scene(field, "auto"), SIZE, DPI, error_panel=True, title=None)
+    frame = frames.Frame(frames.Drawing(field, "auto"), SIZE, DPI, error_panel=True, title=None)
     box = np.asarray(field.function.box)
     np.testing.assert_allclose([frame.ax.get_xlim(), frame.ax.get_ylim()], box)
     assert set(frame.bands) == set(field.names)
@@ -383,13 +383,13 @@ def test_text_reads_on_a_projector(field, crowd, resolution, scene, font, monkey
     from matplotlib.text import Text
 
     if font != "installed":
-        monkeypatch.setattr(render, "_font_family", lambda: [font])
+        monkeypatch.setattr(frames, "font_family", lambda: [font])
     result = crowd if scene == "crowd" else field
     title = None if scene != "long title" else (
         "Lecture 4, slide 12: how momentum, Nesterov's look-ahead and adaptive step sizes change the path "
         "of gradient descent along Rosenbrock's long curved valley")
     size, dpi = render.frame_size(resolution)
-    frame = render._Frame(render._Scene(result, "auto"), size, dpi, error_panel=True, title=title)
+    frame = frames.Frame(frames.Drawing(result, "auto"), size, dpi, error_panel=True, title=title)
     frame.fig.canvas.draw()
     if title is not None:
         shown = frame.fig.get_suptitle()

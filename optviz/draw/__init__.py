@@ -1,2 +1,3 @@
 """Pictures: one style (``style``) for the page's Plotly figures (``plots``) and the exported
-GIF/MP4 frames and files (``render``)."""
+files: matplotlib frames (``frames``), GIF/MP4 encoders (``encoders``), safe file writing
+(``files``), and the export API that joins them (``render``)."""

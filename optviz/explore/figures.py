@@ -23,7 +23,7 @@ from matplotlib.colors import LogNorm, Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from optviz.draw import render, style
+from optviz.draw import frames, render, style
 from optviz.explore import look
 from optviz.explore.basins import LAYERS, BasinMap
 from optviz.explore.compare import Comparison
@@ -35,12 +35,12 @@ DOTTED = (0, (1.0, 1.5))
 
 
 def _fonts() -> dict[str, Any]:
-    return {"family": render._font_family()}
+    return {"family": frames.font_family()}
 
 
 def _figure(size: tuple[float, float], dpi: float) -> tuple[Figure, Any]:
-    fig = render._new_figure(size, dpi)
-    return fig, render._Type.of(size)
+    fig = frames.new_figure(size, dpi)
+    return fig, frames.Typography.of(size)
 
 
 def save(fig: Figure, path: str | os.PathLike) -> Path:
@@ -132,7 +132,7 @@ def basin_figure(m: BasinMap, layer: str = "minimum", *, size: tuple[float, floa
         share = m.share_converged[name]
         ax.set_title(f"{name}: {100 * share:.1f} % converge", fontsize=t.label, color=style.color(name),
                      **_fonts())
-        render._frame_axes(ax, t, grid=False)
+        frames.frame_axes(ax, t, grid=False)
     for ax in axes[n:]:
         ax.set_visible(False)
     if layer == "minimum":
@@ -206,7 +206,7 @@ def sweep_figure(s: Sweep, *, size: tuple[float, float] = (9, 6.4), dpi: float =
     label = {"lr": "learning rate", "noise": "gradient noise σ", "delay": "gradient delay τ (steps)"}
     bottom.set_xlabel(label.get(s.param, s.param), fontsize=t.label, **_fonts())
     for ax in (top, bottom):
-        render._frame_axes(ax, t, grid=True)
+        frames.frame_axes(ax, t, grid=True)
     handles, _ = top.get_legend_handles_labels()
     from matplotlib.lines import Line2D
 
@@ -244,7 +244,7 @@ def compare_figure(c: Comparison, *, size: tuple[float, float] = (12, 5.6), dpi:
     left.set_ylim(-0.02, 1.02)
     left.set_xlabel("τ: within this factor of the fewest steps", fontsize=t.label, **_fonts())
     left.set_ylabel("share of problems solved", fontsize=t.label, **_fonts())
-    render._frame_axes(left, t, grid=True)
+    frames.frame_axes(left, t, grid=True)
     left.legend(prop={"size": t.legend * 0.85, **_fonts()}, frameon=False, loc="lower right")
     right.axis("off")
     rows = c.table()
@@ -274,6 +274,6 @@ def _table(ax: Any, cells: list[list[str]], header: list[str], bbox: list[float]
     tab.set_fontsize(t.legend * 0.8)
     for (i, j), cell in tab.get_celld().items():
         cell.set_edgecolor("#dddddd")
-        cell.get_text().set_fontfamily(render._font_family())
+        cell.get_text().set_fontfamily(frames.font_family())
         if (i, j) in colours:
             cell.get_text().set_color(colours[(i, j)])
