@@ -290,3 +290,102 @@ def test_a_saved_scene_gets_the_permissions_of_any_new_file(tmp_path, capsys):
     assert code == 0, err
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644  # not a temporary file's 0600
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+# ---------------------------------------------------------------- one rates policy
+def test_the_issue_race_matches_the_page_with_the_tuned_rates(capsys):
+    """`optviz run -f himmelblau -o SGD,MSGD,NAG,RMSprop,Adam --grid 4 --steps 300`: the page's
+    race (16/16 for Adam); the article's rates are one option away, and the output says which."""
+    argv = ["run", "-f", "himmelblau", "-o", "SGD,MSGD,NAG,RMSprop,Adam", "--grid", "4", "--steps", "300",
+            "--json", "-q"]
+    code, out, err = _main(argv, capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    rows = {r["optimizer"]: r for r in doc["results"]}
+    assert doc["rates"] == "tuned" and rows["Adam"]["converged"] == 1.0
+    tuned = optviz.optimizers.rates.defaults("Adam", "himmelblau", 2)["alpha"]
+    assert rows["Adam"]["hyperparams"]["alpha"] == tuned
+    page = Scene(function={"name": "himmelblau"}, optimizers=["SGD", "MSGD", "NAG", "RMSprop", "Adam"],
+                 starts=Starts.grid(4), steps=300)  # the dashboard's scene: its rates are the policy's
+    assert {n: r["hyperparams"] for n, r in rows.items()} == {n: dict(h) for n, h in page.optimizers.items()}
+    for flag in ("article", "registry"):
+        code, out, err = _main([*argv, "--rates", flag], capsys)
+        assert code == 0, err
+        doc = json.loads(out)
+        rows = {r["optimizer"]: r for r in doc["results"]}
+        assert doc["rates"] == "article" and rows["Adam"]["hyperparams"]["alpha"] == 0.001
+        assert rows["Adam"]["converged"] == 0.0
+
+
+def test_every_scene_command_races_the_same_scene():
+    """run, render and basins turn the same options into the same Scene (sweep too, once its
+    --param NAME is set aside)."""
+    opts = ["-f", "booth", "-o", "adam,sgd", "--set", "SGD.eta=0.02", "--grid", "3", "--steps", "40",
+            "--seed", "2", "--rates", "article", "--hook", "clip:max_norm=5", "--schedule", "cosine"]
+    scenes = [_kwargs(*cmd)[1] for cmd in (
+        ["run", *opts], ["render", *opts, "--out", "x.gif"], ["basins", *opts],
+        ["sweep", *opts, "--values", "1,2"])]
+    assert all(s == scenes[0] for s in scenes)
+    scene = scenes[0]
+    assert scene.rates == "article" and scene.optimizers["Adam"]["alpha"] == 0.001
+    assert scene.optimizers["SGD"]["eta"] == 0.02 and scene.starts.mode == "grid"
+
+
+def test_a_saved_scene_says_its_rates_and_rates_moves_the_unset_values(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    code, _, err = _main(["run", "-f", "himmelblau", "-o", "Adam,SGD", "--set", "SGD.eta=0.02", "--grid", "2",
+                          "--steps", "20", "-q", "--save-scene", path], capsys)
+    assert code == 0, err
+    data = json.loads(path.read_text())
+    assert data["rates"] == "tuned"
+    tuned = optviz.optimizers.rates.defaults("Adam", "himmelblau", 2)["alpha"]
+    assert data["optimizers"]["Adam"]["alpha"] == tuned and data["optimizers"]["SGD"]["eta"] == 0.02
+    _, scene, _ = _kwargs("run", "--scene", str(path), "--rates", "article")
+    assert scene.rates == "article" and scene.optimizers["Adam"]["alpha"] == 0.001  # followed the policy
+    assert scene.optimizers["SGD"]["eta"] == 0.02  # set by someone: kept
+    _, scene, _ = _kwargs("run", "--scene", str(path), "-f", "booth")  # a new function: its tuned rate
+    assert scene.optimizers["Adam"]["alpha"] == optviz.optimizers.rates.defaults("Adam", "booth", 2)["alpha"]
+    assert scene.optimizers["SGD"]["eta"] == 0.02
+
+
+def test_lesson_is_preset_and_runs_the_lessons_own_scene():
+    from optviz.scene import lessons
+
+    _, by_lesson, _ = _kwargs("run", "--lesson", "momentum-valley")
+    _, by_preset, _ = _kwargs("run", "--preset", "momentum-valley")
+    own = lessons.get("momentum-valley").scene
+    assert by_lesson == by_preset == own
+    assert by_lesson.optimizers["SGD"]["eta"] == own.optimizers["SGD"]["eta"]  # the lesson's, never a table's
+    _, changed, _ = _kwargs("run", "--lesson", "momentum-valley", "--steps", "50", "--set", "SGD.eta=0.01")
+    assert changed.steps == 50 and changed.optimizers["SGD"]["eta"] == 0.01
+    assert changed.optimizers["MSGD"] == own.optimizers["MSGD"]
+
+
+def test_the_defaults_are_the_dashboards_first_race():
+    from optviz.scene import lessons
+
+    _, scene, _ = _kwargs("run")
+    assert scene.function.name == "himmelblau" and tuple(scene.optimizers) == lessons.DEFAULT_FIELD
+    assert scene.starts == Starts.grid(lessons.DEFAULT_GRID).resolve(scene.build_function())
+    assert (scene.steps, scene.seed, scene.tol) == (lessons.DEFAULT_STEPS, 0, lessons.DEFAULT_TOL)
+    assert scene.rates == "tuned"
+
+
+def test_a_fifo_is_written_in_place_never_replaced(tmp_path):
+    """Safe writing: a FIFO (or a device such as /dev/stdout) named as the output is written into,
+    not replaced by a regular file."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    scene = Scene.from_run_kwargs("booth", "SGD", Starts.grid(2), 5)
+    files.write_text(fifo, scene.to_json())
+    reader.join(10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the FIFO
+    assert Scene.from_json(got[0]) == scene
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.json"]  # no temporary file left
