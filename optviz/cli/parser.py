@@ -123,9 +123,9 @@ examples:
   # two optimizers from a 2 x 2 grid of starts, as a GIF
   optviz render -f rosenbrock -o Adam,NAG --grid 2 --steps 300 --out race.gif
 
-  # tuned hyperparameters, a schedule and a gradient hook; a start with a negative coordinate
-  optviz render -f beale -o Adam,RMSprop --set Adam.alpha=0.05 --set RMSprop.eta=0.01 \\
-      --start=-1,1.5 --schedule warmup:steps=20+cosine --hook clip:max_norm=5 --out beale.mp4
+  # hyperparameters of one's own, a schedule and a gradient hook; a start with a negative coordinate
+  optviz render -f himmelblau -o Adam,RMSprop --set Adam.alpha=0.05 --set RMSprop.eta=0.01 \\
+      --start=-1,1.5 --schedule warmup:steps=20+cosine --hook clip:max_norm=5 --out warmup.mp4
 
   # every optimizer of the Adam family from 30 random starts; the last frame as a still
   optviz render -f himmelblau -o group:adam --random 30 --out errors.svg
@@ -146,8 +146,10 @@ Stop it with Ctrl-C (or SIGTERM).
 
 RUN_EPILOG = """\
 examples:
-  optviz run -f rosenbrock -o all --grid 3 --steps 500
-  optviz run --preset article-quartic --json
+  optviz run                                   # the dashboard's first race
+  optviz run -f himmelblau -o all --grid 4 --steps 300
+  optviz run -f himmelblau -o all --grid 4 --rates article   # the article's rates, not the tuned ones
+  optviz run --lesson article-quartic --json
   optviz run -f saddle -o SGD,Adam --ring 0.5 --kind loss
 """
 
