@@ -294,14 +294,15 @@ def test_second_cue_beyond_eight_optimizers(tmp_path):
 
     res = optviz.run("himmelblau", list(optviz.NAMES), starts=[[0.0, 0.0]], steps=5)
     frame = frames.Frame(frames.Drawing(res, "auto"), SIZE, DPI, error_panel=True, title=None)
+    looks = style.look_of(res.names)  # each optimizer's slot among those shown (issue 19)
     for name in res.names:
-        assert frame.dots[name].get_marker() == style.mpl_marker(name)
-        assert frame.dots[name].get_color() == style.color(name)
+        assert frame.dots[name].get_marker() == looks[name].mpl_marker
+        assert frame.dots[name].get_color() == looks[name].color
         ls = frame.err_lines[name].get_linestyle()
-        assert (ls == "-") == (style.dash(name) == "solid")
+        assert (ls == "-") == (looks[name].dash == "solid")
     few = frames.Frame(frames.Drawing(optviz.run("himmelblau", ["SGD", "Adam"], [[0.0, 0.0]], 5), "auto"),
                         SIZE, DPI, error_panel=True, title=None)
-    assert {few.dots[n].get_marker() for n in ("SGD", "Adam")} == {"o"}
+    assert [few.dots[n].get_marker() for n in ("SGD", "Adam")] == [style.mpl_marker(n) for n in ("SGD", "Adam")]
 
 
 def test_layers_star_above_paths_start_rings_above_markers(field):

@@ -291,8 +291,8 @@ def race_base(fn: Any, starts: np.ndarray, names: list[str], *, large_font: bool
 def optimizer_traces(names: list[str], n_points: int, *,
                      large_font: bool = False) -> dict[str, dict[str, Any]]:
     """How each optimizer is drawn: ``{name: {"color", "path", "marker", "lane", "median", "band"}}``,
-    trace templates without their numbers. Shapes and dashes are the second cue of
-    :func:`optviz.draw.style.look_of` (used only when shown colours repeat)."""
+    trace templates without their numbers, in the colour, marker shape and dash of each one's slot
+    among ``names`` (:func:`optviz.draw.style.look_of`)."""
     look = Look.of(large_font)
     looks = style.look_of(names)
     many = n_points > 3
@@ -532,7 +532,9 @@ def style_table(df: pd.DataFrame, large_font: bool = False):
     for col in df.columns:
         if col in ("converged %", "median steps to tol") or col.startswith(("median final", "best final")):
             shown[col] = [fmt(col, v) for v in df[col]]
-    styler = shown.style.map(lambda v: f"color: {style.color(v)}; font-weight: 600", subset=["optimizer"])
+    colors = style.colors(shown["optimizer"])  # as the charts of these optimizers draw them
+    styler = shown.style.map(lambda v: f"color: {colors.get(v, style.color(v))}; font-weight: 600",
+                             subset=["optimizer"])
     if large_font:
         styler = styler.set_properties(**{"font-size": "1.2em"})
     return styler

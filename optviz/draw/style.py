@@ -1,24 +1,34 @@
 """One look for every picture: the page (Plotly), the exported GIF/MP4 and the stills (matplotlib).
 
-**Colours are fixed by the optimizer's name**, not assigned among those shown: Adam is the same
-colour in a lesson, in the full field, in the export and in last week's screenshot, and adding
-an optimizer mid-lecture never repaints the others. The price is that there are only
-:data:`PALETTE`'s eight colours (more cannot stay apart for colour-blind viewers; see below),
-so some optimizers share one. Each optimizer therefore also has a fixed **second cue**, a
-marker shape and a line dash (:func:`symbol`, :func:`dash`, :func:`mpl_marker`,
-:func:`mpl_linestyle`), and no two optimizers share both colour and cue. :func:`look_of`
-gives the look of a selection: plain circles and solid lines while every colour shown is
-unique (always true for up to eight well-chosen optimizers, and for the default field and every
-group of :data:`optviz.optimizers.GROUPS`), shapes and dashes as soon as two shown optimizers
-share a colour (always the case beyond eight).
+**Each optimizer shown gets one of eight slots**, and a slot is a colour, a marker shape and a line
+dash together (:data:`PALETTE`, :data:`SYMBOLS`, :data:`DASHES`; matplotlib's :data:`MPL_MARKERS`,
+:data:`MPL_LINESTYLES`). :func:`look_of` assigns the slots of a selection, in the order the
+optimizers are given: the default field SGD, MSGD, NAG, RMSprop and Adam (:data:`OWNERS`) always
+take their *home* slots 0-4 (:func:`home`), every other optimizer its home slot when no optimizer
+before it has taken it, else the first free one. So any eight optimizers on screen have eight
+different colours, eight shapes and eight dashes (colour is never the only cue), and an optimizer
+keeps its colour from a lesson to the full field as long as nothing before it claims its slot (the
+default five always keep theirs). Beyond eight, colours repeat; slot ``k`` ≥ 8 takes colour ``k mod
+8`` with the shape and dash of ``(k + k // 8) mod 8``, so that optimizers sharing a colour differ in
+shape and dash. Colours are therefore a property of the *selection*: code that colours one
+optimizer's name beside a chart asks :func:`look_of` for the chart's names (or :func:`colors`);
+:func:`color` is the home colour (the optimizer alone or in the default field).
 
-The palette: eight colours picked, from Okabe & Ito's and Paul Tol's qualitative schemes and a
-search of CIELAB, so that every pair stays apart under normal vision (CIEDE2000 ΔE ≥ 20) and
-under simulated protanopia, deuteranopia and tritanopia (Machado et al. 2009, severity 1:
-ΔE ≥ 11.6); the first five, given to the default field SGD, MSGD, NAG, RMSprop and Adam, by
-ΔE ≥ 13.4. Every colour has a contrast of at least 3:1 on white (WCAG's rule for graphics),
-so it reads on a washed-out projector, and stays apart from every colour of the landscape.
-``tests/test_style.py`` checks all of this.
+The palette was searched (sRGB in steps of 15, then a local search) under these rules, which
+``tests/test_style.py`` checks with its own CIEDE2000 and sRGB → linear → XYZ → CIELAB (D65)
+code and Machado, Oliveira & Fernandes' (2009) matrices at severity 1.0:
+
+- the first five (the default field): every pair CIEDE2000 ΔE ≥ 20 in normal vision and under
+  simulated deuteranopia and protanopia;
+- all eight: every pair ΔE ≥ 11 in the same three, hence any eight optimizers on screen;
+- as a bonus, tritanopia too (not required).
+
+It reaches ΔE ≥ 25.5 for the five and ≥ 13.8 for the eight in the three visions (12.2 for both
+under tritanopia); Okabe & Ito's best subsets reach about 21 and 12, with lighter colours.
+- a contrast of at least 3:1 on white (WCAG's rule for graphics: it reads on a washed-out
+  projector), 1.5:1 on the landscape's darkest colour, ΔE ≥ 10 from every landscape colour;
+- a colour, not a grey or a near-black (CIELAB L* 30-78, chroma ≥ 28), ΔE ≥ 18 from the black of
+  the diverged crosses and the start rings.
 
 The other shared constants: the landscape colour map (:data:`LANDSCAPE`, pale grey-blue so
 that every optimizer reads on it) and how f is mapped to it (:func:`landscape_scale`), the
@@ -38,78 +48,86 @@ import numpy as np
 
 from optviz.optimizers import NAMES
 
-# ---------------------------------------------------------------------- optimizer colours
-#: The eight optimizer colours, strongest first (the first five go to the default field).
+# ---------------------------------------------------------------------- optimizer looks
+#: The eight slot colours; the first five go to the default field.
 PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue (Okabe-Ito)
-    "#E87400",  # orange (darkened to 3:1 on white)
-    "#41A393",  # teal (Tol's muted teal, darkened)
-    "#CC3311",  # red (Tol's vibrant red)
-    "#882255",  # wine (Tol's muted wine)
-    "#587C45",  # leaf green
-    "#332288",  # indigo (Tol's muted indigo)
-    "#8E81F4",  # lavender
+    "#4B1ED2",  # 0 indigo (SGD)
+    "#69A500",  # 1 green (MSGD)
+    "#0F8778",  # 2 teal (NAG)
+    "#8787FF",  # 3 periwinkle (RMSprop)
+    "#960000",  # 4 dark red (Adam)
+    "#871E69",  # 5 plum
+    "#D22D5A",  # 6 rose
+    "#E16996",  # 7 pink
 )
-#: A word for each colour of :data:`PALETTE`, for text that names them ("Adam, in red").
-COLOR_NAMES: tuple[str, ...] = ("blue", "orange", "teal", "red", "wine", "green", "indigo", "lavender")
+#: A word for each colour of :data:`PALETTE`, for text that names them ("Adam, in dark red").
+COLOR_NAMES: tuple[str, ...] = ("indigo", "green", "teal", "periwinkle", "dark red", "plum", "rose", "pink")
+#: The slots' marker shapes (Plotly symbols) and the same shapes in matplotlib.
+SYMBOLS: tuple[str, ...] = ("circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon",
+                            "hexagon", "cross")
+MPL_MARKERS: tuple[str, ...] = ("o", "s", "D", "^", "v", "p", "h", "P")
+#: The slots' line dashes (Plotly: a name or on/off lengths in px) and the same in matplotlib (on/off
+#: lengths in line widths, as Plotly draws them at the page's widths).
+DASHES: tuple[str, ...] = ("solid", "dot", "dash", "longdash", "dashdot", "longdashdot",
+                           "12px,3px,3px,3px,3px,3px", "8px,3px,8px,3px,2px,3px")
+MPL_LINESTYLES: tuple[Any, ...] = ("-", (0, (1.0, 1.0)), (0, (3.0, 3.0)), (0, (5.0, 5.0)),
+                                   (0, (3.0, 1.0, 1.0, 1.0)), (0, (5.0, 2.0, 1.0, 2.0)),
+                                   (0, (4.0, 1.0, 1.0, 1.0, 1.0, 1.0)),
+                                   (0, (2.7, 1.0, 2.7, 1.0, 0.7, 1.0)))
+SLOTS = len(PALETTE)
 
-#: The second cue, by tier: tier 0 is a circle and a solid line (the look of every optimizer
-#: while the colours shown are unique); tiers 1 and 2 tell apart optimizers sharing a colour.
-SYMBOLS: tuple[str, ...] = ("circle", "square", "diamond")  # Plotly marker symbols
-MPL_MARKERS: tuple[str, ...] = ("o", "s", "D")  # the same shapes in matplotlib
-DASHES: tuple[str, ...] = ("solid", "dash", "dot")  # Plotly line dashes
-#: The same dashes in matplotlib (on/off lengths in line widths, as Plotly draws them).
-MPL_LINESTYLES: tuple[Any, ...] = ("-", (0, (3.0, 3.0)), (0, (1.0, 1.5)))
-
-#: optimizer name -> (colour index, cue tier). Every group of optimizers.GROUPS and the default
-#: field get distinct colours; optimizers that are often compared (RMSprop/RMSpropGraves,
-#: Adam/AMSGrad, AdaBound/AMSBound, SantaE/SantaSSS, MSGD/CorrectedMomentumSGD) differ in colour.
-_ASSIGNED: dict[str, tuple[int, int]] = {
-    "SGD": (0, 0), "MSGD": (1, 0), "NAG": (2, 0), "RMSprop": (4, 0), "Adam": (3, 0),
-    "AdaGrad": (5, 0), "AdaDelta": (6, 0), "AMSGrad": (7, 0),
-    "AdaMax": (0, 1), "Nadam": (1, 1), "AMSBound": (2, 1), "CorrectedMomentumSGD": (3, 1),
-    "SantaE": (4, 1), "Eve": (5, 1), "AdaBound": (6, 1), "DCASGD": (7, 1),
-    "SantaSSS": (0, 2), "RMSpropGraves": (1, 2), "SMORMS3": (2, 2),
+#: optimizer name -> its home slot. The default field owns 0-4; optimizers that are often
+#: compared (RMSprop/RMSpropGraves, Adam/AMSGrad/AdaMax/Nadam, AdaBound/AMSBound, SantaE/SantaSSS,
+#: MSGD/CorrectedMomentumSGD) have different homes.
+HOMES: dict[str, int] = {
+    "SGD": 0, "MSGD": 1, "NAG": 2, "RMSprop": 3, "Adam": 4,
+    "AdaGrad": 5, "AdaDelta": 6, "AMSGrad": 7,
+    "AdaMax": 0, "Nadam": 1, "AMSBound": 2, "CorrectedMomentumSGD": 5,
+    "SantaE": 6, "Eve": 7, "AdaBound": 3, "DCASGD": 4,
+    "SantaSSS": 0, "RMSpropGraves": 1, "SMORMS3": 2,
 }  # fmt: skip
-assert set(_ASSIGNED) == set(NAMES), "every optimizer needs a colour and a cue"
-assert len(set(_ASSIGNED.values())) == len(_ASSIGNED), "colour and cue together must be unique"
+assert set(HOMES) == set(NAMES), "every optimizer needs a home slot"
 
 
-def _slot(name: str) -> tuple[int, int]:
-    """(colour index, tier) of ``name``; unknown labels get a stable slot from a hash of the name."""
-    if name in _ASSIGNED:
-        return _ASSIGNED[name]
-    h = zlib.crc32(name.encode("utf-8"))
-    return h % len(PALETTE), (h // len(PALETTE)) % len(SYMBOLS)
+def home(name: str) -> int:
+    """``name``'s home slot (unknown labels: a stable slot from a hash of the name)."""
+    if name in HOMES:
+        return HOMES[name]
+    return zlib.crc32(name.encode("utf-8")) % SLOTS
 
 
-#: optimizer name -> hex colour
-COLORS: dict[str, str] = {name: PALETTE[_slot(name)[0]] for name in NAMES}
+#: The optimizers that own their home slot in every selection: the default field
+#: (:data:`optviz.scene.lessons.DEFAULT_FIELD`; ``tests/test_style.py`` checks they agree).
+OWNERS: tuple[str, ...] = ("SGD", "MSGD", "NAG", "RMSprop", "Adam")
 
 
-def color(name: str) -> str:
-    """The colour of optimizer ``name`` (a stable colour for unknown labels)."""
-    return PALETTE[_slot(name)[0]]
+def slots(names: Iterable[str]) -> dict[str, int]:
+    """The slot of each optimizer of a selection, in the given order: the :data:`OWNERS` their home
+    slots; every other its home slot when free, else the first free one of the eight; past eight,
+    8, 9, ... (colours then repeat)."""
+    names = list(dict.fromkeys(names))
+    out: dict[str, int] = {n: HOMES[n] for n in names if n in OWNERS}
+    taken: set[int] = set(out.values())
+    extra = SLOTS
+    for n in names:
+        if n in out:
+            continue
+        want = home(n)
+        if want not in taken:
+            out[n] = want
+        else:
+            free = [k for k in range(SLOTS) if k not in taken]
+            if free:
+                out[n] = free[0]
+            else:
+                out[n], extra = extra, extra + 1
+        taken.add(out[n])
+    return {n: out[n] for n in names}
 
 
-def symbol(name: str) -> str:
-    """``name``'s Plotly marker symbol (its second cue)."""
-    return SYMBOLS[_slot(name)[1]]
-
-
-def mpl_marker(name: str) -> str:
-    """``name``'s matplotlib marker: the same shape as :func:`symbol`."""
-    return MPL_MARKERS[_slot(name)[1]]
-
-
-def dash(name: str) -> str:
-    """``name``'s Plotly line dash (its second cue on lines)."""
-    return DASHES[_slot(name)[1]]
-
-
-def mpl_linestyle(name: str) -> Any:
-    """``name``'s matplotlib linestyle: the same dash as :func:`dash`."""
-    return MPL_LINESTYLES[_slot(name)[1]]
+def _cue(slot: int) -> int:
+    """The shape and dash index of a slot (optimizers sharing a colour, past eight, differ in both)."""
+    return (slot + slot // SLOTS) % len(SYMBOLS)
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,12 @@ class OptimizerLook:
     dash: str  # Plotly line dash
     mpl_marker: str
     mpl_linestyle: Any
+
+    @classmethod
+    def of_slot(cls, slot: int) -> OptimizerLook:
+        """The look of slot ``slot``."""
+        c = _cue(slot)
+        return cls(PALETTE[slot % SLOTS], SYMBOLS[c], DASHES[c], MPL_MARKERS[c], MPL_LINESTYLES[c])
 
     @property
     def marker_edge(self) -> str:
@@ -137,26 +161,44 @@ class OptimizerLook:
         return {"color": self.color, "dash": self.dash, "width": width}
 
 
-def needs_second_cue(names: Iterable[str]) -> bool:
-    """True when two of ``names`` share a colour (always when more than eight are shown)."""
-    cols = [color(n) for n in names]
-    return len(set(cols)) < len(cols)
-
-
 def look_of(names: Iterable[str]) -> dict[str, OptimizerLook]:
-    """The look of each optimizer of a selection, in the given order.
+    """The look of each optimizer of a selection (:func:`slots`), in the given order."""
+    return {n: OptimizerLook.of_slot(k) for n, k in slots(names).items()}
 
-    Colours are always :func:`color`'s. Shapes and dashes are each optimizer's own
-    (:func:`symbol`, :func:`dash`) when :func:`needs_second_cue`; otherwise every optimizer
-    is a circle with a solid line, the calmest picture.
-    """
-    names = list(names)
-    cue = needs_second_cue(names)
-    out = {}
-    for n in names:
-        tier = _slot(n)[1] if cue else 0
-        out[n] = OptimizerLook(color(n), SYMBOLS[tier], DASHES[tier], MPL_MARKERS[tier], MPL_LINESTYLES[tier])
-    return out
+
+def colors(names: Iterable[str]) -> dict[str, str]:
+    """The colour of each optimizer of a selection (as :func:`look_of` draws them)."""
+    return {n: lk.color for n, lk in look_of(names).items()}
+
+
+def color(name: str) -> str:
+    """``name``'s home colour: its colour alone, and in any selection where no optimizer before it
+    takes its slot (the default field's always)."""
+    return PALETTE[home(name)]
+
+
+def symbol(name: str) -> str:
+    """``name``'s home marker shape (Plotly)."""
+    return SYMBOLS[home(name)]
+
+
+def mpl_marker(name: str) -> str:
+    """``name``'s home marker shape in matplotlib: the same shape as :func:`symbol`."""
+    return MPL_MARKERS[home(name)]
+
+
+def dash(name: str) -> str:
+    """``name``'s home line dash (Plotly)."""
+    return DASHES[home(name)]
+
+
+def mpl_linestyle(name: str) -> Any:
+    """``name``'s home matplotlib linestyle: the same dash as :func:`dash`."""
+    return MPL_LINESTYLES[home(name)]
+
+
+#: optimizer name -> home colour (:func:`color`)
+COLORS: dict[str, str] = {name: color(name) for name in NAMES}
 
 
 def rgba(hex_color: str, alpha: float) -> str:
@@ -326,10 +368,11 @@ MPL_FONTS = ["Inter", "Segoe UI", "Helvetica", "Arial", "DejaVu Sans"]
 
 
 __all__ = [
-    "BAND_OPACITY", "COLORS", "COLOR_NAMES", "CONTOUR_BANDS", "CONTOUR_LINE_OPACITY", "CONTOUR_LINE_RGB",
-    "CONTOUR_LINE_WIDTH", "CURVE_COLOR", "DASHES", "DIVERGED", "DIVERGED_MARK", "DRAW_ORDER", "FONT_FAMILY",
-    "FRAME_COLOR", "LANDSCAPE", "LANDSCAPE_GRID", "LOCAL_MINIMUM", "MINIMUM", "MPL_FONTS", "MPL_LINESTYLES",
-    "MPL_MARKERS", "PALETTE", "PATH_OPACITY_FEW", "PATH_OPACITY_MANY", "START", "SYMBOLS", "LandscapeScale",
-    "Mark", "OptimizerLook", "color", "dash", "decade_label", "decade_ticks", "hex_rgb", "landscape_cmap",
-    "landscape_scale", "look_of", "mpl_linestyle", "mpl_marker", "needs_second_cue", "rgba", "symbol",
+    "BAND_OPACITY", "COLORS", "COLOR_NAMES", "CONTOUR_BANDS", "CONTOUR_LINE_OPACITY",
+    "CONTOUR_LINE_RGB", "CONTOUR_LINE_WIDTH", "CURVE_COLOR", "DASHES", "DIVERGED", "DIVERGED_MARK",
+    "DRAW_ORDER", "FONT_FAMILY", "FRAME_COLOR", "HOMES", "LANDSCAPE", "LANDSCAPE_GRID", "LOCAL_MINIMUM",
+    "MINIMUM", "MPL_FONTS", "MPL_LINESTYLES", "MPL_MARKERS", "OWNERS", "PALETTE", "PATH_OPACITY_FEW",
+    "PATH_OPACITY_MANY", "SLOTS", "START", "SYMBOLS", "LandscapeScale", "Mark", "OptimizerLook",
+    "color", "colors", "dash", "decade_label", "decade_ticks", "hex_rgb", "home", "landscape_cmap",
+    "landscape_scale", "look_of", "mpl_linestyle", "mpl_marker", "rgba", "slots", "symbol",
 ]  # fmt: skip

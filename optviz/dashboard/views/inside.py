@@ -262,7 +262,7 @@ def _body() -> None:
         c3.slider("Step", 1, last, key="inside_step")
     t = int(ss["inside_step"])
     states = result.states[name]
-    color = style.color(name)
+    color = style.colors([*scene.optimizers, name])[name]  # its colour in the race
     spec = REGISTRY[name]
     diverged = int(result.diverged_step[name][0])
     st.markdown(f"#### Inside {name}: start #{start + 1}, step {t} of {scene.steps}")
