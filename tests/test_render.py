@@ -302,7 +302,8 @@ def test_second_cue_beyond_eight_optimizers(tmp_path):
         assert (ls == "-") == (looks[name].dash == "solid")
     few = frames.Frame(frames.Drawing(optviz.run("himmelblau", ["SGD", "Adam"], [[0.0, 0.0]], 5), "auto"),
                         SIZE, DPI, error_panel=True, title=None)
-    assert [few.dots[n].get_marker() for n in ("SGD", "Adam")] == [style.mpl_marker(n) for n in ("SGD", "Adam")]
+    pair = ("SGD", "Adam")
+    assert [few.dots[n].get_marker() for n in pair] == [style.mpl_marker(n) for n in pair]
 
 
 def test_layers_star_above_paths_start_rings_above_markers(field):
