@@ -129,8 +129,10 @@ class Outcome(NamedTuple):
     """What stepping a job gives: NumPy arrays, optimizers on axis 1 (0 for the last three).
 
     ``traj`` ``(n_rec, K, n, dim)``, ``loss`` ``(n_rec, K, n)``, ``div`` ``(K, n)`` (step or
-    -1), ``steps_to_tol`` ``(K, n)`` (step or -1; None unless tracked), ``states`` per
-    optimizer index a dict of field -> ``(n_rec, n, dim)`` or ``(n_rec, n)`` (None unless asked).
+    -1), ``steps_to_tol`` ``(K, n)`` (the step from which the point stays within tolerance, or -1;
+    None unless tracked), ``states`` per optimizer index a dict of field -> ``(n_rec, n, dim)`` or
+    ``(n_rec, n)`` (None unless asked), ``first_entry`` ``(K, n)`` (the first step within
+    tolerance, or -1; None unless tracked).
     """
 
     traj: np.ndarray
@@ -138,6 +140,7 @@ class Outcome(NamedTuple):
     div: np.ndarray
     steps_to_tol: np.ndarray | None
     states: list[dict[str, np.ndarray]] | None
+    first_entry: np.ndarray | None = None
 
 
 def join(parts: list[Outcome]) -> Outcome:
@@ -155,6 +158,7 @@ def join(parts: list[Outcome]) -> Outcome:
         np.concatenate([p.div for p in parts], axis=1),
         None if first.steps_to_tol is None else np.concatenate([p.steps_to_tol for p in parts], axis=1),
         states,
+        None if first.first_entry is None else np.concatenate([p.first_entry for p in parts], axis=1),
     )
 
 

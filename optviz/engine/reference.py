@@ -142,6 +142,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
     if track:
         err0 = (L - fstar) if gap else nearest_distance(xp, W, mins)
         stt = xp.where(err0 <= job.tol, xp.asarray(0, dtype=xp.int64), xp.asarray(-1, dtype=xp.int64))
+        first = stt  # the first step within tolerance; stt: the step from which it stays there
     rec_states = None
     G_used = [None] * K
     if job.record_state:
@@ -208,8 +209,10 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
                 L = xp.where(alive, L_new, per_opt(fn.value(flat(W))))
         if track:
             err = (L - fstar) if gap else nearest_distance(xp, W, mins)
-            hit = (stt < 0) & alive & (err <= job.tol)
-            stt = xp.where(hit, xp.asarray(t, dtype=xp.int64), stt)
+            within = alive & (err <= job.tol)
+            now = xp.asarray(t, dtype=xp.int64)
+            first = xp.where((first < 0) & within, now, first)
+            stt = xp.where(within, xp.where(stt < 0, now, stt), xp.asarray(-1, dtype=xp.int64))
         if record:
             traj[r, ...] = W
             losses[r, ...] = L
@@ -222,13 +225,14 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
 
     to_np = backends.to_numpy
     div_np = to_np(div)
-    stt_np = None
-    if stt is not None:
-        stt_np = np.where(div_np >= 0, -1, to_np(stt))  # a point that diverged did not converge
+    stt_np = first_np = None
+    if stt is not None:  # a point that diverged did not converge
+        stt_np = np.where(div_np >= 0, -1, to_np(stt))
+        first_np = np.where(div_np >= 0, -1, to_np(first))
     states_np = None
     if rec_states is not None:
         states_np = [{f: to_np(a) for f, a in rs.items()} for rs in rec_states]
-    return Outcome(to_np(traj), to_np(losses), div_np, stt_np, states_np)
+    return Outcome(to_np(traj), to_np(losses), div_np, stt_np, states_np, first_np)
 
 
 def _step_values(p: Any, job: Job, n: int) -> tuple[tuple[str, ...], np.ndarray, np.ndarray] | None:

@@ -39,7 +39,10 @@ class Result:
         noise, noise_mode, delay: the gradient noise σ (and whether it is relative to |g|) and
             the gradient delay of the run.
         tol, tol_kind: the tolerance tracked at every step, and its error (distance or gap).
-        steps_to_tol: per optimizer, the first step each point's error was ≤ ``tol`` (-1: never,
+        steps_to_tol: per optimizer, the step from which each point's error stays ≤ ``tol`` to the
+            end of the run (-1: it is not within ``tol`` at the end, or the point diverged); None
+            unless the run was asked for ``tol``.
+        first_entry: per optimizer, the first step each point's error was ≤ ``tol`` (-1: never,
             or the point diverged); None unless the run was asked for ``tol``.
         states: per optimizer, the rule's state at the recorded steps: field ->
             ``(n_recorded, n_points, dim)`` (``(n_recorded, n_points)`` for per-point fields such
@@ -72,6 +75,7 @@ class Result:
     tol: float | None = None
     tol_kind: str = "distance"
     steps_to_tol: dict[str, np.ndarray] | None = None
+    first_entry: dict[str, np.ndarray] | None = None
     states: dict[str, dict[str, np.ndarray]] | None = None
     path: str = "reference"
     rates: str = "tuned"
@@ -156,7 +160,7 @@ class Result:
 
         "converged" is the share of points whose error is at most ``tol`` at the last recorded
         step (and that did not diverge); ``steps_to_tol`` is the median, over those points, of
-        the first recorded step at which they reached ``tol`` (None when none converged).
+        the recorded step from which they stay within ``tol`` (None when none converged).
         For the loss (no minimum) "converged" has no meaning: rows rank by median final loss
         and ``steps_to_tol`` / ``converged`` are None. Ranking: largest share converged (at the
         last step) first; among optimizers that converge, fewest steps to tolerance; then the
@@ -185,7 +189,10 @@ class Result:
             if kind != "loss":
                 below = (e <= tol) & ~dead[None, :]
                 conv = below[-1]
-                first = self.recorded_steps[np.argmax(below, axis=0)]
+                # the first recorded row after the last one outside tol: from there it stays
+                stays = below.shape[0] - np.argmax(~below[::-1], axis=0)
+                stays = np.where(below.all(axis=0), 0, stays)
+                first = self.recorded_steps[np.minimum(stays, below.shape[0] - 1)]
                 row["converged"] = float(np.mean(conv))
                 row["steps_to_tol"] = int(np.median(first[conv])) if conv.any() else None
             rows.append(row)
@@ -261,6 +268,7 @@ class Result:
             tol=first.tol,
             tol_kind=first.tol_kind,
             steps_to_tol=None if any(r.steps_to_tol is None for r in results) else union("steps_to_tol"),
+            first_entry=None if any(r.first_entry is None for r in results) else union("first_entry"),
             states=None if any(r.states is None for r in results) else union("states"),
             path=first.path if all(r.path == first.path for r in results) else "mixed",
             rates=first.rates if all(r.rates == first.rates for r in results) else "mixed",

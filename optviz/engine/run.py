@@ -150,9 +150,9 @@ def run(
         noise_mode: ``"absolute"`` (g + σz) or ``"relative"`` (g + σ|g|z).
         delay: the step that makes ``w_t`` uses the gradient taken at ``w_{t−1−delay}`` (at
             ``w_0`` while that is before the start), as in asynchronous training.
-        tol: also record, per point, the first step whose error is at most ``tol``
-            (:attr:`Result.steps_to_tol`, -1 for never or diverged), checked at every step
-            whatever ``record_every`` is.
+        tol: also record, per point, the step from which its error stays at most ``tol`` to the
+            end (:attr:`Result.steps_to_tol`) and the first step it was (:attr:`Result.first_entry`),
+            -1 for never or diverged, checked at every step whatever ``record_every`` is.
         tol_kind: the error ``tol`` bounds: ``"distance"`` to the nearest global minimizer,
             ``"gap"`` f − f*, or ``"auto"`` (distance).
         record_state: record every rule's state (its NamedTuple fields), the gradient it was
@@ -384,6 +384,8 @@ def _result(job: Job, out: Outcome, backend: str, sched: Any, elapsed: float, pa
         tol_kind=job.tol_kind,
         steps_to_tol=None if out.steps_to_tol is None else {
             name: out.steps_to_tol[k] for k, name in enumerate(names)},
+        first_entry=None if out.first_entry is None else {
+            name: out.first_entry[k] for k, name in enumerate(names)},
         states=states,
         path=path,
     )

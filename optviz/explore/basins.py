@@ -52,13 +52,15 @@ class BasinMap:
         steps, tol, kind, seed: how the map was made (``kind``: ``"distance"`` or ``"gap"``).
         minimizers: the function's listed global minimizers, ``(k, dim)``.
         final_error: per optimizer, the final error (+∞ where the point diverged).
-        steps_to_tol: per optimizer, the first step within ``tol`` (-1: never).
+        steps_to_tol: per optimizer, the step from which the point stays within ``tol`` to the
+            end (-1: not within it at the end).
         minimum: per optimizer, the index into ``minimizers`` of the minimum reached (-1: none,
             i.e. the point did not converge).
         diverged: per optimizer, whether the point diverged.
         share_converged: per optimizer, the share of cells that converge.
         elapsed, path: seconds of stepping, and the engine's path.
         options: the other run options (noise, delay, schedule, hooks, ...).
+        first_entry: per optimizer, the first step within ``tol`` (-1: never).
     """
 
     function: Any
@@ -79,6 +81,7 @@ class BasinMap:
     elapsed: float = 0.0
     path: str = "reference"
     options: dict[str, Any] = field(default_factory=dict)
+    first_entry: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -113,19 +116,25 @@ class BasinMap:
         return [float(np.mean(m == k)) for k in range(len(self.minimizers))]
 
     def to_json(self) -> dict[str, Any]:
-        """The map as JSON: the grid axes and, per optimizer, ``final_error``, ``steps_to_tol``,
-        ``minimum`` (grid arrays, null for none: diverged, never within tol, no minimum reached)
-        and ``share_converged``."""
+        """The map as JSON: the grid axes and, per optimizer, ``final_error``, ``steps_to_tol``
+        (the step from which the point stays within tol), ``first_entry``, ``minimum`` (grid arrays,
+        null for none: diverged, never within tol, no minimum reached) and ``share_converged``."""
+        def steps_or_null(a: np.ndarray) -> np.ndarray:
+            out = a.astype(object)
+            out[a < 0] = None
+            return out
+
         opts = {}
         for name in self.names:
-            steps = np.where(self.steps_to_tol[name] >= 0, self.steps_to_tol[name], -1).astype(object)
-            steps[self.steps_to_tol[name] < 0] = None
+            steps = steps_or_null(self.steps_to_tol[name])
             minimum = self.minimum[name].astype(object)
             minimum[self.minimum[name] < 0] = None
             opts[name] = {
                 "hyperparams": self.hyperparams[name],
                 "final_error": self.final_error[name],
                 "steps_to_tol": steps,
+                **({"first_entry": steps_or_null(self.first_entry[name])}
+                   if name in self.first_entry else {}),
                 "minimum": minimum,
                 "share_converged": self.share_converged[name],
                 "share_diverged": float(np.mean(self.diverged[name])),
@@ -237,15 +246,17 @@ def basins(
 def _assemble(fn: Any, chosen: dict[str, dict[str, Any]], fin: Finals, x: np.ndarray, y: np.ndarray | None,
               batch: Batch, seed: int, options: dict[str, Any]) -> BasinMap:
     shape = (x.size,) if y is None else (y.size, x.size)
-    final_error, steps_to_tol, minimum, diverged, share = {}, {}, {}, {}, {}
+    final_error, steps_to_tol, minimum, diverged, share, entry = {}, {}, {}, {}, {}, {}
     for name in fin.names:
         conv = fin.converged(name)
         final_error[name] = fin.error[name].reshape(shape)
         steps_to_tol[name] = fin.steps_to_tol[name].reshape(shape)
+        if name in fin.first_entry:
+            entry[name] = fin.first_entry[name].reshape(shape)
         minimum[name] = np.where(conv, fin.nearest[name], -1).reshape(shape)
         diverged[name] = fin.diverged(name).reshape(shape)
         share[name] = float(conv.mean())
     hyper = planned_hyperparams(chosen, batch.n)
     return BasinMap(fn, fin.names, hyper, x, y, batch.steps, float(batch.tol), batch.kind, seed,
                     np.asarray(fn.minimizers, dtype=float).reshape(-1, fn.dim), final_error, steps_to_tol,
-                    minimum, diverged, share, fin.elapsed, fin.path, dict(options))
+                    minimum, diverged, share, fin.elapsed, fin.path, dict(options), entry)

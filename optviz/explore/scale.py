@@ -120,7 +120,8 @@ class Finals:
         names: the optimizers, in order.
         error: final error (distance to the nearest listed global minimizer, or f − f*),
             +∞ for a diverged point.
-        steps_to_tol: the first step whose error was at most ``tol`` (-1: never, or diverged).
+        steps_to_tol: the step from which the error stays at most ``tol`` to the end of the run
+            (-1: not within it at the end, or diverged).
         diverged_step: the step at which the point diverged, or -1.
         nearest: index of the listed global minimizer nearest the final position (-1 when the
             function lists none, or the point diverged).
@@ -129,6 +130,8 @@ class Finals:
         elapsed: seconds of stepping (in this process: summed over chunks; on Dask: the
             whole job's wall-clock time).
         path: the engine's path, ``"fast"`` or ``"reference"``.
+        first_entry: the first step whose error was at most ``tol`` (-1: never, or diverged);
+            empty when no tolerance was tracked.
     """
 
     names: tuple[str, ...]
@@ -140,6 +143,7 @@ class Finals:
     tol: float | None
     elapsed: float = 0.0
     path: str = "reference"
+    first_entry: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -160,7 +164,8 @@ class Finals:
             return {k: v[idx] for k, v in d.items()}
 
         return replace(self, error=cut(self.error), steps_to_tol=cut(self.steps_to_tol),
-                       diverged_step=cut(self.diverged_step), nearest=cut(self.nearest), loss=cut(self.loss))
+                       diverged_step=cut(self.diverged_step), nearest=cut(self.nearest), loss=cut(self.loss),
+                       first_entry=cut(self.first_entry))
 
     @classmethod
     def concat(cls, parts: list[Finals]) -> Finals:
@@ -172,12 +177,14 @@ class Finals:
             return first
 
         def cat(attr: str) -> dict[str, np.ndarray]:
+            if not getattr(first, attr):
+                return {}
             return {k: np.concatenate([getattr(p, attr)[k] for p in parts]) for k in first.names}
 
         paths = {p.path for p in parts}
         return cls(first.names, cat("error"), cat("steps_to_tol"), cat("diverged_step"), cat("nearest"),
                    cat("loss"), first.tol, sum(p.elapsed for p in parts),
-                   first.path if len(paths) == 1 else "mixed")
+                   first.path if len(paths) == 1 else "mixed", cat("first_entry"))
 
 
 # ---------------------------------------------------------------------- one run
@@ -196,7 +203,7 @@ def finals_of(res: Any, kind: str) -> Finals:
     """The :class:`Finals` of an engine :class:`~optviz.engine.result.Result` (its last recorded row)."""
     fn = res.function
     mins = np.asarray(fn.minimizers, dtype=float).reshape(-1, res.dim)
-    error, stt, div, nearest, loss = {}, {}, {}, {}, {}
+    error, stt, div, nearest, loss, entry = {}, {}, {}, {}, {}, {}
     for name in res.names:
         pos = np.asarray(res.trajectories[name][-1], dtype=float)
         dead = np.asarray(res.diverged_step[name]) >= 0
@@ -216,8 +223,10 @@ def finals_of(res: Any, kind: str) -> Finals:
         div[name] = np.asarray(res.diverged_step[name], dtype=np.int64)
         stt[name] = (np.asarray(res.steps_to_tol[name], dtype=np.int64) if res.steps_to_tol is not None
                      else np.full(res.n_points, -1, dtype=np.int64))
+        if res.first_entry is not None:
+            entry[name] = np.asarray(res.first_entry[name], dtype=np.int64)
         loss[name] = f
-    return Finals(tuple(res.names), error, stt, div, nearest, loss, res.tol, res.elapsed, res.path)
+    return Finals(tuple(res.names), error, stt, div, nearest, loss, res.tol, res.elapsed, res.path, entry)
 
 
 # ---------------------------------------------------------------------- batches, anywhere

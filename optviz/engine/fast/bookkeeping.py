@@ -44,7 +44,8 @@ class Layout:
     ok: str  # the new position is inside the bound (and its loss finite)
     alive: str  # not diverged
     div: str  # the step it diverged at, or -1
-    stt: str  # the first step within tolerance, or -1
+    stt: str  # the step from which the point stays within tolerance (so far), or -1
+    first: str  # the first step within tolerance, or -1
     ring: str  # a past gradient point in the delay ring
     bad_loss: str  # what a non-finite loss at the new position does
     sqrt: str  # the square root the distance is taken with
@@ -57,12 +58,13 @@ class Layout:
 #: The CPU kernel: a block of points in small arrays, point ``i`` of the block (``p = b0 + i``).
 BLOCK = Layout(point="b0 + i", w="W[{j}, i]", new="W2[{j}, i]", coord_state="S_{f}[{j}, i]",
                point_state="S_{f}[i]", grad="GR[{j}, i]", update="UP[{j}, i]", loss="FL[i]", new_loss="FN[i]",
-               ok="OK[i]", alive="ALIVE[i]", div="DIV[i]", stt="STT[i]", ring="RING[{slot}, {j}, i]",
+               ok="OK[i]", alive="ALIVE[i]", div="DIV[i]", stt="STT[i]", first="FIRST[i]",
+               ring="RING[{slot}, {j}, i]",
                bad_loss="OK[i] = False; nbad += 1", sqrt="np.sqrt")
 #: The CUDA kernel: one point per thread (``p``), in registers; its delay ring in device memory.
 THREAD = Layout(point="p", w="w_{j}", new="n_{j}", coord_state="s_{f}_{j}", point_state="s_{f}", grad="g_{j}",
                 update="u_{j}", loss="fl", new_loss="fn", ok="ok", alive="alive", div="div", stt="stt",
-                ring="ring[{slot}, {j}, p]", bad_loss="ok = False", sqrt="math.sqrt")
+                first="first", ring="ring[{slot}, {j}, p]", bad_loss="ok = False", sqrt="math.sqrt")
 
 
 def _set(target: str, value: str) -> str:
@@ -114,7 +116,7 @@ def start(src: Source, spec: KernelSpec, names: Names, L: Layout) -> None:
     src(f"{L.loss} = f0; {L.alive} = True; {L.div} = -1")
     if spec.tol:
         src(f"err = {write_error(src, spec, 'w', 'f0', L.sqrt)}")
-        src(f"{L.stt} = 0 if err <= tol else -1")
+        src(f"{L.stt} = 0 if err <= tol else -1; {L.first} = {L.stt}")
     record(src, spec, names, L, "0", "f0")
 
 
@@ -211,10 +213,18 @@ def after_step(src: Source, spec: KernelSpec, names: Names, L: Layout) -> None:
         _emit(src, _set(L.at(L.point_state, f=f), f"s_{f}"))
     if spec.tol == "distance":
         src(f"err = {write_error(src, spec, 'n', '', L.sqrt)}")
-        src(f"{L.stt} = t if ({L.stt} < 0 and ok and err <= tol) else {L.stt}")
+        tolerance(src, L, "ok and err <= tol")
     if spec.record_state:
         for j in J:
             _emit(src, _set(L.at(L.update, j), f"u_{j}"))
+
+
+def tolerance(src: Source, L: Layout, test: str) -> None:
+    """Steps to tolerance at step ``t``, the point within it when ``test`` holds: the first step
+    within it (kept once set), and the step from which it stays within it (-1 again when it leaves)."""
+    src(f"within = {test}")
+    src(f"{L.first} = t if ({L.first} < 0 and within) else {L.first}")
+    src(f"{L.stt} = ({L.stt} if {L.stt} >= 0 else t) if within else -1")
 
 
 def new_loss(src: Source, spec: KernelSpec, L: Layout) -> None:
@@ -225,7 +235,7 @@ def new_loss(src: Source, spec: KernelSpec, L: Layout) -> None:
     with src.block("if not (abs(fn) < np.inf):"):
         src(L.bad_loss)
     if spec.tol == "gap":
-        src(f"{L.stt} = t if ({L.stt} < 0 and {L.ok} and fn - fstar <= tol) else {L.stt}")
+        tolerance(src, L, f"{L.ok} and fn - fstar <= tol")
 
 
 def freeze(src: Source, spec: KernelSpec, L: Layout) -> None:
@@ -267,8 +277,9 @@ def store_state(src: Source, spec: KernelSpec, names: Names, L: Layout, row: str
 
 
 def finish(src: Source, spec: KernelSpec, L: Layout) -> None:
-    """What the run returns per point besides its records: the step it diverged at, and the first
-    step within tolerance (-1 for a point that diverged)."""
+    """What the run returns per point besides its records: the step it diverged at, the step from
+    which it stays within tolerance and the first step within it (both -1 for a point that diverged)."""
     src(f"o_div[{L.point}] = {L.div}")
     if spec.tol:
         src(f"o_stt[{L.point}] = {L.stt} if {L.div} < 0 else -1")
+        src(f"o_first[{L.point}] = {L.first} if {L.div} < 0 else -1")

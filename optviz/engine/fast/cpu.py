@@ -52,6 +52,7 @@ def source(spec: KernelSpec) -> str:
             src(f"S_{f} = np.empty(B)")
         src("FL = np.empty(B); FN = np.empty(B); OK = np.empty(B, np.bool_)")
         src("ALIVE = np.empty(B, np.bool_); DIV = np.empty(B, np.int64); STT = np.empty(B, np.int64)")
+        src("FIRST = np.empty(B, np.int64)")
         if spec.record_state:
             src(f"GR = np.empty(({d}, B)); UP = np.empty(({d}, B))")
         if spec.delay:

@@ -230,6 +230,7 @@ class GpuRunner(Runner):
         self.d_loss = xp.empty(self.loss.shape[1:], dtype=np.float64)
         self.d_div = xp.full(n, -1, dtype=np.int64)
         self.d_stt = xp.full(n, -1, dtype=np.int64)
+        self.d_first = xp.full(n, -1, dtype=np.int64)
         self.ring = xp.zeros((job.delay + 1, d, n) if job.delay else (1, 1, 1), dtype=np.float64)
 
     def _compile(self) -> list[Any]:
@@ -256,7 +257,8 @@ class GpuRunner(Runner):
                         kern[math.ceil((e - s) / threads), threads](*signature.ordered(dict(
                             D, lo=s, hi=e, tab=tab, hp0=uniq, combo=combo, cstride=cstride, rk0=rk0, rk1=rk1,
                             rstride=rstride, o_traj=self.d_traj, o_loss=self.d_loss, o_div=self.d_div,
-                            o_stt=self.d_stt, o_state=state, ring=self.ring), signature.GPU))
+                            o_stt=self.d_stt, o_first=self.d_first, o_state=state, ring=self.ring),
+                            signature.GPU))
                     _synchronize(xp)
                     watch.tick((e - s) * job.steps)
                     if watch.flag[0] != 0:
@@ -265,6 +267,7 @@ class GpuRunner(Runner):
             self.loss[k] = _host(self.d_loss)
             self.div[k] = _host(self.d_div)
             self.stt[k] = _host(self.d_stt)
+            self.first[k] = _host(self.d_first)
             if job.record_state:
                 self.states[k] = _host(state)
 

@@ -201,7 +201,8 @@ def _run_once(keyed: Keyed, k: Any) -> None:
         gk0=np.zeros(1, u64), gk1=np.zeros(1, u64), gstride=0, rec=np.array([0, 2], i64),
         prm=signature.prm(bound=1e6, sigma=0.0, tol=1e-3, fstar=0.0, tiny=1e-300, TT=2.0, delay_f=0.0),
         kcols=keyed.kcols, gcols=keyed.gcols, o_traj=np.zeros((2, 2, d)), o_loss=np.zeros((2, 2)),
-        o_div=np.zeros(2, i64), o_stt=np.zeros(2, i64), o_state=np.zeros((2, rows, 2)),
+        o_div=np.zeros(2, i64), o_stt=np.zeros(2, i64), o_first=np.zeros(2, i64),
+        o_state=np.zeros((2, rows, 2)),
         flag=np.zeros(1, i64), meter=np.zeros(1, i64),
     )
     k(*signature.ordered(dummy, signature.CPU))

@@ -66,6 +66,7 @@ class Runner:
         self.loss = np.empty((K, n_rec, n))
         self.div = np.full((K, n), -1, dtype=np.int64)
         self.stt = np.full((K, n), -1, dtype=np.int64)
+        self.first = np.full((K, n), -1, dtype=np.int64)
         self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
         none = np.full((1, 1, 1), np.nan)  # (recorded state: only when asked)
         self.states = [np.full((n_rec, len(r), n), np.nan) if r else none for r in self.state_rows]
@@ -141,7 +142,8 @@ class Runner:
                 kern(*signature.ordered(dict(
                     self.inputs, lo=a, hi=b, tab=tab, hp0=uniq, combo=combo, cstride=cstride, rk0=rk0,
                     rk1=rk1, rstride=rstride, kcols=keyed.kcols, gcols=keyed.gcols, o_traj=self.traj[k],
-                    o_loss=self.loss[k], o_div=self.div[k], o_stt=self.stt[k], o_state=self.states[k],
+                    o_loss=self.loss[k], o_div=self.div[k], o_stt=self.stt[k], o_first=self.first[k],
+                    o_state=self.states[k],
                     flag=watch.flag, meter=meter), signature.CPU))
                 if watch.flag[0] != 0:
                     raise Cancelled()
@@ -161,10 +163,12 @@ class Runner:
                     else:
                         fields[f] = np.moveaxis(self.states[k][:, ix, :], 1, 2)
                 states.append(fields)
-        stt = None
+        stt = first = None
         if job.tol is not None:
             stt = np.where(self.div >= 0, -1, self.stt)
-        return Outcome(np.moveaxis(self.traj, 0, 1), np.moveaxis(self.loss, 0, 1), self.div, stt, states)
+            first = np.where(self.div >= 0, -1, self.first)
+        return Outcome(np.moveaxis(self.traj, 0, 1), np.moveaxis(self.loss, 0, 1), self.div, stt, states,
+                       first)
 
 
 def prepare(job: Job) -> Runner:
