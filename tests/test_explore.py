@@ -25,6 +25,18 @@ from optviz.optimizers import rates
 TOL = 1e-3
 
 
+def stays_from(inside: np.ndarray) -> np.ndarray:
+    """Per column of ``inside`` (steps × points, every step recorded): the step from which it is
+    True to the end, -1 when it is False at the end."""
+    out = np.full(inside.shape[1], -1)
+    for p in range(inside.shape[1]):
+        t = inside.shape[0]
+        while t > 0 and inside[t - 1, p]:
+            t -= 1
+        out[p] = t if t < inside.shape[0] else -1
+    return out
+
+
 def _direct(fn, name, hp, starts, steps, seed=0, tol=TOL, **kw):
     """One optimizer's final distance (∞ diverged), steps to tol, diverged, converged and nearest
     minimizer, from a plain optviz.run with every step recorded."""
@@ -39,7 +51,8 @@ def _direct(fn, name, hp, starts, steps, seed=0, tol=TOL, **kw):
     all_d = np.linalg.norm(res.trajectories[name][:, :, None, :] - mins[None, None], axis=-1).min(axis=-1)
     hit = (all_d <= tol) & ~dead[None, :]
     first = np.where(hit.any(axis=0), np.argmax(hit, axis=0), -1)
-    np.testing.assert_array_equal(stt, first)
+    np.testing.assert_array_equal(res.first_entry[name], first)
+    np.testing.assert_array_equal(stt, stays_from(hit))
     conv = (stt >= 0) & (dist <= tol) & ~dead
     return dist, stt, dead, conv, np.argmin(d, axis=1)
 
@@ -64,6 +77,31 @@ def test_a_3x3_basin_grid_equals_nine_runs_point_by_point():
     # the plain-GD map: every cell reaches the minimum of its own quadrant here
     assert (m.minimum["SGD"] >= 0).all()
     assert len(set(m.minimum["SGD"].ravel().tolist())) == 4
+
+
+@pytest.mark.parametrize("tol_kind", ["distance", "gap"])
+def test_steps_to_tol_is_where_a_point_stays_and_first_entry_where_it_first_enters(tol_kind):
+    """An oscillating method enters the tolerance before it settles: steps_to_tol is the step from
+    which it stays (to the end), first_entry the first step inside; fast and readable paths agree."""
+    xs = np.linspace(-4.5, 4.5, 4)
+    grid = np.array([[x, y] for y in xs for x in xs])
+    opts = {"MSGD": {"eta": 0.01, "mu": 0.9}, "NAG": {"eta": 0.01, "mu": 0.9}}
+    fast = optviz.run("himmelblau", opts, grid, 150, tol=TOL, tol_kind=tol_kind, fused=True)
+    ref = optviz.run("himmelblau", opts, grid, 150, tol=TOL, tol_kind=tol_kind, fused=False)
+    assert fast.path == "fast" and ref.path == "reference"
+    errs = fast.errors(tol_kind)
+    for name in opts:
+        np.testing.assert_array_equal(fast.steps_to_tol[name], ref.steps_to_tol[name])
+        np.testing.assert_array_equal(fast.first_entry[name], ref.first_entry[name])
+        inside = (errs[name] <= TOL) & (fast.diverged_step[name] < 0)[None, :]
+        np.testing.assert_array_equal(fast.steps_to_tol[name], stays_from(inside))
+        np.testing.assert_array_equal(fast.first_entry[name],
+                                      np.where(inside.any(axis=0), np.argmax(inside, axis=0), -1))
+        settled = fast.steps_to_tol[name] >= 0
+        assert (fast.first_entry[name][settled] < fast.steps_to_tol[name][settled]).any()
+    # the summary's median steps counts from where the points stay too
+    row = {r["optimizer"]: r for r in fast.summary(tol_kind, tol=TOL)}["MSGD"]
+    assert row["steps_to_tol"] == int(np.median(fast.steps_to_tol["MSGD"][fast.steps_to_tol["MSGD"] >= 0]))
 
 
 def test_basin_map_layout_json_and_agreement():
@@ -343,9 +381,53 @@ def test_performance_profile_by_hand():
     np.testing.assert_array_equal(rho["C"], [0, 0])
 
 
+def test_a_failure_never_counts_as_solved_and_rho_at_infinity_is_the_share_solved():
+    cost = {"A": np.array([10.0, 20.0, np.inf, 5.0]), "B": np.array([20.0, 10.0, 30.0, np.inf]),
+            "C": np.array([np.inf, np.inf, np.inf, np.inf])}
+    taus, rho = cmp.performance_profile(cost, [math.inf])
+    assert taus.tolist() == [math.inf]
+    assert rho["A"].tolist() == [0.75] and rho["B"].tolist() == [0.75] and rho["C"].tolist() == [0.0]
+    _, rho = cmp.performance_profile(cost, [1e300])
+    assert rho["C"].tolist() == [0.0]
+
+
+def test_data_profiles_by_hand_and_profiles_recomputed_without_an_optimizer():
+    """Moré & Wild: the share solved within κ·(n + 1) gradient evaluations (one per step)."""
+    cost = {"A": np.array([6.0, 30.0, np.inf]), "B": np.array([3.0, 9.0, 12.0])}
+    kappas, d = cmp.data_profile(cost, [2, 2, 5], [1.0, 2.0, 3.0, 10.0, math.inf])
+    # in units of n + 1: A 2, 10, ∞; B 1, 3, 2
+    assert d["A"].tolist() == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3, 2 / 3])
+    assert d["B"].tolist() == pytest.approx([1 / 3, 2 / 3, 1, 1, 1])
+    kappas, _ = cmp.data_profile(cost, [2, 2, 5])
+    assert kappas.tolist() == [0.0, 1.0, 2.0, 3.0, 10.0]
+
+
+def test_the_comparisons_profiles_for_a_subset_come_from_the_stored_costs(tiny):
+    """Dropping an optimizer recomputes the others' ratios against the best of those left,
+    without a run: the profiles equal a hand count on the stored costs."""
+    one = tiny.names[0]
+    _, rho = tiny.profile([1.0, math.inf], names=[one])
+    solved = np.isfinite(tiny.cost[one])
+    assert rho[one].tolist() == [solved.mean(), solved.mean()]  # alone, it wins every problem it solves
+    assert list(rho) == [one]
+    _, d = tiny.data_profile([math.inf], names=[one])
+    assert d[one].tolist() == [solved.mean()]
+    dims = tiny.problem_dims
+    assert dims.tolist() == [2] * len(tiny.problems)
+    _, d = tiny.data_profile([4.0])
+    for n in tiny.names:
+        assert d[n][0] == pytest.approx(np.mean(tiny.cost[n] <= 12.0))
+    with pytest.raises(ValueError, match="choose among"):
+        tiny.profile(names=["Adam"])
+
+
 def test_comparison_table_and_json(tiny):
     rows = tiny.table()
-    assert [r["optimizer"] for r in rows] == tiny.ranking and [r["rank"] for r in rows] == [1, 2]
+    assert [r["optimizer"] for r in rows] == tiny.ranking
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows) and rows[0]["rank"] == 1
+    for r in rows:
+        lo, hi = r["solved_interval"]
+        assert lo <= r["solved"] <= hi
     keys = [tiny.overall[n].key() for n in tiny.ranking]
     assert keys == sorted(keys)
     doc = json.loads(json.dumps(tiny.to_json(), allow_nan=False))
@@ -353,6 +435,9 @@ def test_comparison_table_and_json(tiny):
     assert doc["protocol"]["budget"] == 4
     for name in tiny.names:
         assert doc["profile"]["rho"][name][-1] == pytest.approx(tiny.overall[name].share_converged)
+        assert doc["data_profile"]["share"][name][-1] == pytest.approx(tiny.overall[name].share_converged)
+    assert doc["uncertainty"]["level"] == 0.9 and doc["headline"] == tiny.headline()
+    assert all(len(r["solved_interval"]) == 2 for r in doc["table"])
 
 
 @pytest.mark.parametrize(("kw", "phrase"), [
@@ -454,3 +539,83 @@ def test_figures_are_drawn(tmp_path):
     with pytest.raises(ValueError, match=r"\.png, \.svg"):
         figures.save(figures.sweep_figure(s), tmp_path / "s.gif")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "c.png", "s.svg"]
+
+
+# ============================================================================ uncertainty
+def test_the_bootstrap_resamples_seeds_then_starts_within_each_function_reproducibly():
+    from optviz.explore import uncertainty as u
+
+    groups = [[np.arange(0, 4), np.arange(4, 8)], [np.arange(8, 11), np.arange(11, 14), np.arange(14, 17)]]
+    idx = u.resample(groups, seed=5, replicates=200)
+    assert idx.shape == (200, 17)
+    np.testing.assert_array_equal(idx, u.resample(groups, seed=5, replicates=200))
+    assert not np.array_equal(idx, u.resample(groups, seed=6, replicates=200))
+    first, second = idx[:, :8], idx[:, 8:]
+    assert first.max() < 8 and second.min() >= 8  # each function keeps its own problems
+    for block in (first[:, :4], first[:, 4:], second[:, :3], second[:, 3:6], second[:, 6:]):
+        seed_of = np.searchsorted([4, 8, 11, 14, 17], block, side="right")
+        assert (seed_of == seed_of[:, :1]).all()  # a drawn seed's starts all come from that seed
+    np.testing.assert_array_equal(u.seed_groups(np.array([7, 7, 3, 3]))[1], [2, 3])
+
+
+def _fake(shares: dict[str, float], n: int = 192, seed: int = 0):
+    """Optimizers converging on a given share of n problems (2 seeds × n/2 starts), steps 100."""
+    from optviz.explore import uncertainty as u
+
+    rng = np.random.default_rng(seed)
+    idx = u.resample([[np.arange(n // 2), np.arange(n // 2, n)]], seed=1)
+    out = {}
+    for name, share in shares.items():
+        conv = np.zeros(n, dtype=bool)
+        conv[rng.choice(n, round(share * n), replace=False)] = True
+        out[name] = u.estimate(conv, np.full(n, 100.0), idx)
+    return out
+
+
+def test_overlapping_intervals_tie_and_the_headline_says_no_clear_winner():
+    """The issue's case: five optimizers at 50–55 % of 192 problems are a tie, not 'X solves most'."""
+    from optviz.explore import uncertainty as u
+
+    est = _fake({"MSGD": 0.55, "NAG": 0.54, "Adam": 0.52, "SGD": 0.51, "RMSprop": 0.50})
+    for e in est.values():
+        assert e.success_low < e.success < e.success_high and e.steps == e.steps_low == e.steps_high == 100
+    assert set(u.ranks(est).values()) == {1}
+    line = u.headline(est, list(est))
+    assert line.startswith("No clear winner: MSGD, NAG, Adam, SGD and RMSprop tie")
+    assert "50–55 %" in line
+
+
+def test_disjoint_intervals_rank_apart_and_the_headline_names_the_winner():
+    from optviz.explore import uncertainty as u
+
+    est = _fake({"Adam": 0.9, "MSGD": 0.5, "NAG": 0.48})
+    assert u.ranks(est) == {"Adam": 1, "MSGD": 2, "NAG": 2}
+    assert u.headline(est, list(est)).startswith("Adam is clearly ahead: it solves 90 % (90 % interval")
+    # equal success, clearly fewer steps: ahead on the objective's second key
+    a, b = est["MSGD"], est["NAG"]
+    fast = u.Estimate(a.success, a.success_low, a.success_high, 10.0, 8.0, 12.0)
+    slow = u.Estimate(b.success, b.success_low, b.success_high, 50.0, 40.0, 60.0)
+    assert u.ranks({"fast": fast, "slow": slow}) == {"fast": 1, "slow": 2}
+
+
+def test_a_sweep_reports_intervals_shared_ranks_and_a_headline():
+    """Per value, the share converged and median steps with bootstrap 90 % intervals over seeds
+    and starts (reproducible), in the JSON too; ranks at the best values; 'as good as the best'."""
+    from optviz.explore import uncertainty as u
+
+    kw = {"starts": optviz.scene.starts.grid(functions.get("himmelblau").box, 3), "steps": 80, "seeds": 2}
+    s = optviz.sweep("himmelblau", ["SGD", "MSGD"], "lr", [1e-3, 1e-2, 3e-2], **kw)
+    again = optviz.sweep("himmelblau", ["SGD", "MSGD"], "lr", [1e-3, 1e-2, 3e-2], **kw)
+    assert s.estimates == again.estimates
+    idx = u.resample([[np.arange(0, 9), np.arange(9, 18)]], 0)
+    for name in s.names:
+        for i, e in enumerate(s.estimates[name]):
+            assert e == u.estimate(s.converged[name][i], s.steps_to_tol[name][i], idx)
+            assert e.success == s.stats[name][i].share_converged
+        assert s.best[name] in s.as_good_as_best(name)
+    doc = json.loads(json.dumps(s.to_json(), allow_nan=False))
+    assert doc["headline"] == s.headline() and doc["uncertainty"]["level"] == 0.9
+    for name in s.names:
+        o = doc["optimizers"][name]
+        assert o["share_converged_interval"] == [[e.success_low, e.success_high] for e in s.estimates[name]]
+        assert o["rank"] == s.ranks()[name]

@@ -114,6 +114,12 @@ def test_compare_json_is_reproducible_and_equals_the_api(capsys):
     assert a["ranking"] == c.ranking
     assert a["tuned"]["booth"]["Adam"]["hyperparams"] == c.tuned["booth"]["Adam"]
     assert [r["solved"] for r in a["table"]] == [r["solved"] for r in c.table()]
+    # how sure it is: intervals and (shared) ranks in the table, the headline, the data profiles
+    assert [r["solved_interval"] for r in a["table"]] == [r["solved_interval"] for r in c.table()]
+    assert [r["rank"] for r in a["table"]] == [c.ranks()[n] for n in c.ranking]
+    assert all("median_steps_interval" in r for r in a["table"])
+    assert a["headline"] == c.headline() and a["uncertainty"]["level"] == 0.9
+    assert set(a["data_profile"]["share"]) == {"SGD", "Adam"}
 
 
 def test_compare_table_and_png(tmp_path, capsys):
@@ -122,6 +128,7 @@ def test_compare_table_and_png(tmp_path, capsys):
                               "--tune-starts", "2", "--test-starts", "2", "--out", out, "-q"], capsys)
     assert code == 0, err
     assert "rank  optimizer" in stdout and "booth:" in stdout and out.read_bytes()[:4] == b"\x89PNG"
+    assert "90% interval" in stdout and ("No clear winner" in stdout or "is clearly ahead" in stdout)
 
 
 def test_run_takes_noise_and_delay(capsys):

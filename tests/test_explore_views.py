@@ -145,6 +145,13 @@ def test_the_sweep_is_the_direct_computation(at: AppTest):
         np.testing.assert_allclose(got, np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
     table = at.dataframe[0].value
     assert table.loc["Adam", "best value"] == f"{s.best_value('Adam'):.4g}"
+    # how sure: the headline, each best value's interval, ranks shared where intervals overlap
+    text = " ".join(str(e.value) for e in at.markdown)
+    assert s.headline() in text
+    e = s.at_best()["Adam"]
+    cell = table.loc["Adam", "converged (90 % interval)"]
+    assert f"({100 * e.success_low:.0f}–{100 * e.success_high:.0f} %)" in cell
+    assert [int(r.rstrip("=")) for r in table["rank"]] == [s.ranks()[n] for n in table.index]
     # the button puts the best values into the race's sliders
     at.button(key="sweep_use").click()
     _ok(at.run())
@@ -165,13 +172,25 @@ def test_the_comparison_is_the_direct_computation(at: AppTest):
         seed=0,
     )
     heading = next(str(e.value) for e in at.markdown if str(e.value).startswith("#### Tuned fairly"))
-    assert f"**{c.ranking[0]}**" in heading and f"of {len(c.problems)} held-out problems" in heading
-    (fig,) = _figures(at).values()
+    assert c.headline() in heading and f"on {len(c.problems)} held-out problems" in heading
+    perf, data = _figures(at).values()
     _, rho = c.profile()
-    for trace in fig["data"]:
+    for trace in perf["data"]:
         np.testing.assert_allclose(_decode(trace["y"])[:-1], rho[trace["name"]])
+    _, share = c.data_profile()
+    assert {t["name"] for t in data["data"]} == set(c.names)
+    for trace in data["data"]:
+        np.testing.assert_allclose(_decode(trace["y"])[:-1], share[trace["name"]])
     ranked = at.dataframe[0].value
     assert list(ranked["optimizer"]) == c.ranking
+    assert [int(r.rstrip("=")) for r in ranked.index] == [c.ranks()[n] for n in c.ranking]
+    # drop an optimizer: both profiles recomputed without it, from the stored costs
+    at.multiselect(key="cmp_shown").set_value(["SGD"])
+    _ok(at.run())
+    perf, data = _figures(at).values()
+    assert [t["name"] for t in perf["data"]] == ["SGD"] == [t["name"] for t in data["data"]]
+    _, alone = c.profile(names=["SGD"])
+    np.testing.assert_allclose(_decode(perf["data"][0]["y"])[:-1], alone["SGD"])
 
 
 def test_noise_and_delay_and_the_gradient_lessons(at: AppTest):

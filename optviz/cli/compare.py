@@ -13,7 +13,7 @@ import argparse
 import functions
 from optviz.cli.errors import CliError
 from optviz.cli.exploring import check_out, explore, finish
-from optviz.cli.output import fmt, table
+from optviz.cli.output import fmt, span, table
 from optviz.cli.scene_args import apply_sets, make_function, optimizer_list
 from optviz.optimizers.rates import DEFAULT as DEFAULT_RATES
 from optviz.optimizers.rates import check_rates
@@ -44,10 +44,18 @@ def main(args: argparse.Namespace) -> int:
               f"configurations each ({c.n_seeds} seed(s) x {c.tune_starts} starts), compared on "
               f"{len(c.problems)} held-out problems; {c.steps} steps, tol {c.tol:g}, seed {c.seed}; "
               f"rates: {rates}")
-        rows = [[str(r["rank"]), r["optimizer"], fmt(r["solved"], "pct"), fmt(r["wins"], "pct"),
+        print(c.headline())
+        rows = c.table()
+        shared = {r["rank"] for r in rows if sum(x["rank"] == r["rank"] for x in rows) > 1}
+        rows = [[f"{r['rank']}{'=' if r['rank'] in shared else ''}", r["optimizer"], fmt(r["solved"], "pct"),
+                 span(r["solved_interval"], "pct"), fmt(r["wins"], "pct"),
                  fmt(None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]), "int"),
-                 fmt(r["median_final_error"]), fmt(r["diverged"], "pct")] for r in c.table()]
-        table(["rank", "optimizer", "solved", "fastest", "median steps", "median error", "diverged"], rows)
+                 span(r["median_steps_interval"], "int"), fmt(r["median_final_error"]),
+                 fmt(r["diverged"], "pct")] for r in rows]
+        table(["rank", "optimizer", "solved", "90% interval", "fastest", "median steps", "90% interval",
+               "median error", "diverged"], rows)
+        print("90% intervals: bootstrap over the held-out seeds and starts; a shared rank (1=): the "
+              "intervals overlap")
         print("\nheld-out share converged (median steps to tol), with the tuned hyperparameters:")
         rows = []
         for lab in c.labels:

@@ -91,6 +91,18 @@ def fmt(v: Any, kind: str = "g") -> str:
     return f"{v:.3g}"
 
 
+def span(interval: Sequence[float] | None, kind: str = "g") -> str:
+    """An interval as a table cell: ``48-61%`` for shares, ``98-140`` for steps, ``-`` for none."""
+    if interval is None:
+        return "-"
+    lo, hi = interval
+    if kind == "pct":
+        return f"{100 * lo:.0f}-{100 * hi:.0f}%"
+    if kind == "int":
+        return f"{lo:.0f}-{hi:.0f}"
+    return f"{lo:.3g}-{hi:.3g}"
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], left: Sequence[int] = (1,)) -> None:
     """Print an aligned table (columns in ``left`` flush left, the others right), a rule under
     the header."""

@@ -5,7 +5,8 @@
 - :func:`agreement_chart`: where one optimizer converges and another does not;
 - :func:`sweep_chart`: median final error over the values (band 25–75 %, best value starred)
   above the shares converged and diverged;
-- :func:`profile_chart`: Dolan & Moré performance profiles;
+- :func:`profile_chart`, :func:`data_profile_chart`: Dolan & Moré's performance profiles and Moré
+  & Wild's data profiles, of any subset of the optimizers compared;
 - :func:`curves_chart`: error per step (median and band) of a run, as the race's error chart;
 - :func:`step_length_chart`: each optimizer's median step length per step (with the schedule's
   factor), for the lesson on momentum through a learning-rate change.
@@ -17,6 +18,7 @@ areas' colours from :mod:`optviz.explore.look` (the PNG/SVG of :mod:`.figures` u
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,8 @@ from optviz.explore.sweep import Sweep
 
 #: Maps per row.
 PER_ROW = 3
+#: The converged share's interval in a sweep's hover text.
+INTERVAL_HOVER = " (90 %: %{customdata[0]:.0%}–%{customdata[1]:.0%})"
 
 
 def _layout(large: bool, height: int, **extra: Any) -> dict[str, Any]:
@@ -351,6 +355,22 @@ def sweep_chart(s: Sweep, *, large: bool = False) -> go.Figure:
                 row=1,
                 col=1,
             )
+        est = s.estimates[name]
+        lo = np.array([e.success_low for e in est])
+        hi = np.array([e.success_high for e in est])
+        fig.add_trace(  # the converged share's 90 % interval, a band under its line
+            go.Scatter(
+                x=np.concatenate([x, x[::-1]]),
+                y=np.concatenate([hi, lo[::-1]]),
+                fill="toself",
+                fillcolor=style.rgba(o.color, 0.15),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            row=2,
+            col=1,
+        )
         for what, dash in (("share_converged", "solid"), ("share_diverged", "dot")):
             fig.add_trace(
                 go.Scatter(
@@ -359,7 +379,9 @@ def sweep_chart(s: Sweep, *, large: bool = False) -> go.Figure:
                     mode="lines",
                     showlegend=False,
                     line={"color": o.color, "dash": dash, "width": lk.line_width * 0.7},
-                    hovertemplate=f"<b>{name}</b> {what.replace('share_', '')} %{{y:.0%}}<extra></extra>",
+                    customdata=np.stack([lo, hi], axis=1),
+                    hovertemplate=f"<b>{name}</b> {what.replace('share_', '')} %{{y:.0%}}"
+                    + (INTERVAL_HOVER if what == "share_converged" else "") + "<extra></extra>",
                 ),
                 row=2,
                 col=1,
@@ -370,7 +392,7 @@ def sweep_chart(s: Sweep, *, large: bool = False) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", title={"text": "final error"}, row=1, col=1)
     fig.update_yaxes(range=[-0.03, 1.03], tickformat=".0%", title={"text": "share"}, row=2, col=1)
     fig.add_annotation(
-        text="solid: converged · dotted: diverged",
+        text="solid: converged (band: 90 % interval) · dotted: diverged",
         xref="x domain",
         yref="y2 domain",
         x=0.01,
@@ -392,35 +414,54 @@ def sweep_chart(s: Sweep, *, large: bool = False) -> go.Figure:
     return fig
 
 
-def profile_chart(c: Comparison, *, large: bool = False) -> go.Figure:
-    """Dolan & Moré's performance profiles: ρ(τ), the share of problems each optimizer solves
-    within a factor τ of the fewest steps any optimizer needed."""
-    lk = plots.Look.of(large)
-    taus, rho = c.profile()
+def profile_chart(c: Comparison, *, large: bool = False, names: Sequence[str] | None = None) -> go.Figure:
+    """Dolan & Moré's performance profiles of ``names`` (default: all): ρ(τ), the share of problems
+    each optimizer solves within a factor τ of the fewest steps any of them needed."""
+    taus, rho = c.profile(names=names)
     top = max(2.0, float(taus.max()) * 1.5)
+    return _profiles(c, rho, taus, top, large, "log", "τ: within this factor of the fewest steps",
+                     f"Performance profiles ({len(c.problems)} held-out problems)",
+                     "within %{x:.3g}× of the best: %{y:.0%} of the problems")
+
+
+def data_profile_chart(c: Comparison, *, large: bool = False,
+                       names: Sequence[str] | None = None) -> go.Figure:
+    """Moré & Wild's data profiles of ``names`` (default: all): d(κ), the share of problems each
+    optimizer solves within κ·(n + 1) gradient evaluations (n: the problem's dimension)."""
+    kappas, share = c.data_profile(names=names)
+    top = max(float(c.steps) / (float(c.problem_dims.min()) + 1.0), float(kappas.max()) * 1.05, 1.0)
+    return _profiles(c, share, kappas, top, large, "linear", "κ: gradient evaluations ÷ (dimension + 1)",
+                     "Data profiles: solved within a budget",
+                     "within %{x:.3g}·(n+1) gradients: %{y:.0%} of the problems")
+
+
+def _profiles(c: Comparison, curves: dict[str, np.ndarray], xs: np.ndarray, top: float, large: bool,
+              axis: str, x_title: str, title: str, hover: str) -> go.Figure:
+    """Step curves of a share of problems against ``xs``, one per optimizer shown (in ranking order)."""
+    lk = plots.Look.of(large)
     looks = style.look_of(c.names)
     fig = go.Figure()
-    for name in c.ranking:
+    for name in [n for n in c.ranking if n in curves]:
         o = looks[name]
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([taus, [top]]),
-                y=np.concatenate([rho[name], [rho[name][-1]]]),
+                x=np.concatenate([xs, [top]]),
+                y=np.concatenate([curves[name], [curves[name][-1]]]),
                 mode="lines",
                 line={"shape": "hv", "color": o.color, "dash": o.dash, "width": lk.line_width * 0.8},
                 name=name,
-                hovertemplate=f"<b>{name}</b><br>within %{{x:.3g}}× of the best: "
-                "%{y:.0%} of the problems<extra></extra>",
+                hovertemplate=f"<b>{name}</b><br>{hover}<extra></extra>",
             )
         )
-    fig.update_xaxes(
-        type="log", range=[0, math.log10(top)], title={"text": "τ: within this factor of the fewest steps"}
-    )
+    if axis == "log":
+        fig.update_xaxes(type="log", range=[0, math.log10(top)], title={"text": x_title})
+    else:
+        fig.update_xaxes(range=[0, top], title={"text": x_title})
     fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", title={"text": "problems solved"})
     _frame(fig, large)
     fig.update_layout(
         **_layout(large, 440),
-        title={"text": f"Performance profiles ({len(c.problems)} held-out problems)", "x": 0},
+        title={"text": title, "x": 0},
         legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom"},
     )
     return fig

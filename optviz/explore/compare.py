@@ -25,8 +25,16 @@ The protocol (:func:`compare`; the README states it too):
    is the steps to reach the tolerance (∞ if it does not converge; at least 1).
 6. **Performance profiles** (Dolan & Moré 2002): ρ_s(τ), the share of problems that optimizer
    ``s`` solves within τ times the fewest steps any optimizer needed on that problem; ρ_s(1)
-   is the share it wins, ρ_s(∞) the share it solves. **The table** ranks the optimizers by the
-   objective pooled over every problem: share solved, then median steps, then median error.
+   is the share it wins, ρ_s(∞) the share it solves (a failure never counts as solved). **Data
+   profiles** (Moré & Wild 2009): d_s(κ), the share of problems ``s`` solves within κ·(n + 1)
+   gradient evaluations (n: the problem's dimension; one evaluation per step). Both are computed
+   from the stored costs, for any subset of the optimizers (:meth:`Comparison.profile`,
+   :meth:`Comparison.data_profile`): dropping one recomputes the others' ratios without rerunning.
+7. **Uncertainty** (:mod:`optviz.explore.uncertainty`): bootstrap 90 % intervals over the held-out
+   seeds and starts for each optimizer's share solved and median steps, seeded by ``seed``.
+   **The table** orders the optimizers by the objective pooled over every problem (share solved,
+   then median steps, then median error); optimizers whose intervals overlap share a rank, and
+   the headline says "no clear winner" when more than one is ranked first.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -58,6 +67,17 @@ from optviz.explore.measures import (
     to_json,
 )
 from optviz.explore.scale import Batch, Finals, ProgressFn, connect, run_batches
+from optviz.explore.uncertainty import (
+    LEVEL,
+    METHOD,
+    REPLICATES,
+    Estimate,
+    estimate,
+    headline,
+    resample,
+    seed_groups,
+)
+from optviz.explore.uncertainty import ranks as tied_ranks
 from optviz.optimizers import REGISTRY
 from optviz.scene import starts as _starts
 from optviz.scene.lessons import DEFAULT_FIELD
@@ -78,7 +98,11 @@ PROTOCOL = """\
 5. **Held-out comparison.** The chosen configuration runs the held-out starts; a problem is one
    held-out start, its cost the steps to the tolerance (∞ when it does not converge).
 6. **Performance profiles** (Dolan & Moré 2002): ρ(τ), the share of problems solved within τ times
-   the fewest steps any optimizer needed. The table ranks by the objective over all problems.
+   the fewest steps any optimizer needed; **data profiles** (Moré & Wild 2009): the share solved
+   within a budget of κ·(n + 1) gradient evaluations (n: the function's dimension).
+7. **Uncertainty.** Bootstrap 90 % intervals over the held-out seeds and starts for the share
+   solved and the median steps; optimizers whose intervals overlap share a rank, and the headline
+   says "no clear winner" when more than one is ranked first.
 """
 #: The functions compared by default: 2-D, each with listed global minimizers.
 DEFAULT_FUNCTIONS: tuple[str, ...] = ("rosenbrock", "beale", "himmelblau", "booth", "matyas",
@@ -261,28 +285,77 @@ class Comparison:
     options: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
 
-    def ratios(self) -> dict[str, np.ndarray]:
-        """Per optimizer and problem, cost ÷ the best cost on that problem (∞: unsolved, or
-        nobody solved it)."""
-        return performance_ratios(self.cost)
+    def _cost(self, names: Sequence[str] | None) -> dict[str, np.ndarray]:
+        if names is None:
+            return self.cost
+        unknown = [n for n in names if n not in self.cost]
+        if unknown or not names:
+            raise ValueError(f"choose among the optimizers compared ({', '.join(self.names)}), "
+                             f"got {quote(list(names))}")
+        return {n: self.cost[n] for n in self.names if n in names}
 
-    def profile(self, taus: Any = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """``(taus, {optimizer: ρ(τ)})``, Dolan & Moré's performance profile (default τ: every
-        ratio where a profile steps, and 1)."""
-        return performance_profile(self.cost, taus)
+    def ratios(self, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Per optimizer and problem, cost ÷ the best cost on that problem among ``names``
+        (default: all) (∞: unsolved, or nobody solved it)."""
+        return performance_ratios(self._cost(names))
+
+    def profile(self, taus: Any = None, names: Sequence[str] | None = None
+                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(taus, {optimizer: ρ(τ)})``, Dolan & Moré's performance profile of ``names``
+        (default: all; the best cost is the best among them) (default τ: every ratio where a
+        profile steps, and 1)."""
+        return performance_profile(self._cost(names), taus)
+
+    @property
+    def problem_dims(self) -> np.ndarray:
+        """Each problem's dimension (its function's)."""
+        dims = {lab: int(f.dim) for f, lab in zip(self.functions, self.labels, strict=True)}
+        return np.array([dims[p[0]] for p in self.problems], dtype=np.int64)
+
+    def data_profile(self, kappas: Any = None, names: Sequence[str] | None = None
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(kappas, {optimizer: d(κ)})``, Moré & Wild's data profile of ``names`` (default:
+        all): the share of problems solved within κ·(n + 1) gradient evaluations (default κ: every
+        value where a profile steps)."""
+        return data_profile(self._cost(names), self.problem_dims, kappas)
+
+    @cached_property
+    def estimates(self) -> dict[str, Estimate]:
+        """Per optimizer, the share solved and median steps over every held-out problem, with
+        bootstrap 90 % intervals over the held-out seeds and starts (seeded by :attr:`seed`)."""
+        groups, base = [], 0
+        for lab in self.labels:
+            ps = self.test_sets[lab]
+            groups.append([base + g for g in seed_groups(ps.seeds)])
+            base += ps.starts.shape[0]
+        idx = resample(groups, self.seed)
+        return {n: estimate(np.isfinite(self.cost[n]), self.cost[n], idx) for n in self.names}
+
+    def ranks(self) -> dict[str, int]:
+        """Each optimizer's rank, shared where the intervals overlap
+        (:func:`optviz.explore.uncertainty.ranks`)."""
+        return tied_ranks(self.estimates)
+
+    def headline(self) -> str:
+        """Who wins, or "No clear winner: ..." when the intervals say nobody clearly does."""
+        return headline(self.estimates, self.ranking)
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per optimizer, best first: rank, share of problems solved and won, median
-        steps to tolerance and final error over every problem, and per function the held-out
-        share converged and median steps."""
+        """One row per optimizer, best first: rank (shared where the intervals overlap), share of
+        problems solved (with its 90 % interval) and won, median steps to tolerance (with its
+        interval) and final error over every problem, and per function the held-out share
+        converged and median steps."""
         _, rho = self.profile([1.0])
+        rank = self.ranks()
         rows = []
-        for rank, name in enumerate(self.ranking, 1):
-            o = self.overall[name]
+        for name in self.ranking:
+            o, e = self.overall[name], self.estimates[name]
             rows.append({
-                "rank": rank, "optimizer": name, "solved": o.share_converged, "wins": float(rho[name][0]),
-                "median_steps_to_tol": o.median_steps, "median_final_error": o.median,
-                "diverged": o.share_diverged,
+                "rank": rank[name], "optimizer": name, "solved": o.share_converged,
+                "solved_interval": [e.success_low, e.success_high], "wins": float(rho[name][0]),
+                "median_steps_to_tol": o.median_steps,
+                "median_steps_interval": None if e.steps_low is None else [e.steps_low, e.steps_high],
+                "median_final_error": o.median, "diverged": o.share_diverged,
                 "per_function": {f: {"share_converged": self.held_out[f][name].share_converged,
                                      "median_steps_to_tol": self.held_out[f][name].median_steps,
                                      "median_final_error": self.held_out[f][name].median}
@@ -294,6 +367,7 @@ class Comparison:
         """The protocol's settings, the tuned configurations, the held-out results, the
         performance profiles and the table."""
         taus, rho = self.profile()
+        kappas, data = self.data_profile()
         return to_json({
             "protocol": {
                 "budget": self.budget, "steps": self.steps, "tol": self.tol, "seed": self.seed,
@@ -311,6 +385,10 @@ class Comparison:
                               "held_out": self.held_out[f][n].as_dict()} for n in self.names}
                       for f in self.labels},
             "profile": {"tau": taus, "rho": rho},
+            "data_profile": {"kappa": kappas, "share": data,
+                             "budget": "kappa * (dim + 1) gradient evaluations (one per step)"},
+            "uncertainty": {"level": LEVEL, "replicates": REPLICATES, "seed": self.seed, "method": METHOD},
+            "headline": self.headline(),
             "ratios": self.ratios(),
             "problems": [list(p) for p in self.problems],
             "ranking": self.ranking,
@@ -346,8 +424,29 @@ def performance_profile(cost: Mapping[str, np.ndarray], taus: Any = None
         finite = np.concatenate([v[np.isfinite(v)] for v in r.values()] + [np.ones(1)])
         taus = np.unique(finite)
     taus = np.asarray(taus, dtype=float).ravel()
-    n_p = len(next(iter(r.values()))) if r else 0
-    return taus, {n: (np.sum(v[None, :] <= taus[:, None], axis=1) / max(n_p, 1)) for n, v in r.items()}
+    return taus, {n: _share_within(v, taus) for n, v in r.items()}
+
+
+def _share_within(values: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Per limit, the share of ``values`` that are finite (solved) and at most the limit: a
+    failure (∞) never counts, even at an infinite limit."""
+    v = np.asarray(values, dtype=float)
+    solved = np.isfinite(v)
+    return np.sum(solved[None, :] & (v[None, :] <= limits[:, None]), axis=1) / max(v.size, 1)
+
+
+def data_profile(cost: Mapping[str, np.ndarray], dims: Any, kappas: Any = None
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``(kappas, {name: d(κ)})``: for each optimizer, the share of problems it solves within
+    κ·(n_p + 1) gradient evaluations, n_p the problem's dimension (Moré & Wild 2009); ``cost``
+    per problem in steps (one gradient evaluation each; ∞ unsolved). Default κ: every value where
+    a profile steps."""
+    dims = np.asarray(dims, dtype=float).ravel()
+    units = {n: np.asarray(v, dtype=float) / (dims + 1.0) for n, v in cost.items()}
+    if kappas is None:
+        kappas = np.unique(np.concatenate([u[np.isfinite(u)] for u in units.values()] + [np.zeros(1)]))
+    kappas = np.asarray(kappas, dtype=float).ravel()
+    return kappas, {n: _share_within(u, kappas) for n, u in units.items()}
 
 
 def compare(

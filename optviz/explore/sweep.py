@@ -11,11 +11,18 @@ steps of gradient delay, "what does delay compensation buy?"). A hyperparameter 
 single engine run (one value per point); a run option takes one run per value. Every copy of a
 start sees the same gradient noise at every value (draws are keyed by seed, start and step),
 so values are compared on common random numbers; seeds give independent repeats.
+
+How sure a sweep is (:mod:`optviz.explore.uncertainty`): each value's share converged and median
+steps carry bootstrap 90 % intervals over the seeds and starts; the optimizers are ranked at
+their best values with ties where the intervals overlap, and the headline says "no clear winner"
+when that is the truth; :meth:`Sweep.as_good_as_best` lists the values the intervals cannot tell
+from the best.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,6 +46,16 @@ from optviz.explore.measures import (
     to_json,
 )
 from optviz.explore.scale import Batch, Finals, ProgressFn, run_batches
+from optviz.explore.uncertainty import (
+    LEVEL,
+    REPLICATES,
+    Estimate,
+    clearly_ahead,
+    estimate,
+    headline,
+    resample,
+)
+from optviz.explore.uncertainty import ranks as tied_ranks
 from optviz.optimizers import REGISTRY
 from optviz.scene.text import NumberError, quote, read_number
 
@@ -104,6 +121,11 @@ def _checked_values(values: Any) -> np.ndarray:
     return v
 
 
+#: How a sweep's intervals are made (for the JSON).
+SWEEP_METHOD = ("bootstrap percentile intervals: the seeds resampled with replacement, then the starts "
+                "of each drawn seed; every value and optimizer on the same resamples")
+
+
 @dataclass
 class Sweep:
     """The outcome of :func:`sweep`.
@@ -154,13 +176,48 @@ class Sweep:
     def best_value(self, name: str) -> float:
         return float(self.values[self.best[name]])
 
+    @cached_property
+    def estimates(self) -> dict[str, list[Estimate]]:
+        """Per optimizer and value, the share converged and median steps with bootstrap 90 %
+        intervals over the seeds and starts (:mod:`optviz.explore.uncertainty`; every value and
+        optimizer on the same resamples, seeded by the first seed)."""
+        n_s, n = self.starts.shape[:2]
+        idx = resample([[np.arange(s * n, (s + 1) * n) for s in range(n_s)]], int(self.seeds[0]))
+        return {name: [estimate(self.converged[name][i], self.steps_to_tol[name][i], idx)
+                       for i in range(self.values.size)] for name in self.names}
+
+    def at_best(self) -> dict[str, Estimate]:
+        """Each optimizer's estimate at its best value."""
+        return {name: self.estimates[name][self.best[name]] for name in self.names}
+
+    def ranks(self) -> dict[str, int]:
+        """The optimizers ranked at their best values, shared where the intervals overlap."""
+        return tied_ranks(self.at_best())
+
+    def order(self) -> list[str]:
+        """The optimizers by the objective at their best values (best first)."""
+        return sorted(self.names, key=lambda n: (self.stats[n][self.best[n]].key(), self.names.index(n)))
+
+    def headline(self) -> str:
+        """Who converges most at its best value, or "No clear winner: ..." (see :func:`headline`)."""
+        return headline(self.at_best(), self.order(), what="converges from", noun="converged")
+
+    def as_good_as_best(self, name: str) -> np.ndarray:
+        """The indices of the values no worse than the best one within the intervals (the best
+        value is not clearly ahead of them)."""
+        e = self.estimates[name]
+        b = e[self.best[name]]
+        return np.array([i for i in range(self.values.size) if not clearly_ahead(b, e[i])], dtype=np.int64)
+
     def to_json(self) -> dict[str, Any]:
         """Per optimizer and value: median final error, its 25 % and 75 % quantiles, the share
         converged and diverged, the median steps to tolerance; and the best value."""
         opts = {}
+        rank = self.ranks()
         for name in self.names:
             st = self.stats[name]
             b = self.best[name]
+            est = self.estimates[name]
             opts[name] = {
                 "param": self.params[name],
                 "hyperparams": self.hyperparams[name],
@@ -170,7 +227,13 @@ class Sweep:
                 "share_converged": [s.share_converged for s in st],
                 "share_diverged": [s.share_diverged for s in st],
                 "median_steps_to_tol": [s.median_steps for s in st],
-                "best": {"index": b, "value": float(self.values[b]), **st[b].as_dict()},
+                "share_converged_interval": [[e.success_low, e.success_high] for e in est],
+                "median_steps_interval": [None if e.steps_low is None else [e.steps_low, e.steps_high]
+                                          for e in est],
+                "best": {"index": b, "value": float(self.values[b]), **st[b].as_dict(),
+                         "share_converged_interval": [est[b].success_low, est[b].success_high],
+                         "as_good": self.values[self.as_good_as_best(name)]},
+                "rank": rank[name],
             }
         n_s, n = self.starts.shape[:2]
         doc = {
@@ -179,6 +242,9 @@ class Sweep:
             "seeds": self.seeds, "n_starts": int(n), "n_points_per_value": int(n_s * n),
             "options": options_json(self.options), "elapsed_s": self.elapsed, "path": self.path,
             "objective": OBJECTIVE,
+            "headline": self.headline(),
+            "uncertainty": {"level": LEVEL, "replicates": REPLICATES, "seed": int(self.seeds[0]),
+                            "method": SWEEP_METHOD},
             "optimizers": opts,
         }
         return to_json(doc)

@@ -2,8 +2,11 @@
 
 "Tuned fairly, which optimizer solves most of these functions fastest?": each chosen optimizer
 is tuned per function (its learning rates and momenta/βs, the same number of configurations for
-each) on one set of random starts and seeds, then runs held-out starts; the page shows Dolan &
-Moré's performance profiles, the ranked table, each function's results and the tuned values.
+each) on one set of random starts and seeds, then runs held-out starts. The page says how sure
+it is: a headline that names a winner only when the bootstrap intervals over seeds and starts
+separate it ("No clear winner" otherwise), the ranked table with 90 % intervals and shared ranks,
+Dolan & Moré's performance profiles beside Moré & Wild's data profiles (an optimizer dropped from
+them recomputes the others' from the stored costs), each function's results and the tuned values.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import functions
 from optviz.dashboard import messages
 from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore import compare as protocol
-from optviz.explore.charts import profile_chart
+from optviz.explore.charts import data_profile_chart, profile_chart
 from optviz.optimizers import NAMES
 
 #: Functions offered: those with listed minimizers, in 2-D.
@@ -25,17 +28,23 @@ OFFERED = tuple(
 
 
 def ranked(c) -> pd.DataFrame:
+    """The table: ranks shared where the intervals overlap ("1=" ), shares and steps with their
+    90 % intervals."""
+    table = c.table()
+    count = {r["rank"]: sum(x["rank"] == r["rank"] for x in table) for r in table}
     rows = [
         {
-            "rank": r["rank"],
+            "rank": f"{r['rank']}{'=' if count[r['rank']] > 1 else ''}",
             "optimizer": r["optimizer"],
-            "solved": exploring.pct(r["solved"]),
+            "solved (90 % interval)": f"{exploring.pct(r['solved'])} "
+            f"({exploring.span(*r['solved_interval'])})",
             "fastest": exploring.pct(r["wins"]),
-            "median steps": None if r["median_steps_to_tol"] is None else int(r["median_steps_to_tol"]),
+            "median steps (90 % interval)": exploring.steps_span(r["median_steps_to_tol"],
+                                                                r["median_steps_interval"]),
             "median error": exploring.num(r["median_final_error"]),
             "diverged": exploring.pct(r["diverged"]),
         }
-        for r in c.table()
+        for r in table
     ]
     return pd.DataFrame(rows).set_index("rank")
 
@@ -118,21 +127,39 @@ def _view() -> None:
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot compare: {messages.short(exc)}")
         return
-    best = c.ranking[0]
     st.markdown(
-        f"#### Tuned fairly, **{best}** solves most: {exploring.pct(c.overall[best].share_converged)} of "
-        f"{len(c.problems)} held-out problems ({len(c.labels)} functions)"
+        f"#### Tuned fairly on {len(c.problems)} held-out problems ({len(c.labels)} functions): "
+        f"{c.headline()}"
     )
-    left, right = st.columns([3, 2])
-    with left:
-        exploring.chart(profile_chart(c, large=ctx.large), "cmp_profile")
-    with right:
-        st.dataframe(ranked(c), key="cmp_table")
+    st.dataframe(ranked(c), key="cmp_table")
+    st.caption(
+        "solved: held-out starts that converge within the tolerance (staying within it to the end); "
+        "fastest: problems where it needs the fewest steps (ties count for all); median steps to the "
+        "tolerance over the solved ones. 90 % intervals: bootstrap over the held-out seeds and starts "
+        f"(seeded by {c.seed}); optimizers whose intervals overlap share a rank (1=)."
+    )
+    exploring.keep("cmp_shown", list(c.names), list(c.names))
+    shown = st.multiselect(
+        "Optimizers in the profiles",
+        list(c.names),
+        key="cmp_shown",
+        help="Drop one to see the profiles without it: the others' ratios are recomputed against the best "
+        "of those left, from the stored results (nothing reruns).",
+    )
+    if shown:
+        left, right = st.columns(2)
+        with left:
+            exploring.chart(profile_chart(c, large=ctx.large, names=shown), "cmp_profile")
+        with right:
+            exploring.chart(data_profile_chart(c, large=ctx.large, names=shown), "cmp_data_profile")
         st.caption(
-            "solved: held-out starts that converge within the tolerance; fastest: problems where it "
-            "needs the fewest steps (ties count for all); median steps to the tolerance over the solved "
-            "ones; a profile's height at τ: the problems it solves within τ times the fewest steps."
+            "Performance profile (Dolan & Moré 2002): its height at τ is the share of problems solved within "
+            "τ times the fewest steps any optimizer shown needed (at τ → ∞: the share solved). Data profile "
+            "(Moré & Wild 2009): the share solved within a budget of κ·(n + 1) gradient evaluations, n the "
+            "function's dimension."
         )
+    else:
+        st.info("Choose at least one optimizer for the profiles.")
     st.markdown("**Per function** (held-out share converged · median steps to the tolerance)")
     st.dataframe(per_function(c), key="cmp_per_function")
     with st.expander("The tuned hyperparameters"):

@@ -130,6 +130,22 @@ def pct(v: float | None) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %"
 
 
+def span(lo: float | None, hi: float | None) -> str:
+    """An interval of shares: ``"48–61 %"``."""
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return "–"
+    return f"{100 * lo:.0f}–{100 * hi:.0f} %"
+
+
+def steps_span(steps: float | None, interval: Any) -> str:
+    """Median steps and their interval: ``"120 (98–140)"``, ``"–"`` when none converged."""
+    if steps is None:
+        return "–"
+    if interval is None:
+        return f"{steps:.0f}"
+    return f"{steps:.0f} ({interval[0]:.0f}–{interval[1]:.0f})"
+
+
 def num(v: float | None, digits: int = 3) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.{digits}g}"
 

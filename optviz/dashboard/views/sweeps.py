@@ -69,19 +69,29 @@ def values_for(setting: str, names: tuple[str, ...]) -> tuple[tuple[float, ...],
 
 
 def best_table(s) -> pd.DataFrame:
+    """Per optimizer (best first, ranks shared where the intervals overlap): its best value, the
+    values the intervals cannot tell from it, and its numbers there with their 90 % intervals."""
+    rank = s.ranks()
+    shared = {r for r in rank.values() if list(rank.values()).count(r) > 1}
     rows = []
-    for name in s.names:
+    for name in s.order():
         st_ = s.stats[name][s.best[name]]
+        e = s.at_best()[name]
+        good = s.values[s.as_good_as_best(name)]
         rows.append(
             {
+                "rank": f"{rank[name]}{'=' if rank[name] in shared else ''}",
                 "optimizer": name,
                 "setting": s.params[name],
                 "best value": f"{s.best_value(name):.4g}",
-                "converged": exploring.pct(st_.share_converged),
+                "as good (90 %)": f"{good.min():.3g}–{good.max():.3g}" if good.size > 1 else "only it",
+                "converged (90 % interval)": f"{exploring.pct(st_.share_converged)} "
+                f"({exploring.span(e.success_low, e.success_high)})",
+                "median steps (90 % interval)": exploring.steps_span(
+                    e.steps, None if e.steps_low is None else (e.steps_low, e.steps_high)
+                ),
                 "diverged": exploring.pct(st_.share_diverged),
                 "median final error": exploring.num(st_.median),
-                "median steps to tol": None if st_.median_steps is None else int(st_.median_steps),
-                "values that converge ≥ 50 %": int(sum(x.share_converged >= 0.5 for x in s.stats[name])),
             }
         )
     return pd.DataFrame(rows).set_index("optimizer")
@@ -139,11 +149,14 @@ def _view() -> None:
         f"#### {ctx.function.title}: {setting} over {len(values)} values, {n_pts} run{'s' * (n_pts != 1)} "
         f"each ({scene.steps} steps)"
     )
+    st.markdown(f"**At each one's best value: {s.headline()}**")
     exploring.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
     st.caption(
         f"Median over the race's {len(scene.starts.points)} starts × {seeds} seed(s), a diverged run counted "
         "as infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
-        f"tolerance, then lowest median error. Computed in {s.elapsed:.2f} s."
+        f"tolerance, then lowest median error. 90 % intervals: bootstrap over the starts and seeds; "
+        "ranks are shared (1=) where they overlap, and 'as good' spans the values the intervals cannot "
+        f"tell from the best. Computed in {s.elapsed:.2f} s."
     )
     st.dataframe(best_table(s), key="sweep_table")
     c1, c2 = st.columns([1, 2])
