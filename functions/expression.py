@@ -174,8 +174,10 @@ def _parse(text: Any) -> tuple[_Text, ast.expr]:
         tree = ast.parse(t.normalized.strip(), mode="eval")
     except SyntaxError as err:
         lead = len(t.normalized) - len(t.normalized.lstrip())
-        pos = lead + max((err.offset or 1) - 1, 0)
-        raise ValueError(f"syntax error{t.column(pos)}: {_syntax_message(err)}") from None
+        # Python gives offset 0 for an error at the end of the text ("x**"): point one past its end
+        pos = lead + (err.offset - 1 if err.offset else len(t.normalized.strip()))
+        why = _syntax_message(err) if err.offset else "it ends too early (nothing after an operator?)"
+        raise ValueError(f"syntax error{t.column(pos)}: {why}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ValueError(f"the expression is nested too deeply (at most {MAX_DEPTH} levels)") from None
     return t, tree.body

@@ -14,11 +14,14 @@ import streamlit as st
 
 # Absolute imports: ``optviz dashboard`` runs this file itself as Streamlit's script.
 from optviz.dashboard import component, scene_state, share, sidebar, state
-from optviz.dashboard.messages import short
+from optviz.dashboard.messages import markdown_text, short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import Context, current, discover
 
 ERRORS = (ValueError, KeyError, TypeError, MemoryError)
+#: The page's icon, served by the page's own server (an emoji or Material icon would be fetched
+#: from the internet, which a lecture hall may not have).
+FAVICON = component.ASSETS / "favicon.png"
 
 CSS = """
 <style>
@@ -47,6 +50,7 @@ def main() -> None:
     sidebar.header()
     st.html(CSS + (LARGE_CSS if ss["large_font"] else ""))
     share.notice()
+    projector_switch()
     # The sidebar comes last in the script (it shows first on the page): the race's numbers
     # leave for the browser before the sidebar's widgets are built. Every setting is read from
     # the session state, which holds the widgets' new values from the start of a run. A
@@ -66,6 +70,12 @@ def main() -> None:
         state.sidebar_sent()
 
 
+def projector_switch() -> None:
+    """Projector mode, one click at the top of the page (a lecture starts with it)."""
+    st.toggle("Projector mode (large text)", key="large_font",
+              help="Text of at least 18 px; the race and the error chart fit a 1280×720 screen.")
+
+
 def views() -> None:
     """The main area: a tab per available view (or the one view), or a message saying what is wrong."""
     if state.backend() == "cupy":
@@ -73,7 +83,7 @@ def views() -> None:
 
         ok, why = optviz.gpu_status()
         if not ok:
-            st.warning(f"CuPy is not usable here ({why}). Running on NumPy instead.")
+            st.warning(f"CuPy is not usable here ({markdown_text(why)}). Running on NumPy instead.")
     if not state.chosen_optimizers():
         st.info("Choose at least one optimizer in the sidebar (**Default five** or **All**).",
                 icon=":material/arrow_back:")
@@ -82,12 +92,12 @@ def views() -> None:
         fn = state.make_function()
     except ERRORS as exc:
         where = "Your function (edit it in the sidebar)" if state.typed() else "Function parameters"
-        st.error(f"{where}: {short(exc)}")
+        st.error(f"{where}: {markdown_text(short(exc))}")
         return
     try:
         starts = state.make_starts(fn)
     except ERRORS as exc:
-        st.error(f"Starting points: {short(exc)}")
+        st.error(f"Starting points: {markdown_text(short(exc))}")
         return
     with contextlib.suppress(*ERRORS):  # the address bar: a link to this very race
         share.sync_url(scene_state.scene_from_widgets(fn, starts))
@@ -105,13 +115,13 @@ def views() -> None:
 
 def page() -> None:
     """One run of the page (Streamlit reruns it on every interaction)."""
-    st.set_page_config(page_title="optviz: optimizer race", page_icon=":material/sports_score:",
+    st.set_page_config(page_title="optviz: optimizer race", page_icon=str(FAVICON),
                        layout="wide", initial_sidebar_state="expanded")
     component.plotly_library()  # first, so that the browser loads plotly.js while Python computes
     try:
         main()
     except Exception as exc:  # the last line of defence: a message on the page, not a traceback
-        st.error(f"Unexpected error: {short(exc)}. Try another setting, or reload the page.")
+        st.error(f"Unexpected error: {markdown_text(short(exc))}. Try another setting, or reload the page.")
         with st.expander("Details for a bug report"):
             st.exception(exc)
 

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from optviz.dashboard.messages import short
+from optviz.dashboard.messages import markdown_text, short
 from optviz.dashboard.scene_state import scene_from_widgets, widgets_from_scene
 from optviz.dashboard.state import ss
 from optviz.optimizers import GROUPS, group_label, rates
@@ -56,8 +56,8 @@ def open_link() -> None:
     try:
         widgets_from_scene(Scene.from_query(query, limits=SERVER_LIMITS))
     except (ValueError, KeyError, TypeError) as exc:
-        ss[ERROR_KEY] = (f"This link could not be opened: {short(exc, 400)}. The page shows its own scene "
-                         "instead.")
+        why = markdown_text(short(exc, 400))
+        ss[ERROR_KEY] = f"This link could not be opened: {why}. The page shows its own scene instead."
         ss["_keep_url"] = True  # the link stays in the address bar until the user changes something
     else:
         ss["_link_opened"] = True
@@ -98,7 +98,8 @@ def _on_upload() -> None:
                              f"{MAX_FILE_BYTES:,}")
         widgets_from_scene(Scene.from_json(upload.getvalue(), limits=SERVER_LIMITS))
     except (ValueError, KeyError, TypeError) as exc:
-        ss[ERROR_KEY] = f"{upload.name} could not be loaded: {short(exc, 400)}. The page keeps its scene."
+        why = markdown_text(short(exc, 400))
+        ss[ERROR_KEY] = f"{markdown_text(upload.name)} could not be loaded: {why}. The page keeps its scene."
     else:
         ss.pop(ERROR_KEY, None)
         ss["share_note"] = f"Loaded {upload.name}."

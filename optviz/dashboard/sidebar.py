@@ -141,8 +141,6 @@ def _display(sb) -> None:
              help="NumPy is fastest for a few hundred points; CuPy pays off with many thousands.")
     ok, why = optviz.gpu_status()
     sb.caption((":material/check_circle: " if ok else ":material/block: ") + why)
-    sb.toggle("Projector mode (large text)", key="large_font",
-              help="Text of at least 18 px; the race and the error chart fit a 1280×720 screen.")
     c1, c2 = sb.columns(2)
     c1.selectbox("Error measure", state.ERROR_KINDS, key="error_kind",
                  help="distance to the nearest minimizer, f − f*, or f itself")

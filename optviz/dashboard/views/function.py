@@ -31,7 +31,7 @@ import streamlit as st
 import functions
 from functions.expression import MAX_CHARS
 from optviz.dashboard import state, typed
-from optviz.dashboard.messages import short
+from optviz.dashboard.messages import markdown_text, short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import Context, View, wait_for_pandas
 from optviz.draw import plots, style
@@ -90,7 +90,7 @@ def editor(sb: Any) -> None:
         fn = typed_function()
     except (ValueError, KeyError, TypeError) as exc:
         msg = short(exc)
-        sb.error(msg, icon=":material/error:")
+        sb.error(markdown_text(msg), icon=":material/error:")  # "2*x or x*y" stays as typed
         pointed = caret(str(ss.get("expr", "")), msg)
         if pointed:
             sb.code(pointed, language=None)

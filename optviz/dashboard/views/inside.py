@@ -30,7 +30,7 @@ import streamlit as st
 import optviz
 from optviz.dashboard.compute import engine_options
 from optviz.dashboard.docs import doc_markdown
-from optviz.dashboard.messages import short
+from optviz.dashboard.messages import markdown_text, short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots, style
@@ -228,7 +228,8 @@ def _view() -> None:
     try:
         _body()
     except Exception as exc:  # a fragment's rerun is not inside the page's last line of defence
-        st.error(f"Unexpected error in this view: {short(exc)}. Try another setting, or reload the page.")
+        why = markdown_text(short(exc))
+        st.error(f"Unexpected error in this view: {why}. Try another setting, or reload the page.")
 
 
 def _body() -> None:
@@ -252,7 +253,7 @@ def _body() -> None:
     try:
         result = inside_run(scene, ctx.backend, name, start)
     except ENGINE_ERRORS as exc:
-        st.error(f"Cannot run this scene: {short(exc)}")
+        st.error(f"Cannot run this scene: {markdown_text(short(exc))}")
         return
     last = last_step(result, name, 0)
     step = ss.get("inside_step")
