@@ -118,7 +118,8 @@ def test_big_scenes_compute_learning_rate_sliders_first(monkeypatch):
 # ---------------------------------------------------------------------- the state's callbacks
 @pytest.fixture
 def ss(monkeypatch):
-    d: dict = {"slider_ack": 0, "function": "himmelblau", "dim": 2, "start_mode": "Grid", "typed_starts": ""}
+    d: dict = {"slider_ack": 0, "function": "himmelblau", "dim": 2, "start_mode": "Grid", "typed_starts": "",
+               "grid_n": 4}
     for n in REGISTRY:
         for h in REGISTRY[n].hyperparams:
             d[state.hp_key(n, h.name)] = h.default
@@ -149,19 +150,28 @@ def test_only_a_browsers_first_run_is_lean(ss, monkeypatch):
     assert not state.lean()
 
 
-def test_clicks_add_typed_starts(ss):
-    state.add_start([1.23456, -2.0])
-    assert ss["start_mode"] == "Typed" and ss["typed_starts"] == "1.235, -2"
+def test_a_click_adds_a_start_to_the_grid_and_clear_then_back_to_the_grid(ss):
+    grid = state.make_starts(state.make_function())
+    assert ss["start_mode"] == "Grid" and len(grid) == 16
+    state.add_start([1.23456, -2.0])  # the grid stays: the click adds a 17th start
+    assert ss["start_mode"] == "Typed"
+    assert state.make_starts(state.make_function()) == [*grid, [1.235, -2.0]]
     state.add_start([0.5, 0.5])
-    assert ss["typed_starts"].splitlines() == ["1.235, -2", "0.5, 0.5"]
+    assert state.make_starts(state.make_function())[-2:] == [[1.235, -2.0], [0.5, 0.5]]
     state.add_start(["x"])  # nonsense is ignored
     state.add_start([1e300, 0.0])
-    assert len(ss["typed_starts"].splitlines()) == 2
+    assert len(ss["typed_starts"].splitlines()) == 18
+    state.add_start([0.25, 0.75], replace=True)  # the first click after "Clear starts"
+    assert ss["typed_starts"] == "0.25, 0.75"
+    state.back_to_grid()
+    assert ss["start_mode"] == "Grid" and state.make_starts(state.make_function()) == grid
 
 
 def test_a_click_on_a_1d_curve_adds_its_x(ss):
     ss["dim"] = 1
-    state.add_start([1.5, -40.0])
+    ss["start_mode"] = "Typed"
+    ss["typed_starts"] = ""
+    state.add_start([1.5, -40.0], replace=True)
     state.add_start([-2.0])
     assert ss["typed_starts"] == "1.5, -2"
 
@@ -316,3 +326,16 @@ def test_a_scene_sets_the_optimizers_it_does_not_race_to_its_policys_values():
         scene_state.load_lesson("article-quartic")
         assert presets.get("article-quartic").scene.rates == "article" == state.ss["rates"]
         assert state.hyperparams("DCASGD") == rates.defaults("DCASGD", "quartic", 1, "article")
+
+
+def test_the_race_shows_every_step_under_its_budget():
+    from optviz.dashboard.views import race
+
+    scene = presets.LESSONS[next(iter(presets.LESSONS))].scene
+    small = dataclasses.replace(scene, steps=300)
+    assert race.frame_rows(small) == 301
+    assert sweeps.stride_for(300, race.frame_rows(small)) == 1  # one row per step
+    paths = len(scene.optimizers) * len(scene.starts.points)
+    big_steps = race.EVERY_STEP_BUDGET // paths + 10
+    big = dataclasses.replace(scene, steps=big_steps)
+    assert race.frame_rows(big) == sweeps.max_rows_for(paths) < big_steps

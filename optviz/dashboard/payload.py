@@ -23,6 +23,8 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
                 text of each position), ``base`` (the block
                 of the current values) and ``blocks`` (per slider, a block per position; None at
                 the current one and for sliders that are not live)
+``starts_mode`` the sidebar's kind of starts ("Grid", "Typed", ...): "Back to the grid" shows
+                unless it is "Grid"
 ``large``, ``kind``, ``kind_short``, ``tol``, ``log``
                 projector mode, the error measure (and its short name), the tolerance, and
                 whether the error axis is logarithmic
@@ -45,7 +47,7 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
               blocks: dict[str, list[list[dict[str, Any] | None]]], live: dict[str, set[str]], stride: int,
               quant: sweeps.Quantizer, kind: str, tol: float, large: bool, ack: int,
               stochastic: set[str] = frozenset(), gen: int = 0, link: dict[str, Any] | None = None,
-              urls: dict[str, list[list[str]]] | None = None) -> dict[str, Any]:
+              urls: dict[str, list[list[str]]] | None = None, starts_mode: str = "Grid") -> dict[str, Any]:
     """The race component's data for ``result`` (the scene's own runs) and the sweeps' ``blocks``."""
     fn = result.function
     names = list(result.names)
@@ -87,6 +89,7 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
         "err": plots.error_base(kind, result.steps, tol, result.n_points, large_font=large, log=log),
         "cross": plots.cross_trace(large_font=large),
         "optimizers": opts,
+        "starts_mode": starts_mode,
         "large": bool(large),
         "kind": kind,
         "kind_short": plots.KIND_SHORT[kind],

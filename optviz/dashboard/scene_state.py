@@ -74,11 +74,6 @@ def scene_from_widgets(fn: Any = None, starts: list[list[float]] | None = None) 
 
 
 # ---------------------------------------------------------------------- scene -> widgets
-def _points_text(points: Any, dim: int) -> str:
-    rows = [", ".join(state.exact(v) for v in p) for p in points]
-    return ", ".join(rows) if dim == 1 else "\n".join(rows)
-
-
 def _within(value: float, bounds: tuple[float, float]) -> bool:
     return bounds[0] <= value <= bounds[1]
 
@@ -114,8 +109,7 @@ def _set_starts(scene: Scene, dim: int) -> None:
         ss["ring_center"] = "global minimum" if s.center == "minimum" else "box centre"
     else:  # any other starts: as typed points (exact: numbers are written with repr)
         ss["start_mode"] = "Typed"
-        ss["typed_starts"] = _points_text(s.points or (), dim)
-    ss["clicked_starts"] = False
+        ss["typed_starts"] = state.points_text(s.points or (), dim)
 
 
 def _set_schedule(text: str) -> None:

@@ -344,9 +344,10 @@ def on_formula_change() -> None:
     ss.pop("lesson", None)
 
 
-def add_start(point: Any) -> None:
-    """A start placed by a click on the race: the first click of a scene starts a typed list
-    with that point, later clicks add to it."""
+def add_start(point: Any, replace: bool = False) -> None:
+    """A start placed by a click on the race: added to the starts raced now (the grid's, the
+    ring's, ... become typed points, exactly as they were, with the new one after them); with
+    ``replace`` (the first click after "Clear starts") it is the only start."""
     try:
         coords = [float(v) for v in point]
     except (TypeError, ValueError):
@@ -354,15 +355,33 @@ def add_start(point: Any) -> None:
     dim = active_dim()
     if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
         return
-    text = ", ".join(f"{c:.4g}" for c in coords[:dim])
-    if ss["start_mode"] == "Typed" and ss.get("clicked_starts"):
-        sep = ", " if dim == 1 else "\n"
-        ss["typed_starts"] = ss["typed_starts"].rstrip() + sep + text
-    else:
-        ss["typed_starts"] = text
-        ss["start_mode"] = "Typed"
-    ss["clicked_starts"] = True
+    points: list[list[float]] = []
+    if not replace:
+        from optviz.scene import starts as start_points
+
+        try:
+            if ss["start_mode"] == "Typed":
+                points = [list(p) for p in start_points.parse(ss["typed_starts"], dim)]
+            else:
+                points = [list(p) for p in make_starts(make_function())]
+        except (ValueError, KeyError, TypeError):
+            points = []
+    points.append([float(f"{c:.4g}") for c in coords[:dim]])  # a click is no more precise than this
+    ss["typed_starts"] = points_text(points, dim)
+    ss["start_mode"] = "Typed"
     ss.pop("lesson", None)
+
+
+def back_to_grid() -> None:
+    """The race's "Back to the grid": the starts are the N×N grid again (N as the sidebar had it)."""
+    ss["start_mode"] = "Grid"
+    ss.pop("lesson", None)
+
+
+def points_text(points: Any, dim: int) -> str:
+    """Points as the sidebar's typed text, exact (each number reads back as itself)."""
+    rows = [", ".join(exact(v) for v in p) for p in points]
+    return ", ".join(rows) if dim == 1 else "\n".join(rows)
 
 
 # ---------------------------------------------------------------------- the scene from the state

@@ -12,9 +12,27 @@
 
 const SEND_DELAY_MS = 400; // a slider's value goes to Python this long after its last change
 const SYNC_DELAY_MS = 250; // a full Plotly redraw this long after a slider rests
-// A race plays in PLAY_S seconds per 100 rows (4 to 8 s), "Slow" three times slower; markers glide
-// between the shown rows, so every screen refresh shows a new picture.
-const PLAY_S = { perRow: 0.06, min: 4, max: 8, slow: 3 };
+// A race plays in PLAY_S seconds per 100 rows (5 to 9 s), "Slow" three times slower; markers glide
+// between the shown rows, so every screen refresh shows a new picture. Playback time is warped:
+// the step shown at a share u of the playing time is (steps + 1)^u - 1, so frames are evenly
+// spaced in log(1 + step) and the first ten steps, where most happens, get as much screen time
+// as the next ninety (see warpedStep).
+const PLAY_S = { perRow: 0.06, min: 5, max: 9, slow: 3 };
+
+// The step (fractional) shown at a share u in [0, 1] of the playing time, and its inverse.
+function warpedStep(u, steps) { return Math.pow(steps + 1, u) - 1; }
+function warpShare(step, steps) { return steps > 0 ? Math.log(step + 1) / Math.log(steps + 1) : 1; }
+
+// The row index (fractional) of a step: rows hold increasing steps (every step when the scene is
+// small enough; see optviz/dashboard/views/race.py frame_rows).
+function rowOf(rows, step) {
+  if (step <= rows[0]) return 0;
+  const R = rows.length;
+  if (step >= rows[R - 1]) return R - 1;
+  let lo = 0, hi = R - 1;
+  while (hi - lo > 1) { const m = (lo + hi) >> 1; if (rows[m] <= step) lo = m; else hi = m; }
+  return lo + (step - rows[lo]) / (rows[hi] - rows[lo]);
+}
 
 window.__optvizTimes = window.__optvizTimes || {};
 
@@ -72,20 +90,53 @@ function setPath(g, cls, d) {
   return true;
 }
 
-// A marker like Plotly's (circle, square, diamond, or a cross) with a white edge, centred at (x, y).
+// The outline of each marker shape of optviz.draw.style.SYMBOLS as polygon vertices around
+// (0, 0) for a radius of 1 (y down); a circle has none.
+function polygon(n, r, turn) {
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const a = turn + (2 * Math.PI * k) / n;
+    out.push([r * Math.cos(a), r * Math.sin(a)]);
+  }
+  return out;
+}
+const SHAPES = {
+  square: [[-1, -1], [1, -1], [1, 1], [-1, 1]],
+  diamond: [[0, -1.3], [1.3, 0], [0, 1.3], [-1.3, 0]],
+  "triangle-up": [[0, -1.25], [1.15, 0.8], [-1.15, 0.8]],
+  "triangle-down": [[0, 1.25], [1.15, -0.8], [-1.15, -0.8]],
+  pentagon: polygon(5, 1.15, -Math.PI / 2),
+  hexagon: polygon(6, 1.1, 0),
+  cross: [[-0.4, -1.1], [0.4, -1.1], [0.4, -0.4], [1.1, -0.4], [1.1, 0.4], [0.4, 0.4], [0.4, 1.1], [-0.4, 1.1],
+          [-0.4, 0.4], [-1.1, 0.4], [-1.1, -0.4], [-0.4, -0.4]],
+};
+
+// A line dash of optviz.draw.style.DASHES as an SVG/canvas dash array for a line `w` px wide
+// (Plotly's own lengths for its named dashes; "Apx,Bpx,..." as written).
+function dashArray(dash, w) {
+  const u = Math.max(w, 3);
+  const named = { solid: [], dot: [u, u], dash: [3 * u, 3 * u], longdash: [5 * u, 5 * u],
+                  dashdot: [3 * u, u, u, u], longdashdot: [5 * u, 2 * u, u, 2 * u] };
+  if (!dash || named[dash]) return named[dash || "solid"];
+  return String(dash).split(",").map((t) => parseFloat(t)).filter((v) => isFinite(v) && v >= 0);
+}
+
+// A marker like Plotly's (a shape of SHAPES, a circle, or the diverged cross "x") with a white
+// edge, centred at (x, y).
 function drawMark(ctx, x, y, symbol, size, color) {
   const r = size / 2;
   ctx.beginPath();
-  if (symbol === "square") ctx.rect(x - r, y - r, 2 * r, 2 * r);
-  else if (symbol === "diamond") {
-    const q = r * 1.3;
-    ctx.moveTo(x, y - q); ctx.lineTo(x + q, y); ctx.lineTo(x, y + q); ctx.lineTo(x - q, y); ctx.closePath();
-  } else if (symbol === "x") {
+  if (symbol === "x") {
     const q = r * 0.9;
     ctx.moveTo(x - q, y - q); ctx.lineTo(x + q, y + q); ctx.moveTo(x + q, y - q); ctx.lineTo(x - q, y + q);
     ctx.lineWidth = 4; ctx.strokeStyle = "white"; ctx.stroke();
     ctx.lineWidth = 2; ctx.strokeStyle = color; ctx.stroke();
     return;
+  }
+  const pts = SHAPES[symbol];
+  if (pts) {
+    pts.forEach(([px, py], i) => (i ? ctx.lineTo(x + r * px, y + r * py) : ctx.moveTo(x + r * px, y + r * py)));
+    ctx.closePath();
   } else ctx.arc(x, y, r, 0, 2 * Math.PI);
   ctx.fillStyle = color;
   ctx.fill();
@@ -198,6 +249,7 @@ class RaceApp {
   destroy() {
     this.playing = false;
     window.removeEventListener("resize", this._resize);
+    document.removeEventListener("keydown", this._keydown);
     this._observer.disconnect();
     clearTimeout(this.sendTimer);
     if (window.Plotly) {
@@ -212,10 +264,15 @@ class RaceApp {
     this.playBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Play", title: "Play the race" });
     this.slowBtn = el("button", { class: "ov-btn", type: "button", text: "▶ Slow", title: "Play slowly" });
     this.pauseBtn = el("button", { class: "ov-btn", type: "button", text: "❚❚ Pause", title: "Pause" });
+    this.backBtn = el("button", { class: "ov-btn ov-stepbtn", type: "button", text: "◀",
+                                  title: "One step back (← key)", "aria-label": "one step back" });
+    this.fwdBtn = el("button", { class: "ov-btn ov-stepbtn", type: "button", text: "▶",
+                                 title: "One step forward (→ key)", "aria-label": "one step forward" });
     this.stepInput = el("input", { class: "ov-step", type: "range", min: "0", max: "0", step: "1", value: "0",
                                    "aria-label": "step of the race" });
     this.stepText = el("span", { class: "ov-steptext", "aria-live": "off" });
-    this.bar = el("div", { class: "ov-bar" }, this.playBtn, this.slowBtn, this.pauseBtn, this.stepInput, this.stepText);
+    this.bar = el("div", { class: "ov-bar" }, this.playBtn, this.slowBtn, this.pauseBtn, this.backBtn, this.fwdBtn,
+                  this.stepInput, this.stepText);
     this.raceDiv = el("div", { class: "ov-race", "data-testid": "optviz-race-chart" });
     this.errDiv = el("div", { class: "ov-err", "data-testid": "optviz-error-chart" });
     // While the race plays, the moving markers are drawn on a canvas over the chart (its own
@@ -224,7 +281,11 @@ class RaceApp {
     this.errOverlay = el("canvas", { class: "ov-overlay", "aria-hidden": "true" });
     this.panel = el("div", { class: "ov-panel", role: "group", "aria-label": "hyperparameters" });
     this.hint = el("div", { class: "ov-hint" });
-    this.foot = el("div", { class: "ov-foot" }, this.hint);
+    this.clearBtn = el("button", { class: "ov-btn", type: "button", text: "Clear starts",
+                                   title: "Remove every start; then click the chart to place new ones" });
+    this.gridBtn = el("button", { class: "ov-btn", type: "button", text: "Back to the grid",
+                                  title: "Race from the N×N grid of starts again" });
+    this.foot = el("div", { class: "ov-foot" }, this.clearBtn, this.gridBtn, this.hint);
     this.left = el("div", { class: "ov-left" }, this.bar, el("div", { class: "ov-wrap" }, this.raceDiv, this.overlay),
                    this.foot);
     this.side = el("div", { class: "ov-side" }, el("div", { class: "ov-wrap" }, this.errDiv, this.errOverlay),
@@ -234,10 +295,33 @@ class RaceApp {
     p.append(this.root);
     this.playBtn.onclick = () => this.play(false);
     this.slowBtn.onclick = () => this.play(true);
-    this.pauseBtn.onclick = () => this.pause();
-    this.stepInput.addEventListener("input", () => { this.pause(); this.setFrame(+this.stepInput.value); });
+    this.pauseBtn.onclick = () => { this.takeOver(); this.pause(); };
+    this.backBtn.onclick = () => this.stepBy(-1);
+    this.fwdBtn.onclick = () => this.stepBy(1);
+    // ← and → anywhere on the page (but in a text field or on another slider) move one recorded step
+    this._keydown = (ev) => {
+      if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.defaultPrevented) return;
+      const t = ev.target;
+      if (t && t !== document.body && t !== this.root && !this.bar.contains(t) && !this.raceDiv.contains(t)) {
+        const tag = (t.tagName || "").toLowerCase();
+        if (tag === "input" || tag === "textarea" || tag === "select" || t.isContentEditable
+            || (t.getAttribute && ["slider", "tab", "radio", "spinbutton", "combobox", "textbox", "listbox", "option"]
+              .includes(t.getAttribute("role")))) return;
+      }
+      if (t === this.stepInput) return; // the step slider moves itself by one row
+      ev.preventDefault();
+      this.stepBy(ev.key === "ArrowRight" ? 1 : -1);
+    };
+    document.addEventListener("keydown", this._keydown);
+    this.stepInput.addEventListener("input", () => { this.takeOver(); this.pause(); this.setFrame(+this.stepInput.value); });
     this.stepInput.addEventListener("change", () => this.sync());
     this.raceDiv.addEventListener("click", (ev) => this.onChartClick(ev));
+    this.clearBtn.onclick = () => this.clearStarts();
+    this.gridBtn.onclick = () => {
+      this.send();
+      if (this.hooks.setTriggerValue) this.hooks.setTriggerValue("grid", true);
+    };
   }
 
   layout(redraw = false) {
@@ -307,9 +391,24 @@ class RaceApp {
       for (const o of data.optimizers) this.pending[o.name] = {};
     }
     if (newScene) {
-      this.frame = data.rows.length - 1;
+      // A new page, lesson, link or start opens at step 0 and plays once. The page may mount
+      // the race anew for the same scene (the first run draws the race alone, then the whole
+      // page comes): the play then goes on where it was, and a scene played (or taken over by
+      // the user) is not played again.
+      const g = window.__optvizPlay;
+      this.frac = 0;
       this.playing = false;
+      this.overlayOn = false;
       this.shown = {};
+      if (g && g.scene === data.scene && g.done) {
+        this.frame = Math.min(g.frame, data.rows.length - 1);
+        this.autoplay = null;
+      } else {
+        this.frame = g && g.scene === data.scene ? Math.min(g.frame, data.rows.length - 1) : 0;
+        if (!g || g.scene !== data.scene) window.__optvizPlay = { scene: data.scene, frame: 0, done: false };
+        this.autoplay = data.scene;
+        this.root.dataset.played = "0";
+      }
     }
     for (const name of [...this.hidden]) if (!this.byName[name]) this.hidden.delete(name);
     this.stepInput.max = String(data.rows.length - 1);
@@ -329,11 +428,17 @@ class RaceApp {
       for (const o of data.optimizers) this.tracesFor(o, 0);
       return;
     }
-    this.hint.textContent = "Click the chart to add a start.";
+    if (newScene) this.cleared = false;
+    this.gridBtn.style.display = data.starts_mode === "Grid" ? "none" : "";
+    this.showHint();
     whenPlotly().then(() => {
       this.layout(false);
       return this.render();
     }).then(() => {
+      if (this.autoplay === data.scene && this.data === data) {
+        this.autoplay = null;
+        requestAnimationFrame(() => this.play(false));
+      }
       // once drawn: the sweeps behind the live sliders (and the rest of a first page) come next
       if (!data.sweeps && this.hooks.setTriggerValue && this.askedSweeps !== data.scene) {
         this.askedSweeps = data.scene;
@@ -406,16 +511,14 @@ class RaceApp {
     const line = document.createElementNS(ns, "line");
     line.setAttribute("x1", "1"); line.setAttribute("x2", "27"); line.setAttribute("y1", "7"); line.setAttribute("y2", "7");
     line.setAttribute("stroke", look.color); line.setAttribute("stroke-width", "2.5");
-    if (look.dash === "dash") line.setAttribute("stroke-dasharray", "5 3");
-    if (look.dash === "dot") line.setAttribute("stroke-dasharray", "1.5 2.5");
+    const da = dashArray(look.dash, 2.5).map((v) => v * 0.6);
+    if (da.length) line.setAttribute("stroke-dasharray", da.join(" "));
     svg.append(line);
     let shape;
-    if (look.symbol === "square") {
-      shape = document.createElementNS(ns, "rect");
-      shape.setAttribute("x", "9"); shape.setAttribute("y", "2"); shape.setAttribute("width", "10"); shape.setAttribute("height", "10");
-    } else if (look.symbol === "diamond") {
+    const pts = SHAPES[look.symbol];
+    if (pts) {
       shape = document.createElementNS(ns, "polygon");
-      shape.setAttribute("points", "14,1 20,7 14,13 8,7");
+      shape.setAttribute("points", pts.map(([px, py]) => (14 + 5 * px).toFixed(2) + "," + (7 + 5 * py).toFixed(2)).join(" "));
     } else {
       shape = document.createElementNS(ns, "circle");
       shape.setAttribute("cx", "14"); shape.setAttribute("cy", "7"); shape.setAttribute("r", "5");
@@ -651,7 +754,10 @@ class RaceApp {
     const starts = d.race.above.filter((t) => t.meta === "starts");
     this.cross = this.crosses();
     const cross = Object.assign({}, d.cross, { x: this.cross.x, y: this.cross.y, text: this.cross.text });
-    const traces = [...d.race.data, ...paths, ...minima, ...markers, ...lanes, ...starts, cross];
+    let moving = [...paths, ...minima, ...markers, ...lanes, ...starts, cross];
+    // after "Clear starts" the chart shows the landscape (and its minima) alone
+    if (this.cleared) moving = moving.map((t) => (t.meta === "minima" ? t : Object.assign({}, t, { visible: false })));
+    const traces = [...d.race.data, ...moving];
     this.markerIdx = [];
     traces.forEach((t, i) => { if (t.meta === "marker" || t.meta === "lane") this.markerIdx.push(i); });
     this.crossIdx = traces.length - 1;
@@ -901,6 +1007,7 @@ class RaceApp {
     this.stepInput.setAttribute("aria-valuetext", "step " + s + " of " + d.steps);
     this.stepText.textContent = "step " + s + " / " + d.steps;
     this.root.dataset.frame = String(this.frame);
+    this.root.dataset.step = String(s);
   }
 
   setFrame(k) {
@@ -909,16 +1016,35 @@ class RaceApp {
     this.drawFrame();
   }
 
+  // The user moved the player: the scene's play once is over.
+  takeOver() {
+    const g = window.__optvizPlay;
+    if (g && this.data && g.scene === this.data.scene) g.done = true;
+  }
+
+  // One recorded step back or forward (◀ ▶, the arrow keys): the player stops, the chart redraws.
+  stepBy(delta) {
+    if (!this.data) return;
+    this.takeOver();
+    if (this.playing) { this.playing = false; this.root.dataset.playing = "0"; }
+    this.autoplay = null;
+    this.setFrame(this.frame + delta);
+    this.sync();
+  }
+
   play(slow) {
     if (!this.data) return;
-    const R = this.data.rows.length;
+    const d = this.data;
+    const R = d.rows.length;
     const base = Math.min(PLAY_S.max, Math.max(PLAY_S.min, R * PLAY_S.perRow));
     this.duration = 1000 * base * (slow ? PLAY_S.slow : 1);
     if (this.frame >= R - 1) this.frame = 0;
-    // start from the frame shown now
-    this.t0 = performance.now() - (this.frame / Math.max(1, R - 1)) * this.duration;
+    // start from the frame shown now, on the warped clock
+    this.t0 = performance.now() - warpShare(d.rows[this.frame], d.steps) * this.duration;
     this.stats.frames = 0;
     this.stats.playStart = performance.now();
+    this.stats.playedFrom = this.frame;
+    (this.stats.starts = this.stats.starts || []).push([Math.round(performance.now()), this.frame]);
     this.root.dataset.playing = "1";
     if (!this.playing) {
       this.playing = true;
@@ -936,19 +1062,51 @@ class RaceApp {
 
   tick(ts) {
     if (!this.playing) return;
-    const R = this.data.rows.length;
-    const u = Math.min(1, (performance.now() - this.t0) / this.duration) * (R - 1);
+    const d = this.data;
+    const R = d.rows.length;
+    const share = Math.min(1, (performance.now() - this.t0) / this.duration);
+    const u = share >= 1 ? R - 1 : rowOf(d.rows, warpedStep(share, d.steps));
     this.frame = Math.min(R - 1, Math.floor(u));
     this.frac = this.frame < R - 1 ? u - this.frame : 0;
     this.drawFrame();
+    const g = window.__optvizPlay;
+    if (g && g.scene === d.scene) g.frame = this.frame;
     this.stats.frames += 1;
+    if (!window.__optvizTimes.firstFrame) {
+      window.__optvizTimes.firstFrame = performance.now();
+      window.__optvizTimes.firstStep = d.rows[this.frame];
+    }
+    if (g && g.scene === d.scene && share >= 0.5 && g.half === undefined) g.half = d.rows[this.frame];
     const el = performance.now() - this.stats.playStart;
     if (el > 0) this.root.dataset.fps = String(Math.round(1000 * this.stats.frames / el));
-    if (u >= R - 1) { this.pause(); return; }
+    if (share >= 1) {
+      this.stats.played = { from: this.stats.playedFrom, frames: this.stats.frames, ms: el };
+      this.root.dataset.played = "1";
+      this.takeOver();
+      this.pause();
+      return;
+    }
     requestAnimationFrame(this._tick);
   }
 
-  // ------------------------------------------------------------------ clicks
+  // ------------------------------------------------------------------ starts
+  showHint() {
+    const d = this.data;
+    this.hint.textContent = this.cleared
+      ? "No starts: click the chart to place the first one."
+      : "Click the chart to add a start (" + d.n + " now).";
+  }
+
+  // "Clear starts": the race disappears from the chart (the landscape stays) and the next click
+  // places the only start; Python keeps the old starts until then.
+  clearStarts() {
+    if (!this.data) return;
+    this.pause();
+    this.cleared = true;
+    this.showHint();
+    this.render();
+  }
+
   onChartClick(ev) {
     const fl = this.raceDiv._fullLayout;
     if (!fl || !this.hooks.setTriggerValue) return;
@@ -960,7 +1118,8 @@ class RaceApp {
     const x = xa.range[0] + (px / xa._length) * (xa.range[1] - xa.range[0]);
     const y = ya.range[1] - (py / ya._length) * (ya.range[1] - ya.range[0]);
     this.send(); // slider values still on their way go first: the click's rerun sees them
-    this.hooks.setTriggerValue("click", this.data.dim === 1 ? [x] : [x, y]);
+    const point = this.data.dim === 1 ? [x] : [x, y];
+    this.hooks.setTriggerValue("click", { point, replace: !!this.cleared });
   }
 }
 

@@ -45,10 +45,21 @@ def on_sliders() -> None:
 
 
 def on_click() -> None:
-    """A start placed by a click on the chart: the sidebar's starts change, so the whole page reruns."""
-    point = _field(_result_state(), "click")
-    if point is not None:
-        state.add_start(point)
+    """A start placed by a click on the chart (added to the starts; the only one after "Clear
+    starts"): the sidebar's starts change, so the whole page reruns."""
+    click = _field(_result_state(), "click")
+    if isinstance(click, dict):
+        state.add_start(click.get("point"), replace=bool(click.get("replace")))
+        ss["_rerun_page"] = True
+    elif click is not None:
+        state.add_start(click)
+        ss["_rerun_page"] = True
+
+
+def on_grid() -> None:
+    """"Back to the grid": the starts are the grid again (the whole page reruns)."""
+    if _field(_result_state(), "grid"):
+        state.back_to_grid()
         ss["_rerun_page"] = True
 
 
@@ -148,7 +159,7 @@ def on_tune() -> None:
         ctx = current()
         picked = _tune_scene(ctx.scene, ctx.backend)
     except ENGINE_ERRORS as exc:
-        ss["tune_note"] = f"could not tune: {messages.short(exc)}"
+        ss["tune_note"] = f"could not tune: {messages.markdown_text(messages.short(exc))}"
         return
     for name, (hp, value) in picked.items():
         state.set_hyperparam(name, hp, value)
@@ -194,14 +205,29 @@ def _table(ctx: Context, result: Any) -> None:
             st.success("No optimizer diverged.")
 
 
+#: Moving points (recorded rows × optimizers × starts) up to which the page shows every step of
+#: the race (the default scene: 301 × 5 × 16 = 24,080); beyond it, fewer rows
+#: (:func:`optviz.dashboard.sweeps.max_rows_for`).
+EVERY_STEP_BUDGET = sweeps.ROW_BUDGET
+
+
+def frame_rows(scene: Scene) -> int:
+    """How many rows of the race the page gets: every step (``steps + 1`` rows, so that ◀ ▶ and
+    the arrow keys move one step of the optimizers) while the scene is under
+    :data:`EVERY_STEP_BUDGET`; otherwise :func:`optviz.dashboard.sweeps.max_rows_for`'s."""
+    paths = len(scene.optimizers) * len(scene.starts.points)
+    if (scene.steps + 1) * paths <= EVERY_STEP_BUDGET:
+        return scene.steps + 1
+    return sweeps.max_rows_for(paths)
+
+
 def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict, float]:
     """What the race component gets for ``result``: (its data, the sliders, the live ones among
     them, the seconds the sweeps behind them took). The sweeps come once the page asks for them
     (a session's first run draws the race without)."""
     scene = ctx.scene
     sliders = sliders_of(ctx)
-    n = len(scene.starts.points)
-    rows = sweeps.max_rows_for(len(scene.optimizers) * n)
+    rows = frame_rows(scene)
     stride = sweeps.stride_for(scene.steps, rows)
     quant = sweeps.Quantizer.around(plots.view_of(ctx.function))
     key = drawn_key(ctx)
@@ -224,7 +250,7 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
         live={name: {s.name for s in ls} for name, ls in live.items()}, stride=stride, quant=quant,
         kind=ctx.kind, tol=ctx.tol, large=ctx.large, ack=int(ss.get("slider_ack", 0)),
         stochastic={name for name in scene.optimizers if compute.is_stochastic(name)},
-        gen=int(ss.get("hp_gen", 0)), link=link, urls=urls)
+        gen=int(ss.get("hp_gen", 0)), link=link, urls=urls, starts_mode=str(ss.get("start_mode", "Grid")))
     return data, sliders, live, t_sweep
 
 
@@ -239,14 +265,15 @@ def _view() -> None:
     try:
         result = compute.run_scene(scene, ctx.backend)
     except ENGINE_ERRORS as exc:
-        st.error(f"Cannot run this scene: {messages.short(exc)}")
+        st.error(f"Cannot run this scene: {messages.markdown_text(messages.short(exc))}")
         return
     t_run = time.perf_counter() - t0
     data, sliders, live, t_sweep = race_payload(ctx, result)
     _header(ctx, len(data["rows"]), t_run, t_sweep, sum(len(v) for v in live.values()),
             sum(len(v) for v in sliders.values()))
     _notes(ctx, result)
-    component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps)
+    component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps,
+                   on_grid=on_grid)
     if ctx.large:
         _lesson()
     if ss.pop("_rerun_page", False):
