@@ -57,3 +57,31 @@ def test_schedule_momentum_lesson():
 def test_gradient_lessons_are_presets_the_race_does_not_list():
     assert set(presets.GRADIENT_LESSONS) <= set(presets.PRESETS)
     assert not set(presets.GRADIENT_LESSONS) & set(presets.LESSONS)
+
+
+def test_the_tab_defaults_hold_what_they_claim():
+    """optviz/data/tab_defaults.json (scripts/make_tab_defaults.py): each tab's default scene gives
+    the numbers stored beside it, and they answer the tab's question."""
+    from optviz.explore import tab_defaults
+
+    d = tab_defaults.default_for("basins")
+    sc = d.lesson.scene
+    m = optviz.basins(sc.build_function(), {n: dict(v) for n, v in sc.optimizers.items()},
+                      grid=d.settings["basins_grid"], steps=sc.steps, tol=presets.DEFAULT_TOL, seed=sc.seed,
+                      rates="registry")
+    a, b = d.settings["basins_a"], d.settings["basins_b"]
+    assert m.only(a, b) == d.measured["only_a"] >= 0.25  # not "Adam only: 0.0 %"
+    assert f"{100 * m.only(a, b):.0f} %" in d.lesson.note
+
+    d = tab_defaults.default_for("noise_delay")
+    sc = d.lesson.scene
+    s = optviz.sweep(sc.build_function(), {n: dict(v) for n, v in sc.optimizers.items()}, "delay",
+                     list(tab_defaults.DELAYS), starts=sc.starts_array(), steps=sc.steps, seed=sc.seed,
+                     rates="registry")
+    assert sc.optimizers["SGD"]["eta"] == sc.optimizers["DCASGD"]["learning_rate"]  # the compensation alone
+    div = {n: [x.share_diverged for x in s.stats[n]] for n in s.names}
+    assert div == d.measured["share_diverged"]
+    assert div["DCASGD"][-1] < div["SGD"][-1]  # at the largest delay, compensation buys something
+    assert tab_defaults.DELAYS[-1] == d.settings["delay_max"]
+    names = [x.name for x in tab_defaults.lessons_for("noise_delay")]
+    assert names[0] == d.lesson.name and set(presets.GRADIENT_LESSONS) <= set(names)

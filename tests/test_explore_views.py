@@ -34,6 +34,9 @@ SCENE = {
     "cmp_seeds": 1,
     "cmp_tune": 2,
     "cmp_test": 4,
+    # the tabs' own defaults (their lessons) are tested below; these tests use the race's scene
+    "basins_in_view": "race",
+    "noise_delay_in_view": "race",
 }
 
 
@@ -196,25 +199,59 @@ def test_the_comparison_is_the_direct_computation(at: AppTest):
 def test_noise_and_delay_and_the_gradient_lessons(at: AppTest):
     _open(at, "Noise & delay")
     figs = list(_figures(at).values())
-    assert len(figs) == 4  # noise sweep, exact and noisy error curves, delay sweep
+    assert len(figs) == 4  # delay sweep, noise sweep, exact and noisy error curves
     fn = functions.get("himmelblau")
     hp = _scene_hp(at, ["SGD", "DCASGD", "Adam"])
     hp["DCASGD"]["learning_rate"] = hp["SGD"]["eta"]  # "DCASGD at SGD's rate"
     s = optviz.sweep(
         fn, hp, "delay", [0, 1, 2], starts=optviz.scene.starts.grid(fn.box, 3), steps=60, rates="registry"
     )
-    delay_fig = figs[3]
+    delay_fig = figs[0]
     lines = {t["name"]: t for t in delay_fig["data"] if t.get("mode") == "lines+markers"}
     for name in s.names:
         want = s.column(name, "median")
         np.testing.assert_allclose(
             _decode(lines[name]["y"]), np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan)
         )
-    at.button(key="grad_lesson__delayed-dcasgd").click()
+    at.button(key="noise_delay_lesson__delayed-dcasgd").click()
     _ok(at.run())
     shown = " ".join(str(e.value) for e in at.info)
     assert presets.DELAYED_DCASGD.description in shown
     assert len(_figures(at)) == 6  # + the lesson's error curves and step lengths
+    # the lesson is what the tab shows now: the delay sweep runs on its scene
+    assert list(at.dataframe[0].value.index) == ["SGD", "DCASGD"]
+    at.button(key="noise_delay_lesson__race").click()
+    _ok(at.run())
+
+
+def test_the_tabs_open_on_defaults_that_answer_their_questions():
+    """Basins and Noise & delay open on the scene scripts/make_tab_defaults.py picked, their
+    lessons on top; the answer is in view without touching anything, and the race's scene is one
+    click away."""
+    from optviz.explore import tab_defaults
+
+    app = AppTest.from_file(APP, default_timeout=240)
+    _ok(app.run())
+    _open(app, "Basins")
+    d = tab_defaults.default_for("basins")
+    assert app.button(key=f"basins_lesson__{d.lesson.name}").proto.type == "primary"
+    assert d.lesson.note in " ".join(str(e.value) for e in app.info)
+    a, b = d.settings["basins_a"], d.settings["basins_b"]
+    text = " ".join(str(e.value) for e in app.markdown)
+    assert f"**{a}** converges and **{b}** does not from **{100 * d.measured['only_a']:.1f} %**" in text
+    assert d.measured["only_a"] >= 0.25
+    _open(app, "Noise & delay")
+    nd = tab_defaults.default_for("noise_delay")
+    table = app.dataframe[0].value  # the delay sweep's table, first
+    top = nd.settings["delay_max"]
+    sgd, dc = (table.loc[n, f"diverged at delay = {top:.3g}"] for n in ("SGD", "DCASGD"))
+    div = nd.measured["share_diverged"]
+    assert (sgd, dc) == (f"{100 * div['SGD'][-1]:.0f} %", f"{100 * div['DCASGD'][-1]:.0f} %")
+    assert div["DCASGD"][-1] < div["SGD"][-1]  # compensation buys something, visibly
+    app.button(key="noise_delay_lesson__race").click()  # the race's scene, one click away
+    _ok(app.run())
+    race = app.dataframe[0].value
+    assert set(race.index) == {"SGD", "MSGD", "NAG", "RMSprop", "Adam", "DCASGD"}
 
 
 def test_a_function_without_a_minimum_says_so():

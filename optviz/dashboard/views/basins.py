@@ -5,6 +5,10 @@ hyperparameters, steps, seed, schedule and hooks): side-by-side maps of which mi
 reaches (or its final error, or its steps to the tolerance), and for two optimizers where one
 converges and the other does not, e.g. "from where does Adam find Himmelblau's minimum that
 SGD misses?".
+
+The tab opens on its default (:mod:`optviz.explore.tab_defaults`): the scene and the pair of
+optimizers ``scripts/make_tab_defaults.py`` picked so that the answer is large, with its lessons
+and "The race's scene" at the top (:func:`optviz.dashboard.views.exploring.in_view`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
+    ctx, _ = exploring.in_view(ctx, "basins")
+    if ctx.function.dim not in (1, 2):
+        st.info("Basin maps need a 1-D or 2-D function.")
+        return
     kind = exploring.kind_of(ctx)
     if kind is None:
         exploring.no_target(ctx)
@@ -64,7 +72,7 @@ def _view() -> None:
         names,
         key="basins_opts",
         max_selections=MAX_MAPS,
-        help="From the race's optimizers, at the race's hyperparameters, steps and seed.",
+        help="From the scene's optimizers, at its hyperparameters, steps and seed.",
     )
     grid = c2.select_slider(
         "Starts per axis",

@@ -7,6 +7,9 @@
   report, which cancels the run within a step.
 - Small pieces of page: a multiselect kept to the options on offer, a JSON download, the
   error measure the views can use.
+- The lessons of a tab at its top (:func:`in_view`): the tab's default (the scene
+  ``scripts/make_tab_defaults.py`` picked to answer its question), its own lessons and "The
+  race's scene"; the one clicked is what the tab shows.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,8 +26,9 @@ import streamlit as st
 import optviz
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here
+from optviz.explore import tab_defaults
 from optviz.explore.measures import dumps, resolve_kind
-from optviz.scene import lessons
+from optviz.scene.lessons import Lesson
 from optviz.scene.model import Scene
 
 #: The progress bar is redrawn at most this often (seconds).
@@ -78,6 +83,57 @@ def no_target(ctx: Any) -> None:
 def options_of(scene: Scene, backend: str) -> dict[str, Any]:
     """The run options of the scene (schedule, hooks) and the backend, for the explore functions."""
     return {"schedule": scene.schedule, "hooks": list(scene.hooks), "backend": backend}
+
+
+#: The choice "the race's scene" among a tab's lessons (:func:`in_view`).
+RACE = "race"
+
+
+#: Per tab, the widgets whose choices come from the scene in view (forgotten when it changes).
+FOLLOW_SCENE: dict[str, tuple[str, ...]] = {"basins": ("basins_opts", "basins_a", "basins_b"),
+                                            "noise_delay": ("delay_opts",)}
+
+
+def _choose(tab: str, name: str) -> None:
+    """A lesson button's click: that scene in view (the choices taken from the scene before it
+    forgotten), and, for the tab's default, its settings."""
+    if ss.get(f"{tab}_in_view") != name:
+        for key in FOLLOW_SCENE.get(tab, ()):
+            ss.pop(key, None)
+    ss[f"{tab}_in_view"] = name
+    d = tab_defaults.default_for(tab)
+    if d is not None and name == d.lesson.name:
+        for key, value in d.settings.items():
+            ss[key] = value
+
+
+def in_view(ctx: Any, tab: str) -> tuple[Any, Lesson | None]:
+    """The lessons that belong to ``tab`` (:func:`optviz.explore.tab_defaults.lessons_for`) as
+    buttons at the tab's top, and "The race's scene": the one clicked is the scene in view. The
+    tab opens on its default, the scene the script picked to answer its question (its settings
+    set once). Returns the view's context with that scene and function, and the lesson (None: the
+    race's scene)."""
+    items = tab_defaults.lessons_for(tab)
+    key = f"{tab}_in_view"
+    names = [lesson.name for lesson in items]
+    if ss.get(key) not in (*names, RACE):
+        _choose(tab, names[0] if names else RACE)
+    if not items:
+        return ctx, None
+    now = ss[key]
+    cols = st.columns(len(items) + 1)
+    for col, lesson in zip(cols, items, strict=False):
+        col.button(lesson.title, key=f"{tab}_lesson__{lesson.name}", help=lesson.note, width="stretch",
+                   type="primary" if now == lesson.name else "secondary", on_click=_choose,
+                   args=(tab, lesson.name))
+    cols[-1].button("The race's scene", key=f"{tab}_lesson__{RACE}", width="stretch",
+                    type="primary" if now == RACE else "secondary", on_click=_choose, args=(tab, RACE),
+                    help="The race's function, optimizers, starts and steps (the sidebar's).")
+    lesson = next((x for x in items if x.name == now), None)
+    if lesson is None:
+        return ctx, None
+    st.info(f"**{lesson.title}**: {lesson.note}", icon=":material/school:")
+    return replace(ctx, scene=lesson.scene, function=lesson.scene.build_function()), lesson
 
 
 def keep(key: str, options: list[Any], default: list[Any]) -> None:
@@ -259,7 +315,7 @@ def run_of(
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def preset_run(name: str, tol: float) -> optviz.Result:
+def lesson_run(scene: Scene, tol: float) -> optviz.Result:
     """A lesson's run exactly as its scene is (its own delay, schedule, starts and steps)."""
-    with progress(f"Running {name}") as report:
-        return lessons.get(name).scene.run(tol=tol, progress=report)
+    with progress("Running the lesson") as report:
+        return scene.run(tol=tol, progress=report)

@@ -6,8 +6,11 @@
 - **Delay**: each step uses the gradient from τ steps earlier, as in asynchronous training;
   DCASGD compensates a stale gradient by λ g⊙g⊙(w − w_stale). With DCASGD at SGD's rate the
   difference between the two is the compensation alone.
-- **Lessons** that need a delay or a schedule the race's sidebar cannot show run here as they
-  are (:data:`optviz.scene.lessons.GRADIENT_LESSONS`).
+- **Lessons** sit at the top (:func:`optviz.dashboard.views.exploring.in_view`): the tab's default,
+  the scene ``scripts/make_tab_defaults.py`` picked so that the delay sweep shows what compensation
+  buys, the lessons that need a delay or a schedule the race's sidebar cannot show
+  (:data:`optviz.scene.lessons.GRADIENT_LESSONS`, also run exactly as they are), and the race's
+  scene; the one clicked is the scene both sweeps run on.
 """
 
 from __future__ import annotations
@@ -100,10 +103,11 @@ def _delay(ctx: Context, kind: str) -> None:
     exploring.keep("delay_opts", list(NAMES), default)
     c1, c2, c3 = st.columns([3, 1, 2])
     names = c1.multiselect("Optimizers", NAMES, key="delay_opts")
-    top = c2.select_slider("Largest τ", TAU_MAX, 8, key="delay_max")
+    ss.setdefault("delay_max", 8)
+    ss.setdefault("delay_same_rate", True)
+    top = c2.select_slider("Largest τ", TAU_MAX, key="delay_max")
     same = c3.toggle(
         "DCASGD at SGD's rate",
-        True,
         key="delay_same_rate",
         help="DCASGD with λ = 0 is SGD: at the same rate, the difference is the compensation alone.",
     )
@@ -130,28 +134,23 @@ def _delay(ctx: Context, kind: str) -> None:
         )
 
 
-def _lessons(ctx: Context) -> None:
-    st.markdown("#### Lessons")
-    cols = st.columns(len(presets.GRADIENT_LESSONS))
-    for col, name in zip(cols, presets.GRADIENT_LESSONS, strict=True):
-        p = presets.get(name)
-        if col.button(p.title, key=f"grad_lesson__{name}", help=p.note, width="stretch"):
-            ss["grad_lesson"] = name
-    name = ss.get("grad_lesson")
-    if name not in presets.GRADIENT_LESSONS:
+def _lesson_run(ctx: Context, lesson) -> None:
+    """A lesson with settings of its own (a delay, a schedule) run exactly as it is."""
+    scene = lesson.scene
+    if not (scene.delay or scene.schedule != "constant"):
         return
-    p = presets.get(name)
-    st.info(f"**{p.title}**: {p.note}", icon=":material/school:")
+    st.markdown(f"#### The lesson as it is: {lesson.title}")
     try:
-        res = exploring.preset_run(name, float(ctx.tol))
+        res = exploring.lesson_run(scene, float(ctx.tol))
     except exploring.ENGINE_ERRORS as exc:
         st.error(messages.short(exc))
         return
     left, right = st.columns(2)
     with left:
-        exploring.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large), f"lesson_curves_{name}")
+        exploring.chart(curves_chart(res, "distance", ctx.tol, large=ctx.large),
+                        f"lesson_curves_{lesson.name}")
     with right:
-        exploring.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{name}")
+        exploring.chart(step_length_chart(res, large=ctx.large), f"lesson_steps_{lesson.name}")
     rows = [
         {
             "optimizer": r["optimizer"],
@@ -161,11 +160,12 @@ def _lessons(ctx: Context) -> None:
         }
         for r in res.summary(tol=ctx.tol)
     ]
-    st.dataframe(pd.DataFrame(rows).set_index("optimizer"), key=f"lesson_table_{name}")
-    extra = ", ".join(f"{k} {v}" for k, v in p.extra.items())
+    st.dataframe(pd.DataFrame(rows).set_index("optimizer"), key=f"lesson_table_{lesson.name}")
+    extra = ", ".join(f"{k} {v}" for k, v in lesson.extra.items())
+    cli = f" (optviz run --lesson {lesson.name})" if lesson.name in presets.ALL_LESSONS else ""
     st.caption(
-        f"{p.make_function().title}, {len(p.starts)} starts, {p.steps} steps, {extra}: run exactly as "
-        f"the preset defines it (optviz run --preset {name})."
+        f"{ctx.function.title}, {len(lesson.starts)} starts, {lesson.steps} steps, {extra}: run exactly as "
+        f"the lesson defines it{cli}."
     )
 
 
@@ -174,14 +174,15 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
+    ctx, lesson = exploring.in_view(ctx, "noise_delay")
     kind = exploring.kind_of(ctx)
     if kind is None:
         exploring.no_target(ctx)
-        _lessons(ctx)
         return
-    _noise(ctx, kind)
     _delay(ctx, kind)
-    _lessons(ctx)
+    _noise(ctx, kind)
+    if lesson is not None:
+        _lesson_run(ctx, lesson)
 
 
 def render(ctx: Context) -> None:
