@@ -46,6 +46,29 @@ IDLE = ("() => { const a = window.__optvizRace; const app = document.querySelect
         " return !!(a && a.data && a.data.sweeps && a.synced !== false && app"
         " && app.getAttribute('data-test-script-state') === 'notRunning'"
         " && document.querySelector('[data-testid=stSidebar] [data-testid=stWidgetLabel]')); }")
+#: True once the race has played once, from step 0, after the page opened (``assets/race.js``).
+PLAYED = ("() => { const r = document.querySelector('[data-testid=optviz-race]');"
+          " return !!(r && r.dataset.played === '1'); }")
+#: Every element of the main area that reaches beyond the window's right edge (outside an SVG,
+#: whose drawing Plotly clips), and every table that scrolls sideways (its right side cut):
+#: ``{"width", "over": [[tag, testid, right], ...], "cut": [[testid, scroll width, width], ...]}``.
+OVERFLOW = """() => { const W = document.documentElement.clientWidth; const over = [], cut = [];
+    const main = document.querySelector('[data-testid=stMain]');
+    for (const e of main.querySelectorAll('*')) {
+        if (e.closest('svg, [data-stale=true], [data-testid=stDataFrame]')) continue;
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.right > W + 1)
+            over.push([e.tagName, e.getAttribute('data-testid'), Math.round(r.right)]);
+    }
+    for (const t of main.querySelectorAll('[data-testid=stDataFrame]')) {
+        if (t.closest('[data-stale=true]')) continue;
+        const sc = t.querySelector('.dvn-scroller');
+        const box = t.getBoundingClientRect();
+        if (box.right > W + 1 || (sc && sc.scrollWidth > sc.clientWidth + 1))
+            cut.push([t.getAttribute('data-testid'), sc ? sc.scrollWidth : 0, Math.round(box.width)]);
+    }
+    return {width: W, over: over.slice(0, 8), cut}; }"""
+
 #: Resolves after the browser has painted twice (whatever was changed is on screen).
 PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
@@ -110,13 +133,26 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 180_000) -> Any:
-    """A new page at ``url``, returned once the race has drawn."""
+def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 180_000,
+              outside: list[str] | None = None) -> Any:
+    """A new page at ``url``, returned once the race has drawn. With ``outside`` (a list), every
+    request to anywhere but the page's server (127.0.0.1) is refused and its URL appended to it."""
     page = b.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(timeout_ms)
+    if outside is not None:
+        page.route("**/*", lambda route: _local_only(route, outside))
     page.goto(url)
     page.wait_for_function(DRAWN, polling=20)
     return page
+
+
+def _local_only(route: Any, outside: list[str]) -> None:
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+        route.continue_()
+    else:
+        outside.append(url)
+        route.abort()
 
 
 def wait_idle(page: Any, timeout_ms: int = 180_000) -> None:

@@ -270,9 +270,10 @@ class RaceApp {
                                  title: "One step forward (→ key)", "aria-label": "one step forward" });
     this.stepInput = el("input", { class: "ov-step", type: "range", min: "0", max: "0", step: "1", value: "0",
                                    "aria-label": "step of the race" });
-    this.stepText = el("span", { class: "ov-steptext", "aria-live": "off" });
+    // the step counter, on the chart's corner: large enough for the back row
+    this.stepText = el("span", { class: "ov-steptext", "aria-live": "off", "data-testid": "optviz-step" });
     this.bar = el("div", { class: "ov-bar" }, this.playBtn, this.slowBtn, this.pauseBtn, this.backBtn, this.fwdBtn,
-                  this.stepInput, this.stepText);
+                  this.stepInput);
     this.raceDiv = el("div", { class: "ov-race", "data-testid": "optviz-race-chart" });
     this.errDiv = el("div", { class: "ov-err", "data-testid": "optviz-error-chart" });
     // While the race plays, the moving markers are drawn on a canvas over the chart (its own
@@ -286,7 +287,7 @@ class RaceApp {
     this.gridBtn = el("button", { class: "ov-btn", type: "button", text: "Back to the grid",
                                   title: "Race from the N×N grid of starts again" });
     this.foot = el("div", { class: "ov-foot" }, this.clearBtn, this.gridBtn, this.hint);
-    this.left = el("div", { class: "ov-left" }, this.bar, el("div", { class: "ov-wrap" }, this.raceDiv, this.overlay),
+    this.left = el("div", { class: "ov-left" }, this.bar, el("div", { class: "ov-wrap" }, this.raceDiv, this.overlay, this.stepText),
                    this.foot);
     this.side = el("div", { class: "ov-side" }, el("div", { class: "ov-wrap" }, this.errDiv, this.errOverlay),
                    this.panel);

@@ -187,14 +187,20 @@ def _tune_scene(scene: Scene, backend: str) -> dict[str, tuple[str, float]]:
 
 
 def _table(ctx: Context, result: Any) -> None:
+    """The results table and the diverged notes: side by side; on the projector one under the
+    other, without the settings column (the sliders show them), so that the table fits 1280 px."""
     notes = plots.diverged_notes(result)
-    t_left, t_right = st.columns([2, 1], gap="small")
+    if ctx.large:
+        t_left, t_right = st.container(), st.container()
+    else:
+        t_left, t_right = st.columns([2, 1], gap="small")
     with t_left:
         st.subheader("Results")
         table = plots.results_table(result, ctx.kind, ctx.tol)
-        # what each optimizer ran with (exact: the text reads back as the value the run used)
-        table["settings"] = [", ".join(f"{hp}={state.exact(v)}" for hp, v in result.hyperparams[name].items())
-                             for name in table["optimizer"]]
+        if not ctx.large:  # what each optimizer ran with (exact: the text reads back as the run's value)
+            hps = result.hyperparams
+            table["settings"] = [", ".join(f"{hp}={state.exact(v)}" for hp, v in hps[name].items())
+                                 for name in table["optimizer"]]
         st.dataframe(plots.style_table(table, ctx.large), key="results_table",
                      height=35 * (len(table) + 1) + 3)
     with t_right:
