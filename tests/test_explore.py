@@ -596,6 +596,7 @@ def test_disjoint_intervals_rank_apart_and_the_headline_names_the_winner():
     fast = u.Estimate(a.success, a.success_low, a.success_high, 10.0, 8.0, 12.0)
     slow = u.Estimate(b.success, b.success_low, b.success_high, 50.0, 40.0, 60.0)
     assert u.ranks({"fast": fast, "slow": slow}) == {"fast": 1, "slow": 2}
+    assert u.headline({"fast": fast, "slow": slow}, ["fast", "slow"]).startswith("fast is ahead on steps:")
 
 
 def test_a_sweep_reports_intervals_shared_ranks_and_a_headline():

@@ -225,34 +225,45 @@ def sweep_figure(s: Sweep, *, size: tuple[float, float] = (9, 6.4), dpi: float =
 
 
 # ---------------------------------------------------------------------- comparison
-def compare_figure(c: Comparison, *, size: tuple[float, float] = (12, 5.6), dpi: float = 100,
+def compare_figure(c: Comparison, *, size: tuple[float, float] = (16, 5.6), dpi: float = 100,
                    title: str | None = None) -> Figure:
-    """The performance profiles (left) and the ranked table (right)."""
+    """The performance profiles and the data profiles (left, middle) and the ranked table with
+    90 % intervals and shared ranks (right), under the comparison's headline."""
     fig, t = _figure(size, dpi)
-    left, right = fig.subplots(1, 2, width_ratios=(1.35, 1))
+    left, middle, right = fig.subplots(1, 3, width_ratios=(1, 1, 1.1))
+    looks = style.look_of(c.names)
     taus, rho = c.profile()
     finite = taus[np.isfinite(taus)]
     top = max(2.0, float(finite.max()) * 1.5 if finite.size else 2.0)
-    looks = style.look_of(c.names)
-    for name in c.ranking:
-        lk = looks[name]
-        xs = np.concatenate([taus, [top]])
-        ys = np.concatenate([rho[name], [rho[name][-1]]])
-        left.step(xs, ys, where="post", color=lk.color, ls=lk.mpl_linestyle, lw=t.error_line, label=name)
+    kappas, share = c.data_profile()
+    k_top = max(float(c.steps) / (float(c.problem_dims.min()) + 1.0), float(kappas.max()) * 1.05, 1.0)
+    for ax, xs, curves, end in ((left, taus, rho, top), (middle, kappas, share, k_top)):
+        for name in c.ranking:
+            lk = looks[name]
+            ax.step(np.concatenate([xs, [end]]), np.concatenate([curves[name], [curves[name][-1]]]),
+                    where="post", color=lk.color, ls=lk.mpl_linestyle, lw=t.error_line, label=name)
+        ax.set_ylim(-0.02, 1.02)
+        frames.frame_axes(ax, t, grid=True)
     left.set_xscale("log")
     left.set_xlim(1, top)
-    left.set_ylim(-0.02, 1.02)
     left.set_xlabel("τ: within this factor of the fewest steps", fontsize=t.label, **_fonts())
     left.set_ylabel("share of problems solved", fontsize=t.label, **_fonts())
-    frames.frame_axes(left, t, grid=True)
+    left.set_title("Performance profiles", fontsize=t.label, loc="left", **_fonts())
+    middle.set_xlim(0, k_top)
+    middle.set_xlabel("κ: gradient evaluations ÷ (dimension + 1)", fontsize=t.label, **_fonts())
+    middle.set_title("Data profiles", fontsize=t.label, loc="left", **_fonts())
     left.legend(prop={"size": t.legend * 0.85, **_fonts()}, frameon=False, loc="lower right")
     right.axis("off")
     rows = c.table()
-    cells = [[str(r["rank"]), r["optimizer"], f"{100 * r['solved']:.0f} %", f"{100 * r['wins']:.0f} %",
+    shared = {r["rank"] for r in rows if sum(x["rank"] == r["rank"] for x in rows) > 1}
+    cells = [[f"{r['rank']}{'=' if r['rank'] in shared else ''}", r["optimizer"],
+              f"{100 * r['solved']:.0f} % ({_span(r['solved_interval'])})",
+              f"{100 * r['wins']:.0f} %",
               "-" if r["median_steps_to_tol"] is None else f"{r['median_steps_to_tol']:.0f}"] for r in rows]
     n_rows = len(rows) + 1
     h1 = min(0.48, 0.075 * n_rows)
-    _table(right, cells, ["rank", "optimizer", "solved", "fastest", "median steps"], [0, 1 - h1, 1, h1], t,
+    header = ["rank", "optimizer", "solved (90 %)", "fastest", "median steps"]
+    _table(right, cells, header, [0, 1 - h1, 1, h1], t,
            {(i + 1, 1): style.color(r["optimizer"]) for i, r in enumerate(rows)})
     # per function: the held-out share converged of each optimizer (ranked order)
     per = [[lab] + [f"{100 * c.held_out[lab][n].share_converged:.0f} %" for n in c.ranking]
@@ -262,9 +273,14 @@ def compare_figure(c: Comparison, *, size: tuple[float, float] = (12, 5.6), dpi:
            {(0, j + 1): style.color(n) for j, n in enumerate(c.ranking)})
     n_p = len(c.problems)
     fig.suptitle(title if title is not None else
-                 f"Tuned on a budget of {c.budget} per optimizer, compared on {n_p} held-out problems "
-                 f"({len(c.labels)} functions)", fontsize=t.title, x=0.01, ha="left", **_fonts())
+                 f"Tuned on a budget of {c.budget} per optimizer, {n_p} held-out problems "
+                 f"({len(c.labels)} functions): {c.headline()}",
+                 fontsize=t.title, x=0.01, ha="left", **_fonts())
     return fig
+
+
+def _span(interval: list[float]) -> str:
+    return f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f}"
 
 
 def _table(ax: Any, cells: list[list[str]], header: list[str], bbox: list[float], t: Any,

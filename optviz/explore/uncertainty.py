@@ -145,7 +145,11 @@ def headline(estimates: Mapping[str, Estimate], order: Sequence[str], what: str 
             sure += f" in a median {e.steps:.0f} steps ({e.steps_low:.0f}–{e.steps_high:.0f})"
         if len(estimates) == 1:
             return f"{first[0]} {what} {sure}"
-        return f"{first[0]} is clearly ahead: it {what} {sure}"
+        others = [o for n, o in estimates.items() if n != first[0]]
+        if all(e.success_low > o.success_high for o in others):
+            return f"{first[0]} is clearly ahead: it {what} {sure}"
+        return (f"{first[0]} is ahead on steps: it {what} {sure}; where the {noun} shares overlap, "
+                "its median steps are clearly fewer")
     lo = min(estimates[n].success for n in first)
     hi = max(estimates[n].success for n in first)
     shares = pct(lo) if math.isclose(lo, hi) else span(lo, hi)
