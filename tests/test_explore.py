@@ -423,7 +423,9 @@ def test_the_comparisons_profiles_for_a_subset_come_from_the_stored_costs(tiny):
 
 def test_comparison_table_and_json(tiny):
     rows = tiny.table()
-    assert [r["optimizer"] for r in rows] == tiny.ranking
+    rank = tiny.ranks()
+    by_rank = sorted(tiny.ranking, key=lambda n: (rank[n], tiny.ranking.index(n)))
+    assert [r["optimizer"] for r in rows] == by_rank
     assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows) and rows[0]["rank"] == 1
     for r in rows:
         lo, hi = r["solved_interval"]
@@ -591,12 +593,28 @@ def test_disjoint_intervals_rank_apart_and_the_headline_names_the_winner():
     est = _fake({"Adam": 0.9, "MSGD": 0.5, "NAG": 0.48})
     assert u.ranks(est) == {"Adam": 1, "MSGD": 2, "NAG": 2}
     assert u.headline(est, list(est)).startswith("Adam is clearly ahead: it solves 90 % (90 % interval")
-    # equal success, clearly fewer steps: ahead on the objective's second key
+    # steps do not break a tie in success the intervals leave open (no cycles: someone ranks first) ...
     a, b = est["MSGD"], est["NAG"]
-    fast = u.Estimate(a.success, a.success_low, a.success_high, 10.0, 8.0, 12.0)
-    slow = u.Estimate(b.success, b.success_low, b.success_high, 50.0, 40.0, 60.0)
+    fast = u.Estimate(b.success, b.success_low, b.success_high, 10.0, 8.0, 12.0)
+    slow = u.Estimate(a.success, a.success_low, a.success_high, 50.0, 40.0, 60.0)
+    assert u.ranks({"fast": fast, "slow": slow}) == {"fast": 1, "slow": 1}
+    # ... but with every point of both converging, clearly fewer steps is ahead
+    fast = u.Estimate(1.0, 1.0, 1.0, 10.0, 8.0, 12.0)
+    slow = u.Estimate(1.0, 1.0, 1.0, 50.0, 40.0, 60.0)
     assert u.ranks({"fast": fast, "slow": slow}) == {"fast": 1, "slow": 2}
-    assert u.headline({"fast": fast, "slow": slow}, ["fast", "slow"]).startswith("fast is ahead on steps:")
+    assert u.headline({"fast": fast, "slow": slow}, ["slow", "fast"]).startswith("fast is ahead on steps:")
+
+
+def test_the_seed_0_comparison_ranks_the_most_solved_first_or_ties_it():
+    """A faster optimizer that solves fewer problems is never ranked above one that solves clearly
+    more, and ranks follow the table's order."""
+    from optviz.explore import uncertainty as u
+
+    est = {"MSGD": u.Estimate(0.62, 0.57, 0.68, 120.0, 110.0, 130.0),
+           "NAG": u.Estimate(0.57, 0.54, 0.61, 38.0, 36.0, 43.0),
+           "SGD": u.Estimate(0.45, 0.41, 0.48, 90.0, 80.0, 100.0)}
+    assert u.ranks(est) == {"MSGD": 1, "NAG": 1, "SGD": 3}
+    assert u.headline(est, list(est)).startswith("No clear winner: MSGD and NAG tie")
 
 
 def test_a_sweep_reports_intervals_shared_ranks_and_a_headline():

@@ -185,8 +185,8 @@ def test_the_comparison_is_the_direct_computation(at: AppTest):
     for trace in data["data"]:
         np.testing.assert_allclose(_decode(trace["y"])[:-1], share[trace["name"]])
     ranked = at.dataframe[0].value
-    assert list(ranked["optimizer"]) == c.ranking
-    assert [int(r.rstrip("=")) for r in ranked.index] == [c.ranks()[n] for n in c.ranking]
+    assert list(ranked["optimizer"]) == [r["optimizer"] for r in c.table()]
+    assert [int(r.rstrip("=")) for r in ranked.index] == [r["rank"] for r in c.table()]
     # drop an optimizer: both profiles recomputed without it, from the stored costs
     at.multiselect(key="cmp_shown").set_value(["SGD"])
     _ok(at.run())

@@ -341,14 +341,15 @@ class Comparison:
         return headline(self.estimates, self.ranking)
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per optimizer, best first: rank (shared where the intervals overlap), share of
+        """One row per optimizer, best first (by rank, then the objective's :attr:`ranking`): rank
+        (shared where the intervals overlap), share of
         problems solved (with its 90 % interval) and won, median steps to tolerance (with its
         interval) and final error over every problem, and per function the held-out share
         converged and median steps."""
         _, rho = self.profile([1.0])
         rank = self.ranks()
         rows = []
-        for name in self.ranking:
+        for name in sorted(self.ranking, key=lambda n: (rank[n], self.ranking.index(n))):
             o, e = self.overall[name], self.estimates[name]
             rows.append({
                 "rank": rank[name], "optimizer": name, "solved": o.share_converged,

@@ -198,6 +198,11 @@ class Sweep:
         """The optimizers by the objective at their best values (best first)."""
         return sorted(self.names, key=lambda n: (self.stats[n][self.best[n]].key(), self.names.index(n)))
 
+    def ranked(self) -> list[str]:
+        """The optimizers by their shared rank, then by :meth:`order`."""
+        rank, order = self.ranks(), self.order()
+        return sorted(self.names, key=lambda n: (rank[n], order.index(n)))
+
     def headline(self) -> str:
         """Who converges most at its best value, or "No clear winner: ..." (see :func:`headline`)."""
         return headline(self.at_best(), self.order(), what="converges from", noun="converged")

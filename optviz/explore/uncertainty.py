@@ -10,9 +10,12 @@
   median steps to tolerance over the converged points (replicates where none converged give no
   steps; no interval when none ever converged).
 - **Ranks** (:func:`ranks`): an optimizer is *clearly ahead* of another when its success
-  interval lies wholly above the other's, or when their success intervals overlap and its
-  median-steps interval lies wholly below the other's. Its rank is one more than the number of
-  optimizers clearly ahead of it, so optimizers whose intervals overlap share a rank.
+  interval lies wholly above the other's; or, when both success rates are certain and equal (each
+  interval a single point, as when every point of both converges), when its median-steps interval
+  lies wholly below the other's. Its rank is one more than the number of optimizers clearly ahead
+  of it, so optimizers whose intervals overlap share a rank. (Steps do not break a tie in success
+  that the intervals leave open: a faster optimizer that solves fewer problems is not ahead.)
+  "Clearly ahead" is transitive and never circular, so some optimizer always ranks first.
 - **Headline** (:func:`headline`): the one optimizer ranked first, or "no clear winner" and the
   optimizers that share the first rank.
 """
@@ -103,9 +106,8 @@ def clearly_ahead(a: Estimate, b: Estimate) -> bool:
     """Is ``a`` clearly ahead of ``b`` (see the module docstring)?"""
     if a.success_low > b.success_high:
         return True
-    if a.success_high < b.success_low:
-        return False
-    if a.steps_high is None or b.steps_low is None:
+    certain = a.success_low == a.success_high == b.success_low == b.success_high
+    if not certain or a.steps_high is None or b.steps_low is None:
         return False
     return a.steps_high < b.steps_low
 
@@ -137,7 +139,7 @@ def headline(estimates: Mapping[str, Estimate], order: Sequence[str], what: str 
     the point estimates (best first); ``what`` the verb for the success rate, ``noun`` its name."""
     if all(e.success_high == 0 for e in estimates.values()):
         return f"No clear winner: nothing {noun} (0 % for each)"
-    first = leaders(estimates, order)
+    first = leaders(estimates, order) or list(order)
     if len(first) == 1:
         e = estimates[first[0]]
         sure = f"{pct(e.success)} (90 % interval {span(e.success_low, e.success_high)})"
@@ -148,8 +150,8 @@ def headline(estimates: Mapping[str, Estimate], order: Sequence[str], what: str 
         others = [o for n, o in estimates.items() if n != first[0]]
         if all(e.success_low > o.success_high for o in others):
             return f"{first[0]} is clearly ahead: it {what} {sure}"
-        return (f"{first[0]} is ahead on steps: it {what} {sure}; where the {noun} shares overlap, "
-                "its median steps are clearly fewer")
+        return (f"{first[0]} is ahead on steps: it {what} {sure}; where the others' {noun} shares are "
+                "the same, its median steps are clearly fewer")
     lo = min(estimates[n].success for n in first)
     hi = max(estimates[n].success for n in first)
     shares = pct(lo) if math.isclose(lo, hi) else span(lo, hi)

@@ -74,7 +74,7 @@ def best_table(s) -> pd.DataFrame:
     rank = s.ranks()
     shared = {r for r in rank.values() if list(rank.values()).count(r) > 1}
     rows = []
-    for name in s.order():
+    for name in s.ranked():
         st_ = s.stats[name][s.best[name]]
         e = s.at_best()[name]
         good = s.values[s.as_good_as_best(name)]
