@@ -99,9 +99,11 @@ def test_steps_to_tol_is_where_a_point_stays_and_first_entry_where_it_first_ente
                                       np.where(inside.any(axis=0), np.argmax(inside, axis=0), -1))
         settled = fast.steps_to_tol[name] >= 0
         assert (fast.first_entry[name][settled] < fast.steps_to_tol[name][settled]).any()
-    # the summary's median steps counts from where the points stay too
+    # the summary's median steps counts from where the points stay too, recorded every step or not
     row = {r["optimizer"]: r for r in fast.summary(tol_kind, tol=TOL)}["MSGD"]
     assert row["steps_to_tol"] == int(np.median(fast.steps_to_tol["MSGD"][fast.steps_to_tol["MSGD"] >= 0]))
+    sparse = optviz.run("himmelblau", opts, grid, 150, tol=TOL, tol_kind=tol_kind, record_every=10)
+    assert {r["optimizer"]: r for r in sparse.summary(tol_kind, tol=TOL)}["MSGD"] == row
 
 
 def test_basin_map_layout_json_and_agreement():

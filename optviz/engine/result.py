@@ -160,7 +160,9 @@ class Result:
 
         "converged" is the share of points whose error is at most ``tol`` at the last recorded
         step (and that did not diverge); ``steps_to_tol`` is the median, over those points, of
-        the recorded step from which they stay within ``tol`` (None when none converged).
+        the step from which they stay within ``tol`` (:attr:`steps_to_tol` when the run tracked
+        this ``tol`` and kind at every step, else the first recorded step of the last stretch
+        within it; None when none converged).
         For the loss (no minimum) "converged" has no meaning: rows rank by median final loss
         and ``steps_to_tol`` / ``converged`` are None. Ranking: largest share converged (at the
         last step) first; among optimizers that converge, fewest steps to tolerance; then the
@@ -189,10 +191,12 @@ class Result:
             if kind != "loss":
                 below = (e <= tol) & ~dead[None, :]
                 conv = below[-1]
-                # the first recorded row after the last one outside tol: from there it stays
-                stays = below.shape[0] - np.argmax(~below[::-1], axis=0)
-                stays = np.where(below.all(axis=0), 0, stays)
-                first = self.recorded_steps[np.minimum(stays, below.shape[0] - 1)]
+                if self.steps_to_tol is not None and self.tol == tol and self.tol_kind == kind:
+                    first = self.steps_to_tol[name]  # tracked at every step
+                else:  # the first recorded row after the last one outside tol: from there it stays
+                    stays = below.shape[0] - np.argmax(~below[::-1], axis=0)
+                    stays = np.where(below.all(axis=0), 0, stays)
+                    first = self.recorded_steps[np.minimum(stays, below.shape[0] - 1)]
                 row["converged"] = float(np.mean(conv))
                 row["steps_to_tol"] = int(np.median(first[conv])) if conv.any() else None
             rows.append(row)
