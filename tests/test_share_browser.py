@@ -187,7 +187,7 @@ def test_a_slider_moved_and_a_start_clicked_are_in_the_link_and_the_downloaded_s
         assert Scene.from_query(_query(page)).optimizers["SGD"]["eta"] == moved
         plot = page.locator(f"{driver.RACE_CHART} .nsewdrag").first.bounding_box()
         page.mouse.click(plot["x"] + 0.3 * plot["width"], plot["y"] + 0.6 * plot["height"])
-        page.wait_for_function("() => window.__optvizRace.data.n === 1")
+        page.wait_for_function("() => window.__optvizRace.data.n === 17")  # added to the 4×4 grid
         driver.wait_idle(page)
         here = driver.app_eval(page, SHOWN)
         assert driver.app_eval(page, SLIDERS)["SGD"]["eta"] == moved
@@ -197,7 +197,7 @@ def test_a_slider_moved_and_a_start_clicked_are_in_the_link_and_the_downloaded_s
         link = code.inner_text().strip()
         page.keyboard.press("Escape")
         shared = Scene.from_query(dict(parse_qsl(urlsplit(link).query)))
-        assert shared.optimizers["SGD"]["eta"] == moved and len(shared.starts.points) == 1
+        assert shared.optimizers["SGD"]["eta"] == moved and len(shared.starts.points) == 17
         assert scene_state.difference(Scene.from_query(_query(page)), shared) is None  # the address bar too
         with page.expect_download() as info:
             page.locator(".st-key-scene_download button").first.click()  # (the button holds two)
