@@ -5,6 +5,11 @@ One setting of every chosen optimizer over a range of values, from every start o
 diverged, and each optimizer's best value, e.g. "how sensitive is each optimizer to its
 learning rate on Rosenbrock?". The setting is each optimizer's learning rate, a
 hyperparameter they all have (β₁, μ, ...), the gradient noise σ or the gradient delay τ.
+
+How sure it is: a headline that names a winner at the best values only when the bootstrap
+intervals over starts and seeds separate it ("No clear winner" otherwise), the converged share's
+90 % band on the chart, and a table ranked with shared ranks, each best value's intervals and the
+values the intervals cannot tell from it (:mod:`optviz.explore.uncertainty`).
 """
 
 from __future__ import annotations
