@@ -83,6 +83,7 @@ def _simulate(out: Path) -> None:
         arrays = {"traj": (fast.traj, ref.traj), "loss": (fast.loss, ref.loss), "div": (fast.div, ref.div)}
         if ref.steps_to_tol is not None:
             arrays["stt"] = (fast.steps_to_tol, ref.steps_to_tol)
+            arrays["first"] = (fast.first_entry, ref.first_entry)
         for k, fields in enumerate(ref.states or []):
             for f, want in fields.items():
                 arrays[f"state-{k}-{f}"] = (fast.states[k][f], want)
@@ -112,7 +113,7 @@ def test_cuda_kernels_equal_the_readable_path_on_the_simulator(simulated, label)
     keys = sorted({k.rsplit("-", 1)[0] for k in data.files})
     for key in keys:
         fast, ref = data[f"{key}-fast"], data[f"{key}-ref"]
-        if key in ("div", "stt"):
+        if key in ("div", "stt", "first"):
             np.testing.assert_array_equal(fast, ref, err_msg=f"{label}: {key}")
         elif key.startswith("state-"):
             _close(fast, ref, f"{label}: {key} of {names[int(key.split('-')[1])]}")
