@@ -4,7 +4,8 @@ Behaviour only (timings are the benchmark's job, ``benchmarks/bench_browser.py``
 draws; a new page opens at step 0 and plays once on a warped clock; one arrow key or ◀ ▶ is one
 step; a key press on a slider redraws that optimizer (and its value reaches Python); projector
 mode is a switch at the top and fits 1280×720 with text of at least 18 px and nothing beyond the
-right edge; a click adds a start, "Clear starts" and "Back to the grid" work; the 3-D tab
+right edge; a click adds a start, "Clear starts" and "Back to the grid" work, dragging a
+start's ring moves it; the 3-D tab
 shows; the page's colours are style's and stay apart; an exported picture has them; and no
 request leaves the page's server (127.0.0.1). Screenshots go to a temporary folder
 (``scripts/make_screenshots.py`` makes the README's on purpose). Skipped without Chromium or
@@ -214,7 +215,7 @@ def test_projector_mode_is_at_the_top_and_fits_1280x720_with_large_text(chromium
         pytest.xfail(f"tabs beyond 1280 px in projector mode (not the race's): {others}")
 
 
-def test_a_click_adds_a_start_and_clear_and_grid_bring_back_the_rest(page):
+def test_a_click_adds_a_start_clear_and_grid_bring_back_the_rest_and_a_drag_moves_one(page):
     fl = driver.app_eval(page, "[a.raceDiv._fullLayout.xaxis.range, a.raceDiv._fullLayout.yaxis.range]")
     (x0, x1), (y0, y1) = fl
     grid = driver.app_eval(page, "a.data.race.above.find(t => t.meta === 'starts')")
@@ -242,6 +243,27 @@ def test_a_click_adds_a_start_and_clear_and_grid_bring_back_the_rest(page):
     assert only["x"][0] == pytest.approx(x0 + 0.75 * (x1 - x0), abs=0.02 * (x1 - x0))
     page.get_by_role("button", name="Back to the grid").click()
     page.wait_for_function("() => window.__optvizRace.data.n === 16")
+    driver.wait_idle(page)
+    # drag the first start's ring: that start moves (through the server), the other 15 stay
+    ring = """(() => { const fl = a.raceDiv._fullLayout, box = a.raceDiv.getBoundingClientRect();
+        const s = a.data.race.above.find(t => t.meta === 'starts');
+        return [box.left + fl.xaxis._offset + fl.xaxis.c2p(s.x[0]),
+                box.top + fl.yaxis._offset + fl.yaxis.c2p(s.y[0])]; })()"""
+    x, y = driver.app_eval(page, ring)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y - 30, steps=6)
+    page.mouse.up()
+    page.wait_for_function("(x0) => { const a = window.__optvizRace; const s = a.data.race.above.find("
+                           "t => t.meta === 'starts'); return a.data.n === 16 && s.x[0] !== x0; }",
+                           arg=grid["x"][0])
+    driver.wait_idle(page)
+    moved = driver.app_eval(page, "a.data.race.above.find(t => t.meta === 'starts')")
+    plot = page.locator(f"{driver.RACE_CHART} .nsewdrag").first.bounding_box()
+    dx, dy = 40 / plot["width"] * (x1 - x0), 30 / plot["height"] * (y1 - y0)
+    assert moved["x"][0] == pytest.approx(grid["x"][0] + dx, abs=0.02 * (x1 - x0))
+    assert moved["y"][0] == pytest.approx(grid["y"][0] + dy, abs=0.02 * (y1 - y0))
+    assert moved["x"][1:] == pytest.approx(grid["x"][1:]) and moved["y"][1:] == pytest.approx(grid["y"][1:])
 
 
 def test_the_3d_view_is_a_tab_beside_the_race(page):

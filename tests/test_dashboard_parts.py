@@ -165,6 +165,11 @@ def test_a_click_adds_a_start_to_the_grid_and_clear_then_back_to_the_grid(ss):
     assert ss["typed_starts"] == "0.25, 0.75"
     state.back_to_grid()
     assert ss["start_mode"] == "Grid" and state.make_starts(state.make_function()) == grid
+    state.move_start(5, [1.0, -1.5])  # a start's ring dragged: that start moves, the others stay
+    assert state.make_starts(state.make_function()) == [*grid[:5], [1.0, -1.5], *grid[6:]]
+    state.move_start(99, [0.0, 0.0])  # no such start, or nonsense: nothing moves
+    state.move_start(0, ["x"])
+    assert state.make_starts(state.make_function()) == [*grid[:5], [1.0, -1.5], *grid[6:]]
 
 
 def test_a_click_on_a_1d_curve_adds_its_x(ss):

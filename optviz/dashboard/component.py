@@ -8,7 +8,8 @@
   :func:`optviz.dashboard.payload.race_data` and returns what it reports: ``sliders`` (state:
   the latest slider values, see :func:`optviz.dashboard.state.apply_slider_values`), ``click``
   (trigger: ``{"point", "replace"}``, a start placed on the chart: added to the starts, or the
-  only one after "Clear starts"), ``grid`` (trigger: "Back to the grid"), ``reset`` (trigger: an
+  only one after "Clear starts"), ``move`` (trigger: ``{"index", "point"}``, a start's ring
+  dragged to ``point``), ``grid`` (trigger: "Back to the grid"), ``reset`` (trigger: an
   optimizer's Reset button) and
   ``sweeps`` (trigger: the page has drawn a scene without its sweeps and asks for them).
 
@@ -54,7 +55,8 @@ def plotly_library() -> None:
 
 def race(data: dict[str, Any], *, key: str = "race", on_sliders: Callable[[], None] | None = None,
          on_click: Callable[[], None] | None = None, on_reset: Callable[[], None] | None = None,
-         on_sweeps: Callable[[], None] | None = None, on_grid: Callable[[], None] | None = None) -> Any:
+         on_sweeps: Callable[[], None] | None = None, on_grid: Callable[[], None] | None = None,
+         on_move: Callable[[], None] | None = None) -> Any:
     """Mount the live race with ``data``; returns the component's result (``.sliders``, ``.click``, ...)."""
     def noop() -> None:
         return None
@@ -63,4 +65,5 @@ def race(data: dict[str, Any], *, key: str = "race", on_sliders: Callable[[], No
     # for data frames first, which imports pandas: most of a cold first run).
     return _race()(key=key, data=[data], on_sliders_change=on_sliders or noop,
                    on_click_change=on_click or noop, on_reset_change=on_reset or noop,
-                   on_sweeps_change=on_sweeps or noop, on_grid_change=on_grid or noop)
+                   on_sweeps_change=on_sweeps or noop, on_grid_change=on_grid or noop,
+                   on_move_change=on_move or noop)

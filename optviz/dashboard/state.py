@@ -372,6 +372,28 @@ def add_start(point: Any, replace: bool = False) -> None:
     ss.pop("lesson", None)
 
 
+def move_start(index: int, point: Any) -> None:
+    """A start's ring dragged on the race to ``point``: start ``index`` of those raced moves
+    there (the others stay, exactly; they become typed points)."""
+    try:
+        coords = [float(v) for v in point]
+    except (TypeError, ValueError):
+        return
+    dim = active_dim()
+    if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
+        return
+    try:
+        points = [list(p) for p in make_starts(make_function())]
+    except (ValueError, KeyError, TypeError):
+        return
+    if not 0 <= index < len(points):
+        return
+    points[index] = [float(f"{c:.4g}") for c in coords[:dim]]
+    ss["typed_starts"] = points_text(points, dim)
+    ss["start_mode"] = "Typed"
+    ss.pop("lesson", None)
+
+
 def back_to_grid() -> None:
     """The race's "Back to the grid": the starts are the N×N grid again (N as the sidebar had it)."""
     ss["start_mode"] = "Grid"

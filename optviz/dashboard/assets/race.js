@@ -318,6 +318,7 @@ class RaceApp {
     this.stepInput.addEventListener("input", () => { this.takeOver(); this.pause(); this.setFrame(+this.stepInput.value); });
     this.stepInput.addEventListener("change", () => this.sync());
     this.raceDiv.addEventListener("click", (ev) => this.onChartClick(ev));
+    this.raceDiv.addEventListener("pointerdown", (ev) => this.onPointerDown(ev), true);
     this.clearBtn.onclick = () => this.clearStarts();
     this.gridBtn.onclick = () => {
       this.send();
@@ -430,6 +431,7 @@ class RaceApp {
       return;
     }
     if (newScene) this.cleared = false;
+    if (this.ghost) this.ghost.style.display = "none";
     this.gridBtn.style.display = data.starts_mode === "Grid" ? "none" : "";
     this.showHint();
     whenPlotly().then(() => {
@@ -1095,7 +1097,7 @@ class RaceApp {
     const d = this.data;
     this.hint.textContent = this.cleared
       ? "No starts: click the chart to place the first one."
-      : "Click the chart to add a start (" + d.n + " now).";
+      : "Click the chart to add a start (" + d.n + " now); drag a start's ring to move it.";
   }
 
   // "Clear starts": the race disappears from the chart (the landscape stays) and the next click
@@ -1108,19 +1110,76 @@ class RaceApp {
     this.render();
   }
 
-  onChartClick(ev) {
+  // The chart point under a mouse event: {px, py} in the axes' pixels, {x, y} in data; null outside.
+  chartPoint(ev) {
     const fl = this.raceDiv._fullLayout;
-    if (!fl || !this.hooks.setTriggerValue) return;
+    if (!fl) return null;
     const xa = fl.xaxis, ya = fl.yaxis;
     const box = this.raceDiv.getBoundingClientRect();
     const px = ev.clientX - box.left - xa._offset, py = ev.clientY - box.top - ya._offset;
-    if (px < 0 || px > xa._length) return;
-    if (this.data.dim === 2 && (py < 0 || py > ya._length)) return;
+    if (px < 0 || px > xa._length) return null;
+    if (this.data.dim === 2 && (py < 0 || py > ya._length)) return null;
     const x = xa.range[0] + (px / xa._length) * (xa.range[1] - xa.range[0]);
     const y = ya.range[1] - (py / ya._length) * (ya.range[1] - ya.range[0]);
+    return { px, py, x, y };
+  }
+
+  onChartClick(ev) {
+    if (this.dragged) { this.dragged = false; return; } // the end of a drag is no click
+    const at = this.chartPoint(ev);
+    if (!at || !this.hooks.setTriggerValue) return;
     this.send(); // slider values still on their way go first: the click's rerun sees them
-    const point = this.data.dim === 1 ? [x] : [x, y];
+    const point = this.data.dim === 1 ? [at.x] : [at.x, at.y];
     this.hooks.setTriggerValue("click", { point, replace: !!this.cleared });
+  }
+
+  // A start's ring dragged: it follows the mouse (a ring of its own), and where it is let go
+  // the start moves (the server reruns the race from the new start).
+  onPointerDown(ev) {
+    if (ev.button !== 0 || this.cleared || !this.hooks.setTriggerValue) return;
+    const at = this.chartPoint(ev);
+    const fl = this.raceDiv._fullLayout;
+    const starts = this.data.race.above.find((t) => t.meta === "starts");
+    if (!at || !fl || !starts) return;
+    let best = -1, bestD = 12; // px: the ring's size
+    for (let j = 0; j < starts.x.length; j++) {
+      const sy = this.data.dim === 1 ? starts.y[j] : starts.y[j];
+      const d = Math.hypot(fl.xaxis.c2p(starts.x[j]) - at.px, fl.yaxis.c2p(sy) - at.py);
+      if (d < bestD) { best = j; bestD = d; }
+    }
+    if (best < 0) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    this.drag = { j: best, x0: ev.clientX, y0: ev.clientY, moved: false };
+    if (!this.ghost) {
+      this.ghost = el("div", { class: "ov-ghost", "aria-hidden": "true" });
+      this.raceDiv.parentElement.append(this.ghost);
+    }
+    const move = (e) => {
+      const d = this.drag;
+      if (!d) return;
+      if (Math.hypot(e.clientX - d.x0, e.clientY - d.y0) > 3) d.moved = true;
+      const box = this.raceDiv.getBoundingClientRect();
+      this.ghost.style.display = d.moved ? "block" : "none";
+      this.ghost.style.left = e.clientX - box.left + "px";
+      this.ghost.style.top = e.clientY - box.top + "px";
+    };
+    const up = (e) => {
+      window.removeEventListener("pointermove", move, true);
+      window.removeEventListener("pointerup", up, true);
+      const d = this.drag;
+      this.drag = null;
+      if (!d || !d.moved) return;
+      this.dragged = true; // the click that follows is the drag's
+      setTimeout(() => { this.dragged = false; }, 400);
+      const to = this.chartPoint(e);
+      if (!to) { this.ghost.style.display = "none"; return; } // let go outside: nothing moves
+      this.hint.textContent = "Moving start " + (d.j + 1) + "…";
+      this.send();
+      this.hooks.setTriggerValue("move", { index: d.j, point: this.data.dim === 1 ? [to.x] : [to.x, to.y] });
+    };
+    window.addEventListener("pointermove", move, true);
+    window.addEventListener("pointerup", up, true);
   }
 }
 

@@ -56,6 +56,14 @@ def on_click() -> None:
         ss["_rerun_page"] = True
 
 
+def on_move() -> None:
+    """A start's ring dragged on the chart: that start moves (the whole page reruns)."""
+    move = _field(_result_state(), "move")
+    if isinstance(move, dict) and isinstance(move.get("index"), int):
+        state.move_start(move["index"], move.get("point"))
+        ss["_rerun_page"] = True
+
+
 def on_grid() -> None:
     """"Back to the grid": the starts are the grid again (the whole page reruns)."""
     if _field(_result_state(), "grid"):
@@ -212,9 +220,10 @@ def _table(ctx: Context, result: Any) -> None:
 
 
 #: Moving points (recorded rows × optimizers × starts) up to which the page shows every step of
-#: the race (the default scene: 301 × 5 × 16 = 24,080); beyond it, fewer rows
-#: (:func:`optviz.dashboard.sweeps.max_rows_for`).
-EVERY_STEP_BUDGET = sweeps.ROW_BUDGET
+#: the race (the default scene: 301 × 5 × 16 = 24,080; all 19 optimizers: 91,504); beyond it,
+#: fewer rows (:func:`optviz.dashboard.sweeps.max_rows_for`). Every step costs the browser: the
+#: default scene's data with its sweeps is 9.7 MB (2.1 MB at 61 rows), 256 starts would be 47 MB.
+EVERY_STEP_BUDGET = 120_000
 
 
 def frame_rows(scene: Scene) -> int:
@@ -279,7 +288,7 @@ def _view() -> None:
             sum(len(v) for v in sliders.values()))
     _notes(ctx, result)
     component.race(data, on_sliders=on_sliders, on_click=on_click, on_reset=on_reset, on_sweeps=on_sweeps,
-                   on_grid=on_grid)
+                   on_grid=on_grid, on_move=on_move)
     if ctx.large:
         _lesson()
     if ss.pop("_rerun_page", False):
