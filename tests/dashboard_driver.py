@@ -140,19 +140,24 @@ def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_m
     page = b.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(timeout_ms)
     if outside is not None:
-        page.route("**/*", lambda route: _local_only(route, outside))
+        local_only(page, outside)
     page.goto(url)
     page.wait_for_function(DRAWN, polling=20)
     return page
 
 
-def _local_only(route: Any, outside: list[str]) -> None:
-    url = route.request.url
-    if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-        route.continue_()
-    else:
-        outside.append(url)
-        route.abort()
+def local_only(page: Any, outside: list[str]) -> None:
+    """Refuse every request of ``page`` to anywhere but 127.0.0.1 (as in a lecture hall without
+    the internet), appending its URL to ``outside``."""
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", handle)
 
 
 def wait_idle(page: Any, timeout_ms: int = 180_000) -> None:
