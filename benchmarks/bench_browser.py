@@ -11,13 +11,18 @@ prints a table; ``--out`` writes it as ``results-browser.md`` and ``results-brow
 - **first chart**: seconds from ``page.goto`` (the server already answering ``/_stcore/health``)
   until the race is drawn; *cold* is the first visit after the server started (its first script
   run, an empty browser cache), *warm* the median of later visits in new tabs.
+- **first animated frame**: seconds from the page's navigation until the race's first frame
+  of its play on open (step 0; ``window.__optvizTimes.firstFrame``), cold and warm.
 - **slider → redraw**: single ArrowRight presses on ``--presses`` different sliders (learning
   rates and momenta of all five optimizers), each once the page is at rest. *in page*: from the
   key event's time stamp to the first paint after the redraw (``assets/race.js`` records it);
   *from Python*: from Playwright's key press to that paint seen from the test process (adds the
   DevTools round trips).
 - **playback**: frames drawn per second while the race plays (every screen refresh draws a new
-  position), on the default scene and with 256 random starts.
+  position): the warped play on open (warm visits, median), Play on the default scene, and with
+  256 random starts.
+- **outside requests**: requests of every visit to anywhere but the server (127.0.0.1), refused
+  and counted (0: the page works in a lecture hall without the internet).
 - **payload**: bytes the browser receives over the WebSocket until the first chart (plotly.js
   once, then the page) and the size of the race's data once the sweeps are in.
 - **fresh install** (``--fresh``): a second server on an empty kernel cache (as after
@@ -62,18 +67,32 @@ window.WebSocket.prototype = OrigWS.prototype;
 """
 
 
-def first_chart(b, url: str) -> tuple[float, dict]:
+#: Requests of every visit to anywhere but the server (refused).
+OUTSIDE: list[str] = []
+
+
+def first_chart(b, url: str, play: bool = False) -> tuple[float, dict]:
+    """Seconds to the first chart of a new tab, and what else was measured: the WebSocket bytes,
+    the first animated frame (s since navigation), with ``play`` the frames per second of the
+    play on open (waiting until it ends)."""
     ctx = b.new_context(viewport={"width": 1600, "height": 1000})
     page = ctx.new_page()
     page.add_init_script(WS_PROBE)
+    driver.local_only(page, OUTSIDE)
     t0 = time.perf_counter()
     page.goto(url)
     page.wait_for_function(driver.DRAWN, polling=10, timeout=120_000)
     elapsed = time.perf_counter() - t0
     drawn = page.evaluate("() => window.__optvizTimes.rendered")
     ws = page.evaluate("() => window.__wsBytes")
+    page.wait_for_function("() => window.__optvizTimes.firstFrame", polling=10, timeout=120_000)
     info = {"ws_bytes_to_first_chart": int(sum(n for t, n in ws if t <= drawn)),
-            "largest_message": int(max((n for _, n in ws), default=0))}
+            "largest_message": int(max((n for _, n in ws), default=0)),
+            "first_frame_s": page.evaluate("() => window.__optvizTimes.firstFrame") / 1000}
+    if play:
+        page.wait_for_function(driver.PLAYED, timeout=120_000)
+        p = driver.app_eval(page, "a.stats.played")
+        info["play_fps"] = 1000 * p["frames"] / p["ms"]
     return elapsed, {"page": page, "ctx": ctx, **info}
 
 
@@ -136,16 +155,21 @@ def main() -> int:
     with driver.serve() as url, driver.browser() as b:
         cold, info = first_chart(b, url)
         res["first_chart_cold_s"] = round(cold, 2)
+        res["first_frame_cold_s"] = round(info["first_frame_s"], 2)
         res["ws_bytes_to_first_chart"] = info["ws_bytes_to_first_chart"]
         info["ctx"].close()
-        warm = []
+        warm, frames, fps = [], [], []
         for _ in range(args.warm):
-            t, inf = first_chart(b, url)
+            t, inf = first_chart(b, url, play=True)
             warm.append(t)
+            frames.append(inf["first_frame_s"])
+            fps.append(inf["play_fps"])
             page, ctx = inf["page"], inf["ctx"]
             if len(warm) < args.warm:
                 ctx.close()
         res["first_chart_warm_s"] = [round(t, 2) for t in warm]
+        res["first_frame_warm_s"] = [round(t, 2) for t in frames]
+        res["fps_play_on_open"] = [round(v, 1) for v in fps]
         driver.wait_idle(page)
         res["race_data_bytes"] = driver.app_eval(page, "JSON.stringify(a.data).length")
         wall, inpage = press_sliders(page, args.presses)
@@ -158,6 +182,8 @@ def main() -> int:
         res["slider_256_inpage_ms"] = [round(v, 1) for v in in256]
         res["race_data_bytes_256"] = driver.app_eval(page, "JSON.stringify(a.data).length")
         ctx.close()
+    res["outside_requests"] = len(OUTSIDE)
+    res["outside_urls"] = sorted(set(OUTSIDE))[:10]
     if args.fresh:
         res["fresh_install"] = fresh_install(args.warm)
     res["load_after"] = [round(v, 2) for v in os.getloadavg()]
@@ -245,6 +271,9 @@ def render(r: dict) -> str:
          f"{med(r['slider_inpage_ms']):.0f} / {max(r['slider_inpage_ms']):.0f}", "≤ 100 / ≤ 300"),
         ("slider → redraw, from Python (ms, median / worst)",
          f"{med(r['slider_wall_ms']):.0f} / {max(r['slider_wall_ms']):.0f}", "≤ 100 / ≤ 300"),
+        ("first animated frame, cold (s from navigation)", f"{r['first_frame_cold_s']:.2f}", ""),
+        ("first animated frame, warm (s, median)", f"{med(r['first_frame_warm_s']):.2f}", ""),
+        ("warped play on open (frames/s, median)", f"{med(r['fps_play_on_open']):.0f}", "≥ 30"),
         ("playback, default scene (frames/s)", f"{r['fps_default']:.0f}", "≥ 30"),
         ("playback, 256 starts (frames/s)", f"{r['fps_256_starts']:.0f}", ""),
         ("slider → redraw, 256 starts, in page (ms, median / worst)",
@@ -253,6 +282,7 @@ def render(r: dict) -> str:
         ("race data with every sweep (MB; 256 starts)",
          f"{r['race_data_bytes'] / 1e6:.2f}; {r['race_data_bytes_256'] / 1e6:.2f}", ""),
         ("plotly.js (basic bundle, MB, sent once)", f"{r['plotly_js_bytes'] / 1e6:.2f}", ""),
+        ("requests leaving 127.0.0.1 (all visits)", f"{r['outside_requests']}", "0"),
     ]
     fresh = r.get("fresh_install")
     if fresh:
