@@ -449,3 +449,13 @@ def test_a_typed_syntax_error_points_at_its_column_and_keeps_its_asterisks():
     # the Markdown source escapes the asterisks, so the reader sees "write 2*x or x*y", not italics
     assert "write 2\\*x or x\\*y" in err.value
     assert "at column 3" in err.value
+
+
+def test_projector_mode_is_a_switch_at_the_top_of_the_page_not_in_the_sidebar():
+    at = fresh()
+    assert "large_font" not in [t.key for t in at.sidebar.toggle]
+    assert at.main.children[0].key == "large_font" or at.main.toggle[0].key == "large_font"
+    switch = at.toggle(key="large_font")
+    assert switch.label == "Projector mode (large text)" and switch.value is False
+    switch.set_value(True).run()
+    assert race(at)["large"] is True
