@@ -26,7 +26,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     130 interrupted by Ctrl-C, SIGTERM or SIGHUP)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     with terminate_as_interrupt():
-        return _main(argv)
+        code = _main(argv)
+    if code == 130:
+        _forget_the_interrupt()
+    return code
+
+
+def _forget_the_interrupt() -> None:
+    """Let the exit status be 130 after a handled interrupt.
+
+    CPython records a KeyboardInterrupt that leaves code run from source text (``exec`` of a
+    string: numba's compiler and the engine's kernel generator do that) as "unhandled", and
+    ``python -m`` then ends the process by SIGINT (status -2) after ``main`` returned 130. Any
+    ``exec`` of source text clears that record; this one does only that.
+    """
+    exec("pass", {})
 
 
 def _main(argv: list[str]) -> int:
