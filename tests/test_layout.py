@@ -234,15 +234,7 @@ def test_no_private_names_imported_across_modules(room):
     assert not bad, "private names imported across modules:\n" + "\n".join(bad)
 
 
-#: Rooms that still use another module's private names (issue 18 left them): expected to fail.
-UNFINISHED = {"optviz.explore": "explore/charts.py and figures.py still call draw's private helpers "
-                                "(plots._font, plots._mark, render._font_family, _new_figure, _frame_axes, "
-                                "_Type)"}
-
-
-@pytest.mark.parametrize("room", [
-    pytest.param(r, marks=pytest.mark.xfail(reason=UNFINISHED[r], strict=False)) if r in UNFINISHED else r
-    for r in ROOMS])
+@pytest.mark.parametrize("room", ROOMS)
 def test_no_private_names_of_other_modules_used(room):
     bad = [line for line in _private_attributes() if _in_room(line, room)]
     assert not bad, "private names of other modules used:\n" + "\n".join(bad)

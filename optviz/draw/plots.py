@@ -68,7 +68,8 @@ class Look:
         return cls(font=14, tick=12, path_width=1.4, line_width=2.4, marker=10, scale=1.0)
 
 
-def _font(look: Look) -> dict[str, Any]:
+def font_of(look: Look) -> dict[str, Any]:
+    """The figures' text font at ``look``'s size, as a Plotly font dict."""
     return {"size": look.font, "family": style.FONT_FAMILY, "color": "#222"}
 
 
@@ -80,7 +81,7 @@ def _axis(look: Look, title: str, rng: Any, **extra: Any) -> dict[str, Any]:
             "automargin": True, **extra}
 
 
-def _mark(mark: style.Mark, look: Look, **extra: Any) -> dict[str, Any]:
+def marker_of(mark: style.Mark, look: Look, **extra: Any) -> dict[str, Any]:
     """A fixed marker of :mod:`optviz.draw.style` as a Plotly marker dict."""
     m: dict[str, Any] = {"symbol": mark.symbol, "size": mark.size * look.scale,
                          "line": {"color": mark.edge, "width": mark.edge_width}}
@@ -211,7 +212,7 @@ def _minima_traces(fn: Any, look: Look) -> list[dict[str, Any]]:
             x, y = pts[:, 0], pts[:, 1]
             hover = f"{mark.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"
         out.append({"type": "scatter", "x": x.tolist(), "y": y.tolist(), "mode": "markers",
-                    "name": mark.label, "marker": _mark(mark, look), "hovertemplate": hover,
+                    "name": mark.label, "marker": marker_of(mark, look), "hovertemplate": hover,
                     "meta": "minima"})
     return out
 
@@ -228,8 +229,8 @@ def _starts_trace(fn: Any, starts: np.ndarray, look: Look) -> dict[str, Any]:
         hover = "start<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
     ok = np.isfinite(x) & np.isfinite(y)
     return {"type": "scatter", "x": np.where(ok, x, np.nan).tolist(), "y": np.where(ok, y, np.nan).tolist(),
-            "mode": "markers", "name": "start", "marker": _mark(style.START, look), "hovertemplate": hover,
-            "meta": "starts"}
+            "mode": "markers", "name": "start", "marker": marker_of(style.START, look),
+            "hovertemplate": hover, "meta": "starts"}
 
 
 def lane_domain(n_optimizers: int) -> list[float]:
@@ -249,7 +250,7 @@ def race_base(fn: Any, starts: np.ndarray, names: list[str], *, large_font: bool
     """
     look = Look.of(large_font)
     layout: dict[str, Any] = {
-        "font": _font(look), "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "font": font_of(look), "paper_bgcolor": "white", "plot_bgcolor": "white",
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
         "showlegend": False, "dragmode": False, "hovermode": "closest",
         "hoverlabel": {"font": {"size": look.font}},
@@ -322,7 +323,7 @@ def cross_trace(*, large_font: bool = False) -> dict[str, Any]:
     """The diverged crosses (all optimizers): where each diverged point was last seen."""
     look = Look.of(large_font)
     return {"type": "scatter", "mode": "markers", "name": "diverged", "x": [], "y": [], "text": [],
-            "marker": _mark(style.DIVERGED_MARK, look), "hovertemplate": "%{text}<extra></extra>",
+            "marker": marker_of(style.DIVERGED_MARK, look), "hovertemplate": "%{text}<extra></extra>",
             "meta": "diverged"}
 
 
@@ -336,7 +337,7 @@ def error_base(kind: str, steps: int, tol: float | None, n_points: int, *, large
     else:
         what = "one start"
     layout: dict[str, Any] = {
-        "font": _font(look), "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False,
+        "font": font_of(look), "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False,
         "margin": {"l": 8, "r": 8, "t": look.font + 14, "b": 8}, "dragmode": False, "hovermode": "closest",
         "hoverlabel": {"font": {"size": look.font}},
         "title": {"text": f"Error per step: {what}" if large_font else f"Error per step ({what})",
@@ -467,7 +468,7 @@ def surface_figure(result: Result, *, large_font: bool = False, resolution: int 
                                 for n in result.names]})
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     layout = {
-        "font": _font(look), "height": height, "margin": {"l": 0, "r": 0, "t": 40, "b": 0},
+        "font": font_of(look), "height": height, "margin": {"l": 0, "r": 0, "t": 40, "b": 0},
         "paper_bgcolor": "white", "uirevision": f"surface-{fn.name}",
         "legend": {"font": {"size": look.font}, "x": 0.0, "y": 1.0},
         "scene": {"xaxis": {"title": {"text": "x₁"}, "range": box[0].tolist()},

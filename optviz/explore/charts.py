@@ -40,7 +40,7 @@ INTERVAL_HOVER = " (90 %: %{customdata[0]:.0%}–%{customdata[1]:.0%})"
 def _layout(large: bool, height: int, **extra: Any) -> dict[str, Any]:
     lk = plots.Look.of(large)
     return {
-        "font": plots._font(lk),
+        "font": plots.font_of(lk),
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "height": height,
@@ -96,7 +96,7 @@ def _stars(m: BasinMap, large: bool, row: int, col: int, fig: go.Figure, show: b
             mode="markers",
             name="global minimum",
             showlegend=show,
-            marker=plots._mark(style.MINIMUM, lk),
+            marker=plots.marker_of(style.MINIMUM, lk),
             text=[f"minimum {k}" for k in range(len(m.minimizers))],
             hovertemplate="%{text}: (%{x:.4g}, %{y:.4g})<extra></extra>",
         ),
@@ -349,7 +349,7 @@ def sweep_chart(s: Sweep, *, large: bool = False) -> go.Figure:
                     y=[max(med[b], 1e-16)],
                     mode="markers",
                     showlegend=False,
-                    marker=plots._mark(style.MINIMUM, lk, color=o.color),
+                    marker=plots.marker_of(style.MINIMUM, lk, color=o.color),
                     hovertemplate=f"<b>{name}</b>: best {s.params[name]} = %{{x:.4g}}<extra></extra>",
                 ),
                 row=1,
