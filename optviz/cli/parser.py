@@ -18,7 +18,7 @@ from optviz.engine import hooks as _hooks
 from optviz.engine import schedules as _schedules
 from optviz.engine.result import ERROR_KINDS
 from optviz.engine.run import MAX_SECONDS, MAX_STEPS
-from optviz.engine.validate import group_names
+from optviz.optimizers import group_names, rates
 from optviz.scene import lessons
 from optviz.scene.text import parse_number
 from optviz.scene.text import quote as _short
@@ -26,13 +26,13 @@ from optviz.scene.text import quote as _short
 COMMANDS = ("render", "run", "basins", "sweep", "compare", "list", "dashboard")
 #: The scene a command races when the options leave something out: the dashboard's first race
 #: (its function, its field of optimizers, its grid of starts, steps, seed and tolerance).
-DEFAULT_FUNCTION = "himmelblau"  # the dashboard's (optviz.dashboard.state.DEFAULT_FUNCTION)
+DEFAULT_FUNCTION = lessons.DEFAULT_FUNCTION
 DEFAULT_OPTIMIZERS = ",".join(lessons.DEFAULT_FIELD)
 DEFAULT_STEPS = lessons.DEFAULT_STEPS
 DEFAULT_TOL = lessons.DEFAULT_TOL
 #: Where the hyperparameters nobody set come from (``--rates``): the function's tuned table, or
 #: the article's (the registry's) defaults; ``registry`` is another name for ``article``.
-RATES = ("tuned", "article", "registry")
+RATES = (*rates.RATES, *rates.ALIASES)
 KINDS = ("auto", *ERROR_KINDS)
 FORMATS = (".gif", ".mp4", ".png", ".svg")
 

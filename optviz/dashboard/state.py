@@ -88,10 +88,7 @@ ERROR_KINDS = ("auto", "distance", "gap", "loss")
 QUICK_GROUPS = {"default": "The default five", "all": "All", "article": "The article's 17",
                 "momentum": "Momentum family", "adaptive": "AdaGrad–RMSprop family", "adam": "Adam family",
                 "santa": "Santa"}
-#: The first page's function: four basins, and the default field's tuned rates bring every start
-#: of the 4×4 grid to a minimum in 10-150 steps, at visibly different speeds (on Rosenbrock none
-#: gets within the tolerance in 300 steps: a first impression of "optimizers fail").
-DEFAULT_FUNCTION = "himmelblau"
+DEFAULT_FUNCTION = presets.DEFAULT_FUNCTION
 
 
 def group(name: str) -> tuple[str, ...]:
