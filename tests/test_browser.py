@@ -148,7 +148,13 @@ def test_a_new_page_plays_from_step_0_once_and_one_key_is_one_step(page, outside
     page.keyboard.press("ArrowLeft")
     assert step_now() == steps - 3
     page.keyboard.press("ArrowRight")
-    # Play from here, and Pause
+    # the step slider: Home is the start, its arrow keys one step too
+    page.get_by_role("slider", name="step of the race").focus()
+    page.keyboard.press("Home")
+    assert step_now() == 0
+    page.keyboard.press("ArrowRight")
+    assert step_now() == 1
+    # Play from here (the warped clock: the whole play is still ahead), and Pause
     page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function(f"() => document.querySelector('{driver.RACE}').dataset.playing === '1'")
     page.get_by_role("button", name="❚❚ Pause").click()

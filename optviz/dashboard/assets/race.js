@@ -787,7 +787,9 @@ class RaceApp {
   bindPoints() {
     this.pointEls = {};
     this.raceGroups = traceGroups(this.raceDiv);
+    const trails = this.trailIdx();
     for (const [idx, g] of Object.entries(this.raceGroups)) {
+      if (trails.includes(+idx) && this.overlayOn && this.playing) g.style.opacity = "0";
       if (!this.markerIdx.includes(+idx) && +idx !== this.crossIdx) continue;
       const els = [];
       for (const p of g.querySelectorAll("path.point")) if (p.__data__) els[p.__data__.i] = p;
@@ -887,13 +889,56 @@ class RaceApp {
       cv.style.width = w + "px"; cv.style.height = h + "px";
       cv.style.display = "block";
     }
-    for (const idx of [...this.markerIdx, this.crossIdx]) {
+    for (const idx of [...this.markerIdx, this.crossIdx, ...this.trailIdx()]) {
       const g = this.raceGroups[idx];
       if (g) g.style.opacity = "0";
     }
     const now = this.errDiv.querySelector('.shapelayer path[data-index="0"]');
     if (now) now.style.opacity = "0";
     this.overlayOn = true;
+  }
+
+  // The race's path traces (2-D): while the race plays they are drawn on the overlay up to the
+  // step shown (trails), so that the chart is not a tangle of the whole future at step 0.
+  trailIdx() {
+    const d = this.data;
+    return d && d.dim === 2 ? d.optimizers.map((o, k) => d.race.data.length + k) : [];
+  }
+
+  drawTrails(ctx, xa, ya) {
+    const d = this.data;
+    const frame = this.frame, frac = this.frac || 0;
+    d.optimizers.forEach((o) => {
+      if (this.hidden.has(o.name)) return;
+      const dec = this.decs[o.name];
+      const n = dec.n, pos = dec.pos;
+      const line = o.look.path.line;
+      ctx.globalAlpha = o.look.path.opacity === undefined ? 1 : o.look.path.opacity;
+      ctx.strokeStyle = line.color;
+      ctx.lineWidth = line.width;
+      ctx.setLineDash(dashArray(line.dash, line.width));
+      ctx.beginPath();
+      for (let j = 0; j < n; j++) {
+        const end = dec.dead[j] >= 0 ? Math.min(frame, dec.dead[j] - 1) : frame;
+        let pen = false, lx = NaN, ly = NaN;
+        for (let r = 0; r <= end; r++) {
+          const x = pos[(r * n + j) * 2], y = pos[(r * n + j) * 2 + 1];
+          if (!isFinite(x) || !isFinite(y)) { pen = false; continue; }
+          const X = xa._offset + xa.c2p(x), Y = ya._offset + ya.c2p(y);
+          if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
+          pen = true; lx = x; ly = y;
+        }
+        if (pen && frac > 0 && end === frame && frame + 1 < dec.R) {
+          const x = pos[((frame + 1) * n + j) * 2], y = pos[((frame + 1) * n + j) * 2 + 1];
+          if (isFinite(x) && isFinite(y)) {
+            ctx.lineTo(xa._offset + xa.c2p(lx + frac * (x - lx)), ya._offset + ya.c2p(ly + frac * (y - ly)));
+          }
+        }
+      }
+      ctx.stroke();
+    });
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([]);
   }
 
   stopOverlay() {
@@ -914,8 +959,9 @@ class RaceApp {
     ctx.beginPath();
     ctx.rect(xa._offset, ya._offset, xa._length, bottom - ya._offset);
     ctx.clip();
+    if (d.dim === 2 && !this.cleared) this.drawTrails(ctx, xa, ya);
     d.optimizers.forEach((o, k) => {
-      if (this.hidden.has(o.name)) return;
+      if (this.hidden.has(o.name) || this.cleared) return;
       const f = this.frameState(this.decs[o.name], this.frame, this.frac || 0);
       const m = o.look.marker.marker;
       for (let j = 0; j < f.x.length; j++) {
@@ -993,7 +1039,7 @@ class RaceApp {
   sync() {
     if (this.synced && !this.overlayOn) return Promise.resolve();
     return this.render().then(() => {
-      for (const idx of [...this.markerIdx, this.crossIdx]) {
+      for (const idx of [...this.markerIdx, this.crossIdx, ...this.trailIdx()]) {
         const g = this.raceGroups && this.raceGroups[idx];
         if (g) g.style.opacity = "";
       }
