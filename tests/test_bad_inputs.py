@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -592,6 +593,11 @@ DASHBOARD: list[Row] = [
 ]
 
 
+def _as_read(markdown: object) -> str:
+    """A message as the reader sees it: the page escapes Markdown (``x\\_lo`` shows as ``x_lo``)."""
+    return re.sub(r"\\(.)", r"\1", str(markdown))
+
+
 @pytest.mark.parametrize("row", DASHBOARD, ids=[r.label for r in DASHBOARD])
 def test_dashboard(row: Row):
     from streamlit.testing.v1 import AppTest
@@ -601,10 +607,11 @@ def test_dashboard(row: Row):
         at.run()
         row.call(at)
     assert not at.exception, at.exception
-    errors = [str(e.value) for e in at.error]
+    errors = [_as_read(e.value) for e in at.error]
     assert not any("Unexpected error" in e for e in errors), errors
     if row.expect is None:
-        shown = " | ".join(str(e.value) for kind in ("error", "warning", "info") for e in getattr(at, kind))
+        shown = " | ".join(_as_read(e.value) for kind in ("error", "warning", "info")
+                           for e in getattr(at, kind))
         assert row.phrase in shown, shown
         races = [e for e in at.get("bidi_component") if e.proto.component_name == "optviz_race"]
         assert races, "the race should be drawn"
