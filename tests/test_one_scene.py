@@ -91,11 +91,7 @@ def test_the_cli_builds_the_same_scene_and_prints_the_same_numbers(scene, api, t
                 assert row[key] == want[key], (row["optimizer"], key)
 
 
-def test_the_page_opened_on_the_link_races_the_scene():
-    # the race tab has no control for gradient noise (the Noise & delay tab has): a noiseless race
-    kwargs = {**KWARGS, "noise": 0.0}
-    scene = Scene.from_run_kwargs("himmelblau", starts=Starts.grid(3), **kwargs)
-    api = optviz.run("himmelblau", starts=scene.starts_array(), **kwargs)
+def test_the_page_opened_on_the_link_races_the_scene(scene, api):
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["live_sweeps"] = "always"
     for k, v in scene.to_query().items():
@@ -106,6 +102,7 @@ def test_the_page_opened_on_the_link_races_the_scene():
     page = Scene.from_query({k: at.query_params[k] for k in at.query_params})
     assert page.optimizers == scene.optimizers and page.starts == scene.starts
     assert (page.steps, page.seed, page.rates) == (scene.steps, scene.seed, scene.rates)
+    assert (page.noise, page.noise_mode, page.delay, page.dtype) == (0.05, "absolute", 0, "float64")
     (data,) = json.loads(next(e for e in at.get("bidi_component")
                               if e.proto.component_name == "optviz_race").proto.json)
     q = sweeps.Quantizer(tuple(data["quant"]["lo"]), tuple(data["quant"]["hi"]))

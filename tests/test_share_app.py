@@ -5,6 +5,7 @@ gradients). The real-browser round trip of a link is in test_share_browser.py.""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
@@ -262,6 +263,45 @@ def test_opening_a_link_gives_the_identical_race(linked):
             assert float(final) == pytest.approx(want, rel=1e-2)
 
 
+#: A scene with every gradient setting the race has a control for: noise (relative) and delay.
+NOISY = Scene.from_run_kwargs("himmelblau", {"Adam": {}, "RMSprop": {}}, Starts.grid(3), 60, seed=4,
+                              noise=0.05, noise_mode="relative", delay=3)
+
+
+def test_a_link_with_gradient_noise_and_delay_races_that_scene_and_the_noise_control_follows():
+    at = fresh(NOISY.to_query())
+    assert not errors(at), errors(at)
+    assert (at.session_state["noise"], at.session_state["noise_mode"], at.session_state["delay"]) == (
+        0.05, "relative", 3)
+    q = query_of(at)
+    assert (q["noise"], q["noise_mode"], q["delay"]) == ("0.05", "relative", "3")
+    assert same_race(Scene.from_query(q), NOISY)
+    assert_race_is(race(at), NOISY.run())
+    # the results table is the noisy run's
+    table = at.dataframe[0].value
+    summary = {r["optimizer"]: r for r in NOISY.run().summary("distance", tol=NOISY.tol)}
+    for name, final in zip(table["optimizer"], table["median final distance"], strict=True):
+        assert float(final) == pytest.approx(summary[name]["final_median"], rel=1e-2)
+    # the sidebar's noise control changes the race and the link
+    at.sidebar.number_input(key="noise").set_value(0.2)
+    run_ok(at)
+    assert query_of(at)["noise"] == "0.2"
+    assert_race_is(race(at), dataclasses.replace(NOISY, noise=0.2).run())
+    at.sidebar.number_input(key="noise").set_value(0.0)
+    run_ok(at)
+    assert "noise" not in query_of(at)
+
+
+def test_a_float32_link_races_in_single_precision():
+    scene = Scene.from_run_kwargs("himmelblau", {"Adam": {}}, Starts.grid(2), 30, dtype="float32")
+    at = fresh(scene.to_query())
+    assert not errors(at), errors(at)
+    assert at.session_state["dtype"] == "float32" and query_of(at)["dtype"] == "float32"
+    result = scene.run()
+    assert np.asarray(result.trajectories["Adam"]).dtype == np.float32
+    assert_race_is(race(at), result)
+
+
 def test_a_link_with_typed_starts_and_changed_hyperparameters():
     opts = {"RMSprop": {"eta": 0.0123456789, "rho": 0.9}, "MSGD": {}}
     scene = Scene.from_run_kwargs("six_hump_camel", opts, [[-1.234567890123, 0.5], [1.0, -0.7]], 77, seed=11,
@@ -291,7 +331,8 @@ BAD_LINKS = [
      "function.expression: only the listed functions may be called"),
     ({**E, "expr": "9**9**9"}, "is too large"),
     ({**B, "sched": "warmup:steps=5+step:every=3"}, "schedule: the page's controls offer constant, step"),
-    ({**B, "noise": "0.1"}, "noise: the page has no control for gradient noise"),
+    ({**B, "noise": "-0.1"}, "noise: must be"),
+    ({**B, "delay": "5000"}, "delay: must be"),
     ({**B, "starts": "points", "pts": "1,2,3"}, "starts.points: points have 3 coordinate(s)"),
 ]
 

@@ -69,7 +69,8 @@ def scene_from_widgets(fn: Any = None, starts: list[list[float]] | None = None) 
         optimizers={name: state.hyperparams(name) for name in state.chosen_optimizers()},
         starts=_starts(starts), steps=int(ss["steps"]), seed=int(ss["seed"]),
         schedule=state.schedule_text(), hooks=state.hook_texts(),
-        error=str(ss["error_kind"]), tol=float(ss["tol"]), rates=str(ss["rates"]),
+        noise=float(ss["noise"]), noise_mode=str(ss["noise_mode"]), delay=int(ss["delay"]),
+        dtype=str(ss["dtype"]), error=str(ss["error_kind"]), tol=float(ss["tol"]), rates=str(ss["rates"]),
     )
 
 
@@ -174,11 +175,6 @@ def _check_page_can_show(scene: Scene) -> None:
     if scene.seed > PAGE_SEED:
         raise ValueError(f"seed: the page's seeds go up to {PAGE_SEED:,}; this scene's is {scene.seed:,} "
                          f"({CLI_HINT})")
-    for key, default, what in (("noise", 0.0, "gradient noise"), ("delay", 0, "delayed gradients"),
-                               ("dtype", "float64", "float32 runs")):
-        if getattr(scene, key) != default:
-            raise ValueError(f"{key}: the page has no control for {what} yet; this scene uses "
-                             f"{key}={getattr(scene, key)!r} ({CLI_HINT})")
 
 
 def widgets_from_scene(scene: Scene) -> None:
@@ -204,6 +200,8 @@ def widgets_from_scene(scene: Scene) -> None:
         _set_starts(scene, fn.dim)
         _set_schedule(scene.schedule)
         _set_hooks(scene.hooks)
+        ss["noise"], ss["noise_mode"] = float(scene.noise), str(scene.noise_mode)
+        ss["delay"], ss["dtype"] = int(scene.delay), str(scene.dtype)
         ss["error_kind"], ss["tol"] = scene.error, float(scene.tol)
         ss.pop("lesson", None)
         ss.pop("tune_note", None)

@@ -14,8 +14,10 @@ from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.sliders import fmt
 from optviz.dashboard.state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
 from optviz.dashboard.views.function import editor as typed_editor
+from optviz.engine.job import DTYPES, NOISE_MODES
 from optviz.optimizers import NAMES, REGISTRY
 from optviz.scene import lessons
+from optviz.scene.model import MAX_DELAY
 
 
 def _lessons(sb) -> None:
@@ -133,6 +135,16 @@ def _run(sb) -> None:
         st.checkbox("Weight decay (L2)", key="hook_wd")
         if ss["hook_wd"]:
             st.number_input("Decay rate λ", min_value=0.0, step=0.001, key="wd_rate", format="%g")
+    changed = ss["noise"] or ss["delay"] or ss["dtype"] != DTYPES[0]
+    with sb.expander("Gradient noise, delay and precision", expanded=bool(changed)):
+        st.number_input("Gradient noise σ (0 = off)", min_value=0.0, step=0.01, key="noise", format="%g",
+                        help="Every gradient gets Gaussian noise: the same draws for every optimizer.")
+        st.radio("Noise", NOISE_MODES, key="noise_mode", horizontal=True,
+                 help="absolute: g + σ·z; relative: g + σ·|g|·z")
+        st.number_input("Delay τ in steps (0 = off)", min_value=0, max_value=MAX_DELAY, step=1, key="delay",
+                        help="Each step uses the gradient from τ steps before.")
+        st.radio("Precision", DTYPES, key="dtype", horizontal=True,
+                 help="float32 runs the race in single precision.")
 
 
 def _display(sb) -> None:

@@ -3,7 +3,8 @@
 Widget keys (kept stable: tests and other parts of the project use them): ``function``,
 ``dim``, ``fparam__<function>__<param>``, ``optimizers``, ``quick_pick``, ``start_mode``,
 ``grid_n``, ``rand_n``, ``ring_n``, ``ring_frac``, ``ring_center``, ``typed_starts``, ``steps``,
-``seed``, ``schedule`` and its settings, ``hook_*``, ``backend``, ``large_font``,
+``seed``, ``schedule`` and its settings, ``hook_*``, ``noise``, ``noise_mode``, ``delay``,
+``dtype``, ``backend``, ``large_font``,
 ``error_kind``, ``tol``, ``export_fps``, ``export_res``; a typed function: ``fn_source``
 (``"Built-in"`` or ``"Your own"``), ``expr``, ``expr_box``, ``expr_min``
 (:mod:`optviz.dashboard.views.function`). Hyperparameters are values (not widgets)
@@ -27,6 +28,7 @@ import streamlit as st
 
 import functions
 from optviz.dashboard import typed as typed_texts
+from optviz.engine.job import DTYPES, NOISE_MODES
 from optviz.optimizers import GROUPS, NAMES, REGISTRY, HyperParam, rates
 from optviz.scene import lessons as presets
 
@@ -117,6 +119,7 @@ DEFAULTS: dict[str, Any] = {
     "sched_floor": 0.0, "sched_warmup": 20,
     "hook_lars": False, "lars_threshold": 0.01, "lars_wd": 0.0,
     "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
+    "noise": 0.0, "noise_mode": NOISE_MODES[0], "delay": 0, "dtype": DTYPES[0],
     "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
     "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0, "hp_gen": 0,
     "fn_source": "Built-in", "expr": "(1 - x)**2 + 100*(y - x**2)**2", "expr_box": "-2, 2, -1, 3",

@@ -55,7 +55,7 @@ def _noise(ctx: Context, kind: str) -> None:
     mode = c2.radio(
         "Noise",
         ("absolute", "relative"),
-        key="noise_mode",
+        key="noise_sweep_mode",
         horizontal=True,
         help="absolute: g + σ·z; relative: g + σ·|g|·z",
     )

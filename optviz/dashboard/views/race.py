@@ -135,6 +135,9 @@ def _header(ctx: Context, n_rows: int, t_run: float, t_sweep: float, live_count:
     st.caption(
         f"{fn.dim}-D · seed {scene.seed} · {RATES_TEXT[scene.rates]} · schedule `{scene.schedule}`"
         + (f" · hooks `{', '.join(scene.hooks)}`" if scene.hooks else "")
+        + (f" · gradient noise σ = {scene.noise:g} ({scene.noise_mode})" if scene.noise else "")
+        + (f" · delay τ = {scene.delay}" if scene.delay else "")
+        + (f" · {scene.dtype}" if scene.dtype != "float64" else "")
         + f" · {ctx.backend} · run {1000 * t_run:.0f} ms, sweeps {1000 * t_sweep:.0f} ms · {n_rows} frames"
         + f" · {live}"
     )
@@ -264,7 +267,7 @@ def race_payload(ctx: Context, result: Any) -> tuple[dict[str, Any], dict, dict,
         scene_key=key, with_sweeps=with_sweeps, result=result, sliders=sliders, blocks=blocks,
         live={name: {s.name for s in ls} for name, ls in live.items()}, stride=stride, quant=quant,
         kind=ctx.kind, tol=ctx.tol, large=ctx.large, ack=int(ss.get("slider_ack", 0)),
-        stochastic={name for name in scene.optimizers if compute.is_stochastic(name)},
+        stochastic={name for name in scene.optimizers if scene.noise or compute.is_stochastic(name)},
         gen=int(ss.get("hp_gen", 0)), link=link, urls=urls, starts_mode=str(ss.get("start_mode", "Grid")))
     return data, sliders, live, t_sweep
 
