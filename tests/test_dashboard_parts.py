@@ -344,3 +344,20 @@ def test_the_race_shows_every_step_under_its_budget():
     big_steps = race.EVERY_STEP_BUDGET // paths + 10
     big = dataclasses.replace(scene, steps=big_steps)
     assert race.frame_rows(big) == sweeps.max_rows_for(paths) < big_steps
+
+
+def test_the_explore_tabs_run_with_the_scenes_noise_delay_and_precision():
+    from optviz.dashboard.views import exploring
+
+    scene = Scene.from_run_kwargs("himmelblau", ["Adam"], Starts.grid(2), 20, noise=0.1,
+                                  noise_mode="relative", delay=2, dtype="float32")
+    options = exploring.options_of(scene, "numpy")
+    assert {k: options[k] for k in ("noise", "noise_mode", "delay", "dtype")} == {
+        "noise": 0.1, "noise_mode": "relative", "delay": 2, "dtype": "float32"}
+    # the basin map records what it ran with
+    m = optviz.basins(scene.build_function(), {"Adam": dict(scene.optimizers["Adam"])}, grid=3, steps=20,
+                      rates="registry", **options)
+    assert {k: m.options[k] for k in ("noise", "noise_mode", "delay", "dtype")} == {
+        "noise": 0.1, "noise_mode": "relative", "delay": 2, "dtype": "float32"}
+    # a sweep of the delay sets the delay itself
+    assert "delay" not in exploring.options_of(scene, "numpy", besides=("delay",))

@@ -80,9 +80,13 @@ def no_target(ctx: Any) -> None:
     )
 
 
-def options_of(scene: Scene, backend: str) -> dict[str, Any]:
-    """The run options of the scene (schedule, hooks) and the backend, for the explore functions."""
-    return {"schedule": scene.schedule, "hooks": list(scene.hooks), "backend": backend}
+def options_of(scene: Scene, backend: str, *, besides: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The run options of the scene (schedule, hooks, noise, delay, dtype) and the backend, for the
+    explore functions; ``besides``: those a tab sets itself (the setting a sweep varies)."""
+    options = {"schedule": scene.schedule, "hooks": list(scene.hooks), "noise": scene.noise,
+               "noise_mode": scene.noise_mode, "delay": scene.delay, "dtype": scene.dtype,
+               "backend": backend}
+    return {k: v for k, v in options.items() if k not in besides}
 
 
 #: The choice "the race's scene" among a tab's lessons (:func:`in_view`).
@@ -254,7 +258,7 @@ def sweep_of(
             kind=kind,
             rates="registry",
             progress=report,
-            **options_of(scene, backend),
+            **options_of(scene, backend, besides=(param, *extra)),
             **extra,
         )
     s.spacing = spacing
@@ -310,7 +314,7 @@ def run_of(
             tol=tol,
             tol_kind=kind,
             progress=report,
-            **options_of(scene, backend),
+            **options_of(scene, backend, besides=("noise", "noise_mode", "delay")),
         )
 
 
