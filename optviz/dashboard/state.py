@@ -344,16 +344,24 @@ def on_formula_change() -> None:
     ss.pop("lesson", None)
 
 
+def _clicked(point: Any, dim: int) -> list[float] | None:
+    """A point the browser sent (a click or a drag), as ``dim`` finite coordinates, or None."""
+    try:
+        coords = [float(v) for v in point]
+    except (TypeError, ValueError):
+        return None
+    if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
+        return None
+    return coords
+
+
 def add_start(point: Any, replace: bool = False) -> None:
     """A start placed by a click on the race: added to the starts raced now (the grid's, the
     ring's, ... become typed points, exactly as they were, with the new one after them); with
     ``replace`` (the first click after "Clear starts") it is the only start."""
-    try:
-        coords = [float(v) for v in point]
-    except (TypeError, ValueError):
-        return
     dim = active_dim()
-    if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
+    coords = _clicked(point, dim)
+    if coords is None:
         return
     points: list[list[float]] = []
     if not replace:
@@ -375,12 +383,9 @@ def add_start(point: Any, replace: bool = False) -> None:
 def move_start(index: int, point: Any) -> None:
     """A start's ring dragged on the race to ``point``: start ``index`` of those raced moves
     there (the others stay, exactly; they become typed points)."""
-    try:
-        coords = [float(v) for v in point]
-    except (TypeError, ValueError):
-        return
     dim = active_dim()
-    if len(coords) < dim or not all(abs(c) < 1e12 for c in coords[:dim]):
+    coords = _clicked(point, dim)
+    if coords is None:
         return
     try:
         points = [list(p) for p in make_starts(make_function())]
