@@ -21,8 +21,24 @@ def test_learning_rate_positions_are_1_2_5_per_decade_with_the_default():
     hp = REGISTRY["Adam"].hyperparam("alpha")
     pos = sliders.positions(hp, [0.0037])
     assert list(pos) == sorted(set(pos)) and pos[0] == hp.low and pos[-1] == hp.high
-    assert {1e-3, 2e-3, 5e-3, 0.0037, hp.default} <= set(pos)
+    assert {1e-3, 2e-3, 0.0037, 1e-2, hp.default} <= set(pos)
     assert 20 <= len(pos) <= 30  # short: every position is computed in advance
+
+
+@pytest.mark.parametrize(("opt", "hp", "value"), [("SGD", "eta", 0.018), ("RMSprop", "eta", 0.0031),
+                                                  ("NAG", "mu", 0.913), ("Adam", "alpha", 0.05)])
+def test_a_tuned_or_chosen_value_does_not_leave_a_crowded_neighbour(opt, hp, value):
+    # 0.01 -> 0.018 -> 0.02 made one key press move by 11 % and the next by 80 %: the grid
+    # positions within a quarter decade (log) of a value that must stay give way to it
+    s = sliders.slider(opt, hp, value)
+    v = np.array(s.values)
+    assert value in s.values
+    if s.kind == "log":
+        ratios = v[1:] / v[:-1]
+        assert ratios.min() >= 10**0.25 - 1e-9, s.values
+    if s.kind == "decay":
+        gaps = np.abs(np.diff(np.log10(1 - v)))
+        assert gaps.min() >= 0.03, s.values
 
 
 @pytest.mark.parametrize(("opt", "hp"), [(n, h.name) for n in REGISTRY for h in REGISTRY[n].hyperparams])

@@ -87,8 +87,30 @@ def positions(hp: HyperParam, extra: Iterable[float] = ()) -> tuple[float, ...]:
     more = [hp.default, *extra]
     if hp.integer:
         more = [float(round(v)) for v in more]
-    vals += [_clean(float(v)) for v in more if hp.low <= float(v) <= hp.high]
-    return tuple(sorted(set(vals)))
+    keep = {_clean(float(v)) for v in more if hp.low <= float(v) <= hp.high}
+    return tuple(sorted(keep | set(_thin(vals, keep, kind, hp))))
+
+
+def _gap(a: float, b: float, kind: str) -> float:
+    """How far apart two positions look on a slider of this kind, in that kind's own unit."""
+    if kind == "log":
+        return abs(math.log10(max(a, 1e-300)) - math.log10(max(b, 1e-300))) if a > 0 and b > 0 else math.inf
+    if kind == "decay":
+        return abs(math.log10(max(1 - a, 1e-12)) - math.log10(max(1 - b, 1e-12)))
+    return abs(a - b)
+
+
+def _thin(grid: list[float], keep: set[float], kind: str, hp: HyperParam) -> list[float]:
+    """The grid without the positions that crowd a value that must stay (the default, a tuned
+    or a chosen value): 0.01 → 0.018 → 0.05, not 0.01 → 0.018 → 0.02, so that one key press is
+    always about one grid step."""
+    if kind == "int":
+        return grid
+    if kind == "linear":
+        close = (hp.high - hp.low) / 40
+    else:  # a quarter of a decade on a log slider, of a decade of 1 - β on a decay slider
+        close = 0.25 if kind == "log" else 0.15
+    return [v for v in grid if v in keep or all(_gap(v, k, kind) >= close for k in keep)]
 
 
 def fmt(v: float) -> str:
@@ -125,7 +147,7 @@ def slider(optimizer: str, name: str, current: float, extra: Iterable[float] = (
     cur = float(round(current)) if hp.integer else float(current)
     # the value now set is a position exactly as it is (not rounded to a nicer neighbour): the
     # slider, the link and the race all read this very number
-    vals = tuple(sorted({*positions(hp, extra), cur}))
+    vals = tuple(sorted({*positions(hp, (*extra, cur)), cur}))
     index = vals.index(cur)
     return Slider(optimizer, name, vals, index, hp.lr, kind_of(hp),
                   f"{hp.help}. Range [{hp.low:g}, {hp.high:g}], default {hp.default:g}.")
