@@ -43,7 +43,7 @@ import os
 import threading
 import types
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,9 +217,14 @@ def _describe(node: ast.AST) -> str:
     return type(node).__name__
 
 
-def _check_tree(t: _Text, root: ast.expr) -> set[str]:
+def _check_tree(t: _Text, root: ast.expr, variables: Collection[str] = VARIABLES,
+                functions: Mapping[str, int] | None = None, compare: bool = False,
+                hint: str = _HELP) -> set[str]:
     """Walk the whole tree without recursion: refuse every node outside the whitelist and
-    nesting deeper than :data:`MAX_DEPTH`. Returns the variables used."""
+    nesting deeper than :data:`MAX_DEPTH`. Returns the variables used. ``variables``,
+    ``functions`` (name -> number of arguments) and ``compare`` (comparisons allowed) widen the
+    whitelist for :func:`check_formula`."""
+    arities = {k: v[0] for k, v in ALLOWED_FUNCTIONS.items()} if functions is None else functions
     used: set[str] = set()
     stack: list[tuple[ast.AST, int, int]] = [(root, 0, 0)]  # node, depth, powers around it
     while stack:
@@ -235,12 +240,13 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
                     kind = "complex numbers"
                 raise _Refused(f"{kind} not allowed", pos, _HELP)
         elif isinstance(node, ast.Name):
-            if node.id in VARIABLES:
+            if node.id in variables:
                 used.add(node.id)
             elif node.id not in CONSTANTS:
-                if node.id in ALLOWED_FUNCTIONS:
+                if node.id in arities:
                     raise _Refused(f"{node.id} is a function: write {node.id}(...)", pos)
-                raise _Refused(f"unknown name {_clip(node.id, 40)!r}{_did_you_mean(node.id)}", pos, _HELP)
+                near = _did_you_mean(node.id, [*variables, *CONSTANTS, *arities])
+                raise _Refused(f"unknown name {_clip(node.id, 40)!r}{near}", pos, hint)
         elif isinstance(node, ast.BinOp):
             if not isinstance(node.op, (*_ADD_OPS, *_MUL_OPS, ast.Pow)):
                 raise _Refused(
@@ -260,32 +266,65 @@ def _check_tree(t: _Text, root: ast.expr) -> set[str]:
                     f"the operator {_REFUSED_OPS.get(type(node.op), '?')} is not allowed", pos, _HELP
                 )
             stack.append((node.operand, depth + 1, pows))
+        elif compare and isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Lt | ast.LtE | ast.Gt | ast.GtE):
+                raise _Refused("a comparison is one of a < b, a <= b, a > b, a >= b", pos, hint)
+            stack.extend(((node.left, depth + 1, pows), (node.comparators[0], depth + 1, pows)))
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 what = _describe(node.func)
                 raise _Refused(f"only the listed functions may be called ({what} is not allowed)", pos, _HELP)
             name = node.func.id
-            if name in VARIABLES or name in CONSTANTS:
+            if name in variables or name in CONSTANTS:
                 raise _Refused(f"{name} is not a function (write {name}*(...) for a product)", pos)
-            if name not in ALLOWED_FUNCTIONS:
-                raise _Refused(f"unknown function {_clip(name, 40)!r}{_did_you_mean(name)}", pos, _HELP)
+            if name not in arities:
+                near = _did_you_mean(name, [*variables, *CONSTANTS, *arities])
+                raise _Refused(f"unknown function {_clip(name, 40)!r}{near}", pos, hint)
             if node.keywords:
                 raise _Refused(f"{name}: keyword arguments are not allowed", pos)
-            arity = ALLOWED_FUNCTIONS[name][0]
+            arity = arities[name]
             if len(node.args) != arity:
                 plural = "s" * (arity != 1)
                 raise _Refused(f"{name} takes {arity} argument{plural}, got {len(node.args)}", pos)
             stack.extend((a, depth + 1, pows) for a in node.args)
         else:
-            raise _Refused(f"{_describe(node)} not allowed", pos, _HELP)
+            raise _Refused(f"{_describe(node)} not allowed", pos, hint)
     return used
 
 
-def _did_you_mean(name: str) -> str:
+def _did_you_mean(name: str, names: Sequence[str] | None = None) -> str:
     if len(name) > 40:
         return ""
-    close = difflib.get_close_matches(name.lower(), [*VARIABLES, *CONSTANTS, *ALLOWED_FUNCTIONS], n=1)
+    known = [*VARIABLES, *CONSTANTS, *ALLOWED_FUNCTIONS] if names is None else list(names)
+    close = difflib.get_close_matches(name.lower(), known, n=1)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+def check_formula(text: str, variables: Collection[str], functions: Mapping[str, int], *,
+                  compare: bool = False, hint: str = "") -> tuple[ast.expr, set[str]]:
+    """Parse and check one formula over other names and functions than a test function's (an
+    update rule's typed text, :mod:`optviz.optimizers.typed`), with the same whitelist walk and
+    bounds (length, nesting, power towers): nothing is evaluated.
+
+    Args:
+        text: the formula.
+        variables: the names it may read (``pi`` and ``e`` are constants).
+        functions: the functions it may call, name -> number of arguments.
+        compare: whether single comparisons (``a < b``, ``<=``, ``>``, ``>=``) are allowed.
+        hint: what is allowed, said after a refusal.
+
+    Returns:
+        The checked tree (of the text with ``^`` read as ``**``) and the names it reads.
+
+    Raises:
+        ValueError: the reason, and the column where it applies.
+    """
+    t, tree = _parse(text)
+    try:
+        used = _check_tree(t, tree, variables, functions, compare, hint)
+    except _Refused as err:
+        raise ValueError(err.text(t)) from None
+    return tree, used
 
 
 # ---------------------------------------------------------------------- 2. checked AST -> SymPy
@@ -1248,4 +1287,6 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-__all__ = ["ALLOWED_FUNCTIONS", "MAX_CHARS", "MAX_DEPTH", "ExpressionFunction", "from_expression"]
+__all__ = [
+    "ALLOWED_FUNCTIONS", "MAX_CHARS", "MAX_DEPTH", "ExpressionFunction", "check_formula", "from_expression",
+]
