@@ -73,7 +73,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
     maths = [p.spec.maths for p in plan]
     hps = [{k: v if isinstance(v, float) else xp.asarray(np.reshape(v, (n, 1)), dtype=dt)
             for k, v in p.hyperparams.items()} for p in plan]
-    lr_names = [[h.name for h in p.spec.hyperparams if h.lr] for p in plan]
+    lr_names = [[h.name for h in p.spec.hyperparams if h.lr and h.scheduled] for p in plan]
     fstar = None if fn.fmin is None else float(fn.fmin)
     grad_words = job.seed_words(_noise.GRADIENT_STREAM) if job.noise else None
     own_words = [job.seed_words(_noise.stream_of(p.name)) for p in plan]

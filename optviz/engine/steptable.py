@@ -36,7 +36,7 @@ def step_table(p: Any, factors: np.ndarray, steps: int, columns: tuple[str, ...]
     ``combo[i]`` is the set of point ``idx[i]`` (one set, ``combo == [0]``, without a sweep).
     """
     specs = p.spec.hyperparams
-    lr = {h.name for h in specs if h.lr}
+    lr = {h.name for h in specs if h.lr and h.scheduled}
     n = idx.size
     per_point = [h.name for h in specs if isinstance(p.hyperparams[h.name], np.ndarray)]
     if per_point:

@@ -261,6 +261,8 @@ class HyperParam:
 
     ``lr`` marks a step size: learning-rate schedules scale it and sliders show it on a log
     scale.  ``log`` asks for a log-scaled slider.  ``integer`` values are rounded on input.
+    ``scheduled=False`` marks a step size that the run's schedule leaves alone (a schedule-free
+    rule's: it is tuned and swept like any rate, but it makes its own schedule).
     """
 
     name: str
@@ -271,6 +273,7 @@ class HyperParam:
     lr: bool = False
     integer: bool = False
     help: str = ""
+    scheduled: bool = True
 
     def check(self, value: float, owner: str) -> float:
         """Return ``value`` as a float, or raise ``ValueError`` saying what was expected."""
