@@ -5,6 +5,7 @@ link is refused with a message naming the key. Skipped without Chromium or Playw
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
@@ -164,6 +165,12 @@ def test_every_lesson_puts_its_own_values_on_the_sliders_the_url_and_the_race(ch
                 assert sliders[opt] == hps, (name, opt)  # every slider, exactly the lesson's value
                 assert dict(linked.optimizers[opt]) == hps, (name, opt)
                 assert _settings(table[opt][-1]) == hps, (name, opt)  # what the race was computed with
+            if name == "saddle-escape":  # the loss falls below zero by decades: a signed-log axis
+                ticks = driver.app_eval(page, "Array.from(a.errDiv.querySelectorAll('.ytick text'))"
+                                              ".map(t => t.textContent)")
+                neg = sorted(-float(t.replace("−", "-")) for t in ticks if t.startswith(("-", "−")))
+                assert len(neg) >= 3 and "0" in ticks, ticks
+                assert all(b / a >= 10 - 1e-9 for a, b in itertools.pairwise(neg)), ticks
     finally:
         page.close()
 

@@ -95,7 +95,22 @@ def race_data(*, scene_key: str, with_sweeps: bool, result: Result, sliders: dic
         "kind_short": plots.KIND_SHORT[kind],
         "tol": float(tol),
         "log": bool(log),
+        "symlog": None if log else symlog_scale(result, kind),
     }
+
+
+def symlog_scale(result: Result, kind: str) -> float | None:
+    """The linear half-width ``c`` of the error axis's signed logarithm when the errors take both
+    signs over more than three decades (a saddle's loss falling to −5·10⁴), else ``None`` (a
+    plain linear axis). ``c`` is the 5 % quantile of the non-zero sizes, so the first steps'
+    small changes stay visible beside the late large ones."""
+    vals = [np.asarray(v, dtype=float).ravel() for v in result.errors(kind).values()]
+    size = np.abs(np.concatenate(vals)) if vals else np.array([])
+    size = size[np.isfinite(size) & (size > 0)]
+    if not size.size:
+        return None
+    c = max(float(np.quantile(size, 0.05)), float(size.max()) * 1e-8)
+    return float(f"{c:.2g}") if size.max() / c >= 1e3 else None
 
 
 def _all_positive(result: Result, kind: str) -> bool:

@@ -7,8 +7,9 @@
 // the race on screen at once (history.replaceState with the link Python encoded for each slider
 // position, see linkQuery).
 //
-// Streamlit calls the default export again with new data after each rerun (the same element
-// stays mounted): the app object lives on the parent element and updates in place.
+// One source for every host: the dashboard (Streamlit), the single HTML file and the notebook
+// widget each add a thin adapter from assets/hosts/ that calls mountRace (at the end); the app
+// object lives on the parent element and updates in place when the host has new data.
 
 const SEND_DELAY_MS = 400; // a slider's value goes to Python this long after its last change
 const SYNC_DELAY_MS = 250; // a full Plotly redraw this long after a slider rests
@@ -51,7 +52,13 @@ function whenPlotly(timeoutMs = 60000) {
   });
 }
 
+// A block's numbers as an ArrayBuffer of its own: base64 text (JSON hosts: the dashboard, the web
+// page) or binary (a notebook widget's buffers arrive as a DataView).
 function bytes(b64) {
+  if (typeof b64 !== "string") {
+    const v = ArrayBuffer.isView(b64) ? new Uint8Array(b64.buffer, b64.byteOffset, b64.byteLength) : new Uint8Array(b64);
+    return v.slice().buffer;
+  }
   const s = atob(b64);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
@@ -164,6 +171,25 @@ function fmtNum(v) {
 }
 
 // Decode a block once: positions (NaN outside), dead rows, error quantiles, paths and crosses.
+// The error axis when errors take both signs (a loss below zero: saddles, unbounded functions): a
+// signed logarithm, sign(e)·log10(1 + |e|/c), linear within ±c, so that a fall to −5·10⁴ does not
+// flatten the first steps. The page draws these values and labels the ticks with the real ones.
+function symlog(e, c) { return Math.sign(e) * Math.log10(1 + Math.abs(e) / c); }
+function symlogInv(u, c) { return Math.sign(u) * c * (Math.pow(10, Math.abs(u)) - 1); }
+function symlogTicks(lo, hi, c) {
+  const top = Math.max(Math.abs(lo), Math.abs(hi)) + 0.5;
+  let n = 0;
+  while (n < 40 && symlog(c * Math.pow(10, n + 1), c) <= top) n++;
+  const stride = Math.max(1, Math.ceil((n + 1) / 5));  // at most about five labels a side
+  const vals = [0], text = ["0"];
+  for (let k = 0; k <= n; k += stride) {
+    const v = c * Math.pow(10, k), u = symlog(v, c);
+    if (u <= hi + 0.5) { vals.push(u); text.push(fmtNum(v)); }
+    if (-u >= lo - 0.5) { vals.push(-u); text.push(fmtNum(-v)); }
+  }
+  return { tickmode: "array", tickvals: vals, ticktext: text };
+}
+
 function decode(block, data, lane) {
   if (block._dec) return block._dec;
   const R = data.rows.length, n = data.n, q = data.quant;
@@ -178,6 +204,7 @@ function decode(block, data, lane) {
   }
   const dead = new Int16Array(bytes(block.dead));
   const err = new Float32Array(bytes(block.err));
+  if (data.symlog) for (let i = 0; i < err.length; i++) err[i] = symlog(err[i], data.symlog);
   const view = data.view;
   const m = 0.02;
   const inView = (x, y) => {
@@ -242,8 +269,12 @@ class RaceApp {
     this._observer.observe(this.root);
   }
 
+  // What the host does with the page's messages (see mountRace). Without setTriggerValue the race
+  // stands alone (a web page): no server places starts or answers the sliders not computed ahead.
   setHooks(setStateValue, setTriggerValue) {
     this.hooks = { setStateValue, setTriggerValue };
+    this.standalone = !setTriggerValue;
+    this.root.classList.toggle("ov-standalone", this.standalone);
   }
 
   destroy() {
@@ -553,6 +584,7 @@ class RaceApp {
     r.input.setAttribute("aria-valuetext", s.text[i]);
     r.out.textContent = s.text[i];
     r.row.classList.toggle("ov-server", !s.live);
+    r.input.disabled = !s.live && !!this.standalone;
   }
 
   onSlider(name, hp, index, ev) {
@@ -843,7 +875,12 @@ class RaceApp {
         for (let i = back.length - 1; i >= 0; i--) { bx.push(back[i][0]); by.push(back[i][1]); }
         bands.push(Object.assign({}, o.look.band, { x: bx, y: by, visible: vis }));
       }
-      medians.push(Object.assign({}, o.look.median, { x, y: med, visible: vis }));
+      const median = Object.assign({}, o.look.median, { x, y: med, visible: vis });
+      if (d.symlog) {
+        median.text = med.map((u) => (isFinite(u) ? fmtNum(symlogInv(u, d.symlog)) : ""));
+        median.hovertemplate = String(median.hovertemplate || "").replace("%{y:.3g}", "%{text}");
+      }
+      medians.push(median);
       let last = -1;
       for (let r = 0; r < R; r++) if (isFinite(med[r])) last = r;
       if (vis) {
@@ -864,6 +901,7 @@ class RaceApp {
       const plotH = Math.max(60, this.size.errH - 3.5 * d.err.layout.font.size - 30);
       yaxis.dtick = Math.max(1, Math.ceil(decades * 2.2 * yaxis.tickfont.size / plotH));
     }
+    if (d.symlog) Object.assign(yaxis, symlogTicks(lo, hi, d.symlog));
     const layout = Object.assign({}, d.err.layout, { width: this.size.errW, height: this.size.errH, shapes, yaxis });
     return P.react(this.errDiv, traces, layout, Object.assign({}, config, {
       toImageButtonOptions: { format: "png", scale: 2, filename: "optviz-errors" } }));
@@ -1229,16 +1267,20 @@ class RaceApp {
   }
 }
 
-export default function (component) {
-  const { parentElement, setStateValue, setTriggerValue } = component;
-  const data = Array.isArray(component.data) ? component.data[0] : component.data;
-  let app = parentElement.__optvizRace;
-  if (!app) app = parentElement.__optvizRace = new RaceApp(parentElement);
-  app.setHooks(setStateValue, setTriggerValue);
-  if (data) app.update(data);
+// The host-neutral entry point: the race in `parent` (made once per element; a host calls it
+// again with new hooks and then app.update(data)). The hosts are thin adapters around it, in
+// assets/hosts/: streamlit.js (the dashboard's component), page.js (the single HTML file) and
+// widget.js (the notebook widget, anywidget); Python puts this file and one host together.
+function mountRace(parent, hooks = {}) {
+  let app = parent.__optvizRace;
+  if (!app) app = parent.__optvizRace = new RaceApp(parent);
+  app.setHooks(hooks.setStateValue, hooks.setTriggerValue);
   window.__optvizRace = app; // for the browser tests and the benchmark
-  return () => {
-    app.destroy();
-    parentElement.__optvizRace = undefined;
-  };
+  return app;
+}
+
+function unmountRace(parent) {
+  const app = parent.__optvizRace;
+  if (app) app.destroy();
+  parent.__optvizRace = undefined;
 }
