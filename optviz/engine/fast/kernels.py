@@ -66,7 +66,7 @@ def specs(job: Job) -> list[Keyed]:
               job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
     out = []
     for k, p in enumerate(job.plan):
-        memo = (p.name, *shared)
+        memo = (p.name, id(p.spec.maths), *shared)  # (a user's rule may be registered again)
         keyed = _SPECS.get(memo)
         if keyed is None or keyed.point.value is not point.value:
             keyed = _SPECS[memo] = _make_spec(job, k)
