@@ -85,8 +85,12 @@ HOMES: dict[str, int] = {
     "AdaMax": 0, "Nadam": 1, "AMSBound": 2, "CorrectedMomentumSGD": 5,
     "SantaE": 6, "Eve": 7, "AdaBound": 3, "DCASGD": 4,
     "SantaSSS": 0, "RMSpropGraves": 1, "SMORMS3": 2,
+    # today's optimizers: each apart from the one it is raced against (AdamW/Lion/RAdam vs Adam,
+    # the schedule-free pair vs SGD and AdamW)
+    "AdamW": 2, "Lion": 6, "RAdam": 5, "AdaBelief": 3, "Yogi": 7, "Adan": 1, "Rprop": 0,
+    "ScheduleFreeSGD": 3, "ScheduleFreeAdamW": 7, "Prodigy": 5,
 }  # fmt: skip
-assert set(HOMES) == set(NAMES), "every optimizer needs a home slot"
+assert set(NAMES) <= set(HOMES), "every optimizer needs a home slot"
 
 
 def home(name: str) -> int:
