@@ -49,6 +49,7 @@ import threading
 import time
 import types
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -429,4 +430,41 @@ EXAMPLES: dict[str, str] = {
     ),
 }
 
-__all__ = ["EXAMPLES", "FUNCTIONS", "MAX_CHARS", "Parsed", "build", "parse", "register_text", "text_of"]
+
+
+#: Most typed rules one scene may carry.
+MAX_RULES = 8
+
+
+def register_texts(rules: Any, path: str = "rules") -> dict[str, str]:
+    """Check and register a scene's typed rules (name -> text); return them as plain data.
+
+    Raises:
+        ValueError: naming ``rules.<name>`` and, for a refused text, its line and column.
+    """
+    if rules is None:
+        return {}
+    if not isinstance(rules, dict | Mapping):
+        raise ValueError(f"{path}: expected an object (rule name: rule text), got {type(rules).__name__}")
+    if len(rules) > MAX_RULES:
+        raise ValueError(f"{path}: at most {MAX_RULES} typed rules, got {len(rules)}")
+    out: dict[str, str] = {}
+    for name, text in rules.items():
+        if not isinstance(name, str):
+            raise ValueError(f"{path}: rule names must be text, got {name!r}"[:120])
+        if not isinstance(text, str):
+            raise ValueError(f"{path}.{name[:40]}: expected the rule's text, got {type(text).__name__}")
+        try:
+            spec = register_text(name, text)
+        except RuleError as exc:
+            msg = str(exc)
+            msg = msg[len(name) + 2:] if msg.startswith(f"{name.strip()}: ") else msg
+            raise ValueError(f"{path}.{name.strip()[:40]}: {msg}") from None
+        out[spec.name] = text
+    return out
+
+
+__all__ = [
+    "EXAMPLES", "FUNCTIONS", "MAX_CHARS", "MAX_RULES", "Parsed", "build", "parse", "register_text",
+    "register_texts", "text_of",
+]

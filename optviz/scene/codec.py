@@ -32,6 +32,7 @@ import functions as _functions
 from optviz.optimizers import GROUP_PREFIX, GROUPS, REGISTRY, group_label, resolve_item
 from optviz.optimizers import get as get_optimizer
 from optviz.optimizers import rates as rate_policy
+from optviz.optimizers import typed as typed_rules
 from optviz.scene.text import quote
 
 #: The scene format this optviz writes (and the newest it reads). Version 1: what a file or link
@@ -129,6 +130,8 @@ def to_query(scene: Any) -> dict[str, str]:
         q["fn"] = _item(f.name, changed)  # type: ignore[arg-type]
         if f.dim != fam.default_dim:
             q["dim"] = str(f.dim)
+    if scene.rules:
+        q["rules"] = json.dumps(dict(scene.rules), separators=(",", ":"), ensure_ascii=False)
     q["opt"] = _optimizers_query(scene.optimizers, scene.function, scene.rates)
     q["rates"] = scene.rates
     s = scene.starts
@@ -196,6 +199,7 @@ def query_data(query: Mapping[str, Any], ignore: Iterable[str] = STREAMLIT_QUERY
         "pts",
         "steps",
         "rates",
+        "rules",
         *QUERY_FIELDS.values(),
     )
     extra = [k for k in q if k not in known]
@@ -240,6 +244,8 @@ def query_data(query: Mapping[str, Any], ignore: Iterable[str] = STREAMLIT_QUERY
             data["function"]["dim"] = _int_text(q["dim"], "dim")
     else:
         raise ValueError("URL: give the function ('fn' for a registry name, or 'expr' for a typed one)")
+    if "rules" in q:  # typed rules, registered before the optimizer names that use them
+        data["rules"] = _rules_text(q["rules"])
     if "opt" not in q:
         raise ValueError("URL parameter 'opt' (the optimizers) is missing")
     data["optimizers"] = _optimizers_from_query(q["opt"], version)
@@ -379,6 +385,20 @@ def _rows_text(text: str, what: str) -> list[list[float]]:
     if len(rows) > MAX_QUERY_POINTS:
         raise ValueError(f"URL parameter {what!r}: too many points")
     return [_floats_text(r, what) for r in rows]
+
+
+def _rules_text(text: str) -> dict[str, str]:
+    """The ``rules`` parameter (JSON: rule name -> rule text), checked and registered."""
+    if len(text) > typed_rules.MAX_RULES * typed_rules.MAX_CHARS * 2:
+        raise ValueError("URL parameter 'rules': too long")
+    try:
+        rules = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ValueError("URL parameter 'rules': expected JSON text {\"name\": \"rule text\"}") from None
+    try:
+        return typed_rules.register_texts(rules)
+    except ValueError as exc:
+        raise ValueError(f"URL parameter {exc}") from None
 
 
 def _optimizers_query(optimizers: Mapping[str, Mapping[str, float]], function: Any,

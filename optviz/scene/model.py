@@ -59,6 +59,7 @@ from optviz.engine.run import DTYPES, MAX_STEPS, NOISE_MODES
 from optviz.optimizers import REGISTRY, resolve_item
 from optviz.optimizers import get as _get_optimizer
 from optviz.optimizers import rates as _rates
+from optviz.optimizers import typed as _typed
 from optviz.scene import codec
 from optviz.scene import starts as _starts
 from optviz.scene.codec import (
@@ -520,6 +521,7 @@ class Scene:
     error: str = "auto"
     tol: float = 1e-3
     rates: str = _rates.DEFAULT
+    rules: Mapping[str, str] = field(default_factory=FrozenDict)  # typed rules: name -> text
     version: int = VERSION
     limits: Limits = field(default=LIMITS, compare=False, repr=False)
 
@@ -538,6 +540,7 @@ class Scene:
         func, fn = SceneFunction.of(self.function).normalized()
         starts = self.starts if isinstance(self.starts, Starts) else Starts.from_dict(self.starts, limits=lim)
         starts = starts.resolve(fn, lim)
+        rules = FrozenDict(_typed.register_texts(self.rules))  # (before the names that may use them)
         optimizers = self._check_optimizers(self.optimizers, func, rates)
         steps = _integer(self.steps, "steps", low=1, high=min(lim.steps, MAX_STEPS))
         work = steps * len(starts.points or ()) * len(optimizers)
@@ -588,6 +591,7 @@ class Scene:
             "error": _text(self.error, "view.error", choices=VIEW_ERRORS),
             "tol": _number(self.tol, "view.tol", low=1e-300, high=1e300),
             "rates": rates,
+            "rules": rules,
             "version": VERSION,  # read by the version given; held (and written) as this one
         }
         for key, value in values.items():
@@ -748,7 +752,9 @@ class Scene:
 
         Every hyperparameter is given (``rates`` only labels the result: it filled them here);
         ``noise``, ``noise_mode`` and ``delay`` are passed only when they are not the defaults.
+        The scene's typed rules are registered again (as its texts say) before it runs.
         """
+        _typed.register_texts(self.rules)
         kw: dict[str, Any] = {
             "function": self.build_function(),
             "optimizers": {name: dict(hps) for name, hps in self.optimizers.items()},
@@ -808,6 +814,7 @@ class Scene:
             "dtype": self.dtype,
             "view": {"error": self.error, "tol": self.tol},
             "rates": self.rates,
+            **({"rules": dict(self.rules)} if self.rules else {}),
         }
 
     @classmethod
@@ -839,6 +846,7 @@ class Scene:
             "dtype",
             "view",
             "rates",
+            "rules",
         )
         _no_extra(data, known, "")
         for key in ("function", "optimizers", "starts"):
@@ -871,6 +879,7 @@ class Scene:
             error=view.get("error", "auto"),
             tol=view.get("tol", 1e-3),
             rates=data.get("rates", V1_RATES if version == 1 else _rates.DEFAULT),
+            rules=data.get("rules", {}),
             version=version,
             limits=limits,
         )
