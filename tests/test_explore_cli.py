@@ -90,7 +90,8 @@ def test_sweep_random_starts_per_seed_text_and_svg(tmp_path, capsys):
     code, stdout, err = _run(["sweep", "-f", "booth", "-o", "SGD", "--param", "eta", "--values", "0.01,0.05",
                               "--random", "3", "--seeds", "2", "--steps", "30", "--out", out], capsys)
     assert code == 0, err
-    assert "SGD (eta): best" in stdout and stdout.splitlines()[-1] == str(out)
+    assert "SGD (eta): rank 1, best" in stdout and stdout.splitlines()[-1] == str(out)
+    assert "90 % interval" in stdout and "bootstrap" in stdout  # the text table says how sure it is
     assert out.read_text().lstrip().startswith("<?xml")
     # a delay sweep, with a function parameter given as --param KEY=VALUE beside the swept one
     code, stdout, err = _run(["sweep", "-f", "long_valley", "--param", "kappa=10", "--param", "delay",

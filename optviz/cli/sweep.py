@@ -11,6 +11,7 @@ from optviz.cli.errors import CliError, message
 from optviz.cli.exploring import check_out, engine_settings, explore, explore_scene, finish
 from optviz.cli.output import fmt, table
 from optviz.cli.scene_args import apply_sets, rates_text
+from optviz.explore.uncertainty import span
 from optviz.scene import starts as _starts
 from optviz.scene.text import quote
 
@@ -57,15 +58,24 @@ def main(args: argparse.Namespace) -> int:
         n_s, n = s.starts.shape[:2]
         print(f"{fn.title} ({fn.dim}-D): sweep of {s.param} over {s.values.size} values x {n} starts x {n_s} "
               f"seed(s), {s.steps} steps, tol {s.tol:g} ({s.kind}); rates: {rates_text(scene)}")
-        for name in s.names:
-            print(f"\n{name} ({s.params[name]}): best {s.best_value(name):.4g}")
+        print(s.headline())
+        rank = s.ranks()
+        for name in s.ranked():
+            good = set(s.as_good_as_best(name).tolist())
+            also = f"; {len(good) - 1} other value(s) as good within the intervals" if len(good) > 1 else ""
+            print(f"\n{name} ({s.params[name]}): rank {rank[name]}, best {s.best_value(name):.4g}{also}")
             rows = []
-            for i, (v, st) in enumerate(zip(s.values, s.stats[name], strict=True)):
-                rows.append(["*" if i == s.best[name] else "", f"{v:.4g}", fmt(st.median), fmt(st.q25),
-                             fmt(st.q75), fmt(st.share_converged, "pct"), fmt(st.share_diverged, "pct"),
-                             fmt(None if st.median_steps is None else int(st.median_steps), "int")])
-            table(["", "value", "median error", "q25", "q75", "converged", "diverged", "median steps"], rows,
-                  left=(0,))
+            for i, (v, st, e) in enumerate(zip(s.values, s.stats[name], s.estimates[name], strict=True)):
+                steps = None if e.steps_low is None else f"{e.steps_low:.0f}–{e.steps_high:.0f}"
+                med = None if st.median_steps is None else int(st.median_steps)
+                rows.append(["*" if i == s.best[name] else "~" if i in good else "", f"{v:.4g}",
+                             fmt(st.median), fmt(st.q25), fmt(st.q75), fmt(st.share_converged, "pct"),
+                             span(e.success_low, e.success_high), fmt(st.share_diverged, "pct"),
+                             fmt(med, "int"), steps or "–"])
+            table(["", "value", "median error", "q25", "q75", "converged", "90 % interval", "diverged",
+                   "median steps", "90 % interval"], rows, left=(0,))
+        print(f"\n* best value; ~ not clearly worse than the best (90 % bootstrap intervals over "
+              f"{n_s} seed(s) x {n} starts overlap)")
 
     from optviz.explore import figures
 
