@@ -22,13 +22,15 @@ from optviz.explore.basins import basins
 from optviz.explore.compare import compare
 from optviz.explore.sweep import sweep
 from optviz.optimizers import ARTICLE, GROUPS, NAMES, REGISTRY, resolve
+from optviz.optimizers.custom import rule
 from optviz.optimizers.rates import RATES
+from optviz.optimizers.typed import register_text as rule_text
 from optviz.scene import lessons, starts
 from optviz.scene.model import Scene, Starts
 
 __all__ = [
     "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result",
-    "Scene", "Starts", "Sweep", "basins", "compare", "gpu_status", "hooks", "lessons", "resolve", "run",
-    "schedules", "starts", "sweep", "tune",
+    "Scene", "Starts", "Sweep", "basins", "compare", "gpu_status", "hooks", "lessons", "resolve", "rule",
+    "rule_text", "run", "schedules", "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"

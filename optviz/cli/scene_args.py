@@ -54,6 +54,7 @@ def scene_from_args(args: argparse.Namespace, *, starts: Starts | None = None) -
     Raises :class:`CliError` (one line) for anything the scene refuses.
     """
     try:
+    load_rules(args)
         if getattr(args, "scene", None) is not None:
             return _from_file(args, starts)
         if args.preset is not None:
@@ -137,10 +138,11 @@ def _from_options(args: argparse.Namespace, given: Starts | None) -> Scene:
     seed = 0 if args.seed is None else args.seed
     starts = given or _starts_of(args, fn, pts, seed) or default_starts(fn, seed)
     names = optimizer_list(DEFAULT_OPTIMIZERS if args.optimizers is None else args.optimizers)
-    chosen: dict[str, dict[str, float]] = {n: {} for n in names}
+    rules = rule_texts(args)
+    chosen: dict[str, dict[str, float]] = {n: {} for n in (*names, *rules)}
     apply_sets(chosen, args.sets)
     return _make(
-        fn, chosen, rates_of(args), starts=starts,
+        fn, chosen, rates_of(args), starts=starts, rules=rules,
         steps=DEFAULT_STEPS if args.steps is None else args.steps, seed=seed,
         schedule=args.schedule or "constant", hooks=tuple(args.hooks),
         noise=_given_or(args, "noise", 0.0), noise_mode=_given_or(args, "noise_mode", "absolute"),
@@ -231,10 +233,13 @@ def _changed(scene: Scene, args: argparse.Namespace, given: Starts | None, refus
             starts = scene.starts
     kept = _set_by_someone(scene)  # the rest follows the policy (on a new function, its values)
     if args.optimizers is None:
+    rules = {**scene.rules, **rule_texts(args)}
         chosen = kept
     else:  # a new list: the scene's hyperparameters for the optimizers it keeps
         chosen = {n: kept.get(n, {}) for n in optimizer_list(args.optimizers)}
     apply_sets(chosen, args.sets)
+    for name in rule_texts(args):
+        chosen.setdefault(name, {})
     try:
         return _make(
             built, chosen, rates_of(args, scene), function=base if fn is None else None, starts=starts,
@@ -244,13 +249,44 @@ def _changed(scene: Scene, args: argparse.Namespace, given: Starts | None, refus
             noise=_given_or(args, "noise", scene.noise),
             noise_mode=_given_or(args, "noise_mode", scene.noise_mode),
             delay=_given_or(args, "delay", scene.delay), dtype=scene.dtype,
-            error=args.kind or scene.error, tol=_given_or(args, "tol", scene.tol),
+            error=args.kind or scene.error, tol=_given_or(args, "tol", scene.tol), rules=rules,
         )
     except ValueError as exc:
         raise refused(exc) from None
 
 
 # ====================================================================== optimizers and --set
+# ====================================================================== your own rules
+def load_rules(args: argparse.Namespace) -> None:
+    """Register the rules of each ``--rules FILE.py`` (your own Python file, run here) and each
+    ``--rule-text`` (checked text, never run), before any optimizer name is read."""
+    from optviz.optimizers import custom
+
+    for path in getattr(args, "rules", None) or ():
+        try:
+            custom.load_file(path)
+        except ValueError as exc:
+            raise CliError(message(exc)) from None
+    rule_texts(args)
+
+
+def rule_texts(args: argparse.Namespace) -> dict[str, str]:
+    """``--rule-text "NAME: TEXT"`` items, checked and registered: name -> text."""
+    from optviz.optimizers import typed
+
+    out: dict[str, str] = {}
+    for item in getattr(args, "rule_text", None) or ():
+        name, colon, text = item.partition(":")
+        if not colon or not name.strip() or " " in name.strip() or "=" in name:
+            raise CliError(f"--rule-text expects NAME: TEXT, e.g. \"SignSGD: lr = 0.01 in [1e-6, 1]; "
+                           f"x = x - lr*sign(g)\"; got {_short(item)}")
+        try:
+            out.update(typed.register_texts({name.strip(): text.strip()}, "--rule-text"))
+        except ValueError as exc:
+            raise CliError(message(exc)) from None
+    return out
+
+
 def optimizer_list(text: str) -> tuple[str, ...]:
     """The optimizers of ``-o``: names (any case: ``adam`` is Adam), ``group:NAME`` and ``all``,
     each once, in the order given."""
