@@ -168,11 +168,11 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
                         "the dashboard's)")
     g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
                    help="a hyperparameter, e.g. Adam.alpha=0.1 (repeatable); see 'list optimizers'")
+    _rule_options(g)
     s = g.add_mutually_exclusive_group()
     s.add_argument("--start", action="append", metavar="X,Y", dest="start_points",
                    help="a starting point (repeatable); write --start=-1,2 when it begins with '-'")
     s.add_argument("--grid", type=_whole(1, 1000), metavar="N",
-    _rule_options(g)
                    help=f"an N-per-axis grid of starts inside the function's box (default: the dashboard's, "
                         f"{lessons.DEFAULT_GRID} per axis; {lessons.DEFAULT_POINTS_1D} points in 1-D)")
     s.add_argument("--random", type=_whole(1, 1_000_000), metavar="N",
@@ -209,10 +209,6 @@ def _scene_options(p: argparse.ArgumentParser) -> None:
     _function_and_scene_file_options(g)
 
 
-def _function_and_scene_file_options(g: argparse._ArgumentGroup) -> None:
-    """A typed function (``--expr``, ``--box``, ``--minimum``) and scene files (``--scene``,
-    ``--save-scene``): part of every scene command's options."""
-    g.add_argument("--expr", metavar="TEXT",
 def _rule_options(g: argparse._ArgumentGroup) -> None:
     """Your own update rules: --rules (a Python file of yours) and --rule-text (checked text)."""
     g.add_argument("--rules", action="append", default=[], metavar="FILE.py",
@@ -223,6 +219,10 @@ def _rule_options(g: argparse._ArgumentGroup) -> None:
                         "'SignSGD: lr = 0.01 in [1e-6, 1]; x = x - lr*sign(g)'; see docs/own-optimizer.md")
 
 
+def _function_and_scene_file_options(g: argparse._ArgumentGroup) -> None:
+    """A typed function (``--expr``, ``--box``, ``--minimum``) and scene files (``--scene``,
+    ``--save-scene``): part of every scene command's options."""
+    g.add_argument("--expr", metavar="TEXT",
                    help="your own function instead of -f: a formula in x (1-D) or x and y (2-D), e.g. "
                         "\"(1 - x)**2 + 100*(y - x**2)**2\"; + - * / ** (or ^), pi, e, sin cos tan exp "
                         "log sqrt abs tanh sinh cosh arctan, min/max of two")
@@ -458,11 +458,11 @@ def _explore_commands(sub: Any) -> None:
                    help="comma-separated optimizers and/or groups (default: SGD,MSGD,NAG,RMSprop,Adam)")
     g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
                    help="hold a hyperparameter fixed instead of tuning it: Adam.beta2=0.999 (repeatable)")
+    _rule_options(g)
     g.add_argument("--budget", type=_whole(1, 10_000), default=20, metavar="N",
                    help="configurations each optimizer tries per function (default: 20)")
     g.add_argument("--steps", type=_whole(1, MAX_STEPS), default=300, metavar="N",
                    help="steps per run (default: 300)")
-    _rule_options(g)
     g.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0, metavar="N",
                    help="the comparison's seed: starts, configurations and draws follow from it (default: 0)")
     g.add_argument("--seeds", type=_whole(1, 1000), default=2, metavar="N",

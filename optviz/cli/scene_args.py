@@ -53,8 +53,8 @@ def scene_from_args(args: argparse.Namespace, *, starts: Starts | None = None) -
     ``starts``: the command's own starts (a basin map's grid) instead of the start options.
     Raises :class:`CliError` (one line) for anything the scene refuses.
     """
-    try:
     load_rules(args)
+    try:
         if getattr(args, "scene", None) is not None:
             return _from_file(args, starts)
         if args.preset is not None:
@@ -137,8 +137,8 @@ def _from_options(args: argparse.Namespace, given: Starts | None) -> Scene:
     fn = _function(args, pts)
     seed = 0 if args.seed is None else args.seed
     starts = given or _starts_of(args, fn, pts, seed) or default_starts(fn, seed)
-    names = optimizer_list(DEFAULT_OPTIMIZERS if args.optimizers is None else args.optimizers)
     rules = rule_texts(args)
+    names = optimizer_list(DEFAULT_OPTIMIZERS if args.optimizers is None else args.optimizers)
     chosen: dict[str, dict[str, float]] = {n: {} for n in (*names, *rules)}
     apply_sets(chosen, args.sets)
     return _make(
@@ -232,14 +232,14 @@ def _changed(scene: Scene, args: argparse.Namespace, given: Starts | None, refus
         else:
             starts = scene.starts
     kept = _set_by_someone(scene)  # the rest follows the policy (on a new function, its values)
-    if args.optimizers is None:
     rules = {**scene.rules, **rule_texts(args)}
+    if args.optimizers is None:
         chosen = kept
     else:  # a new list: the scene's hyperparameters for the optimizers it keeps
         chosen = {n: kept.get(n, {}) for n in optimizer_list(args.optimizers)}
-    apply_sets(chosen, args.sets)
     for name in rule_texts(args):
         chosen.setdefault(name, {})
+    apply_sets(chosen, args.sets)
     try:
         return _make(
             built, chosen, rates_of(args, scene), function=base if fn is None else None, starts=starts,
@@ -255,7 +255,6 @@ def _changed(scene: Scene, args: argparse.Namespace, given: Starts | None, refus
         raise refused(exc) from None
 
 
-# ====================================================================== optimizers and --set
 # ====================================================================== your own rules
 def load_rules(args: argparse.Namespace) -> None:
     """Register the rules of each ``--rules FILE.py`` (your own Python file, run here) and each
@@ -287,6 +286,7 @@ def rule_texts(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+# ====================================================================== optimizers and --set
 def optimizer_list(text: str) -> tuple[str, ...]:
     """The optimizers of ``-o``: names (any case: ``adam`` is Adam), ``group:NAME`` and ``all``,
     each once, in the order given."""
