@@ -16,7 +16,7 @@ The package never imports ``optviz``.
 
 from __future__ import annotations
 
-from . import article, classic2d, nd, saddles
+from . import article, classic2d, nd, problems, saddles
 from .base import Family, PointForm, TestFunction, array_form
 from .expression import ExpressionFunction, from_expression
 
@@ -28,7 +28,7 @@ __all__ = [
 _REGISTRY: dict[str, Family] = {
     fam.name: fam
     for fam in sorted(
-        (*article.FAMILIES, *classic2d.FAMILIES, *nd.FAMILIES, *saddles.FAMILIES),
+        (*article.FAMILIES, *classic2d.FAMILIES, *nd.FAMILIES, *problems.FAMILIES, *saddles.FAMILIES),
         key=lambda fam: fam.name,
     )
 }

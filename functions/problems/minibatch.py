@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["batch_indices", "batch_table", "check_batch"]
+__all__ = ["batch_indices", "batch_table", "check_batch", "check_problem_batch"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SALT = np.uint64(0x6D696E6962617463)  # "minibatc"
@@ -75,3 +75,18 @@ def batch_table(seed: int, steps: int, n: int, B: int) -> np.ndarray:
     for t in range(1, steps + 1):
         out[t - 1] = batch_indices(seed, t, n, B)
     return out
+
+
+def check_problem_batch(fn: object, batch: object) -> int | None:
+    """The batch size of a run on ``fn``: ``None`` (full batch, also for ``B = N``) or ``1 ≤ B < N``.
+
+    Raises:
+        ValueError: ``batch`` is given for a function that has no training data, or is out of range.
+    """
+    if batch is None:
+        return None
+    n = getattr(fn, "n_samples", None)
+    if n is None:
+        raise ValueError(f"batch needs a learning problem (least-squares, logistic, moons-mlp, spirals-mlp); "
+                         f"{getattr(fn, 'name', 'this function')} has no training data")
+    return check_batch(batch, int(n))

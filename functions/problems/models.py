@@ -1,0 +1,72 @@
+"""The models' maths on arrays: linear, affine (logistic regression) and a one-hidden-layer tanh MLP.
+
+Each model maps parameters ``W`` ``(p, dim)`` and inputs ``A`` ``(m, k)`` to outputs ``z``
+``(p, m)`` (``forward``) and a loss's ``dL/dz`` back to ``dL/dW`` (``backward``, the chain rule
+written out), with array-API operations only (``matmul``, ``tanh``, ``sum``, ``reshape``), so they
+run on NumPy, CuPy or any array-API library.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.base import Array
+from functions.problems.base import Model
+
+
+# ----------------------------------------------------------------------------- linear: z = A w
+def _linear_forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
+    return xp.matmul(W, xp.permute_dims(A, (1, 0))), None
+
+
+def _linear_backward(xp: Any, W: Array, A: Array, cache: Any, dz: Array) -> Array:
+    return xp.matmul(dz, A)
+
+
+LINEAR = Model(_linear_forward, _linear_backward)
+"""``z_i = a_i · w`` (least squares)."""
+
+
+# ----------------------------------------------------------------------------- affine: z = A w + b
+def _affine_forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
+    k = A.shape[1]
+    return xp.matmul(W[:, :k], xp.permute_dims(A, (1, 0))) + W[:, k:k + 1], None
+
+
+def _affine_backward(xp: Any, W: Array, A: Array, cache: Any, dz: Array) -> Array:
+    return xp.concat([xp.matmul(dz, A), xp.sum(dz, axis=1, keepdims=True)], axis=1)
+
+
+AFFINE = Model(_affine_forward, _affine_backward)
+"""``z_i = a_i · w + b``, parameters ``(w_1, …, w_k, b)`` (logistic regression)."""
+
+
+# ----------------------------------------------------------------------------- k-h-1 tanh MLP
+def mlp_dim(inputs: int, hidden: int) -> int:
+    """Parameters of a ``inputs``-``hidden``-1 network: ``W1`` (h×k), ``b1`` (h), ``w2`` (h), ``b2``."""
+    return hidden * inputs + 2 * hidden + 1
+
+
+def mlp(inputs: int, hidden: int) -> Model:
+    """``z = w2 · tanh(W1 a + b1) + b2``; parameters laid out as ``W1`` row by row, ``b1``, ``w2``, ``b2``."""
+    k, h = inputs, hidden
+    o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
+
+    def forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
+        p = W.shape[0]
+        W1 = xp.reshape(W[:, :o1], (p, h, k))
+        pre = xp.matmul(W1, xp.permute_dims(A, (1, 0))) + W[:, o1:o2, None]  # (p, h, m)
+        H = xp.tanh(pre)
+        z = xp.matmul(W[:, None, o2:o3], H)[:, 0, :] + W[:, o3:o3 + 1]
+        return z, H
+
+    def backward(xp: Any, W: Array, A: Array, H: Array, dz: Array) -> Array:
+        p = W.shape[0]
+        g_w2 = xp.matmul(H, dz[:, :, None])[:, :, 0]  # (p, h)
+        g_b2 = xp.sum(dz, axis=1, keepdims=True)
+        dpre = (W[:, o2:o3, None] * dz[:, None, :]) * (1.0 - H * H)  # (p, h, m)
+        g_W1 = xp.reshape(xp.matmul(dpre, A), (p, h * k))
+        g_b1 = xp.sum(dpre, axis=2)
+        return xp.concat([g_W1, g_b1, g_w2, g_b2], axis=1)
+
+    return Model(forward, backward, width=3 * h)

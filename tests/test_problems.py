@@ -1,0 +1,150 @@
+"""The learning problems (functions/problems): gradients, minima, data, minibatches (issue 21)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import functions
+from functions.problems import (
+    PROBLEMS,
+    batch_indices,
+    batch_table,
+    check_batch,
+    check_problem_batch,
+    datasets,
+)
+
+RNG = np.random.default_rng(20261207)
+
+
+def _points(fn, n: int = 4) -> np.ndarray:
+    lo, hi = fn.box[:, 0], fn.box[:, 1]
+    return lo + RNG.random((n, fn.dim)) * (hi - lo) * 0.5 + (hi - lo) * 0.25
+
+
+def _central(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    out = np.empty_like(x)
+    for j in range(x.shape[1]):
+        e = np.zeros_like(x)
+        e[:, j] = h
+        out[:, j] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+def _close(g: np.ndarray, fd: np.ndarray, rtol: float = 1e-6) -> None:
+    """Per point: |g − fd| ≤ rtol·max|g| (+ a rounding floor of 1e-9)."""
+    scale = np.max(np.abs(g), axis=1, keepdims=True)
+    assert np.all(np.abs(g - fd) <= rtol * scale + 1e-9), np.max(np.abs(g - fd) / (scale + 1e-300))
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_gradient_equals_central_differences(name):
+    fn = functions.get(name)
+    x = _points(fn)
+    _close(fn.grad(x), _central(fn.value, x))
+    idx = batch_indices(3, 7, fn.n_samples, 16)  # a minibatch's gradient is its loss's gradient
+    _close(fn.grad_batch(x, idx), _central(lambda w: fn.value_batch(w, idx), x))
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_full_batch_is_exactly_the_gradient(name):
+    fn = functions.get(name)
+    x = _points(fn, 3)
+    n = fn.n_samples
+    np.testing.assert_array_equal(fn.grad_batch(x, batch_indices(0, 1, n, n)), fn.grad(x))
+    np.testing.assert_array_equal(fn.grad_batch(x, None), fn.grad(x))
+    np.testing.assert_array_equal(fn.value_batch(x, np.arange(n)), fn.value(x))
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_shapes_test_set_and_float32(name):
+    fn = functions.get(name)
+    x = _points(fn, 5)
+    assert fn.value(x).shape == (5,) and fn.grad(x).shape == (5, fn.dim) and fn.test_loss(x).shape == (5,)
+    assert np.all(fn.test_loss(x) > 0)
+    x32 = x.astype(np.float32)
+    assert fn.grad(x32).dtype == np.float32
+    np.testing.assert_allclose(fn.value(x32), fn.value(x), rtol=1e-4)
+    if fn.classifier:
+        acc = fn.accuracy(x)
+        assert acc.shape == (5,) and np.all((acc >= 0) & (acc <= 1))
+        assert fn.outputs(x, [[0.0, 0.0], [1.0, 1.0]]).shape == (5, 2)
+    else:
+        with pytest.raises(ValueError, match="classifiers only"):
+            fn.accuracy(x)
+    back = pickle.loads(pickle.dumps(fn))
+    np.testing.assert_array_equal(back.grad_batch(x, [1, 2]), fn.grad_batch(x, [1, 2]))
+
+
+def test_big_runs_are_blocked_the_same():
+    """Many points are processed in blocks: the numbers are the same as one at a time."""
+    fn = functions.get("moons-mlp")
+    x = _points(fn, 300)
+    one = np.concatenate([fn.grad(x[i:i + 1]) for i in range(0, 300, 37)])
+    np.testing.assert_array_equal(fn.grad(x)[::37], one)
+
+
+def test_logistic_minimum_by_newton():
+    fn = functions.get("logistic")
+    assert fn.dim == 3 and fn.minimizers.shape == (1, 3)
+    assert np.linalg.norm(fn.grad(fn.minimizers)) <= 1e-10
+    assert fn.value(fn.minimizers)[0] == fn.fmin
+    x = _points(fn, 50)
+    assert np.all(fn.value(x) >= fn.fmin)
+    assert 0.7 < fn.accuracy(fn.minimizers)[0] < 1.0  # overlapping classes: not separable
+
+
+@pytest.mark.parametrize("kappa", [1.0, 100.0, 1e4])
+def test_least_squares_condition_number_and_exact_minimum(kappa):
+    fn = functions.get("least-squares", dim=6, kappa=kappa)
+    A = fn.task.train_inputs
+    eig = np.linalg.eigvalsh(A.T @ A / fn.n_samples)
+    np.testing.assert_allclose(eig, kappa ** (np.arange(6) / 5), rtol=1e-10)
+    w = fn.minimizers
+    assert np.linalg.norm(fn.grad(w)) <= 1e-10 * kappa
+    assert fn.fmin == pytest.approx(float(fn.value(w)[0]), rel=1e-14)
+    np.testing.assert_allclose(w[0], np.linalg.solve(A.T @ A, A.T @ fn.task.train_targets), rtol=1e-8)
+
+
+def test_problem_dimensions_and_data():
+    assert [functions.get(n).dim for n in PROBLEMS] == [10, 3, 65, 65]
+    assert functions.get("least-squares", dim=4).dim == 4
+    with pytest.raises(ValueError, match="dim"):
+        functions.get("moons-mlp", dim=10)
+    with pytest.raises(ValueError, match="kappa"):
+        functions.get("least-squares", kappa=0.5)
+    for maker in (datasets.two_moons, datasets.two_spirals, datasets.two_blobs):
+        a, y = maker(100, 1)
+        b, _ = maker(100, 1)
+        np.testing.assert_array_equal(a, b)  # a seed gives the same set
+        assert a.shape == (100, 2) and set(np.unique(y)) == {0.0, 1.0} and y.sum() == 50
+    fn = functions.get("moons-mlp")
+    assert not np.array_equal(fn.task.train_inputs, fn.task.test_inputs)
+
+
+# ----------------------------------------------------------------------------- minibatch draws
+def test_batch_indices_are_a_pure_function_of_seed_and_step():
+    a = batch_indices(5, 12, 256, 32)
+    assert a.dtype == np.int64 and a.shape == (32,)
+    assert np.all(np.diff(a) > 0) and a[0] >= 0 and a[-1] < 256  # sorted, distinct, in range
+    np.testing.assert_array_equal(a, batch_indices(5, 12, 256, 32))
+    assert not np.array_equal(a, batch_indices(5, 13, 256, 32))
+    assert not np.array_equal(a, batch_indices(6, 12, 256, 32))
+    np.testing.assert_array_equal(batch_indices(5, 12, 256, 256), np.arange(256))
+    table = batch_table(5, 40, 256, 32)
+    np.testing.assert_array_equal(table[11], a)
+    # every sample is drawn about as often (2,000 steps × 32 of 256: 250 each)
+    counts = np.bincount(batch_table(1, 2000, 256, 32).ravel(), minlength=256)
+    assert counts.min() > 180 and counts.max() < 320
+
+
+def test_batch_checks():
+    assert check_batch(None, 10) is None and check_batch(10, 10) is None and check_batch(3, 10) == 3
+    for bad in (0, 11, 2.5, True, "4"):
+        with pytest.raises(ValueError, match="from 1 to 10"):
+            check_batch(bad, 10)
+    with pytest.raises(ValueError, match="learning problem"):
+        check_problem_batch(functions.get("rosenbrock"), 4)
