@@ -20,6 +20,7 @@ from optviz.engine.run import run
 from optviz.explore import BasinMap, Comparison, Sweep, tune
 from optviz.explore.basins import basins
 from optviz.explore.compare import compare
+from optviz.explore.conformance import Conformance, conformance
 from optviz.explore.sweep import sweep
 from optviz.optimizers import ARTICLE, GROUPS, NAMES, REGISTRY, resolve
 from optviz.optimizers.custom import rule
@@ -29,8 +30,8 @@ from optviz.scene import lessons, starts
 from optviz.scene.model import Scene, Starts
 
 __all__ = [
-    "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison", "Result",
-    "Scene", "Starts", "Sweep", "basins", "compare", "gpu_status", "hooks", "lessons", "resolve", "rule",
-    "rule_text", "run", "schedules", "starts", "sweep", "tune",
+    "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison",
+    "Conformance", "Result", "Scene", "Starts", "Sweep", "basins", "compare", "conformance", "gpu_status",
+    "hooks", "lessons", "resolve", "rule", "rule_text", "run", "schedules", "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"

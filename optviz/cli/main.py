@@ -18,7 +18,7 @@ from optviz.cli.parser import build_parser, fix_negative
 #: once the command is known: a command loads only what it needs, and it loads it with the stop
 #: signals already handled (a signal landing in a first compile of the engine is an interrupt).
 MODULES = {"render": "render", "run": "run", "basins": "basins", "sweep": "sweep", "compare": "compare",
-           "list": "listing", "dashboard": "dashboard"}
+           "list": "listing", "dashboard": "dashboard", "conformance": "conformance"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -317,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _progress_options(u)
     _explore_commands(sub)
+    _conformance_command(sub)
 
     ls = sub.add_parser(
         "list", help="list test functions, optimizers (with hyperparameters), groups and presets",
@@ -485,6 +486,55 @@ def _explore_commands(sub: Any) -> None:
                    help="hyperparameters neither set with --set nor tuned: the function's tuned table or the "
                         "article's (registry's) defaults (default: tuned)")
     _explore_options(c)
+
+
+CONFORMANCE_EPILOG = """\
+examples:
+  # does my typed Adam compute Adam's steps? (teacher-forced: B steps from A's positions)
+  optviz conformance Adam MyAdam --rule-text "MyAdam: alpha = 1e-3 in [1e-7, 10]; ..." -f rosenbrock
+  optviz conformance Adam PyAdam --rules my_rules.py --grid 8 --steps 500 --rtol 1e-12
+  optviz conformance AMSGrad Adam --json
+
+Exit status: 0 the rules agree within --atol + --rtol x |update| at every step, start and coordinate;
+1 they differ (the first step, start and coordinate are printed); 2 bad input. Hyperparameters not set
+with --set are each rule's registry values (--rates article).
+"""
+
+
+def _conformance_command(sub: Any) -> None:
+    c = sub.add_parser(
+        "conformance", help="check two rules step by step from the same starts (exit 1 at a difference)",
+        description="Step rule A from every start; at each step give rule B the same position and gradient\n"
+                    "and compare the updates; report the first step and coordinate that differ.",
+        epilog=CONFORMANCE_EPILOG, formatter_class=_Formatter,
+    )
+    c.add_argument("a", metavar="A", help="the reference rule (an optimizer name)")
+    c.add_argument("b", metavar="B", help="the rule to check against A")
+    g = c.add_argument_group("scene")
+    g.add_argument("-f", "--function", metavar="NAME", help=f"test function (default: {DEFAULT_FUNCTION})")
+    g.add_argument("--dim", type=_whole(1, 1000), metavar="N", help="dimension for n-D functions")
+    g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter of the function (repeatable)")
+    g.add_argument("--set", action="append", default=[], metavar="OPT.PARAM=VALUE", dest="sets",
+                   help="a hyperparameter of A or B, e.g. Adam.alpha=0.1 (repeatable)")
+    _rule_options(g)
+    s = g.add_mutually_exclusive_group()
+    s.add_argument("--start", action="append", metavar="X,Y", dest="start_points",
+                   help="a starting point (repeatable)")
+    s.add_argument("--grid", type=_whole(1, 1000), metavar="N",
+                   help="an N-per-axis grid of starts (default: 4)")
+    s.add_argument("--random", type=_whole(1, 1_000_000), metavar="N", help="N random starts (from --seed)")
+    g.add_argument("--steps", type=_whole(1, MAX_STEPS), metavar="N", help="steps to check (default: 300)")
+    g.add_argument("--seed", type=_whole(0, 2**63 - 1), metavar="N", help="seed of --random starts")
+    g.add_argument("--rates", choices=RATES, default="article",
+                   help="hyperparameters not set with --set (default: article, each rule's registry values)")
+    t = c.add_argument_group("tolerance and output")
+    t.add_argument("--rtol", type=_at_least_zero, default=1e-9, help="relative tolerance (default: 1e-9)")
+    t.add_argument("--atol", type=_at_least_zero, default=1e-12, help="absolute tolerance (default: 1e-12)")
+    t.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(preset=None, scene=None, expr=None, box=None, minimum=None, ring=None, ring_points=8,
+                   schedule=None, hooks=[], noise=None, noise_mode=None, delay=None, kind=None, tol=None,
+                   optimizers=None, save_scene=None, record_every=1, backend="numpy", max_seconds=None)
 
 
 def fix_negative(argv: Sequence[str]) -> list[str]:
