@@ -61,6 +61,8 @@ class Task:
     test_targets: np.ndarray
     ridge: float = 0.0
     ridge_mask: np.ndarray | None = None
+    form: Any = None
+    """The same maths one point at a time (:class:`functions.problems.scalar.DataForm`), for kernels."""
 
     @property
     def n_samples(self) -> int:
@@ -186,6 +188,11 @@ class Problem(TestFunction):
     @property
     def inputs(self) -> int:
         return int(self.task.train_inputs.shape[1])
+
+    @property
+    def data_form(self) -> Any:
+        """The kernels' form (:class:`functions.problems.scalar.DataForm`): training rows, per-point maths."""
+        return self.task.form
 
     def value_batch(self, x: Array, idx: Any = None) -> Array:
         """Training loss on the samples ``idx`` (all when None)."""

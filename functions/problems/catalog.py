@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from functions.problems import datasets
+from functions.problems import datasets, scalar
 from functions.problems.base import ProblemFamily, ProblemSpec, Task, problem_spec
 from functions.problems.models import AFFINE, LINEAR, mlp, mlp_dim
 
@@ -77,7 +77,8 @@ def _build_least_squares(dim: int, params: Mapping[str, float]) -> ProblemSpec:
     At = _design(LSQ_ROWS, eig, V, test_rng)
     bt = At @ w_true + LSQ_NOISE * test_rng.standard_normal(LSQ_ROWS)
     _readonly(A, b, At, bt)
-    task = Task(LINEAR, "squared", A, b, At, bt)
+    form = scalar.DataForm(scalar.packed(A, b), scalar.linear_value, scalar.linear_grad)
+    task = Task(LINEAR, "squared", A, b, At, bt, form=form)
     w_star = np.linalg.lstsq(A, b, rcond=None)[0]
     fmin = float(task.value(w_star[None, :])[0])
     r = float(np.ceil(np.max(np.abs(w_star)))) + 2.0
@@ -125,7 +126,9 @@ def _build_logistic(dim: int, params: Mapping[str, float]) -> ProblemSpec:
     at, yt = datasets.two_blobs(LOGISTIC_SAMPLES, TEST_SEED)
     mask = np.array([1.0, 1.0, 0.0])
     _readonly(mask)
-    task = Task(AFFINE, "logistic", a, y, at, yt, ridge=LOGISTIC_RIDGE, ridge_mask=mask)
+    form = scalar.DataForm(scalar.packed(a, y), scalar.affine_logistic_value, scalar.affine_logistic_grad,
+                           (LOGISTIC_RIDGE, *mask.tolist()))
+    task = Task(AFFINE, "logistic", a, y, at, yt, ridge=LOGISTIC_RIDGE, ridge_mask=mask, form=form)
     w_star = _newton(task, np.zeros(3))
     fmin = float(task.value(w_star[None, :])[0])
     return problem_spec(task, [[-4.0, 4.0]] * 3, [w_star], fmin)
@@ -150,7 +153,8 @@ def _mlp_builder(maker: Callable[[int, int], datasets.Data]) -> Callable[..., Pr
     def build(dim: int, params: Mapping[str, float]) -> ProblemSpec:
         a, y = maker(MLP_SAMPLES, TRAIN_SEED)
         at, yt = maker(MLP_SAMPLES, TEST_SEED)
-        task = Task(mlp(2, MLP_HIDDEN), "logistic", a, y, at, yt)
+        form = scalar.DataForm(scalar.packed(a, y), scalar.mlp_logistic_value, scalar.mlp_logistic_grad)
+        task = Task(mlp(2, MLP_HIDDEN), "logistic", a, y, at, yt, form=form)
         return problem_spec(task, [[-MLP_BOX, MLP_BOX]] * dim)
 
     return build

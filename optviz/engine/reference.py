@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from functions.base import namespace
+from functions.problems.minibatch import batch_indices
 from optviz.engine import backends
 from optviz.engine import hooks as _hooks
 from optviz.engine import noise as _noise
@@ -33,6 +35,27 @@ def step_loop(job: Job, xp: Any, cancel: Any = None, tick: Callable[[int], None]
     """
     with np.errstate(all="ignore"):
         return _loop(job, xp, cancel, tick)
+
+
+def minibatch_grad(fn: Any, X: Any, t: int, seeds: Any, batch: int) -> Any:
+    """The gradient of a learning problem at the points ``X`` on step ``t``'s minibatch.
+
+    The samples are :func:`functions.problems.batch_indices` ``(seed, t, N, B)``: one batch for
+    every optimizer and start of a seed. With a seed per start (``seeds`` of shape ``(n,)``, the
+    rows of ``X`` being ``K`` stacked copies of the ``n`` starts) the points are grouped by seed.
+    """
+    N = fn.n_samples
+    if np.ndim(seeds) == 0:
+        return fn.grad_batch(X, batch_indices(int(seeds), t, N, batch))
+    xp = namespace(X)
+    per_row = np.tile(np.asarray(seeds), X.shape[0] // len(seeds))
+    order, parts = [], []
+    for s in np.unique(per_row):
+        rows = np.nonzero(per_row == s)[0]
+        order.append(rows)
+        parts.append(fn.grad_batch(xp.take(X, xp.asarray(rows), axis=0), batch_indices(int(s), t, N, batch)))
+    inverse = np.argsort(np.concatenate(order))
+    return xp.take(xp.concat(parts, axis=0), xp.asarray(inverse), axis=0)
 
 
 def inside(xp: Any, W: Any, bound: float) -> Any:
@@ -96,7 +119,7 @@ def _loop(job: Job, xp: Any, cancel: Any, tick: Callable[[int], None] | None) ->
 
     def noisy_grad(X, t: int):
         """The gradient at the points X ((K·n, dim) or (n, dim)), with noise and hooks."""
-        g = fn.grad(X)
+        g = minibatch_grad(fn, X, t, job.seeds, job.batch) if getattr(job, "batch", None) else fn.grad(X)
         if job.noise:
             z = xp.asarray(_noise.draws(t, 0, dim, job.keys, grad_words), dtype=dt)
             if X.shape[0] != n:
