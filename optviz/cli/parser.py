@@ -34,7 +34,7 @@ DEFAULT_TOL = lessons.DEFAULT_TOL
 #: the article's (the registry's) defaults; ``registry`` is another name for ``article``.
 RATES = (*rates.RATES, *rates.ALIASES)
 KINDS = ("auto", *ERROR_KINDS)
-FORMATS = (".gif", ".mp4", ".png", ".svg")
+FORMATS = (".gif", ".mp4", ".png", ".svg", ".html")
 
 #: Options whose value may start with a minus sign ("--start -1.5,2"): argparse would take
 #: "-1.5,2" for an option, so these are rewritten to "--start=-1.5,2" before parsing.
@@ -130,8 +130,12 @@ examples:
   # every optimizer of the Adam family from 30 random starts; the last frame as a still
   optviz render -f himmelblau -o group:adam --random 30 --out errors.svg
 
+  # the live race as one web page (opens from disk, no network; fits in an iframe)
+  optviz render --preset momentum-valley --out race.html
+
 formats (from the extension): .gif, .mp4 (H.264) animations; .png, .svg the last frame
-(with --preset: the animation's last frame; the error curves go to <stem>-errors.png).
+(with --preset: the animation's last frame; the error curves go to <stem>-errors.png);
+.html the interactive race, every slider position computed ahead, in one file.
 """
 
 DASHBOARD_EPILOG = """\
@@ -139,6 +143,7 @@ examples:
   optviz dashboard                                  # http://localhost:8501 (the next free port if taken)
   optviz dashboard --port 8600 --headless           # on a server: no browser is opened
   optviz dashboard --host 0.0.0.0 --port 8501       # reachable from other machines (a lecture hall)
+  optviz dashboard --memory-budget 3GB              # caches and runs within 3 GB (default 2GB)
   optviz dashboard -- --theme.base dark             # anything after "--" goes to "streamlit run"
 
 Stop it with Ctrl-C (or SIGTERM).
@@ -339,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "interface)")
     d.add_argument("--headless", action="store_true",
                    help="do not open a browser (default: open one when there is a display)")
+    d.add_argument("--memory-budget", metavar="SIZE",
+                   help="the server's memory, e.g. 2GB or 1536MB: its caches and runs stay within it "
+                        "(default: $OPTVIZ_MEMORY_BUDGET, else 2GB; see docs/server.md)")
     d.add_argument("streamlit_args", nargs="*", metavar="-- STREAMLIT_OPTION",
                    help="further options for \"streamlit run\", after \"--\"")
     return parser

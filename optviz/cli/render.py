@@ -1,5 +1,5 @@
 """``optviz render``: race a scene and write a GIF/MP4 animation or a PNG/SVG still (with a
-lesson, also its error curves beside it)."""
+lesson, also its error curves beside it), or the live race as one web page (``.html``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from optviz.cli.scene_file import save_scene
 
 def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.suffix.lower() == ".html":
+        return _page(args, out)
     try:
         from optviz.draw import render
     except ImportError as exc:  # matplotlib missing
@@ -75,6 +77,41 @@ def main(args: argparse.Namespace) -> int:
         print(f"{PROG}: {len(result.names)} optimizer(s) x {result.n_points} start(s) x "
               f"{result.steps} steps computed in {result.elapsed:.2f}s, rendered in "
               f"{time.perf_counter() - t0:.1f}s; rates: {rates_text(scene)}", file=sys.stderr)
+    return 0
+
+
+def _page(args: argparse.Namespace, out: Path) -> int:
+    """``--out race.html``: the live race as one self-contained web page (:mod:`optviz.draw.html`)."""
+    from optviz.draw import files, html
+    from optviz.scene import lessons
+
+    try:
+        files.check_output(out, html.FORMATS)
+    except ValueError as exc:
+        raise CliError(message(exc)) from None
+    scene = scene_from_args(args)
+    to_save = scene_to_save(args, scene)
+    lesson = lessons.get(args.preset) if args.preset is not None else None
+    t0 = time.perf_counter()
+    options = {**engine_options(args), "record_every": 1}  # the page picks its rows itself
+    result = race(scene, options, progress_bar(args, f"computing {out.name}", "point-steps"))
+    try:
+        title = args.title or (lesson.title if lesson else None)
+        path = html.write_page(scene, out, result=result, title=title, note=lesson.note if lesson else None,
+                               backend=args.backend or "numpy")
+        written = [path]
+        if to_save is not None:
+            written.append(save_scene(to_save, args.save_scene))
+    except (OSError, RuntimeError, ValueError, MemoryError) as exc:
+        if interrupted():
+            raise KeyboardInterrupt from None
+        return write_failed(out, exc)
+    for p in written:
+        print(p)
+    if not args.quiet:
+        print(f"{PROG}: {len(result.names)} optimizer(s) x {result.n_points} start(s) x {result.steps} steps "
+              f"with every slider position, written in {time.perf_counter() - t0:.1f}s "
+              f"({path.stat().st_size / 1e6:.1f} MB); rates: {rates_text(scene)}", file=sys.stderr)
     return 0
 
 

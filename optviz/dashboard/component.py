@@ -4,7 +4,8 @@
   layout images: all the race needs), shipped in ``assets/vendor`` (MIT licence beside it):
   a quarter of the full bundle, so the browser is ready three times sooner. Its element is the
   same in every run, so Streamlit sends it once per page and refers to it afterwards.
-- :func:`race` mounts the live race (``assets/race.js``, ``assets/race.css``) with the data of
+- :func:`race` mounts the live race (``assets/race.js`` with its Streamlit adapter, see
+  :mod:`optviz.dashboard.frontend`; ``assets/race.css``) with the data of
   :func:`optviz.dashboard.payload.race_data` and returns what it reports: ``sliders`` (state:
   the latest slider values, see :func:`optviz.dashboard.state.apply_slider_values`), ``click``
   (trigger: ``{"point", "replace"}``, a start placed on the chart: added to the starts, or the
@@ -21,19 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-ASSETS = Path(__file__).with_name("assets")
-PLOTLY_JS = ASSETS / "vendor" / "plotly-basic.min.js"
+from optviz.dashboard import frontend
+
+ASSETS = frontend.ASSETS
+PLOTLY_JS = frontend.PLOTLY_JS
 
 
 @cache
 def _library() -> Callable[..., Any]:
     # The UMD bundle sets window.Plotly when it runs as a module (no CommonJS `module` there).
-    js = PLOTLY_JS.read_text(encoding="utf-8") + "\nexport default function () {}\n"
+    js = frontend.plotly_js() + "\nexport default function () {}\n"
     return st.components.v2.component("optviz_plotly", js=js, isolate_styles=False)
 
 
@@ -42,8 +44,8 @@ def _race() -> Callable[..., Any]:
     return st.components.v2.component(
         "optviz_race",
         html="",
-        css=(ASSETS / "race.css").read_text(encoding="utf-8"),
-        js=(ASSETS / "race.js").read_text(encoding="utf-8"),
+        css=frontend.race_css(),
+        js=frontend.race_js("streamlit"),
         isolate_styles=False,
     )
 
