@@ -29,6 +29,7 @@ import pytest
 import functions
 import optviz
 from optviz import cli
+from optviz.dashboard import memory
 from optviz.engine import hooks, schedules, validate
 from optviz.scene import starts
 from optviz.scene.model import VERSION
@@ -244,6 +245,12 @@ API: list[Row] = [
         ValueError, "unknown name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"),
     api("from_expression: a 10 KB box", lambda: functions.from_expression("x**2", box="a" * 10_000),
         ValueError, "aaaaaaaaaa…"),
+    # -- issue 23: the server's memory budget; a scene is never written onto a device
+    api("memory budget 'lots'", lambda: memory.parse_budget("lots"), ValueError,
+        "expected a size such as 2GB or 1536MB, got 'lots'"),
+    api("memory budget 100MB", lambda: memory.parse_budget("100MB"), ValueError, "at least 768MB"),
+    api("Scene.save onto /dev/null", lambda: optviz.Scene.from_query(
+        {"v": "2", "fn": "booth", "opt": "SGD", "starts": "grid:n=2"}).save(os.devnull), ValueError, "not a regular file"),
 ]
 
 
@@ -428,6 +435,15 @@ CLI: list[Row] = [
     c(*R, "--save-scene", "{out}", phrase="is a folder"),
     c("run", "--random", "200000", "--steps", "1", "--save-scene", "{out}/s.json",
       phrase="cannot be saved as a scene: starts.n"),
+    # -- issue 23: special files are never written nor replaced; reads are bounded; a BOM is read past
+    c("run", "--steps", "1", "--save-scene", os.devnull, phrase="it is a device, not a regular file"),
+    c("run", "--steps", "1", "--save-scene", "{scenes}/fifo.json", phrase="it is a FIFO (named pipe)"),
+    c(*R[:1], "--steps", "1", "--out", "{scenes}/fifo.gif", phrase="it is a FIFO (named pipe), not a regular"),
+    c("basins", "--grid", "2", "--out", "{scenes}/device.png", phrase="it is a device, not a regular file"),
+    c(*R, "--scene", "/dev/zero", phrase="/dev/zero': too large for a scene (over 80,000,000 bytes)"),
+    c(*R, "--scene", "{scenes}/bom.json", "--steps", "0", phrase="steps: must be a whole number in [1,"),
+    c("dashboard", "--memory-budget", "lots", phrase="--memory-budget: expected a size such as 2GB"),
+    c("dashboard", "--memory-budget", "1KB", phrase="--memory-budget: at least 768MB"),
 ]
 
 #: The files of the ``{scenes}`` rows: one malformed scene each (and ``ok.json``, a good one).
@@ -457,6 +473,10 @@ def scenes(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("scenes")
     for name, text in SCENE_FILES.items():
         (d / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    (d / "bom.json").write_bytes(b"\xef\xbb\xbf" + SCENE_FILES["ok.json"].encode())
+    os.mkfifo(d / "fifo.json")
+    os.mkfifo(d / "fifo.gif")
+    os.symlink(os.devnull, d / "device.png")
     return d
 
 
@@ -503,6 +523,17 @@ def test_cli_process(row: Row, tmp_path: Path):
 
 def test_the_process_rows_exist():
     assert len(CLI_PROCESS) == 5
+
+
+@pytest.mark.parametrize("argv", [["list"], ["run", "--steps", "2"], ["run", "--steps", "2", "--json"]])
+def test_a_full_disk_is_one_line(argv: list[str], tmp_path: Path):
+    """``optviz list > /dev/full``: one line and exit status 1, not a traceback (issue 23)."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "optviz", *argv], cwd=tmp_path, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["optviz: error: could not write the output: No space left on device"]
 
 
 # ============================================================================ the dashboard

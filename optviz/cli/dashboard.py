@@ -16,6 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from optviz.cli.errors import CliError
+from optviz.dashboard import memory
 from optviz.scene.text import quote
 
 #: Streamlit settings for a lecture: no usage statistics, no deploy button or developer menu,
@@ -87,8 +88,16 @@ def main(args: argparse.Namespace) -> int:
         raise CliError(f"--host expects an address such as 127.0.0.1 or 0.0.0.0, got {quote(args.host)}")
     if args.port is not None:
         _check_port(args.host, args.port)
+    env = dashboard_env()
+    budget = getattr(args, "memory_budget", None)
+    if budget is not None or env.get(memory.ENV, "").strip():
+        try:  # (the one parser: optviz.dashboard.memory; checked here, before the server starts)
+            env[memory.ENV] = str(memory.parse_budget(budget if budget is not None else env[memory.ENV]))
+        except ValueError as exc:
+            source = "--memory-budget" if budget is not None else memory.ENV
+            raise CliError(f"{source}: {str(exc).removeprefix('memory budget: ')}") from None
     cmd = dashboard_command(args.port, args.host, args.headless, extra)
-    proc = subprocess.Popen(cmd, env=dashboard_env())
+    proc = subprocess.Popen(cmd, env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:  # Ctrl-C (Streamlit got it too) or SIGTERM/SIGHUP (only we did)

@@ -1,9 +1,10 @@
 """The entry point: parse, run the command's module, and end every way a command can end with
-its exit status (0 done, 1 a file could not be written, 2 bad input in one line, 130 stopped by
+its exit status (0 done, 1 a file or the output could not be written, 2 bad input in one line, 130 stopped by
 Ctrl-C, SIGTERM or SIGHUP)."""
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -54,7 +55,9 @@ def _main(argv: list[str]) -> int:
             raise CliError("choose a command: render, run, basins, sweep, compare, list or dashboard "
                            "(see 'optviz --help')")
         command = importlib.import_module(f"optviz.cli.{MODULES[args.command]}")
-        return command.main(args)
+        code = command.main(args)
+        sys.stdout.flush()  # here, so that a full disk is reported (not at exit, as a traceback)
+        return code
     except CliError as exc:
         print(f"{PROG}: error: {message(exc)}", file=sys.stderr)
         return 2
@@ -64,7 +67,23 @@ def _main(argv: list[str]) -> int:
             print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. "| head": stop quietly
-        with suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _drop_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_FULL:
+            raise
+        _drop_stdout()  # (what is still buffered would fail again at exit)
+        with suppress(OSError, ValueError):
+            print(f"{PROG}: error: could not write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+#: Errors of writing the output (``> /dev/full``, a full disk or quota, a file too large).
+_OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device (nothing more is written, not even at exit)."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

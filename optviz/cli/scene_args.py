@@ -27,6 +27,7 @@ import numpy as np
 import functions
 from optviz.cli.errors import CliError, message, show_path
 from optviz.cli.parser import DEFAULT_FUNCTION, DEFAULT_OPTIMIZERS, DEFAULT_STEPS, DEFAULT_TOL
+from optviz.draw import files
 from optviz.engine.run import MAX_STEPS
 from optviz.optimizers import get as get_optimizer
 from optviz.optimizers import rates as _rates
@@ -110,6 +111,10 @@ def check_scene_path(path: str) -> None:
         raise CliError(f"--save-scene {show_path(path)}: the folder {show_path(parent)} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise CliError(f"--save-scene {show_path(path)}: the folder {show_path(parent)} is not writable")
+    try:
+        files.refuse_special(p)
+    except ValueError as exc:
+        raise CliError(f"--save-scene: {message(exc)}") from None
 
 
 def _make(fn: Any, optimizers: Mapping[str, Mapping[str, float]], rates: str, *,

@@ -5,20 +5,25 @@ recomputes only that optimizer; the optimizers not kept yet (a new scene, "All 1
 one engine call. Random draws are keyed by (seed, optimizer, start), so the merged runs equal
 one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps`) are cached
 (``st.cache_data``) as packed blocks, per optimizer.
+
+Memory is bounded by bytes (:mod:`optviz.dashboard.memory`, one budget for the server): the kept
+runs by their share of it (least recently used first out); a run whose every step would take
+more than :func:`~optviz.dashboard.memory.run_cap` is recorded at the rows the race draws (the
+table's numbers are the same: the engine keeps the tolerance and divergence steps itself), and
+one that would still exceed it is refused up front with its estimate. Heavy runs take turns
+(:data:`~optviz.dashboard.memory.HEAVY_SLOTS` at once) behind a progress bar that Stop ends.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 import optviz
-from optviz.dashboard import sweeps
+from optviz.dashboard import memory, sweeps
 from optviz.dashboard.sliders import Slider, priority
 from optviz.engine import fast
 from optviz.optimizers import REGISTRY
@@ -49,8 +54,32 @@ def starts_of(scene: Scene) -> np.ndarray:
     return np.asarray(scene.starts.points, dtype=float)
 
 
-#: Runs kept (one per optimizer and scene), shared by every session of the server.
-RUNS_KEPT = 1024
+def record_every(scene: Scene) -> int:
+    """Every how many steps the scene's run records: 1 (every step) while the whole recording
+    fits :func:`~optviz.dashboard.memory.run_cap`; otherwise the race's own stride for a scene
+    this big (:func:`optviz.dashboard.sweeps.stride_for` at
+    :func:`~optviz.dashboard.sweeps.max_rows_for` rows: the rows the page draws anyway, since
+    the cap is far above the race's every-step budget). Refused (``ValueError``, with the
+    estimate) when even those rows exceed the cap."""
+    n, steps, k = len(scene.starts.points), scene.steps, max(1, len(scene.optimizers))
+    cap = memory.run_cap()
+    if record_bytes(scene, 1) <= cap:
+        return 1
+    every = sweeps.stride_for(steps, sweeps.max_rows_for(k * n))
+    need = record_bytes(scene, every)
+    if need > cap:
+        raise ValueError(f"this scene would keep about {need / 1e6:,.0f} MB of paths ({k} optimizers × "
+                         f"{n:,} starts), over this server's {cap / 1e6:,.0f} MB per run; show fewer "
+                         "optimizers or starts")
+    return every
+
+
+def record_bytes(scene: Scene, every: int) -> int:
+    """The bytes a run of ``scene`` records every ``every`` steps: per optimizer, point and
+    recorded row its position, loss and error (float64)."""
+    rows = scene.steps // every + 2
+    dim = len(scene.starts.points[0]) if scene.starts.points else 2
+    return rows * len(scene.starts.points) * max(1, len(scene.optimizers)) * (dim + 2) * 8
 
 
 def fused() -> bool | None:
@@ -68,38 +97,56 @@ fast.set_interactive()
 
 class _Runs:
     """Each optimizer's run of a scene, kept by (the scene's settings but its optimizers, the
-    backend, the optimizer, its hyperparameters): the optimizers missing from a scene are run
-    together (one engine call), then kept one by one, so that a slider's move reruns only its
-    optimizer."""
+    backend, the optimizer, its hyperparameters, the recording's stride): the optimizers missing
+    from a scene are run together (one engine call), then kept one by one, so that a slider's
+    move reruns only its optimizer. Bounded by bytes (:func:`optviz.dashboard.memory.runs_bytes`)."""
 
-    def __init__(self) -> None:
-        self.runs: OrderedDict[tuple, optviz.Result] = OrderedDict()
-        self.lock = threading.Lock()
+    def __init__(self, capacity: int | None = None) -> None:
+        self.runs = memory.LRU(capacity if capacity is not None else memory.runs_bytes)
 
     @staticmethod
-    def key(scene: Scene, backend: str, name: str) -> tuple:
+    def key(scene: Scene, backend: str, name: str, every: int = 1) -> tuple:
         return (scene.function, scene.starts.points, scene.steps, scene.seed, scene.schedule, scene.hooks,
                 scene.noise, scene.noise_mode, scene.delay, scene.dtype, backend, name,
-                tuple(scene.optimizers[name].items()))
+                tuple(scene.optimizers[name].items()), every)
 
     def get(self, scene: Scene, backend: str, fused: bool | None = None) -> optviz.Result:
-        keys = {name: self.key(scene, backend, name) for name in scene.optimizers}
-        with self.lock:
-            have = {name: self.runs[k] for name, k in keys.items() if k in self.runs}
-            for k in keys.values():
-                if k in self.runs:
-                    self.runs.move_to_end(k)
+        every = record_every(scene)
+        keys = {name: self.key(scene, backend, name, every) for name in scene.optimizers}
+        have = {name: r for name, k in keys.items() if (r := self.runs.get(k)) is not None}
         missing = [name for name in scene.optimizers if name not in have]
         if missing:
-            joint = optviz.run(_fn(scene), {name: dict(scene.optimizers[name]) for name in missing},
-                               starts=starts_of(scene), steps=scene.steps, fused=fused,
-                               **engine_options(scene, backend))
-            with self.lock:
-                for name in missing:
-                    have[name] = self.runs[keys[name]] = only(joint, name)
-                while len(self.runs) > RUNS_KEPT:
-                    self.runs.popitem(last=False)
+            joint = _engine_run(scene, missing, backend, fused, every)
+            for name in missing:
+                have[name] = only(joint, name)
+                self.runs.put(keys[name], have[name])
         return optviz.Result.merge([have[name] for name in scene.optimizers])
+
+
+def _engine_run(scene: Scene, names: list[str], backend: str, fused: bool | None,
+                every: int) -> optviz.Result:
+    """One engine call for ``names`` of ``scene``; a heavy one waits for its turn
+    (:data:`optviz.dashboard.memory.TURNS`) behind a progress bar (Stop ends the wait or the run)."""
+    hps = {name: dict(scene.optimizers[name]) for name in names}
+    kw = {"starts": starts_of(scene), "steps": scene.steps, "fused": fused, "record_every": every,
+          **engine_options(scene, backend)}
+    if len(names) * len(scene.starts.points) * scene.steps <= memory.HEAVY_WORK:
+        return optviz.run(_fn(scene), hps, **kw)
+    bar = st.empty()
+
+    def waiting(ahead: int) -> None:
+        bar.progress(0.0, text=f"Waiting for a turn: the server computes {memory.HEAVY_SLOTS} heavy runs at "
+                               f"once, and {ahead} more wait before this one")
+
+    def report(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Running {len(names)} optimizers: "
+                                                           f"{done:,} of {total:,} point-steps")
+
+    try:
+        with memory.TURNS.turn(waiting):
+            return optviz.run(_fn(scene), hps, progress=report, **kw)
+    finally:
+        bar.empty()
 
 
 @st.cache_resource(show_spinner=False)

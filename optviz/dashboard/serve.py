@@ -9,6 +9,10 @@ and computing the default scene's race into the caches every session shares
 a state of its own (:func:`optviz.dashboard.state.detached`), not any session's; if anything in
 it fails, the first visit just does that work itself. Some seconds later it loads the default
 field's compiled kernels, once they are on disk (:func:`load_kernels`).
+
+The server's memory budget (:mod:`optviz.dashboard.memory`, ``OPTVIZ_MEMORY_BUDGET``) is read
+here once: its data-cache share becomes Streamlit's ``server.maxCacheDataSize`` (a bad budget
+ends the server with one line, exit 2, before it starts).
 """
 
 from __future__ import annotations
@@ -122,6 +126,15 @@ def _warm_in_background() -> None:
 def main(argv: list[str] | None = None) -> int:
     """``streamlit run`` with ``argv`` (the script first), the warm-up running beside it."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from optviz.dashboard import memory
+
+    try:
+        total = memory.budget()
+    except ValueError as exc:
+        print(f"optviz: {memory.ENV}: {exc}", file=sys.stderr)
+        return 2
+    if not any(a.startswith("--server.maxCacheDataSize") for a in args):
+        args += ["--server.maxCacheDataSize", memory.streamlit_size(memory.cache_bytes(total))]
     threading.Thread(target=_warm_in_background, name="optviz-warm-up", daemon=True).start()
     from streamlit.web import cli
 

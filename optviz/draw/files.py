@@ -2,9 +2,9 @@
 
 Everything optviz writes (animations, stills, scene files) goes through :func:`atomic_path`:
 into a hidden temporary file beside the target, then ``os.replace``-d onto it; on any error
-(or an interrupt) the temporary file is removed. A target that exists and is not a regular
-file (a FIFO, a device such as ``/dev/stdout``, a socket) is written in place instead: it is
-never replaced by a regular file.
+(or an interrupt) the temporary file is removed. Only regular files are written: a target that
+exists and is not one (a FIFO, a device such as ``/dev/null`` or ``/dev/stdout``, a socket) is
+refused with a ``ValueError`` (:func:`refuse_special`), never written into nor replaced.
 """
 
 from __future__ import annotations
@@ -45,8 +45,7 @@ def check_output(path: str | os.PathLike, allowed: tuple[str, ...]) -> Path:
         raise ValueError(f"cannot write {os.fspath(p)!r}: {os.fspath(parent)!r} is not a directory")
     if p.is_dir():
         raise ValueError(f"cannot write {os.fspath(p)!r}: it is a directory; give a file name")
-    if special(p):
-        return p  # written in place
+    refuse_special(p)
     try:
         probe = reserve_temp(p)
     except OSError as exc:
@@ -68,6 +67,21 @@ def special(path: str | os.PathLike) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def refuse_special(path: str | os.PathLike) -> None:
+    """``ValueError`` when ``path`` exists and is not a regular file: optviz writes only regular
+    files, so that a mistyped ``--out /dev/sda`` or ``--save-scene /dev/null`` changes nothing."""
+    if not special(path):
+        return
+    mode = os.stat(path).st_mode
+    kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+    raise ValueError(f"cannot write {os.fspath(path)!r}: it is {kind}, not a regular file; optviz writes "
+                     "only regular files")
+
+
 def reserve_temp(path: Path) -> Path:
     """Create an empty, uniquely named hidden file next to ``path``, with the same extension
     (made as any new file is: mode 0666 less the umask)."""
@@ -85,14 +99,14 @@ def reserve_temp(path: Path) -> Path:
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success move it onto ``path``, else delete it.
-    A FIFO or a device is yielded itself (written in place, never replaced)."""
+    A FIFO, a device or a socket is refused (:func:`refuse_special`), before and again just
+    before the move."""
     final = Path(path)
-    if special(final):
-        yield final
-        return
+    refuse_special(final)
     tmp = reserve_temp(final)
     try:
         yield tmp
+        refuse_special(final)
         os.replace(tmp, final)
     except BaseException:
         with suppress(OSError):
@@ -107,4 +121,5 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-__all__ = ["atomic_path", "check_output", "output_format", "reserve_temp", "special", "write_text"]
+__all__ = ["atomic_path", "check_output", "output_format", "refuse_special", "reserve_temp", "special",
+           "write_text"]

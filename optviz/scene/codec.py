@@ -70,11 +70,12 @@ def loads(text: str | bytes) -> Any:
     large, not JSON, nested too deeply, with NaN or infinities, or with a key given twice."""
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")  # a byte-order mark (Windows' Notepad) is read past
         except UnicodeDecodeError:
             raise ValueError("scene: not UTF-8 text") from None
     if not isinstance(text, str):
         raise ValueError(f"scene: expected JSON text, got {type(text).__name__}")
+    text = text.removeprefix("\ufeff")
     if len(text) > MAX_JSON_CHARS:
         raise ValueError(f"scene: too large ({len(text):,} characters, at most {MAX_JSON_CHARS:,})")
 
@@ -103,6 +104,8 @@ def write_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file (never half-written; the file gets the
     permissions of any new file, the umask's, not a temporary file's 0600)."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():  # only regular files (a device: never)
+        raise ValueError(f"cannot write {os.fspath(path)!r}: not a regular file (a device, FIFO or socket)")
     fd, tmp = _new_temp(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -147,6 +150,7 @@ def to_query(scene: Any) -> dict[str, str]:
         "noise": 0.0,
         "noise_mode": "absolute",
         "delay": 0,
+        "batch": None,
         "dtype": "float64",
         "error": "auto",
         "tol": 1e-3,
@@ -176,7 +180,7 @@ def query_data(query: Mapping[str, Any], ignore: Iterable[str] = STREAMLIT_QUERY
     (``grid:n=4`` | ``random:n=16,seed=0`` | ``ring:n=16,radius=0.4,center=minimum`` |
     ``points``) and ``pts`` (``x,y;x,y``, for typed points); ``steps``; and, when not the
     default, ``seed``, ``sched``, ``hooks`` (``;``-separated), ``noise``, ``noise_mode``,
-    ``delay``, ``dtype``, ``err``, ``tol``. Keys in ``ignore`` are skipped; any other key is
+    ``delay``, ``batch``, ``dtype``, ``err``, ``tol``. Keys in ``ignore`` are skipped; any other key is
     an error. A version-1 link (``v=1``) reads as it was made (see the module docstring).
     """
     if not isinstance(query, Mapping):
@@ -280,7 +284,7 @@ def query_data(query: Mapping[str, Any], ignore: Iterable[str] = STREAMLIT_QUERY
         if key not in q:
             continue
         text = q[key]
-        if attr in ("seed", "delay"):
+        if attr in ("seed", "delay", "batch"):
             data[attr] = _int_text(text, key)
         elif attr in ("noise",):
             data[attr] = _float_text(text, key)
@@ -327,6 +331,7 @@ QUERY_FIELDS = {
     "noise": "noise",
     "noise_mode": "noise_mode",
     "delay": "delay",
+    "batch": "batch",
     "dtype": "dtype",
     "error": "err",
     "tol": "tol",

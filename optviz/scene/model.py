@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 import functions as _functions
+from functions.problems import check_problem_batch
 from optviz.engine import hooks as _hooks
 from optviz.engine import schedules as _schedules
 from optviz.engine.result import ERROR_KINDS
@@ -503,6 +504,17 @@ def _hook_text(hook: Any) -> str:
     raise ValueError(f"hooks: cannot save {hook!r} in a scene; pass its text, e.g. 'clip:max_norm=5'")
 
 
+def _batch(value: Any, fn: Any) -> int | None:
+    """A learning problem's minibatch size: None (full batch, also for B = N) or 1 ≤ B < N."""
+    if value is None:
+        return None
+    try:
+        return check_problem_batch(fn, _integer(value, "batch", low=1))
+    except ValueError as exc:
+        text = str(exc)
+        raise ValueError(f"batch: {text.removeprefix('batch: ').removeprefix('batch ')}") from None
+
+
 @dataclass(frozen=True)
 class Scene:
     """Every setting of a run (see the module docstring). Made normalized and validated."""
@@ -517,6 +529,7 @@ class Scene:
     noise: float = 0.0
     noise_mode: str = "absolute"
     delay: int = 0
+    batch: int | None = None  # a learning problem's minibatch size (None: full batch)
     dtype: str = "float64"
     error: str = "auto"
     tol: float = 1e-3
@@ -587,6 +600,7 @@ class Scene:
             "noise": _number(self.noise, "noise", low=0.0),
             "noise_mode": _text(self.noise_mode, "noise_mode", choices=NOISE_MODES),
             "delay": _integer(self.delay, "delay", low=0, high=MAX_DELAY),
+            "batch": _batch(self.batch, fn),
             "dtype": _text(self.dtype, "dtype", choices=DTYPES),
             "error": _text(self.error, "view.error", choices=VIEW_ERRORS),
             "tol": _number(self.tol, "view.tol", low=1e-300, high=1e300),
@@ -667,6 +681,7 @@ class Scene:
         noise: float = 0.0,
         noise_mode: str = "absolute",
         delay: int = 0,
+        batch: int | None = None,
         dtype: str = "float64",
         error: str = "auto",
         tol: float | None = 1e-3,
@@ -732,6 +747,7 @@ class Scene:
             noise=noise,
             noise_mode=noise_mode,
             delay=delay,
+            batch=batch,
             dtype=dtype,
             error=tol_kind if tol_kind is not None else error,
             tol=1e-3 if tol is None else tol,
@@ -772,6 +788,8 @@ class Scene:
             kw["noise_mode"] = self.noise_mode
         if self.delay != 0:
             kw["delay"] = self.delay
+        if self.batch is not None:
+            kw["batch"] = self.batch
         return kw
 
     def run(self, **overrides: Any):
@@ -811,6 +829,7 @@ class Scene:
             "noise": self.noise,
             "noise_mode": self.noise_mode,
             "delay": self.delay,
+            **({"batch": self.batch} if self.batch is not None else {}),
             "dtype": self.dtype,
             "view": {"error": self.error, "tol": self.tol},
             "rates": self.rates,
@@ -843,6 +862,7 @@ class Scene:
             "noise",
             "noise_mode",
             "delay",
+            "batch",
             "dtype",
             "view",
             "rates",
@@ -875,6 +895,7 @@ class Scene:
             noise=data.get("noise", 0.0),
             noise_mode=data.get("noise_mode", "absolute"),
             delay=data.get("delay", 0),
+            batch=data.get("batch"),
             dtype=data.get("dtype", "float64"),
             error=view.get("error", "auto"),
             tol=view.get("tol", 1e-3),
@@ -907,7 +928,10 @@ class Scene:
             size = path.stat().st_size
             if size > MAX_JSON_CHARS * 4:
                 raise ValueError(f"{path}: too large for a scene ({size:,} bytes)")
-            data = path.read_bytes()
+            with open(path, "rb") as fh:  # bounded: /dev/zero or a pipe reports no size
+                data = fh.read(MAX_JSON_CHARS * 4 + 1)
+            if len(data) > MAX_JSON_CHARS * 4:
+                raise ValueError(f"{path}: too large for a scene (over {MAX_JSON_CHARS * 4:,} bytes)")
         except OSError as exc:
             raise ValueError(f"{path}: cannot read the scene ({exc.strerror or exc})") from None
         return cls.from_json(data, limits=limits)

@@ -1,0 +1,115 @@
+"""The lecture server's memory budget and turns (issue 23): the caches stay within bytes, a big
+race is recorded at the rows the page draws (or refused with its estimate), heavy runs take turns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from optviz.dashboard import compute, memory, sweeps
+from optviz.scene.model import Scene
+
+
+def _scene(n: int = 200, steps: int = 300, seed: int = 0, opt: str = "SGD;Adam;NAG;RMSprop;MSGD") -> Scene:
+    pts = np.random.default_rng(seed).uniform(-2, 2, (n, 2))
+    return Scene.from_query({"v": "2", "fn": "rosenbrock", "opt": opt, "starts": "points",
+                             "pts": ";".join(f"{x:.3f},{y:.3f}" for x, y in pts), "steps": str(steps),
+                             "seed": str(seed)})
+
+
+def test_the_runs_cache_stays_under_its_byte_budget():
+    cap = 8 * memory.MB
+    runs = compute._Runs(capacity=cap)
+    sizes = []
+    for seed in range(10):  # each scene's five runs take ~7 MB: far more than the cache holds in all
+        result = runs.get(_scene(seed=seed), "numpy", fused=False)
+        sizes.append(memory.size_of(result))
+        assert runs.runs.total <= cap
+        assert runs.runs.total == sum(memory.size_of(v) for v, _ in runs.runs.items.values())
+    assert sum(sizes) > 5 * cap
+    assert len(runs.runs) >= 1  # the latest runs are kept: a slider's move reruns one optimizer
+    last = compute._Runs.key(_scene(seed=9), "numpy", "Adam")
+    assert last in runs.runs
+
+
+def test_a_value_larger_than_the_whole_cache_is_not_kept():
+    lru = memory.LRU(100, sizer=len)
+    lru.put("a", b"x" * 60)
+    lru.put("b", b"x" * 60)
+    assert list(lru.items) == ["b"] and lru.total == 60
+    lru.put("c", b"x" * 500)
+    assert "c" not in lru and lru.total == 60
+
+
+def test_a_big_race_is_recorded_at_the_rows_the_page_draws(monkeypatch):
+    scene = _scene(n=300, steps=400)
+    assert compute.record_every(scene) == 1
+    monkeypatch.setattr(memory, "run_cap", lambda total=None: 8 * memory.MB)
+    every = compute.record_every(scene)
+    assert every == sweeps.stride_for(400, sweeps.max_rows_for(5 * 300)) > 1
+    result = compute._Runs(capacity=64 * memory.MB).get(scene, "numpy", fused=False)
+    rec = np.asarray(result.recorded_steps)
+    assert list(sweeps.shown_rows(rec, every)) == list(range(len(rec)))  # every row recorded is drawn
+    assert rec[-1] == 400 and memory.size_of(result) <= 8 * memory.MB
+    full = compute._Runs(capacity=64 * memory.MB).get(_scene(n=300, steps=400), "numpy", fused=False)
+    for name in result.names:  # the table's numbers are the same
+        np.testing.assert_array_equal(result.trajectories[name][-1], full.trajectories[name][-1])
+        np.testing.assert_array_equal(result.diverged_step[name], full.diverged_step[name])
+
+
+def test_a_race_too_big_even_so_is_refused_up_front_with_its_estimate(monkeypatch):
+    monkeypatch.setattr(memory, "run_cap", lambda total=None: 10**6)
+    with pytest.raises(ValueError, match=r"would keep about 4 MB of paths \(5 optimizers × 300 starts\), "
+                                         r"over this server's 1 MB per run"):
+        compute.record_every(_scene(n=300, steps=400))
+
+
+def test_the_budget_is_shared_out():
+    total = memory.parse_budget("2GB")
+    assert total == 2 * 2**30
+    parts = memory.cache_bytes(total) + memory.runs_bytes(total) + memory.HEAVY_SLOTS * memory.run_cap(total)
+    assert memory.BASE + parts <= total
+    assert memory.parse_budget("1536mb") == 1536 * memory.MB == memory.parse_budget(str(1536 * memory.MB))
+    assert memory.streamlit_size(memory.cache_bytes(total)) == "614mb"
+
+
+def test_heavy_runs_take_turns():
+    turns = memory.Turns(slots=1)
+    running, most, ticks = [0], [0], []
+    lock = threading.Lock()
+
+    def heavy() -> None:
+        with turns.turn(ticks.append, poll=0.01):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+
+    threads = [threading.Thread(target=heavy) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert most[0] == 1 and ticks and turns.running == 0 and turns.waiting() == 0
+
+
+def test_stop_while_waiting_leaves_the_queue():
+    turns = memory.Turns(slots=1)
+
+    class Stop(BaseException):
+        pass
+
+    def stop(ahead: int) -> None:
+        raise Stop
+
+    with turns.turn():
+        with pytest.raises(Stop), turns.turn(stop, poll=0.01):
+            pass  # pragma: no cover - never gets a turn
+        assert turns.waiting() == 0
+    with turns.turn():  # the slot is free again
+        assert turns.running == 1
