@@ -266,6 +266,9 @@ def _noise_options(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--delay", type=_whole(0, MAX_STEPS), metavar="TAU",
                    help="each step uses the gradient taken TAU steps earlier, as in asynchronous training "
                         "(default: 0)")
+    g.add_argument("--batch", type=_whole(1, 2**31 - 1), metavar="B",
+                   help="a learning problem's gradient on a minibatch of B training samples, drawn from "
+                        "(seed, step): the same batch for every optimizer (default: the full batch)")
 
 
 def _progress_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -541,8 +544,9 @@ def _conformance_command(sub: Any) -> None:
     t.add_argument("--atol", type=_at_least_zero, default=1e-12, help="absolute tolerance (default: 1e-12)")
     t.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(preset=None, scene=None, expr=None, box=None, minimum=None, ring=None, ring_points=8,
-                   schedule=None, hooks=[], noise=None, noise_mode=None, delay=None, kind=None, tol=None,
-                   optimizers=None, save_scene=None, record_every=1, backend="numpy", max_seconds=None)
+                   schedule=None, hooks=[], noise=None, noise_mode=None, delay=None, batch=None, kind=None,
+                   tol=None, optimizers=None, save_scene=None, record_every=1, backend="numpy",
+                   max_seconds=None)
 
 
 def fix_negative(argv: Sequence[str]) -> list[str]:

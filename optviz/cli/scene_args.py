@@ -151,7 +151,7 @@ def _from_options(args: argparse.Namespace, given: Starts | None) -> Scene:
         steps=DEFAULT_STEPS if args.steps is None else args.steps, seed=seed,
         schedule=args.schedule or "constant", hooks=tuple(args.hooks),
         noise=_given_or(args, "noise", 0.0), noise_mode=_given_or(args, "noise_mode", "absolute"),
-        delay=_given_or(args, "delay", 0), error=args.kind or "auto",
+        delay=_given_or(args, "delay", 0), batch=getattr(args, "batch", None), error=args.kind or "auto",
         tol=_given_or(args, "tol", DEFAULT_TOL),
     )
 
@@ -253,7 +253,8 @@ def _changed(scene: Scene, args: argparse.Namespace, given: Starts | None, refus
             hooks=tuple(args.hooks) if args.hooks else scene.hooks,
             noise=_given_or(args, "noise", scene.noise),
             noise_mode=_given_or(args, "noise_mode", scene.noise_mode),
-            delay=_given_or(args, "delay", scene.delay), dtype=scene.dtype,
+            delay=_given_or(args, "delay", scene.delay), batch=_given_or(args, "batch", scene.batch),
+            dtype=scene.dtype,
             error=args.kind or scene.error, tol=_given_or(args, "tol", scene.tol), rules=rules,
         )
     except ValueError as exc:
