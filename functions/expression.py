@@ -273,7 +273,7 @@ def _check_tree(t: _Text, root: ast.expr, variables: Collection[str] = VARIABLES
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 what = _describe(node.func)
-                raise _Refused(f"only the listed functions may be called ({what} is not allowed)", pos, _HELP)
+                raise _Refused(f"only the listed functions may be called ({what} is not allowed)", pos, hint)
             name = node.func.id
             if name in variables or name in CONSTANTS:
                 raise _Refused(f"{name} is not a function (write {name}*(...) for a product)", pos)

@@ -315,6 +315,9 @@ def _dry_run(name: str, maths: Maths, hps: list[HyperParam]) -> None:
 
 
 def _check_array(name: str, what: str, value: Any, shape: tuple[int, ...], t: int) -> None:
+    if isinstance(value, tuple | list):
+        raise RuleError(f"{name}: {what} is {len(value)} values at step {t} of the dry run on two starts: "
+                        "return the update, then one new value per state field, in the order of state=")
     arr = np.asarray(value, dtype=float) if not isinstance(value, np.ndarray) else value
     if arr.shape != shape:
         raise RuleError(f"{name}: {what} has shape {arr.shape} at step {t} of the dry run on two starts; "

@@ -79,6 +79,7 @@ _HINT = ("use numbers, g, x, t, your hyperparameters and names assigned before, 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _DECLARATION = re.compile(
     rf"\s*([A-Za-z]\w*)\s*=\s*({_NUMBER})\s+in\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]\s*(log)?\s*")
+_LOOKS_DECLARED = re.compile(r"\s*[A-Za-z]\w*\s*=\s*[^\s\[]+\s+in\s*\[")
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z]\w*)\s*=(?!=)(.*)", re.S)
 
 
@@ -144,7 +145,7 @@ def parse(text: Any) -> Parsed:
             except (RuleError, OverflowError) as exc:
                 raise RuleError(f"{_where(line)}: {exc}") from None
             continue
-        if " in " in f" {line.text} " and "[" in line.text:
+        if _LOOKS_DECLARED.match(line.text):
             raise RuleError(f"{_where(line)}: a hyperparameter is declared as name = default in [low, high], "
                             "e.g. lr = 0.01 in [1e-5, 1]")
         assign = _ASSIGNMENT.fullmatch(line.text)
@@ -227,15 +228,11 @@ def _check_tree(tree: ast.expr, line: Line) -> None:
             if not isinstance(node.args[0], ast.Compare):
                 raise RuleError(f"{_where(line)}: where's first argument is a comparison, "
                                 "e.g. where(g > 0, a, b)")
-            for arg in node.args[1:]:
-                if any(isinstance(n, ast.Compare) for n in ast.walk(arg)):
-                    raise RuleError(f"{_where(line)}: a comparison may only be where's first argument")
-        elif isinstance(node, ast.Call):
-            for arg in node.args:
-                if isinstance(arg, ast.Compare):
-                    raise RuleError(f"{_where(line)}: a comparison may only be where's first argument")
-    if isinstance(tree, ast.Compare):
-        raise RuleError(f"{_where(line)}: a comparison may only be where's first argument")
+    allowed = {id(n.args[0]) for n in ast.walk(tree)
+               if isinstance(n, ast.Call) and n.func.id == "where"}  # type: ignore[attr-defined]
+    if any(isinstance(n, ast.Compare) and id(n) not in allowed for n in ast.walk(tree)):
+        raise RuleError(f"{_where(line)}: a comparison may only be where's first argument, "
+                        "e.g. where(g > 0, a, b)")
 
 
 # ---------------------------------------------------------------------- checked tree -> source

@@ -1,0 +1,272 @@
+"""Your own optimizers (issue 20): Python rules (``optviz.rule``), typed rules (text, checked and
+never run), scenes that carry them, the CLI's --rules/--rule-text, and ``optviz conformance``.
+
+References that share no code with the rules they check: the built-in Adam (a registry rule),
+optax's ``lion`` (a library), and a rule broken on purpose at one coordinate of one step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optviz
+from optviz import cli
+from optviz.optimizers import REGISTRY, Rule, custom, typed
+from optviz.scene.model import Scene, Starts
+
+#: Adam as typed text, written as the built-in computes it (the average as avg + (1 − β)(x − avg)).
+ADAM_TEXT = """
+alpha = 1e-3 in [1e-7, 10]
+beta1 = 0.9 in [0, 0.99999]
+beta2 = 0.999 in [0, 0.99999]
+eps = 1e-8 in [0, 1] log
+a = alpha*sqrt(1 - beta2**t)/(1 - beta1**t)   # once per step
+m = m + (1 - beta1)*(g - m)
+v = v + (1 - beta2)*(g*g - v)
+x = x - a*m/sqrt(v + eps)
+"""
+#: Adam as in the paper's Algorithm 1 (β m + (1 − β) g): other rounding, the same maths.
+ADAM_TEXTBOOK = """
+alpha = 1e-3 in [1e-7, 10]; beta1 = 0.9 in [0, 0.99999]; beta2 = 0.999 in [0, 0.99999]
+eps = 1e-8 in [0, 1]
+m = beta1*m + (1 - beta1)*g; v = beta2*v + (1 - beta2)*g^2
+x = x - alpha*sqrt(1 - beta2^t)/(1 - beta1^t)*m/sqrt(v + eps)
+"""
+STARTS = np.array([[-1.5, 2.0], [0.5, -0.5], [1.8, 1.1], [-0.3, -1.7], [2.2, 0.2]])
+
+
+def python_adam() -> None:
+    from functions.elementwise import sqrt
+
+    def rate(t, alpha, beta1, beta2):
+        return alpha * sqrt(1 - beta2**t) / (1 - beta1**t)
+
+    @optviz.rule(state=("m", "v"), per_step={"alpha_t": rate},
+                 hyperparams={"alpha": (1e-3, 1e-7, 10), "beta1": (0.9, 0, 0.99999),
+                              "beta2": (0.999, 0, 0.99999), "eps": (1e-8, 0, 1, "log")})
+    def PyAdam(g, m, v, alpha_t, beta1, beta2, eps):
+        r"""Adam, as a Python rule: :math:`\Delta_t = -\alpha_t m_t/\sqrt{v_t + \varepsilon}`."""
+        m = m + (1 - beta1) * (g - m)
+        v = v + (1 - beta2) * (g * g - v)
+        return -alpha_t * m / sqrt(v + eps), m, v
+
+
+@pytest.fixture(scope="module")
+def rules():
+    typed.register_text("TypedAdam", ADAM_TEXT)
+    typed.register_text("TextbookAdam", ADAM_TEXTBOOK)
+    python_adam()
+    yield
+    for name in ("TypedAdam", "TextbookAdam", "PyAdam"):
+        custom.unregister(name)
+
+
+def test_typed_and_python_adam_equal_builtin_adam_on_both_paths(rules):
+    hp = {"alpha": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8}
+    chosen = {name: hp for name in ("Adam", "TypedAdam", "PyAdam")}
+    paths = {fused: optviz.run("rosenbrock", chosen, STARTS, 200, fused=fused, rates="article",
+                               schedule="cosine") for fused in (False, True)}
+    ref = paths[False].trajectories["Adam"]
+    for fused, res in paths.items():
+        assert res.path == ("fast" if fused else "reference")
+        for name in ("TypedAdam", "PyAdam"):  # the same rounding: the same bits
+            assert np.array_equal(res.trajectories[name], ref), (fused, name)
+    textbook = optviz.run("rosenbrock", {"TextbookAdam": hp}, STARTS, 200, fused=False, rates="article",
+                          schedule="cosine")  # (its kernel is the others' in all but rounding)
+    assert np.max(np.abs(textbook.trajectories["TextbookAdam"] - ref)) <= 1e-12
+
+
+def test_typed_rule_state_is_named_and_recorded(rules):
+    res = optviz.run("rosenbrock", ["TypedAdam"], STARTS[:2], 5, record_state=True, fused=False)
+    assert REGISTRY["TypedAdam"].maths.fields == ("m", "v")
+    assert [s.outputs for s in REGISTRY["TypedAdam"].maths.per_step] == [("a",)]
+    assert "x = x - a*m/sqrt(v + eps)" in REGISTRY["TypedAdam"].doc  # shown where a built-in's formula is
+    assert set(res.states["TypedAdam"]) >= {"m", "v"}
+
+
+def test_typed_lion_equals_optax_lion():
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax.numpy")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    typed.register_text("MyLion", typed.EXAMPLES["MyLion"])
+    try:
+        hp = {"lr": 0.02, "b1": 0.9, "b2": 0.99, "wd": 0.1}
+        res = optviz.run("rosenbrock", {"MyLion": hp}, STARTS, 60, fused=False, rates="article")
+        W = res.trajectories["MyLion"]
+        fn = res.function
+        tx = optax.lion(learning_rate=hp["lr"], b1=hp["b1"], b2=hp["b2"], weight_decay=hp["wd"])
+        update = jax.jit(jax.vmap(tx.update))  # every start at once, each its own parameter vector
+        state = jax.vmap(tx.init)(jnp.asarray(W[0]))
+        for t in range(1, W.shape[0]):  # teacher-forced: optax steps from optviz's positions
+            u, state = update(jnp.asarray(fn.grad(W[t - 1])), state, jnp.asarray(W[t - 1]))
+            np.testing.assert_allclose(W[t] - W[t - 1], np.asarray(u), rtol=1e-12, atol=1e-15)
+    finally:
+        custom.unregister("MyLion")
+
+
+def test_examples_register_and_race():
+    for name, text in typed.EXAMPLES.items():
+        typed.register_text(name, text)
+    try:
+        res = optviz.run("himmelblau", list(typed.EXAMPLES), STARTS, 50, fused=False)
+        for name in typed.EXAMPLES:
+            assert np.all(np.isfinite(res.trajectories[name]))
+        assert REGISTRY["AdamMax"].maths.fields == ("m", "v", "vmax")
+    finally:
+        for name in typed.EXAMPLES:
+            custom.unregister(name)
+
+
+# ---------------------------------------------------------------------- refusals
+SENTINEL = Path("/tmp/optviz-typed-rule-ran")
+
+#: (text, a phrase of the refusal)
+HOSTILE = [
+    ("x = __import__('os').system('touch /tmp/optviz-typed-rule-ran')", "only the listed functions"),
+    ("x = x - g.__class__", "attribute access"),
+    ("x = [g for g in ().__class__.__bases__]", "comprehensions"),
+    ("x = lambda: 0", "lambda"),
+    ("x = x - 'g'", "text (strings)"),
+    ("x = x - g[0]", "subscripts"),
+    ("import os; x = x - g", "expected name = formula"),
+    ("def f(): pass", "expected name = formula"),
+    ("x = x - g; update = 1", "reserved"),
+    ("x = x - lr*g", "unknown name 'lr'"),
+    ("lr = 1 in [2, 3]\nx = x - lr*g", "low <= default <= high"),
+    ("lr = 1 in [0, 3]\nlr = 2 in [0, 3]\nx = x - lr*g", "declared twice"),
+    ("m = 2*m", "never assigns x"),
+    ("x = x - g**100000", "too large"),
+    ("x = x - 1e400*g", "too large"),
+    ("x = x - " + "sqrt(" * 40 + "g" + ")" * 40, "nested too deeply"),
+    ("x = x - g**g**g**g**g**g**g**g**g**g", "powers are nested too deeply"),
+    ("x = x - " + "+".join(["g"] * 2000), "too long"),
+    ("x = x - where(g, 1, 2)", "comparison"),
+    ("x = x - (g > 0)", "comparison"),
+    ("x = x - norm(g)", "unknown function"),
+    ("x = x - g; y = 1; " * 40, "statements"),
+    ("x == x - g", "expected name = formula"),
+    ("x = x -", "syntax error"),
+    ("", "type a rule"),
+    ("w = 1; x = x - g", "reserved"),
+    ("sqrt = 1; x = x - g", "a function"),
+    ("x = x - g\0", "NUL"),
+]
+
+
+@pytest.mark.parametrize("text,phrase", HOSTILE, ids=[h[0][:30] for h in HOSTILE])
+def test_hostile_and_malformed_typed_rules_are_refused_fast(text, phrase):
+    SENTINEL.unlink(missing_ok=True)
+    before = dict(REGISTRY)
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as info:
+        typed.register_text("Hostile", text)
+    assert time.perf_counter() - start < 1.0
+    assert phrase in str(info.value)
+    assert len(str(info.value)) < 600
+    assert not SENTINEL.exists()
+    assert REGISTRY == before  # nothing registered
+
+
+def test_a_refusal_says_the_line_and_column():
+    with pytest.raises(ValueError, match=r"line 3 \('x = x - lr\*gg'\): unknown name 'gg' \(did you mean "
+                                         r"g\?\) at column 12"):
+        typed.register_text("Mine", "# my rule\nlr = 0.1 in [0, 1]\nx = x - lr*gg")
+
+
+def test_builtin_names_are_not_taken():
+    with pytest.raises(ValueError, match="Adam is a built-in optimizer"):
+        typed.register_text("adam", "x = x - g")
+    with pytest.raises(ValueError, match="built-in"):
+        optviz.rule("SGD", lambda g, eta: -eta * g, hyperparams={"eta": (0.1, 0, 1)})
+
+
+@pytest.mark.parametrize("kwargs,phrase", [
+    ({"update": lambda g, m, eta: (-eta * m, m)}, "asks for 'm'"),
+    ({"update": lambda g, eta: (-eta * g, g), "state": ()}, "the update is 2 values"),
+    ({"update": lambda g, etta: -etta * g}, "did you mean eta?"),
+    ({"update": lambda g, eta: -eta * g.sum()}, "has shape ()"),
+    ({"update": lambda g, eta: -eta * g / 0.0}, "update is not finite"),
+    ({"update": lambda g, m, eta: (-eta * g, m / 0.0), "state": ("m",)}, "state field 'm' is not finite"),
+    ({"update": lambda g, eta: 1 / 0}, "ZeroDivisionError"),
+    ({"update": lambda g, eta: -eta * g, "state": ("g",)}, "is a quantity the engine gives"),
+    ({"update": lambda g, eta: -eta * g, "hyperparams": {"eta": (2, 0, 1)}}, "low <= default <= high"),
+])
+def test_python_rules_are_checked_by_a_dry_run(kwargs, phrase):
+    kw = {"hyperparams": {"eta": (0.1, 0, 1)}, **kwargs}
+    before = dict(REGISTRY)
+    with pytest.raises(ValueError) as info:
+        optviz.rule("Mine", **kw)
+    assert phrase in str(info.value) and str(info.value).startswith("Mine")
+    assert REGISTRY == before
+
+
+# ---------------------------------------------------------------------- scenes, CLI, conformance
+def test_a_scene_with_a_typed_rule_round_trips_to_identical_trajectories():
+    text = typed.EXAMPLES["SignSGD"]
+    scene = Scene(function={"name": "himmelblau"}, optimizers={"Adam": {}, "SignSGD": {"lr": 0.05}},
+                  starts=Starts.grid(3), steps=60, rules={"SignSGD": text})
+    try:
+        from_json = Scene.from_json(scene.to_json())
+        from_url = Scene.from_query(scene.to_query())
+        assert from_json == scene == from_url and from_url.rules == {"SignSGD": text}
+        assert json.loads(scene.to_json())["rules"] == {"SignSGD": text}
+        ref = scene.run(fused=False).trajectories["SignSGD"]
+        for other in (from_json, from_url):
+            assert np.array_equal(other.run(fused=False).trajectories["SignSGD"], ref)
+        with pytest.raises(ValueError, match=r"rules\.SignSGD: line 1"):
+            Scene.from_dict({**scene.to_dict(), "rules": {"SignSGD": "x = x - lr*g"}})
+    finally:
+        custom.unregister("SignSGD")
+
+
+def test_cli_rule_text_and_rules_file(tmp_path, capsys):
+    rules_file = tmp_path / "my_rules.py"
+    rules_file.write_text(
+        "import optviz\n"
+        "optviz.rule('HalfSGD', lambda g, eta: -0.5 * eta * g, hyperparams={'eta': (0.01, 0, 1)})\n")
+    scene_path = tmp_path / "scene.json"
+    try:
+        code = cli.main(["run", "-f", "booth", "-o", "SGD,HalfSGD", "--rules", str(rules_file), "--grid", "2",
+                         "--steps", "20", "-q", "--json", "--rule-text",
+                         "Sign: lr = 0.01 in [1e-6, 1]; x = x - lr*sign(g)", "--save-scene", str(scene_path)])
+        out = capsys.readouterr().out
+        assert code == 0
+        assert {r["optimizer"] for r in json.loads(out)["results"]} == {"SGD", "HalfSGD", "Sign"}
+        saved = json.loads(scene_path.read_text())
+        assert saved["rules"] == {"Sign": "lr = 0.01 in [1e-6, 1]; x = x - lr*sign(g)"}
+    finally:
+        custom.unregister("HalfSGD")
+        custom.unregister("Sign")
+
+
+def test_conformance_names_the_step_and_coordinate_of_an_injected_difference():
+    adam = REGISTRY["Adam"]
+
+    def broken(g, state, w, hp, ctx):
+        delta, state = adam.rule.update(g, state, w, hp, ctx)
+        if ctx.t == 7:
+            delta = delta.copy()
+            delta[3, 1] *= 1 + 1e-7
+        return delta, state
+
+    spec = dataclasses.replace(adam, name="Broken", rule=Rule(adam.rule.init, broken))
+    found = optviz.conformance("Adam", spec, "rosenbrock", STARTS, 50)
+    assert (found.agree, found.step, found.start, found.coordinate) == (False, 7, 3, 1)
+    assert "differ first at step 7, start 3, coordinate 1" in found.text()
+    assert optviz.conformance("Adam", "Adam", "rosenbrock", STARTS, 50).agree
+
+
+def test_cli_conformance_exit_status(capsys):
+    assert cli.main(["conformance", "Adam", "Adam", "--steps", "20"]) == 0
+    assert "agree" in capsys.readouterr().out
+    assert cli.main(["conformance", "Adam", "AMSGrad", "--steps", "20"]) == 1
+    assert "differ first at step 1" in capsys.readouterr().out
+    assert cli.main(["conformance", "Adam", "Nobody"]) == 2
