@@ -45,7 +45,8 @@ pytestmark = pytest.mark.slow
 def _copy_source(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
     dest.mkdir()
-    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "requirements.txt",
+                 "requirements-dev.txt"):
         shutil.copy2(ROOT / name, dest / name)
     for pkg in ("optviz", "functions"):
         shutil.copytree(ROOT / pkg, dest / pkg, ignore=ignore)
@@ -238,6 +239,59 @@ def test_editable_install_runs_the_source(tmp_path):
     assert Path(where.strip()).resolve() == (src / "optviz" / "__init__.py").resolve()
 
 
+# ---------------------------------------------------------------------- python -m build
+def test_build_gives_a_wheel_and_an_sdist_that_install_and_run(tmp_path):
+    """``python -m build`` (offline: ``--no-isolation``, the backend from this environment) makes an
+    sdist and, from it, a wheel, which installs into a fresh venv and answers ``optviz --help``, with
+    the licence and the one version (``optviz.__version__``, read by pyproject.toml) in its metadata."""
+    pytest.importorskip("build", reason="the 'build' package is not installed (dev extra)")
+    import tarfile
+    import zipfile
+
+    src = _copy_source(tmp_path / "src")
+    dist = tmp_path / "dist"
+    proc = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(src)],
+                          capture_output=True, text=True, timeout=300, env=_env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    version = re.search(r'^__version__ = "([^"]+)"$', (ROOT / "optviz" / "__init__.py").read_text(),
+                        flags=re.M).group(1)
+    wheel = dist / f"optviz-{version}-py3-none-any.whl"
+    sdist = dist / f"optviz-{version}.tar.gz"
+    assert sorted(p.name for p in dist.iterdir()) == sorted([wheel.name, sdist.name])
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        meta = z.read(f"optviz-{version}.dist-info/METADATA").decode()
+    assert f"optviz-{version}.dist-info/licenses/LICENSE" in names
+    assert "optviz/dashboard/assets/race.js" in names and "optviz/dashboard/assets/hosts/page.js" in names
+    assert "License-Expression: BSD-3-Clause" in meta and f"Version: {version}" in meta
+    with tarfile.open(sdist) as t:
+        members = {m.split("/", 1)[1] for m in t.getnames() if "/" in m}
+    assert {"LICENSE", "README.md", "pyproject.toml", "optviz/__init__.py"} <= members
+    # the wheel was built from the sdist (what build does): installing it checks both
+    python = _venv(tmp_path / "venv")
+    _pip_install(python, str(wheel), cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = _optviz(python, "--help", cwd=elsewhere)
+    assert proc.returncode == 0 and "render" in proc.stdout, proc.stderr
+    code = ("import importlib.metadata as m, optviz; "
+            "print(optviz.__version__, m.version('optviz'), m.metadata('optviz')['License-Expression'])")
+    out = subprocess.run([str(python), "-c", code], cwd=elsewhere, capture_output=True, text=True, env=_env(),
+                         timeout=120, check=True)
+    assert out.stdout.split() == [version, version, "BSD-3-Clause"]
+
+
+def test_version_and_licence_are_declared_once():
+    project = PYPROJECT["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "optviz.__version__"}
+    assert project["license"] == "BSD-3-Clause" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("BSD 3-Clause License")
+    import optviz
+
+    assert f"## {optviz.__version__} (" in (ROOT / "CHANGELOG.md").read_text()
+
+
 # ---------------------------------------------------------------------- one list of dependencies
 def _requirement_lines(name: str) -> list[str]:
     return [ln.strip() for ln in (ROOT / name).read_text().splitlines()
@@ -258,7 +312,8 @@ def test_every_third_party_import_is_a_declared_dependency():
     optional backends): a new import cannot be forgotten in pyproject.toml."""
     project = PYPROJECT["project"]
     runtime = {_dist(r) for r in project["dependencies"]}
-    optional = {_dist(r) for extra in ("gpu", "scale") for r in project["optional-dependencies"][extra]}
+    optional = {_dist(r) for extra in ("gpu", "scale", "notebook")
+                for r in project["optional-dependencies"][extra]}
     optional |= {"cupy"}  # cupy-cuda12x provides the module cupy
     modules: set[str] = set()
     for path in [*ROOT.glob("optviz/**/*.py"), *ROOT.glob("functions/**/*.py")]:
