@@ -245,6 +245,27 @@ API: list[Row] = [
         ValueError, "unknown name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"),
     api("from_expression: a 10 KB box", lambda: functions.from_expression("x**2", box="a" * 10_000),
         ValueError, "aaaaaaaaaa…"),
+    # -- issue 20: your own optimizers (typed text is checked, never run; Python rules dry-run)
+    api("rule_text: code", lambda: optviz.rule_text("Mine", "x = __import__('os').system('id')"), ValueError,
+        "only the listed functions may be called"),
+    api("rule_text: a built-in's name", lambda: optviz.rule_text("adam", "x = x - g"), ValueError,
+        "Adam is a built-in optimizer"),
+    api("rule_text: 10 MB", lambda: optviz.rule_text("Mine", HUGE), ValueError, "too long"),
+    api("rule_text: no x", lambda: optviz.rule_text("Mine", "m = m + g"), ValueError, "never assigns x"),
+    api("rule: a misspelt name", lambda: optviz.rule("Mine", lambda g, etta: -etta * g,
+                                                      hyperparams={"eta": (0.1, 0, 1)}),
+        ValueError, "did you mean eta?"),
+    api("rule: a sum over points", lambda: optviz.rule("Mine", lambda g, eta: -eta * g.sum(),
+                                                        hyperparams={"eta": (0.1, 0, 1)}),
+        ValueError, "has shape ()"),
+    api("Scene: a refused rule text", lambda: optviz.Scene(
+        function={"name": "booth"}, optimizers=["Adam"], starts=optviz.Starts.grid(2),
+        rules={"Mine": "x = x - lr*g"}), ValueError, "rules.Mine: line 1"),
+    api("Scene.from_query: rules not JSON", lambda: optviz.Scene.from_query(
+        {"v": "2", "fn": "booth", "opt": "Adam", "starts": "grid:n=2", "rules": "{oops"}), ValueError,
+        "URL parameter 'rules'"),
+    api("conformance: unknown rule", lambda: optviz.conformance("Adam", "Nobody"), ValueError, "valid: SGD"),
+    api("conformance: rtol", lambda: optviz.conformance("Adam", "SGD", rtol=-1), ValueError, "rtol"),
     # -- issue 23: the server's memory budget; a scene is never written onto a device
     api("memory budget 'lots'", lambda: memory.parse_budget("lots"), ValueError,
         "expected a size such as 2GB or 1536MB, got 'lots'"),
@@ -435,6 +456,15 @@ CLI: list[Row] = [
     c(*R, "--save-scene", "{out}", phrase="is a folder"),
     c("run", "--random", "200000", "--steps", "1", "--save-scene", "{out}/s.json",
       phrase="cannot be saved as a scene: starts.n"),
+    # -- issue 20: your own optimizers
+    c("run", "--rule-text", "Mine x = x - g", phrase="--rule-text expects NAME: TEXT"),
+    c("run", "--rule-text", "Mine: x = x - sgn(g)", phrase="unknown function 'sgn' (did you mean sign?)"),
+    c("run", "--rule-text", "Adam: x = x - g", phrase="Adam is a built-in optimizer"),
+    c("run", "--rules", "{out}/nope.py", phrase="no such file"),
+    c("run", "--rules", "{out}/rules.txt", phrase="expected a Python file"),
+    c("conformance", "Adam", "Nobody", phrase="valid: SGD"),
+    c("conformance", "Adam", "group:adam", phrase="not a list or a group"),
+    c("conformance", "Adam", "SGD", "--rtol", "-1", phrase="must be >= 0"),
     # -- issue 23: special files are never written nor replaced; reads are bounded; a BOM is read past
     c("run", "--steps", "1", "--save-scene", os.devnull, phrase="it is a device, not a regular file"),
     c("run", "--steps", "1", "--save-scene", "{scenes}/fifo.json", phrase="it is a FIFO (named pipe)"),
