@@ -136,3 +136,23 @@ def test_the_page_plays_and_its_sliders_work_from_disk_with_no_network(lesson_pa
         context.close()
     assert not errors, errors
     assert not refused, refused
+
+
+def test_the_dashboard_offers_the_race_as_a_web_page():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    for k, v in {"live_sweeps": "always", "optimizers": ["Adam", "NAG"], "steps": 20}.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="export_html").click()
+    at.run()
+    assert not at.exception, at.exception
+    name, data, _ = at.session_state["export_file"]
+    assert name.endswith(".html") and len(data) < 5_000_000
+    downloads = at.main.get("download_button")
+    assert downloads and downloads[0].proto.label == "Download as web page"
+    text = data.decode("utf-8")
+    scene = optviz.Scene.from_json(_data(text)["scene"])
+    assert set(scene.optimizers) == {"Adam", "NAG"} and scene.steps == 20  # the scene on screen

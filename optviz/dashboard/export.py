@@ -1,4 +1,5 @@
-"""Export the scene on screen to GIF, MP4 or an error-plot PNG, in 720p or 1080p.
+"""Export the scene on screen to GIF, MP4 or an error-plot PNG, in 720p or 1080p, or as one web page
+(the live race with every slider position, :mod:`optviz.draw.html`).
 
 A fragment: its buttons rerun only this section. The file is rendered by
 :mod:`optviz.draw.render` into a temporary folder, read into memory for the download button, and
@@ -18,7 +19,9 @@ from optviz.dashboard.state import ss
 
 #: The export sizes (:data:`optviz.draw.render.RESOLUTIONS`: 1280×720 and 1920×1080 pixels).
 RESOLUTIONS = ("720p", "1080p")
-MIME = {".gif": "image/gif", ".mp4": "video/mp4", ".png": "image/png"}
+MIME = {".gif": "image/gif", ".mp4": "video/mp4", ".png": "image/png", ".html": "text/html"}
+WEB_PAGE_HELP = ("The live race as one HTML file: it plays and its sliders work from disk, with no network "
+                 "and no server; it fits in an iframe on a course page")
 #: Most frames of an exported animation (101: every step of a 100-step race).
 MAX_FRAMES = 101
 
@@ -29,6 +32,21 @@ def scene_signature(result: optviz.Result, kind: str, resolution: str) -> str:
     return repr((result.function.name, result.dim, getattr(result.function, "params", {}), result.names, hp,
                  result.starts.tobytes(), result.steps, result.seed, result.schedule, result.hooks, kind,
                  resolution))
+
+
+def web_page(result: optviz.Result, scene: optviz.Scene, lesson: str | None = None) -> tuple[str, bytes]:
+    """The race on screen as one web page: (file name, bytes); with ``lesson`` (a lesson's name, when
+    the scene is still that lesson's) its title and note above the race."""
+    from optviz.draw import html
+    from optviz.scene import lessons
+
+    title = note = None
+    if lesson in lessons.LESSONS and lessons.get(lesson).scene == scene:
+        title, note = lessons.get(lesson).title, lessons.get(lesson).note
+    text = html.page(scene, title=title, note=note,
+                     data=html.race_data(scene, result=result if result.recorded_steps.size == scene.steps + 1
+                                         else None))
+    return f"optviz-{result.function.name}.html", text.encode("utf-8")
 
 
 def render_file(result: optviz.Result, fmt: str, kind: str, resolution: str, fps: int,
@@ -49,10 +67,11 @@ def render_file(result: optviz.Result, fmt: str, kind: str, resolution: str, fps
 
 
 @st.fragment
-def section(result: optviz.Result, kind: str) -> None:
-    """The export controls and, once rendered, the download of the file for this scene."""
+def section(result: optviz.Result, kind: str, scene: optviz.Scene | None = None) -> None:
+    """The export controls and, once rendered, the download of the file for this scene (with
+    ``scene``: also as one web page)."""
     st.subheader("Export")
-    c1, c2, c3, c4, c5, c6 = st.columns([1.4, 1, 1, 1, 1.2, 1.6], vertical_alignment="bottom")
+    c1, c2, c3, c4, c5, c7, c6 = st.columns([1.4, 1, 1, 1, 1.2, 1.2, 1.8], vertical_alignment="bottom")
     c1.slider("Frames per second", 5, 30, key="export_fps")
     c2.segmented_control("Size", list(RESOLUTIONS), key="export_res", required=True,
                          help="1280×720 or 1920×1080 pixels: a projector's or a slide's size")
@@ -66,6 +85,9 @@ def section(result: optviz.Result, kind: str) -> None:
     if c5.button("Error plot", key="export_png", icon=":material/show_chart:", width="stretch",
                  help="The error chart as a PNG picture"):
         fmt = ".png"
+    if scene is not None and c7.button("Web page", key="export_html", icon=":material/language:",
+                                       width="stretch", help=WEB_PAGE_HELP):
+        fmt = ".html"
     if fmt is not None:
         bar = st.progress(0.0, text="Rendering…")
 
@@ -73,7 +95,10 @@ def section(result: optviz.Result, kind: str) -> None:
             bar.progress(min(done / max(total, 1), 1.0), text=f"Rendering frame {done} of {total}")
 
         try:
-            name, data = render_file(result, fmt, kind, res, int(ss["export_fps"]), progress)
+            if fmt == ".html":
+                name, data = web_page(result, scene, ss.get("lesson"))
+            else:
+                name, data = render_file(result, fmt, kind, res, int(ss["export_fps"]), progress)
         except (ValueError, OSError, RuntimeError, MemoryError) as exc:  # e.g. no ffmpeg: keep the page
             bar.empty()
             st.error(f"Export failed: {short(exc)}")
@@ -84,7 +109,8 @@ def section(result: optviz.Result, kind: str) -> None:
         name, data, made_for = ss["export_file"]
         if made_for == sig:
             suffix = Path(name).suffix
-            c6.download_button(f"Download {suffix[1:].upper()}", data, file_name=name, mime=MIME[suffix],
+            label = "Download as web page" if suffix == ".html" else f"Download {suffix[1:].upper()}"
+            c6.download_button(label, data, file_name=name, mime=MIME[suffix],
                                key="export_download", icon=":material/download:", width="stretch",
                                on_click="ignore")
         else:

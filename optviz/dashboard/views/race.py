@@ -300,7 +300,7 @@ def _view() -> None:
         return
     _tune(ctx)
     _table(ctx, result)
-    export.section(result, ctx.kind)
+    export.section(result, ctx.kind, ctx.scene)
 
 
 _fragment = st.fragment(_view)
