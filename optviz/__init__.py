@@ -13,6 +13,7 @@ function's tuned learning rates, or ``rates="article"`` for the registry's. A ra
 is a :class:`Scene` (``optviz.Scene``); the lessons are named scenes (:mod:`optviz.scene.lessons`).
 """
 
+from optviz.adapters import from_optax, from_torch
 from optviz.engine import hooks, schedules
 from optviz.engine.backends import BackendError, gpu_status
 from optviz.engine.result import Result
@@ -31,7 +32,8 @@ from optviz.scene.model import Scene, Starts
 
 __all__ = [
     "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison",
-    "Conformance", "Result", "Scene", "Starts", "Sweep", "basins", "compare", "conformance", "gpu_status",
-    "hooks", "lessons", "resolve", "rule", "rule_text", "run", "schedules", "starts", "sweep", "tune",
+    "Conformance", "Result", "Scene", "Starts", "Sweep", "basins", "compare", "conformance", "from_optax",
+    "from_torch", "gpu_status", "hooks", "lessons", "resolve", "rule", "rule_text", "run", "schedules",
+    "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"

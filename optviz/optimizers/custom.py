@@ -68,7 +68,7 @@ LR_NAMES = ("lr", "eta", "alpha", "learning_rate", "step_size")
 #: The two starts of the dry run, and its number of steps.
 DRY_STARTS = np.array([[0.7, -1.3], [-1.9, 0.4]])
 DRY_STEPS = 3
-_LOCK = threading.RLock()
+LOCK = threading.RLock()
 
 HyperSpec = HyperParam | float | tuple | list
 
@@ -180,7 +180,7 @@ def rule(name: str | Callable | None = None, update: Callable | None = None, *,
     if not callable(update):
         raise RuleError(f"rule {name!r}: update must be a function, got {type(update).__name__}")
     name = check_name(update.__name__ if name is None else name)
-    with _LOCK:
+    with LOCK:
         maths, hps = _maths(name, update, state, hyperparams, per_step, per_point, point_fields, grad_at)
         spec = _register(name, maths, hps, summary or _first_line(update.__doc__) or "your own rule",
                          reference, kind)
@@ -329,7 +329,7 @@ def _check_array(name: str, what: str, value: Any, shape: tuple[int, ...], t: in
 
 def unregister(name: str) -> None:
     """Remove a user rule (a built-in cannot be removed)."""
-    with _LOCK:
+    with LOCK:
         if name not in USER:
             raise RuleError(f"{name!r} is no user rule")
         USER.pop(name)

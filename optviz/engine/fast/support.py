@@ -29,6 +29,9 @@ def unsupported(job: Job, backend: str) -> str | None:
         return f"the compiled kernels run on NumPy or CuPy arrays; backend {backend!r} uses the readable path"
     if job.dtype != "float64":
         return "the compiled kernels compute in float64; float32 runs on the readable path"
+    for p in job.plan:
+        if "adapter" in p.spec.needs:
+            return f"{p.spec.name} is a library's optimizer (an adapter): it runs on the readable path"
     point = getattr(job.fn, "point", None)
     if point is None:
         return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
