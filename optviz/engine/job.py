@@ -208,12 +208,13 @@ def make_job(
         opt, fname, fdim, policy, params=fparams))
     sched = as_schedule(schedule)
     hook_list = as_hooks(hooks)
+    given = bound is not None
     if bound is None:
         bound = 1e6 * max(1.0, float(np.max(np.abs(np.asarray(fn.box, dtype=float)))))
     elif isinstance(bound, bool) or not (
             isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
         raise ValueError(f"bound must be a finite number > 0, got {quote(bound)}")
-    check_starts_inside(s, float(bound), getattr(fn, "name", "the function"))
+    check_starts_inside(s, float(bound), getattr(fn, "name", "the function"), given=given)
     noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
     tol, tol_kind = _tol_options(tol, tol_kind, fn)
     if not isinstance(record_state, bool):
@@ -236,7 +237,7 @@ def make_job(
 
 def _seeds(seed: Any, n: int) -> Any:
     if np.ndim(seed) == 0:
-        return check_count(seed, "seed", 0)
+        return check_count(seed, "seed", 0, 2**64 - 1)
     try:
         arr = np.asarray(seed)
     except (TypeError, ValueError):

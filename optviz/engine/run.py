@@ -49,6 +49,7 @@ from optviz.engine.validate import (
     OptimizerChoice,
     Planned,
     check_count,
+    check_max_seconds,
     plan_optimizers,
     quote,
     recorded_steps,
@@ -80,6 +81,8 @@ RATE_FAST_PER_CORE = 1.0e8
 RATE_FAST_GPU = 5.0e9
 RATE_READABLE = 4.0e7
 STEP_OVERHEAD = 3e-5
+#: The most threads a run may ask for (each steps its own chunk: beyond the cores, only overhead).
+MAX_THREADS = 256
 #: How often the watching thread wakes to report progress and check for Ctrl-C (seconds).
 POLL = 0.05
 
@@ -175,6 +178,9 @@ def run(
         rates=rates)
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a function progress(done, total), got {quote(progress)}")
+    if fused is not None and not isinstance(fused, bool):
+        raise ValueError(f"fused must be True, False or None (automatic), got {quote(fused)}")
+    max_seconds = check_max_seconds(max_seconds)
     from optviz.engine import fast
 
     path = fast.choose(job, backend_name, fused)
@@ -194,8 +200,8 @@ def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
         if threads not in (None, 1):
             raise ValueError("threads > 1 needs the numpy backend")
         return 1
-    if threads is not None:
-        return min(check_count(threads, "threads", 1), job.n)
+    if threads is not None:  # (more threads than MAX_THREADS only add per-chunk overhead)
+        return min(check_count(threads, "threads", 1, MAX_THREADS), job.n)
     if path == "fast":
         from optviz.engine.fast import MIN_POINTS_PER_THREAD
 
@@ -209,7 +215,7 @@ def estimate_seconds(job: Job, path: str, n_threads: int, backend: str = "numpy"
         return job.work / RATE_FAST_GPU
     if path == "fast":
         return job.work / (RATE_FAST_PER_CORE * max(1, min(n_threads, cores())))
-    chunks = max(1, math.ceil(job.n / CHUNK_POINTS))
+    chunks = max(1, math.ceil(job.n / CHUNK_POINTS), n_threads)
     overhead = job.steps * len(job.plan) * chunks * STEP_OVERHEAD
     return job.work / (RATE_READABLE * max(1, min(n_threads, cores()))) + overhead
 

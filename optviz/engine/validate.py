@@ -136,16 +136,18 @@ def validate_starts(starts: Any, dim: int, fname: str = "the function") -> np.nd
     return s
 
 
-def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function") -> None:
+def check_starts_inside(s: np.ndarray, bound: float, fname: str = "the function", given: bool = True) -> None:
     """Refuse starts beyond the divergence ``bound``: such a point would be frozen as diverged at
-    step 0, and the run would blame the learning rates. The message names the start instead."""
+    step 0, and the run would blame the learning rates. The message names the start instead, and
+    suggests ``bound=`` only where the caller ``given`` one (a scene, a link or the page has none)."""
     out = ~np.all(np.abs(s) <= bound, axis=1)
     if out.any():
         i = int(np.argmax(out))
         raise ValueError(
             f"starts must lie within the divergence bound (every coordinate in [-{bound:.3g}, {bound:.3g}] "
-            f"for {fname}); point {i} is {quote(s[i].tolist())}: start inside the bound, or pass a "
-            "larger bound="
+            f"for {fname}); point {i} is {quote(s[i].tolist())}: "
+            + ("start inside the bound, or pass a larger bound=" if given
+               else "start nearer the function's box")
         )
 
 
@@ -185,6 +187,10 @@ def _check_value(spec: OptimizerSpec, hp_name: str, value: Any, n: int) -> float
     if hp_name not in valid:
         raise KeyError(f"{spec.name} has no hyperparameter {quote(hp_name)}; valid: {', '.join(valid)}")
     hp = spec.hyperparam(hp_name)
+    if isinstance(value, bool | np.bool_):  # True would pass as 1.0
+        raise ValueError(f"{spec.name}.{hp_name} must be a number in [{hp.low:g}, {hp.high:g}], got {value}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.1) is a scalar
+        value = value[()]
     if isinstance(value, str):
         try:
             value = read_number(value)
@@ -246,6 +252,17 @@ def check_count(value: Any, name: str, low: int = 1, high: int | None = None) ->
         span = f">= {low}" if high is None else f"in [{low}, {high:,}]"
         raise ValueError(f"{name} must be a whole number {span}, got {quote(value)}")
     return int(value)
+
+
+def check_max_seconds(value: Any) -> float | None:
+    """``max_seconds``: None (no limit) or a number of seconds > 0, else a ``ValueError`` saying so."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) or not (
+            math.isfinite(value) and value > 0):
+        raise ValueError(f"max_seconds must be a number of seconds > 0, or None for no limit; "
+                         f"got {quote(value)}")
+    return float(value)
 
 
 def record_cap(max_record_bytes: Any) -> int:

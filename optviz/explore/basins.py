@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from optviz.engine.run import MAX_SECONDS, resolve_function
+from optviz.engine.backends import cores
+from optviz.engine.run import MAX_SECONDS, MAX_STEPS, RATE_FAST_PER_CORE, resolve_function
 from optviz.explore.measures import (
     check_count,
     check_options,
@@ -28,7 +29,7 @@ from optviz.explore.measures import (
     resolve_kind,
     to_json,
 )
-from optviz.explore.scale import Batch, Finals, ProgressFn, run_batch
+from optviz.explore.scale import Batch, Finals, ProgressFn, check_time, run_batch
 from optviz.scene.text import quote
 
 #: The largest grid (cells per axis).
@@ -176,6 +177,9 @@ def _region(fn: Any, box: Any) -> np.ndarray:
     if region is None or region.shape != (fn.dim, 2) or not (
             np.all(np.isfinite(region)) and np.all(region[:, 0] < region[:, 1])):
         raise ValueError(f"box must be {fn.dim} finite [low, high] rows with low < high, got {quote(box)}")
+    with np.errstate(over="ignore"):
+        if not np.all(np.isfinite(region[:, 1] - region[:, 0])):
+            raise ValueError(f"box: each row's width (high - low) must be a finite number, got {quote(box)}")
     return region
 
 
@@ -237,6 +241,11 @@ def basins(
     ax = axes(_region(fn, box), grid)
     x, y = ax[0], (ax[1] if fn.dim == 2 else None)
     chosen = fill_rates(fn, choose_optimizers(optimizers), rates)
+    # before the grid's starts are made (16 million cells take seconds and a gigabyte): the job
+    # at the compiled kernels' rate on every core, a lower bound of run_batch's own estimate
+    cells, steps = int(np.prod([a.size for a in ax])), check_count(steps, "steps", 1, MAX_STEPS)
+    work = cells * len(chosen) * steps
+    check_time(work, len(chosen), cells, steps, work / (RATE_FAST_PER_CORE * cores()), max_seconds)
     batch = Batch(fn, chosen, grid_starts(x, y), steps, seed=seed, tol=tol, kind=kind, options=options)
     fin = run_batch(batch, client=client, scheduler=scheduler, fused=fused, progress=progress,
                     max_seconds=max_seconds)

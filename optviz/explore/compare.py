@@ -167,6 +167,9 @@ def _space(optimizer: str, given: Mapping[str, Any] | None, fixed: Mapping[str, 
     """The default space with ``given`` entries replacing (or adding) dimensions, minus what is fixed."""
     dims = {d.name: d for d in default_space(optimizer)}
     spec = REGISTRY[optimizer]
+    if given is not None and not isinstance(given, Mapping):
+        raise ValueError(f"space {optimizer}: expected {{hyperparameter: (low, high) or [values]}}, "
+                         f"got {quote(given)}")
     for hp_name, how in (given or {}).items():
         try:
             hp = spec.hyperparam(hp_name)

@@ -40,6 +40,7 @@ from optviz.engine.backends import cores
 from optviz.engine.job import make_job
 from optviz.engine.run import MAX_SECONDS, duration_text, estimate_seconds
 from optviz.engine.run import run as run_engine
+from optviz.engine.validate import check_max_seconds
 from optviz.explore.measures import RUN_OPTIONS, check_count
 from optviz.scene.text import quote
 
@@ -284,13 +285,19 @@ def run_batches(batches: list[Batch], *, client: Any = None, scheduler: str | No
 
 
 def _check_time(jobs: list[Any], est: float, max_seconds: float | None) -> None:
+    check_time(sum(j.work for j in jobs), len(jobs[0].plan), sum(j.n for j in jobs), jobs[0].steps, est,
+               max_seconds)
+
+
+def check_time(work: float, k: int, n: int, steps: int, est: float, max_seconds: Any) -> None:
+    """Refuse a job estimated at ``est`` seconds over ``max_seconds`` (checked: None or > 0), with
+    its size and the ways to shrink it (also called before a batch is built, on a lower bound)."""
+    max_seconds = check_max_seconds(max_seconds)
     if max_seconds is None or est <= max_seconds:
         return
-    work = sum(j.work for j in jobs)
-    n = sum(j.n for j in jobs)
     raise ValueError(
-        f"this job is {work:.3g} point-steps ({len(jobs[0].plan)} optimizer(s) x {n:,} points x "
-        f"{jobs[0].steps:,} steps), about {duration_text(est)} on this machine, over the "
+        f"this job is {work:.3g} point-steps ({k} optimizer(s) x {n:,} points x "
+        f"{steps:,} steps), about {duration_text(est)} on this machine, over the "
         f"{duration_text(max_seconds)} limit (max_seconds): use fewer points, steps or optimizers, run it "
         "on a Dask cluster (scheduler='tcp://host:8786'), or raise max_seconds")
 
