@@ -271,3 +271,20 @@ def test_cli_conformance_exit_status(capsys):
     assert cli.main(["conformance", "Adam", "AMSGrad", "--steps", "20"]) == 1
     assert "differ first at step 1" in capsys.readouterr().out
     assert cli.main(["conformance", "Adam", "Nobody"]) == 2
+
+
+def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
+    at.session_state["view"] = "Your own optimizer"
+    at.run()
+    assert not at.exception
+    assert any(c.value.startswith("Checked: state m;") for c in at.caption)  # the Lion example
+    assert {s.label for s in at.select_slider} >= {"lr"}  # sliders from the declared ranges
+    assert {s.label for s in at.slider} >= {"b1", "b2", "wd"}
+    assert any("rules" in c.value for c in at.code)  # the link carries the rule's text
+    text = next(t for t in at.text_area if t.key == "own_text_MyLion")
+    text.set_value("lr = 0.01 in [1e-6, 1]\nx = x - lr*sgn(g)").run()
+    assert any("unknown function 'sgn' (did you mean sign?) at column 12" in e.value for e in at.error)
+    custom.unregister("MyLion")

@@ -1,0 +1,158 @@
+"""Your own optimizer: type an update rule, race it against the scene's optimizers, look inside.
+
+The text is a typed rule (:mod:`optviz.optimizers.typed`: declared hyperparameters, then
+assignments over g, x, t and the rule's state), checked and never run as code; a refusal says the
+line and column. Examples to start from: Lion, sign SGD, and Adam with AMSGrad's running maximum.
+Each declared hyperparameter gets a slider over its declared range (logarithmic for learning rates
+and ``log`` ones). The race is the scene's function, starts, steps, seed, schedule, hooks, noise
+and delay, with the rule beside the optimizers chosen here; below it, the rule's state at every
+step for one start (what the Inside view shows for a built-in). The scene with the rule's text
+(``rules`` in the file and the link) can be downloaded or copied as a link: whoever opens it races
+the same rule.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optviz
+from optviz.dashboard.messages import short
+from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
+from optviz.draw import plots
+from optviz.optimizers import NAMES
+from optviz.optimizers.typed import EXAMPLES, register_text
+from optviz.scene.model import Scene
+
+#: The examples' titles on the page.
+TITLES = {"MyLion": "Lion", "SignSGD": "sign SGD", "AdamMax": "Adam with AMSGrad's max"}
+HELP = ("name = default in [low, high] declares a hyperparameter (add 'log' for a log slider); then "
+        "assignments over g, x, t and your state, e.g. m = b*m + (1 - b)*g; x = x - lr*m. A name read "
+        "before it is assigned is state (starts at 0). Functions: sqrt exp log abs sign, max/min of two, "
+        "where(a > b, then, else).")
+#: Slider positions of a log-scaled hyperparameter.
+LOG_STEPS = 60
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def race(scene: Scene, backend: str) -> optviz.Result:
+    """The scene's race (its typed rules registered by ``run_kwargs``)."""
+    return optviz.run(**scene.run_kwargs(), backend=backend)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def inside(scene: Scene, backend: str, name: str, start: int) -> optviz.Result:
+    """One start of the rule, its state recorded at every step."""
+    kw = scene.run_kwargs()
+    kw.update(optimizers={name: dict(scene.optimizers[name])}, starts=scene.starts_array()[start:start + 1],
+              record_state=True)
+    return optviz.run(**kw, backend=backend)
+
+
+def _slider(name: str, h: Any, key: str) -> float:
+    if h.log and h.low > 0:
+        values = np.geomspace(h.low, h.high, LOG_STEPS)
+        values = np.unique(np.concatenate([values, [h.default]]))
+        options = [float(f"{v:.3g}") if v != h.default else float(v) for v in values]
+        return float(st.select_slider(name, options=options, value=float(h.default), key=key,
+                                      format_func=lambda v: f"{v:.3g}", help=h.help or None))
+    step = (h.high - h.low) / 200 if math.isfinite(h.high - h.low) and h.high > h.low else 0.01
+    return float(st.slider(name, float(h.low), float(h.high), float(h.default), step=step, key=key,
+                           format="%.4g", help=h.help or None))
+
+
+def _view() -> None:
+    ctx = current_or_message()
+    if ctx is None:
+        return
+    left, right = st.columns([2, 1])
+    with right:
+        example = st.selectbox("Start from", list(EXAMPLES), format_func=lambda k: TITLES.get(k, k),
+                               key="own_example")
+        name = st.text_input("Name", value=example, key=f"own_name_{example}", max_chars=40)
+        others = st.multiselect("Race it against", list(NAMES),
+                                default=[n for n in ("Adam", "Lion") if n in NAMES], key="own_others")
+    with left:
+        text = st.text_area("Your own optimizer", value=EXAMPLES[example], height=220,
+                            key=f"own_text_{example}", help=HELP)
+    try:
+        spec = register_text(name, text)
+    except ValueError as exc:
+        st.error(short(str(exc)))
+        return
+    per_step = ", ".join(o for s in spec.maths.per_step for o in s.outputs) or "(none)"
+    fields = ", ".join(spec.maths.fields) or "(none)"
+    st.caption(f"Checked: state {fields}; computed once per step: {per_step}")
+    values = {}
+    if spec.hyperparams:
+        cols = st.columns(min(4, len(spec.hyperparams)))
+        for k, h in enumerate(spec.hyperparams):
+            with cols[k % len(cols)]:
+                values[h.name] = _slider(h.name, h, key=f"own_hp_{spec.name}_{h.name}_{h.low}_{h.high}")
+    base = ctx.scene
+    chosen = {n: dict(base.optimizers[n]) if n in base.optimizers else {} for n in others if n != spec.name}
+    chosen[spec.name] = values
+    try:
+        scene = Scene(function=base.function, optimizers=chosen, starts=base.starts, steps=base.steps,
+                      seed=base.seed, schedule=base.schedule, hooks=base.hooks, noise=base.noise,
+                      noise_mode=base.noise_mode, delay=base.delay, dtype=base.dtype, error=base.error,
+                      tol=base.tol, rates=base.rates, rules={spec.name: text}, limits=base.limits)
+        result = race(scene, ctx.backend)
+    except ENGINE_ERRORS as exc:
+        st.error(short(str(exc)))
+        return
+    wait_for_pandas()
+    _curves(result, ctx)
+    st.dataframe(plots.style_table(plots.results_table(result, ctx.kind, ctx.tol), ctx.large))
+    _inside(scene, ctx, spec.name)
+    st.download_button("Download the scene (with the rule's text)", scene.to_json(),
+                       file_name=f"{spec.name}.json", mime="application/json", key="own_download")
+    from urllib.parse import urlencode
+
+    st.caption("Link to this race (the rule's text is in it):")
+    st.code("?" + urlencode(scene.to_query()), language=None)
+
+
+def _curves(result: optviz.Result, ctx: Context) -> None:
+    import plotly.graph_objects as go
+
+    kind, steps, curves = plots.error_curves(result, ctx.kind)
+    fig = go.Figure()
+    for name, (_, q50, _) in curves.items():
+        fig.add_scatter(x=steps, y=q50, mode="lines", name=name)
+    fig.update_layout(yaxis_type="log", height=320, margin=dict(l=10, r=10, t=30, b=10),
+                      title=f"median {plots.KIND_SHORT[kind]} over the starts", xaxis_title="step")
+    st.plotly_chart(fig, key="own_curves")
+
+
+def _inside(scene: Scene, ctx: Context, name: str) -> None:
+    n = len(scene.starts.points or ())
+    start = st.number_input("Inside the rule: start", 0, max(0, n - 1), 0, key="own_start")
+    try:
+        res = inside(scene, ctx.backend, name, int(start))
+    except ENGINE_ERRORS as exc:
+        st.error(short(str(exc)))
+        return
+    import plotly.graph_objects as go
+
+    states = res.states[name]
+    fig = go.Figure()
+    for field, rows in states.items():
+        arr = np.asarray(rows, dtype=float)
+        arr = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr[:, None]
+        for j in range(arr.shape[1]):
+            fig.add_scatter(y=arr[:, j], mode="lines", name=f"{field}[{j}]" if arr.shape[1] > 1 else field)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="step",
+                      title=f"{name}'s state, gradient and update at start {int(start)}")
+    st.plotly_chart(fig, key="own_inside")
+
+
+def render(ctx: Context) -> None:
+    st.fragment(_view)()
+
+
+VIEW = View(key="own_rule", title="Your own optimizer", order=70, render=render,
+            help="type an update rule, race it, look at its state, share it")
