@@ -356,15 +356,15 @@ def test_views_are_modules_found_by_discovery():
 
     found = views.discover()
     assert [v.key for v in found] == [
-        "race", "function", "surface", "inside", "basins", "sweeps", "compare", "noise_delay"]
+        "race", "function", "surface", "inside", "basins", "sweeps", "compare", "noise_delay", "own_rule"]
     ctx_1d = fresh(function="quartic", dim=1)
     labels_1d = [t.label for t in ctx_1d.get("tab")]
     assert labels_1d == ["Race", "Inside an optimizer", "Basins", "Sweeps", "Fair comparison",
-                         "Noise & delay"]  # no 3-D surface in 1-D
+                         "Noise & delay", "Your own optimizer"]  # no 3-D surface in 1-D
     at = fresh()
     labels = [t.label for t in at.get("tab")]
     assert labels == ["Race", "3-D surface", "Inside an optimizer", "Basins", "Sweeps",
-                      "Fair comparison", "Noise & delay"]  # "Your function" for a typed one
+                      "Fair comparison", "Noise & delay", "Your own optimizer"]  # "Your function": typed
 
 
 def test_the_surface_figure_is_valid_and_animated():

@@ -87,7 +87,7 @@ def _scene_hp(at: AppTest, names) -> dict[str, dict[str, float]]:
 def test_the_views_are_tabs_of_the_page(at: AppTest):
     labels = [t.label for t in at.get("tab")]
     assert labels == ["Race", "3-D surface", "Inside an optimizer", "Basins", "Sweeps",
-                      "Fair comparison", "Noise & delay"]
+                      "Fair comparison", "Noise & delay", "Your own optimizer"]
 
 
 def test_the_basin_maps_are_the_direct_computation(at: AppTest):
