@@ -53,19 +53,19 @@ def mlp(inputs: int, hidden: int) -> Model:
     o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
 
     def forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
-        p = W.shape[0]
-        W1 = xp.reshape(W[:, :o1], (p, h, k))
-        pre = xp.matmul(W1, xp.permute_dims(A, (1, 0))) + W[:, o1:o2, None]  # (p, h, m)
-        H = xp.tanh(pre)
-        z = xp.matmul(W[:, None, o2:o3], H)[:, 0, :] + W[:, o3:o3 + 1]
+        p, m = W.shape[0], A.shape[0]
+        # one (p·h, k) × (k, m) product rather than p small ones
+        pre = xp.reshape(xp.matmul(xp.reshape(W[:, :o1], (p * h, k)), xp.permute_dims(A, (1, 0))), (p, h, m))
+        H = xp.tanh(pre + W[:, o1:o2, None])  # (p, h, m)
+        z = xp.sum(W[:, o2:o3, None] * H, axis=1) + W[:, o3:o3 + 1]
         return z, H
 
     def backward(xp: Any, W: Array, A: Array, H: Array, dz: Array) -> Array:
-        p = W.shape[0]
-        g_w2 = xp.matmul(H, dz[:, :, None])[:, :, 0]  # (p, h)
+        p, m = W.shape[0], A.shape[0]
+        g_w2 = xp.sum(H * dz[:, None, :], axis=2)  # (p, h)
         g_b2 = xp.sum(dz, axis=1, keepdims=True)
         dpre = (W[:, o2:o3, None] * dz[:, None, :]) * (1.0 - H * H)  # (p, h, m)
-        g_W1 = xp.reshape(xp.matmul(dpre, A), (p, h * k))
+        g_W1 = xp.reshape(xp.matmul(xp.reshape(dpre, (p * h, m)), A), (p, h * k))
         g_b1 = xp.sum(dpre, axis=2)
         return xp.concat([g_W1, g_b1, g_w2, g_b2], axis=1)
 
