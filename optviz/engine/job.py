@@ -9,17 +9,21 @@ in :mod:`optviz.engine.fast.warm`, the explore layers) builds them here.
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from functions.base import TestFunction
 from optviz.engine import backends
 from optviz.engine import noise as _noise
-from optviz.engine.hooks import as_hooks
-from optviz.engine.schedules import as_schedule
+from optviz.engine.hooks import Hook, as_hooks
+from optviz.engine.schedules import Schedule, as_schedule
 from optviz.engine.validate import (
     OptimizerChoice,
     Planned,
@@ -67,7 +71,7 @@ class Job:
     Attributes:
         fn: the test function.
         plan: the optimizers, each with its validated hyperparameters (floats or ``(n,)``).
-        starts: ``(n, dim)`` float64.
+        starts: ``(n, dim)`` float64 (the caller's own array when it gave one: read, never written).
         steps: number of steps.
         rec: the recorded step numbers (0, k, 2k, …, steps).
         dtype: ``"float64"`` or ``"float32"``.
@@ -75,11 +79,13 @@ class Job:
         hooks: the gradient hooks, in order.
         bound: the divergence bound on every coordinate.
         seeds: the seed, or one per point (``(n,)`` uint64).
-        keys: the starts' noise counter words (:func:`optviz.engine.noise.start_keys`).
+        keys: the starts' noise counter words (:func:`optviz.engine.noise.start_keys`), computed
+            when first asked for (only runs that draw noise need them).
         noise, noise_mode: gradient noise σ and ``"absolute"`` or ``"relative"``.
         delay: gradient delay τ (steps).
         tol, tol_kind: track the first step whose error (``"distance"`` or ``"gap"``) is ≤ tol.
         record_state: record every rule's state (and the gradient and update) at recorded steps.
+        batch: the minibatch size B of a learning problem's gradients (None: full batch).
     """
 
     fn: Any
@@ -92,13 +98,23 @@ class Job:
     hooks: tuple
     bound: float
     seeds: Any
-    keys: tuple[np.ndarray, np.ndarray]
     noise: float = 0.0
     noise_mode: str = "absolute"
     delay: int = 0
     tol: float | None = None
     tol_kind: str = "distance"
     record_state: bool = False
+    batch: int | None = None
+
+    @functools.cached_property
+    def keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The starts' noise counter words (a hash of each start: the same start, the same draws)."""
+        return _noise.start_keys(self.starts)
+
+    @property
+    def draws_noise(self) -> bool:
+        """Whether any draw is made (gradient noise, or a rule's own): only then are keys needed."""
+        return bool(self.noise) or any(p.spec.maths.noise for p in self.plan)
 
     @property
     def n(self) -> int:
@@ -118,8 +134,7 @@ class Job:
         plan = tuple(Planned(p.spec, {k: v[idx] if isinstance(v, np.ndarray) else v
                                       for k, v in p.hyperparams.items()}) for p in self.plan)
         seeds = self.seeds[idx] if isinstance(self.seeds, np.ndarray) else self.seeds
-        return replace(self, plan=plan, starts=self.starts[idx], seeds=seeds,
-                       keys=(self.keys[0][idx], self.keys[1][idx]))
+        return replace(self, plan=plan, starts=self.starts[idx], seeds=seeds)
 
     def seed_words(self, stream: int) -> tuple[Any, Any]:
         return _noise.seed_words(self.seeds, stream)
@@ -184,16 +199,31 @@ def make_job(
     tol_kind: str = "auto",
     record_state: bool = False,
     rates: str = "tuned",
+    batch: int | None = None,
 ) -> tuple[Job, Any, str, Any]:
     """Validate a run's inputs (as :func:`optviz.run` takes them) into a :class:`~optviz.engine.job.Job`.
 
     Returns ``(job, array namespace, backend name, schedule)``; raises what :func:`optviz.run` raises
     for bad input. Nothing is stepped.
     """
+    key = _memo_key(function, optimizers, starts, steps, backend, dtype, schedule, hooks, record_every, bound,
+                    max_record_bytes, noise, noise_mode, delay, tol, tol_kind, record_state, rates, batch)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key) if key is not None else None
+        if hit is not None:
+            _MEMO.move_to_end(key)
+    if hit is not None:  # the same settings as a recent run: only the starts and seeds are new
+        s = validate_starts(_default_starts(hit.fn) if starts is None else starts, hit.fn.dim,
+                            getattr(hit.fn, "name", "the function"), copy=False)
+        seeds = _seeds(seed, s.shape[0])
+        check_starts_inside(s, hit.bound, getattr(hit.fn, "name", "the function"), given=bound is not None)
+        return hit.job(s, seeds), hit.xp, hit.backend, hit.sched
     fn = resolve_function(function, starts)
     if starts is None:
-        starts = np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
-    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"))
+        starts = _default_starts(fn)
+    # (the caller's float64 array is read, not copied: the run reads it once, into its first recorded
+    # row, and the result's starts are that row)
+    s = validate_starts(starts, fn.dim, getattr(fn, "name", "the function"), copy=False)
     n = s.shape[0]
     steps = check_count(steps, "steps", 0)
     if steps > MAX_STEPS:
@@ -217,6 +247,10 @@ def make_job(
     check_starts_inside(s, float(bound), getattr(fn, "name", "the function"), given=given)
     noise, noise_mode, delay = _noise_options(noise, noise_mode, delay)
     tol, tol_kind = _tol_options(tol, tol_kind, fn)
+    if batch is not None:
+        from functions.problems import check_problem_batch
+
+        batch = check_problem_batch(fn, batch)  # (None for B = N: the full batch)
     if not isinstance(record_state, bool):
         raise ValueError(f"record_state must be True or False, got {quote(record_state)}")
     rec = recorded_steps(steps, record_every)
@@ -228,11 +262,95 @@ def make_job(
     factors = sched.factor_array(steps)
     _check_factors(factors, sched.label)
 
-    job = Job(fn=fn, plan=tuple(plan), starts=s, steps=steps, rec=rec, dtype=dtype, factors=factors,
-              hooks=hook_list, bound=float(bound), seeds=seeds, keys=_noise.start_keys(s),
-              noise=noise, noise_mode=noise_mode, delay=delay, tol=tol, tol_kind=tol_kind,
-              record_state=record_state)
-    return job, xp, backend_name, sched
+    rec.setflags(write=False)  # (shared by the runs of the same settings)
+    factors.setflags(write=False)
+    settings = _Settings(fn=fn, plan=tuple(plan), steps=steps, rec=rec, dtype=dtype, factors=factors,
+                         hooks=hook_list, bound=float(bound), noise=noise, noise_mode=noise_mode, delay=delay,
+                         tol=tol, tol_kind=tol_kind, record_state=record_state, xp=xp, backend=backend_name,
+                         sched=sched, batch=batch)
+    if key is not None:
+        with _MEMO_LOCK:
+            _MEMO[key] = settings
+            while len(_MEMO) > MEMO_SIZE:
+                _MEMO.popitem(last=False)
+    return settings.job(s, seeds), xp, backend_name, sched
+
+
+#: Validated settings of this many recent runs are kept (:func:`make_job` then checks only the new
+#: starts and seeds): a dashboard or a notebook reruns the same settings from other starts.
+MEMO_SIZE = 64
+
+
+class _Settings(NamedTuple):
+    """Everything :func:`make_job` validates but the starts and seeds (the same for a run again)."""
+
+    fn: Any
+    plan: tuple[Planned, ...]
+    steps: int
+    rec: np.ndarray
+    dtype: str
+    factors: np.ndarray
+    hooks: tuple
+    bound: float
+    noise: float
+    noise_mode: str
+    delay: int
+    tol: float | None
+    tol_kind: str
+    record_state: bool
+    xp: Any
+    backend: str
+    sched: Any
+    batch: int | None
+
+    def job(self, starts: np.ndarray, seeds: Any) -> Job:
+        return Job(fn=self.fn, plan=self.plan, starts=starts, steps=self.steps, rec=self.rec,
+                   dtype=self.dtype,
+                   factors=self.factors, hooks=self.hooks, bound=self.bound, seeds=seeds, noise=self.noise,
+                   noise_mode=self.noise_mode, delay=self.delay, tol=self.tol, tol_kind=self.tol_kind,
+                   record_state=self.record_state, batch=self.batch)
+
+
+_MEMO: OrderedDict[tuple, _Settings] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def _default_starts(fn: Any) -> np.ndarray:
+    return np.mean(np.asarray(fn.box, dtype=float), axis=1)[None, :]
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a key of the memo (plain numbers, text, and tuples, lists and mappings of them;
+    frozen engine and function objects by identity), or raise ``TypeError`` (not memoized)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return (type(value).__name__, value)
+    if isinstance(value, tuple | list):
+        return ("seq", tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("map", tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, _FROZEN_TYPES):
+        hash(value)
+        return ("obj", value)
+    raise TypeError(type(value).__name__)
+
+
+def _memo_key(function: Any, optimizers: Any, starts: Any, *settings: Any) -> tuple | None:
+    """The memo's key for these arguments: the function, the optimizers, the other settings and the
+    starts' shape; None when some argument is not plain data (an array of hyperparameters, a
+    user's own object): such runs are validated in full every time."""
+    if starts is None:
+        shape: tuple = ()
+    elif type(starts) is np.ndarray:
+        shape = starts.shape
+    else:
+        return None
+    try:
+        return (_frozen(function), _frozen(optimizers), shape, *(_frozen(v) for v in settings))
+    except TypeError:
+        return None
+
+
+_FROZEN_TYPES = (TestFunction, Schedule, Hook)
 
 
 def _seeds(seed: Any, n: int) -> Any:

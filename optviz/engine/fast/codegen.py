@@ -33,6 +33,8 @@ class KernelSpec:
     n_mins: int  # the function's minimizers, for the distance (unrolled: a loop would stop LLVM
     #              vectorizing the point loop around it); 0 unless ``tol == "distance"``
     record_state: bool
+    wide: bool = False  # the wide kernel (a loop over coordinates, :mod:`optviz.engine.fast.wide`)
+    data: bool = False  # the function is a learning problem's data form (else point formulas)
 
     @property
     def step_outputs(self) -> tuple[str, ...]:

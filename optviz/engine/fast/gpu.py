@@ -266,8 +266,9 @@ class GpuRunner(Runner):
             self.traj[k] = _host(self.d_traj)
             self.loss[k] = _host(self.d_loss)
             self.div[k] = _host(self.d_div)
-            self.stt[k] = _host(self.d_stt)
-            self.first[k] = _host(self.d_first)
+            if job.tol is not None:
+                self.stt[k] = _host(self.d_stt)
+                self.first[k] = _host(self.d_first)
             if job.record_state:
                 self.states[k] = _host(state)
 

@@ -60,7 +60,7 @@ def spec(job: Job, k: int) -> Keyed:
 
 def specs(job: Job) -> list[Keyed]:
     """The kernels of every optimizer of ``job`` (memoized by everything they depend on)."""
-    point = job.fn.point
+    point = form_of(job.fn)
     shared = (id(point.value), id(point.grad), len(point.consts), job.dim, _n_mins(job),
               any("loss" in q.spec.needs for q in job.plan), job.noise_mode if job.noise else "",
               job.delay > 0, job.tol_kind if job.tol is not None else "", job.record_state)
@@ -72,6 +72,23 @@ def specs(job: Job) -> list[Keyed]:
             keyed = _SPECS[memo] = _make_spec(job, k)
         out.append(keyed)
     return out
+
+
+def form_of(fn: Any) -> Any:
+    """What a kernel computes the function with: a learning problem's ``data_form`` (value and
+    gradient over rows of its data), else its point formulas (``fn.point``)."""
+    data = getattr(fn, "data_form", None)
+    return data if data is not None else fn.point
+
+
+def is_wide(fn: Any, dim: int) -> bool:
+    """Whether the wide kernel steps ``fn``: a learning problem, or more coordinates than the
+    block kernel unrolls (:data:`WIDE_DIM`)."""
+    return getattr(fn, "data_form", None) is not None or dim > WIDE_DIM
+
+
+#: The block kernel unrolls at most this many coordinates; more take the wide kernel.
+WIDE_DIM = 16
 
 
 def _n_mins(job: Job) -> int:
@@ -90,7 +107,7 @@ def _make_spec(job: Job, k: int) -> Keyed:
         maths=maths,
         hp_names=tuple(h.name for h in p.spec.hyperparams),
         dim=job.dim,
-        n_consts=len(job.fn.point.consts),
+        n_consts=len(form_of(job.fn).consts),
         loss_every_step=any("loss" in q.spec.needs for q in job.plan)
         or (job.tol is not None and job.tol_kind == "gap"),
         noise=job.noise_mode if job.noise else "",
@@ -98,19 +115,22 @@ def _make_spec(job: Job, k: int) -> Keyed:
         tol="" if job.tol is None else job.tol_kind,
         n_mins=_n_mins(job),
         record_state=job.record_state,
-    ), job.fn.point)
+        wide=is_wide(job.fn, job.dim),
+        data=getattr(job.fn, "data_form", None) is not None,
+    ), form_of(job.fn))
 
 
 class Keyed:
     """A kernel spec with its function's point form, its source and its fingerprint."""
 
     def __init__(self, spec: Any, point: Any):
-        from optviz.engine.fast import codegen, cpu, keys
+        from optviz.engine.fast import codegen, cpu, keys, wide
 
         self.spec, self.point = spec, point
-        self.source = cpu.source(spec)
-        self.globals = {**codegen.stage_globals(spec), "FVALUE": point.value, "FGRAD": point.grad,
-                        "NORMAL2": _noise.normal_pair}
+        self.source = wide.source(spec) if spec.wide else cpu.source(spec)
+        prefix = "D" if spec.data else "F"
+        self.globals = {**codegen.stage_globals(spec), f"{prefix}VALUE": point.value,
+                        f"{prefix}GRAD": point.grad, "NORMAL2": _noise.normal_pair}
         col = {name: k for k, name in enumerate(spec.columns)}
         self.kcols = np.array([col[c] for c in spec.update_columns], dtype=np.int64)
         grad_at = [spec.maths.grad_at] if spec.maths.grad_at is not None else []
@@ -155,9 +175,13 @@ def kernel(keyed: Keyed):
         from optviz.engine.fast import blocks
 
         module.__dict__.update(keyed.globals)
-        module.STEP = module.point_step
         module.APPLY_HOOKS, module.GATHER, module.RECORD = blocks.apply_hooks, blocks.gather, blocks.record
-        jit.prepare(module.point_step)
+        if keyed.spec.wide:
+            jit.prepare(module.VALUE)
+            jit.prepare(module.VGRAD)
+        else:
+            module.STEP = module.point_step
+            jit.prepare(module.point_step)
         compiled = numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)(module.kernel)
         _KERNELS[keyed.key] = compiled
         return compiled
@@ -205,7 +229,11 @@ def _run_once(keyed: Keyed, k: Any) -> None:
         o_state=np.zeros((2, rows, 2)),
         flag=np.zeros(1, i64), meter=np.zeros(1, i64),
     )
-    k(*signature.ordered(dummy, signature.CPU))
+    if spec.wide:  # (a problem's own data: its gradient reads the columns it has)
+        data = np.array(keyed.point.data, dtype=f64) if spec.data else np.zeros((1, 1))
+        dummy.update(data=data, bfull=np.arange(data.shape[0], dtype=i64), bidx=np.zeros((1, 2, 1), i64),
+                     brow=np.zeros(1, i64), bstride=-1)
+    k(*signature.ordered(dummy, signature.WIDE if spec.wide else signature.CPU))
 
 
 # ---------------------------------------------------------------------- running a job

@@ -10,7 +10,7 @@ import numpy as np
 from optviz.engine import hooks as _hooks
 from optviz.engine import noise as _noise
 from optviz.engine.fast import signature
-from optviz.engine.fast.kernels import BLOCK, Keyed, compile_kernel, specs
+from optviz.engine.fast.kernels import BLOCK, Keyed, compile_kernel, form_of, is_wide, specs
 from optviz.engine.job import Cancelled, Job, Outcome
 from optviz.engine.steptable import TABLE_BYTES, fits, step_table
 
@@ -22,7 +22,7 @@ _TABLES: dict[tuple, tuple] = {}
 _TABLES_MAX = 256
 
 
-def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
+def _hyper_table(job: Job, k: int, columns: tuple[str, ...], lo: int, hi: int):
     """(table (n_combo, steps, n_cols), unscheduled values (n_combo, n_hp), combo per point):
     :func:`optviz.engine.steptable.step_table`, the table the readable loop reads too.
 
@@ -32,14 +32,14 @@ def _hyper_table(job: Job, k: int, columns: tuple[str, ...], idx: np.ndarray):
     p = job.plan[k]
     uniform = not any(isinstance(v, np.ndarray) for v in p.hyperparams.values())
     if not uniform:
-        return step_table(p, job.factors, job.steps, columns, idx)
+        return step_table(p, job.factors, job.steps, columns, np.arange(lo, hi))
     memo = (p.name, tuple(float(p.hyperparams[h.name]) for h in p.spec.hyperparams), job.steps,
             hash(job.factors.tobytes()), columns)
     hit = _TABLES.get(memo)
     if hit is None:
         if len(_TABLES) >= _TABLES_MAX:
             _TABLES.pop(next(iter(_TABLES)))
-        hit = _TABLES[memo] = step_table(p, job.factors, job.steps, columns, idx)
+        hit = _TABLES[memo] = step_table(p, job.factors, job.steps, columns, np.arange(lo, hi))
     return hit
 
 
@@ -64,9 +64,10 @@ class Runner:
         n_rec = len(job.rec)
         self.traj = np.empty((K, n_rec, n, d))
         self.loss = np.empty((K, n_rec, n))
-        self.div = np.full((K, n), -1, dtype=np.int64)
-        self.stt = np.full((K, n), -1, dtype=np.int64)
-        self.first = np.full((K, n), -1, dtype=np.int64)
+        self.div = np.empty((K, n), dtype=np.int64)  # (every point's is written at its end)
+        # steps to tolerance: written only when tracked (a one-number stand-in otherwise)
+        self.stt = np.empty((K, n if job.tol is not None else 1), dtype=np.int64)
+        self.first = np.empty_like(self.stt)
         self.state_rows = [s.spec.state_rows() if job.record_state else [] for s in self.keyed]
         none = np.full((1, 1, 1), np.nan)  # (recorded state: only when asked)
         self.states = [np.full((n_rec, len(r), n), np.nan) if r else none for r in self.state_rows]
@@ -76,26 +77,36 @@ class Runner:
             hoff.append(len(hset))
             hset += [float(v) for _, v in h.settings]
         fn = job.fn
-        # (writable copies: numba compiles read-only arrays as another type)
+        # (writable arrays: numba compiles read-only arrays as another type; the starts are the
+        # job's own, validated copy, not copied again)
         mins = np.array(fn.minimizers, dtype=float).reshape(-1, d)
+        W0 = job.starts
+        if not (W0.flags.c_contiguous and W0.flags.writeable and W0.dtype == np.float64):
+            W0 = np.array(W0, dtype=np.float64)
+        # the starts' noise counter words: only when something is drawn (hashing 10^6 starts: 9 ms)
+        klo, khi = job.keys if job.draws_noise else (np.zeros(1, np.uint64), np.zeros(1, np.uint64))
         g0, g1 = job.seed_words(_noise.GRADIENT_STREAM)
         gk0, gstride = _per_point(g0, n)
         gk1, _ = _per_point(g1, n)
         #: The kernel arguments every optimizer's call shares (:mod:`optviz.engine.fast.signature`).
         self.inputs: dict[str, Any] = {
-            "W0": np.array(job.starts, dtype=np.float64), "B": BLOCK,
-            "fc": np.array(list(fn.point.consts) or [0.0], dtype=float),
+            "W0": W0, "B": BLOCK,
+            "fc": np.array(list(form_of(fn).consts) or [0.0], dtype=float),
             "hkind": np.array([kinds[h.factors] for h in job.hooks], dtype=np.int64),
             "hoff": np.array(hoff, dtype=np.int64), "hset": np.array(hset or [0.0]),
             "mins": mins if mins.size else np.zeros((1, d)),
-            "klo": np.array(job.keys[0], dtype=np.uint64), "khi": np.array(job.keys[1], dtype=np.uint64),
+            "klo": np.array(klo, dtype=np.uint64), "khi": np.array(khi, dtype=np.uint64),
             "gk0": gk0, "gk1": gk1, "gstride": gstride,
             "prm": signature.prm(bound=job.bound, sigma=job.noise, tol=job.tol or 0.0,
                                  fstar=0.0 if fn.fmin is None else float(fn.fmin),
                                  tiny=float(np.finfo(np.float64).smallest_normal), TT=job.steps,
                                  delay_f=job.delay),
-            "rec": np.asarray(job.rec, dtype=np.int64),
+            "rec": np.array(job.rec, dtype=np.int64),  # (a writable copy of the shared, read-only one)
         }
+        #: The kernels' kind: the block kernel, or the wide one (many coordinates, a problem's data).
+        self.target = signature.WIDE if is_wide(fn, d) else signature.CPU
+        if self.target == signature.WIDE:
+            self.inputs.update(data_inputs(job))
         self.rule_keys = []
         for p in job.plan:
             if "noise" not in p.spec.needs:  # (the rule draws nothing)
@@ -118,7 +129,7 @@ class Runner:
         return [compile_kernel(s) for s in self.keyed]
 
     def _table(self, k: int, keyed: Keyed, lo: int, hi: int):
-        tab, uniq, combo = _hyper_table(self.job, k, keyed.spec.columns, np.arange(lo, hi))
+        tab, uniq, combo = _hyper_table(self.job, k, keyed.spec.columns, lo, hi)
         if combo.size > 1 and (lo, hi) != (0, self.job.n):  # the kernels index combos by point
             full = np.zeros(self.job.n, dtype=np.int64)
             full[lo:hi] = combo
@@ -144,7 +155,7 @@ class Runner:
                     rk1=rk1, rstride=rstride, kcols=keyed.kcols, gcols=keyed.gcols, o_traj=self.traj[k],
                     o_loss=self.loss[k], o_div=self.div[k], o_stt=self.stt[k], o_first=self.first[k],
                     o_state=self.states[k],
-                    flag=watch.flag, meter=meter), signature.CPU))
+                    flag=watch.flag, meter=meter), self.target))
                 if watch.flag[0] != 0:
                     raise Cancelled()
 
@@ -169,6 +180,53 @@ class Runner:
             first = np.where(self.div >= 0, -1, self.first)
         return Outcome(np.moveaxis(self.traj, 0, 1), np.moveaxis(self.loss, 0, 1), self.div, stt, states,
                        first)
+
+
+def data_inputs(job: Job) -> dict[str, Any]:
+    """The wide kernel's data arguments: a problem's training rows, every row's index (the full
+    loss), and its minibatch table (:func:`batch_table`); stand-ins for a test function."""
+    form = getattr(job.fn, "data_form", None)
+    data = np.zeros((1, 1)) if form is None else np.require(form.data, np.float64, ("C", "W"))
+    bidx, brow, bstride = batch_table(job, data.shape[0]) if form is not None else (
+        np.zeros((1, 1, 1), np.int64), np.zeros(1, np.int64), -1)
+    return {"data": data, "bfull": np.arange(data.shape[0], dtype=np.int64), "bidx": bidx, "brow": brow,
+            "bstride": bstride}
+
+
+_BATCHES: dict[tuple, np.ndarray] = {}
+
+
+def batch_table(job: Job, n_rows: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(bidx, brow, bstride)``: the rows of every step's minibatch, ``bidx[brow[p * bstride], t - 1]``
+    for point ``p`` at step ``t``, or ``bstride = -1``: the full batch (no minibatch, or ``B = N``).
+
+    The rows are ``functions.problems.batch_table``'s (``batch_indices(seed, t, N, B)``, the draws the
+    readable path takes), one table per distinct seed: every optimizer and every start of a seed sees
+    the same batches.
+    """
+    B = job.batch
+    if B is None or B >= n_rows:
+        return np.zeros((1, 1, 1), np.int64), np.zeros(1, np.int64), -1
+    from functions.problems.minibatch import batch_table as rows_of
+
+    if isinstance(job.seeds, np.ndarray):
+        seeds, brow = np.unique(job.seeds, return_inverse=True)
+        brow, stride = brow.reshape(-1).astype(np.int64), 1
+    else:
+        seeds, brow, stride = np.array([job.seeds]), np.zeros(1, np.int64), 0
+    bidx = np.empty((seeds.size, job.steps, B), dtype=np.int64)
+    for u, seed in enumerate(seeds.tolist()):
+        memo = (int(seed), job.steps, n_rows, B)
+        rows = _BATCHES.get(memo)
+        if rows is None:
+            rows = rows_of(int(seed), job.steps, n_rows, B)
+            if len(_BATCHES) >= 64:
+                _BATCHES.pop(next(iter(_BATCHES)))
+            _BATCHES[memo] = rows
+        bidx[u] = rows
+    if bidx.shape[1] == 0:  # (no steps: a table the kernel never reads)
+        bidx = np.zeros((seeds.size, 1, B), np.int64)
+    return bidx, brow, stride
 
 
 def prepare(job: Job) -> Runner:

@@ -6,7 +6,9 @@ from the types (:func:`cuda_signature`), and the dummy call that compiles a CPU 
 gives its values by name too. The CPU kernel (:mod:`optviz.engine.fast.cpu`) steps a block
 of points at a time and reports progress; the CUDA one (:mod:`optviz.engine.fast.gpu`) steps one
 point per thread and keeps each point's delay ring in device memory: :attr:`Arg.target` says
-which kernel takes an argument. The run's numbers packed into ``prm`` are named in :data:`PRM`.
+which kernels take an argument (the wide CPU kernel, :mod:`optviz.engine.fast.wide`, takes a
+learning problem's data and minibatch table besides). The run's numbers packed into ``prm`` are
+named in :data:`PRM`.
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ from typing import Any
 import numpy as np
 
 CPU, GPU, BOTH = "cpu", "gpu", "both"
+#: The wide CPU kernel (:mod:`optviz.engine.fast.wide`): what every kernel takes (``BOTH``), what both
+#: CPU kernels take (``HOST``), and the problem's data (``DATA``).
+WIDE, HOST, DATA = "wide", "host", "data"
+_TAKES = {CPU: (BOTH, CPU, HOST), GPU: (BOTH, GPU), WIDE: (BOTH, HOST, DATA)}
 
 F1, F2, F3 = "float64[::1]", "float64[:, ::1]", "float64[:, :, ::1]"
 I1, U1, INT = "int64[::1]", "uint64[::1]", "int64"
+I3 = "int64[:, :, ::1]"
 
 
 @dataclass(frozen=True)
 class Arg:
     """One kernel argument: its name in the generated source, its numba type, what it holds, and
-    which kernel takes it (``"cpu"``, ``"gpu"`` or ``"both"``)."""
+    which kernels take it (``"cpu"``: the block kernel; ``"gpu"``; ``"both"``: every kernel;
+    ``"host"``: both CPU kernels; ``"data"``: the wide kernel)."""
 
     name: str
     type: str
@@ -66,9 +74,14 @@ ARGS: tuple[Arg, ...] = (
     Arg("o_stt", I1, "out: the step from which the point stays within tolerance, or -1"),
     Arg("o_first", I1, "out: the first step within tolerance, or -1"),
     Arg("o_state", F3, "out: the recorded state rows, (n_rec, rows, n) (NaN-filled)"),
-    Arg("flag", I1, "the cancel flag, polled every step (non-zero: stop)", CPU),
-    Arg("meter", I1, "the point-steps done (progress)", CPU),
+    Arg("flag", I1, "the cancel flag, polled every step (non-zero: stop)", HOST),
+    Arg("meter", I1, "the point-steps done (progress)", HOST),
     Arg("ring", F3, "each point's delayed gradient positions, (delay + 1, dim, n)", GPU),
+    Arg("data", F2, "a learning problem's training rows, (N, columns) (a stand-in otherwise)", DATA),
+    Arg("bfull", I1, "every row, 0..N-1 (the full training loss)", DATA),
+    Arg("bidx", I3, "the minibatch rows of each step, (seeds, steps, B)", DATA),
+    Arg("brow", I1, "each seed's row of bidx (one, or one per point)", DATA),
+    Arg("bstride", INT, "-1: full batch (bidx unused); 0: brow[0] for every point; 1: brow[p]", DATA),
 )
 
 #: The run's numbers in ``prm``, in order, by the names the generated code gives them: the
@@ -78,7 +91,7 @@ PRM = ("bound", "sigma", "tol", "fstar", "tiny", "TT", "delay_f")
 
 
 def _takes(arg: Arg, target: str) -> bool:
-    return arg.target in (BOTH, target)
+    return arg.target in _TAKES[target]
 
 
 def params(target: str) -> str:

@@ -1,5 +1,6 @@
 """What the compiled fast path can run: numba present, float64, a function with point formulas of at
-most :data:`MAX_DIM` coordinates, hooks with a compiled form, and (for CuPy) a CUDA target.
+most :data:`MAX_DIM` coordinates or a learning problem's data form, hooks with a compiled form, and
+(for CuPy) a CUDA target and at most :data:`WIDE_DIM` coordinates.
 
 Nothing here imports numba (choosing a path stays cheap).
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 
+from optviz.engine.fast.kernels import WIDE_DIM, is_wide
 from optviz.engine.fast.runner import HOOK_KINDS
 from optviz.engine.job import Job
 
-#: Kernels are generated for functions of at most this many coordinates.
-MAX_DIM = 16
+#: Kernels are generated for test functions of at most this many coordinates (beyond
+#: :data:`WIDE_DIM`, the wide kernel, a loop over coordinates; a learning problem's data form has no
+#: limit). functions.nd writes point formulas up to 32 coordinates.
+MAX_DIM = 32
 
 
 def numba_status() -> str | None:
@@ -33,9 +37,17 @@ def unsupported(job: Job, backend: str) -> str | None:
         if "adapter" in p.spec.needs:
             return f"{p.spec.name} is a library's optimizer (an adapter): it runs on the readable path"
     point = getattr(job.fn, "point", None)
-    if point is None:
+    data = getattr(job.fn, "data_form", None)
+    if point is None and data is None:
         return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
-    if job.dim > MAX_DIM:
+    wide = is_wide(job.fn, job.dim)
+    if wide and backend == "cupy":
+        return (f"the CUDA kernels are generated for at most {WIDE_DIM} coordinates and no data "
+                f"(this function has {job.dim}); the CPU's wide kernel runs it")
+    if wide and job.record_state:
+        return (f"recording the rules' state is compiled for at most {WIDE_DIM} coordinates and no data "
+                "(the readable path records it)")
+    if data is None and job.dim > MAX_DIM:
         return f"the kernels are generated for at most {MAX_DIM} coordinates (this function has {job.dim})"
     known = set(HOOK_KINDS)
     for h in job.hooks:
