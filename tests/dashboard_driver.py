@@ -55,7 +55,9 @@ PLAYED = ("() => { const r = document.querySelector('[data-testid=optviz-race]')
 OVERFLOW = """() => { const W = document.documentElement.clientWidth; const over = [], cut = [];
     const main = document.querySelector('[data-testid=stMain]');
     for (const e of main.querySelectorAll('*')) {
-        if (e.closest('svg, [data-stale=true], [data-testid=stDataFrame]')) continue;
+        // inside a code block's own scroller (the block itself is measured: it must fit)
+        if (e.closest('svg, [data-stale=true], [data-testid=stDataFrame]') || e.parentElement.closest('pre'))
+            continue;
         const r = e.getBoundingClientRect();
         if (r.width > 0 && r.right > W + 1)
             over.push([e.tagName, e.getAttribute('data-testid'), Math.round(r.right)]);

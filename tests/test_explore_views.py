@@ -152,7 +152,7 @@ def test_the_sweep_is_the_direct_computation(at: AppTest):
     text = " ".join(str(e.value) for e in at.markdown)
     assert s.headline() in text
     e = s.at_best()["Adam"]
-    cell = table.loc["Adam", "converged (90 % interval)"]
+    cell = table.loc["Adam", "converged"]
     assert f"({100 * e.success_low:.0f}–{100 * e.success_high:.0f} %)" in cell
     assert [int(r.rstrip("=")) for r in table["rank"]] == [s.ranks()[n] for n in table.index]
     # the button puts the best values into the race's sliders

@@ -30,6 +30,8 @@ CSS = """
 [data-testid="stSidebar"] .katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}
 [data-testid="stSidebar"] [data-testid="stExpander"] summary p {font-size: 0.92rem;}
 [data-testid="stSidebar"] .katex {white-space: normal;}
+[data-testid="stMultiSelectTagsContainer"] {flex-wrap: wrap; white-space: normal;}
+[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]) {max-height: none;}
 </style>
 """
 LARGE_CSS = """

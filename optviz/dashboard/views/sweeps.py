@@ -89,14 +89,14 @@ def best_table(s) -> pd.DataFrame:
                 "optimizer": name,
                 "setting": s.params[name],
                 "best value": f"{s.best_value(name):.4g}",
-                "as good (90 %)": f"{good.min():.3g}–{good.max():.3g}" if good.size > 1 else "only it",
-                "converged (90 % interval)": f"{exploring.pct(st_.share_converged)} "
+                "as good": f"{good.min():.3g}–{good.max():.3g}" if good.size > 1 else "only it",
+                "converged": f"{exploring.pct(st_.share_converged)} "
                 f"({exploring.span(e.success_low, e.success_high)})",
-                "median steps (90 % interval)": exploring.steps_span(
+                "median steps": exploring.steps_span(
                     e.steps, None if e.steps_low is None else (e.steps_low, e.steps_high)
                 ),
                 "diverged": exploring.pct(st_.share_diverged),
-                "median final error": exploring.num(st_.median),
+                "median error": exploring.num(st_.median),
             }
         )
     return pd.DataFrame(rows).set_index("optimizer")
@@ -159,7 +159,8 @@ def _view() -> None:
     st.caption(
         f"Median over the race's {len(scene.starts.points)} starts × {seeds} seed(s), a diverged run counted "
         "as infinitely bad; ★ each optimizer's best value: most runs converged, then fewest steps to the "
-        f"tolerance, then lowest median error. 90 % intervals: bootstrap over the starts and seeds; "
+        f"tolerance, then lowest median error. In brackets, 90 % intervals (bootstrap over the starts and "
+        "seeds); "
         "ranks are shared (1=) where they overlap, and 'as good' spans the values the intervals cannot "
         f"tell from the best. Computed in {s.elapsed:.2f} s."
     )
