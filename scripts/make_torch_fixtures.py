@@ -19,7 +19,20 @@ Mappings from ``shared/optimizer-spec.md``:
 * Adam(alpha, betas)  -> Adam(lr=alpha, betas, eps=0), compared with optviz's eps=0
 * AdaMax(alpha, ...)  -> Adamax(lr=alpha, betas, eps=eps)
 
-Run from the repository root:  python scripts/make_torch_fixtures.py
+Today's optimizers that torch.optim has (``tests/fixtures/torch_modern.npz``, :data:`MODERN_CASES`)
+are recorded **teacher-forced**: per step the gradient torch was given (the analytic one at its
+params) and its params, so that the tests feed optviz's rule the same gradients. Mappings (from
+torch's ``_single_tensor_*`` code; each rule's docstring says the same):
+
+* AdamW(lr, beta1, beta2, eps, weight_decay) -> AdamW(lr, betas=(beta1, beta2), eps, weight_decay)
+* RAdam(lr, beta1, beta2, eps=0)             -> RAdam(lr, betas, eps=0): torch adds eps to sqrt(v)
+  before the bias correction, optax and optviz after it (the same at eps = 0); torch's test is
+  rho_t > 5, optviz's rho_t >= threshold (5)
+* Rprop(lr, eta_minus, eta_plus, step_min, step_max) -> Rprop(lr, etas=(eta_minus, eta_plus),
+  step_sizes=(step_min, step_max))
+
+Run from the repository root:  python scripts/make_torch_fixtures.py (``--part article`` or
+``--part modern`` writes only one of the two files).
 """
 
 from __future__ import annotations
@@ -160,7 +173,81 @@ def run_torch(fname: str, name: str, hp: dict, sweep: bool, starts, steps: int) 
     return out
 
 
+MODERN_OUT = ROOT / "tests" / "fixtures" / "torch_modern.npz"
+MODERN_DEFAULTS = {
+    "AdamW": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2},
+    "RAdam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "threshold": 5.0},
+    "Rprop": {"lr": 1e-2, "eta_minus": 0.5, "eta_plus": 1.2, "step_min": 1e-6, "step_max": 50.0},
+}
+# (function, optimizer, optviz hyperparameters, steps)
+MODERN_CASES: list[tuple] = [
+    ("rosenbrock", "AdamW", {}, 80),
+    ("rosenbrock", "AdamW", {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1}, 80),
+    ("quartic", "AdamW", {"lr": 0.2, "weight_decay": 0.05}, 80),
+    ("rosenbrock", "RAdam", {"eps": 0.0}, 80),
+    ("rosenbrock", "RAdam", {"lr": 2e-3, "beta1": 0.8, "beta2": 0.99, "eps": 0.0}, 80),
+    ("quartic", "RAdam", {"lr": 0.02, "beta2": 0.9, "eps": 0.0}, 80),
+    ("rosenbrock", "Rprop", {}, 80),
+    ("rosenbrock", "Rprop", {"lr": 0.05, "eta_minus": 0.3, "eta_plus": 1.5, "step_min": 1e-3,
+                             "step_max": 0.2}, 80),
+    ("quartic", "Rprop", {"lr": 0.1}, 80),
+]
+
+
+def modern_settings(name: str, hp: dict) -> tuple[type, dict]:
+    """The torch.optim class and its keyword arguments for optviz's ``name`` with ``hp``."""
+    h = {**MODERN_DEFAULTS[name], **hp}
+    if name == "AdamW":
+        return torch.optim.AdamW, {"lr": h["lr"], "betas": (h["beta1"], h["beta2"]), "eps": h["eps"],
+                                   "weight_decay": h["weight_decay"]}
+    if name == "RAdam":
+        assert h["eps"] == 0.0 and h["threshold"] == 5.0, "torch adds eps before the bias correction"
+        return torch.optim.RAdam, {"lr": h["lr"], "betas": (h["beta1"], h["beta2"]), "eps": 0.0}
+    if name == "Rprop":
+        return torch.optim.Rprop, {"lr": h["lr"], "etas": (h["eta_minus"], h["eta_plus"]),
+                                   "step_sizes": (h["step_min"], h["step_max"])}
+    raise KeyError(name)
+
+
+def write_modern() -> None:
+    torch.set_default_dtype(torch.float64)
+    arrays: dict[str, np.ndarray] = {}
+    meta = {"torch_version": torch.__version__, "dtype": "float64", "teacher_forced": True, "cases": []}
+    for k, (fname, name, hp, steps) in enumerate(MODERN_CASES):
+        fn = functions.get(fname)
+        starts = ROSEN_STARTS if fname == "rosenbrock" else QUARTIC_STARTS
+        cls, kw = modern_settings(name, hp)
+        p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+        opt = cls([p], foreach=False, **kw)
+        grads, ps = [], [p.detach().numpy().copy()]
+        for _ in range(steps):
+            g = np.asarray(fn.grad(p.detach().numpy().copy()), dtype=np.float64)  # the analytic gradient
+            p.grad = torch.from_numpy(g.copy())
+            opt.step()
+            grads.append(g)
+            ps.append(p.detach().numpy().copy())
+        key = f"case{k:02d}"
+        arrays[f"{key}_grads"], arrays[f"{key}_params"] = np.stack(grads), np.stack(ps)
+        assert np.all(np.isfinite(arrays[f"{key}_params"])), f"{fname}/{name}/{hp}: torch diverged"
+        assert np.abs(ps[-1] - ps[0]).max() > 1e-3, f"{fname}/{name}/{hp}: did not move"
+        meta["cases"].append({"key": key, "function": fname, "optimizer": name, "hyperparams": hp,
+                              "starts": starts, "steps": steps, "torch_class": cls.__name__,
+                              "torch_kwargs": json.loads(json.dumps(kw))})
+    arrays["meta_json"] = np.array(json.dumps(meta, indent=1))
+    np.savez_compressed(MODERN_OUT, **arrays)
+    MODERN_OUT.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"wrote {MODERN_OUT} ({MODERN_OUT.stat().st_size / 1024:.1f} KiB, {len(MODERN_CASES)} cases)")
+
+
 def main() -> None:
+    part = sys.argv[sys.argv.index("--part") + 1] if "--part" in sys.argv else "all"
+    if part in ("all", "modern"):
+        write_modern()
+    if part in ("all", "article"):
+        write_article()
+
+
+def write_article() -> None:
     torch.set_default_dtype(torch.float64)
     arrays: dict[str, np.ndarray] = {}
     meta = {"torch_version": torch.__version__, "dtype": "float64", "cases": []}

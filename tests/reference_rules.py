@@ -579,6 +579,199 @@ def _dcasgd():
 SANTA = ("SantaE", "SantaSSS")
 
 
+# ============================================================================ today's rules
+# Written from the papers' algorithms with the conventions each optviz docstring names (ε after
+# the bias correction, β as decay rates), one coordinate at a time.
+def sgn(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+@rule("AdamW", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2}, ("lr",))
+def _adamw():
+    # Loshchilov & Hutter (2019), Alg. 2 with η_t = 1 and α = lr: θ ← θ − lr(m̂/(√v̂ + ε) + λθ)
+    def init(w, hp):
+        return {"m": zeros(w), "v": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        b1, b2, t = hp["beta1"], hp["beta2"], c.t
+        out = []
+        for j, gj in enumerate(g):
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * gj
+            s["v"][j] = b2 * s["v"][j] + (1 - b2) * gj * gj
+            m_hat, v_hat = s["m"][j] / (1 - b1**t), s["v"][j] / (1 - b2**t)
+            out.append(-hp["lr"] * (m_hat / (math.sqrt(v_hat) + hp["eps"]) + hp["weight_decay"] * w[j]))
+        return out
+
+    return init, step
+
+
+@rule("Lion", {"lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.0}, ("lr",))
+def _lion():
+    # Chen et al. (2023), Alg. 2: u = sign(β1 m + (1−β1) g); θ ← θ − lr(u + λθ); m ← β2 m + (1−β2) g
+    def init(w, hp):
+        return {"m": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        out = []
+        for j, gj in enumerate(g):
+            u = sgn(hp["beta1"] * s["m"][j] + (1 - hp["beta1"]) * gj)
+            out.append(-hp["lr"] * (u + hp["weight_decay"] * w[j]))
+            s["m"][j] = hp["beta2"] * s["m"][j] + (1 - hp["beta2"]) * gj
+        return out
+
+    return init, step
+
+
+@rule("RAdam", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "threshold": 5.0}, ("lr",))
+def _radam():
+    # Liu et al. (2020), Alg. 2, with the libraries' threshold (ρ_t ≥ 5) and ε after the correction
+    def init(w, hp):
+        return {"m": zeros(w), "v": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        b1, b2, t = hp["beta1"], hp["beta2"], c.t
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho = rho_inf - 2.0 * t * b2**t / (1.0 - b2**t)
+        out = []
+        for j, gj in enumerate(g):
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * gj
+            s["v"][j] = b2 * s["v"][j] + (1 - b2) * gj * gj
+            m_hat = s["m"][j] / (1 - b1**t)
+            if rho >= hp["threshold"]:
+                r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+                v_hat = s["v"][j] / (1 - b2**t)
+                out.append(-hp["lr"] * r * m_hat / (math.sqrt(v_hat) + hp["eps"]))
+            else:
+                out.append(-hp["lr"] * m_hat)
+        return out
+
+    return init, step
+
+
+@rule("AdaBelief", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-16}, ("lr",))
+def _adabelief():
+    # Zhuang et al. (2020), Alg. 2: s ← β2 s + (1−β2)(g − m)² + ε; θ ← θ − lr m̂/(√ŝ + ε)
+    def init(w, hp):
+        return {"m": zeros(w), "s": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        b1, b2, t, eps = hp["beta1"], hp["beta2"], c.t, hp["eps"]
+        out = []
+        for j, gj in enumerate(g):
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * gj
+            s["s"][j] = b2 * s["s"][j] + (1 - b2) * (gj - s["m"][j]) ** 2 + eps
+            m_hat, s_hat = s["m"][j] / (1 - b1**t), s["s"][j] / (1 - b2**t)
+            out.append(-hp["lr"] * m_hat / (math.sqrt(s_hat) + eps))
+        return out
+
+    return init, step
+
+
+@rule("Yogi", {"lr": 1e-2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-3, "v0": 1e-6}, ("lr",))
+def _yogi():
+    # Zaheer et al. (2018), Alg. 2: v ← v − (1−β2) sign(v − g²) g², with optax's start m = v = v0
+    # and Adam's bias corrections
+    def init(w, hp):
+        return {"m": [hp["v0"]] * len(w), "v": [hp["v0"]] * len(w)}
+
+    def step(g, s, w, hp, c):
+        b1, b2, t = hp["beta1"], hp["beta2"], c.t
+        out = []
+        for j, gj in enumerate(g):
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * gj
+            s["v"][j] = s["v"][j] - (1 - b2) * sgn(s["v"][j] - gj * gj) * gj * gj
+            m_hat, v_hat = s["m"][j] / (1 - b1**t), s["v"][j] / (1 - b2**t)
+            out.append(-hp["lr"] * m_hat / (math.sqrt(v_hat) + hp["eps"]))
+        return out
+
+    return init, step
+
+
+@rule("Adan", {"lr": 1e-3, "beta1": 0.98, "beta2": 0.92, "beta3": 0.99, "eps": 1e-8, "weight_decay": 0.0},
+      ("lr",))
+def _adan():
+    # Xie et al. (2024), Alg. 1 in the official code's decay-rate convention, decay added to the step
+    def init(w, hp):
+        return {"m": zeros(w), "v": zeros(w), "n": zeros(w), "prev": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        b1, b2, b3, t = hp["beta1"], hp["beta2"], hp["beta3"], c.t
+        out = []
+        for j, gj in enumerate(g):
+            d = gj - s["prev"][j] if t > 1 else 0.0
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * gj
+            s["v"][j] = b2 * s["v"][j] + (1 - b2) * d
+            s["n"][j] = b3 * s["n"][j] + (1 - b3) * (gj + (1 - b2) * d) ** 2
+            s["prev"][j] = gj
+            m_hat, v_hat, n_hat = s["m"][j] / (1 - b1**t), s["v"][j] / (1 - b2**t), s["n"][j] / (1 - b3**t)
+            u = (m_hat + (1 - b2) * v_hat) / (math.sqrt(n_hat) + hp["eps"])
+            out.append(-hp["lr"] * (u + hp["weight_decay"] * w[j]))
+        return out
+
+    return init, step
+
+
+#: Rules whose learning rate the run's schedule leaves alone (their own schedule, or a first step).
+UNSCHEDULED = ("Rprop", "ScheduleFreeSGD", "ScheduleFreeAdamW")
+
+
+@rule("Rprop", {"lr": 1e-2, "eta_minus": 0.5, "eta_plus": 1.2, "step_min": 1e-6, "step_max": 50.0}, ("lr",))
+def _rprop():
+    # Igel & Hüsken (2000), iRprop−: the step size grows by η+ while sign(g) holds, shrinks by η−
+    # at a flip (and the coordinate rests); torch's clamp to [step_min, step_max] every step
+    def init(w, hp):
+        return {"step": [hp["lr"]] * len(w), "prev": zeros(w)}
+
+    def step(g, s, w, hp, c):
+        out = []
+        for j, gj in enumerate(g):
+            prod = gj * s["prev"][j]
+            factor = hp["eta_plus"] if prod > 0 else hp["eta_minus"] if prod < 0 else 1.0
+            s["step"][j] = min(max(s["step"][j] * factor, hp["step_min"]), hp["step_max"])
+            if prod < 0:
+                gj = 0.0
+            out.append(-s["step"][j] * sgn(gj))
+            s["prev"][j] = gj
+        return out
+
+    return init, step
+
+
+def _schedule_free(adam: bool):
+    # Defazio et al. (2024), Alg. 1: y = β x + (1−β) z, z ← z − γ_t (base step at y), x ← (1−c) x + c z,
+    # c = γ_t^p / Σ γ_k^p, γ_t = lr·min(1, t/warmup); the point is x
+    def init(w, hp):
+        return {"z": list(w), "v": zeros(w), "wsum": 0.0}
+
+    def step(g, s, w, hp, c):
+        beta = hp["beta1"] if adam else hp["momentum"]
+        t = c.t
+        lr_t = hp["lr"] * min(1.0, t / max(hp["warmup"], 1.0))
+        y = [beta * wj + (1 - beta) * zj for wj, zj in zip(w, s["z"], strict=True)]
+        g = c.grad_at(y)
+        weight = lr_t ** hp["weight_lr_power"]
+        s["wsum"] += weight
+        ck = weight / s["wsum"]
+        out = []
+        for j, gj in enumerate(g):
+            if adam:
+                s["v"][j] = hp["beta2"] * s["v"][j] + (1 - hp["beta2"]) * gj * gj
+                gj = gj / (math.sqrt(s["v"][j] / (1 - hp["beta2"] ** t)) + hp["eps"])
+            s["z"][j] -= lr_t * (gj + hp["weight_decay"] * y[j])
+            out.append((1 - ck) * w[j] + ck * s["z"][j] - w[j])
+        return out
+
+    return init, step
+
+
+rule("ScheduleFreeSGD", {"lr": 1e-2, "momentum": 0.9, "weight_decay": 0.0, "warmup": 0.0,
+                         "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(False))
+rule("ScheduleFreeAdamW", {"lr": 2.5e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
+                           "warmup": 0.0, "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(True))
+#: Rules that take their gradient elsewhere than at the point (c.grad_at).
+LOOKAHEAD = ("NAG", "ScheduleFreeSGD", "ScheduleFreeAdamW")
+
+
 # ============================================================================ the driver
 def _per_point(value: Any, n: int) -> list[float]:
     if isinstance(value, int | float):
@@ -631,13 +824,14 @@ def run_reference(
         out[0, i] = w
         for t in range(1, steps + 1):
             f = factors[t - 1] if factors is not None else 1.0
-            hp_t = {k: (v * f if k in LR_NAMES[name] else v) for k, v in hp_i.items()}
+            scaled = () if name in UNSCHEDULED else LR_NAMES[name]
+            hp_t = {k: (v * f if k in scaled else v) for k, v in hp_i.items()}
             def noise(kind: str, t=t, start=starts[i]) -> Vec:
                 draw = {"z_init": 0, "z": 1}[kind]
                 return [keyed_normal(seed, name, start, t, draw, j) for j in range(dim)]
 
             ctx = Ctx(t, steps, func.value(w), fstar, hooked_grad, noise)
-            g = hooked_grad(w) if name != "NAG" else None
+            g = hooked_grad(w) if name not in LOOKAHEAD else None
             delta = step(g, state, w, hp_t, ctx)
             w = [wj + dj for wj, dj in zip(w, delta, strict=True)]
             out[t, i] = w

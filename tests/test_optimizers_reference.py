@@ -146,6 +146,17 @@ ROSEN_HP = {
     "AMSBound": {"alpha": 5e-2, "eta": 1e-2, "beta2": 0.99},
     "CorrectedMomentumSGD": {"lr": 2e-4, "momentum": 0.8},
     "DCASGD": {"learning_rate": 5e-4, "momentum": 0.5, "lamda": 0.1},
+    "AdamW": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+    "Lion": {"lr": 0.01, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.1},
+    "RAdam": {"lr": 2e-3, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "threshold": 6.0},
+    "AdaBelief": {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8},
+    "Yogi": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "v0": 1e-3},
+    "Adan": {"lr": 0.02, "beta1": 0.9, "beta2": 0.8, "beta3": 0.95, "eps": 1e-6, "weight_decay": 0.05},
+    "Rprop": {"lr": 0.05, "eta_minus": 0.3, "eta_plus": 1.5, "step_min": 1e-3, "step_max": 0.2},
+    "ScheduleFreeSGD": {"lr": 5e-4, "momentum": 0.8, "weight_decay": 0.1, "warmup": 10,
+                        "weight_lr_power": 1.0},
+    "ScheduleFreeAdamW": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1,
+                          "warmup": 10, "weight_lr_power": 0.0},
 }
 
 #: One value per start: the step size and one other hyperparameter vary across the batch.
@@ -170,6 +181,15 @@ ROSEN_SWEEP = {
     "CorrectedMomentumSGD": {"lr": [5e-5, 1e-4, 2e-4, 3e-4], "momentum": [0.0, 0.5, 0.8, 0.9]},
     "DCASGD": {"learning_rate": [1e-4, 3e-4, 5e-4, 4e-4], "momentum": [0.0, 0.3, 0.5, 0.5],
                "lamda": [0.0, 0.04, 0.1, 0.2]},
+    "AdamW": {"lr": [0.01, 0.02, 0.05, 0.1], "weight_decay": [0.0, 0.01, 0.1, 0.5]},
+    "Lion": {"lr": [1e-3, 3e-3, 1e-2, 2e-2], "beta1": [0.5, 0.8, 0.9, 0.95]},
+    "RAdam": {"lr": [5e-4, 1e-3, 2e-3, 3e-3], "threshold": [4.0, 5.0, 6.0, 8.0]},
+    "AdaBelief": {"lr": [0.005, 0.01, 0.02, 0.05], "beta2": [0.9, 0.99, 0.999, 0.9999]},
+    "Yogi": {"lr": [0.01, 0.02, 0.05, 0.1], "v0": [0.0, 1e-6, 1e-3, 1e-2]},
+    "Adan": {"lr": [0.005, 0.01, 0.02, 0.03], "beta2": [0.5, 0.8, 0.92, 0.95]},
+    "Rprop": {"lr": [0.005, 0.01, 0.05, 0.1], "eta_plus": [1.1, 1.2, 1.5, 2.0]},
+    "ScheduleFreeSGD": {"lr": [1e-4, 3e-4, 5e-4, 8e-4], "warmup": [0, 5, 10, 20]},
+    "ScheduleFreeAdamW": {"lr": [0.01, 0.02, 0.05, 0.1], "weight_lr_power": [0.0, 1.0, 2.0, 3.0]},
 }  # fmt: skip
 
 #: On the quartic: the article's demo settings (Santa: a milder eta; see test_engine for the demo).
@@ -193,6 +213,15 @@ QUARTIC_HP = {
     "AMSBound": {"alpha": 0.4},
     "CorrectedMomentumSGD": {"lr": 1e-3},
     "DCASGD": {"learning_rate": 5e-3, "momentum": 0.9},
+    "AdamW": {"lr": 0.2, "weight_decay": 0.05},
+    "Lion": {"lr": 0.05, "weight_decay": 0.01},
+    "RAdam": {"lr": 0.02, "beta2": 0.9},
+    "AdaBelief": {"lr": 0.1},
+    "Yogi": {"lr": 0.2},
+    "Adan": {"lr": 0.1},
+    "Rprop": {"lr": 0.1},
+    "ScheduleFreeSGD": {},
+    "ScheduleFreeAdamW": {"lr": 0.1},
 }
 
 ALL = list(REGISTRY)

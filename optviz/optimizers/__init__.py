@@ -13,7 +13,20 @@ The default hyperparameters a race uses (the tuned table or the article's) are c
 
 from collections.abc import Iterable
 
-from optviz.optimizers import adagrad, adam, bounded, frameworks, santa, sgd  # noqa: F401  (they register
+from optviz.optimizers import (  # noqa: F401  (each module registers its optimizers)
+    adagrad,
+    adam,
+    adan,
+    belief,
+    bounded,
+    decoupled,
+    frameworks,
+    rectified,
+    santa,
+    schedule_free,
+    sgd,
+    sign,
+)
 from optviz.optimizers.base import REGISTRY, HyperParam, OptimizerSpec, Rule, StepContext
 
 #: The 17 optimizers of the source article, in its order.
@@ -22,8 +35,13 @@ ARTICLE = (
     "AdaMax", "Nadam", "Eve", "SantaE", "SantaSSS", "AMSGrad", "AdaBound", "AMSBound",
 )  # fmt: skip
 
+#: Today's optimizers (issue 20), each checked against optax, torch.optim or a transcription.
+MODERN = (
+    "AdamW", "Lion", "RAdam", "AdaBelief", "Yogi", "Adan", "Rprop", "ScheduleFreeSGD", "ScheduleFreeAdamW",
+)  # fmt: skip
+
 #: Every registered optimizer, the article's first.
-NAMES = (*ARTICLE, "CorrectedMomentumSGD", "DCASGD")
+NAMES = (*ARTICLE, "CorrectedMomentumSGD", "DCASGD", *MODERN)
 
 #: Quick groups for pickers.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -33,6 +51,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "adaptive": ("AdaGrad", "RMSprop", "AdaDelta", "RMSpropGraves", "SMORMS3"),
     "adam": ("Adam", "AdaMax", "Nadam", "Eve", "AMSGrad", "AdaBound", "AMSBound"),
     "santa": ("SantaE", "SantaSSS"),
+    "modern": MODERN,
+    "adam_variants": ("Adam", "AdamW", "RAdam", "AdaBelief", "Yogi", "Adan"),
+    "sign": ("Lion", "Rprop"),
+    "schedule_free": ("ScheduleFreeSGD", "ScheduleFreeAdamW"),
 }
 
 assert set(NAMES) == set(REGISTRY), "every registered optimizer must be listed in NAMES"
@@ -145,7 +167,7 @@ def get(name: str) -> OptimizerSpec:
 
 
 __all__ = [
-    "ALL", "ARTICLE", "GROUPS", "GROUP_PREFIX", "NAMES", "REGISTRY", "HyperParam", "OptimizerSpec", "Rule",
-    "StepContext", "UnknownName", "canonical", "choices", "get", "group_label", "group_names", "resolve",
-    "resolve_item",
+    "ALL", "ARTICLE", "GROUPS", "GROUP_PREFIX", "MODERN", "NAMES", "REGISTRY", "HyperParam", "OptimizerSpec",
+    "Rule", "StepContext", "UnknownName", "canonical", "choices", "get", "group_label", "group_names",
+    "resolve", "resolve_item",
 ]  # fmt: skip

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 import functions as _functions
-from optviz.optimizers import GROUP_PREFIX, GROUPS, REGISTRY, group_label, resolve_item
+from optviz.optimizers import GROUP_PREFIX, GROUPS, MODERN, REGISTRY, group_label, resolve_item
 from optviz.optimizers import get as get_optimizer
 from optviz.optimizers import rates as rate_policy
 from optviz.optimizers import typed as typed_rules
@@ -426,8 +426,9 @@ def _query_group(part: str, version: int) -> tuple[str, ...] | None:
     """The members if ``part`` of ``opt`` names a group: ``all`` or ``group:key``; in a version-1
     link a bare lower-case group key (``adam``: optimizers were written capitalized)."""
     key = part.strip()
-    if version == 1:
-        return GROUPS.get(key)
+    if version == 1:  # the groups as version 1 knew them: without today's optimizers (issue 20)
+        members = GROUPS.get(key)
+        return None if members is None else tuple(n for n in members if n not in MODERN)
     if key.lower() == "all" or key.lower().startswith(GROUP_PREFIX):
         try:
             return resolve_item(key)[0]
