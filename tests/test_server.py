@@ -113,3 +113,51 @@ def test_stop_while_waiting_leaves_the_queue():
         assert turns.waiting() == 0
     with turns.turn():  # the slot is free again
         assert turns.running == 1
+
+
+def test_a_background_compile_ends_with_the_process_that_started_it(tmp_path):
+    """No orphan (issue 23): the warm-up child ends once its parent (the dashboard, a command)
+    has ended, not after its compile (tens of seconds)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    parent = (
+        "import sys; from optviz.engine.fast import warm; "
+        "r = {'function': {'expression': 'x**2 + 3.25*y**2 + cos(x*y)', 'box': [[-2, 2], [-2, 2]], "
+        "'minimizers': None}, 'optimizers': ['Adam', 'SGD', 'NAG'], 'noise_mode': None, 'delay': False, "
+        "'tol_kind': 'distance', 'record_state': False}; "
+        "assert warm._spawn([r], {'k'}); print(warm._PROCS[0][0].pid, flush=True)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "OPTVIZ_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, env=env, timeout=60)
+    child = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as fh:  # (a zombie of init's is gone too)
+            if fh.read().split(") ")[-1].startswith("Z"):
+                return
+        time.sleep(0.2)
+    os.kill(child, 9)
+    raise AssertionError("the warm-up process outlived its parent by 20 s")
+
+
+def test_dask_workers_started_locally_leave_ctrl_c_to_the_command():
+    """``--scheduler local``: the worker processes ignore the terminal's Ctrl-C (it reached every
+    process of the group, and each printed its tracebacks: 69 lines); the command stops them."""
+    import subprocess
+    import sys
+
+    from optviz.explore import scale
+
+    probe = [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"]
+    with scale._children_ignore_interrupts():
+        inside = subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip()
+    after = subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip()
+    assert (inside, after) == ("True", "False")

@@ -26,7 +26,10 @@ single-process run exactly.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -354,9 +357,12 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
                          f"got {quote(scheduler)}")
     distributed = _distributed()
     if address == "local":
-        # a worker process per core, one thread each; the dashboard on any free port
-        cluster = distributed.LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True,
-                                           dashboard_address=":0")
+        # a worker process per core, one thread each; the dashboard on any free port. The worker
+        # processes are started ignoring Ctrl-C (a terminal sends it to all of them): this process
+        # stops them (after their current chunk, or 4 s), quietly: an interrupt is one line
+        with _children_ignore_interrupts():
+            cluster = distributed.LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL)
         try:
             with distributed.Client(cluster) as c:
                 yield c
@@ -371,6 +377,20 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
         yield c
     finally:
         c.close()
+
+
+@contextmanager
+def _children_ignore_interrupts() -> Iterator[None]:
+    """While inside, SIGINT is ignored (in the main thread): processes started meanwhile inherit
+    that, and Python keeps an ignored SIGINT ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _threads_of(client: Any) -> int:

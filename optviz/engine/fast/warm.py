@@ -4,7 +4,9 @@ Compiling is mostly Python work (numba's typing and lowering): done in a thread 
 it would hold the GIL for seconds and stall the page. A separate process compiles instead and
 writes the disk cache; the next run in the server finds the kernels ready and loads them in
 milliseconds. The child reads a list of *recipes* (JSON on stdin): each the smallest run that
-needs the same kernels as a real one (same function, optimizers and kernel options).
+needs the same kernels as a real one (same function, optimizers and kernel options), on one
+line; the parent keeps that pipe open, and the child ends as soon as it closes: when the
+dashboard or the command that started it stops, its compile stops too (no orphan).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -127,12 +130,13 @@ def _spawn(recipes: list[dict], keys: set[str], nice: bool = True) -> bool:
     root = str(Path(__file__).resolve().parents[3])  # where optviz is imported from
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     env["OPTVIZ_WARM_NICE"] = "1" if nice else "0"
+    env["OPTVIZ_WARM_WATCH"] = "1"
     try:
         proc = subprocess.Popen([sys.executable, "-m", "optviz.engine.fast.warm"], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
-        proc.stdin.write(json.dumps(recipes).encode())
-        proc.stdin.close()
+        proc.stdin.write(json.dumps(recipes).encode() + b"\n")  # (stdin stays open: see main)
+        proc.stdin.flush()
     except OSError:
         return False
     _PROCS.append((proc, keys))
@@ -146,6 +150,8 @@ def _reap() -> None:
         for item in list(_PROCS):
             proc, keys = item
             if proc.poll() is not None:
+                if getattr(proc, "stdin", None) is not None:
+                    proc.stdin.close()
                 _PROCS.remove(item)
                 _WARMING.difference_update(keys)
 
@@ -209,6 +215,14 @@ def _lowest_priority() -> None:
             pass
 
 
+def _end_with_parent() -> None:
+    """Wait for the end of stdin (the parent closed it, or ended), then end this process at once."""
+    try:
+        sys.stdin.buffer.read()
+    finally:
+        os._exit(0)
+
+
 def main() -> int:
     background = os.environ.get("OPTVIZ_WARM_NICE", "1") == "1"
     if background:
@@ -216,7 +230,9 @@ def main() -> int:
         lock = _background_lock()
         if lock is None:
             return 0  # another process compiles into this cache now: a later run asks again
-    recipes = json.load(sys.stdin)
+    recipes = json.loads(sys.stdin.readline())
+    if os.environ.get("OPTVIZ_WARM_WATCH") == "1":  # started by _spawn: the pipe stays open
+        threading.Thread(target=_end_with_parent, daemon=True).start()
     for r in recipes:
         try:
             run_recipe(r)
