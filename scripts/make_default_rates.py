@@ -3,11 +3,12 @@
     python scripts/make_default_rates.py            # all functions -> optviz/data/default_rates.json
     python scripts/make_default_rates.py --check    # exit 1 if the committed file is not what this makes
     python scripts/make_default_rates.py --only booth --out /tmp/rates.json
+    python scripts/make_default_rates.py --optimizers AdamW Lion   # tune these, keep the rest of the file
 
 For each registered test function, in each dimension the dashboard can draw (1-D and/or 2-D),
 on its default scene (:func:`optviz.scene.lessons.default_starts`: a 4×4 grid in 2-D, 5 spread points
-in 1-D; 300 steps, seed 0), :func:`optviz.explore.tune.tune_learning_rates` sweeps each of the 19
-optimizers' main learning rate over a 1-2-5 log grid and keeps the value with the fewest diverged
+in 1-D; 300 steps, seed 0), :func:`optviz.explore.tune.tune_learning_rates` sweeps each registered
+optimizer's main learning rate over a 1-2-5 log grid and keeps the value with the fewest diverged
 starts, then the most starts within ``tol`` = 1e-3 of a minimizer, then the lowest median final
 error. The saddles, which have no minimum, are not tuned (the lowest loss there is a point
 running off the picture): they keep the registry's defaults. The chosen rates are
@@ -106,8 +107,9 @@ def tune_scene(function: str, dim: int, optimizers: tuple[str, ...] = NAMES) -> 
     }
 
 
-def build(only: list[str] | None = None, verbose: bool = True) -> dict[str, Any]:
-    """The whole table (``only``: a subset of functions)."""
+def build(only: list[str] | None = None, verbose: bool = True,
+          optimizers: tuple[str, ...] = NAMES) -> dict[str, Any]:
+    """The whole table (``only``: a subset of functions; ``optimizers``: a subset of optimizers)."""
     table: dict[str, Any] = {
         "format": FORMAT,
         "version": optviz.__version__,
@@ -119,7 +121,7 @@ def build(only: list[str] | None = None, verbose: bool = True) -> dict[str, Any]
     }
     for function, dim in scenes(only):
         t0 = time.perf_counter()
-        entry = tune_scene(function, dim)
+        entry = tune_scene(function, dim, optimizers)
         table["functions"].setdefault(function, {})[str(dim)] = entry
         if verbose:
             print(f"{function:>17} {dim}-D  {field_summary(entry)}  ({time.perf_counter() - t0:.1f} s)",
@@ -147,6 +149,23 @@ def field_summary(entry: dict[str, Any]) -> str:
     return head + "  [" + ", ".join(parts) + "]"
 
 
+def merge(old: dict[str, Any], new: dict[str, Any], chosen: tuple[str, ...]) -> dict[str, Any]:
+    """``old`` with the rates and scores of the ``chosen`` optimizers from ``new``, in registry order."""
+    out = json.loads(json.dumps(old))
+    for function, dims in new["functions"].items():
+        for dim, entry in dims.items():
+            into = out["functions"].get(function, {}).get(dim)
+            if into is None:  # a function the table does not have yet: it needs every optimizer
+                print(f"{function:>17} {dim}-D  not in the table: rerun without --optimizers", flush=True)
+                continue
+            for part in ("rates", "scores"):
+                both = {**into[part], **{n: v for n, v in entry[part].items() if n in chosen}}
+                into[part] = {n: both[n] for n in NAMES if n in both}
+            print(f"{function:>17} {dim}-D  " + ", ".join(
+                f"{n} {k}={v:g}" for n in chosen for k, v in entry["rates"].get(n, {}).items()), flush=True)
+    return out
+
+
 def dumps(table: dict[str, Any]) -> str:
     """JSON, indented, with each innermost list (a point) on one line."""
     text = json.dumps(table, indent=1, ensure_ascii=False)
@@ -162,11 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT,
                     help=f"where to write (default: {OUT.relative_to(ROOT)})")
     ap.add_argument("--only", nargs="+", metavar="FUNCTION", help="tune only these functions")
+    ap.add_argument("--optimizers", nargs="+", metavar="NAME",
+                    help="tune only these optimizers and merge them into the file at --out (each optimizer's "
+                         "runs are independent of the others', so the rest of the table stays valid)")
     ap.add_argument("--check", action="store_true",
                     help="do not write: compare with the file at --out (exit 1 if it differs)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    table = build(args.only)
+    if args.optimizers:
+        chosen = optviz.resolve(args.optimizers)
+        old = json.loads(args.out.read_text(encoding="utf-8"))
+        table = merge(old, build(args.only, False, chosen), chosen)
+    else:
+        table = build(args.only)
     text = dumps(table)
     print(f"{len(table['functions'])} functions in {time.perf_counter() - t0:.0f} s")
     if args.check:

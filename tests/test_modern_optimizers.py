@@ -151,3 +151,27 @@ def test_radam_starts_as_momentum():
     res = optviz.run("quartic", {"RAdam": {"lr": 0.01}}, starts=[[0.4]], steps=1, rates="article")
     g = 4.0 * (0.4**3 - 0.4**2 / 2 - 17 * 0.4 / 4 - 15 / 8)
     assert res.trajectories["RAdam"][1, 0, 0] == pytest.approx(0.4 - 0.01 * g, rel=1e-13)
+
+
+# ---------------------------------------------------------------------- the lessons' notes
+def test_lesson_lion_vs_adam_holds_what_its_note_says():
+    from optviz.scene import lessons
+
+    res = lessons.get("lion-vs-adam").scene.run()
+    err = res.errors("distance")
+    lion, adam = err["Lion"][-1], err["Adam"][-1]
+    assert (lion > 1e-3).all() and (adam <= 1e-3).all()  # 0 of 16 against all 16
+    assert np.median(lion) == pytest.approx(0.027, abs=5e-4)  # ≈ lr = 0.03
+    np.testing.assert_allclose(np.abs(np.diff(res.trajectories["Lion"], axis=0)), 0.03, rtol=1e-9)
+
+
+def test_lesson_schedule_free_vs_cosine_holds_what_its_note_says():
+    from optviz.scene import lessons
+
+    scene = lessons.get("schedule-free-cosine").scene
+    assert scene.schedule == "cosine" and scene.noise == 3.0
+    err = scene.run().errors("distance")
+    adamw, free = np.median(err["AdamW"], axis=1), np.median(err["ScheduleFreeAdamW"], axis=1)
+    lead = free[1:] < adamw[1:]  # steps 1..300
+    assert lead.sum() == 283 and not lead[:14].any() and lead[14:].sum() == 300 - 14 - 3  # "from step 15 on"
+    assert round(free[-1], 3) == 0.008 and round(adamw[-1], 3) == 0.009

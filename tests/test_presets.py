@@ -197,7 +197,7 @@ def test_each_lesson_holds_the_values_its_note_is_about():
         for opt, values in hp[name].items():
             assert set(values) == set(REGISTRY[opt].defaults), (name, opt)  # every hyperparameter
         assert Scene.from_query(p.scene.to_query()) == p.scene == Scene.from_json(p.scene.to_json())
-    assert presets.GRADIENT_LESSONS == ("delayed-dcasgd", "schedule-momentum")
+    assert presets.GRADIENT_LESSONS == ("delayed-dcasgd", "schedule-momentum", "schedule-free-cosine")
     assert all(presets.get(n).view == "noise_delay" for n in presets.GRADIENT_LESSONS)
 
 
