@@ -356,7 +356,8 @@ def test_views_are_modules_found_by_discovery():
 
     found = views.discover()
     assert [v.key for v in found] == [
-        "race", "function", "surface", "inside", "basins", "sweeps", "compare", "noise_delay", "own_rule"]
+        "race", "plane", "training", "boundary", "function", "surface", "inside", "basins", "sweeps",
+        "compare", "noise_delay", "own_rule"]  # (plane, training, boundary: learning problems only)
     ctx_1d = fresh(function="quartic", dim=1)
     labels_1d = [t.label for t in ctx_1d.get("tab")]
     assert labels_1d == ["Race", "Inside an optimizer", "Basins", "Sweeps", "Fair comparison",

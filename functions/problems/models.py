@@ -53,19 +53,21 @@ def mlp(inputs: int, hidden: int) -> Model:
     o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
 
     def forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
-        p, m = W.shape[0], A.shape[0]
-        # one (p·h, k) × (k, m) product rather than p small ones
-        pre = xp.reshape(xp.matmul(xp.reshape(W[:, :o1], (p * h, k)), xp.permute_dims(A, (1, 0))), (p, h, m))
-        H = xp.tanh(pre + W[:, o1:o2, None])  # (p, h, m)
+        # W1 a + b1 as k broadcast products (k = 2: a matrix product with an inner size of 2 is slower)
+        pre = W[:, o1:o2, None]
+        for q in range(k):
+            pre = pre + W[:, q:o1:k, None] * A[None, None, :, q]
+        H = xp.tanh(pre)  # (p, h, m)
         z = xp.sum(W[:, o2:o3, None] * H, axis=1) + W[:, o3:o3 + 1]
         return z, H
 
     def backward(xp: Any, W: Array, A: Array, H: Array, dz: Array) -> Array:
-        p, m = W.shape[0], A.shape[0]
+        p = W.shape[0]
         g_w2 = xp.sum(H * dz[:, None, :], axis=2)  # (p, h)
         g_b2 = xp.sum(dz, axis=1, keepdims=True)
         dpre = (W[:, o2:o3, None] * dz[:, None, :]) * (1.0 - H * H)  # (p, h, m)
-        g_W1 = xp.reshape(xp.matmul(xp.reshape(dpre, (p * h, m)), A), (p, h * k))
+        g_W1 = xp.reshape(xp.stack([xp.sum(dpre * A[None, None, :, q], axis=2) for q in range(k)], axis=2),
+                          (p, h * k))  # (row j of W1: its k inputs' sums)
         g_b1 = xp.sum(dpre, axis=2)
         return xp.concat([g_W1, g_b1, g_w2, g_b2], axis=1)
 

@@ -107,7 +107,7 @@ class _Runs:
     @staticmethod
     def key(scene: Scene, backend: str, name: str, every: int = 1) -> tuple:
         return (scene.function, scene.starts.points, scene.steps, scene.seed, scene.schedule, scene.hooks,
-                scene.noise, scene.noise_mode, scene.delay, scene.dtype, backend, name,
+                scene.noise, scene.noise_mode, scene.delay, scene.batch, scene.dtype, backend, name,
                 tuple(scene.optimizers[name].items()), every)
 
     def get(self, scene: Scene, backend: str, fused: bool | None = None) -> optviz.Result:

@@ -44,6 +44,8 @@ PAGE_SCHEDULES = {"constant": "constant", "step": "step", "exponential": "expone
 # ---------------------------------------------------------------------- widgets -> scene
 def _starts(starts: list[list[float]]) -> Starts:
     mode = ss["start_mode"]
+    if mode == "Grid" and starts and len(starts[0]) > 2:  # (state.make_starts drew random ones)
+        mode = "Random"
     pts = tuple(tuple(float(v) for v in p) for p in starts)
     if mode == "Grid":
         return Starts("grid", n=int(ss["grid_n"]), points=pts)
@@ -70,6 +72,7 @@ def scene_from_widgets(fn: Any = None, starts: list[list[float]] | None = None) 
         starts=_starts(starts), steps=int(ss["steps"]), seed=int(ss["seed"]),
         schedule=state.schedule_text(), hooks=state.hook_texts(),
         noise=float(ss["noise"]), noise_mode=str(ss["noise_mode"]), delay=int(ss["delay"]),
+        batch=(int(ss.get("batch") or 0) or None) if hasattr(fn, "n_samples") else None,
         dtype=str(ss["dtype"]), error=str(ss["error_kind"]), tol=float(ss["tol"]), rates=str(ss["rates"]),
     )
 
@@ -88,7 +91,7 @@ def _set_function(func: SceneFunction) -> None:
         ss["fn_source"] = state.FUNCTION_SOURCES[1]
         return
     fam = FAMILIES[func.name]  # type: ignore[index]
-    if func.dim not in PLOTTABLE:
+    if func.dim not in PLOTTABLE and func.dim != fam.default_dim:
         raise ValueError(f"function.dim: the page draws 1-D and 2-D functions; this scene's {func.name} is "
                          f"{func.dim}-D ({CLI_HINT})")
     ss["fn_source"] = state.FUNCTION_SOURCES[0]
@@ -158,7 +161,7 @@ def difference(page: Scene, scene: Scene) -> str | None:
         return "rates"
     if not np.array_equal(page.starts_array(), scene.starts_array()):
         return "starts"
-    for key in ("steps", "seed", "noise", "noise_mode", "delay", "dtype"):
+    for key in ("steps", "seed", "noise", "noise_mode", "delay", "batch", "dtype"):
         if getattr(page, key) != getattr(scene, key):
             return key
     if schedule_texts.parse(page.schedule) != schedule_texts.parse(scene.schedule):
@@ -202,6 +205,7 @@ def widgets_from_scene(scene: Scene) -> None:
         _set_hooks(scene.hooks)
         ss["noise"], ss["noise_mode"] = float(scene.noise), str(scene.noise_mode)
         ss["delay"], ss["dtype"] = int(scene.delay), str(scene.dtype)
+        ss["batch"] = int(scene.batch or 0)
         ss["error_kind"], ss["tol"] = scene.error, float(scene.tol)
         ss.pop("lesson", None)
         ss.pop("tune_note", None)

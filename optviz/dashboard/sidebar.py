@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import optviz
+from functions.problems import PROBLEMS
 from optviz.dashboard import scene_state, share, state
 from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.sliders import fmt
@@ -44,7 +45,9 @@ def _function(sb) -> None:
         st.latex(r"\small " + fam.formula)
     sb.caption(fam.description)
     dims = [d for d in PLOTTABLE if fam.supports(d)]
-    if len(dims) > 1:
+    if not dims:  # a learning problem: the race is drawn on a plane through its paths
+        sb.caption(f"A learning problem with {fam.default_dim} parameters: the paths are drawn on one plane.")
+    elif len(dims) > 1:
         sb.radio("Dimension", dims, key="dim", horizontal=True, on_change=state.on_dim_change,
                  help="This family exists in any dimension; the race shows 1-D or 2-D.")
     elif fam.max_dim is None or fam.max_dim > 2:
@@ -135,8 +138,13 @@ def _run(sb) -> None:
         st.checkbox("Weight decay (L2)", key="hook_wd")
         if ss["hook_wd"]:
             st.number_input("Decay rate λ", min_value=0.0, step=0.001, key="wd_rate", format="%g")
-    changed = ss["noise"] or ss["delay"] or ss["dtype"] != DTYPES[0]
+    changed = ss["noise"] or ss["delay"] or ss["dtype"] != DTYPES[0] or ss.get("batch")
     with sb.expander("Gradient noise, delay and precision", expanded=bool(changed)):
+        n_samples = getattr(_problem(), "n_samples", None)
+        if n_samples:  # a learning problem: minibatch gradients
+            st.number_input("Minibatch size B (0 = full batch)", min_value=0, max_value=int(n_samples),
+                            step=1, key="batch", help=f"Each gradient on B of the {n_samples} training "
+                            "samples, drawn from (seed, step): the same batch for every optimizer.")
         st.number_input("Gradient noise σ (0 = off)", min_value=0.0, step=0.01, key="noise", format="%g",
                         help="Every gradient gets Gaussian noise: the same draws for every optimizer.")
         st.radio("Noise", NOISE_MODES, key="noise_mode", horizontal=True,
@@ -145,6 +153,19 @@ def _run(sb) -> None:
                         help="Each step uses the gradient from τ steps before.")
         st.radio("Precision", DTYPES, key="dtype", horizontal=True,
                  help="float32 runs the race in single precision.")
+
+
+def _problem():
+    """The chosen learning problem (None for a formula or while the function cannot be built)."""
+    if state.typed():
+        return None
+    fam = FAMILIES.get(ss["function"])
+    if fam is None or not hasattr(fam, "make") or fam.name not in PROBLEMS:
+        return None
+    try:
+        return state.make_function()
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _display(sb) -> None:

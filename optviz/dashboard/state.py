@@ -119,7 +119,7 @@ DEFAULTS: dict[str, Any] = {
     "sched_floor": 0.0, "sched_warmup": 20,
     "hook_lars": False, "lars_threshold": 0.01, "lars_wd": 0.0,
     "hook_clip": False, "clip_max_norm": 1.0, "hook_wd": False, "wd_rate": 0.01,
-    "noise": 0.0, "noise_mode": NOISE_MODES[0], "delay": 0, "dtype": DTYPES[0],
+    "noise": 0.0, "noise_mode": NOISE_MODES[0], "delay": 0, "dtype": DTYPES[0], "batch": 0,
     "backend": "NumPy", "large_font": False, "error_kind": "auto", "tol": presets.DEFAULT_TOL,
     "export_fps": 20, "export_res": "720p", "quick_pick": "…", "slider_ack": 0, "hp_gen": 0,
     "fn_source": "Built-in", "expr": "(1 - x)**2 + 100*(y - x**2)**2", "expr_box": "-2, 2, -1, 3",
@@ -150,7 +150,7 @@ def init() -> None:
     if fam is None:
         ss["function"] = DEFAULT_FUNCTION
         fam = FAMILIES[DEFAULT_FUNCTION]
-    dims = [d for d in PLOTTABLE if fam.supports(d)]
+    dims = [d for d in PLOTTABLE if fam.supports(d)] or [fam.default_dim]  # (a learning problem: its own)
     if ss["dim"] not in dims:
         ss["dim"] = dims[-1]
     if first:
@@ -305,7 +305,7 @@ def on_function_change() -> None:
         _stale("dim")
         return
     fam = FAMILIES[ss["function"]]
-    dims = [d for d in PLOTTABLE if fam.supports(d)]
+    dims = [d for d in PLOTTABLE if fam.supports(d)] or [fam.default_dim]
     if ss.get("dim") not in dims:
         ss["dim"] = dims[-1]
     if ss.get(RATES_FOR) == rates_key():
@@ -477,6 +477,8 @@ def make_starts(fn: Any) -> list[list[float]]:
     from optviz.scene import starts as start_points
 
     mode = ss["start_mode"]
+    if mode == "Grid" and fn.dim > 2:  # (a grid in many dimensions is astronomically many points)
+        mode = "Random"
     if mode == "Grid":
         pts = start_points.grid(fn.box, int(ss["grid_n"]))
     elif mode == "Random":

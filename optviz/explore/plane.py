@@ -101,10 +101,11 @@ def pca_plane(paths: Mapping[str, Any], anchor: str | Any = "mean") -> Plane:
             [a.reshape(a.shape[0], -1, dim)[0] for a in arrays]).mean(axis=0)
     else:
         origin = np.asarray(anchor, dtype=float).reshape(dim)
-    M = np.vstack([X - origin, np.zeros((2, dim))])  # (zero rows: two directions even from one point)
-    _, _, vt = np.linalg.svd(M, full_matrices=False)
+    M = X - origin
+    _, vecs = np.linalg.eigh(M.T @ M)  # (the scatter matrix's eigenvectors: the right singular vectors)
     where = anchor if isinstance(anchor, str) else "given"
-    return Plane(origin, vt[:2], "pca", f"pooled PCA of every path around the {where} point")
+    return Plane(origin, np.ascontiguousarray(vecs[:, ::-1][:, :2].T), "pca",
+                 f"pooled PCA of every path around the {where} point")
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class OnPlane:
             origin, over all its points) that lies in the plane (1: every path in the plane).
         a, b: the grid's plane coordinates ``(GRID,)`` each.
         surface: ``(len(b), len(a))`` the loss on the grid.
+        steps: the step number of each row.
     """
 
     plane: Plane
@@ -132,6 +134,7 @@ class OnPlane:
     a: np.ndarray
     b: np.ndarray
     surface: np.ndarray
+    steps: np.ndarray
 
 
 def _paths(result: Any, start: int | None) -> dict[str, np.ndarray]:
@@ -170,21 +173,24 @@ def plane_of(result: Any, kind: str = "pca", anchor: str = "mean", start: int | 
 
 
 def on_plane(result: Any, plane: Plane | None = None, *, kind: str = "pca", anchor: str = "mean",
-             start: int | None = None, grid: int = GRID, window: Any = None) -> OnPlane:
+             start: int | None = None, grid: int = GRID, window: Any = None, rows: Any = None) -> OnPlane:
     """Every path of ``result`` on ``plane`` (default :func:`plane_of` ``(result, kind, anchor, start)``;
     with ``start``, only the paths from that start are projected).
 
     ``window``: ``((a_lo, a_hi), (b_lo, b_hi))`` of the grid; default the projected paths' extent
-    and a margin. The grid's loss is one call of the function on ``grid²`` points.
+    and a margin. The grid's loss is one call of the function on ``grid²`` points. ``rows``: the
+    recorded rows to project (default all; the plane itself is made from every row).
     """
     fn = result.function
     plane = plane or plane_of(result, kind, anchor, start)
     coords, off, loss, plane_loss, captured = {}, {}, {}, {}, {}
     sl = slice(None) if start is None else slice(start, start + 1)
+    idx = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
     for name, W in _paths(result, start).items():
+        W = W[idx]
         ab = plane.coords(W)
         coords[name], off[name] = ab, plane.off(W)
-        loss[name] = np.asarray(result.losses[name], dtype=float)[:, sl]
+        loss[name] = np.asarray(result.losses[name], dtype=float)[idx][:, sl]
         flat = plane.lift(ab).reshape(-1, W.shape[-1])
         plane_loss[name] = np.asarray(fn.value(flat), dtype=float).reshape(W.shape[:-1])
         d = (W - plane.origin).reshape(-1, W.shape[-1])
@@ -202,4 +208,6 @@ def on_plane(result: Any, plane: Plane | None = None, *, kind: str = "pca", anch
     b = np.linspace(*window[1], grid)
     A, B = np.meshgrid(a, b)
     surface = np.asarray(fn.value(plane.lift(np.stack([A.ravel(), B.ravel()], axis=1))), dtype=float)
-    return OnPlane(plane, coords, off, loss, plane_loss, captured, a, b, surface.reshape(grid, grid))
+    steps = np.asarray(result.recorded_steps)[idx] if hasattr(result, "recorded_steps") else (
+        np.arange(len(next(iter(coords.values())))))
+    return OnPlane(plane, coords, off, loss, plane_loss, captured, a, b, surface.reshape(grid, grid), steps)

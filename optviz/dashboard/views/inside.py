@@ -167,7 +167,8 @@ def state_figure(states: dict[str, np.ndarray], start: int, t: int, last: int, c
     axis = {"showline": True, "linecolor": style.FRAME_COLOR, "mirror": True, "zeroline": False,
             "tickfont": {"size": font}}
     layout: dict[str, Any] = {
-        "height": max(150 * k, 420), "margin": {"l": 70, "r": 10, "t": 30, "b": 10}, "showlegend": False,
+        "height": max(150 * k, 420), "margin": {"l": 70, "r": 10, "t": 30, "b": 3 * font + 12},
+        "showlegend": False,
         "font": {"size": font, "family": style.FONT_FAMILY}, "plot_bgcolor": "white",
         "paper_bgcolor": "white", "hovermode": "x unified", "annotations": [], "shapes": [],
     }
@@ -184,7 +185,9 @@ def state_figure(states: dict[str, np.ndarray], start: int, t: int, last: int, c
                                "type": "log" if log else "linear", "exponentformat": "e", "nticks": 4}
         layout[f"xaxis{n}"] = {**axis, "anchor": f"y{n}", "range": [0.5, last + 0.5],
                                "showticklabels": i == k - 1, **({"matches": "x"} if i else {}),
-                               **({"title": {"text": "step"}} if i == k - 1 else {})}
+                               # the step axis's title below its tick labels, in the bottom margin
+                               **({"title": {"text": "step", "standoff": 4}, "automargin": True}
+                                  if i == k - 1 else {})}
         title = titles.get(f, SYMBOLS.get(f, f))
         layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0.5, "y": top,
                                       "xanchor": "center", "yanchor": "bottom", "showarrow": False,

@@ -316,4 +316,5 @@ def render(ctx: Context) -> None:
 
 
 VIEW = View(key="race", title="Race", order=10, render=render,
+            available=lambda ctx: ctx.function.dim <= 2,  # (more coordinates: the race on one plane)
             help="The optimizers race from every start: paths, markers, error curves, a slider per setting")
