@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import functions
+import optviz
 from functions.problems import (
     PROBLEMS,
     batch_indices,
@@ -148,3 +149,50 @@ def test_batch_checks():
             check_batch(bad, 10)
     with pytest.raises(ValueError, match="learning problem"):
         check_problem_batch(functions.get("rosenbrock"), 4)
+
+
+# ----------------------------------------------------------------------------- minibatch runs
+def _starts(name: str, n: int = 3) -> np.ndarray:
+    fn = functions.get(name)
+    return optviz.scene.starts.random(fn.box, n, seed=2)
+
+
+@pytest.mark.parametrize("fused", [False, None])
+def test_a_batch_of_every_sample_is_exactly_the_full_batch_run(fused):
+    fn = functions.get("logistic")
+    kw = {"starts": _starts("logistic"), "steps": 25, "seed": 4, "fused": fused}
+    full = optviz.run("logistic", ["Adam", "SGD"], **kw)
+    every = optviz.run("logistic", ["Adam", "SGD"], batch=fn.n_samples, **kw)
+    for name in full.names:
+        np.testing.assert_array_equal(every.trajectories[name], full.trajectories[name])
+
+
+def test_a_fixed_seed_repeats_and_another_seed_draws_other_batches():
+    kw = {"starts": _starts("moons-mlp"), "steps": 20, "batch": 16, "fused": False}
+    a = optviz.run("moons-mlp", ["Adam"], seed=5, **kw)
+    b = optviz.run("moons-mlp", ["Adam"], seed=5, **kw)
+    c = optviz.run("moons-mlp", ["Adam"], seed=6, **kw)
+    np.testing.assert_array_equal(a.trajectories["Adam"], b.trajectories["Adam"])
+    assert not np.array_equal(a.trajectories["Adam"][-1], c.trajectories["Adam"][-1])
+
+
+def test_every_optimizer_at_a_step_sees_the_same_batch():
+    """Each optimizer's recorded gradient at step t is the gradient on batch_indices(seed, t) at its point."""
+    fn = functions.get("moons-mlp")
+    res = optviz.run("moons-mlp", ["Adam", "SGD", "RMSprop"], _starts("moons-mlp", 2), 6, seed=9, batch=8,
+                     record_state=True, fused=False)
+    for name in res.names:
+        W, G = res.trajectories[name], res.states[name]["grad"]
+        for t in range(1, 7):
+            idx = batch_indices(9, t, fn.n_samples, 8)
+            np.testing.assert_array_equal(G[t], fn.grad_batch(W[t - 1], idx))
+
+
+def test_a_start_with_its_own_seed_draws_as_a_run_of_that_seed():
+    s = _starts("least-squares", 3)
+    kw = {"steps": 15, "batch": 20, "fused": False}
+    mixed = optviz.run("least-squares", ["SGD"], s, seed=np.array([3, 7, 3]), **kw)
+    alone = optviz.run("least-squares", ["SGD"], s, seed=7, **kw)
+    np.testing.assert_array_equal(mixed.trajectories["SGD"][:, 1], alone.trajectories["SGD"][:, 1])
+    with pytest.raises(ValueError, match="learning problem"):
+        optviz.run("rosenbrock", ["SGD"], [[0.0, 0.0]], 5, batch=4)

@@ -2,7 +2,7 @@
 
 Each model maps parameters ``W`` ``(p, dim)`` and inputs ``A`` ``(m, k)`` to outputs ``z``
 ``(p, m)`` (``forward``) and a loss's ``dL/dz`` back to ``dL/dW`` (``backward``, the chain rule
-written out), with array-API operations only (``matmul``, ``tanh``, ``sum``, ``reshape``), so they
+written out), with array-API operations only (``tanh``, ``sum``, ``reshape``, broadcasting), so they
 run on NumPy, CuPy or any array-API library.
 """
 
@@ -13,31 +13,35 @@ from typing import Any
 from functions.base import Array
 from functions.problems.base import Model
 
+# Products are written as broadcasts and sums, not matrix products: a BLAS product may round a row
+# differently depending on how many rows it is given, and a point's numbers must not depend on its
+# company (the other starts of a run).
+
 
 # ----------------------------------------------------------------------------- linear: z = A w
 def _linear_forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
-    return xp.matmul(W, xp.permute_dims(A, (1, 0))), None
+    return xp.sum(W[:, None, :] * A[None, :, :], axis=2), None
 
 
 def _linear_backward(xp: Any, W: Array, A: Array, cache: Any, dz: Array) -> Array:
-    return xp.matmul(dz, A)
+    return xp.sum(dz[:, :, None] * A[None, :, :], axis=1)
 
 
-LINEAR = Model(_linear_forward, _linear_backward)
+LINEAR = Model(_linear_forward, _linear_backward, width=32)
 """``z_i = a_i · w`` (least squares)."""
 
 
 # ----------------------------------------------------------------------------- affine: z = A w + b
 def _affine_forward(xp: Any, W: Array, A: Array) -> tuple[Array, Any]:
     k = A.shape[1]
-    return xp.matmul(W[:, :k], xp.permute_dims(A, (1, 0))) + W[:, k:k + 1], None
+    return _linear_forward(xp, W[:, :k], A)[0] + W[:, k:k + 1], None
 
 
 def _affine_backward(xp: Any, W: Array, A: Array, cache: Any, dz: Array) -> Array:
-    return xp.concat([xp.matmul(dz, A), xp.sum(dz, axis=1, keepdims=True)], axis=1)
+    return xp.concat([_linear_backward(xp, W, A, None, dz), xp.sum(dz, axis=1, keepdims=True)], axis=1)
 
 
-AFFINE = Model(_affine_forward, _affine_backward)
+AFFINE = Model(_affine_forward, _affine_backward, width=4)
 """``z_i = a_i · w + b``, parameters ``(w_1, …, w_k, b)`` (logistic regression)."""
 
 
