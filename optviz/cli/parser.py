@@ -325,7 +325,6 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _progress_options(u)
     _explore_commands(sub)
-    _conformance_command(sub)
 
     ls = sub.add_parser(
         "list", help="list test functions, optimizers (with hyperparameters), groups and presets",
@@ -352,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $OPTVIZ_MEMORY_BUDGET, else 2GB; see docs/server.md)")
     d.add_argument("streamlit_args", nargs="*", metavar="-- STREAMLIT_OPTION",
                    help="further options for \"streamlit run\", after \"--\"")
+    _conformance_command(sub)
     return parser
 
 
