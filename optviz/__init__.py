@@ -33,7 +33,14 @@ from optviz.scene.model import Scene, Starts
 __all__ = [
     "ARTICLE", "GROUPS", "NAMES", "RATES", "REGISTRY", "BackendError", "BasinMap", "Comparison",
     "Conformance", "Result", "Scene", "Starts", "Sweep", "basins", "compare", "conformance", "from_optax",
-    "from_torch", "gpu_status", "hooks", "lessons", "resolve", "rule", "rule_text", "run", "schedules",
-    "starts", "sweep", "tune",
+    "from_torch", "gpu_status", "hooks", "lessons", "race", "resolve", "rule", "rule_text", "run",
+    "schedules", "starts", "sweep", "tune",
 ]  # fmt: skip
 __version__ = "0.1.0"
+
+
+def race(*args, **kwargs):
+    """The live race in a notebook cell (:func:`optviz.notebook.race`; ``pip install "optviz[notebook]"``)."""
+    import importlib  # the notebook room sits above the API: reached by name, not imported
+
+    return importlib.import_module("optviz.notebook").race(*args, **kwargs)

@@ -536,11 +536,12 @@ _PICTURE_OPTIONS = {"--out": 1, "--fps": 1, "--max-frames": 1, "--stride": 1, "-
 
 
 def readme_examples() -> list[list[str]]:
-    """The README's code-block commands that race (run, render, basins, sweep, compare), as argv,
-    in the README's order (a scene file one saves, the next one opens)."""
+    """The code-block commands that race (run, render, basins, sweep, compare) of the README and of
+    the documentation's command line page, as argv, in their order (a scene file one saves, the
+    next one opens)."""
     import shlex
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = "\n".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "docs/cli.md"))
     out = []
     for block in re.findall(r"```bash\n(.*?)\n```", text, flags=re.S):
         for line in block.splitlines():

@@ -42,9 +42,12 @@ MAX_BYTES = 3_000_000
 
 
 def _version() -> str:
-    import optviz
+    from importlib.metadata import PackageNotFoundError, version
 
-    return optviz.__version__
+    try:
+        return version("optviz")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "(source)"
 
 
 def scene_sliders(scene: Scene) -> dict[str, list[Slider]]:

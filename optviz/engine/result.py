@@ -154,6 +154,17 @@ class Result:
             out[name] = np.where(dead, np.inf, np.asarray(e, dtype=float))
         return out
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """In a notebook with ``optviz[notebook]`` installed, a small result shows as the live race
+        (:func:`optviz.notebook.result_bundle`); otherwise (None) its plain display."""
+        import importlib  # the notebook room sits above this one: reached by name, not imported
+
+        try:
+            notebook = importlib.import_module("optviz.notebook")
+            return notebook.result_bundle(self, include, exclude)
+        except ImportError:  # anywidget not installed
+            return None
+
     # ------------------------------------------------------------------ summary
     def summary(self, kind: str = "auto", tol: float = 1e-3) -> list[dict[str, Any]]:
         """A ranked table: per optimizer, final error, steps to ``tol``, converged share, diverged.

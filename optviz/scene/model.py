@@ -798,6 +798,12 @@ class Scene:
 
         return run(**{**self.run_kwargs(), **overrides})
 
+    def show(self, **options: Any):
+        """The live race in a notebook cell: ``optviz.race(self)`` (``pip install "optviz[notebook]"``)."""
+        import importlib  # the notebook room sits above this one: reached by name, not imported
+
+        return importlib.import_module("optviz.notebook").race(self, **options)
+
     def without(self, *names: str) -> Scene:
         """This scene without some optimizers (e.g. for a smaller link)."""
         return replace(self, optimizers={k: v for k, v in self.optimizers.items() if k not in names})
