@@ -24,6 +24,7 @@ cache by a new process (warm), and a run once loaded (steady).
     python benchmarks/bench_engine.py                # full run (~22 min on 2 cores), writes results-cpu.*
     python benchmarks/bench_engine.py --quick        # smoke run (< 20 s), writes results-quick.*
     python benchmarks/bench_engine.py --optimizers Adam --sizes 10000 --impls engine,torch-fused
+    python benchmarks/bench_engine.py --overhead     # per-run overhead: optviz.run wall vs kernel vs optax
 
 See benchmarks/README.md for what each timing includes.
 """
@@ -1030,6 +1031,108 @@ def write(data: dict[str, Any], out: Path) -> None:
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} and {md.name}")
 
 
+# ---------------------------------------------------------------------- per-run overhead
+#: The run sizes of the per-run overhead comparison (issue 21): (starts, steps), fixed, not calibrated.
+OVERHEAD_SIZES = ((100, 2000), (10_000, 500), (1_000_000, 50))
+
+
+def overhead(opts: tuple[str, ...], sizes: tuple[tuple[int, int], ...], rounds: int,
+             min_seconds: float) -> dict[str, Any]:
+    """What a user waits for: the wall time of one ``optviz.run`` call (validation, set-up, the
+    kernel, the result) beside the engine's own stepping time (``Result.elapsed``), and the wall time
+    of the same run under optax + ``jax.jit`` (compiled before timing), at fixed sizes. The
+    implementations are interleaved, ``rounds`` rounds of calls each lasting at least
+    ``min_seconds`` in all; best and median per call are kept."""
+    pctx, notes = setup_peers("numpy", 1, {"optax-jit"})
+    rows = []
+    for opt in opts:
+        for n, steps in sizes:
+            starts = make_starts(n)
+            engine = engine_runner(opt, "numpy")
+            engine(starts, steps)  # (compile or load the kernel: excluded)
+            cases: dict[str, Callable[[], Any]] = {
+                "engine": lambda e=engine, x=starts, k=steps: e(x, k)}
+            if "jax_device" in pctx and opt in OPTAX_TWINS:
+                peer = optax_runner(opt, pctx["jax_device"])
+                peer(starts, steps)  # (compile: excluded)
+                cases["optax-jit"] = lambda e=peer, x=starts, k=steps: e(x, k)
+            walls: dict[str, list[float]] = {k: [] for k in cases}
+            kernel: list[float] = []
+            for _ in range(rounds):
+                for impl, call in cases.items():
+                    t_end = time.perf_counter() + min_seconds / rounds
+                    while True:
+                        t0 = time.perf_counter()
+                        call()
+                        walls[impl].append(time.perf_counter() - t0)
+                        if impl == "engine":
+                            kernel.append(engine.last.elapsed)  # type: ignore[attr-defined]
+                        if time.perf_counter() >= t_end:
+                            break
+            row: dict[str, Any] = {"optimizer": opt, "n_points": n, "steps": steps,
+                                   "calls": {k: len(v) for k, v in walls.items()},
+                                   "engine_wall_s": min(walls["engine"]),
+                                   "engine_wall_median_s": statistics.median(walls["engine"]),
+                                   "engine_kernel_s": min(kernel),
+                                   "engine_kernel_median_s": statistics.median(kernel)}
+            row["engine_setup_s"] = row["engine_wall_s"] - row["engine_kernel_s"]
+            if "optax-jit" in walls:
+                row["optax_wall_s"] = min(walls["optax-jit"])
+                row["optax_wall_median_s"] = statistics.median(walls["optax-jit"])
+                row["ratio_best"] = row["optax_wall_s"] / row["engine_wall_s"]
+                row["ratio_median"] = row["optax_wall_median_s"] / row["engine_wall_median_s"]
+            if hasattr(os, "getloadavg"):
+                row["load1"] = round(os.getloadavg()[0], 2)
+            rows.append(row)
+            print(f"  {opt:6s} {n:>9,d} x {steps:>5,d}: engine wall {row['engine_wall_s'] * 1e3:8.3f} ms "
+                  f"(kernel {row['engine_kernel_s'] * 1e3:8.3f} ms)"
+                  + (f"  optax {row['optax_wall_s'] * 1e3:8.3f} ms  optax/engine {row['ratio_best']:.2f} "
+                     f"(median {row['ratio_median']:.2f})" if "optax_wall_s" in row else ""), flush=True)
+    return {"machine": machine_info(os.cpu_count() or 1, "numpy"), "skipped": notes,
+            "config": {"rounds": rounds, "min_seconds": min_seconds, "record_every": "steps (start and end)",
+                       "function": "rosenbrock (2-D)", "dtype": "float64",
+                       "hyperparameters": {o: HYPER[o] for o in opts}},
+            "overhead": rows}
+
+
+def overhead_markdown(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    lines = [
+        "# optviz per-run overhead: `optviz.run` wall time vs its kernel vs optax + jax.jit",
+        "",
+        "Generated by `benchmarks/bench_engine.py --overhead`. 2-D Rosenbrock, float64, random starts in the "
+        "box, recording the start and the end. **engine wall**: one `optviz.run(...)` call as a user waits "
+        "for it (validation, set-up, the kernel on a thread per core, the result); **kernel**: its stepping "
+        "alone (`Result.elapsed`); **set-up**: the difference. **optax wall**: the same rule under "
+        "`jax.jit` with the steps in `lax.fori_loop` (compiled before timing), x64. Best (and median) of "
+        "interleaved calls; the ratio is optax wall / engine wall from the same run.",
+        "",
+        f"- Machine: {m.get('cpu_model')}, {m.get('cores')} cores; {m.get('platform')}",
+        f"- Versions: Python {m.get('python')}, NumPy {m.get('numpy')}, jax {m.get('jax')}, optax "
+        f"{m.get('optax')}; optviz {m.get('optviz')} at `{m.get('git_commit', '?')}`",
+        f"- Date: {m.get('date')}; load average (1 min) at start / end: "
+        f"{m.get('loadavg_at_start', ['?'])[0]} / {m.get('loadavg_at_end', ['?'])[0]} (2 cores shared "
+        "with other work: a load above 2 slows and scatters every number; the ratios come from "
+        "interleaved calls)",
+        "",
+        "| optimizer | starts x steps | engine wall ms | kernel ms | set-up ms | optax wall ms | "
+        "optax / engine (best) | (median) | calls engine / optax |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["overhead"]:
+        def ms(x):
+            return "–" if x is None else f"{x * 1e3:.3f}"
+
+        calls = r["calls"]
+        lines.append(
+            f"| {r['optimizer']} | {r['n_points']:,} x {r['steps']:,} | {ms(r['engine_wall_s'])} | "
+            f"{ms(r['engine_kernel_s'])} | {ms(r['engine_setup_s'])} | {ms(r.get('optax_wall_s'))} | "
+            f"{r.get('ratio_best', float('nan')):.2f} | {r.get('ratio_median', float('nan')):.2f} | "
+            f"{calls.get('engine')} / {calls.get('optax-jit', '–')} |")
+    lines += ["", *[f"- {n}" for n in data.get("skipped", [])]]
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -1049,7 +1152,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-agreement", action="store_true", help="skip the final-point agreement check")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-cost measurement")
     p.add_argument("--from-json", type=Path, help="only regenerate the table/.md from a results JSON")
+    p.add_argument("--overhead", action="store_true",
+                   help="per-run overhead instead: optviz.run wall time beside its kernel time and "
+                        "optax-jit's, at 100 x 2,000, 10^4 x 500 and 10^6 x 50 "
+                        "(default out: results-cpu-overhead.json)")
+    p.add_argument("--rounds", type=int, default=5, help="--overhead: interleaved rounds")
+    p.add_argument("--seconds", type=float, default=3.0,
+                   help="--overhead: seconds of calls per implementation and size, over all rounds")
     args = p.parse_args(argv)
+    if args.overhead:
+        load = os.getloadavg() if hasattr(os, "getloadavg") else None
+        data = overhead(tuple(args.optimizers or ("Adam",)), OVERHEAD_SIZES, args.rounds, args.seconds)
+        if load:
+            data["machine"]["loadavg_at_start"] = [round(x, 2) for x in load]
+        out = args.out or HERE / "results-cpu-overhead.json"
+        out.write_text(json.dumps(data, indent=1, default=str) + "\n")
+        out.with_suffix(".md").write_text(overhead_markdown(data))
+        print(f"wrote {out.name} and {out.with_suffix('.md').name}")
+        return 0
 
     if args.from_json:
         data = json.loads(args.from_json.read_text())
