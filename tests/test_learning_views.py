@@ -56,3 +56,16 @@ def test_least_squares_has_curves_without_accuracy():
     titles = [t.label for t in at.tabs]
     assert "Decision boundary" not in titles and "Training" in titles
     _show(at, "Training")
+
+
+def test_a_learning_lesson_opens_its_view_with_its_minibatch():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["live_sweeps"] = "always"
+    at.run()
+    at.sidebar.button(key="lesson__minibatch-moons").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["view"] == "Training" and at.session_state["batch"] == 16
+    assert at.sidebar.selectbox(key="function").value == "moons-mlp"
+    assert any("Reaching 95 % test accuracy" in str(m.value) for m in at.markdown)  # who reaches it first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -196,3 +197,37 @@ def test_a_start_with_its_own_seed_draws_as_a_run_of_that_seed():
     np.testing.assert_array_equal(mixed.trajectories["SGD"][:, 1], alone.trajectories["SGD"][:, 1])
     with pytest.raises(ValueError, match="learning problem"):
         optviz.run("rosenbrock", ["SGD"], [[0.0, 0.0]], 5, batch=4)
+
+
+# ----------------------------------------------------------------------------- the lessons' notes
+def test_the_minibatch_lesson_shows_what_its_note_says():
+    from optviz.explore.learning import learning_curves
+    from optviz.scene import lessons
+
+    scene = lessons.get("minibatch-moons").scene
+    assert scene.batch == 16 and lessons.get("minibatch-moons").view == "training"
+    noisy = scene.run(fused=False)
+    full = dataclasses.replace(scene, batch=None).run(fused=False)
+    final = {k: {n: float(np.median(r.losses[n][-1])) for n in r.names} for k, r in (("noisy", noisy),
+                                                                                       ("full", full))}
+    said = {"full": {"Adam": 0.034, "SGD": 0.051}, "noisy": {"Adam": 0.058, "SGD": 0.051}}
+    for k in said:
+        for name, value in said[k].items():
+            assert final[k][name] == pytest.approx(value, abs=5e-4), (k, name)
+    reached = learning_curves(noisy, 0.95).reached
+    assert (reached["Adam"] >= 0).sum() == 7 and (reached["SGD"] >= 0).sum() == 8
+
+
+def test_the_ill_conditioning_lesson_shows_what_its_note_says():
+    from optviz.scene import lessons
+
+    scene = lessons.get("ill-conditioned-least-squares").scene
+    fn = scene.build_function()
+    A = fn.task.train_inputs
+    eig = np.linalg.eigvalsh(A.T @ A / fn.n_samples)
+    assert eig[-1] / eig[0] == pytest.approx(1000.0) and scene.optimizers["SGD"]["eta"] < 2 / eig[-1]
+    res = scene.run(tol=1e-3, fused=False)
+    dist = {n: np.linalg.norm(res.trajectories[n][-1] - fn.minimizers[0], axis=1) for n in res.names}
+    assert np.median(dist["SGD"]) == pytest.approx(1.0, abs=0.05)
+    assert np.all(dist["MSGD"] < 1e-3) and 150 <= np.median(res.first_entry["MSGD"]) <= 190
+    assert scene.optimizers["MSGD"]["eta"] / scene.optimizers["SGD"]["eta"] == pytest.approx(16, abs=0.5)

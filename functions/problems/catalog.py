@@ -1,6 +1,6 @@
 """The learning problems of the registry: least squares, logistic regression, MLPs on moons and spirals.
 
-- ``least-squares`` (any ``dim ≥ 2``, parameter ``kappa``): ``f(w) = 1/(2N) ‖A w − b‖²`` with
+- ``least-squares`` (``3 ≤ dim ≤ 100``, parameter ``kappa``): ``f(w) = 1/(2N) ‖A w − b‖²`` with
   ``N = 256`` rows whose Gram matrix ``AᵀA/N`` has eigenvalues geometric from 1 to κ (so its
   condition number is κ); ``b = A w_true + 0.1·noise``. The minimizer is the least-squares
   solution (``numpy.linalg.lstsq``, exact to rounding) and ``fmin`` its loss.
@@ -96,7 +96,7 @@ LEAST_SQUARES = ProblemFamily(
     formula=r"f(w)=\frac{1}{2N}\lVert Aw-b\rVert^2,\ \operatorname{cond}(A^\top A)=\kappa",
     description="Linear regression on 256 rows whose Hessian has eigenvalues 1 … kappa; exact minimum.",
     default_dim=10,
-    min_dim=2,
+    min_dim=3,  # (from 3 on: the race of 1-D and 2-D functions has its own long_valley)
     max_dim=100,
     params={"kappa": 100.0},
     log_levels=True,

@@ -231,3 +231,6 @@ def load_lesson(name: str) -> None:
     """A lesson's button: its scene on the page (one call), and its note above the race."""
     widgets_from_scene(lessons.get(name).scene)
     ss["lesson"] = name
+    tab = {"training": "Training", "plane": "On one plane"}.get(lessons.get(name).view)
+    if tab:  # (a learning problem's lesson opens the view it is about)
+        ss["view"] = tab

@@ -84,6 +84,6 @@ def learning_curves(result: Any, target: float = TARGET, rows: int = ROWS, seed:
         estimates = {k: uncertainty.estimate(r >= 0, r, draws) for k, r in reached.items()}
         ranks = uncertainty.ranks(estimates)
         order = sorted(estimates, key=lambda k: (-estimates[k].success, estimates[k].steps or np.inf))
-        headline = uncertainty.headline(estimates, order, what=f"reaches {100 * target:.0f} % test accuracy",
-                                        noun=f"reaching {100 * target:.0f} %")
+        headline = (f"Reaching {100 * target:.0f} % test accuracy (share of the starts): "
+                    + uncertainty.headline(estimates, order, what="reaches it from", noun="reached"))
     return LearningCurves(steps, metrics, float(target), reached, estimates, ranks, headline)
