@@ -72,6 +72,10 @@ def test_render_refuses_a_page_it_cannot_write(tmp_path, capsys):
     assert main(["render", "--out", str(tmp_path / "nowhere" / "race.html"), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0]
+    assert main(["render", "--out", str(tmp_path / "race.htm"), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("valid extensions: .gif, .mp4, .png, .svg, .html")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.browser

@@ -26,6 +26,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError as exc:  # matplotlib missing
         raise CliError(f"rendering needs matplotlib: {exc}") from None
     try:
+        render.output_format(out, (*render.FORMATS, ".html"))  # an unknown one: every valid one named
         fmt = render.output_format(out)
         render.check_options(fmt, fps=args.fps, max_frames=args.max_frames, stride=args.stride,
                              size=args.size, dpi=args.dpi, resolution=args.resolution)
