@@ -31,6 +31,7 @@ import optviz
 from optviz import cli
 from optviz.dashboard import memory
 from optviz.engine import hooks, schedules, validate
+from optviz.explore import learning, plane
 from optviz.scene import starts
 from optviz.scene.model import VERSION
 
@@ -169,6 +170,18 @@ API: list[Row] = [
         "absolute, relative"),
     api("delay=-1", run(delay=-1), ValueError, "delay must be a whole number >= 0"),
     api("delay=1.5", run(delay=1.5), ValueError, "delay must be a whole number"),
+    # -- issue 21: minibatches, the plane, learning curves
+    api("batch on a formula", run(batch=4), ValueError, "batch needs a learning problem"),
+    api("batch=0", run("moons-mlp", "SGD", batch=0), ValueError, "whole number from 1 to 256"),
+    api("batch=1000", run("moons-mlp", "SGD", batch=1000), ValueError, "from 1 to 256 (the training"),
+    api("batch=2.5", run("logistic", "SGD", batch=2.5), ValueError, "whole number from 1 to 200"),
+    api("Scene batch on a formula", lambda: optviz.Scene.from_query(
+        {"v": "2", "fn": "booth", "opt": "SGD", "starts": "grid:n=2", "batch": "8"}), ValueError,
+        "batch: needs a learning problem"),
+    api("a plane through three points on a line", lambda: plane.three_point_plane(
+        [0, 0, 0], [1, 1, 1], [2, 2, 2]), ValueError, "on one line, they make no plane"),
+    api("learning curves of a formula", lambda: learning.learning_curves(optviz.run("booth", "SGD", steps=2)),
+        ValueError, "not a learning problem"),
     # -- optviz.basins / sweep / compare
     api("basins of a 3-D function", lambda: optviz.basins(functions.get("rastrigin", 3), ["SGD"], grid=2),
         ValueError, "1-D or 2-D box"),
@@ -391,6 +404,9 @@ CLI: list[Row] = [
     c("run", "--noise-mode", "multiplicative", phrase="invalid choice"),
     c("run", "--delay", "-2", phrase="whole number"),
     c(*R, "--delay", "x", phrase="whole number"),
+    c("run", "--batch", "0", phrase="whole number"),
+    c("run", "-f", "rosenbrock", "--batch", "4", phrase="needs a learning problem"),
+    c("run", "-f", "moons-mlp", "--batch", "999", phrase="from 1 to 256 (the training samples)"),
     c("basins", "--start", "1,2", phrase="--grid N over the function's box"),
     c("basins", "-f", "saddle", phrase="nothing to converge to"),
     c("basins", "--kind", "loss", phrase="no target"),
@@ -656,6 +672,9 @@ DASHBOARD: list[Row] = [
     Row("link: unknown key", link({**_LINK, "colour": "red"}), ValueError,
         "This link could not be opened: URL parameter 'colour': unknown"),
     Row("link: newer version", link({**_LINK, "v": "7"}), ValueError, "newer optviz (scene version 7)"),
+    Row("link: a batch over the training set", link(
+        {"v": "2", "fn": "moons-mlp", "opt": "Adam", "starts": "random:n=2", "steps": "10", "batch": "999"}),
+        ValueError, "batch: must be a whole number from 1 to 256"),
     Row("link: hyperparameter out of range", link({**_LINK, "opt": "Adam:alpha=20"}), ValueError,
         "optimizers.Adam.alpha must be in [1e-07, 10]"),
     Row("link: hostile expression", link({"v": "1", "expr": "__import__('os')", "opt": "Adam",
