@@ -110,7 +110,7 @@ def test_the_page_plays_and_its_sliders_work_from_disk_with_no_network(lesson_pa
                                timeout=30_000)
         assert "narrow valley" in frame.get_by_test_id("optviz-note").inner_text()
         # the race plays on its own when it opens, from step 0
-        race.wait_for_function("() => window.__optvizRace.frame > 5", timeout=15_000)
+        race.wait_for_function("() => window.__optvizRace.frame >= 1", timeout=15_000)
         frame.get_by_role("button", name="❚❚ Pause").click()
         step = frame.get_by_test_id("optviz-step").inner_text()
         assert re.match(r"step \d+ / 300", step), step

@@ -38,6 +38,16 @@ def race_css() -> str:
 
 
 @cache
+def widget_esm() -> str:
+    """The notebook widget's ES module: plotly.js (once per page), then the race with the widget
+    adapter. plotly.js is a UMD bundle: where a page has an AMD loader (require.js in the classic
+    notebook) or CommonJS names, it would register there instead of setting ``window.Plotly``; the
+    block hides those names from it."""
+    return ("if (!window.Plotly) { const define = undefined, module = undefined, exports = undefined;\n"
+            + plotly_js() + "\n}\n" + race_js("widget"))
+
+
+@cache
 def plotly_js() -> str:
     """The plotly.js basic bundle's text (sets ``window.Plotly``)."""
     return PLOTLY_JS.read_text(encoding="utf-8")

@@ -80,7 +80,7 @@ class RaceWidget(anywidget.AnyWidget):
 
     def __init__(self, scene: Scene, *, result: Result | None = None, title: str = "", note: str = "",
                  max_bytes: int = html.MAX_BYTES) -> None:
-        super().__init__(_esm=frontend.plotly_js() + "\n" + frontend.race_js("widget"),
+        super().__init__(_esm=frontend.widget_esm(),
                          _css=frontend.race_css(), title=title, note=note)
         self._max_bytes = max_bytes
         self._gen = 0
