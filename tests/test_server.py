@@ -161,3 +161,58 @@ def test_dask_workers_started_locally_leave_ctrl_c_to_the_command():
         inside = subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip()
     after = subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip()
     assert (inside, after) == ("True", "False")
+
+
+def test_the_server_reads_a_link_as_long_as_streamlit_does():
+    """A 220-400 KB link got no page (uvicorn's parser refused the request line over ~130 KB);
+    served now, the page says what is wrong with it (issue 23)."""
+    from streamlit.web.server.starlette import starlette_server
+
+    from optviz.dashboard import serve
+
+    assert serve.allow_long_links()
+    kwargs = starlette_server._get_uvicorn_config_kwargs()
+    assert kwargs["h11_max_incomplete_event_size"] == serve.MAX_REQUEST_LINE >= 512 * 1024 + 400_000 // 4
+    assert serve.allow_long_links()  # once only
+    assert starlette_server._get_uvicorn_config_kwargs()["h11_max_incomplete_event_size"] == \
+        serve.MAX_REQUEST_LINE
+
+
+def test_a_real_server_serves_a_400_kb_link(tmp_path):
+    import http.client
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "OPTVIZ_CACHE_DIR": str(tmp_path)}
+    argv = [sys.executable, "-m", "optviz", "dashboard", "--headless", "--host", "127.0.0.1",
+            "--port", str(port)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def get(path: str) -> int:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            return r.status
+        except OSError:
+            return -1
+        finally:
+            c.close()
+
+    try:
+        deadline = time.monotonic() + 60
+        while get("/_stcore/health") != 200:
+            assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
+            time.sleep(0.25)
+        assert get("/?v=2&fn=rosenbrock&opt=Adam&steps=" + "x" * 400_000) == 200
+    finally:
+        proc.terminate()
+        proc.wait(30)

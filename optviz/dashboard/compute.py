@@ -133,12 +133,15 @@ def _engine_run(scene: Scene, names: list[str], backend: str, fused: bool | None
     if len(names) * len(scene.starts.points) * scene.steps <= memory.HEAVY_WORK:
         return optviz.run(_fn(scene), hps, **kw)
     bar = st.empty()
+    gone = _left_check()
 
     def waiting(ahead: int) -> None:
+        gone()
         bar.progress(0.0, text=f"Waiting for a turn: the server computes {memory.HEAVY_SLOTS} heavy runs at "
                                f"once, and {ahead} more wait before this one")
 
     def report(done: int, total: int) -> None:
+        gone()
         bar.progress(min(done / max(total, 1), 1.0), text=f"Running {len(names)} optimizers: "
                                                            f"{done:,} of {total:,} point-steps")
 
@@ -182,6 +185,25 @@ def sweep_one(scene: Scene, backend: str, name: str, sliders: tuple[Slider, ...]
     options = engine_options(scene, backend)
     return sweeps.sweep(_fn(scene), name, dict(scene.optimizers[name]), sliders, starts_of(scene),
                         scene.steps, stride, quant, kind, tol, fused=fused(), **options)
+
+
+def _left_check() -> Any:
+    """A function that raises Streamlit's ``StopException`` once this script's session has gone
+    (its browser tab closed): a heavy run or its wait then ends, and frees its turn and memory,
+    instead of computing for no one."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return lambda: None
+
+    def gone() -> None:
+        if not runtime.get_instance().is_active_session(ctx.session_id):
+            raise StopException()
+
+    return gone
 
 
 def live_sliders(scene: Scene, sliders: dict[str, list[Slider]], rows: int) -> dict[str, tuple[Slider, ...]]:

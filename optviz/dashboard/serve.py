@@ -13,6 +13,10 @@ field's compiled kernels, once they are on disk (:func:`load_kernels`).
 The server's memory budget (:mod:`optviz.dashboard.memory`, ``OPTVIZ_MEMORY_BUDGET``) is read
 here once: its data-cache share becomes Streamlit's ``server.maxCacheDataSize`` (a bad budget
 ends the server with one line, exit 2, before it starts).
+
+A link's request line may be as long as Streamlit reads a query (:data:`MAX_REQUEST_LINE`, its
+512 KiB): uvicorn's HTTP parser refused one of over ~130 KB outright, so that a 220-400 KB link
+got no page at all instead of the page's message about it (:func:`allow_long_links`).
 """
 
 from __future__ import annotations
@@ -123,6 +127,32 @@ def _warm_in_background() -> None:
         _LOG.debug("dashboard warm-up failed: %r", exc)
 
 
+#: The longest request line (and headers) the server reads: Streamlit's own cap on a query
+#: string (512 KiB) and room for the rest; a longer link opens the page's own scene.
+MAX_REQUEST_LINE = 640 * 1024
+
+
+def allow_long_links() -> bool:
+    """Let Streamlit's uvicorn read request lines up to :data:`MAX_REQUEST_LINE` (h11's limit),
+    so that an over-long link reaches the page, which says what is wrong with it. Whether it
+    could (False when this Streamlit starts its server another way: links then keep uvicorn's
+    limit)."""
+    try:
+        from streamlit.web.server.starlette import starlette_server as server
+    except ImportError:
+        return False
+    make = getattr(server, "_get_uvicorn_config_kwargs", None)
+    if make is None or getattr(make, "_optviz", False):
+        return make is not None
+
+    def kwargs() -> dict:
+        return {**make(), "h11_max_incomplete_event_size": MAX_REQUEST_LINE}
+
+    kwargs._optviz = True  # type: ignore[attr-defined]
+    server._get_uvicorn_config_kwargs = kwargs
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """``streamlit run`` with ``argv`` (the script first), the warm-up running beside it."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -135,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not any(a.startswith("--server.maxCacheDataSize") for a in args):
         args += ["--server.maxCacheDataSize", memory.streamlit_size(memory.cache_bytes(total))]
+    allow_long_links()
     threading.Thread(target=_warm_in_background, name="optviz-warm-up", daemon=True).start()
     from streamlit.web import cli
 
