@@ -96,10 +96,14 @@ def _page(args: argparse.Namespace, out: Path) -> int:
     t0 = time.perf_counter()
     options = {**engine_options(args), "record_every": 1}  # the page picks its rows itself
     result = race(scene, options, progress_bar(args, f"computing {out.name}", "point-steps"))
+    try:  # the slider positions' runs: a scene the page cannot show is refused, not a write failure
+        data = html.race_data(scene, result=result, backend=args.backend or "numpy")
+    except (ValueError, MemoryError) as exc:
+        raise CliError(f"cannot make the web page: {message(exc)}") from None
+    title = args.title or (lesson.title if lesson else None)
+    text = html.page(scene, title=title, note=lesson.note if lesson else None, data=data)
     try:
-        title = args.title or (lesson.title if lesson else None)
-        path = html.write_page(scene, out, result=result, title=title, note=lesson.note if lesson else None,
-                               backend=args.backend or "numpy")
+        path = files.write_text(out, text)
         written = [path]
         if to_save is not None:
             written.append(save_scene(to_save, args.save_scene))
