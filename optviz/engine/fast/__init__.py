@@ -6,7 +6,9 @@ formula is written twice. The step's bookkeeping around the rule is described on
 (:mod:`optviz.engine.fast.bookkeeping`) and emitted by both generators, the CPU's
 (:mod:`optviz.engine.fast.cpu`, blocks of points) and the CUDA one (:mod:`optviz.engine.fast.gpu`, a
 point per thread), from the pieces in :mod:`optviz.engine.fast.codegen`; the kernels' arguments are
-listed once (:mod:`optviz.engine.fast.signature`). The parts that depend on neither rule nor function
+listed once (:mod:`optviz.engine.fast.signature`). Learning problems and functions of more than 16
+coordinates take the wide CPU kernel (:mod:`optviz.engine.fast.wide`: a loop over coordinates, the
+problem's training rows and minibatch table as arguments). The parts that depend on neither rule nor function
 (hooks, per-step values, recording) are shared, compiled once (:mod:`optviz.engine.fast.blocks`).
 Rooms: :mod:`~optviz.engine.fast.kernels` (generating, compiling, caching), :mod:`~optviz.engine.fast.runner`
 (running a job on them), :mod:`~optviz.engine.fast.warm` (compiling ahead, in other processes),
