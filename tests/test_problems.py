@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 
 import numpy as np
@@ -231,3 +232,19 @@ def test_the_ill_conditioning_lesson_shows_what_its_note_says():
     assert np.median(dist["SGD"]) == pytest.approx(1.0, abs=0.05)
     assert np.all(dist["MSGD"] < 1e-3) and 150 <= np.median(res.first_entry["MSGD"]) <= 190
     assert scene.optimizers["MSGD"]["eta"] / scene.optimizers["SGD"]["eta"] == pytest.approx(16, abs=0.5)
+
+
+# ----------------------------------------------------------------------------- the command line
+def test_the_command_line_races_a_problem_with_minibatches_and_saves_the_scene(tmp_path, capsys):
+    from optviz import cli
+
+    scene_file = tmp_path / "moons.json"
+    code = cli.main(["run", "-f", "moons-mlp", "-o", "Adam,SGD", "--batch", "32", "--steps", "20",
+                     "--random", "3", "--json", "--save-scene", str(scene_file)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert json.loads(out)["function"] == "moons-mlp" and json.loads(out)["dim"] == 65
+    scene = optviz.Scene.load(scene_file)
+    assert scene.batch == 32 and json.loads(scene_file.read_text())["batch"] == 32
+    code = cli.main(["run", "--scene", str(scene_file), "--batch", "256"])  # B = N: the full batch
+    assert code == 0 and "MLP 2-16-1 on two moons" in capsys.readouterr().out
