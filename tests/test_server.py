@@ -216,3 +216,27 @@ def test_a_real_server_serves_a_400_kb_link(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_an_interrupt_a_library_turned_into_its_own_error_is_an_interrupt(monkeypatch, capsys):
+    """SIGTERM or SIGINT while numba compiles in the foreground: numba may swallow the interrupt
+    and fail later with its own error (a 65-line "no compiled object yet" traceback, exit 1);
+    optviz says "interrupted" and exits 130 (issue 23)."""
+    from optviz import cli
+    from optviz.cli import listing
+    from optviz.engine.job import STOP_SIGNALS
+
+    def stopped(args):
+        STOP_SIGNALS.append("SIGTERM")
+        raise RuntimeError("no compiled object yet for <class 'numba.core.types.misc.Omitted'>")
+
+    monkeypatch.setattr(listing, "main", stopped)
+    assert cli.main(["list"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["optviz: interrupted"]
+
+    def failed(args):
+        raise RuntimeError("a real bug")
+
+    monkeypatch.setattr(listing, "main", failed)  # without a signal, an error is an error
+    with pytest.raises(RuntimeError, match="a real bug"):
+        cli.main(["list"])

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import suppress
 
-from optviz.cli.errors import PROG, CliError, message, terminate_as_interrupt
+from optviz.cli.errors import PROG, CliError, interrupted, message, terminate_as_interrupt
 from optviz.cli.output import ProgressBar
 from optviz.cli.parser import build_parser, fix_negative
 
@@ -62,20 +62,32 @@ def _main(argv: list[str]) -> int:
         print(f"{PROG}: error: {message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        with suppress(OSError, ValueError):  # after the terminal's "^C", on a line of its own
-            fresh = ProgressBar.line_closed or not sys.stderr.isatty()
-            print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:  # e.g. "| head": stop quietly
         _drop_stdout()
         return 0
     except OSError as exc:
         if exc.errno not in _OUTPUT_FULL:
+            if interrupted():
+                return _interrupted()
             raise
         _drop_stdout()  # (what is still buffered would fail again at exit)
         with suppress(OSError, ValueError):
             print(f"{PROG}: error: could not write the output: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except Exception:
+        # a stop signal that a library turned into its own error (numba's compiler, stopped in
+        # the middle: "no compiled object yet ..."): the interrupt it is, not a traceback
+        if interrupted():
+            return _interrupted()
+        raise
+
+
+def _interrupted() -> int:
+    with suppress(OSError, ValueError):  # after the terminal's "^C", on a line of its own
+        fresh = ProgressBar.line_closed or not sys.stderr.isatty()
+        print(f"{'' if fresh else chr(10)}{PROG}: interrupted", file=sys.stderr)
+    return 130
 
 
 #: Errors of writing the output (``> /dev/full``, a full disk or quota, a file too large).
