@@ -71,6 +71,20 @@ OVERFLOW = """() => { const W = document.documentElement.clientWidth; const over
     }
     return {width: W, over: over.slice(0, 8), cut}; }"""
 
+#: Axis titles drawn over tick labels, in every Plotly chart of the page: [title, tick] texts.
+TITLE_OVER_TICKS = """() => { const out = [];
+    // overlapping by more than 2 px (a subscript's box may touch the ticks' without ink meeting)
+    const meets = (a, b) => a.left + 2 < b.right && b.left + 2 < a.right && a.top + 2 < b.bottom
+        && b.top + 2 < a.bottom;
+    for (const svg of document.querySelectorAll('[data-testid=stMain] .plot-container')) {
+        const ticks = [...svg.querySelectorAll('[class$=tick] > text')].map(t => t.getBoundingClientRect())
+            .filter(r => r.width > 0);
+        for (const t of svg.querySelectorAll('.infolayer [class^=g-x] text, .infolayer [class^=g-y] text')) {
+            const r = t.getBoundingClientRect();
+            if (r.width > 0 && ticks.some(k => meets(r, k))) out.push(t.textContent);
+        } }
+    return out; }"""
+
 #: Resolves after the browser has painted twice (whatever was changed is on screen).
 PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 

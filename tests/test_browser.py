@@ -214,7 +214,8 @@ def test_projector_mode_is_at_the_top_and_fits_1280x720_with_large_text(chromium
             pg.wait_for_timeout(1000)  # the tables and charts drawn
             pg.evaluate(driver.PAINTED)
             fit = pg.evaluate(driver.OVERFLOW)
-            if fit["over"] or fit["cut"]:
+            fit["titles over ticks"] = pg.evaluate(driver.TITLE_OVER_TICKS)
+            if fit["over"] or fit["cut"] or fit["titles over ticks"]:
                 others[name] = fit
         assert outside == []
     finally:
@@ -274,6 +275,23 @@ def test_a_click_adds_a_start_clear_and_grid_bring_back_the_rest_and_a_drag_move
     assert moved["x"][0] == pytest.approx(grid["x"][0] + dx, abs=0.02 * (x1 - x0))
     assert moved["y"][0] == pytest.approx(grid["y"][0] + dy, abs=0.02 * (y1 - y0))
     assert moved["x"][1:] == pytest.approx(grid["x"][1:]) and moved["y"][1:] == pytest.approx(grid["y"][1:])
+
+
+def test_the_inside_view_at_1920x1080_draws_no_title_over_its_ticks(chromium, url):
+    pg = driver.open_page(chromium, url, width=1920, height=1080)
+    try:
+        pg.get_by_role("tab", name="Inside an optimizer").click()
+        pg.get_by_text("Inside ", exact=False).first.wait_for()
+        pg.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                             ".getAttribute('data-test-script-state') === 'notRunning'")
+        pg.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMain] .plot-container')]"
+                             ".some(p => p.textContent.includes('effective step size'))")
+        pg.evaluate(driver.PAINTED)
+        assert pg.evaluate(driver.TITLE_OVER_TICKS) == []  # the step axis's title fell on its ticks
+        fit = pg.evaluate(driver.OVERFLOW)
+        assert not fit["over"] and not fit["cut"], fit
+    finally:
+        pg.close()
 
 
 def test_the_3d_view_is_a_tab_beside_the_race(page):
