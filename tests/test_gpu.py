@@ -49,6 +49,8 @@ def _cases() -> dict[str, dict]:
     cases["sweep"] = dict(function="rosenbrock", optimizers=sweep)
     steep = {"SGD": {"eta": 0.05}, "Adam": {"alpha": 2.0}}
     cases["diverging"] = dict(function="rosenbrock", optimizers=steep, bound=1e3)
+    # more coordinates than the CPU's block kernel unrolls (the CPU takes its wide kernel there)
+    cases["rosenbrock-20d"] = dict(function="rosenbrock", dim=20, optimizers=["Adam", "NAG"], noise=0.1)
     return cases
 
 
@@ -66,14 +68,14 @@ def _simulate(out: Path) -> None:
     assert gpu.simulated() and gpu.status() is None
     report = {}
     for label, case in _cases().items():
-        fname = case.pop("function")
+        fn = functions.get(case.pop("function"), case.pop("dim", None))
         opts = case.pop("optimizers")
         n = 12
         if isinstance(opts, dict):
             opts = {k: {h: (np.geomspace(1e-3, 1e-1, n) if v == "sweep" else v) for h, v in hp.items()}
                     for k, hp in opts.items()}
-        starts = optviz.scene.starts.random(functions.get(fname).box, n, seed=4)
-        job, *_ = make_job(fname, opts, starts, 30, seed=7, **case)
+        starts = optviz.scene.starts.random(fn.box, n, seed=4) * (0.3 if fn.dim > 2 else 1.0)
+        job, *_ = make_job(fn, opts, starts, 30, seed=7, **case)
         runner = gpu.prepare(job)
         runner.run(0, job.n, _Watch())
         fast = runner.outcome()

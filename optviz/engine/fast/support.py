@@ -1,6 +1,7 @@
 """What the compiled fast path can run: numba present, float64, a function with point formulas of at
 most :data:`MAX_DIM` coordinates or a learning problem's data form, hooks with a compiled form, and
-(for CuPy) a CUDA target and at most :data:`WIDE_DIM` coordinates.
+(for CuPy) a CUDA target and a test function (its coordinates unrolled in the thread's registers, up
+to :data:`MAX_DIM`).
 
 Nothing here imports numba (choosing a path stays cheap).
 """
@@ -41,10 +42,10 @@ def unsupported(job: Job, backend: str) -> str | None:
     if point is None and data is None:
         return f"{getattr(job.fn, 'name', 'this function')} has no point formulas to compile"
     wide = is_wide(job.fn, job.dim)
-    if wide and backend == "cupy":
-        return (f"the CUDA kernels are generated for at most {WIDE_DIM} coordinates and no data "
-                f"(this function has {job.dim}); the CPU's wide kernel runs it")
-    if wide and job.record_state:
+    if data is not None and backend == "cupy":
+        return (f"the CUDA kernels are generated for test functions' point formulas, not a learning "
+                f"problem's data ({getattr(job.fn, 'name', 'this problem')}); the CPU's wide kernel runs it")
+    if wide and job.record_state and backend != "cupy":
         return (f"recording the rules' state is compiled for at most {WIDE_DIM} coordinates and no data "
                 "(the readable path records it)")
     if data is None and job.dim > MAX_DIM:
