@@ -4,7 +4,9 @@
   other parts of the project add appear without an edit here).
 - ``on_files``: the speed results (``benchmarks/*.md``) and the changelog become pages of the site,
   read from where they live (nothing copied into ``docs/``).
-- ``on_page_markdown``: generated parts, each at a marker line in a page:
+- ``on_page_markdown``: links from a page up into the repository (``../benchmarks/x.md``) go to
+  that file's page on the site, or become its path as code; and generated parts, each at a
+  marker line in a page:
   ``<!-- optviz:cli -->`` the command line reference, from the parser itself;
   ``<!-- optviz:optimizers -->`` every optimizer, from the registry (summary, hyperparameters, the
   docstring's formula, fixes and reference);
@@ -183,8 +185,22 @@ def _functions() -> str:
 GENERATED = {"cli": _cli_reference, "optimizers": _optimizers, "lessons": _lessons, "functions": _functions}
 
 
+def _repo_link(m: re.Match) -> str:
+    """A link from a docs page to a file of the repository (``../benchmarks/results-cpu.md``): to
+    its page on the site where it has one (the speed results, the changelog), else its path as code."""
+    text, path, anchor = m.group(1), m.group(2), m.group(3) or ""
+    if path.startswith("benchmarks/") and path.endswith(".md") and f"speed/{path[11:]}" in _external():
+        return f"[{text}](speed/{path[11:]}{anchor})"
+    if path == "CHANGELOG.md":
+        return f"[{text}](changelog.md{anchor})"
+    return text if text.strip("`") == path else f"{text} (`{path}`)"
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     def fill(m: re.Match) -> str:
         return GENERATED[m.group(1)]()
 
-    return re.sub(r"^<!-- optviz:(\w+) -->$", fill, markdown, flags=re.M)
+    markdown = re.sub(r"^<!-- optviz:(\w+) -->$", fill, markdown, flags=re.M)
+    if "/" not in page.file.src_uri:  # a page of docs/ itself: links up into the repository
+        markdown = re.sub(r"\[([^\]]+)\]\(\.\./([^)#\s]+)(#[^)\s]*)?\)", _repo_link, markdown)
+    return markdown
