@@ -129,6 +129,22 @@ class Job:
         """Point-steps: optimizers × points × steps."""
         return len(self.plan) * self.n * self.steps
 
+    @property
+    def step_cost(self) -> float:
+        """A point-step's cost relative to one on a test function of a few coordinates (for the
+        up-front time estimate and the choice of threads): a learning problem's gradient loops
+        over the rows of its batch and its parameters; a test function of many coordinates costs
+        in proportion to them."""
+        form = getattr(self.fn, "data_form", None)
+        if form is not None:  # (~4 operations per row and parameter: the 2-16-1 MLP's gradient)
+            return 4.0 * (self.batch or form.data.shape[0]) * self.dim
+        return 1.0 if self.dim <= 16 else self.dim / 2
+
+    @property
+    def cost(self) -> float:
+        """The work weighted by :attr:`step_cost`: about point-steps of a 2-D test function."""
+        return self.work * self.step_cost
+
     def take(self, idx: np.ndarray | slice) -> Job:
         """The same job on a subset of the points (per-point values sliced to it)."""
         plan = tuple(Planned(p.spec, {k: v[idx] if isinstance(v, np.ndarray) else v

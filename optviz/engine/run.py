@@ -210,19 +210,20 @@ def _threads(threads: int | None, job: Job, path: str, backend: str) -> int:
     if path == "fast":
         from optviz.engine.fast import MIN_POINTS_PER_THREAD
 
-        return max(1, min(cores(), job.n // MIN_POINTS_PER_THREAD, math.ceil(job.work / MIN_WORK_PER_THREAD)))
+        per_thread = 1 if job.step_cost > 1 else MIN_POINTS_PER_THREAD  # (a point a thread, when dear)
+        return max(1, min(cores(), job.n // per_thread, math.ceil(job.cost / MIN_WORK_PER_THREAD)))
     return cores() if job.n >= 2 * CHUNK_POINTS else 1
 
 
 def estimate_seconds(job: Job, path: str, n_threads: int, backend: str = "numpy") -> float:
     """A conservative estimate of the run's time on this machine (for the up-front refusal)."""
     if path == "fast" and backend != "numpy":
-        return job.work / RATE_FAST_GPU
+        return job.cost / RATE_FAST_GPU
     if path == "fast":
-        return job.work / (RATE_FAST_PER_CORE * max(1, min(n_threads, cores())))
+        return job.cost / (RATE_FAST_PER_CORE * max(1, min(n_threads, cores())))
     chunks = max(1, math.ceil(job.n / CHUNK_POINTS), n_threads)
     overhead = job.steps * len(job.plan) * chunks * STEP_OVERHEAD
-    return job.work / (RATE_READABLE * max(1, min(n_threads, cores()))) + overhead
+    return job.cost / (RATE_READABLE * max(1, min(n_threads, cores()))) + overhead
 
 
 def _check_time(job: Job, path: str, n_threads: int, max_seconds: float | None,
@@ -317,8 +318,9 @@ def _execute(job: Job, xp: Any, path: str, n_threads: int, progress: ProgressFn 
         def finish(_: list[Any]) -> Outcome:
             return runner.outcome()
 
-        inline = len(tasks) == 1 and job.work < fast.INLINE_WORK
-        if len(tasks) > 1 and job.work < fast.INLINE_WORK and progress is None:
+        small = job.cost < fast.INLINE_WORK  # (short: Ctrl-C waits for it at most a few ms)
+        inline = len(tasks) == 1 and small
+        if len(tasks) > 1 and small and progress is None:
             # short and split: this thread steps the first part while the pool steps the others
             return finish(_share(tasks, watch)), time.perf_counter() - start
     else:
