@@ -17,11 +17,12 @@ class AdanState(NamedTuple):
 
 
 def adan_corrections(t, beta1, beta2, beta3):
-    r""":math:`1-\beta_1^t`, :math:`1-\beta_2^t`, :math:`1-\beta_3^t`, once per step."""
-    return 1 - beta1**t, 1 - beta2**t, 1 - beta3**t
+    r"""Once per step: :math:`1/(1-\beta_1^t)`, :math:`(1-\beta_2)/(1-\beta_2^t)` and
+    :math:`1/\sqrt{1-\beta_3^t}` (each coordinate then divides once)."""
+    return 1 / (1 - beta1**t), (1 - beta2) / (1 - beta2**t), 1 / sqrt(1 - beta3**t)
 
 
-def adan(g, w, m, v, n, g_prev, t, lr, beta1, beta2, beta3, eps, weight_decay, bc1, bc2, bc3):
+def adan(g, w, m, v, n, g_prev, t, lr, beta1, beta2, beta3, eps, weight_decay, a1, a2, c3):
     r"""Adan: Adam's step on a momentum extrapolated along the gradient's change.
 
     .. math::
@@ -45,7 +46,7 @@ def adan(g, w, m, v, n, g_prev, t, lr, beta1, beta2, beta3, eps, weight_decay, b
     v = v + (1 - beta2) * (d - v)
     q = g + (1 - beta2) * d
     n = n + (1 - beta3) * (q * q - n)
-    u = (m / bc1 + (1 - beta2) * (v / bc2)) / (sqrt(n / bc3) + eps)
+    u = (m * a1 + v * a2) / (sqrt(n) * c3 + eps)
     return -lr * (u + weight_decay * w), m, v, n, g
 
 
@@ -53,7 +54,7 @@ register(
     "Adan",
     family="adan",
     maths=Maths(AdanState, stage(adan, "update", "m", "v", "n", "g_prev"),
-                per_step=(stage(adan_corrections, "bc1", "bc2", "bc3"),)),
+                per_step=(stage(adan_corrections, "a1", "a2", "c3"),)),
     hyperparams=[lr("lr", 1e-3), decay("beta1", 0.98), decay("beta2", 0.92), decay("beta3", 0.99),
                  eps("eps", 1e-8), weight_decay(0.0)],
     reference="Xie et al. (2024)",

@@ -8,8 +8,9 @@ from typing import NamedTuple
 
 from functions.elementwise import sign, sqrt
 from optviz.optimizers.adagrad import ema
-from optviz.optimizers.adam import MomentsState, bias_corrections
+from optviz.optimizers.adam import MomentsState
 from optviz.optimizers.base import Array, HyperParam, Maths, decay, eps, lr, register, stage
+from optviz.optimizers.decoupled import adam_scalings
 
 
 class BeliefState(NamedTuple):
@@ -17,7 +18,7 @@ class BeliefState(NamedTuple):
     s: Array  # average of (g − m)², plus ε each step
 
 
-def adabelief(g, m, s, lr, beta1, beta2, eps, bc1, bc2):
+def adabelief(g, m, s, beta1, beta2, eps, lr_m, c2):
     r"""AdaBelief: Adam dividing by the spread of g around its average ("belief") instead of
     its RMS: large steps where the gradient is as predicted, small where it surprises.
 
@@ -35,7 +36,7 @@ def adabelief(g, m, s, lr, beta1, beta2, eps, bc1, bc2):
     m = ema(m, g, beta1)
     d = g - m
     s = ema(s, d * d, beta2) + eps
-    return -lr * (m / bc1) / (sqrt(s / bc2) + eps), m, s
+    return -lr_m * m / (sqrt(s) * c2 + eps), m, s
 
 
 def initial_accumulator(v0):
@@ -43,7 +44,7 @@ def initial_accumulator(v0):
     return v0
 
 
-def yogi(g, m, v, lr, beta1, beta2, eps, bc1, bc2):
+def yogi(g, m, v, beta1, beta2, eps, lr_m, c2):
     r"""Yogi: Adam whose second moment moves by a fixed fraction of g² towards it, additively,
     so that it grows fast and shrinks slowly.
 
@@ -61,10 +62,10 @@ def yogi(g, m, v, lr, beta1, beta2, eps, bc1, bc2):
     m = ema(m, g, beta1)
     g2 = g * g
     v = v - (1 - beta2) * sign(v - g2) * g2
-    return -lr * (m / bc1) / (sqrt(v / bc2) + eps), m, v
+    return -lr_m * m / (sqrt(v) * c2 + eps), m, v
 
 
-_CORRECTIONS = (stage(bias_corrections, "bc1", "bc2"),)
+_CORRECTIONS = (stage(adam_scalings, "lr_m", "c2"),)
 
 register(
     "AdaBelief",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functions.elementwise import sqrt
 from optviz.optimizers.adagrad import ema
-from optviz.optimizers.adam import MomentsState, bias_corrections
+from optviz.optimizers.adam import MomentsState
 from optviz.optimizers.base import HyperParam, Maths, decay, eps, lr, register, stage
 
 
@@ -17,7 +17,13 @@ def weight_decay(default: float, help: str = "") -> HyperParam:
     return HyperParam("weight_decay", default, 0.0, 1.0, help=help or "decoupled weight decay λ")
 
 
-def adamw(g, w, m, v, lr, beta1, beta2, eps, weight_decay, bc1, bc2):
+def adam_scalings(t, lr, beta1, beta2):
+    r"""Once per step: :math:`\mathrm{lr}_t/(1-\beta_1^t)` and :math:`1/\sqrt{1-\beta_2^t}`, so that each
+    coordinate divides once (the libraries' :math:`\hat m/(\sqrt{\hat v}+\varepsilon)` to rounding)."""
+    return lr / (1 - beta1**t), 1 / sqrt(1 - beta2**t)
+
+
+def adamw(g, w, m, v, lr, beta1, beta2, eps, weight_decay, lr_m, c2):
     r"""AdamW: Adam with decoupled weight decay, ε outside the root.
 
     .. math::
@@ -36,14 +42,14 @@ def adamw(g, w, m, v, lr, beta1, beta2, eps, weight_decay, bc1, bc2):
     """
     m = ema(m, g, beta1)
     v = ema(v, g * g, beta2)
-    return -lr * ((m / bc1) / (sqrt(v / bc2) + eps) + weight_decay * w), m, v
+    return -lr_m * m / (sqrt(v) * c2 + eps) - lr * weight_decay * w, m, v
 
 
 register(
     "AdamW",
     family="decoupled",
     maths=Maths(MomentsState, stage(adamw, "update", "m", "v"),
-                per_step=(stage(bias_corrections, "bc1", "bc2"),)),
+                per_step=(stage(adam_scalings, "lr_m", "c2"),)),
     hyperparams=[lr("lr", 1e-3), decay("beta1", 0.9), decay("beta2", 0.999), eps("eps", 1e-8),
                  weight_decay(1e-2)],
     reference="Loshchilov & Hutter (2019)",

@@ -9,7 +9,7 @@ from optviz.optimizers.adam import MomentsState
 from optviz.optimizers.base import HyperParam, Maths, decay, eps, lr, register, stage
 
 
-def radam_rates(t, beta1, beta2, threshold):
+def radam_rates(t, lr, beta1, beta2, threshold):
     r"""RAdam's per-step values: :math:`1-\beta_1^t`, :math:`1-\beta_2^t`, the rectification
     :math:`r_t` and whether the adaptive step is on (1.0) or not (0.0).
 
@@ -22,10 +22,10 @@ def radam_rates(t, beta1, beta2, threshold):
     rho = rho_inf - 2 * t * beta2**t / bc2
     on = where(rho >= threshold, 1.0, 0.0)
     ratio = (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)
-    return 1 - beta1**t, bc2, on * sqrt(maximum(ratio * on, 0.0)), on
+    return lr / (1 - beta1**t), 1 / sqrt(bc2), on * sqrt(maximum(ratio * on, 0.0)), on
 
 
-def radam(g, m, v, lr, beta1, beta2, eps, bc1, bc2, rect, adaptive):
+def radam(g, m, v, beta1, beta2, eps, lr_m, c2, rect, adaptive):
     r"""RAdam: momentum alone while the variance of the adaptive rate is intractable, then
     Adam's step times the rectification :math:`r_t`.
 
@@ -47,16 +47,15 @@ def radam(g, m, v, lr, beta1, beta2, eps, bc1, bc2, rect, adaptive):
     """
     m = m + (1 - beta1) * (g - m)
     v = v + (1 - beta2) * (g * g - v)
-    m_hat = m / bc1
-    step = where(adaptive > 0.5, rect * m_hat / (sqrt(v / bc2) + eps), m_hat)
-    return -lr * step, m, v
+    step = where(adaptive > 0.5, rect * m / (sqrt(v) * c2 + eps), m)
+    return -lr_m * step, m, v
 
 
 register(
     "RAdam",
     family="rectified",
     maths=Maths(MomentsState, stage(radam, "update", "m", "v"),
-                per_step=(stage(radam_rates, "bc1", "bc2", "rect", "adaptive"),)),
+                per_step=(stage(radam_rates, "lr_m", "c2", "rect", "adaptive"),)),
     hyperparams=[lr("lr", 1e-3), decay("beta1", 0.9), decay("beta2", 0.999), eps("eps", 1e-8),
                  HyperParam("threshold", 5.0, 4.0, 1000.0,
                             help="smallest ρ_t that turns on the adaptive step")],

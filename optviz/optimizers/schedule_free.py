@@ -35,9 +35,9 @@ def warmed_rate(t, lr, warmup, weight_lr_power):
 
 
 def warmed_rate_adam(t, lr, warmup, weight_lr_power, beta2):
-    r""":func:`warmed_rate` and :math:`1-\beta_2^t`."""
+    r""":func:`warmed_rate` and :math:`1/\sqrt{1-\beta_2^t}`."""
     lr_t, weight = warmed_rate(t, lr, warmup, weight_lr_power)
-    return lr_t, weight, 1 - beta2**t
+    return lr_t, weight, 1 / sqrt(1 - beta2**t)
 
 
 def averaging_weight(weight, weight_sum):
@@ -82,7 +82,7 @@ def schedule_free_sgd(g, w, w_grad, z, lr_t, weight_decay, ck):
     return ck * (z - w), z
 
 
-def schedule_free_adamw(g, w, w_grad, z, v, lr_t, beta2, eps, weight_decay, bc2, ck):
+def schedule_free_adamw(g, w, w_grad, z, v, lr_t, beta2, eps, weight_decay, c2, ck):
     r"""Schedule-free AdamW: schedule-free SGD whose base step is Adam's without momentum (the
     interpolation plays momentum's part), with decoupled weight decay at y.
 
@@ -99,7 +99,7 @@ def schedule_free_adamw(g, w, w_grad, z, v, lr_t, beta2, eps, weight_decay, bc2,
     base step of their section 5 and code.
     """
     v = ema(v, g * g, beta2)
-    z = z - lr_t * (g / (sqrt(v / bc2) + eps) + weight_decay * w_grad)
+    z = z - lr_t * (g / (sqrt(v) * c2 + eps) + weight_decay * w_grad)
     return ck * (z - w), z, v
 
 
@@ -128,7 +128,7 @@ register(
     "ScheduleFreeAdamW",
     family="schedule_free",
     maths=Maths(ScheduleFreeAdamState, stage(schedule_free_adamw, "update", "z", "v"),
-                per_step=(stage(warmed_rate_adam, "lr_t", "weight", "bc2"),),
+                per_step=(stage(warmed_rate_adam, "lr_t", "weight", "c2"),),
                 per_point=(stage(averaging_weight, "weight_sum", "ck"),),
                 init={"z": "w"}, point_fields=_POINT, grad_at=stage(interpolation_adam, "w_grad")),
     hyperparams=[_rate(2.5e-3), decay("beta1", 0.9, "interpolation β between x and z"), decay("beta2", 0.999),
