@@ -144,6 +144,11 @@ class Maths:
         noise: standard-normal draws the rule takes, name -> a stage saying when (per point)
             the draw is made (zero otherwise). Draws come from the run's seed, keyed by
             (seed, optimizer, start, step, draw, coordinate).
+        reduce: per-point sums over the point's coordinates (norms, dot products): each stage
+            gives a term per coordinate (from the gradient, the position, the state before the
+            step, hyperparameters, per-step and per-point values); each of its outputs is the sum
+            of its terms over the coordinates, in coordinate order, one value per point, read by
+            ``per_coord`` (a norm is ``sqrt`` of the sum of ``g * g``).
     """
 
     state: type
@@ -154,6 +159,7 @@ class Maths:
     point_fields: frozenset[str] = frozenset()
     grad_at: Stage | None = None
     noise: Mapping[str, Stage] = field(default_factory=dict)
+    reduce: tuple[Stage, ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -170,14 +176,15 @@ class Maths:
     @functools.cached_property
     def uses(self) -> frozenset[str]:
         """Every quantity some stage asks for."""
-        stages = (self.per_coord, *self.per_step, *self.per_point, *self.noise.values())
+        stages = (self.per_coord, *self.per_step, *self.per_point, *self.noise.values(), *self.reduce)
         extra = (self.grad_at,) if self.grad_at is not None else ()
         return frozenset(a for st in (*stages, *extra) for a in st.args)
 
     def stages(self) -> tuple[Stage, ...]:
         init = tuple(v for v in self.init.values() if isinstance(v, Stage))
         extra = (self.grad_at,) if self.grad_at is not None else ()
-        return (*self.per_step, *self.per_point, *self.noise.values(), *extra, self.per_coord, *init)
+        return (*self.per_step, *self.per_point, *self.noise.values(), *extra, *self.reduce, self.per_coord,
+                *init)
 
 
 def _full(params: Array, value: Any, point: bool) -> Array:
@@ -243,6 +250,8 @@ def make_update(m: Maths) -> UpdateFn:
         env["g"], env["delay"] = g, ctx.delay
         for name, when in m.noise.items():
             env[name] = ctx.noise(name, when(env)[0])
+        for s in m.reduce:
+            env.update(zip(s.outputs, (coordinate_sum(v, w) for v in s(env)), strict=True))
         delta, *new = m.per_coord(env)
         env.update(zip(m.per_coord.outputs[1:], new, strict=True))
         # a field a stage set to a plain number (e.g. Eve's d̃ = 1 at t = 1) becomes an array again
@@ -252,6 +261,18 @@ def make_update(m: Maths) -> UpdateFn:
     update.__doc__ = m.per_coord.fn.__doc__
     update.__name__ = update.__qualname__ = m.per_coord.fn.__name__
     return update
+
+
+def coordinate_sum(term: Any, w: Array) -> Array:
+    """The sum over each point's coordinates of ``term`` (a value per coordinate, or one for all of
+    them), in coordinate order as the compiled kernels add: shape ``(n_points, 1)``."""
+    xp = xpo(w)
+    if not hasattr(term, "shape") or term.shape != w.shape:
+        term = xp.broadcast_to(xp.asarray(term, dtype=w.dtype), w.shape)
+    total = term[:, 0:1]
+    for j in range(1, w.shape[1]):
+        total = total + term[:, j:j + 1]
+    return total
 
 
 # ---------------------------------------------------------------------- hyperparameters

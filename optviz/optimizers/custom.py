@@ -138,6 +138,7 @@ def rule(name: str | Callable | None = None, update: Callable | None = None, *,
          per_point: Mapping[Any, Callable] | None = None,
          point_fields: Iterable[str] = (),
          grad_at: Callable | None = None,
+         reduce: Mapping[Any, Callable] | None = None,
          summary: str = "",
          reference: str = "your own rule",
          kind: str = "python") -> Any:
@@ -160,6 +161,9 @@ def rule(name: str | Callable | None = None, update: Callable | None = None, *,
         per_point: values computed once per point and step (from ``f``, point fields, ...).
         point_fields: state fields holding one value per point instead of per coordinate.
         grad_at: a function giving, per coordinate, where the gradient is taken (look-ahead).
+        reduce: per-point sums over the coordinates: output name (or names) -> a function giving
+            the term of one coordinate; ``update`` reads the sum, one value per point (e.g.
+            ``{"g2": lambda g: g * g}`` and ``sqrt(g2)`` for the gradient's norm).
         summary, reference: one line each, shown in listings.
 
     Returns:
@@ -174,14 +178,15 @@ def rule(name: str | Callable | None = None, update: Callable | None = None, *,
     if update is None:
         def decorate(fn: Callable) -> OptimizerSpec:
             return rule(name, fn, state=state, hyperparams=hyperparams, per_step=per_step,
-                        per_point=per_point, point_fields=point_fields, grad_at=grad_at,
+                        per_point=per_point, point_fields=point_fields, grad_at=grad_at, reduce=reduce,
                         summary=summary, reference=reference, kind=kind)
         return decorate
     if not callable(update):
         raise RuleError(f"rule {name!r}: update must be a function, got {type(update).__name__}")
     name = check_name(update.__name__ if name is None else name)
     with LOCK:
-        maths, hps = _maths(name, update, state, hyperparams, per_step, per_point, point_fields, grad_at)
+        maths, hps = _maths(name, update, state, hyperparams, per_step, per_point, point_fields, grad_at,
+                            reduce)
         spec = _register(name, maths, hps, summary or _first_line(update.__doc__) or "your own rule",
                          reference, kind)
     return spec
@@ -192,7 +197,8 @@ def _first_line(doc: str | None) -> str:
 
 
 def _maths(name: str, update: Callable, state: Any, hyperparams: Any, per_step: Any, per_point: Any,
-           point_fields: Iterable[str], grad_at: Callable | None) -> tuple[Maths, list[HyperParam]]:
+           point_fields: Iterable[str], grad_at: Callable | None,
+           reduce: Any = None) -> tuple[Maths, list[HyperParam]]:
     init: dict[str, Any] = {}
     if isinstance(state, str):
         state = (state,)
@@ -233,6 +239,7 @@ def _maths(name: str, update: Callable, state: Any, hyperparams: Any, per_step: 
             state_cls, stage(update, *coord_outputs),
             per_step=_stages(per_step, "per_step", name), per_point=_stages(per_point, "per_point", name),
             init=init, point_fields=points, grad_at=None if grad_at is None else stage(grad_at, "w_grad"),
+            reduce=_stages(reduce, "reduce", name),
         )
     except (TypeError, ValueError) as exc:  # inspect.signature of a builtin, ...
         raise RuleError(f"{name}: {exc}") from None
@@ -244,7 +251,7 @@ def _check_names(name: str, maths: Maths, hp_names: list[str]) -> None:
     """Every argument of every function names something, said with the function at fault."""
     known = set(hp_names) | set(maths.fields) | set(PROVIDED)
     look = [maths.grad_at] if maths.grad_at else []
-    ordered = [*maths.per_step, *maths.per_point, *look, maths.per_coord]
+    ordered = [*maths.per_step, *maths.per_point, *look, *maths.reduce, maths.per_coord]
     for s in ordered:
         known |= set(s.outputs)
     for s in ordered:

@@ -21,7 +21,8 @@ The text is hyperparameter declarations and assignments, one per line or separat
   The rule must assign ``x``, its new position; a later line reads the new value.
 - **Formulas** are those of typed functions (``+ - * / **`` or ``^``, numbers, ``pi``, ``e``,
   ``sqrt exp log sin cos tan tanh sinh cosh arctan abs``, ``min``/``max`` of two) plus
-  ``sign(a)`` and ``where(a > b, then, else)`` (comparisons ``< <= > >=`` only inside ``where``).
+  ``sign(a)``, ``where(a > b, then, else)`` (comparisons ``< <= > >=`` only inside ``where``), and
+  the per-point ``norm(a)`` and ``dot(a, b)`` (below).
 
 An assignment that reads only ``t`` and hyperparameters (a bias correction) is computed once per
 step, not per coordinate, as the built-ins' per-step values are.
@@ -33,8 +34,12 @@ only :mod:`functions.elementwise` as its globals. Refusals name the line and the
 here can take long (no symbolic work: a rule is checked in milliseconds); the build is still
 timed, and one over :data:`BUILD_SECONDS` is refused.
 
-Per-point reductions (``norm``, ``dot`` over a point's coordinates) are not available in typed
-rules yet: the step description has no per-point sum over coordinates.
+**Per-point reductions.** ``norm(a)`` (``sqrt`` of the sum of ``a*a`` over the point's
+coordinates) and ``dot(a, b)`` are sums over a point's coordinates, one value per point
+(:attr:`optviz.optimizers.base.Maths.reduce`): ``x = x - lr*g/(norm(g) + 1e-12)`` is normalized
+gradient descent, ``norm(x)/norm(g)`` a LARS trust ratio. Their arguments read the step's inputs
+(``g``, ``x``, ``t``, hyperparameters, the state as the step begins), not names assigned on earlier
+lines; they cannot be nested.
 """
 
 from __future__ import annotations
@@ -65,16 +70,19 @@ MAX_HYPERPARAMS = 16
 #: A build (parse, check, source, dry run) slower than this is refused.
 BUILD_SECONDS = 1.0
 #: Functions a rule's formula may call (name -> number of arguments).
-FUNCTIONS: dict[str, int] = {**{k: v[0] for k, v in ALLOWED_FUNCTIONS.items()}, "sign": 1, "where": 3}
+FUNCTIONS: dict[str, int] = {**{k: v[0] for k, v in ALLOWED_FUNCTIONS.items()}, "sign": 1, "where": 3,
+                             "norm": 1, "dot": 2}
+#: The per-point reductions over a point's coordinates.
+REDUCTIONS = ("norm", "dot")
 #: Their names in :mod:`functions.elementwise`.
 _ELEMENTWISE = {"abs": "abs_", "atan": "arctan", "ln": "log", "max": "maximum", "min": "minimum"}
 #: Names a rule may read besides its own.
 GIVEN = {"g": "the gradient coordinate", "x": "the position coordinate", "t": "the step, 1, 2, ..."}
 #: Names a rule may not give its hyperparameters, state or temporaries.
-RESERVED = frozenset({*GIVEN, *PROVIDED, "update", "pi", "e", "π", *FUNCTIONS, "norm", "dot",
-                      *elementwise.FUNCTIONS})
+RESERVED = frozenset({*GIVEN, *PROVIDED, "update", "pi", "e", "π", *FUNCTIONS, *elementwise.FUNCTIONS})
 _HINT = ("use numbers, g, x, t, your hyperparameters and names assigned before, + - * / **, "
-         "sqrt exp log sin cos tan tanh abs sign, max/min of two, where(a > b, then, else)")
+         "sqrt exp log sin cos tan tanh abs sign, max/min of two, where(a > b, then, else), "
+         "norm(a) and dot(a, b) over a point's coordinates")
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _DECLARATION = re.compile(
@@ -100,6 +108,7 @@ class Parsed:
     state: tuple[str, ...]
     per_step: tuple[str, ...]
     source: str
+    sums: tuple[str, ...] = ()  # the per-point sums (norm, dot), in order: functions red0, red1, ...
 
 
 def _statements(text: str) -> list[Line]:
@@ -181,6 +190,7 @@ def _generate(hps: list[HyperParam], body: list[tuple[Line, str, str]]) -> Parse
     state: list[str] = []
     per_step: list[str] = []
     steady = {"t", *hp_names}  # names that are the same for every point and coordinate
+    sums: list[tuple[str, str, tuple[str, ...]]] = []  # per-point sums: name, source of the term, its args
     checked: list[tuple[Line, str, ast.expr, set[str]]] = []
     for line, target, formula in body:
         try:
@@ -192,12 +202,54 @@ def _generate(hps: list[HyperParam], body: list[tuple[Line, str, str]]) -> Parse
         for name in sorted(used):
             if name in assigned_all and name not in assigned and name not in state and name != "x":
                 state.append(name)  # read before its first assignment: kept between steps
-        if target not in state and target != "x" and counts[target] == 1 and used <= steady:
+        tree, used = _reductions(tree, used, line, assigned - set(per_step), sums)
+        if (target not in state and target != "x" and counts[target] == 1 and used <= steady
+                and not any(u.startswith("_r") for u in used)):
             per_step.append(target)
             steady.add(target)
         checked.append((line, target, tree, used))
         assigned.add(target)
-    return Parsed(tuple(hps), tuple(state), tuple(per_step), _source(hp_names, state, per_step, checked))
+    source = _source(hp_names, state, per_step, checked, sums)
+    return Parsed(tuple(hps), tuple(state), tuple(per_step), source, tuple(n for n, *_ in sums))
+
+
+def _reductions(tree: ast.expr, used: set[str], line: Line, changed: set[str],
+                sums: list[tuple[str, str, tuple[str, ...]]]) -> tuple[ast.expr, set[str]]:
+    """``norm(a)`` and ``dot(a, b)`` become per-point sums over the coordinates (``sums`` gets each
+    one's name and the source of its term); their arguments read the step's inputs only."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.func.id in REDUCTIONS]  # type: ignore
+    if not calls:
+        return tree, used
+    for call in calls:
+        inner = [n for a in call.args for n in ast.walk(a) if isinstance(n, ast.Call)
+                 and n.func.id in REDUCTIONS]  # type: ignore[attr-defined]
+        if inner:
+            raise RuleError(f"{_where(line)}: norm(...) and dot(...) cannot be nested")
+        reads = {n.id for a in call.args for n in ast.walk(a) if isinstance(n, ast.Name)} - set(_CONST)
+        late = sorted(reads & changed)
+        if late:
+            what = call.func.id  # type: ignore[attr-defined]
+            raise RuleError(f"{_where(line)}: {what}(...) reads {late[0]}, assigned on an earlier line; norm "
+                            "and dot read g, x, t, hyperparameters and the state as the step begins")
+    names = {"x": "w"}
+
+    class Replace(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if node.func.id not in REDUCTIONS:  # type: ignore[attr-defined]
+                return self.generic_visit(node)
+            key = f"_r{len(sums)}"
+            a = _print(node.args[0], names)[0]
+            b = a if node.func.id == "norm" else _print(node.args[1], names)[0]  # type: ignore[attr-defined]
+            reads = {n.id for x in node.args for n in ast.walk(x) if isinstance(n, ast.Name)} - set(_CONST)
+            sums.append((key, f"({a}) * ({b})", tuple(sorted(names.get(r, r) for r in reads))))
+            total = ast.Name(id=key, ctx=ast.Load())
+            if node.func.id == "norm":  # type: ignore[attr-defined]
+                return ast.Call(func=ast.Name(id="sqrt", ctx=ast.Load()), args=[total], keywords=[])
+            return total
+
+    before = len(sums)
+    tree = Replace().visit(tree)
+    return tree, used | {key for key, *_ in sums[before:]}
 
 
 def _shift(message: str, offset: int) -> str:
@@ -274,9 +326,12 @@ def _print(node: ast.expr, names: dict[str, str]) -> tuple[str, int]:
 
 
 def _source(hp_names: list[str], state: list[str], per_step: list[str],
-            checked: list[tuple[Line, str, ast.expr, set[str]]]) -> str:
+            checked: list[tuple[Line, str, ast.expr, set[str]]],
+            sums: list[tuple[str, str, tuple[str, ...]]]) -> str:
     names = {"x": "w"}
     out = ["# generated by optviz.optimizers.typed from a checked rule text", ""]
+    for k, (_, term, args) in enumerate(sums):
+        out += [f"def red{k}({', '.join(args)}):", f"    return {term}", ""]
     for k, (_, _target, tree, used) in enumerate(c for c in checked if c[1] in per_step):
         out += [f"def step{k}({', '.join(sorted(used))}):", f"    return {_print(tree, names)[0]}", ""]
     coord = [c for c in checked if c[1] not in per_step]
@@ -284,7 +339,7 @@ def _source(hp_names: list[str], state: list[str], per_step: list[str],
     for *_, used in coord:
         reads |= used
     args = ["g", "w", *state]
-    args += [n for n in (*hp_names, *per_step, "t") if n in reads]
+    args += [n for n in (*hp_names, *per_step, "t", *(key for key, *_ in sums)) if n in reads]
     lines = ["    _w0 = w"]
     x_assigns = [i for i, c in enumerate(coord) if c[1] == "x"]
     last_x = x_assigns[-1]
@@ -315,6 +370,7 @@ class Built:
     parsed: Parsed
     coord: types.FunctionType
     steps: tuple[types.FunctionType, ...]
+    sums: tuple[types.FunctionType, ...] = ()
 
 
 _CACHE: OrderedDict[str, Built | str] = OrderedDict()
@@ -373,9 +429,10 @@ def _compile(parsed: Parsed, text: str) -> Built:
     coord.__doc__ = "Typed rule (generated from this text):\n\n" + "\n".join(
         "    " + ln for ln in text.strip().splitlines())
     steps = tuple(own(f"step{k}") for k in range(len(parsed.per_step)))
+    sums = tuple(own(f"red{k}") for k in range(len(parsed.sums)))
     for k, fn in enumerate(steps):
         fn.__qualname__ = f"typed_{digest}.step{k}"
-    return Built(parsed, coord, steps)
+    return Built(parsed, coord, steps, sums)
 
 
 #: Typed rules registered, name -> text.
@@ -399,6 +456,7 @@ def register_text(name: str, text: Any) -> OptimizerSpec:
     spec = rule(
         name, built.coord, state=p.state, hyperparams=list(p.hyperparams),
         per_step=tuple(stage(fn, out) for fn, out in zip(built.steps, p.per_step, strict=True)),
+        reduce=tuple(stage(fn, out) for fn, out in zip(built.sums, p.sums, strict=True)),
         summary="typed rule: " + " ".join(text.split())[:100], reference="typed rule", kind="typed",
     )
     TEXTS[name] = text

@@ -67,7 +67,7 @@ class KernelSpec:
 
 
 def update_stages(m: Maths) -> list[Stage]:
-    return [m.per_coord, *m.per_point, *m.noise.values()]
+    return [m.per_coord, *m.per_point, *m.noise.values(), *m.reduce]
 
 
 class Source:
@@ -108,6 +108,8 @@ def stage_globals(spec: KernelSpec) -> dict[str, object]:
     for f, v in m.init.items():
         if isinstance(v, Stage):
             names[f"INIT_{f}"] = v.fn
+    for i, s in enumerate(m.reduce):
+        names[f"RED{i}"] = s.fn
     names["COORD"] = m.per_coord.fn
     return names
 
@@ -121,6 +123,7 @@ class Names:
         self.coord_fields = m.coord_fields
         self.point_fields = tuple(f for f in m.fields if f in m.point_fields)
         self.point_outputs = [o for s in m.per_point for o in s.outputs]
+        self.sums = [o for s in m.reduce for o in s.outputs]
         self.columns = set(spec.columns)
 
     def var(self, name: str, j: int | None) -> str:
@@ -132,6 +135,8 @@ class Names:
             return f"z_{name}_{j}"
         if name in self.point_outputs:
             return f"p_{name}"
+        if name in self.sums:
+            return f"r_{name}"
         if name in self.columns:
             return f"k_{name}"
         fixed = {"t": "tf", "T": "TT", "fstar": "fstar", "tiny": "tiny", "f": "f_cur", "delay": "delay_f",
@@ -176,12 +181,32 @@ def write_point_step(src: Source, spec: KernelSpec, names: Names) -> None:
                     ctr = f"np.uint64({k * DRAW_STRIDE + b})"
                     pair = f"z_{name}_{2 * b}, z_{name}_{2 * b + 1}"
                     src(f"{pair} = NORMAL2(ut, {ctr}, klo_p, khi_p, rk0_p, rk1_p)")
+        write_sums(src, m, names, range(d))
         for j in range(d):
             targets = [f"u_{j}"] + [f"s_{o}_{j}" for o in m.per_coord.outputs[1:]]
             src(f"{', '.join(targets)} = {names.call('COORD', m.per_coord, j)}")
         src(f"return {', '.join(returns)}")
     src("")
     src("")
+
+
+def write_sums(src: Source, m: Maths, names: Names, coords: range | None) -> None:
+    """The rule's per-point sums over the coordinates (``Maths.reduce``), added in coordinate order:
+    unrolled over ``coords``, or (``None``) in a loop over ``j`` (the wide kernel)."""
+    for i, st in enumerate(m.reduce):
+        sums = [f"r_{o}" for o in st.outputs]
+        src(f"{', '.join(sums)} = {', '.join(['0.0'] * len(sums))}")
+        terms = [f"rt_{o}" for o in st.outputs]
+        if coords is None:
+            with src.block("for j in range(d):"):
+                src(f"{', '.join(terms)} = {names.call(f'RED{i}', st, 0)}")
+                for r, term in zip(sums, terms, strict=True):
+                    src(f"{r} = {r} + {term}")
+            continue
+        for j in coords:
+            src(f"{', '.join(terms)} = {names.call(f'RED{i}', st, j)}")
+            for r, term in zip(sums, terms, strict=True):
+                src(f"{r} = {r} + {term}")
 
 
 def write_error(src: Source, spec: KernelSpec, w: str, f: str, sqrt: str = "np.sqrt") -> str:

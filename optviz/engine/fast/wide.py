@@ -24,7 +24,7 @@ readable path. The rule's stages are called by the same generated names (``COORD
 from __future__ import annotations
 
 from optviz.engine.fast import signature
-from optviz.engine.fast.codegen import KernelSpec, Names, Source
+from optviz.engine.fast.codegen import KernelSpec, Names, Source, write_sums
 from optviz.engine.noise import DRAW_STRIDE
 from optviz.optimizers.base import Stage
 
@@ -42,6 +42,8 @@ class WideNames(Names):
             return f"Z_{name}[j]"
         if name in self.point_outputs:
             return f"p_{name}"
+        if name in self.sums:
+            return f"r_{name}"
         if name in self.columns:
             return f"k_{name}"
         fixed = {"t": "tf", "T": "TT", "fstar": "fstar", "tiny": "tiny", "f": "fl", "delay": "delay_f",
@@ -202,6 +204,7 @@ def _step(src: Source, spec: KernelSpec, names: WideNames, pairs: int) -> None:
                     "klo[p], khi[p], rk0[p * rstride], rk1[p * rstride])")
             with src.block("else:"):
                 src(f"Z_{name}[2 * b] = 0.0; Z_{name}[2 * b + 1] = 0.0")
+    write_sums(src, m, names, None)
     src("ok = True")
     outs = m.per_coord.outputs
     with src.block("for j in range(d):"):
