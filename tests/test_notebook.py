@@ -62,7 +62,7 @@ def _wire(widget, keys=None) -> dict:
     return {"state": state, "paths": paths, "buffers": [base64.b64encode(bytes(b)).decode() for b in buffers]}
 
 
-def test_race_builds_a_widget_from_a_lesson_a_scene_or_a_result():
+def test_race_builds_a_widget_from_a_lesson_a_scene_or_a_result(monkeypatch):
     w = optviz.race("momentum-valley")
     lesson = optviz.lessons.get("momentum-valley")
     assert w.scene == lesson.scene and w.title == lesson.title and w.note == lesson.note
@@ -70,7 +70,12 @@ def test_race_builds_a_widget_from_a_lesson_a_scene_or_a_result():
     shown = scene.show()
     assert shown.scene == scene
     assert isinstance(shown.data["optimizers"][0]["base"]["pos"], bytes)  # binary, not base64
-    data, _ = scene.run()._repr_mimebundle_()
+    res = scene.run()
+    assert res._repr_mimebundle_() is None  # outside a notebook (a script, a terminal): its plain display
+    from optviz.notebook import widget
+
+    monkeypatch.setattr(widget, "in_notebook", lambda: True)
+    data, _ = res._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
     assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")  # for viewers without widgets
     big = optviz.run("himmelblau", ["Adam"], starts=[[0.0, 0.0]] * 2000, steps=300)

@@ -203,11 +203,23 @@ def scene_of(result: Result) -> Scene:
                                  Starts.typed(result.starts.tolist()), result.steps, **options)
 
 
+def in_notebook() -> bool:
+    """Whether this runs in a notebook's kernel (Jupyter, Colab, VS Code), not a terminal or a script:
+    only there does a result's display become a widget (its payload costs a second)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ not in ("TerminalInteractiveShell",
+                                                              "InteractiveShellEmbed")
+
+
 def result_bundle(result: Result, include: Any = None, exclude: Any = None) -> tuple[dict, dict] | None:
     """A :class:`~optviz.Result`'s rich display: the live race when it is small enough
     (:data:`RESULT_BUDGET`) and its scene can be rebuilt; else None (its plain display)."""
     work = len(result.names) * int(result.n_points) * int(result.steps)
-    if work > RESULT_BUDGET:
+    if work > RESULT_BUDGET or not in_notebook():
         return None
     try:
         scene = scene_of(result)
@@ -218,4 +230,4 @@ def result_bundle(result: Result, include: Any = None, exclude: Any = None) -> t
         include=include, exclude=exclude)
 
 
-__all__ = ["RESULT_BUDGET", "RaceWidget", "race", "result_bundle", "scene_of"]
+__all__ = ["RESULT_BUDGET", "RaceWidget", "in_notebook", "race", "result_bundle", "scene_of"]
