@@ -67,6 +67,17 @@ def test_look_ahead_delay_tolerance_and_a_rules_draws():
                        tol=0.5, tol_kind="gap"))
 
 
+def test_hooks_schedules_and_one_rate_per_start():
+    """LARS, clipping and weight decay (on the whole point's norms), a warm-up + cosine schedule and
+    one step size per start, on the kernel the first test compiled."""
+    fn = functions.get("logistic")
+    starts = _starts(fn, 6)
+    opts = {"Adam": {"alpha": np.geomspace(1e-3, 1e-1, 6)}}
+    for hooks in (["lars:threshold=0.5,weight_decay=0.001"], ["clip:max_norm=1", "weight_decay"]):
+        assert_same(*_both(fn, opts, starts, 20, record_every=3, batch=8, noise=0.01, hooks=hooks,
+                           schedule="warmup:steps=5+cosine"))
+
+
 def test_batch_of_every_sample_is_the_full_batch():
     fn = functions.get("logistic")
     starts = _starts(fn, 4)
