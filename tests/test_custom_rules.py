@@ -313,3 +313,21 @@ def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
     text.set_value("lr = 0.01 in [1e-6, 1]\nx = x - lr*sgn(g)").run()
     assert any("unknown function 'sgn' (did you mean sign?) at column 12" in e.value for e in at.error)
     custom.unregister("MyLion")
+
+
+def test_a_link_with_a_typed_rule_opens_it_in_the_page():
+    from streamlit.testing.v1 import AppTest
+
+    text = "lr = 0.01 in [1e-6, 1]\nx = x - lr*sign(g)"
+    scene = Scene(function={"name": "himmelblau"}, optimizers={"Adam": {}, "Sign": {"lr": 0.05}},
+                  starts=Starts.grid(3), steps=60, rules={"Sign": text})
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
+    for key, value in scene.to_query().items():
+        at.query_params[key] = value
+    at.session_state["view"] = "Your own optimizer"
+    at.run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.text_area if t.key == "own_text_Sign"] == [text]  # the link's text
+    assert 0.05 in [s.value for s in at.select_slider]  # and its hyperparameter
+    assert "Adam" in next(m.value for m in at.multiselect if m.key == "own_others")
+    custom.unregister("Sign")

@@ -13,6 +13,7 @@ size) stay in the session state and out of the scene.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -187,6 +188,10 @@ def widgets_from_scene(scene: Scene) -> None:
     leaves the state as it was).
     """
     _check_page_can_show(scene)
+    if scene.rules:  # typed rules open in the "Your own optimizer" view; the controls take the rest
+        ss["own_rules"] = {n: (text, dict(scene.optimizers.get(n, {}))) for n, text in scene.rules.items()}
+        rest = {n: hps for n, hps in scene.optimizers.items() if n not in scene.rules} or {"Adam": {}}
+        scene = dataclasses.replace(scene, optimizers=rest, rules={})
     saved = {k: ss[k] for k in _state_keys()}
     try:
         _set_function(scene.function)

@@ -21,6 +21,7 @@ import streamlit as st
 
 import optviz
 from optviz.dashboard.messages import short
+from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots
 from optviz.optimizers import NAMES
@@ -52,15 +53,14 @@ def inside(scene: Scene, backend: str, name: str, start: int) -> optviz.Result:
     return optviz.run(**kw, backend=backend)
 
 
-def _slider(name: str, h: Any, key: str) -> float:
+def _slider(name: str, h: Any, key: str, value: float) -> float:
     if h.log and h.low > 0:
         values = np.geomspace(h.low, h.high, LOG_STEPS)
-        values = np.unique(np.concatenate([values, [h.default]]))
-        options = [float(f"{v:.3g}") if v != h.default else float(v) for v in values]
-        return float(st.select_slider(name, options=options, value=float(h.default), key=key,
+        options = sorted({float(f"{v:.3g}") for v in values} | {float(value)})
+        return float(st.select_slider(name, options=options, value=float(value), key=key,
                                       format_func=lambda v: f"{v:.3g}", help=h.help or None))
     step = (h.high - h.low) / 200 if math.isfinite(h.high - h.low) and h.high > h.low else 0.01
-    return float(st.slider(name, float(h.low), float(h.high), float(h.default), step=step, key=key,
+    return float(st.slider(name, float(h.low), float(h.high), float(value), step=step, key=key,
                            format="%.4g", help=h.help or None))
 
 
@@ -68,16 +68,20 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
+    linked = ss.get("own_rules") or {}  # typed rules of a link or scene file the page opened
     left, right = st.columns([2, 1])
     with right:
-        example = st.selectbox("Start from", list(EXAMPLES), format_func=lambda k: TITLES.get(k, k),
-                               key="own_example")
+        example = st.selectbox("Start from", [*linked, *EXAMPLES], key="own_example",
+                               format_func=lambda k: f"{k} (from the link)" if k in linked
+                               else TITLES.get(k, k))
         name = st.text_input("Name", value=example, key=f"own_name_{example}", max_chars=40)
-        others = st.multiselect("Race it against", list(NAMES),
-                                default=[n for n in ("Adam", "Lion") if n in NAMES], key="own_others")
+        default = [n for n in ctx.scene.optimizers if n in NAMES] if linked else ["Adam", "Lion"]
+        others = st.multiselect("Race it against", list(NAMES), default=[n for n in default if n in NAMES],
+                                key="own_others")
     with left:
-        text = st.text_area("Your own optimizer", value=EXAMPLES[example], height=220,
-                            key=f"own_text_{example}", help=HELP)
+        start = linked[example][0] if example in linked else EXAMPLES[example]
+        text = st.text_area("Your own optimizer", value=start, height=220, key=f"own_text_{example}",
+                            help=HELP)
     try:
         spec = register_text(name, text)
     except ValueError as exc:
@@ -91,7 +95,10 @@ def _view() -> None:
         cols = st.columns(min(4, len(spec.hyperparams)))
         for k, h in enumerate(spec.hyperparams):
             with cols[k % len(cols)]:
-                values[h.name] = _slider(h.name, h, key=f"own_hp_{spec.name}_{h.name}_{h.low}_{h.high}")
+                given = linked.get(example, ("", {}))[1].get(h.name)  # the link's value
+                value = given if given is not None and h.low <= given <= h.high else h.default
+                key = f"own_hp_{spec.name}_{h.name}_{h.low}_{h.high}_{value}"
+                values[h.name] = _slider(h.name, h, key, value)
     base = ctx.scene
     chosen = {n: dict(base.optimizers[n]) if n in base.optimizers else {} for n in others if n != spec.name}
     chosen[spec.name] = values
