@@ -14,7 +14,7 @@ import functions
 from optviz.cli.errors import CliError
 from optviz.cli.exploring import check_out, explore, finish
 from optviz.cli.output import fmt, span, table
-from optviz.cli.scene_args import apply_sets, make_function, optimizer_list
+from optviz.cli.scene_args import apply_sets, load_rules, make_function, optimizer_list, rule_texts
 from optviz.optimizers.rates import DEFAULT as DEFAULT_RATES
 from optviz.optimizers.rates import check_rates
 
@@ -27,8 +27,9 @@ def main(args: argparse.Namespace) -> int:
     if not names:
         raise CliError(f"choose at least one function; valid: {', '.join(functions.families())}")
     fns = [make_function(n) for n in names]
+    load_rules(args)  # --rules, --rule-text: raced beside -o
     chosen: dict[str, dict[str, float]] = {
-        n: {} for n in optimizer_list(args.optimizers or ",".join(DEFAULT_OPTIMIZERS))}
+        n: {} for n in (*optimizer_list(args.optimizers or ",".join(DEFAULT_OPTIMIZERS)), *rule_texts(args))}
     apply_sets(chosen, args.sets)  # held fixed; everything else is tuned or the registry's
     rates = check_rates(args.rates or DEFAULT_RATES)
     opts = {"schedule": args.schedule, "hooks": list(args.hooks), "backend": args.backend}  # engine-read
