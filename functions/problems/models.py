@@ -13,9 +13,10 @@ from typing import Any
 from functions.base import Array
 from functions.problems.base import Model
 
-# Products are written as broadcasts and sums, not matrix products: a BLAS product may round a row
-# differently depending on how many rows it is given, and a point's numbers must not depend on its
-# company (the other starts of a run).
+# A point's numbers must not depend on its company (the other starts of a run): a 2-D BLAS product
+# (points × parameters) may round a row differently depending on how many rows it is given, so the
+# products over the points are broadcasts and sums, or stacked products with one small product per
+# point (``matmul`` of (p, a, b) by (p, b, c) or (b, c): the same call for every point).
 
 
 # ----------------------------------------------------------------------------- linear: z = A w
@@ -62,16 +63,15 @@ def mlp(inputs: int, hidden: int) -> Model:
         for q in range(k):
             pre = pre + W[:, q:o1:k, None] * A[None, None, :, q]
         H = xp.tanh(pre)  # (p, h, m)
-        z = xp.sum(W[:, o2:o3, None] * H, axis=1) + W[:, o3:o3 + 1]
+        z = xp.matmul(W[:, None, o2:o3], H)[:, 0, :] + W[:, o3:o3 + 1]  # (one small product per point)
         return z, H
 
     def backward(xp: Any, W: Array, A: Array, H: Array, dz: Array) -> Array:
         p = W.shape[0]
-        g_w2 = xp.sum(H * dz[:, None, :], axis=2)  # (p, h)
+        g_w2 = xp.matmul(H, dz[:, :, None])[:, :, 0]  # (p, h)
         g_b2 = xp.sum(dz, axis=1, keepdims=True)
         dpre = (W[:, o2:o3, None] * dz[:, None, :]) * (1.0 - H * H)  # (p, h, m)
-        g_W1 = xp.reshape(xp.stack([xp.sum(dpre * A[None, None, :, q], axis=2) for q in range(k)], axis=2),
-                          (p, h * k))  # (row j of W1: its k inputs' sums)
+        g_W1 = xp.reshape(xp.matmul(dpre, A), (p, h * k))  # (row j of W1: its k inputs)
         g_b1 = xp.sum(dpre, axis=2)
         return xp.concat([g_W1, g_b1, g_w2, g_b2], axis=1)
 
