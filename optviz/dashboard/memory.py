@@ -141,6 +141,10 @@ class LRU:
     def __contains__(self, key: Hashable) -> bool:
         return key in self.items
 
+    def __iter__(self) -> Iterator[Hashable]:
+        with self.lock:
+            return iter(list(self.items))
+
     def get(self, key: Hashable, default: Any = None) -> Any:
         with self.lock:
             got = self.items.get(key)
