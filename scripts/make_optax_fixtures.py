@@ -44,6 +44,11 @@ Mappings (from optax's ``jnp`` code; each rule's docstring says the same):
     -> contrib.schedule_free_adamw(learning_rate=lr, warmup_steps=None, b1=beta1, b2=beta2, eps,
        weight_decay, weight_lr_power)
 
+* Prodigy(lr, beta1, beta2, beta3, eps, d0, d_coef, weight_decay)
+    -> contrib.prodigy(learning_rate=lr, betas=(beta1, beta2), beta3, eps, estim_lr0=d0,
+       estim_lr_coef=d_coef, weight_decay), each start alone (under jax.vmap): its dot product and
+       1-norm run over all of optax's params, and in optviz each start is its own model
+
 Rprop has no optax twin here: ``optax.rprop`` (0.2.8) returns the update it stored the step
 before (one step late); torch.optim.Rprop and a transcription are its references.
 
@@ -134,6 +139,8 @@ MODERN_DEFAULTS = {
                         "weight_lr_power": 2.0},
     "ScheduleFreeAdamW": {"lr": 2.5e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
                           "warmup": 0.0, "weight_lr_power": 2.0},
+    "Prodigy": {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.999**0.5, "eps": 1e-8, "d0": 1e-6,
+                "d_coef": 1.0, "weight_decay": 0.0},
 }
 # (function, optimizer, optviz hyperparameters, steps): the registry's defaults, then settings that
 # move the points far and use every hyperparameter.
@@ -165,6 +172,10 @@ MODERN_CASES: list[tuple] = [
     ("rosenbrock", "ScheduleFreeAdamW", {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
                                          "weight_decay": 0.1, "weight_lr_power": 0.0}, 80),
     ("quartic", "ScheduleFreeAdamW", {"lr": 0.1}, 80),
+    ("rosenbrock", "Prodigy", {}, 80),
+    ("rosenbrock", "Prodigy", {"lr": 0.5, "beta1": 0.8, "beta2": 0.99, "beta3": 0.9, "eps": 1e-6, "d0": 1e-3,
+                               "d_coef": 2.0, "weight_decay": 0.01}, 80),
+    ("quartic", "Prodigy", {"d0": 1e-4}, 80),
 ]
 
 
@@ -195,6 +206,11 @@ def modern_transform(name: str, hp: dict) -> tuple[optax.GradientTransformation,
         kw = {"learning_rate": h["lr"], "b1": h["beta1"], "b2": h["beta2"], "b3": h["beta3"], "eps": h["eps"],
               "eps_root": 0.0, "weight_decay": h["weight_decay"]}
         return optax.adan(**kw), kw, "optax.adan"
+    if name == "Prodigy":
+        kw = {"learning_rate": h["lr"], "betas": (h["beta1"], h["beta2"]), "beta3": h["beta3"],
+              "eps": h["eps"], "estim_lr0": h["d0"], "estim_lr_coef": h["d_coef"],
+              "weight_decay": h["weight_decay"]}
+        return optax.contrib.prodigy(**kw), kw, "optax.contrib.prodigy (each start alone)"
     assert h["warmup"] == 0.0, "optax's warm-up steps z one step earlier than its weights: compare without"
     if name == "ScheduleFreeSGD":
         kw = {"learning_rate": h["lr"], "warmup_steps": None, "b1": h["momentum"],
@@ -214,8 +230,11 @@ def run_modern(fname: str, name: str, hp: dict, starts, steps: int
     fn = functions.get(fname)
     tx, kw, label = modern_transform(name, hp)
     update = jax.jit(tx.update)
+    alone = name == "Prodigy"  # its sums run over all params: each start is its own model, under vmap
+    if alone:
+        update = jax.jit(jax.vmap(tx.update))
     params = jnp.asarray(np.asarray(starts, dtype=np.float64))
-    state = tx.init(params)
+    state = jax.vmap(tx.init)(params) if alone else tx.init(params)
     free = name.startswith("ScheduleFree")
 
     def shown(params, state):

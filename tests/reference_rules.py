@@ -768,6 +768,32 @@ rule("ScheduleFreeSGD", {"lr": 1e-2, "momentum": 0.9, "weight_decay": 0.0, "warm
                          "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(False))
 rule("ScheduleFreeAdamW", {"lr": 2.5e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
                            "warmup": 0.0, "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(True))
+@rule("Prodigy", {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.999**0.5, "eps": 1e-8, "d0": 1e-6,
+                  "d_coef": 1.0, "weight_decay": 0.0}, ("lr",))
+def _prodigy():
+    # Mishchenko & Defazio (2024), Alg. 4 (Adam version), as optax's contrib code: one point is one
+    # model, so the dot product and the 1-norm run over its coordinates; d stays where ‖s‖₁ = 0
+    def init(w, hp):
+        return {"m": zeros(w), "v": zeros(w), "s": zeros(w), "x0": list(w), "d": hp["d0"], "r": 0.0}
+
+    def step(g, s, w, hp, c):
+        b1, b2, b3, t, d, d0 = hp["beta1"], hp["beta2"], hp["beta3"], c.t, s["d"], hp["d0"]
+        eta = d * hp["lr"] * math.sqrt(1 - b2**t) / (1 - b1**t)
+        gx = sum(gj * (x0j - wj) for gj, x0j, wj in zip(g, s["x0"], w, strict=True))
+        for j, gj in enumerate(g):
+            s["m"][j] = b1 * s["m"][j] + (1 - b1) * d * gj
+            s["v"][j] = b2 * s["v"][j] + (1 - b2) * (d * gj) ** 2
+            s["s"][j] = b3 * s["s"][j] + eta * d * gj / d0
+        s["r"] = b3 * s["r"] + d / d0 * eta * gx
+        norm1 = sum(abs(sj) for sj in s["s"])
+        if norm1 > 0:
+            s["d"] = max(d, hp["d_coef"] * s["r"] / norm1)
+        return [-hp["weight_decay"] * eta * wj - eta * mj / (math.sqrt(vj) + s["d"] * hp["eps"])
+                for wj, mj, vj in zip(w, s["m"], s["v"], strict=True)]
+
+    return init, step
+
+
 #: Rules that take their gradient elsewhere than at the point (c.grad_at).
 LOOKAHEAD = ("NAG", "ScheduleFreeSGD", "ScheduleFreeAdamW")
 

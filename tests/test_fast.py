@@ -42,7 +42,7 @@ RATES = {
     "RMSpropGraves": 1e-2, "SMORMS3": 2e-2, "AdaMax": 0.05, "Nadam": 0.05, "Eve": 0.05, "SantaE": 1e-3,
     "SantaSSS": 1e-3, "AMSGrad": 0.1, "AdaBound": 0.05, "AMSBound": 0.05, "CorrectedMomentumSGD": 5e-4,
     "DCASGD": 2e-3, "AdamW": 0.05, "Lion": 0.01, "RAdam": 5e-3, "AdaBelief": 0.05, "Yogi": 0.05, "Adan": 0.05,
-    "Rprop": 0.01, "ScheduleFreeSGD": 2e-3, "ScheduleFreeAdamW": 0.05,
+    "Rprop": 0.01, "ScheduleFreeSGD": 2e-3, "ScheduleFreeAdamW": 0.05, "Prodigy": 0.5,
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Today's optimizers (AdamW, Lion, RAdam, AdaBelief, Yogi, Adan, Rprop, schedule-free SGD and
-AdamW) against their library twins, teacher-forced.
+AdamW, Prodigy) against their library twins, teacher-forced.
 
 The fixtures (``scripts/make_optax_fixtures.py``, ``scripts/make_torch_fixtures.py``) hold, per
 step, the gradient optax or torch.optim was given and where it went. Each test feeds optviz's rule

@@ -157,6 +157,8 @@ ROSEN_HP = {
                         "weight_lr_power": 1.0},
     "ScheduleFreeAdamW": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1,
                           "warmup": 10, "weight_lr_power": 0.0},
+    "Prodigy": {"lr": 0.5, "beta1": 0.8, "beta2": 0.99, "beta3": 0.9, "eps": 1e-6, "d0": 1e-3, "d_coef": 2.0,
+                "weight_decay": 0.01},
 }
 
 #: One value per start: the step size and one other hyperparameter vary across the batch.
@@ -190,6 +192,7 @@ ROSEN_SWEEP = {
     "Rprop": {"lr": [0.005, 0.01, 0.05, 0.1], "eta_plus": [1.1, 1.2, 1.5, 2.0]},
     "ScheduleFreeSGD": {"lr": [1e-4, 3e-4, 5e-4, 8e-4], "warmup": [0, 5, 10, 20]},
     "ScheduleFreeAdamW": {"lr": [0.01, 0.02, 0.05, 0.1], "weight_lr_power": [0.0, 1.0, 2.0, 3.0]},
+    "Prodigy": {"lr": [0.1, 0.3, 0.5, 1.0], "d0": [1e-6, 1e-4, 1e-3, 1e-2]},
 }  # fmt: skip
 
 #: On the quartic: the article's demo settings (Santa: a milder eta; see test_engine for the demo).
@@ -222,6 +225,7 @@ QUARTIC_HP = {
     "Rprop": {"lr": 0.1},
     "ScheduleFreeSGD": {},
     "ScheduleFreeAdamW": {"lr": 0.1},
+    "Prodigy": {"d0": 1e-4},
 }
 
 ALL = list(REGISTRY)

@@ -21,6 +21,7 @@ from optviz.optimizers import (  # noqa: F401  (each module registers its optimi
     bounded,
     decoupled,
     frameworks,
+    prodigy,
     rectified,
     santa,
     schedule_free,
@@ -38,6 +39,7 @@ ARTICLE = (
 #: Today's optimizers (issue 20), each checked against optax, torch.optim or a transcription.
 MODERN = (
     "AdamW", "Lion", "RAdam", "AdaBelief", "Yogi", "Adan", "Rprop", "ScheduleFreeSGD", "ScheduleFreeAdamW",
+    "Prodigy",
 )  # fmt: skip
 
 #: Every registered optimizer, the article's first.
@@ -52,7 +54,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "adam": ("Adam", "AdaMax", "Nadam", "Eve", "AMSGrad", "AdaBound", "AMSBound"),
     "santa": ("SantaE", "SantaSSS"),
     "modern": MODERN,
-    "adam_variants": ("Adam", "AdamW", "RAdam", "AdaBelief", "Yogi", "Adan"),
+    "adam_variants": ("Adam", "AdamW", "RAdam", "AdaBelief", "Yogi", "Adan", "Prodigy"),
     "sign": ("Lion", "Rprop"),
     "schedule_free": ("ScheduleFreeSGD", "ScheduleFreeAdamW"),
 }
