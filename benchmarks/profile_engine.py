@@ -3,6 +3,7 @@
 
     python benchmarks/profile_engine.py                       # Adam, 10^4 points, 300 steps
     python benchmarks/profile_engine.py --optimizer MSGD --n 100 --steps 2000
+    python benchmarks/profile_engine.py --setup --n 100 --steps 2000    # a compiled run's phases
 
 Prints three things:
 
@@ -67,7 +68,13 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--top", type=int, default=18, help="cProfile rows to print")
+    p.add_argument("--setup", action="store_true",
+                   help="instead: where one compiled-path optviz.run call's wall time goes (validation, "
+                        "path and threads, kernels and outputs, stepping, result), best and median")
+    p.add_argument("--calls", type=int, default=300, help="--setup: calls timed")
     a = p.parse_args(argv)
+    if a.setup:
+        return setup_breakdown(a.optimizer, a.n, a.steps, a.calls)
 
     fn = functions.get("rosenbrock")
     starts = optviz.scene.starts.random(fn.box, a.n, seed=0)
@@ -139,6 +146,49 @@ def main(argv=None) -> int:
     print(f"\n  cProfile of one optviz.run (record_every=steps), top {a.top} by own time:")
     text = buf.getvalue()
     print(text[text.find("   ncalls"):].rstrip())
+    return 0
+
+
+def setup_breakdown(name: str, n: int, steps: int, calls: int) -> int:
+    """The phases of a compiled-path run, each timed as :func:`optviz.run` calls it (the engine's
+    public pieces: ``make_job``, ``fast.choose``, ``fast.prepare``, the runner's stepping in this
+    thread, its outcome), beside whole ``optviz.run`` calls (which split the stepping over the cores)."""
+    from types import SimpleNamespace
+
+    from optviz.engine import fast
+    from optviz.engine.job import make_job
+
+    fn = functions.get("rosenbrock")
+    starts = optviz.scene.starts.random(fn.box, n, seed=0)
+    hp = dict(get_optimizer(name).defaults)
+    optviz.run("rosenbrock", {name: hp}, starts, steps, record_every=steps, fused=True)  # compile
+    times: dict[str, list[float]] = {}
+
+    def lap(key: str, t0: float) -> float:
+        now = time.perf_counter()
+        times.setdefault(key, []).append(now - t0)
+        return now
+
+    for _ in range(calls):
+        t0 = t = time.perf_counter()
+        job, _, backend, _ = make_job("rosenbrock", {name: hp}, starts, steps, record_every=steps)
+        t = lap("validate (make_job)", t)
+        fast.choose(job, backend, True)
+        t = lap("choose the path", t)
+        runner = fast.prepare(job)
+        t = lap("kernels, tables, outputs (prepare)", t)
+        runner.run(0, job.n, SimpleNamespace(flag=np.zeros(1, np.int64), meters=[]))
+        runner.outcome()
+        t = lap("stepping, one thread", t)
+        lap("sum of the phases", t0)
+        t = time.perf_counter()
+        res = optviz.run("rosenbrock", {name: hp}, starts, steps, record_every=steps, fused=True)
+        lap("optviz.run (wall)", t)
+        times.setdefault("optviz.run: Result.elapsed (its stepping)", []).append(res.elapsed)
+    print(f"{name}, {n:,} points x {steps:,} steps, compiled path: where one run's time goes")
+    print("  phase                                          best us   median us")
+    for key, v in times.items():
+        print(f"  {key:45s} {min(v) * 1e6:9.1f}  {np.median(v) * 1e6:9.1f}")
     return 0
 
 
