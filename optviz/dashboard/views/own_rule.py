@@ -20,12 +20,13 @@ import numpy as np
 import streamlit as st
 
 import optviz
+from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots
 from optviz.optimizers import NAMES
-from optviz.optimizers.typed import EXAMPLES, register_text
+from optviz.optimizers.typed import EXAMPLES, build, register_text
 from optviz.scene.model import Scene
 
 #: The examples' titles on the page.
@@ -90,6 +91,9 @@ def _view() -> None:
     per_step = ", ".join(o for s in spec.maths.per_step for o in s.outputs) or "(none)"
     fields = ", ".join(spec.maths.fields) or "(none)"
     st.caption(f"Checked: state {fields}; computed once per step: {per_step}")
+    with st.expander("The rule as optviz compiles it"):
+        st.markdown(doc_markdown(spec.doc))
+        st.code(build(text).parsed.source, language="python")
     values = {}
     if spec.hyperparams:
         cols = st.columns(min(4, len(spec.hyperparams)))
