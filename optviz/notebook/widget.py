@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 from typing import Any
 
 import anywidget
@@ -135,15 +136,7 @@ class RaceWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ without widgets
     def _repr_png_(self) -> bytes:
         """The race's last frame (with the error chart), for viewers without widgets."""
-        import tempfile
-        from pathlib import Path
-
-        from optviz.draw import render
-
-        with tempfile.TemporaryDirectory(prefix="optviz-widget-") as tmp:
-            path = render.still(self._scene.run(), Path(tmp) / "race.png", size=(9.0, 4.2), dpi=80,
-                                title=self.title or None)
-            return Path(path).read_bytes()
+        return _still(self._scene, self.title)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -154,6 +147,19 @@ class RaceWidget(anywidget.AnyWidget):
         data["image/png"] = base64.b64encode(self._repr_png_()).decode("ascii")
         data["text/plain"] = f"<optviz race: {_describe(self._scene)}>"
         return data, meta
+
+
+@functools.lru_cache(maxsize=16)
+def _still(scene: Scene, title: str) -> bytes:
+    """The PNG of ``scene``'s last frame (kept: a cell shown again does not draw it again)."""
+    import tempfile
+    from pathlib import Path
+
+    from optviz.draw import render
+
+    with tempfile.TemporaryDirectory(prefix="optviz-widget-") as tmp:
+        path = render.still(scene.run(), Path(tmp) / "race.png", size=(9.0, 4.2), dpi=80, title=title or None)
+        return Path(path).read_bytes()
 
 
 def _describe(scene: Scene) -> str:
