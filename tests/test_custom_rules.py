@@ -331,3 +331,27 @@ def test_a_link_with_a_typed_rule_opens_it_in_the_page():
     assert 0.05 in [s.value for s in at.select_slider]  # and its hyperparameter
     assert "Adam" in next(m.value for m in at.multiselect if m.key == "own_others")
     custom.unregister("Sign")
+
+
+def test_a_batch_carries_its_typed_rules_to_a_fresh_process(tmp_path):
+    """A Dask worker is another process: a batch's typed rules travel with it (as text) and are
+    registered there before it runs."""
+    import pickle
+    import subprocess
+    import sys
+
+    from optviz.explore.scale import Batch, evaluate
+
+    typed.register_text("ShipSign", typed.EXAMPLES["SignSGD"])
+    try:
+        batch = Batch("booth", {"ShipSign": {}, "Adam": {}}, STARTS, 20)
+        assert batch.rules == {"ShipSign": typed.EXAMPLES["SignSGD"]}
+        here = evaluate(batch)
+    finally:
+        custom.unregister("ShipSign")
+    (tmp_path / "batch.pkl").write_bytes(pickle.dumps(batch))
+    code = ("import pickle, sys; from optviz.explore.scale import evaluate; "
+            "b = pickle.load(open(sys.argv[1], 'rb')); print(evaluate(b).error['ShipSign'].tobytes().hex())")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "batch.pkl")], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    assert out.strip() == here.error["ShipSign"].tobytes().hex()  # the same bits

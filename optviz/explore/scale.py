@@ -45,6 +45,7 @@ from optviz.engine.run import MAX_SECONDS, duration_text, estimate_seconds
 from optviz.engine.run import run as run_engine
 from optviz.engine.validate import check_max_seconds
 from optviz.explore.measures import RUN_OPTIONS, check_count
+from optviz.optimizers import typed as typed_rules
 from optviz.scene.text import quote
 
 #: Points per chunk when a batch runs in this process (memory stays bounded; the engine spreads
@@ -75,6 +76,8 @@ class Batch:
         seed: a whole number, or one per start.
         tol, kind: the tolerance tracked at every step and its error (``"distance"``/``"gap"``).
         options: further :func:`optviz.run` keywords (:data:`RUN_OPTIONS`).
+        rules: the texts of the typed rules among ``optimizers`` (filled in when not given), so that
+            a worker process registers them before it runs the batch.
     """
 
     function: Any
@@ -85,11 +88,15 @@ class Batch:
     tol: float | None = None
     kind: str = "distance"
     options: Mapping[str, Any] = field(default_factory=dict)
+    rules: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.options) - set(RUN_OPTIONS))
         if bad:
             raise ValueError(f"unknown run option(s) {', '.join(bad)}; valid: {', '.join(RUN_OPTIONS)}")
+        if not self.rules:
+            texts = {n: typed_rules.text_of(n) for n in self.optimizers}
+            object.__setattr__(self, "rules", {n: t for n, t in texts.items() if t is not None})
 
     @property
     def n(self) -> int:
@@ -196,8 +203,10 @@ def evaluate(batch: Batch, fused: bool | None = None, threads: int | None = None
              progress: ProgressFn | None = None, max_seconds: float | None = None) -> Finals:
     """Run ``batch`` through :func:`optviz.run` (final state only) and reduce it to :class:`Finals`.
 
-    This is what each Dask worker runs on its chunk.
+    This is what each Dask worker runs on its chunk (its typed rules registered first).
     """
+    if batch.rules:
+        typed_rules.register_texts(dict(batch.rules))
     res = run_engine(**batch.run_kwargs(), fused=fused, threads=threads, progress=progress,
                      max_seconds=max_seconds)
     return finals_of(res, batch.kind)
