@@ -294,4 +294,5 @@ def render(ctx: Context) -> None:
 
 
 VIEW = View(key="inside", title="Inside an optimizer", order=25, render=render,
+            available=lambda ctx: ctx.function.dim <= 2,  # (it draws the landscape around the point)
             help="One optimizer and one start, step by step: its state, the gradient and the step it took")
