@@ -253,3 +253,12 @@ def test_the_command_line_races_a_problem_with_minibatches_and_saves_the_scene(t
     assert scene.batch == 32 and json.loads(scene_file.read_text())["batch"] == 32
     code = cli.main(["run", "--scene", str(scene_file), "--batch", "256"])  # B = N: the full batch
     assert code == 0 and "MLP 2-16-1 on two moons" in capsys.readouterr().out
+
+
+def test_a_fair_comparison_takes_test_functions_and_convex_problems_together():
+    c = optviz.compare(["booth", "logistic", "least-squares"], ["SGD", "Adam"], budget=2, steps=60, seeds=1,
+                       tune_starts=4, test_starts=4, tol=1e-2, fused=False)
+    assert c.labels == ("booth", "logistic", "least-squares") and set(c.kinds.values()) == {"distance"}
+    assert c.headline() and len(c.table()) == 2
+    with pytest.raises(ValueError, match="nothing to converge to"):  # a network has no known minimum
+        optviz.compare(["moons-mlp"], ["SGD"], budget=1, steps=5, seeds=1, tune_starts=1, test_starts=1)
