@@ -69,3 +69,17 @@ def test_a_learning_lesson_opens_its_view_with_its_minibatch():
     assert at.session_state["view"] == "Training" and at.session_state["batch"] == 16
     assert at.sidebar.selectbox(key="function").value == "moons-mlp"
     assert any("Reaching 95 % test accuracy" in str(m.value) for m in at.markdown)  # who reaches it first
+
+
+def test_a_link_with_a_minibatch_opens_the_same_race_and_the_page_links_it_back():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["live_sweeps"] = "always"
+    query = {"v": "2", "fn": "logistic", "opt": "Adam;SGD", "starts": "random:n=3,seed=0", "steps": "20",
+             "batch": "16"}
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["batch"] == 16 and at.sidebar.selectbox(key="function").value == "logistic"
+    assert at.query_params["batch"] in ("16", ["16"])  # the page's own link keeps it
