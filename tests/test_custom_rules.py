@@ -355,3 +355,18 @@ def test_a_batch_carries_its_typed_rules_to_a_fresh_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "batch.pkl")], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert out.strip() == here.error["ShipSign"].tobytes().hex()  # the same bits
+
+
+def test_background_compiles_get_typed_rules_as_text_and_leave_python_rules_here():
+    from optviz.engine.fast.warm import recipe
+    from optviz.engine.job import make_job
+
+    typed.register_text("WarmSign", typed.EXAMPLES["SignSGD"])
+    optviz.rule("WarmPy", lambda g, eta: -eta * g, hyperparams={"eta": (0.1, 0, 1)})
+    try:
+        job = make_job("booth", ["Adam", "WarmSign"], STARTS, 5)[0]
+        assert recipe(job)["rules"] == {"WarmSign": typed.EXAMPLES["SignSGD"]}  # registered in the worker
+        assert recipe(make_job("booth", ["WarmPy"], STARTS, 5)[0]) is None  # compiled in this process
+    finally:
+        custom.unregister("WarmSign")
+        custom.unregister("WarmPy")

@@ -25,7 +25,7 @@ from optviz.dashboard.messages import short
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots
-from optviz.optimizers import NAMES
+from optviz.optimizers import NAMES, custom
 from optviz.optimizers.typed import EXAMPLES, build, register_text
 from optviz.scene.model import Scene
 
@@ -41,17 +41,20 @@ LOG_STEPS = 60
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def race(scene: Scene, backend: str) -> optviz.Result:
-    """The scene's race (its typed rules registered by ``run_kwargs``)."""
-    return optviz.run(**scene.run_kwargs(), backend=backend)
+    """The scene's race (its typed rules registered by ``run_kwargs``; under the rules' lock, so that
+    another session's rule of the same name cannot take its place before the run has read it)."""
+    with custom.LOCK:
+        return optviz.run(**scene.run_kwargs(), backend=backend)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def inside(scene: Scene, backend: str, name: str, start: int) -> optviz.Result:
     """One start of the rule, its state recorded at every step."""
-    kw = scene.run_kwargs()
-    kw.update(optimizers={name: dict(scene.optimizers[name])}, starts=scene.starts_array()[start:start + 1],
-              record_state=True)
-    return optviz.run(**kw, backend=backend)
+    with custom.LOCK:
+        kw = scene.run_kwargs()
+        kw.update(optimizers={name: dict(scene.optimizers[name])}, record_state=True,
+                  starts=scene.starts_array()[start:start + 1])
+        return optviz.run(**kw, backend=backend)
 
 
 def _slider(name: str, h: Any, key: str, value: float) -> float:

@@ -23,6 +23,8 @@ from optviz.engine.backends import cores
 from optviz.engine.fast.kernels import COMPILE_LOCK, compile_kernel, ready, specs
 from optviz.engine.fast.support import unsupported
 from optviz.engine.job import Job, make_job
+from optviz.optimizers import custom as custom_rules
+from optviz.optimizers import typed as typed_rules
 
 _WARMING: set[str] = set()
 
@@ -38,9 +40,13 @@ def recipe(job: Job) -> dict[str, Any] | None:
         func = {"name": fn.name, "dim": int(fn.dim), "params": {k: float(v) for k, v in fn.params.items()}}
     else:
         return None
+    rules = {p.name: typed_rules.text_of(p.name) for p in job.plan if p.name in custom_rules.USER}
+    if any(text is None for text in rules.values()):
+        return None  # a Python rule lives in this process only: its kernels compile here
     return {
         "function": func,
         "optimizers": [p.name for p in job.plan],
+        "rules": rules,
         "noise_mode": job.noise_mode if job.noise else None,
         "delay": job.delay > 0,
         "tol_kind": job.tol_kind if job.tol is not None else None,
@@ -172,6 +178,7 @@ def run_recipe(r: dict[str, Any]) -> None:
         fn = functions.from_expression(f["expression"], box=f["box"], minimizers=f["minimizers"])
     else:
         fn = functions.get(f["name"], f["dim"], **f["params"])
+    typed_rules.register_texts(r.get("rules") or {})  # (checked text: never run as code)
     job = make_job(
         fn, {name: {} for name in r["optimizers"]}, None, 2,
         noise=0.1 if r["noise_mode"] else 0.0, noise_mode=r["noise_mode"] or "absolute",
