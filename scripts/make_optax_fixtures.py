@@ -139,7 +139,7 @@ MODERN_DEFAULTS = {
                         "weight_lr_power": 2.0},
     "ScheduleFreeAdamW": {"lr": 2.5e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
                           "warmup": 0.0, "weight_lr_power": 2.0},
-    "Prodigy": {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.999**0.5, "eps": 1e-8, "d0": 1e-6,
+    "Prodigy": {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.9995, "eps": 1e-8, "d0": 1e-6,
                 "d_coef": 1.0, "weight_decay": 0.0},
 }
 # (function, optimizer, optviz hyperparameters, steps): the registry's defaults, then settings that

@@ -768,7 +768,7 @@ rule("ScheduleFreeSGD", {"lr": 1e-2, "momentum": 0.9, "weight_decay": 0.0, "warm
                          "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(False))
 rule("ScheduleFreeAdamW", {"lr": 2.5e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
                            "warmup": 0.0, "weight_lr_power": 2.0}, ("lr",))(lambda: _schedule_free(True))
-@rule("Prodigy", {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.999**0.5, "eps": 1e-8, "d0": 1e-6,
+@rule("Prodigy", {"lr": 1.0, "beta1": 0.9, "beta2": 0.999, "beta3": 0.9995, "eps": 1e-8, "d0": 1e-6,
                   "d_coef": 1.0, "weight_decay": 0.0}, ("lr",))
 def _prodigy():
     # Mishchenko & Defazio (2024), Alg. 4 (Adam version), as optax's contrib code: one point is one

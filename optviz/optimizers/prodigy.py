@@ -60,7 +60,8 @@ def prodigy(g, w, m, v, s, d, r, lr, beta1, beta2, beta3, eps, d0, d_coef, weigh
     starts would share one d), ε scaled by the new estimate as optax's code does. Fix: where
     :math:`\lVert s_t\rVert_1 = 0` (a start where g = 0) d keeps its value; optax divides 0/0 and
     the point becomes NaN. d and r are one value per point, kept in every coordinate alike. The
-    schedule scales lr, as optax's ``learning_rate`` schedule. Defaults: optax's (β3 = √β2).
+    schedule scales lr, as optax's ``learning_rate`` schedule. Defaults: optax's, but β3 = 0.9995
+    where optax's is √β2 = 0.99949987… (a round number for the slider).
     Reference: Mishchenko & Defazio (2024), "Prodigy: An Expeditiously Adaptive Parameter-Free
     Learner", ICML, Alg. 4 (the Adam version).
     """
@@ -86,9 +87,9 @@ register(
     hyperparams=[
         HyperParam("lr", 1.0, 1e-4, 10.0, log=True, lr=True, help="factor on the estimated step d"),
         decay("beta1", 0.9), decay("beta2", 0.999),
-        decay("beta3", 0.999**0.5, "decay of the estimate's sums"),
+        decay("beta3", 0.9995, "decay of the estimate's sums (optax: √β2)"),
         eps("eps", 1e-8),
-        HyperParam("d0", 1e-6, 1e-12, 1.0, log=True, help="first step-size estimate"),
+        HyperParam("d0", 1e-6, 1e-9, 0.1, log=True, help="first step-size estimate"),
         HyperParam("d_coef", 1.0, 0.01, 100.0, log=True, help="factor on the estimate"),
         weight_decay(0.0),
     ],
