@@ -93,6 +93,25 @@ def test_test_functions_of_more_than_16_coordinates():
     assert_same(*_both(fn, {"Adam": {"alpha": 0.01}}, starts, 30, record_every=5, noise=0.01))
 
 
+def test_a_rerun_of_the_same_settings_takes_its_own_starts_seed_and_bad_starts():
+    """The engine keeps a run's validated settings and kernel set-up for the next run of the same
+    settings: that run still steps its own starts with its own seed, and refuses its own bad starts."""
+    opts = {"SGD": {"eta": 1e-3}, "Adam": {"alpha": 0.05}}
+    a, b = (optviz.scene.starts.random([[-2, 2], [-1, 3]], 12, seed=s) for s in (1, 2))
+    optviz.run("rosenbrock", opts, a, 20, fused=True, noise=0.1, seed=3)
+    for starts, seed in ((b, 3), (b, 4), (a, 4)):
+        assert_same(*_both("rosenbrock", opts, starts, 20, noise=0.1, seed=seed))
+    bad = b.copy()
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match="starts must be finite; point 5"):
+        optviz.run("rosenbrock", opts, bad, 20, fused=True, noise=0.1, seed=3)
+    bad[5, 1] = 1e300
+    with pytest.raises(ValueError, match="divergence bound"):
+        optviz.run("rosenbrock", opts, bad, 20, fused=True, noise=0.1, seed=3)
+    again = optviz.run("rosenbrock", opts, b, 20, fused=True, noise=0.1, seed=3)
+    np.testing.assert_array_equal(again.starts, b)
+
+
 def test_what_the_wide_kernel_does_not_run_says_why():
     job = make_job("moons-mlp", ["Adam"], None, 2, record_state=True)[0]
     assert "state" in fast.unsupported(job, "numpy")

@@ -229,10 +229,13 @@ def make_job(
         if hit is not None:
             _MEMO.move_to_end(key)
     if hit is not None:  # the same settings as a recent run: only the starts and seeds are new
-        s = validate_starts(_default_starts(hit.fn) if starts is None else starts, hit.fn.dim,
-                            getattr(hit.fn, "name", "the function"), copy=False)
+        name = getattr(hit.fn, "name", "the function")
+        s = validate_starts(_default_starts(hit.fn) if starts is None else starts, hit.fn.dim, name,
+                            copy=False, finite=False)
+        if not (s.max() <= hit.bound and s.min() >= -hit.bound):  # (NaN fails: then the messages, in order)
+            validate_starts(s, hit.fn.dim, name, copy=False)
+            check_starts_inside(s, hit.bound, name, given=bound is not None)
         seeds = _seeds(seed, s.shape[0])
-        check_starts_inside(s, hit.bound, getattr(hit.fn, "name", "the function"), given=bound is not None)
         return hit.job(s, seeds), hit.xp, hit.backend, hit.sched
     fn = resolve_function(function, starts)
     if starts is None:
@@ -338,16 +341,22 @@ def _default_starts(fn: Any) -> np.ndarray:
 def _frozen(value: Any) -> Any:
     """``value`` as a key of the memo (plain numbers, text, and tuples, lists and mappings of them;
     frozen engine and function objects by identity), or raise ``TypeError`` (not memoized)."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return (type(value).__name__, value)
-    if isinstance(value, tuple | list):
-        return ("seq", tuple(_frozen(v) for v in value))
-    if isinstance(value, dict):
-        return ("map", tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    kind = type(value)
+    if kind in _SCALARS:
+        return kind, value
+    if kind is dict:
+        return "map", tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+    if kind is tuple or kind is list:
+        return "seq", tuple(map(_frozen, value))
+    if isinstance(value, float):  # (NumPy's float64 is a float: keyed as the same number)
+        return float, float(value)
     if isinstance(value, _FROZEN_TYPES):
         hash(value)
-        return ("obj", value)
-    raise TypeError(type(value).__name__)
+        return "obj", value
+    raise TypeError(kind.__name__)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _memo_key(function: Any, optimizers: Any, starts: Any, *settings: Any) -> tuple | None:

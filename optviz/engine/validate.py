@@ -118,10 +118,12 @@ def _read_numbers(value: Any, what: str, shape: str) -> np.ndarray:
     raise ValueError(f"{what} must be numbers of shape {shape}; {why}")
 
 
-def validate_starts(starts: Any, dim: int, fname: str = "the function", copy: bool = True) -> np.ndarray:
+def validate_starts(starts: Any, dim: int, fname: str = "the function", copy: bool = True,
+                    finite: bool = True) -> np.ndarray:
     """Starting points as a float64 array ``(n_points, dim)``, or a ``ValueError`` saying why not.
 
     ``copy=False``: a float64 array given is used as it is (a view of it), not copied.
+    ``finite=False``: the caller tests the numbers itself (with the bound: one pass less).
     """
     if not copy and type(starts) is np.ndarray and starts.dtype == np.float64:
         s = starts
@@ -137,7 +139,7 @@ def validate_starts(starts: Any, dim: int, fname: str = "the function", copy: bo
             + (" or (n_points,)" if dim == 1 else "")
             + f"; got shape {tuple(s.shape)}"
         )
-    if not _finite(s):
+    if finite and not _finite(s):
         bad = np.argwhere(~np.isfinite(s))[0][0]
         raise ValueError(f"starts must be finite; point {bad} is {quote(s[bad].tolist())}")
     return s
