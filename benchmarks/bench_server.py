@@ -38,6 +38,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -242,8 +243,10 @@ def compile_kernels(queries: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def start_server(port: int, budget: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def start_server(port: int, budget: str, cache: str | None = None) -> subprocess.Popen:
+    """``optviz dashboard`` on 127.0.0.1:``port``; ``cache``: its kernel cache folder (an empty
+    one: nothing compiled yet)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({"OPTVIZ_CACHE_DIR": cache} if cache else {})}
     proc = subprocess.Popen([sys.executable, "-m", "optviz", "dashboard", "--headless", "--host", "127.0.0.1",
                              "--port", str(port), "--memory-budget", budget], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -379,7 +382,8 @@ def main() -> int:
     ap.add_argument("--out", help="write OUT.md and OUT.json")
     ap.add_argument("--kernels", choices=("ready", "cold"), default="cold",
                     help="ready: compile the heavy links' kernels first, as a server that ran them before "
-                         "has them on disk; cold: the server compiles them in the background meanwhile")
+                         "has them on disk; cold: an empty kernel cache (even the default page's kernels "
+                         "compile in the background meanwhile)")
     args = ap.parse_args()
     if args.sessions > 60 or args.seconds > 900:
         ap.error("at most 60 sessions and 900 s")
@@ -388,7 +392,8 @@ def main() -> int:
     budget = memory.parse_budget(args.budget)
     compiled = compile_kernels([heavy_query(1)]) if args.kernels == "ready" else None
     port = free_port()
-    proc = start_server(port, args.budget)
+    cold = tempfile.TemporaryDirectory(prefix="optviz-bench-cache-") if args.kernels == "cold" else None
+    proc = start_server(port, args.budget, cold.name if cold else None)
     try:
         pid = server_pid(proc.pid)
         # the first visit ends the server's own warm-up; then the idle size
@@ -409,6 +414,8 @@ def main() -> int:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if cold is not None:
+            cold.cleanup()
     s = summary(tally, sampler, budget, after, base, wall, args)
     s["kernels"] = args.kernels
     s["compile_s"] = None if compiled is None else round(compiled, 1)

@@ -17,6 +17,7 @@ one that would still exceed it is refused up front with its estimate. Heavy runs
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,10 @@ from optviz.dashboard.sliders import Slider, priority
 from optviz.engine import fast
 from optviz.optimizers import REGISTRY
 from optviz.scene.model import Scene
+
+#: Seconds a heavy run on the readable path (Python, holding the interpreter) pauses at each
+#: progress report (every 50 ms): light pages then get the interpreter more often.
+YIELD = 0.03
 
 #: A sweep (all positions of an optimizer's live sliders) costs at most this many point-steps
 #: in all, over the optimizers shown; sliders beyond it answer through the server instead.
@@ -140,8 +145,9 @@ def _engine_run(scene: Scene, names: list[str], backend: str, fused: bool | None
         bar.progress(0.0, text=f"Waiting for a turn: the server computes {memory.HEAVY_SLOTS} heavy runs at "
                                f"once, and {ahead} more wait before this one")
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int) -> None:  # (every 50 ms, from the thread that computes)
         gone()
+        time.sleep(YIELD)  # the interpreter to the light pages a while: one process serves all
         bar.progress(min(done / max(total, 1), 1.0), text=f"Running {len(names)} optimizers: "
                                                            f"{done:,} of {total:,} point-steps")
 
