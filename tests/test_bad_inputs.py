@@ -148,7 +148,8 @@ API: list[Row] = [
     api("steps=1.5", run(steps=1.5), ValueError, "whole number"),
     api("steps=2e6", run(steps=2_000_000), ValueError, "at most 1,000,000"),
     api("record_every=0", run(record_every=0), ValueError, "record_every must be a whole number >= 1"),
-    api("seed=-1", run(seed=-1), ValueError, "seed must be a whole number in [0, 18,446,744,073,709,551,615], got -1"),
+    api("seed=-1", run(seed=-1), ValueError,
+        "seed must be a whole number in [0, 18,446,744,073,709,551,615], got -1"),
     api("dtype=float16", run(dtype="float16"), ValueError, "float64, float32"),
     api("backend=tpu", run(backend="tpu"), ValueError, "valid: numpy, cupy, auto"),
     api("bound=-1", run(bound=-1), ValueError, "bound must be a finite number > 0"),
@@ -306,7 +307,8 @@ API: list[Row] = [
         lambda: optviz.basins("booth", ["SGD", "Adam"], grid=4000, steps=10**6), ValueError,
         "2 optimizer(s) x 16,000,000 points x 1,000,000 steps"),
     api("Scene.save onto /dev/null", lambda: optviz.Scene.from_query(
-        {"v": "2", "fn": "booth", "opt": "SGD", "starts": "grid:n=2"}).save(os.devnull), ValueError, "not a regular file"),
+        {"v": "2", "fn": "booth", "opt": "SGD", "starts": "grid:n=2"}).save(os.devnull), ValueError,
+        "not a regular file"),
 ]
 
 
@@ -506,7 +508,7 @@ CLI: list[Row] = [
     # -- issue 23: special files are never written nor replaced; reads are bounded; a BOM is read past
     c("run", "--steps", "1", "--save-scene", os.devnull, phrase="it is a device, not a regular file"),
     c("run", "--steps", "1", "--save-scene", "{scenes}/fifo.json", phrase="it is a FIFO (named pipe)"),
-    c(*R[:1], "--steps", "1", "--out", "{scenes}/fifo.gif", phrase="it is a FIFO (named pipe), not a regular"),
+    c(*R[:1], "--steps", "1", "--out", "{scenes}/fifo.gif", phrase="it is a FIFO (named pipe), not a"),
     c("basins", "--grid", "2", "--out", "{scenes}/device.png", phrase="it is a device, not a regular file"),
     c(*R, "--scene", "/dev/zero", phrase="/dev/zero': too large for a scene (over 80,000,000 bytes)"),
     c(*R, "--scene", "{scenes}/bom.json", "--steps", "0", phrase="steps: must be a whole number in [1,"),
