@@ -28,12 +28,13 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import os
 import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -375,6 +376,9 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
         try:
             with distributed.Client(cluster) as c:
                 yield c
+        except KeyboardInterrupt:
+            _kill_workers(cluster)  # busy in a chunk, they would not answer the close for 4 s
+            raise
         finally:
             cluster.close()
         return
@@ -386,6 +390,15 @@ def connect(client: Any = None, scheduler: str | None = None) -> Iterator[Any]:
         yield c
     finally:
         c.close()
+
+
+def _kill_workers(cluster: Any) -> None:
+    """End a local cluster's worker processes at once (an interrupt: their chunks are dropped)."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if pid:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @contextmanager
