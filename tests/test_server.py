@@ -240,3 +240,24 @@ def test_an_interrupt_a_library_turned_into_its_own_error_is_an_interrupt(monkey
     monkeypatch.setattr(listing, "main", failed)  # without a signal, an error is an error
     with pytest.raises(RuntimeError, match="a real bug"):
         cli.main(["list"])
+
+
+def test_a_heavy_race_takes_its_turn_and_reports_its_progress(monkeypatch):
+    """A run over HEAVY_WORK point-steps holds one of the server's turns while it computes, and
+    reports to a progress bar (what Stop ends); a light one never waits for a turn."""
+    turns = memory.Turns(slots=1)
+    monkeypatch.setattr(memory, "TURNS", turns)
+    seen = []
+    real = compute.optviz.run
+
+    def run(*a, **kw):
+        seen.append((turns.running, kw.get("progress") is not None))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(compute.optviz, "run", run)
+    scene = _scene(n=50, steps=100)
+    monkeypatch.setattr(memory, "HEAVY_WORK", 10**9)
+    compute._Runs(capacity=64 * memory.MB).get(scene, "numpy", fused=False)
+    monkeypatch.setattr(memory, "HEAVY_WORK", 1000)
+    compute._Runs(capacity=64 * memory.MB).get(scene, "numpy", fused=False)
+    assert seen == [(0, False), (1, True)] and turns.running == 0
