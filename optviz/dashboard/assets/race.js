@@ -456,7 +456,11 @@ class RaceApp {
       if (block !== old) { block._dec = old._dec; this.shown[o.name] = block; }
       return true;
     });
-    this.showLink(); // Python's address, or this page's if a change is still on its way
+    // The address bar: Python has written this scene's link before sending it; the page writes
+    // its own only while a slider moved here has not reached Python yet. (A mount with data the
+    // page already had must not write it back over a newer scene, such as a lesson on a
+    // learning problem, which shows no race.)
+    if (data.optimizers.some((o) => o.sliders.some((s) => this.local[o.name][s.hp] !== s.index))) this.showLink();
     if (same) {
       for (const o of data.optimizers) this.tracesFor(o, 0);
       return;
