@@ -160,6 +160,10 @@ def test_every_lesson_puts_its_own_values_on_the_sliders_the_url_and_the_race(ch
                 page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
                                        ".getAttribute('data-test-script-state') === 'notRunning'")
                 assert scene_state.difference(Scene.from_query(_query(page)), lesson) is None, name
+                # its view's charts drawn, no axis title over tick labels
+                page.locator("[data-testid=stMain] .plot-container").first.wait_for()
+                page.evaluate(driver.PAINTED)
+                assert page.evaluate(driver.TITLE_OVER_TICKS) == [], name
                 continue
             page.wait_for_function("(n) => { const a = window.__optvizRace; return a && a.data && "
                                    "a.data.optimizers.length === n; }", arg=len(lesson.optimizers))

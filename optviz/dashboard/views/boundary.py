@@ -51,19 +51,24 @@ def boundary_figure(fn, path: np.ndarray, steps: np.ndarray, *, large: bool = Fa
                                          "line": {"color": "white", "width": 0.8}}))
     fig.frames = [go.Frame(data=[heat(k), line(k)], traces=[0, 1], name=str(s)) for k, s in enumerate(steps)]
     fig.update_layout(
-        height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"size": 18 if large else 13},
+        height=600, margin={"l": 10, "r": 10, "t": 30, "b": 120}, font={"size": 18 if large else 13},
         xaxis={"title": "x₁"}, yaxis={"title": "x₂", "scaleanchor": "x"},
         legend={"orientation": "h", "y": 1.06},
-        updatemenus=[{"type": "buttons", "x": 0.0, "y": -0.08, "xanchor": "left", "showactive": False,
+        updatemenus=[{"type": "buttons", "x": 0.0, "y": 0.0, "yanchor": "top", "pad": {"t": 70},
+                      "xanchor": "left",
+                      "showactive": False,
                       "buttons": [{"label": "▶ Play", "method": "animate",
                                    "args": [None, {"frame": {"duration": 120, "redraw": True},
                                                    "fromcurrent": True}]}]}],
-        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": -0.04, "active": last,
+        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": 0.0, "yanchor": "top",
+                  "pad": {"t": 50}, "active": last,
                   "steps": [{"label": str(s), "method": "animate",
                              "args": [[str(s)], {"mode": "immediate",
                                                  "frame": {"duration": 0, "redraw": True}}]}
                             for s in steps]}],
     )
+    fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
+    fig.update_yaxes(automargin=True)
     return fig
 
 

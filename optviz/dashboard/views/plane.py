@@ -68,20 +68,25 @@ def plane_figure(seen: planes.OnPlane, *, large: bool = False, log: bool = False
     fig.frames = [go.Frame(data=path_traces(int(r)), traces=moving, name=str(steps[r])) for r in rows]
     font = 18 if large else 13
     fig.update_layout(
-        height=620, margin={"l": 10, "r": 10, "t": 30, "b": 10}, font={"size": font},
+        height=660, margin={"l": 10, "r": 10, "t": 30, "b": 120}, font={"size": font},
         xaxis={"title": "plane axis a"}, yaxis={"title": "plane axis b", "scaleanchor": "x"},
         legend={"orientation": "h", "y": 1.06},
-        updatemenus=[{"type": "buttons", "x": 0.0, "y": -0.08, "xanchor": "left", "showactive": False,
+        updatemenus=[{"type": "buttons", "x": 0.0, "y": 0.0, "yanchor": "top", "pad": {"t": 70},
+                      "xanchor": "left",
+                      "showactive": False,
                       "buttons": [{"label": "▶ Play", "method": "animate",
                                    "args": [None, {"frame": {"duration": 80, "redraw": False},
                                                    "fromcurrent": True, "transition": {"duration": 0}}]}]}],
-        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": -0.04,
+        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": 0.0, "yanchor": "top",
+                  "pad": {"t": 50},
                   "active": len(rows) - 1,
                   "steps": [{"label": str(steps[r]), "method": "animate",
                              "args": [[str(steps[r])], {"mode": "immediate", "frame": {"duration": 0,
                                                                                      "redraw": False}}]}
                             for r in rows]}],
     )
+    fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -95,9 +100,11 @@ def loss_figure(seen: planes.OnPlane, *, large: bool = False) -> go.Figure:
                                  line={"color": colors[name], "width": 2}))
         fig.add_trace(go.Scatter(x=steps, y=np.nanmedian(seen.plane_loss[name], axis=1),
                                  name=f"{name}: on the plane", line={"color": colors[name], "dash": "dot"}))
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       font={"size": 18 if large else 13}, xaxis={"title": "step"},
                       yaxis={"title": "loss (median over the starts)", "type": "log"})
+    fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
+    fig.update_yaxes(automargin=True)
     return fig
 
 

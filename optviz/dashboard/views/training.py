@@ -51,14 +51,18 @@ def curves_figure(lc: learning.LearningCurves, *, large: bool = False) -> go.Fig
                                      hovertemplate=f"{name}<br>step %{{x}}<br>median %{{y:.4g}}"
                                                    "<extra></extra>"),
                           row=r, col=c)
-        if metric.endswith("loss"):
-            fig.update_yaxes(type="log", row=r, col=c)
+        if metric.endswith("loss"):  # log, labelled at 1, 2 and 5 (not every digit of a short range)
+            fig.update_yaxes(type="log", dtick="D2", row=r, col=c)
         else:
             fig.update_yaxes(range=[0.4, 1.01], row=r, col=c)
             fig.add_hline(y=lc.target, line={"dash": "dot", "color": "#888"}, row=r, col=c)
-        fig.update_xaxes(title_text="step", row=r, col=c)
-    fig.update_layout(height=330 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      font={"size": 18 if large else 13}, legend={"orientation": "h", "y": 1.08})
+        if r == rows:  # the steps named once, under the bottom row (above, it ran into the titles)
+            fig.update_xaxes(title_text="step", title_standoff=4, row=r, col=c)
+    font = 18 if large else 13
+    fig.update_layout(height=330 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 3 * font + 12},
+                      font={"size": font}, legend={"orientation": "h", "y": 1.08})
+    fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
+    fig.update_yaxes(automargin=True)
     return fig
 
 
