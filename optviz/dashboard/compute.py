@@ -25,7 +25,9 @@ import streamlit as st
 
 import optviz
 from optviz.dashboard import memory, sweeps
+from optviz.dashboard.messages import markdown_text, short
 from optviz.dashboard.sliders import Slider, priority
+from optviz.dashboard.views import ENGINE_ERRORS
 from optviz.engine import fast
 from optviz.optimizers import REGISTRY
 from optviz.scene.model import Scene
@@ -177,6 +179,15 @@ def run_scene(scene: Scene, backend: str) -> optviz.Result:
     """The scene's run (every step recorded: the table's numbers), from each optimizer's kept
     run; the optimizers not kept yet are run together."""
     return keep_run(scene, backend, fused())
+
+
+def run_or_say(scene: Scene, backend: str) -> optviz.Result | None:
+    """:func:`run_scene`, or ``None`` with one line on the page saying why the scene cannot run."""
+    try:
+        return run_scene(scene, backend)
+    except ENGINE_ERRORS as exc:
+        st.error(f"Cannot run this scene: {markdown_text(short(exc))}")
+        return None
 
 
 def keep_run(scene: Scene, backend: str, fused: bool | None) -> optviz.Result:

@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from optviz.dashboard import compute
-from optviz.dashboard.views import ENGINE_ERRORS, Context, View
+from optviz.dashboard.views import Context, View
+from optviz.draw import plots
 from optviz.explore.learning import rows_of
 
 FRAMES = 40
@@ -54,18 +55,7 @@ def boundary_figure(fn, path: np.ndarray, steps: np.ndarray, *, large: bool = Fa
         height=600, margin={"l": 10, "r": 10, "t": 30, "b": 120}, font={"size": 18 if large else 13},
         xaxis={"title": "x₁"}, yaxis={"title": "x₂", "scaleanchor": "x"},
         legend={"orientation": "h", "y": 1.06},
-        updatemenus=[{"type": "buttons", "x": 0.0, "y": 0.0, "yanchor": "top", "pad": {"t": 70},
-                      "xanchor": "left",
-                      "showactive": False,
-                      "buttons": [{"label": "▶ Play", "method": "animate",
-                                   "args": [None, {"frame": {"duration": 120, "redraw": True},
-                                                   "fromcurrent": True}]}]}],
-        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": 0.0, "yanchor": "top",
-                  "pad": {"t": 50}, "active": last,
-                  "steps": [{"label": str(s), "method": "animate",
-                             "args": [[str(s)], {"mode": "immediate",
-                                                 "frame": {"duration": 0, "redraw": True}}]}
-                            for s in steps]}],
+        **plots.player(steps, frame_ms=120, redraw=True),
     )
     fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
     fig.update_yaxes(automargin=True)
@@ -73,10 +63,8 @@ def boundary_figure(fn, path: np.ndarray, steps: np.ndarray, *, large: bool = Fa
 
 
 def render(ctx: Context) -> None:
-    try:
-        result = compute.run_scene(ctx.scene, ctx.backend)
-    except ENGINE_ERRORS as exc:
-        st.error(str(exc))
+    result = compute.run_or_say(ctx.scene, ctx.backend)
+    if result is None:
         return
     fn = result.function
     c1, c2 = st.columns(2)

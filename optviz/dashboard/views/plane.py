@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from optviz.dashboard import compute
-from optviz.dashboard.views import ENGINE_ERRORS, Context, View
-from optviz.draw import style
+from optviz.dashboard.views import Context, View
+from optviz.draw import plots, style
 from optviz.explore import plane as planes
 from optviz.explore.learning import rows_of
 
@@ -71,19 +71,7 @@ def plane_figure(seen: planes.OnPlane, *, large: bool = False, log: bool = False
         height=660, margin={"l": 10, "r": 10, "t": 30, "b": 120}, font={"size": font},
         xaxis={"title": "plane axis a"}, yaxis={"title": "plane axis b", "scaleanchor": "x"},
         legend={"orientation": "h", "y": 1.06},
-        updatemenus=[{"type": "buttons", "x": 0.0, "y": 0.0, "yanchor": "top", "pad": {"t": 70},
-                      "xanchor": "left",
-                      "showactive": False,
-                      "buttons": [{"label": "▶ Play", "method": "animate",
-                                   "args": [None, {"frame": {"duration": 80, "redraw": False},
-                                                   "fromcurrent": True, "transition": {"duration": 0}}]}]}],
-        sliders=[{"currentvalue": {"prefix": "step "}, "x": 0.12, "len": 0.88, "y": 0.0, "yanchor": "top",
-                  "pad": {"t": 50},
-                  "active": len(rows) - 1,
-                  "steps": [{"label": str(steps[r]), "method": "animate",
-                             "args": [[str(steps[r])], {"mode": "immediate", "frame": {"duration": 0,
-                                                                                     "redraw": False}}]}
-                            for r in rows]}],
+        **plots.player([steps[r] for r in rows], frame_ms=80, redraw=False),
     )
     fig.update_xaxes(automargin=True)  # tick labels and titles never under each other or cut
     fig.update_yaxes(automargin=True)
@@ -122,10 +110,8 @@ def honesty_table(seen: planes.OnPlane) -> pd.DataFrame:
 
 
 def render(ctx: Context) -> None:
-    try:
-        result = compute.run_scene(ctx.scene, ctx.backend)
-    except ENGINE_ERRORS as exc:
-        st.error(str(exc))
+    result = compute.run_or_say(ctx.scene, ctx.backend)
+    if result is None:
         return
     n = result.starts.shape[0]
     c1, c2, c3 = st.columns([2, 1, 1])

@@ -10,7 +10,9 @@ from optviz.draw import plots
 
 
 def render(ctx: Context) -> None:
-    result = compute.run_scene(ctx.scene, ctx.backend)
+    result = compute.run_or_say(ctx.scene, ctx.backend)
+    if result is None:
+        return
     fig = plots.surface_figure(result, large_font=ctx.large, height=720 if not ctx.large else 620)
     st.plotly_chart(fig, key="surface_chart", theme=None,
                     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})

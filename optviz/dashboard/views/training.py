@@ -14,7 +14,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from optviz.dashboard import compute
-from optviz.dashboard.views import ENGINE_ERRORS, Context, View
+from optviz.dashboard.views import Context, View
 from optviz.draw import style
 from optviz.explore import learning
 from optviz.explore.uncertainty import span
@@ -79,10 +79,8 @@ def reach_table(lc: learning.LearningCurves) -> pd.DataFrame:
 
 
 def render(ctx: Context) -> None:
-    try:
-        result = compute.run_scene(ctx.scene, ctx.backend)
-    except ENGINE_ERRORS as exc:
-        st.error(str(exc))
+    result = compute.run_or_say(ctx.scene, ctx.backend)
+    if result is None:
         return
     fn = result.function
     target = 0.95
