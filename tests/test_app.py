@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz.dashboard import sweeps
 from optviz.draw import style
+from optviz.live import sweeps
 from optviz.optimizers import NAMES
 from optviz.scene import lessons as presets
 

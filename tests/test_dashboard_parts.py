@@ -10,7 +10,8 @@ import pytest
 
 import functions
 import optviz
-from optviz.dashboard import messages, scene_state, sliders, state, sweeps
+from optviz.dashboard import messages, scene_state, state
+from optviz.live import sliders, sweeps
 from optviz.optimizers import REGISTRY, rates
 from optviz.scene import lessons as presets
 from optviz.scene.model import Scene, SceneFunction, Starts

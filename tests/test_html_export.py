@@ -1,4 +1,4 @@
-"""The race as one web page (``optviz render --out race.html``, :mod:`optviz.draw.html`).
+"""The race as one web page (``optviz render --out race.html``, :mod:`optviz.live.html`).
 
 The browser test opens the file from disk inside an ``<iframe>`` (as a course page embeds it)
 with every request but ``file:``/``data:``/``blob:`` refused, and checks what a student sees:
@@ -15,7 +15,7 @@ import pytest
 
 import optviz
 from optviz.cli import main
-from optviz.draw import html
+from optviz.live import html
 from tests import dashboard_driver as driver
 
 

@@ -178,6 +178,18 @@ def test_optimizers_import_nothing_from_other_optviz_rooms():
     assert not bad, f"optviz/optimizers must import only itself (and functions/): {bad}"
 
 
+#: Rooms that serve several hosts, and the hosts they must not reach up into.
+HOSTS = {"optviz.draw": ("optviz.dashboard", "optviz.notebook", "optviz.cli", "optviz.live"),
+         "optviz.live": ("optviz.dashboard", "optviz.notebook", "optviz.cli")}
+
+
+@pytest.mark.parametrize("room", sorted(HOSTS))
+def test_shared_rooms_import_nothing_from_their_hosts(room):
+    bad = {m: sorted(e for e in es if _room(e) in HOSTS[room]) for m, es in GRAPH.items() if _room(m) == room}
+    bad = {m: es for m, es in bad.items() if es}
+    assert not bad, f"{room} is shared by the dashboard, the web page and the notebook; it imports: {bad}"
+
+
 @functools.cache
 def _private_imports() -> list[str]:
     """``from x import _name`` where ``x`` is another module of this project."""

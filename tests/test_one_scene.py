@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optviz
-from optviz.dashboard import sweeps
+from optviz.live import sweeps
 from optviz.scene import Scene, Starts
 
 ROOT = Path(__file__).resolve().parents[1]

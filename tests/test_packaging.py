@@ -262,7 +262,7 @@ def test_build_gives_a_wheel_and_an_sdist_that_install_and_run(tmp_path):
         names = z.namelist()
         meta = z.read(f"optviz-{version}.dist-info/METADATA").decode()
     assert f"optviz-{version}.dist-info/licenses/LICENSE" in names
-    assert "optviz/dashboard/assets/race.js" in names and "optviz/dashboard/assets/hosts/page.js" in names
+    assert "optviz/live/assets/race.js" in names and "optviz/live/assets/hosts/page.js" in names
     assert "License-Expression: BSD-3-Clause" in meta and f"Version: {version}" in meta
     with tarfile.open(sdist) as t:
         members = {m.split("/", 1)[1] for m in t.getnames() if "/" in m}

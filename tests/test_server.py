@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from optviz.dashboard import compute, memory, sweeps
+from optviz.dashboard import compute, memory
+from optviz.live import sweeps
 from optviz.scene.model import Scene
 
 

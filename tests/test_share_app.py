@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 import functions
 import optviz
-from optviz.dashboard import scene_state, sweeps, typed
+from optviz.dashboard import scene_state, typed
 from optviz.dashboard.views import function as typed_view
 from optviz.dashboard.views import inside
+from optviz.live import sweeps
 from optviz.scene.model import VERSION, Scene, Starts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import functions
-from optviz.dashboard import scene_state, sweeps
+from optviz.dashboard import scene_state
+from optviz.live import sweeps
 from optviz.scene.model import Scene, Starts
 from tests import dashboard_driver as driver
 

@@ -82,8 +82,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _page(args: argparse.Namespace, out: Path) -> int:
-    """``--out race.html``: the live race as one self-contained web page (:mod:`optviz.draw.html`)."""
-    from optviz.draw import files, html
+    """``--out race.html``: the live race as one self-contained web page (:mod:`optviz.live.html`)."""
+    from optviz.draw import files
+    from optviz.live import html
     from optviz.scene import lessons
 
     try:

@@ -9,6 +9,7 @@ whatever module is added there) draws itself in its own tab from that state.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,7 +22,7 @@ from optviz.dashboard.views import Context, current, discover
 ERRORS = (ValueError, KeyError, TypeError, MemoryError)
 #: The page's icon, served by the page's own server (an emoji or Material icon would be fetched
 #: from the internet, which a lecture hall may not have).
-FAVICON = component.ASSETS / "favicon.png"
+FAVICON = Path(__file__).with_name("assets") / "favicon.png"
 
 CSS = """
 <style>

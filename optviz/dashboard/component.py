@@ -5,8 +5,8 @@
   a quarter of the full bundle, so the browser is ready three times sooner. Its element is the
   same in every run, so Streamlit sends it once per page and refers to it afterwards.
 - :func:`race` mounts the live race (``assets/race.js`` with its Streamlit adapter, see
-  :mod:`optviz.dashboard.frontend`; ``assets/race.css``) with the data of
-  :func:`optviz.dashboard.payload.race_data` and returns what it reports: ``sliders`` (state:
+  :mod:`optviz.live.frontend`; ``assets/race.css``) with the data of
+  :func:`optviz.live.payload.race_data` and returns what it reports: ``sliders`` (state:
   the latest slider values, see :func:`optviz.dashboard.state.apply_slider_values`), ``click``
   (trigger: ``{"point", "replace"}``, a start placed on the chart: added to the starts, or the
   only one after "Clear starts"), ``move`` (trigger: ``{"index", "point"}``, a start's ring
@@ -26,9 +26,8 @@ from typing import Any
 
 import streamlit as st
 
-from optviz.dashboard import frontend
+from optviz.live import frontend
 
-ASSETS = frontend.ASSETS
 PLOTLY_JS = frontend.PLOTLY_JS
 
 

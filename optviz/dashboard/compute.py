@@ -3,7 +3,7 @@
 A scene's run is the merge of one kept run per optimizer, so moving one optimizer's slider
 recomputes only that optimizer; the optimizers not kept yet (a new scene, "All 19") run in
 one engine call. Random draws are keyed by (seed, optimizer, start), so the merged runs equal
-one joint run. The sweeps behind the live sliders (:mod:`optviz.dashboard.sweeps`) are cached
+one joint run. The sweeps behind the live sliders (:mod:`optviz.live.sweeps`) are cached
 (``st.cache_data``) as packed blocks, per optimizer.
 
 Memory is bounded by bytes (:mod:`optviz.dashboard.memory`, one budget for the server): the kept
@@ -24,11 +24,12 @@ import numpy as np
 import streamlit as st
 
 import optviz
-from optviz.dashboard import memory, sweeps
+from optviz.dashboard import memory
 from optviz.dashboard.messages import markdown_text, short
-from optviz.dashboard.sliders import Slider, priority
 from optviz.dashboard.views import ENGINE_ERRORS
 from optviz.engine import fast
+from optviz.live import sweeps
+from optviz.live.sliders import Slider, priority
 from optviz.optimizers import REGISTRY
 from optviz.scene.model import Scene
 
@@ -64,8 +65,8 @@ def starts_of(scene: Scene) -> np.ndarray:
 def record_every(scene: Scene) -> int:
     """Every how many steps the scene's run records: 1 (every step) while the whole recording
     fits :func:`~optviz.dashboard.memory.run_cap`; otherwise the race's own stride for a scene
-    this big (:func:`optviz.dashboard.sweeps.stride_for` at
-    :func:`~optviz.dashboard.sweeps.max_rows_for` rows: the rows the page draws anyway, since
+    this big (:func:`optviz.live.sweeps.stride_for` at
+    :func:`~optviz.live.sweeps.max_rows_for` rows: the rows the page draws anyway, since
     the cap is far above the race's every-step budget). Refused (``ValueError``, with the
     estimate) when even those rows exceed the cap."""
     n, steps, k = len(scene.starts.points), scene.steps, max(1, len(scene.optimizers))

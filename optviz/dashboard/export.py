@@ -1,5 +1,5 @@
 """Export the scene on screen to GIF, MP4 or an error-plot PNG, in 720p or 1080p, or as one web page
-(the live race with every slider position, :mod:`optviz.draw.html`).
+(the live race with every slider position, :mod:`optviz.live.html`).
 
 A fragment: its buttons rerun only this section. The file is rendered by
 :mod:`optviz.draw.render` into a temporary folder, read into memory for the download button, and
@@ -37,7 +37,7 @@ def scene_signature(result: optviz.Result, kind: str, resolution: str) -> str:
 def web_page(result: optviz.Result, scene: optviz.Scene, lesson: str | None = None) -> tuple[str, bytes]:
     """The race on screen as one web page: (file name, bytes); with ``lesson`` (a lesson's name, when
     the scene is still that lesson's) its title and note above the race."""
-    from optviz.draw import html
+    from optviz.live import html
     from optviz.scene import lessons
 
     title = note = None

@@ -12,10 +12,10 @@ import optviz
 from functions.problems import PROBLEMS
 from optviz.dashboard import scene_state, share, state
 from optviz.dashboard.docs import doc_markdown
-from optviz.dashboard.sliders import fmt
 from optviz.dashboard.state import FAMILIES, PLOTTABLE, QUICK_GROUPS, SCHEDULES, START_MODES, ss
 from optviz.dashboard.views.function import editor as typed_editor
 from optviz.engine.job import DTYPES, NOISE_MODES
+from optviz.live.sliders import fmt
 from optviz.optimizers import NAMES, REGISTRY
 from optviz.scene import lessons
 from optviz.scene.model import MAX_DELAY

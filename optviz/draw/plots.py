@@ -1,7 +1,7 @@
 """The dashboard's pictures as Plotly JSON, and its tables, drawn from a test function and results.
 
-The live race is drawn in the browser (``optviz/dashboard/assets/race.js``) from packed
-numbers (:mod:`optviz.dashboard.sweeps`); what it looks like is decided here, once, in Python:
+The live race is drawn in the browser (``optviz/live/assets/race.js``) from packed
+numbers (:mod:`optviz.live.sweeps`); what it looks like is decided here, once, in Python:
 
 - :func:`race_base`: the race's layout (axes on the function's box, the landscape picture under
   them, fonts) and its fixed traces (colour bar, minima, start rings; the curve in 1-D);

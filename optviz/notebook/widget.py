@@ -2,7 +2,7 @@
 
 The widget runs the dashboard's own front end (``assets/race.js`` with the widget adapter
 ``assets/hosts/widget.js``, plotly.js before it) on the same data as the single web page
-(:func:`optviz.draw.html.race_data`: the scene's run and the run at every slider position). The
+(:func:`optviz.live.html.race_data`: the scene's run and the run at every slider position). The
 packed numbers travel as binary buffers, once: playing, stepping and moving a slider happen in
 the browser, with no round trip to the kernel. A slider released in the page comes back
 (``sliders``), so :attr:`RaceWidget.scene` is the race on screen; setting :attr:`RaceWidget.scene`
@@ -22,9 +22,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from optviz.dashboard import frontend
-from optviz.draw import html
 from optviz.engine.result import Result
+from optviz.live import frontend, html
 from optviz.scene import lessons
 from optviz.scene.model import Scene, Starts
 
@@ -71,7 +70,7 @@ class RaceWidget(anywidget.AnyWidget):
 
     _esm = traitlets.Unicode().tag(sync=True)
     _css = traitlets.Unicode().tag(sync=True)
-    #: The race front end's data (:func:`optviz.draw.html.race_data`), numbers as bytes.
+    #: The race front end's data (:func:`optviz.live.html.race_data`), numbers as bytes.
     data = traitlets.Dict().tag(sync=True)
     #: The page's last slider message: ``{"seq", "gen", "values": {optimizer: {hp: value}}}``.
     sliders = traitlets.Dict().tag(sync=True)

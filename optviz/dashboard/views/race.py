@@ -13,12 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from optviz.dashboard import component, compute, export, messages, payload, share, state, sweeps
-from optviz.dashboard.sliders import Slider, fmt, slider
+from optviz.dashboard import component, compute, export, messages, share, state
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current, current_or_message
 from optviz.draw import plots
 from optviz.explore.tune import tune_learning_rates
+from optviz.live import payload, sweeps
+from optviz.live.sliders import Slider, fmt, slider
 from optviz.optimizers import REGISTRY
 from optviz.scene import lessons
 from optviz.scene.model import Scene
@@ -224,7 +225,7 @@ def _table(ctx: Context, result: Any) -> None:
 
 #: Moving points (recorded rows × optimizers × starts) up to which the page shows every step of
 #: the race (the default scene: 301 × 5 × 16 = 24,080; all 19 optimizers: 91,504); beyond it,
-#: fewer rows (:func:`optviz.dashboard.sweeps.max_rows_for`). Every step costs the browser: the
+#: fewer rows (:func:`optviz.live.sweeps.max_rows_for`). Every step costs the browser: the
 #: default scene's data with its sweeps is 9.7 MB (2.1 MB at 61 rows), 256 starts would be 47 MB.
 EVERY_STEP_BUDGET = 120_000
 
@@ -232,7 +233,7 @@ EVERY_STEP_BUDGET = 120_000
 def frame_rows(scene: Scene) -> int:
     """How many rows of the race the page gets: every step (``steps + 1`` rows, so that ◀ ▶ and
     the arrow keys move one step of the optimizers) while the scene is under
-    :data:`EVERY_STEP_BUDGET`; otherwise :func:`optviz.dashboard.sweeps.max_rows_for`'s."""
+    :data:`EVERY_STEP_BUDGET`; otherwise :func:`optviz.live.sweeps.max_rows_for`'s."""
     paths = len(scene.optimizers) * len(scene.starts.points)
     if (scene.steps + 1) * paths <= EVERY_STEP_BUDGET:
         return scene.steps + 1

@@ -1,18 +1,18 @@
 """The race as one self-contained web page: ``optviz render --out race.html``.
 
 The page holds everything it needs inline: plotly.js (the basic bundle), the race's front end
-(``optviz/dashboard/assets/race.js``, the very script of the dashboard, with its page adapter)
-and the packed numbers (:mod:`optviz.dashboard.payload`): the scene's run and, for every
-position of every slider, the run at that position (:mod:`optviz.dashboard.sweeps`). Opened from
+(``optviz/live/assets/race.js``, the very script of the dashboard, with its page adapter)
+and the packed numbers (:mod:`optviz.live.payload`): the scene's run and, for every
+position of every slider, the run at that position (:mod:`optviz.live.sweeps`). Opened from
 disk (``file://``), with no network and no server, it plays, steps, and redraws the race as a
 slider moves; it fits in an ``<iframe>`` on a course page.
 
 How big it gets: plotly.js is 1.2 MB; the numbers are kept within :data:`MAX_BYTES` by showing
-fewer rows of a long race (every step while it fits, down to :data:`~optviz.dashboard.sweeps.MIN_ROWS`),
+fewer rows of a long race (every step while it fits, down to :data:`~optviz.live.sweeps.MIN_ROWS`),
 and beyond that by computing fewer sliders ahead (learning rates first); a slider not computed
 ahead is shown greyed out. The default scene's page is about 4 MB.
 
->>> from optviz.draw import html
+>>> from optviz.live import html
 >>> scene = optviz.Scene("himmelblau", {"Adam": {}}, optviz.Starts.grid(2), steps=50)  # doctest: +SKIP
 >>> html.write_page(scene, "race.html")  # doctest: +SKIP
 """
@@ -26,10 +26,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from optviz.dashboard import frontend, payload, sweeps
-from optviz.dashboard.sliders import Slider, priority, slider
 from optviz.draw import files, plots
 from optviz.engine.result import Result
+from optviz.live import frontend, payload, sweeps
+from optviz.live.sliders import Slider, priority, slider
 from optviz.optimizers import rates as _rates
 from optviz.scene import lessons
 from optviz.scene.model import Scene
@@ -110,7 +110,7 @@ def plan(scene: Scene, max_bytes: int = MAX_BYTES) -> tuple[int, dict[str, tuple
 
 def race_data(scene: Scene, *, result: Result | None = None, large: bool = False,
               max_bytes: int = MAX_BYTES, backend: str = "numpy") -> dict[str, Any]:
-    """The race front end's data for ``scene`` (:func:`optviz.dashboard.payload.race_data`), with
+    """The race front end's data for ``scene`` (:func:`optviz.live.payload.race_data`), with
     every slider position that fits in ``max_bytes`` computed ahead; ``result``: the scene's own
     run when already computed (every step recorded)."""
     if result is None:

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 import optviz
-from optviz.dashboard.sliders import Slider
 from optviz.draw import plots
 from optviz.engine.result import Result
+from optviz.live.sliders import Slider
 
 #: The quantized value that marks "outside the drawn range" (a gap in a path).
 OUTSIDE = 65535

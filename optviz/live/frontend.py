@@ -3,7 +3,7 @@
 The same race runs in three places, from the same JavaScript and style sheet:
 
 - ``"streamlit"``: the dashboard's component (:mod:`optviz.dashboard.component`);
-- ``"page"``: the single, self-contained web page (:mod:`optviz.draw.html`);
+- ``"page"``: the single, self-contained web page (:mod:`optviz.live.html`);
 - ``"widget"``: the notebook widget (:mod:`optviz.notebook.widget`, anywidget).
 
 ``race.js`` defines ``mountRace(parent, hooks)``; each adapter in ``assets/hosts/`` only

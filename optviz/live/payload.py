@@ -12,7 +12,7 @@ The dictionary built by :func:`race_data` is sent as JSON to ``assets/race.js``:
                 slider moves (:func:`optviz.dashboard.share.link_template`); None: no link
 ``dim``, ``n``, ``steps``, ``rows``
                 dimension, starts, the run's steps, and the step of every shown row
-``quant``       how the packed positions decode (:class:`~optviz.dashboard.sweeps.Quantizer`)
+``quant``       how the packed positions decode (:class:`~optviz.live.sweeps.Quantizer`)
 ``view``        the drawn range ``[[x0, x1], [y0, y1]]`` (a diverged point's cross stays in it)
 ``race``        ``{"data", "above", "layout"}`` from :func:`optviz.draw.plots.race_base`
 ``err``         ``{"layout", "floor"}`` from :func:`optviz.draw.plots.error_base`
@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from optviz.dashboard import sweeps
-from optviz.dashboard.sliders import Slider, fmt
 from optviz.draw import plots
 from optviz.engine.result import Result
+from optviz.live import sweeps
+from optviz.live.sliders import Slider, fmt
 from optviz.optimizers import REGISTRY
 
 

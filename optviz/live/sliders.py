@@ -1,7 +1,7 @@
 """The positions of every hyperparameter slider: a short, fixed list of values per hyperparameter.
 
 A slider in the race moves between these positions, and the race view computes every position
-of every slider in advance (one engine run per optimizer, :mod:`optviz.dashboard.sweeps`), so
+of every slider in advance (one engine run per optimizer, :mod:`optviz.live.sweeps`), so
 that the browser can redraw the race from a key press without asking the server. That is why
 the lists are short (about 10-30 positions): each position costs a block of numbers on the page.
 
