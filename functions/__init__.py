@@ -16,7 +16,7 @@ The package never imports ``optviz``.
 
 from __future__ import annotations
 
-from . import article, classic2d, nd, problems, saddles
+from . import article, base, classic2d, nd, problems, saddles
 from .base import Family, PointForm, TestFunction, array_form
 from .expression import ExpressionFunction, from_expression
 
@@ -25,13 +25,15 @@ __all__ = [
     "get", "names",
 ]  # fmt: skip
 
-_REGISTRY: dict[str, Family] = {
+#: The registry (the one dict of :mod:`functions.base`, which rebuilds pickled functions from it).
+_REGISTRY: dict[str, Family] = base.FAMILIES
+_REGISTRY.update({
     fam.name: fam
     for fam in sorted(
         (*article.FAMILIES, *classic2d.FAMILIES, *nd.FAMILIES, *problems.FAMILIES, *saddles.FAMILIES),
         key=lambda fam: fam.name,
     )
-}
+})
 
 
 def _short(value: object, limit: int = 40) -> str:

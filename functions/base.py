@@ -110,8 +110,13 @@ class Spec:
     point: PointForm | None = None
 
 
-def _rebuild(get: Callable[..., Any], name: str, dim: int, params: dict) -> Any:
-    return get(name, dim=dim, **params)
+#: Every registered family by name, filled by the package :mod:`functions` when it is imported.
+#: A pickled function is rebuilt from it: unpickling imports this module, and so the package, first.
+FAMILIES: dict[str, Any] = {}
+
+
+def _rebuild(name: str, dim: int, params: dict) -> Any:
+    return FAMILIES[name].make(dim, **params)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -155,9 +160,7 @@ class TestFunction:
 
     def __reduce__(self):
         """Pickle as the registry call that rebuilds it (some families' callables are closures)."""
-        from . import get
-
-        return (_rebuild, (get, self.name, self.dim, dict(self.params)))
+        return (_rebuild, (self.name, self.dim, dict(self.params)))
 
     def _check(self, x: Array) -> None:
         shape = tuple(x.shape)
