@@ -115,7 +115,11 @@ def stage_globals(spec: KernelSpec) -> dict[str, object]:
 
 
 class Names:
-    """The generated variable of each quantity a stage can ask for."""
+    """The generated variable of each quantity a stage can ask for (coordinates unrolled: one
+    variable per coordinate ``j``; a kernel that loops over coordinates spells them otherwise)."""
+
+    #: How a state field's, a noise draw's and a point vector's coordinate ``j`` is spelt, and the loss.
+    FIELD, NOISE, VECTOR, LOSS = "s_{name}_{j}", "z_{name}_{j}", "{name}_{j}", "f_cur"
 
     def __init__(self, spec: KernelSpec):
         m = spec.maths
@@ -128,19 +132,21 @@ class Names:
 
     def var(self, name: str, j: int | None) -> str:
         if name in self.coord_fields:
-            return f"s_{name}_{j}"
+            return self.FIELD.format(name=name, j=j)
         if name in self.point_fields:
             return f"s_{name}"
         if name in self.m.noise:
-            return f"z_{name}_{j}"
+            return self.NOISE.format(name=name, j=j)
         if name in self.point_outputs:
             return f"p_{name}"
         if name in self.sums:
             return f"r_{name}"
         if name in self.columns:
             return f"k_{name}"
-        fixed = {"t": "tf", "T": "TT", "fstar": "fstar", "tiny": "tiny", "f": "f_cur", "delay": "delay_f",
-                 "g": f"g_{j}", "w": f"w_{j}", "w_grad": f"q_{j}"}
+        vectors = {"g": "g", "w": "w", "w_grad": "q"}
+        if name in vectors:
+            return self.VECTOR.format(name=vectors[name], j=j)
+        fixed = {"t": "tf", "T": "TT", "fstar": "fstar", "tiny": "tiny", "f": self.LOSS, "delay": "delay_f"}
         return fixed[name]
 
     def call(self, fn_name: str, stage: Stage, j: int | None) -> str:

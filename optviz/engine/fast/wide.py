@@ -33,22 +33,7 @@ class WideNames(Names):
     """Each quantity a stage can ask for, in the wide kernel: coordinate ``j`` of arrays (``j`` is
     the loop's variable), per-point values as numbers."""
 
-    def var(self, name: str, j: int | None) -> str:
-        if name in self.coord_fields:
-            return f"S_{name}[j]"
-        if name in self.point_fields:
-            return f"s_{name}"
-        if name in self.m.noise:
-            return f"Z_{name}[j]"
-        if name in self.point_outputs:
-            return f"p_{name}"
-        if name in self.sums:
-            return f"r_{name}"
-        if name in self.columns:
-            return f"k_{name}"
-        fixed = {"t": "tf", "T": "TT", "fstar": "fstar", "tiny": "tiny", "f": "fl", "delay": "delay_f",
-                 "g": "g[j]", "w": "w[j]", "w_grad": "q[j]"}
-        return fixed[name]
+    FIELD, NOISE, VECTOR, LOSS = "S_{name}[j]", "Z_{name}[j]", "{name}[j]", "fl"
 
 
 def adapters(src: Source, spec: KernelSpec) -> None:
