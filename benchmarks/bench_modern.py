@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)
     import optax
 
+    load0 = os.getloadavg()[0]
     fn = functions.get("rosenbrock")
     starts = grids.random(fn.box, args.points, seed=0)
     runners, hps, finals = {}, {}, {}
@@ -194,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "python": platform.python_version(), "optviz": optviz.__version__,
                     "jax": jax.__version__, "optax": optax.__version__,
-                    "numba": __import__("numba").__version__, "numpy": np.__version__},
+                    "numba": __import__("numba").__version__, "numpy": np.__version__,
+                    "load1_start": round(load0, 2), "load1_end": round(os.getloadavg()[0], 2)},
         "rows": rows,
     }
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
@@ -212,7 +214,8 @@ def markdown(doc: dict) -> str:
         f"`python {doc['benchmark']}` on {doc['machine']['cores']} cores ({doc['machine']['cpu']}); "
         f"jax {doc['machine']['jax']}, optax {doc['machine']['optax']}, numba {doc['machine']['numba']}. "
         f"Best of {doc['repeats']} interleaved calls; ratios from this one run. Target: optviz >= 1.5x "
-        "optax jit(vmap).",
+        f"optax jit(vmap). Load average (1 min) at start / end: {doc['machine'].get('load1_start')} / "
+        f"{doc['machine'].get('load1_end')} (2 shared cores: the ratios, not the times, carry over).",
         "",
         "| optimizer | optviz (ms) | optax jit(vmap) (ms) | optax jit, one array (ms) | optviz / vmap | "
         "optviz / one array | agree 1e-6 |",
