@@ -113,6 +113,66 @@ def test_typed_lion_equals_optax_lion():
         custom.unregister("MyLion")
 
 
+def test_typed_look_ahead_and_initial_state_equal_the_builtins_on_both_paths():
+    """``grad_at`` (the page's Nesterov example against NAG; schedule-free SGD against its built-in)
+    and ``init`` from a hyperparameter (a typed Yogi against the built-in Yogi)."""
+    yogi = """lr = 0.01 in [1e-7, 10]; beta1 = 0.9 in [0, 0.99999]; beta2 = 0.999 in [0, 0.99999]
+    eps = 1e-3 in [0, 1] log; v0 = 1e-6 in [0, 1] log
+    init m = v0; init v = v0          # both moments start at v0
+    lr_m = lr/(1 - beta1**t); c2 = 1/sqrt(1 - beta2**t)
+    m = m + (1 - beta1)*(g - m); v = v - (1 - beta2)*sign(v - g*g)*(g*g)
+    x = x - lr_m*m/(sqrt(v)*c2 + eps)"""
+    typed.register_text("MyNesterov", typed.EXAMPLES["MyNesterov"])
+    typed.register_text("MyScheduleFree", typed.EXAMPLES["MyScheduleFree"])
+    typed.register_text("TypedYogi", yogi)
+    pairs = {("NAG", "MyNesterov"): {"eta": 0.002, "mu": 0.8},
+             ("Yogi", "TypedYogi"): {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "v0": 0.5}}
+    try:
+        assert REGISTRY["MyNesterov"].needs == {"lookahead"}
+        assert REGISTRY["MyScheduleFree"].maths.init == {"z": "w"}
+        for fused in (False, True):
+            opts = {name: hp for pair, hp in pairs.items() for name in pair}
+            opts.update(ScheduleFreeSGD={"lr": 0.002, "momentum": 0.9},
+                        MyScheduleFree={"lr": 0.002, "beta": 0.9})
+            res = optviz.run("rosenbrock", opts, STARTS, 150, fused=fused, rates="article", noise=0.5, seed=3)
+            assert res.path == ("fast" if fused else "reference")
+            for a, b in [*pairs, ("ScheduleFreeSGD", "MyScheduleFree")]:
+                assert np.max(np.abs(res.trajectories[a] - res.trajectories[b])) <= 1e-12, (fused, b)
+    finally:
+        for name in ("MyNesterov", "MyScheduleFree", "TypedYogi"):
+            custom.unregister(name)
+
+
+def test_a_typed_rule_with_initial_state_equals_its_python_twin_on_both_paths():
+    text = """lr = 0.02 in [1e-6, 1]; pull = 0.1 in [0, 1]
+    init z = x       # an anchor at the start, never assigned: a constant of each start
+    init s = 0.5
+    init c = pull/3
+    s = s + 0.1*(1 - s)
+    x = x - (lr*s*g + c*(x - z))"""
+
+    def twin(g, w, z, s, c, lr):
+        s = s + 0.1 * (1 - s)
+        return -(lr * s * g + c * (w - z)), z, s, c
+
+    typed.register_text("Anchored", text)
+    optviz.rule("PyAnchored", twin, state={"z": "w", "s": 0.5, "c": lambda pull: pull / 3},
+                hyperparams={"lr": (0.02, 1e-6, 1), "pull": (0.1, 0, 1)})
+    try:
+        assert REGISTRY["Anchored"].maths.fields == ("s", "c", "z")
+        hp = {"lr": 0.01, "pull": 0.2}
+        for fused in (False, True):
+            res = optviz.run("rosenbrock", {"Anchored": hp, "PyAnchored": hp}, STARTS, 100, fused=fused,
+                             rates="article")
+            assert np.array_equal(res.trajectories["Anchored"], res.trajectories["PyAnchored"]), fused
+        first = optviz.run("rosenbrock", {"Anchored": hp}, STARTS[:1], 1, fused=False, record_state=True)
+        assert first.states["Anchored"]["z"][0].tolist() == [STARTS[0].tolist()]
+        assert first.states["Anchored"]["c"][0].tolist() == [[0.2 / 3, 0.2 / 3]]
+    finally:
+        custom.unregister("Anchored")
+        custom.unregister("PyAnchored")
+
+
 def test_norm_and_dot_are_per_point_sums_on_both_paths():
     text = "lr = 0.05 in [1e-6, 1]; c = 1e-5 in [0, 1]\nx = x - lr*g/(norm(g) + 1e-12) - c*dot(x, g)*x"
     typed.register_text("NormSGD", text)
@@ -184,6 +244,26 @@ HOSTILE = [
     ("w = 1; x = x - g", "reserved"),
     ("sqrt = 1; x = x - g", "a function"),
     ("x = x - g\0", "NUL"),
+    # look-ahead (grad_at) and initial state (init): the same whitelist, their own refusals
+    ("grad_at = x - 0.1*g; x = x - g", "cannot read g"),
+    ("grad_at = __import__('os').system('touch /tmp/optviz-typed-rule-ran'); x = x - g",
+     "only the listed functions"),
+    ("x = x - g; grad_at = x + 1", "comes before the assignments"),
+    ("grad_at = x; grad_at = x; x = x - g", "given twice"),
+    ("grad_at = x + norm(x); x = x - g", "norm(...) and dot(...) are not available"),
+    ("grad_at = x +* 2; x = x - g", "syntax error at column"),
+    ("init z = __import__('os').system('touch /tmp/optviz-typed-rule-ran'); x = x - z*g",
+     "only the listed functions"),
+    ("init z = g; x = x - z*g", "unknown name 'g' at column 10"),
+    ("init z = x + 1; x = x - z*g", "x itself, or a formula of numbers and hyperparameters"),
+    ("init z = 1e400; x = x - z*g", "too large"),
+    ("init z = 1; x = x - g", "z is never read"),
+    ("init z = 1; z = 2; x = x - z*g", "assigned before it is read"),
+    ("x = x - z*g; init z = 1; z = z", "before the assignments"),
+    ("init x = 1; x = x - g", "x starts at the start point"),
+    ("init z = 1; init z = 2; x = x - z*g", "init z is given twice"),
+    ("init z = 0.5 in [0, 1]; x = x - z*g", "has no range"),
+    ("init = 1; x = x - g", "reserved"),
 ]
 
 
@@ -205,6 +285,9 @@ def test_a_refusal_says_the_line_and_column():
     with pytest.raises(ValueError, match=r"line 3 \('x = x - lr\*gg'\): unknown name 'gg' \(did you mean "
                                          r"g\?\) at column 12"):
         typed.register_text("Mine", "# my rule\nlr = 0.1 in [0, 1]\nx = x - lr*gg")
+    with pytest.raises(ValueError, match=r"line 2 \('grad_at = x \+ mu\*dd'\): unknown name 'dd' \(did you "
+                                         r"mean d\?\) at column 18"):
+        typed.register_text("Mine", "mu = 0.9 in [0, 1]\ngrad_at = x + mu*dd\nd = mu*d - g\nx = x + d")
 
 
 def test_builtin_names_are_not_taken():
@@ -224,6 +307,7 @@ def test_builtin_names_are_not_taken():
     ({"update": lambda g, eta: 1 / 0}, "ZeroDivisionError"),
     ({"update": lambda g, eta: -eta * g, "state": ("g",)}, "is a quantity the engine gives"),
     ({"update": lambda g, eta: -eta * g, "hyperparams": {"eta": (2, 0, 1)}}, "low <= default <= high"),
+    ({"update": lambda g, m, eta: (-eta * g, m), "state": {"m": lambda w: w}}, "hyperparameters only (eta)"),
 ])
 def test_python_rules_are_checked_by_a_dry_run(kwargs, phrase):
     kw = {"hyperparams": {"eta": (0.1, 0, 1)}, **kwargs}

@@ -54,6 +54,7 @@ from optviz.optimizers.base import (
     HyperParam,
     Maths,
     OptimizerSpec,
+    Stage,
     StepContext,
     register,
     stage,
@@ -152,7 +153,8 @@ def rule(name: str | Callable | None = None, update: Callable | None = None, *,
         name: the rule's name (a letter, then letters, digits, ``_``, ``-``; not a built-in's).
         update: the per-coordinate function: returns the update, then each state field's new value.
         state: the state fields, in the order ``update`` returns them; a mapping gives each
-            field's initial value (a number, or ``"w"``: a copy of the start); otherwise 0.
+            field's initial value (a number, ``"w"``: a copy of the start, or a function of
+            hyperparameters, e.g. ``lambda v0: v0``); otherwise 0.
         hyperparams: name -> ``(default, low, high)`` (``(…, "log")`` for a log slider), or a
             list of :class:`~optviz.optimizers.base.HyperParam`. ``lr``, ``eta``, ``alpha``,
             ``learning_rate`` and ``step_size`` are learning rates (schedules scale them).
@@ -225,9 +227,11 @@ def _maths(name: str, update: Callable, state: Any, hyperparams: Any, per_step: 
     if both:
         raise RuleError(f"{name}: {sorted(both)[0]!r} is both a state field and a hyperparameter")
     for f, v in init.items():
-        if not (isinstance(v, int | float) and math.isfinite(v)) and v != "w":
-            raise RuleError(f"{name}: state field {f!r} starts at a number or 'w', got {v!r}")
-    init = {f: float(v) if v != "w" else "w" for f, v in init.items()}
+        if not (isinstance(v, int | float) and math.isfinite(v)) and v != "w" and not callable(v):
+            raise RuleError(f"{name}: state field {f!r} starts at a number, 'w' or a function of "
+                            f"hyperparameters, got {v!r}")
+    init = {f: "w" if isinstance(v, str) else stage(v, f) if callable(v) else float(v)
+            for f, v in init.items()}
     state_cls = collections.namedtuple(f"{name.replace('-', '_')}State", fields)  # type: ignore[misc]
     points = frozenset(point_fields)
     unknown_points = points - set(fields)
@@ -249,6 +253,11 @@ def _maths(name: str, update: Callable, state: Any, hyperparams: Any, per_step: 
 
 def _check_names(name: str, maths: Maths, hp_names: list[str]) -> None:
     """Every argument of every function names something, said with the function at fault."""
+    for f, first in maths.init.items():
+        if isinstance(first, Stage) and not set(first.args) <= set(hp_names):
+            bad = sorted(set(first.args) - set(hp_names))[0]
+            raise RuleError(f"{name}: the initial value of state field {f!r} asks for {bad!r}; it may read "
+                            f"hyperparameters only ({', '.join(hp_names) or 'none'})")
     known = set(hp_names) | set(maths.fields) | set(PROVIDED)
     look = [maths.grad_at] if maths.grad_at else []
     ordered = [*maths.per_step, *maths.per_point, *look, *maths.reduce, maths.per_coord]

@@ -27,6 +27,20 @@ The text is hyperparameter declarations and assignments, one per line or separat
 An assignment that reads only ``t`` and hyperparameters (a bias correction) is computed once per
 step, not per coordinate, as the built-ins' per-step values are.
 
+**Look-ahead and initial state.** Two more kinds of line may come before the assignments::
+
+    init z = x                       # state z starts at the start point (a copy of it)
+    init v = 1e-6                    # ... or at a number, or a formula of hyperparameters: init v = v0
+    grad_at = beta*x + (1 - beta)*z  # where the step's gradient g is taken (default: at x)
+
+``init name = value`` gives a state field its first value (``x``, a number, or a formula of
+numbers and hyperparameters, one value for every coordinate); the name must be state (read before
+it is assigned, or never assigned: a constant). ``grad_at = formula`` is the point, per
+coordinate, where the gradient is taken (Nesterov's look-ahead ``x + mu*d``, schedule-free
+methods' interpolation); it reads ``x``, ``t``, hyperparameters and the state as the step begins,
+not ``g``. Both are :class:`~optviz.optimizers.base.Maths`' ``init`` and ``grad_at``, as the
+built-ins use them (NAG, Yogi, ScheduleFreeSGD).
+
 **Safety.** The text is never run as code: each formula is parsed and checked node by node by
 the typed functions' whitelist walk (:func:`functions.expression.check_formula`: length, nesting
 and power towers bounded), then printed back as Python source from the checked tree alone, with
@@ -78,17 +92,25 @@ REDUCTIONS = ("norm", "dot")
 _ELEMENTWISE = {"abs": "abs_", "atan": "arctan", "ln": "log", "max": "maximum", "min": "minimum"}
 #: Names a rule may read besides its own.
 GIVEN = {"g": "the gradient coordinate", "x": "the position coordinate", "t": "the step, 1, 2, ..."}
+#: The line that says where the gradient is taken (look-ahead methods): ``grad_at = formula``.
+LOOK = "grad_at"
 #: Names a rule may not give its hyperparameters, state or temporaries.
-RESERVED = frozenset({*GIVEN, *PROVIDED, "update", "pi", "e", "π", *FUNCTIONS, *elementwise.FUNCTIONS})
+RESERVED = frozenset({*GIVEN, *PROVIDED, "update", "pi", "e", "π", LOOK, "init", *FUNCTIONS,
+                      *elementwise.FUNCTIONS})
 _HINT = ("use numbers, g, x, t, your hyperparameters and names assigned before, + - * / **, "
          "sqrt exp log sin cos tan tanh abs sign, max/min of two, where(a > b, then, else), "
          "norm(a) and dot(a, b) over a point's coordinates")
+
+#: What an initial value may call (one value per point: no per-point sums).
+_INIT_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if k not in REDUCTIONS}
+_INIT_HINT = "an initial value is x (the start), or a formula of numbers and your hyperparameters"
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _DECLARATION = re.compile(
     rf"\s*([A-Za-z]\w*)\s*=\s*({_NUMBER})\s+in\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]\s*(log)?\s*")
 _LOOKS_DECLARED = re.compile(r"\s*[A-Za-z]\w*\s*=\s*[^\s\[]+\s+in\s*\[")
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z]\w*)\s*=(?!=)(.*)", re.S)
+_INIT = re.compile(r"\s*init\s+([A-Za-z]\w*)\s*=(?!=)(.*)", re.S)
 
 
 @dataclass(frozen=True)
@@ -109,6 +131,8 @@ class Parsed:
     per_step: tuple[str, ...]
     source: str
     sums: tuple[str, ...] = ()  # the per-point sums (norm, dot), in order: functions red0, red1, ...
+    look: bool = False  # a grad_at line: function ``look`` gives the point where the gradient is taken
+    init: tuple[tuple[str, float | str], ...] = ()  # state field -> a number, "w" or "formula" (init_<f>)
 
 
 def _statements(text: str) -> list[Line]:
@@ -141,7 +165,29 @@ def parse(text: Any) -> Parsed:
         raise RuleError(f"the rule has {len(lines)} statements (at most {MAX_LINES})")
     hps: list[HyperParam] = []
     body: list[tuple[Line, str, str]] = []  # line, target, formula
+    inits: list[tuple[Line, str, str]] = []  # line, state field, formula of its initial value
+    look: tuple[Line, str] | None = None  # grad_at's line and formula
     for line in lines:
+        first = _INIT.fullmatch(line.text)
+        if first:
+            name, formula = first.groups()
+            if body:
+                raise RuleError(f"{_where(line)}: give initial values (init {name} = ...) before the "
+                                "assignments")
+            if name == "x":
+                raise RuleError(f"{_where(line)}: x starts at the start point; init gives state its "
+                                "first value")
+            _check_new_name(name, line, [h.name for h in hps], declared=False)
+            if name in {h.name for h in hps}:
+                raise RuleError(f"{_where(line)}: {name} is a hyperparameter; init gives state its "
+                                "first value")
+            if name in {n for _, n, _ in inits}:
+                raise RuleError(f"{_where(line)}: init {name} is given twice")
+            if re.search(r"\bin\s*\[", formula):
+                raise RuleError(f"{_where(line)}: an initial value has no range: init {name} = 0.5, "
+                                "or x (hyperparameters are declared as name = default in [low, high])")
+            inits.append((line, name, formula))
+            continue
         decl = _DECLARATION.fullmatch(line.text)
         if decl:
             if body:
@@ -161,6 +207,14 @@ def parse(text: Any) -> Parsed:
         if not assign:
             raise RuleError(f"{_where(line)}: expected name = formula (or name = default in [low, high])")
         target, formula = assign.group(1), assign.group(2)
+        if target == LOOK:
+            if body:
+                raise RuleError(f"{_where(line)}: {LOOK} (where the gradient is taken) comes before the "
+                                "assignments")
+            if look is not None:
+                raise RuleError(f"{_where(line)}: {LOOK} is given twice")
+            look = (line, formula)
+            continue
         if target != "x":
             _check_new_name(target, line, [h.name for h in hps], declared=False)
         if target in {h.name for h in hps}:
@@ -170,7 +224,7 @@ def parse(text: Any) -> Parsed:
         raise RuleError(f"the rule declares {len(hps)} hyperparameters (at most {MAX_HYPERPARAMS})")
     if not any(target == "x" for _, target, _ in body):
         raise RuleError("the rule never assigns x, the new position: e.g. x = x - lr*g")
-    return _generate(hps, body)
+    return _generate(hps, body, inits, look)
 
 
 def _check_new_name(name: str, line: Line, hp_names: list[str], declared: bool = True) -> None:
@@ -181,26 +235,50 @@ def _check_new_name(name: str, line: Line, hp_names: list[str], declared: bool =
         raise RuleError(f"{_where(line)}: hyperparameter {name} is declared twice")
 
 
-def _generate(hps: list[HyperParam], body: list[tuple[Line, str, str]]) -> Parsed:
+def _formula(line: Line, formula: str, readable: set[str], functions: Mapping[str, int] = FUNCTIONS,
+             hint: str = _HINT) -> tuple[ast.expr, set[str]]:
+    """One statement's formula checked (the whitelist walk, then :func:`_check_tree`); a refusal
+    says the column in the statement."""
+    try:
+        tree, used = check_formula(formula, readable, functions, compare=True, hint=hint)
+    except ValueError as exc:
+        col = len(line.text) - len(line.text.split("=", 1)[1])  # the formula's offset in the line
+        raise RuleError(f"{_where(line)}: {_shift(str(exc), col)}") from None
+    _check_tree(tree, line)
+    return tree, used
+
+
+def _generate(hps: list[HyperParam], body: list[tuple[Line, str, str]],
+              inits: list[tuple[Line, str, str]] | None = None,
+              look: tuple[Line, str] | None = None) -> Parsed:
+    inits = inits or []
     hp_names = [h.name for h in hps]
     assigned_all = {target for _, target, _ in body}
+    init_names = {name for _, name, _ in inits}
+    kept = assigned_all | init_names  # names that may be state
     counts = {target: sum(1 for _, t, _ in body if t == target) for target in assigned_all}
-    readable = {"g", "x", "t", *hp_names, *assigned_all}
+    readable = {"g", "x", "t", *hp_names, *kept}
     assigned: set[str] = set()
     state: list[str] = []
     per_step: list[str] = []
     steady = {"t", *hp_names}  # names that are the same for every point and coordinate
     sums: list[tuple[str, str, tuple[str, ...]]] = []  # per-point sums: name, source of the term, its args
     checked: list[tuple[Line, str, ast.expr, set[str]]] = []
+    look_tree: tuple[ast.expr, set[str]] | None = None
+    if look is not None:  # where the gradient is taken: read before the step, so what it reads is state
+        line, formula = look
+        tree, used = _formula(line, formula, readable)
+        if "g" in used:
+            raise RuleError(f"{_where(line)}: {LOOK} is where the gradient g is taken, so it cannot read g")
+        if any(isinstance(n, ast.Call) and n.func.id in REDUCTIONS for n in ast.walk(tree)):  # type: ignore
+            raise RuleError(f"{_where(line)}: {LOOK} is per coordinate: norm(...) and dot(...) are not "
+                            "available there")
+        state += [name for name in sorted(used) if name in kept and name != "x"]
+        look_tree = (tree, used)
     for line, target, formula in body:
-        try:
-            tree, used = check_formula(formula, readable, FUNCTIONS, compare=True, hint=_HINT)
-        except ValueError as exc:
-            col = len(line.text) - len(line.text.split("=", 1)[1])  # the formula's offset in the line
-            raise RuleError(f"{_where(line)}: {_shift(str(exc), col)}") from None
-        _check_tree(tree, line)
+        tree, used = _formula(line, formula, readable)
         for name in sorted(used):
-            if name in assigned_all and name not in assigned and name not in state and name != "x":
+            if name in kept and name not in assigned and name not in state and name != "x":
                 state.append(name)  # read before its first assignment: kept between steps
         tree, used = _reductions(tree, used, line, assigned - set(per_step), sums)
         if (target not in state and target != "x" and counts[target] == 1 and used <= steady
@@ -209,8 +287,28 @@ def _generate(hps: list[HyperParam], body: list[tuple[Line, str, str]]) -> Parse
             steady.add(target)
         checked.append((line, target, tree, used))
         assigned.add(target)
-    source = _source(hp_names, state, per_step, checked, sums)
-    return Parsed(tuple(hps), tuple(state), tuple(per_step), source, tuple(n for n, *_ in sums))
+    first: list[tuple[str, float | str, ast.expr | None, set[str]]] = []
+    for line, name, formula in inits:
+        if name not in state:
+            why = "is assigned before it is read" if name in assigned_all else "is never read"
+            raise RuleError(f"{_where(line)}: {name} {why}, so it is not kept between steps; init gives "
+                            "state (a name read before it is assigned) its first value")
+        tree, used = _formula(line, formula, {"x", *hp_names}, _INIT_FUNCTIONS, _INIT_HINT)
+        if isinstance(tree, ast.Name) and tree.id == "x":
+            first.append((name, "w", None, set()))
+        elif "x" in used:
+            raise RuleError(f"{_where(line)}: an initial value is x itself, or a formula of numbers and "
+                            "hyperparameters (one value for every coordinate)")
+        elif isinstance(tree, ast.Constant) or (isinstance(tree, ast.UnaryOp) and isinstance(tree.operand,
+                                                                                             ast.Constant)):
+            value = float(tree.operand.value if isinstance(tree, ast.UnaryOp) else tree.value)
+            first.append((name, -value if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub)
+                          else value, None, set()))
+        else:
+            first.append((name, "formula", tree, used))
+    source = _source(hp_names, state, per_step, checked, sums, look_tree, first)
+    return Parsed(tuple(hps), tuple(state), tuple(per_step), source, tuple(n for n, *_ in sums),
+                  look_tree is not None, tuple((name, value) for name, value, *_ in first))
 
 
 def _reductions(tree: ast.expr, used: set[str], line: Line, changed: set[str],
@@ -327,9 +425,20 @@ def _print(node: ast.expr, names: dict[str, str]) -> tuple[str, int]:
 
 def _source(hp_names: list[str], state: list[str], per_step: list[str],
             checked: list[tuple[Line, str, ast.expr, set[str]]],
-            sums: list[tuple[str, str, tuple[str, ...]]]) -> str:
+            sums: list[tuple[str, str, tuple[str, ...]]],
+            look: tuple[ast.expr, set[str]] | None = None,
+            first: list[tuple[str, float | str, ast.expr | None, set[str]]] | None = None) -> str:
     names = {"x": "w"}
     out = ["# generated by optviz.optimizers.typed from a checked rule text", ""]
+    if look is not None:
+        tree, used = look
+        out += [f"def look({', '.join(sorted(names.get(u, u) for u in used))}):",
+                f"    return {_print(tree, names)[0]}", ""]
+    for name, value, tree, used in first or []:
+        if value == "formula":
+            assert tree is not None
+            out += [f"def init_{name}({', '.join(sorted(used))}):",
+                    f"    return {_print(tree, names)[0]}", ""]
     for k, (_, term, args) in enumerate(sums):
         out += [f"def red{k}({', '.join(args)}):", f"    return {term}", ""]
     for k, (_, _target, tree, used) in enumerate(c for c in checked if c[1] in per_step):
@@ -371,6 +480,8 @@ class Built:
     coord: types.FunctionType
     steps: tuple[types.FunctionType, ...]
     sums: tuple[types.FunctionType, ...] = ()
+    look: types.FunctionType | None = None  # where the gradient is taken (grad_at)
+    inits: tuple[tuple[str, float | str | types.FunctionType], ...] = ()  # state field -> its first value
 
 
 _CACHE: OrderedDict[str, Built | str] = OrderedDict()
@@ -432,7 +543,9 @@ def _compile(parsed: Parsed, text: str) -> Built:
     sums = tuple(own(f"red{k}") for k in range(len(parsed.sums)))
     for k, fn in enumerate(steps):
         fn.__qualname__ = f"typed_{digest}.step{k}"
-    return Built(parsed, coord, steps, sums)
+    look = own("look") if parsed.look else None
+    inits = tuple((f, own(f"init_{f}") if v == "formula" else v) for f, v in parsed.init)
+    return Built(parsed, coord, steps, sums, look, inits)
 
 
 #: Typed rules registered, name -> text.
@@ -453,8 +566,10 @@ def register_text(name: str, text: Any) -> OptimizerSpec:
     if TEXTS.get(name) == text and name in REGISTRY:
         return REGISTRY[name]
     p = built.parsed
+    first = dict(built.inits)
     spec = rule(
-        name, built.coord, state=p.state, hyperparams=list(p.hyperparams),
+        name, built.coord, state={f: first.get(f, 0.0) for f in p.state}, hyperparams=list(p.hyperparams),
+        grad_at=built.look,
         per_step=tuple(stage(fn, out) for fn, out in zip(built.steps, p.per_step, strict=True)),
         reduce=tuple(stage(fn, out) for fn, out in zip(built.sums, p.sums, strict=True)),
         summary="typed rule: " + " ".join(text.split())[:100], reference="typed rule", kind="typed",
@@ -482,6 +597,18 @@ EXAMPLES: dict[str, str] = {
         "m = beta1*m + (1 - beta1)*g\nv = beta2*v + (1 - beta2)*g*g\n"
         "vmax = max(vmax, v)   # AMSGrad's running maximum\n"
         "x = x - a*m/sqrt(vmax + eps)"
+    ),
+    "MyNesterov": (
+        "eta = 0.01 in [1e-7, 10]\nmu = 0.9 in [0, 0.99999]\n"
+        "grad_at = x + mu*d   # the look-ahead: g is the gradient where momentum carries x\n"
+        "d = mu*d - (1 - mu)*eta*g\nx = x + d"
+    ),
+    "MyScheduleFree": (
+        "lr = 0.01 in [1e-7, 10]\nbeta = 0.9 in [0, 0.99999]\n"
+        "init z = x   # z starts at the start (other state starts at 0)\n"
+        "grad_at = beta*x + (1 - beta)*z   # the gradient is taken between x and z\n"
+        "z = z - lr*g   # SGD steps on z\n"
+        "x = x + (z - x)/t   # the point shown: the running average of the z's"
     ),
 }
 

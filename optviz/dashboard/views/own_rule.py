@@ -2,7 +2,8 @@
 
 The text is a typed rule (:mod:`optviz.optimizers.typed`: declared hyperparameters, then
 assignments over g, x, t and the rule's state), checked and never run as code; a refusal says the
-line and column. Examples to start from: Lion, sign SGD, and Adam with AMSGrad's running maximum.
+line and column. Examples to start from: Lion, sign SGD, Adam with AMSGrad's running maximum,
+Nesterov's look-ahead and schedule-free SGD (``grad_at`` and ``init``).
 Each declared hyperparameter gets a slider over its declared range (logarithmic for learning rates
 and ``log`` ones). The race is the scene's function, starts, steps, seed, schedule, hooks, noise
 and delay, with the rule beside the optimizers chosen here; below it, the rule's state at every
@@ -30,11 +31,14 @@ from optviz.optimizers.typed import EXAMPLES, build, register_text
 from optviz.scene.model import Scene
 
 #: The examples' titles on the page.
-TITLES = {"MyLion": "Lion", "SignSGD": "sign SGD", "AdamMax": "Adam with AMSGrad's max"}
+TITLES = {"MyLion": "Lion", "SignSGD": "sign SGD", "AdamMax": "Adam with AMSGrad's max",
+          "MyNesterov": "Nesterov (look-ahead gradient)",
+          "MyScheduleFree": "schedule-free SGD (init, look-ahead)"}
 HELP = ("name = default in [low, high] declares a hyperparameter (add 'log' for a log slider); then "
         "assignments over g, x, t and your state, e.g. m = b*m + (1 - b)*g; x = x - lr*m. A name read "
-        "before it is assigned is state (starts at 0). Functions: sqrt exp log abs sign, max/min of two, "
-        "where(a > b, then, else).")
+        "before it is assigned is state (starts at 0; 'init z = x' or 'init v = 1e-3' before the "
+        "assignments gives it another first value). 'grad_at = x + mu*d' takes the gradient at a "
+        "look-ahead point. Functions: sqrt exp log abs sign, max/min of two, where(a > b, then, else).")
 #: Slider positions of a log-scaled hyperparameter.
 LOG_STEPS = 60
 
@@ -93,7 +97,8 @@ def _view() -> None:
         return
     per_step = ", ".join(o for s in spec.maths.per_step for o in s.outputs) or "(none)"
     fields = ", ".join(spec.maths.fields) or "(none)"
-    st.caption(f"Checked: state {fields}; computed once per step: {per_step}")
+    look = "; gradient taken at grad_at (look-ahead)" if spec.maths.grad_at is not None else ""
+    st.caption(f"Checked: state {fields}; computed once per step: {per_step}{look}")
     with st.expander("The rule as optviz compiles it"):
         st.markdown(doc_markdown(spec.doc))
         st.code(build(text).parsed.source, language="python")
