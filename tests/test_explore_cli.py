@@ -177,3 +177,52 @@ def test_scheduler_local_in_a_real_process(tmp_path):
     for d in (a, b):
         d.pop("elapsed_s")
     assert a == b
+
+
+def test_compare_a_network_beside_a_test_function_against_a_stated_target(capsys):
+    argv = ["compare", "-f", "moons-mlp,rosenbrock", "-o", "sgd,adam", "--budget", "2", "--steps", "40",
+            "--seeds", "1", "--tune-starts", "2", "--test-starts", "3", "-q"]
+    code, text, err = _run([*argv, "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(text)
+    moons, rosen = doc["functions"]
+    assert (moons["kind"], rosen["kind"]) == ("loss", "distance") and "target" not in rosen
+    target = moons["target"]["loss"]
+    # the target is the lowest median tuning loss of the tuned optimizers, fixed before the held-out runs
+    tuning = [doc["tuned"]["moons-mlp"][n]["tuning"]["median_final_error"] for n in ("SGD", "Adam")]
+    assert target == min(tuning) > 0 and "tuning starts" in moons["target"]["rule"]
+    assert len(doc["problems"]) == 6 and set(doc["profile"]["rho"]) == {"SGD", "Adam"}
+    code, text, err = _run(argv, capsys)
+    assert code == 0, err
+    assert f"moons-mlp has no known minimum: solved = training loss <= {target:.4g} + tol 0.001" in text
+    assert "rank  optimizer" in text
+
+
+def _batch_runs(argv, capsys, batches):
+    docs = []
+    for b in batches:
+        code, out, err = _run([*argv, "--json", "-q", *(["--batch", b] if b else [])], capsys)
+        assert code == 0, err
+        docs.append(json.loads(out))
+    return docs
+
+
+def test_compare_passes_the_minibatch_on(capsys):
+    argv = ["compare", "-f", "logistic", "-o", "sgd,adam", "--budget", "2", "--steps", "30", "--seeds", "1",
+            "--tune-starts", "2", "--test-starts", "3", "--tol", "0.05"]
+    full, same, mini = _batch_runs(argv, capsys, [None, 200, 8])  # logistic: N = 200 training samples
+    assert same["options"]["batch"] == 200 and mini["options"]["batch"] == 8
+    keys = ("tuned", "table", "ratios")
+    assert [full[k] for k in keys] == [same[k] for k in keys]  # B = N is the full batch exactly
+    assert full["tuned"] != mini["tuned"]  # B < N: other gradients, other numbers
+
+
+def test_sweep_passes_the_minibatch_on(capsys):
+    argv = ["sweep", "-f", "logistic", "-o", "sgd,adam", "--param", "lr", "--values", "0.01,0.1",
+            "--random", "3", "--steps", "30", "--tol", "0.05"]
+    full, same, mini = _batch_runs(argv, capsys, [None, 200, 8])
+    assert full["optimizers"] == same["optimizers"]
+    errs = [d["optimizers"]["Adam"]["median_final_error"] for d in (full, mini)]
+    assert errs[0] != errs[1]
+    code, text, err = _run([*argv, "--batch", "8", "-q"], capsys)
+    assert code == 0 and "minibatches of 8" in text

@@ -261,4 +261,5 @@ def test_a_fair_comparison_takes_test_functions_and_convex_problems_together():
     assert c.labels == ("booth", "logistic", "least-squares") and set(c.kinds.values()) == {"distance"}
     assert c.headline() and len(c.table()) == 2
     with pytest.raises(ValueError, match="nothing to converge to"):  # a network has no known minimum
-        optviz.compare(["moons-mlp"], ["SGD"], budget=1, steps=5, seeds=1, tune_starts=1, test_starts=1)
+        optviz.compare(["moons-mlp"], ["SGD"], budget=1, steps=5, seeds=1, tune_starts=1, test_starts=1,
+                       kind="distance")

@@ -33,7 +33,8 @@ def main(args: argparse.Namespace) -> int:
     apply_sets(chosen, args.sets)  # held fixed; everything else is tuned or the registry's
     rates = check_rates(args.rates or DEFAULT_RATES)
     opts = {"schedule": args.schedule, "hooks": list(args.hooks), "backend": args.backend}  # engine-read
-    opts.update({k: v for k in ("noise", "noise_mode", "delay") if (v := getattr(args, k)) is not None})
+    opts.update({k: v for k in ("noise", "noise_mode", "delay", "batch")
+                 if (v := getattr(args, k)) is not None})
     c = explore(lambda progress: compare(
         fns, chosen, budget=args.budget, steps=args.steps, tol=args.tol or 1e-3, kind=args.kind,
         seeds=args.seeds, tune_starts=args.tune_starts, test_starts=args.test_starts, seed=args.seed,
@@ -44,7 +45,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"{len(c.labels)} function(s) x {len(c.names)} optimizer(s): tuned on a budget of {c.budget} "
               f"configurations each ({c.n_seeds} seed(s) x {c.tune_starts} starts), compared on "
               f"{len(c.problems)} held-out problems; {c.steps} steps, tol {c.tol:g}, seed {c.seed}; "
-              f"rates: {rates}")
+              f"rates: {rates}" + (f"; minibatches of {args.batch}" if args.batch is not None else ""))
+        for lab in c.labels:
+            if c.target_text(lab):
+                print(c.target_text(lab))
         print(c.headline())
         rows = c.table()
         shared = {r["rank"] for r in rows if sum(x["rank"] == r["rank"] for x in rows) > 1}

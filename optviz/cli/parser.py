@@ -483,8 +483,10 @@ def _explore_commands(sub: Any) -> None:
                    help="random starts per seed to tune on (default: 8)")
     g.add_argument("--test-starts", type=_whole(1, 100_000), default=16, metavar="N",
                    help="held-out random starts per seed to compare on (default: 16)")
-    g.add_argument("--kind", choices=("auto", "distance", "gap"), default="auto",
-                   help="error: distance to the nearest minimizer, or gap f - f* (default: auto, distance)")
+    g.add_argument("--kind", choices=("auto", "distance", "gap", "loss"), default="auto",
+                   help="error: distance to the nearest minimizer, gap f - f*, or a learning problem's "
+                        "training loss against a target set by the tuned optimizers (default: auto: distance,"
+                        " else gap, else loss)")
     g.add_argument("--schedule", metavar="TEXT", help="learning-rate schedule for every run, e.g. cosine")
     g.add_argument("--hook", action="append", default=[], metavar="TEXT", dest="hooks",
                    help="gradient hook for every run (repeatable), e.g. clip:max_norm=5")

@@ -50,14 +50,19 @@ def main(args: argparse.Namespace) -> int:
     s = explore(lambda progress: sweep(
         fn, optimizers, param, values, starts=starts, steps=scene.steps, seeds=args.seeds, seed=scene.seed,
         tol=scene.tol, kind=scene.error, spacing=spacing, scheduler=args.scheduler, progress=progress,
-        max_seconds=args.max_seconds, **engine_settings(scene, args, skip=(param,))),
+        max_seconds=args.max_seconds, **engine_settings(scene, args, skip=(param,)),
+        **({"batch": scene.batch} if scene.batch is not None else {})),
         args, f"sweeping {param}")
     s.spacing = spacing
 
     def text() -> None:
         n_s, n = s.starts.shape[:2]
         print(f"{fn.title} ({fn.dim}-D): sweep of {s.param} over {s.values.size} values x {n} starts x {n_s} "
-              f"seed(s), {s.steps} steps, tol {s.tol:g} ({s.kind}); rates: {rates_text(scene)}")
+              f"seed(s), {s.steps} steps, tol {s.tol:g} ({s.kind}); rates: {rates_text(scene)}"
+              + (f"; minibatches of {scene.batch}" if scene.batch is not None else ""))
+        if s.kind == "loss":
+            print(f"{fn.name} has no known minimum: the error is the final training loss (converged: "
+                  f"loss <= tol {s.tol:g})")
         print(s.headline())
         rank = s.ranks()
         for name in s.ranked():

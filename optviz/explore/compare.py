@@ -35,6 +35,19 @@ The protocol (:func:`compare`; the README states it too):
    **The table** orders the optimizers by the objective pooled over every problem (share solved,
    then median steps, then median error); optimizers whose intervals overlap share a rank, and
    the headline says "no clear winner" when more than one is ranked first.
+
+**Learning problems** (:mod:`functions.problems`) take part like any test function: least squares
+and logistic regression list their exact minimizer (the error is the distance to it). A network
+(``moons-mlp``, ``spirals-mlp``) has no known minimum, so its error is the training loss against a
+**target loss** ``L*`` (kind ``"loss"``), set the way MLCommons' AlgoPerf sets its training-time
+targets (Dahl et al. 2023), from the tuned optimizers before the held-out starts run: while tuning,
+the error is the training loss itself; ``L*`` is then the lowest median final training loss that
+any optimizer's chosen configuration reached on the tuning starts, and a held-out start is solved
+when its training loss gets within ``tol`` of ``L*`` (``≤ L* + tol``) and stays there
+(:attr:`Comparison.targets`; the table and the JSON state it). ``batch=B`` gives every run on a
+learning problem minibatch gradients (the samples drawn from (seed, step), the same for every
+optimizer); a function without training data refuses it. One step is one (minibatch) gradient
+evaluation in the data profiles.
 """
 
 from __future__ import annotations
@@ -49,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from functions.problems import check_problem_batch
 from optviz.engine.run import MAX_SECONDS, MAX_STEPS, resolve_function
 from optviz.explore.measures import (
     OBJECTIVE,
@@ -65,6 +79,7 @@ from optviz.explore.measures import (
     resolve_kind,
     stats,
     to_json,
+    with_target,
 )
 from optviz.explore.scale import Batch, Finals, ProgressFn, connect, run_batches
 from optviz.explore.uncertainty import (
@@ -103,7 +118,17 @@ PROTOCOL = """\
 7. **Uncertainty.** Bootstrap 90 % intervals over the held-out seeds and starts for the share
    solved and the median steps; optimizers whose intervals overlap share a rank, and the headline
    says "no clear winner" when more than one is ranked first.
+8. **Learning problems.** Least squares and logistic regression have an exact minimizer (the error
+   is the distance to it). A network has no known minimum: its error is the training loss against a
+   target loss `L*`, set before the held-out starts run (as MLCommons' AlgoPerf sets its targets):
+   `L*` is the lowest median final training loss any optimizer's tuned configuration reached on the
+   tuning starts (which tune on the loss itself), and a held-out start is solved when its training
+   loss gets within the tolerance of `L*` and stays there. A minibatch size applies to every run on a
+   learning problem, with the same batches for every optimizer.
 """
+#: How a network's target loss is set (the JSON and the outputs say it).
+TARGET_RULE = ("the lowest median final training loss any optimizer's tuned configuration reached on the "
+               "tuning starts; solved: training loss <= target + tol, staying there")
 #: The functions compared by default: 2-D, each with listed global minimizers.
 DEFAULT_FUNCTIONS: tuple[str, ...] = ("rosenbrock", "beale", "himmelblau", "booth", "matyas",
                                       "goldstein_price", "six_hump_camel", "three_hump_camel")
@@ -261,7 +286,9 @@ class Comparison:
         overall: per optimizer, the Stats pooled over every problem.
         ranking: the optimizers, best first by the objective on ``overall``.
         tune_sets, test_sets: per function, the :class:`PointSet` used.
-        options: the run options (noise, delay, schedule, hooks, ...).
+        options: the run options (noise, delay, schedule, hooks, minibatch size, ...).
+        targets: per network without a known minimum (kind ``"loss"``), its target training loss
+            L* (solved: training loss ≤ L* + tol; see the module docstring).
     """
 
     functions: tuple[Any, ...]
@@ -287,6 +314,15 @@ class Comparison:
     test_sets: dict[str, PointSet]
     options: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
+    targets: dict[str, float] = field(default_factory=dict)
+
+    def target_text(self, label: str) -> str:
+        """One line on what solved means for a network without a known minimum ("" for the others)."""
+        if label not in self.targets:
+            return ""
+        return (f"{label} has no known minimum: solved = training loss <= {self.targets[label]:.4g} + tol "
+                f"{self.tol:g}, {self.targets[label]:.4g} being the lowest median final training loss any "
+                "tuned optimizer reached on the tuning starts")
 
     def _cost(self, names: Sequence[str] | None) -> dict[str, np.ndarray]:
         if names is None:
@@ -380,8 +416,8 @@ class Comparison:
                 "search": "Latin hypercube, the same budget of configurations per optimizer and function",
                 "problem": "one held-out start of one seed of one function; cost = steps to tol",
             },
-            "functions": [function_label(f) | {"kind": self.kinds[lab]} for f, lab in
-                          zip(self.functions, self.labels, strict=True)],
+            "functions": [function_label(f) | {"kind": self.kinds[lab]} | self._target_json(lab)
+                          for f, lab in zip(self.functions, self.labels, strict=True)],
             "optimizers": list(self.names),
             "options": options_json(self.options),
             "space": {n: {d.name: d.describe() for d in dims} for n, dims in self.space.items()},
@@ -399,6 +435,11 @@ class Comparison:
             "table": self.table(),
             "elapsed_s": self.elapsed,
         })
+
+    def _target_json(self, label: str) -> dict[str, Any]:
+        if label not in self.targets:
+            return {}
+        return {"target": {"loss": self.targets[label], "tol": self.tol, "rule": TARGET_RULE}}
 
     def _tuning(self, f: str, name: str) -> Stats:
         chosen = self.tuned[f][name]
@@ -482,7 +523,9 @@ def compare(
         optimizers: names, a group, ``"all"``, or a mapping name -> hyperparameters held fixed
             (a fixed hyperparameter is not tuned).
         budget: configurations per optimizer and function.
-        steps, tol, kind: each run's steps, and convergence (see :func:`optviz.explore.basins`).
+        steps, tol, kind: each run's steps, and convergence (see :func:`optviz.explore.basins`);
+            ``kind="auto"`` takes a network's training loss against its target (``"loss"``, see
+            the module docstring).
         seeds: seeds per set; each seed draws its own starts and random draws.
         tune_starts, test_starts: starts per seed in the tuning and the held-out set.
         seed: the comparison's seed: sets, configurations and draws all follow from it.
@@ -492,8 +535,9 @@ def compare(
             :func:`optviz.run`: ``"tuned"`` or ``"article"`` (alias ``"registry"``).
         client, scheduler, progress, fused, max_seconds: as for :func:`optviz.explore.basins`
             (``progress`` counts the tuning and the held-out runs together).
-        options: further :func:`optviz.run` keywords (``noise``, ``delay``, ``schedule``, ...),
-            the same for every run.
+        options: further :func:`optviz.run` keywords (``noise``, ``delay``, ``schedule``,
+            ``batch``, ...), the same for every run; ``batch`` needs every function to be a
+            learning problem.
     """
     check_options(options, "compare")
     one = isinstance(functions, str) or hasattr(functions, "grad")
@@ -511,6 +555,14 @@ def compare(
     test_starts = check_count(test_starts, "test_starts", 1, 100_000)
     seed = check_count(seed, "seed", 0)
     kinds = {lab: resolve_kind(f, kind) for f, lab in zip(fns, labels, strict=True)}
+    if options.get("batch") is not None:
+        for f in fns:
+            check_problem_batch(f, options["batch"])
+    # the engine's function and error per function: a network's loss is a gap to its target (0 while
+    # tuning: the loss itself; then the target the tuned optimizers set)
+    runs = {lab: with_target(f, 0.0) if kinds[lab] == "loss" else f
+            for f, lab in zip(fns, labels, strict=True)}
+    gauge = {lab: "gap" if k == "loss" else k for lab, k in kinds.items()}
     fixed = choose_optimizers(optimizers)
     names = tuple(fixed)
     if space is not None:
@@ -541,8 +593,8 @@ def compare(
             for d in dims[n]:
                 per[d.name] = np.repeat([c[d.name] for c in cs], m)
             hp[n] = _widen(per, k * m)
-        return Batch(f, hp, np.tile(ps.starts, (k, 1)), steps, seed=np.tile(ps.seeds, k), tol=tol,
-                     kind=kinds[lab], options=options)
+        return Batch(runs[lab], hp, np.tile(ps.starts, (k, 1)), steps, seed=np.tile(ps.seeds, k), tol=tol,
+                     kind=gauge[lab], options=options)
 
     total = [0]
     counted = _Counter(progress, total)
@@ -563,9 +615,12 @@ def compare(
                 trials[lab][n] = scored
                 best = best_index([s for _, s in scored])
                 tuned[lab][n] = planned_hyperparams({n: {**filled[lab][n], **cs[best]}}, 1)[n]
-        test_b = [Batch(f, {n: tuned[lab][n] for n in names}, test_sets[lab].starts, steps,
-                        seed=test_sets[lab].seeds, tol=tol, kind=kinds[lab], options=options)
-                  for f, lab in zip(fns, labels, strict=True)]
+        targets = {lab: _target(lab, trials[lab], tuned[lab]) for lab in labels if kinds[lab] == "loss"}
+        for lab, target in targets.items():
+            runs[lab] = with_target(runs[lab], target)
+        test_b = [Batch(runs[lab], {n: tuned[lab][n] for n in names}, test_sets[lab].starts, steps,
+                        seed=test_sets[lab].seeds, tol=tol, kind=gauge[lab], options=options)
+                  for lab in labels]
         counted.base = sum(b.work for b in tune_b)
         test_f = run_batches(test_b, client=c, fused=fused, progress=counted if progress else None,
                              max_seconds=max_seconds)
@@ -590,7 +645,24 @@ def compare(
     elapsed = sum(f.elapsed for f in tune_f) + sum(f.elapsed for f in test_f)
     return Comparison(tuple(fns), labels, names, budget, steps, tol, seed, n_seeds, tune_starts, test_starts,
                       kinds, dims, trials, tuned, held, cost_arr, problems, overall, ranking, tune_sets,
-                      test_sets, dict(options), elapsed)
+                      test_sets, dict(options), elapsed, targets)
+
+
+def _target(label: str, trials: Mapping[str, list[tuple[dict[str, float], Stats]]],
+            tuned: Mapping[str, Mapping[str, float]]) -> float:
+    """A network's target training loss: the lowest median final training loss of any optimizer's
+    chosen configuration on the tuning starts (its error there is the loss itself)."""
+    best = math.inf
+    for name, scored in trials.items():
+        chosen = tuned[name]
+        for config, st in scored:
+            if all(chosen.get(k) == v for k, v in config.items()):
+                best = min(best, st.median)
+                break
+    if not math.isfinite(best):
+        raise ValueError(f"{label}: no tuned optimizer kept a finite training loss on most tuning starts, "
+                         "so there is no target loss to compare on (try more steps or a smaller batch noise)")
+    return float(best)
 
 
 def _widen(per: dict[str, Any], n: int) -> dict[str, Any]:

@@ -9,57 +9,95 @@ ranking objective, the error kind, default learning rates, and JSON-ready number
 - **The objective** (tuning, best sweep value, comparison ranking) is lexicographic: the largest
   share converged first, then the fewest median steps to tolerance (over the converged
   points), then the lowest median final error, then the fewest diverged.
+- **The error** of a point: its distance to the nearest listed global minimizer, or its gap
+  f − f*; a learning problem without a known minimum (the networks) measures its training loss
+  against a *target loss* instead (``kind="loss"``): the loss itself (target 0, every loss here
+  being ≥ 0) in a sweep and while a comparison tunes, then the comparison's target
+  (:mod:`optviz.explore.compare`). The engine tracks it as a gap to that target
+  (:func:`with_target`), so steps to the tolerance are counted at every step as for any gap.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from functions.problems.base import Problem, is_problem
 from optviz.engine.validate import check_count, named_optimizers, plan_optimizers
 from optviz.optimizers import REGISTRY
 from optviz.optimizers import rates as rate_policy
 from optviz.scene.text import quote
 
-#: Error measures the explore views take (each needs a target: minimizers or a minimum value).
-KINDS = ("auto", "distance", "gap")
+#: Error measures the explore views take (each needs a target: minimizers, a minimum value, or for a
+#: learning problem a target training loss).
+KINDS = ("auto", "distance", "gap", "loss")
 #: The objective in words (for the JSON).
 OBJECTIVE = "most converged, then fewest median steps to tol, then lowest median final error"
 #: Where the learning rates nobody set come from (:mod:`optviz.optimizers.rates`): the function's
 #: tuned table, or the article's (the registry's; ``"registry"`` is accepted for it).
 RATES = (*rate_policy.RATES, *rate_policy.ALIASES)
 #: Keywords of :func:`optviz.run` an explore job passes through (a batch's ``options``).
-RUN_OPTIONS = ("schedule", "hooks", "noise", "noise_mode", "delay", "backend", "dtype", "bound")
+RUN_OPTIONS = ("schedule", "hooks", "noise", "noise_mode", "delay", "backend", "dtype", "bound", "batch")
 
 __all__ = [
     "KINDS", "OBJECTIVE", "RATES", "RUN_OPTIONS", "Stats", "best_index", "check_count", "check_options",
     "check_tol", "choose_optimizers", "dumps", "fill_rates", "function_label", "lr_name", "options_json",
-    "planned_hyperparams", "quantile", "resolve_kind", "stats", "to_json",
+    "planned_hyperparams", "quantile", "resolve_kind", "stats", "to_json", "with_target",
 ]  # fmt: skip  (check_count is optviz.engine.validate's, the one reader of whole numbers)
 
 
 def resolve_kind(fn: Any, kind: str) -> str:
-    """``"distance"`` or ``"gap"`` for ``fn``: ``"auto"`` is the distance to the nearest listed
-    global minimizer when there is one, else f − f*. ``ValueError`` when the function has no
+    """``"distance"``, ``"gap"`` or ``"loss"`` for ``fn``: ``"auto"`` is the distance to the nearest
+    listed global minimizer when there is one, else f − f* when f* is known, else, for a learning
+    problem, the training loss against a target (``"loss"``). ``ValueError`` when the function has no
     target for the measure (the saddles have none: nothing can converge)."""
     if kind not in KINDS:
-        extra = " (the loss has no target to converge to)" if kind == "loss" else ""
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {quote(kind)}{extra}")
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {quote(kind)}")
     name = getattr(fn, "name", "this function")
     has_min = np.asarray(fn.minimizers).size > 0
     if kind == "auto":
-        kind = "distance" if has_min else "gap"
+        kind = "distance" if has_min else "gap" if fn.fmin is not None or not is_problem(fn) else "loss"
+    if kind == "loss" and not is_problem(fn):
+        raise ValueError(f"kind 'loss' is a learning problem's: {name}'s value has no target to converge to "
+                         "(use distance or gap)")
     if kind == "distance" and not has_min:
         if fn.fmin is None:
-            raise ValueError(f"{name} has no minimizer and no minimum value: there is nothing to converge to")
+            extra = " (kind 'loss': its training loss against a target)" if is_problem(fn) else ""
+            raise ValueError(f"{name} has no minimizer and no minimum value: there is nothing to converge to"
+                             + extra)
         raise ValueError(f"{name} lists no minimizer: use kind='gap' (f − f*)")
     if kind == "gap" and fn.fmin is None:
         raise ValueError(f"{name} has no minimum value: nothing to converge to")
     return kind
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Targeted(Problem):
+    """A learning problem whose f* is a target training loss (:func:`with_target`). It pickles as
+    the registry call that rebuilds the problem, with its target (a Dask worker gets the same)."""
+
+    def __reduce__(self):
+        return (_targeted, (self.name, self.dim, dict(self.params), self.fmin))
+
+
+def _targeted(name: str, dim: int, params: dict, target: float) -> Targeted:
+    import functions
+
+    return with_target(functions.get(name, dim, **params), target)
+
+
+def with_target(fn: Any, target: float) -> Targeted:
+    """The learning problem ``fn`` with ``target`` as its f*: the engine's gap f − target (clipped
+    at 0) is then its error, and ``tol`` on that gap says when the training loss reached the
+    target (within ``tol``) at every step, on either path."""
+    if not is_problem(fn):
+        raise ValueError(f"{getattr(fn, 'name', 'this function')} is not a learning problem")
+    parts = {f.name: getattr(fn, f.name) for f in fields(Problem)}
+    return Targeted(**{**parts, "fmin": float(target)})
 
 
 def check_tol(tol: Any) -> float:

@@ -44,6 +44,7 @@ from optviz.explore.measures import (
     resolve_kind,
     stats,
     to_json,
+    with_target,
 )
 from optviz.explore.scale import Batch, Finals, ProgressFn, run_batches
 from optviz.explore.uncertainty import (
@@ -268,13 +269,16 @@ def _seeds(seeds: Any, seed: int) -> np.ndarray:
     return arr.astype(np.uint64)
 
 
-def starts_per_seed(fn: Any, starts: Any, n_seeds: int) -> np.ndarray:
+def starts_per_seed(fn: Any, starts: Any, n_seeds: int, seed: int = 0) -> np.ndarray:
     """Starts as ``(n_seeds, n, dim)``: one set shared by every seed (``(n, dim)``), or one set
-    per seed (``(n_seeds, n, dim)``); default: the dashboard's default starts of ``fn``."""
-    from optviz.scene.lessons import default_starts
+    per seed (``(n_seeds, n, dim)``); default: the dashboard's default starts of ``fn`` (a grid in
+    1-D and 2-D; in more dimensions, as a learning problem, 16 random starts in the box drawn from
+    ``seed``)."""
+    from optviz.scene import starts as _starts
+    from optviz.scene.lessons import DEFAULT_GRID, default_starts
 
     if starts is None:
-        starts = default_starts(fn)
+        starts = default_starts(fn) if fn.dim <= 2 else _starts.random(fn.box, DEFAULT_GRID ** 2, seed=seed)
     arr = np.asarray(starts, dtype=float) if not isinstance(starts, str) else starts
     if isinstance(arr, np.ndarray) and arr.ndim == 3:
         if arr.shape[0] != n_seeds:
@@ -339,7 +343,7 @@ def sweep(
     tol = check_tol(tol)
     kind = resolve_kind(fn, kind)
     seed_list = _seeds(seeds, seed)
-    per_seed = starts_per_seed(fn, starts, seed_list.size)
+    per_seed = starts_per_seed(fn, starts, seed_list.size, int(seed_list[0]))
     n_s, n = per_seed.shape[:2]
     steps = check_count(steps, "steps", 1, MAX_STEPS)
     given = choose_optimizers(optimizers)
@@ -361,15 +365,17 @@ def sweep(
             if params[name] in hp:
                 raise ValueError(f"{name}.{params[name]} is swept: do not also set it")
         chosen = fill_rates(fn, given, rates, skip=[params[name] for name in names])
+    # a network without a known minimum: its error is its training loss (a gap to 0, every loss here ≥ 0)
+    run_fn, gauge = (with_target(fn, 0.0), "gap") if kind == "loss" else (fn, kind)
     pts = per_seed.reshape(n_s * n, fn.dim)
     point_seeds = np.repeat(seed_list, n)  # seed-major: seed s holds points s*n .. (s+1)*n
     if param in ("noise", "delay"):  # a run option: one run per value
-        batches = [Batch(fn, chosen, pts, steps, seed=point_seeds, tol=tol, kind=kind,
+        batches = [Batch(run_fn, chosen, pts, steps, seed=point_seeds, tol=tol, kind=gauge,
                          options={**options, param: int(v) if param == "delay" else float(v)}) for v in vals]
     else:  # a hyperparameter: one run, one value per point (value-major)
         hp = {name: {**chosen[name], params[name]: np.repeat(vals, n_s * n)} for name in names}
-        batches = [Batch(fn, hp, np.tile(pts, (vals.size, 1)), steps, seed=np.tile(point_seeds, vals.size),
-                         tol=tol, kind=kind, options=dict(options))]
+        batches = [Batch(run_fn, hp, np.tile(pts, (vals.size, 1)), steps,
+                         seed=np.tile(point_seeds, vals.size), tol=tol, kind=gauge, options=dict(options))]
     parts = run_batches(batches, client=client, scheduler=scheduler, fused=fused, progress=progress,
                         max_seconds=max_seconds)
     fin = Finals.concat(parts)
