@@ -4,8 +4,10 @@ The same losses and gradients as :mod:`functions.problems.models` with
 :class:`functions.problems.base.Task`, written as loops over scalars: one point's parameters ``x``
 (float64, length ``dim``), the training rows ``data`` (``(N, k + 1)``: the ``k`` inputs, then the
 target) and the rows ``idx`` of this step's batch (int64, summed in that order). Only arithmetic,
-indexing and :mod:`math` are used, and nothing is allocated, so numba can inline them in a kernel;
-they run as plain Python too (slowly), which is how the tests hold them equal to the array path.
+indexing, small scratch arrays and the branch-free tanh / sigmoid / softplus of
+:mod:`functions.problems.simd_math` are used, so numba can inline them in a kernel and vectorize their
+loops over rows; they run as plain Python too (slowly), which is how the tests hold them equal to the
+array path.
 
 - ``value(x, data, idx[, c]) -> float``: the mean loss over the rows ``idx`` (plus the ridge term);
 - ``grad(x, data, idx[, c], out) -> None``: its gradient, written into ``out``.
@@ -16,11 +18,12 @@ they run as plain Python too (slowly), which is how the tests hold them equal to
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from functions.problems.simd_math import sigmoid, softplus_minus, tanh
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,16 +34,6 @@ class DataForm:
     value: Callable[..., float]
     grad: Callable[..., None]
     consts: tuple[float, ...] = ()
-
-
-def _softplus_minus(z: float, y: float) -> float:
-    """``log(1 + e^z) − y z`` without overflow."""
-    return max(z, 0.0) - y * z + math.log1p(math.exp(-abs(z)))
-
-
-def _sigmoid(z: float) -> float:
-    e = math.exp(-abs(z))
-    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
 
 
 # ----------------------------------------------------------------------------- least squares
@@ -87,7 +80,7 @@ def affine_logistic_value(x, data, idx, c):
         z = x[k]
         for j in range(k):
             z += data[i, j] * x[j]
-        total += _softplus_minus(z, data[i, k])
+        total += softplus_minus(z, data[i, k])
     ridge = 0.0
     for j in range(d):
         ridge += c[1 + j] * x[j] * x[j]
@@ -106,7 +99,7 @@ def affine_logistic_grad(x, data, idx, c, out):
         z = x[k]
         for j in range(k):
             z += data[i, j] * x[j]
-        e = (_sigmoid(z) - data[i, k]) / m
+        e = (sigmoid(z) - data[i, k]) / m
         for j in range(k):
             out[j] += e * data[i, j]
         out[k] += e
@@ -115,56 +108,99 @@ def affine_logistic_grad(x, data, idx, c, out):
 
 
 # ----------------------------------------------------------------------------- k-h-1 tanh MLP
+# The network's loops run over the batch's rows (the innermost loop, contiguous scratch arrays) with
+# the branch-free tanh / sigmoid / softplus of functions.problems.simd_math, so LLVM puts rows in SIMD
+# lanes; the sums keep the order of the readable path's formula (pre = b1 + Σ_q W1[j, q] a_q, then
+# z = b2 + Σ_j w2_j tanh(pre_j); gradients summed over the rows in their order).
 def _mlp_sizes(x, data):
     k = data.shape[1] - 1
     h = (x.shape[0] - 1) // (k + 2)
     return k, h
 
 
-def _mlp_output(x, data, i, k, h):
-    """``z = w2 · tanh(W1 a + b1) + b2`` at row ``i`` (layout ``W1`` by rows, ``b1``, ``w2``, ``b2``)."""
+def _mlp_gather(data, idx, k, A):
+    """``A[q m + r] = data[idx[r], q]`` for the ``k`` inputs and the target (``q = k``)."""
+    m = idx.shape[0]
+    for r in range(m):
+        i = idx[r]
+        for q in range(k + 1):
+            A[q * m + r] = data[i, q]
+
+
+def _mlp_forward(x, A, k, h, m, Z, P, T):
+    """``Z[r] = z`` at every row; with ``T`` of length ``h m``, also ``T[j m + r] = tanh(pre_j)``."""
     o1 = h * k
-    z = x[o1 + 2 * h]
+    keep = T.shape[0] > 0
+    for r in range(m):
+        Z[r] = x[o1 + 2 * h]
     for j in range(h):
-        pre = x[o1 + j]
+        b = x[o1 + j]
+        for r in range(m):
+            P[r] = b
         for q in range(k):
-            pre += x[j * k + q] * data[i, q]
-        z += x[o1 + h + j] * math.tanh(pre)
-    return z
+            w = x[j * k + q]
+            for r in range(m):
+                P[r] += w * A[q * m + r]
+        w2 = x[o1 + h + j]
+        if keep:
+            for r in range(m):
+                t = tanh(P[r])
+                T[j * m + r] = t
+                Z[r] += w2 * t
+        else:
+            for r in range(m):
+                Z[r] += w2 * tanh(P[r])
 
 
 def mlp_logistic_value(x, data, idx):
     """Mean logistic loss of the network over the rows ``idx``."""
     k, h = _mlp_sizes(x, data)
     m = idx.shape[0]
+    S = np.empty((k + 3) * m)
+    A, Z, P = S[:(k + 1) * m], S[(k + 1) * m:(k + 2) * m], S[(k + 2) * m:]
+    _mlp_gather(data, idx, k, A)
+    _mlp_forward(x, A, k, h, m, Z, P, S[:0])
+    for r in range(m):
+        P[r] = softplus_minus(Z[r], A[k * m + r])
     total = 0.0
     for r in range(m):
-        i = idx[r]
-        total += _softplus_minus(_mlp_output(x, data, i, k, h), data[i, k])
+        total += P[r]
     return total / m
 
 
 def mlp_logistic_grad(x, data, idx, out):
-    """Backpropagation, one row at a time (the hidden activations are computed twice: nothing is stored)."""
+    """Backpropagation over the rows ``idx``: the hidden activations computed once (kept in scratch)."""
     k, h = _mlp_sizes(x, data)
-    o1 = h * k
+    o1, o2 = h * k, h * k + h
     m = idx.shape[0]
-    for j in range(x.shape[0]):
-        out[j] = 0.0
+    S = np.empty((k + 3 + h) * m)
+    A, Z, P = S[:(k + 1) * m], S[(k + 1) * m:(k + 2) * m], S[(k + 2) * m:(k + 3) * m]
+    T = S[(k + 3) * m:]
+    _mlp_gather(data, idx, k, A)
+    _mlp_forward(x, A, k, h, m, Z, P, T)
+    for r in range(m):  # dL/dz of each row
+        Z[r] = (sigmoid(Z[r]) - A[k * m + r]) / m
+    total = 0.0
     for r in range(m):
-        i = idx[r]
-        dz = (_sigmoid(_mlp_output(x, data, i, k, h)) - data[i, k]) / m
-        out[o1 + 2 * h] += dz
-        for j in range(h):
-            pre = x[o1 + j]
-            for q in range(k):
-                pre += x[j * k + q] * data[i, q]
-            a = math.tanh(pre)
-            out[o1 + h + j] += dz * a
-            dpre = x[o1 + h + j] * dz * (1.0 - a * a)
-            out[o1 + j] += dpre
-            for q in range(k):
-                out[j * k + q] += dpre * data[i, q]
+        total += Z[r]
+    out[o1 + 2 * h] = total
+    for j in range(h):
+        w2 = x[o2 + j]
+        for r in range(m):  # dL/dpre_j of each row
+            t = T[j * m + r]
+            P[r] = w2 * Z[r] * (1.0 - t * t)
+        g2 = 0.0
+        g1 = 0.0
+        for r in range(m):
+            g2 += Z[r] * T[j * m + r]
+            g1 += P[r]
+        out[o2 + j] = g2
+        out[o1 + j] = g1
+        for q in range(k):
+            g = 0.0
+            for r in range(m):
+                g += P[r] * A[q * m + r]
+            out[j * k + q] = g
 
 
 def packed(inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
