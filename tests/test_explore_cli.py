@@ -224,5 +224,5 @@ def test_sweep_passes_the_minibatch_on(capsys):
     assert full["optimizers"] == same["optimizers"]
     errs = [d["optimizers"]["Adam"]["median_final_error"] for d in (full, mini)]
     assert errs[0] != errs[1]
-    code, text, err = _run([*argv, "--batch", "8", "-q"], capsys)
+    code, text, _ = _run([*argv, "--batch", "8", "-q"], capsys)
     assert code == 0 and "minibatches of 8" in text

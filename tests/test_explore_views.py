@@ -262,3 +262,46 @@ def test_a_function_without_a_minimum_says_so():
     for view in ("Basins", "Sweeps", "Noise & delay"):
         _open(app, view)
         assert any("no minimum to converge to" in str(e.value) for e in app.info), view
+
+
+def test_the_comparison_takes_a_network_and_states_its_target(at: AppTest):
+    at.session_state["cmp_functions"] = ["rosenbrock", "moons-mlp"]
+    at.session_state["cmp_steps"] = 100
+    _open(at, "Fair comparison")
+    c = optviz.compare(["rosenbrock", "moons-mlp"], ["SGD", "Adam"], budget=2, steps=100,
+                       tol=presets.DEFAULT_TOL, seeds=1, tune_starts=2, test_starts=4, seed=0)
+    heading = next(str(e.value) for e in at.markdown if str(e.value).startswith("#### Tuned fairly"))
+    assert c.headline() in heading
+    assert c.target_text("moons-mlp") + "." in [str(e.value) for e in at.caption]
+    # a minibatch needs every function to have training data: one line says which has none
+    at.session_state["cmp_batch"] = 16
+    at.run()
+    assert [str(e.value) for e in at.error] == [
+        "Cannot compare: batch needs a learning problem (least-squares, logistic, moons-mlp, spirals-mlp); "
+        "rosenbrock has no training data"]
+    at.session_state["cmp_batch"] = 0
+    at.session_state["cmp_functions"] = ["booth", "himmelblau"]
+
+
+def test_the_sweep_of_a_learning_problem_runs_the_scenes_minibatch():
+    app = AppTest.from_file(APP, default_timeout=240)
+    for k, v in {**SCENE, "view": "Sweeps", "sweep_n": 3}.items():
+        app.session_state[k] = v
+    app.run()
+    app.sidebar.selectbox(key="function").select("logistic")
+    for k, v in {"batch": 16, "steps": 40, "rand_n": 4}.items():
+        app.session_state[k] = v
+    _ok(app.run())
+    (fig,) = _figures(app).values()
+    scene_starts = optviz.scene.starts.random(functions.get("logistic").box, 4, seed=0)
+    hp = _scene_hp(app, ["SGD", "Adam"])
+    hp["SGD"].pop("eta")
+    hp["Adam"].pop("alpha")
+    s = optviz.sweep("logistic", hp, "lr", np.geomspace(1e-4, 1.0, 3), starts=scene_starts, steps=40,
+                     rates="registry", batch=16)
+    lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers"}
+    for name in s.names:
+        want = s.column(name, "median")
+        np.testing.assert_allclose(_decode(lines[f"{name} ({s.params[name]})"]["y"]),
+                                   np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
+    assert any("Minibatch gradients of 16 of 200 samples" in str(e.value) for e in app.caption)

@@ -7,6 +7,10 @@ it is: a headline that names a winner only when the bootstrap intervals over see
 separate it ("No clear winner" otherwise), the ranked table with 90 % intervals and shared ranks,
 Dolan & Moré's performance profiles beside Moré & Wild's data profiles (an optimizer dropped from
 them recomputes the others' from the stored costs), each function's results and the tuned values.
+
+Learning problems take part beside the test functions (with a minibatch size if wanted): a network
+without a known minimum is solved when its training loss reaches the target the tuned optimizers set
+on the tuning starts, and the page states that target.
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ import pandas as pd
 import streamlit as st
 
 import functions
+from functions.problems import PROBLEMS
 from optviz.dashboard import messages
 from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore import compare as protocol
 from optviz.explore.charts import data_profile_chart, profile_chart
 from optviz.optimizers import NAMES
 
-#: Functions offered: those with listed minimizers, in 2-D.
+#: Functions offered: those with listed minimizers, in 2-D; then the learning problems.
 OFFERED = tuple(
     n for n, f in functions.families().items() if f.supports(2) and len(functions.get(n, 2).minimizers)
 )
+OFFERED_ALL = OFFERED + PROBLEMS
 
 
 def ranked(c) -> pd.DataFrame:
@@ -82,13 +88,19 @@ def _view() -> None:
     if ctx is None:
         return
     scene = ctx.scene
-    exploring.keep("cmp_functions", list(OFFERED), list(protocol.DEFAULT_FUNCTIONS))
+    exploring.keep("cmp_functions", list(OFFERED_ALL), list(protocol.DEFAULT_FUNCTIONS))
     exploring.keep(
         "cmp_optimizers", list(NAMES), list(scene.optimizers)[:6] or list(protocol.DEFAULT_OPTIMIZERS)
     )
     with st.form("cmp_form", border=False):
         c1, c2 = st.columns(2)
-        fns = c1.multiselect("Functions", OFFERED, key="cmp_functions")
+        fns = c1.multiselect(
+            "Functions",
+            OFFERED_ALL,
+            key="cmp_functions",
+            help="Test functions with a known minimum, and learning problems (least squares, logistic "
+            "regression, the networks on two moons and two spirals).",
+        )
         names = c2.multiselect("Optimizers", NAMES, key="cmp_optimizers")
         c1, c2, c3, c4, c5 = st.columns(5)
         budget = c1.slider(
@@ -103,16 +115,25 @@ def _view() -> None:
         seeds = c3.slider("Seeds", 1, 4, 2, key="cmp_seeds", help="Each seed draws its own starts and noise.")
         tune_n = c4.slider("Tuning starts per seed", 2, 32, 6, key="cmp_tune")
         test_n = c5.slider("Held-out starts per seed", 4, 64, 12, key="cmp_test")
-        c1, c2 = st.columns([1, 4])
+        c1, c2, c3 = st.columns([1, 1, 3])
         noise = c1.number_input("Gradient noise σ", 0.0, 100.0, 0.0, key="cmp_noise", format="%g")
-        c2.form_submit_button("Compare", icon=":material/balance:", type="primary")
+        batch = c2.number_input(
+            "Minibatch size",
+            0,
+            100_000,
+            0,
+            key="cmp_batch",
+            help="Learning problems only: each step's gradient on this many training samples, the same "
+            "for every optimizer (0: the full batch).",
+        )
+        c3.form_submit_button("Compare", icon=":material/balance:", type="primary")
     if not fns or not names:
         st.info("Choose at least one function and one optimizer, then press Compare.")
         return
     order = tuple(n for n in NAMES if n in names)
     try:
         c = exploring.compare_of(
-            tuple(f for f in OFFERED if f in fns),
+            tuple(f for f in OFFERED_ALL if f in fns),
             order,
             int(budget),
             int(steps),
@@ -123,6 +144,7 @@ def _view() -> None:
             int(scene.seed),
             float(noise),
             ctx.backend,
+            int(batch) or None,
         )
     except exploring.ENGINE_ERRORS as exc:
         st.error(f"Cannot compare: {messages.short(exc)}")
@@ -131,6 +153,9 @@ def _view() -> None:
         f"#### Tuned fairly on {len(c.problems)} held-out problems ({len(c.labels)} functions): "
         f"{c.headline()}"
     )
+    for lab in c.labels:
+        if c.target_text(lab):
+            st.caption(c.target_text(lab) + ".")
     st.dataframe(ranked(c), key="cmp_table")
     st.caption(
         "solved: held-out starts that converge within the tolerance (staying within it to the end); "

@@ -60,17 +60,19 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
         bar.empty()
 
 
-def kind_of(ctx: Any) -> str | None:
+def kind_of(ctx: Any, loss: bool = False) -> str | None:
     """The error measure for convergence (``"distance"`` or ``"gap"``) from the sidebar's choice,
-    or None when the function has no target (nothing can converge)."""
+    or None when the function has no target (nothing can converge); with ``loss``, a network's
+    training loss (``"loss"``) for a view that measures it (a sweep)."""
     want = ctx.kind if ctx.kind in ("distance", "gap") else "auto"
     try:
-        return resolve_kind(ctx.function, want)
+        kind = resolve_kind(ctx.function, want)
     except ValueError:
         try:
-            return resolve_kind(ctx.function, "auto")
+            kind = resolve_kind(ctx.function, "auto")
         except ValueError:
             return None
+    return None if kind == "loss" and not loss else kind
 
 
 def no_target(ctx: Any) -> None:
@@ -81,11 +83,12 @@ def no_target(ctx: Any) -> None:
 
 
 def options_of(scene: Scene, backend: str, *, besides: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The run options of the scene (schedule, hooks, noise, delay, dtype) and the backend, for the
-    explore functions; ``besides``: those a tab sets itself (the setting a sweep varies)."""
+    """The run options of the scene (schedule, hooks, noise, delay, dtype, a learning problem's
+    minibatch size) and the backend, for the explore functions; ``besides``: those a tab sets
+    itself (the setting a sweep varies)."""
     options = {"schedule": scene.schedule, "hooks": list(scene.hooks), "noise": scene.noise,
                "noise_mode": scene.noise_mode, "delay": scene.delay, "dtype": scene.dtype,
-               "backend": backend}
+               "backend": backend, "batch": scene.batch}
     return {k: v for k, v in options.items() if k not in besides}
 
 
@@ -278,6 +281,7 @@ def compare_of(
     seed: int,
     noise: float,
     backend: str,
+    batch: int | None = None,
 ) -> optviz.Comparison:
     with progress(f"Tuning {len(names)} optimizers on {len(fns)} functions, then comparing") as report:
         return optviz.compare(
@@ -293,6 +297,7 @@ def compare_of(
             progress=report,
             noise=noise,
             backend=backend,
+            batch=batch,
         )
 
 

@@ -112,7 +112,7 @@ def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
         return
-    kind = exploring.kind_of(ctx)
+    kind = exploring.kind_of(ctx, loss=True)  # a network: its final training loss
     if kind is None:
         exploring.no_target(ctx)
         return
@@ -154,6 +154,13 @@ def _view() -> None:
         f"#### {ctx.function.title}: {setting} over {len(values)} values, {n_pts} run{'s' * (n_pts != 1)} "
         f"each ({scene.steps} steps)"
     )
+    batch = scene.batch
+    if batch is not None:
+        st.caption(f"Minibatch gradients of {batch} of {ctx.function.n_samples} samples, the same batch for "
+                   "every optimizer and value at a step.")
+    if kind == "loss":
+        st.caption(f"{ctx.function.title} has no known minimum: the error is the final training loss "
+                   f"(converged: at most the tolerance {float(ctx.tol):g}).")
     st.markdown(f"**At each one's best value: {s.headline()}**")
     exploring.chart(sweep_chart(s, large=ctx.large), "sweep_chart")
     st.caption(
