@@ -607,6 +607,39 @@ def test_disjoint_intervals_rank_apart_and_the_headline_names_the_winner():
     assert u.headline({"fast": fast, "slow": slow}, ["slow", "fast"]).startswith("fast is ahead on steps:")
 
 
+def test_where_nothing_converges_measured_final_errors_rank_with_their_intervals():
+    from optviz.explore import uncertainty as u
+
+    n = 40
+    idx = u.resample([[np.arange(n)]], seed=1)
+    never = np.zeros(n, dtype=bool)
+    low = np.linspace(0.01, 0.02, n)
+    high, near = low + 0.1, low + 0.001
+    est = {k: u.estimate(never, np.full(n, -1.0), idx, error=e) for k, e in
+           (("low", low), ("high", high), ("near", near))}
+    e = est["low"]
+    assert e.error == pytest.approx(np.median(low)) and e.error_low <= e.error <= e.error_high
+    assert u.ranks(est) == {"low": 1, "near": 1, "high": 3}  # near's interval overlaps low's: a tie
+    assert u.headline(est, ["low", "near", "high"]).startswith(
+        "No clear winner: nothing solved, and the 90 % intervals of the median final errors of low and near")
+    two = {k: est[k] for k in ("low", "high")}
+    assert u.headline(two, ["low", "high"]).startswith("low is ahead on final error: a median final error of")
+    # a median over mostly diverged points is infinite, never ahead; without errors nothing ranks apart
+    dead = u.estimate(never, np.full(n, -1.0), idx, error=np.where(np.arange(n) < 30, np.inf, 0.001))
+    assert dead.error == math.inf and u.ranks({"low": e, "dead": dead}) == {"low": 1, "dead": 2}
+    plain = {k: u.estimate(never, np.full(n, -1.0), idx) for k in ("a", "b")}
+    assert u.headline(plain, ["a", "b"]) == "No clear winner: nothing solved (0 % for each)"
+
+
+def test_a_sweep_of_a_network_ranks_its_final_training_losses():
+    s = optviz.sweep("moons-mlp", ["Adam"], "lr", [1e-3, 0.1], steps=30, batch=64)
+    assert s.kind == "loss" and s.starts.shape == (1, 16, 65) and s.best_value("Adam") == 0.1
+    doc = s.to_json()
+    lo, hi = doc["optimizers"]["Adam"]["median_final_error_interval"][1]
+    assert lo <= s.stats["Adam"][1].median <= hi and doc["options"]["batch"] == 64
+    assert 1e-3 not in doc["optimizers"]["Adam"]["best"]["as_good"]  # clearly worse loss: not as good
+
+
 def test_the_seed_0_comparison_ranks_the_most_solved_first_or_ties_it():
     """A faster optimizer that solves fewer problems is never ranked above one that solves clearly
     more, and ranks follow the table's order."""

@@ -181,10 +181,14 @@ class Sweep:
     def estimates(self) -> dict[str, list[Estimate]]:
         """Per optimizer and value, the share converged and median steps with bootstrap 90 %
         intervals over the seeds and starts (:mod:`optviz.explore.uncertainty`; every value and
-        optimizer on the same resamples, seeded by the first seed)."""
+        optimizer on the same resamples, seeded by the first seed); for a network (kind
+        ``"loss"``) also the median final training loss with its interval, which ranks and picks
+        the values as good as the best where nothing converges."""
         n_s, n = self.starts.shape[:2]
         idx = resample([[np.arange(s * n, (s + 1) * n) for s in range(n_s)]], int(self.seeds[0]))
-        return {name: [estimate(self.converged[name][i], self.steps_to_tol[name][i], idx)
+        errors = self.kind == "loss"  # a network: nothing may converge, its final losses still rank
+        return {name: [estimate(self.converged[name][i], self.steps_to_tol[name][i], idx,
+                                error=self.error[name][i] if errors else None)
                        for i in range(self.values.size)] for name in self.names}
 
     def at_best(self) -> dict[str, Estimate]:
@@ -236,6 +240,8 @@ class Sweep:
                 "share_converged_interval": [[e.success_low, e.success_high] for e in est],
                 "median_steps_interval": [None if e.steps_low is None else [e.steps_low, e.steps_high]
                                           for e in est],
+                **({"median_final_error_interval": [[e.error_low, e.error_high] for e in est]}
+                   if self.kind == "loss" else {}),
                 "best": {"index": b, "value": float(self.values[b]), **st[b].as_dict(),
                          "share_converged_interval": [est[b].success_low, est[b].success_high],
                          "as_good": self.values[self.as_good_as_best(name)]},

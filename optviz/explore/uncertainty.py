@@ -15,7 +15,10 @@
   lies wholly below the other's. Its rank is one more than the number of optimizers clearly ahead
   of it, so optimizers whose intervals overlap share a rank. (Steps do not break a tie in success
   that the intervals leave open: a faster optimizer that solves fewer problems is not ahead.)
-  "Clearly ahead" is transitive and never circular, so some optimizer always ranks first.
+  "Clearly ahead" is transitive and never circular, so some optimizer always ranks first. Where
+  nothing converges for either (a network's sweep, measured by its final training loss), an
+  estimate made with the final errors is clearly ahead when its median-error interval lies wholly
+  below the other's.
 - **Headline** (:func:`headline`): the one optimizer ranked first, or "no clear winner" and the
   optimizers that share the first rank.
 """
@@ -46,6 +49,8 @@ class Estimate:
         success, success_low, success_high: the share of points converged and its interval.
         steps, steps_low, steps_high: the median steps to tolerance over the converged points
             and its interval (None when no point converged).
+        error, error_low, error_high: the median final error (∞ for a diverged point) and its
+            interval, when the estimate was made with the errors (None otherwise).
     """
 
     success: float
@@ -54,6 +59,9 @@ class Estimate:
     steps: float | None
     steps_low: float | None
     steps_high: float | None
+    error: float | None = None
+    error_low: float | None = None
+    error_high: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         steps = None if self.steps_low is None else [self.steps_low, self.steps_high]
@@ -83,9 +91,11 @@ def seed_groups(seeds: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(seeds == seeds[i]) for i in np.sort(first)]
 
 
-def estimate(converged: np.ndarray, steps: np.ndarray, idx: np.ndarray, level: float = LEVEL) -> Estimate:
+def estimate(converged: np.ndarray, steps: np.ndarray, idx: np.ndarray, level: float = LEVEL,
+             error: np.ndarray | None = None) -> Estimate:
     """The :class:`Estimate` of points that ``converged`` after ``steps`` steps, over the
-    resamples ``idx`` (:func:`resample`)."""
+    resamples ``idx`` (:func:`resample`); with ``error`` (each point's final error, ∞ where it
+    diverged), also the median final error's interval."""
     conv = np.asarray(converged, dtype=bool)
     t = np.asarray(steps, dtype=float)
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
@@ -99,7 +109,25 @@ def estimate(converged: np.ndarray, steps: np.ndarray, idx: np.ndarray, level: f
             meds = np.nanmedian(drawn[some], axis=1)
         s_lo, s_hi = (float(v) for v in np.quantile(meds, [lo_q, hi_q]))
     r_lo, r_hi = (float(v) for v in np.quantile(rates, [lo_q, hi_q]))
-    return Estimate(float(conv.mean()) if conv.size else 0.0, r_lo, r_hi, steps_med, s_lo, s_hi)
+    e_mid = e_lo = e_hi = None
+    if error is not None and np.size(error):
+        err = np.asarray(error, dtype=float)
+        meds = _medians(np.sort(err[idx], axis=1))
+        e_mid = float(_medians(np.sort(err)[None, :])[0])
+        # lower/higher: no interpolation between an infinite (diverged) median and another
+        e_lo = float(np.quantile(meds, lo_q, method="lower"))
+        e_hi = float(np.quantile(meds, hi_q, method="higher"))
+    return Estimate(float(conv.mean()) if conv.size else 0.0, r_lo, r_hi, steps_med, s_lo, s_hi,
+                    e_mid, e_lo, e_hi)
+
+
+def _medians(rows: np.ndarray) -> np.ndarray:
+    """The median of each row of sorted values, ∞ when a middle value is ∞ (as
+    :func:`optviz.explore.measures.quantile`: a median over mostly diverged points is ∞)."""
+    m = rows.shape[1]
+    a, b = rows[:, (m - 1) // 2], rows[:, m // 2]
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(a) | np.isinf(b), np.inf, (a + b) / 2)
 
 
 def clearly_ahead(a: Estimate, b: Estimate) -> bool:
@@ -107,7 +135,11 @@ def clearly_ahead(a: Estimate, b: Estimate) -> bool:
     if a.success_low > b.success_high:
         return True
     certain = a.success_low == a.success_high == b.success_low == b.success_high
-    if not certain or a.steps_high is None or b.steps_low is None:
+    if not certain:
+        return False
+    if a.steps is None and b.steps is None:  # nothing converged for either: the final errors, if measured
+        return a.error_high is not None and b.error_low is not None and a.error_high < b.error_low
+    if a.steps_high is None or b.steps_low is None:
         return False
     return a.steps_high < b.steps_low
 
@@ -133,12 +165,28 @@ def span(lo: float, hi: float) -> str:
     return f"{100 * lo:.0f}–{100 * hi:.0f} %"
 
 
+def _error_headline(estimates: Mapping[str, Estimate], first: Sequence[str], noun: str) -> str:
+    """The headline when nothing converged for anyone and the final errors were measured."""
+    if len(first) > 1:
+        names = ", ".join(first[:-1]) + f" and {first[-1]}"
+        return (f"No clear winner: nothing {noun}, and the 90 % intervals of the median final errors of "
+                f"{names} overlap")
+    e = estimates[first[0]]
+    sure = (f"a median final error of {e.error:.3g} (90 % interval {e.error_low:.3g}–{e.error_high:.3g}); "
+            f"nothing {noun}")
+    if len(estimates) == 1:
+        return f"{first[0]}: {sure}"
+    return f"{first[0]} is ahead on final error: {sure}, and its interval lies wholly below the others'"
+
+
 def headline(estimates: Mapping[str, Estimate], order: Sequence[str], what: str = "solves",
              noun: str = "solved") -> str:
     """One line that says who wins, or that nobody clearly does: ``order`` is the ranking by
     the point estimates (best first); ``what`` the verb for the success rate, ``noun`` its name."""
     if all(e.success_high == 0 for e in estimates.values()):
-        return f"No clear winner: nothing {noun} (0 % for each)"
+        if any(e.error is None for e in estimates.values()):
+            return f"No clear winner: nothing {noun} (0 % for each)"
+        return _error_headline(estimates, leaders(estimates, order) or list(order), noun)
     first = leaders(estimates, order) or list(order)
     if len(first) == 1:
         e = estimates[first[0]]
