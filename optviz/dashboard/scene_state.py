@@ -37,6 +37,8 @@ PAGE_RING = (2, 64)
 PAGE_RING_RADIUS = (0.05, 1.0)
 #: What to do instead, when the page cannot show a scene (the command line runs any scene).
 CLI_HINT = "run the scene file with optviz run --scene (or render --scene)"
+#: The tab where typed rules race (:mod:`.views.own_rule`): a scene with rules opens it.
+RULE_VIEW = "Your own optimizer"
 #: The engine's schedule names -> the page's choices.
 PAGE_SCHEDULES = {"constant": "constant", "step": "step", "exponential": "exponential", "cosine": "cosine",
                   "warmup+cosine": "warm-up + cosine"}
@@ -188,7 +190,8 @@ def widgets_from_scene(scene: Scene) -> None:
     leaves the state as it was).
     """
     _check_page_can_show(scene)
-    if scene.rules:  # typed rules open in the "Your own optimizer" view; the controls take the rest
+    rules = bool(scene.rules)
+    if rules:  # typed rules open in the "Your own optimizer" view; the controls take the rest
         ss["own_rules"] = {n: (text, dict(scene.optimizers.get(n, {}))) for n, text in scene.rules.items()}
         rest = {n: hps for n, hps in scene.optimizers.items() if n not in scene.rules} or {"Adam": {}}
         scene = dataclasses.replace(scene, optimizers=rest, rules={})
@@ -221,6 +224,8 @@ def widgets_from_scene(scene: Scene) -> None:
         if differs is not None:
             raise ValueError(f"{differs}: the page's controls cannot reproduce this scene's {differs} "
                              f"exactly ({CLI_HINT})")
+        if rules:
+            ss["view"] = RULE_VIEW
     except BaseException:  # put back what changed (widgets drawn already in this run are untouched)
         for k in _state_keys():
             if k not in saved:

@@ -7,6 +7,10 @@
   reads it with :meth:`Scene.from_query` (bounded by :data:`optviz.scene.model.SERVER_LIMITS`)
   and sets the page's controls to it (:func:`.scene_state.widgets_from_scene`): the classmate
   sees the identical race.
+- **A typed rule is part of the scene on screen** while the "Your own optimizer" tab shows it
+  (:func:`page_scene`): the address bar, "Link" and "Download" then hold the rule's text, its
+  hyperparameters and the optimizers raced beside it (:func:`with_rule`, the tab's own race), and
+  opening that link opens the tab on the same rule and race.
 - **"Download scene" / "Load scene"** write and read the same scene as JSON
   (:meth:`Scene.to_json`, :meth:`Scene.from_json`), the file ``optviz run --scene`` runs.
 
@@ -20,13 +24,15 @@ module reads numbers and names, and a typed formula goes through :func:`function
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from optviz.dashboard.messages import markdown_text, short
-from optviz.dashboard.scene_state import scene_from_widgets, widgets_from_scene
+from optviz.dashboard.scene_state import RULE_VIEW, scene_from_widgets, widgets_from_scene
 from optviz.dashboard.state import ss
 from optviz.optimizers import GROUPS, group_label, rates
 from optviz.scene.model import SERVER_LIMITS, STREAMLIT_QUERY_KEYS, Scene
@@ -35,6 +41,30 @@ from optviz.scene.model import SERVER_LIMITS, STREAMLIT_QUERY_KEYS, Scene
 MAX_FILE_BYTES = 2_000_000
 #: The message of a link or file that could not be opened (shown until dismissed).
 ERROR_KEY = "share_error"
+#: The "Your own optimizer" tab's last checked rule: (name, text, its hyperparameters, the
+#: optimizers raced beside it), set by the tab (:mod:`.views.own_rule`).
+RULE_KEY = "own_choice"
+
+
+# ---------------------------------------------------------------------- the scene on screen
+def with_rule(base: Scene, name: str, text: str, values: Mapping[str, float], others: Iterable[str]) -> Scene:
+    """``base`` racing the typed rule ``name`` (its ``text`` and hyperparameter ``values``) beside
+    ``others`` (with ``base``'s values where it races them): the "Your own optimizer" tab's race."""
+    chosen = {n: dict(base.optimizers.get(n, {})) for n in others if n != name}
+    chosen[name] = dict(values)
+    return dataclasses.replace(base, optimizers=chosen, rules={name: text})
+
+
+def page_scene(scene: Scene) -> Scene:
+    """The scene on screen: the sidebar's ``scene``, or, while the "Your own optimizer" tab is open,
+    its race with the typed rule (what the address bar, "Link" and "Download" hold)."""
+    choice = ss.get(RULE_KEY)
+    if ss.get("view") != RULE_VIEW or not choice:
+        return scene
+    try:
+        return with_rule(scene, *choice)
+    except ValueError:  # (the rule's name taken meanwhile by another session's Python rule, ...)
+        return scene
 
 
 # ---------------------------------------------------------------------- the URL and files
@@ -64,8 +94,9 @@ def open_link() -> None:
 
 
 def sync_url(scene: Scene) -> None:
-    """Write ``scene`` to the page's URL (only when it changed; Streamlit's own keys are kept)."""
-    query = scene.to_query()
+    """Write the scene on screen (:func:`page_scene` of the sidebar's ``scene``) to the page's URL
+    (only when it changed; Streamlit's own keys are kept)."""
+    query = page_scene(scene).to_query()
     now = _query_now()
     if ss.pop("_keep_url", False) and now:
         ss["_kept_query"] = query
@@ -124,7 +155,7 @@ def controls(sb: Any) -> None:
     scene" (the scene as JSON) and "Load scene" (a scene file)."""
     sb.header("Share")
     try:
-        scene = scene_from_widgets()
+        scene = page_scene(scene_from_widgets())
     except (ValueError, KeyError, TypeError):
         scene = None
     c1, c2 = sb.columns(2)

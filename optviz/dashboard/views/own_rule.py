@@ -21,8 +21,10 @@ import numpy as np
 import streamlit as st
 
 import optviz
+from optviz.dashboard import share
 from optviz.dashboard.docs import doc_markdown
 from optviz.dashboard.messages import short
+from optviz.dashboard.scene_state import RULE_VIEW
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots
@@ -111,14 +113,10 @@ def _view() -> None:
                 value = given if given is not None and h.low <= given <= h.high else h.default
                 key = f"own_hp_{spec.name}_{h.name}_{h.low}_{h.high}_{value}"
                 values[h.name] = _slider(h.name, h, key, value)
-    base = ctx.scene
-    chosen = {n: dict(base.optimizers[n]) if n in base.optimizers else {} for n in others if n != spec.name}
-    chosen[spec.name] = values
     try:
-        scene = Scene(function=base.function, optimizers=chosen, starts=base.starts, steps=base.steps,
-                      seed=base.seed, schedule=base.schedule, hooks=base.hooks, noise=base.noise,
-                      noise_mode=base.noise_mode, delay=base.delay, dtype=base.dtype, error=base.error,
-                      tol=base.tol, rates=base.rates, rules={spec.name: text}, limits=base.limits)
+        scene = share.with_rule(ctx.scene, spec.name, text, values, others)
+        ss[share.RULE_KEY] = (spec.name, text, values, tuple(others))
+        share.sync_url(ctx.scene)  # the address bar: this race, with the rule (share.page_scene)
         result = race(scene, ctx.backend)
     except ENGINE_ERRORS as exc:
         st.error(short(str(exc)))
@@ -173,5 +171,5 @@ def render(ctx: Context) -> None:
     st.fragment(_view)()
 
 
-VIEW = View(key="own_rule", title="Your own optimizer", order=70, render=render,
+VIEW = View(key="own_rule", title=RULE_VIEW, order=70, render=render,
             help="type an update rule, race it, look at its state, share it")
