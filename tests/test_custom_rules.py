@@ -393,6 +393,15 @@ def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
     assert {s.label for s in at.select_slider} >= {"lr"}  # sliders from the declared ranges
     assert {s.label for s in at.slider} >= {"b1", "b2", "wd"}
     assert any("rules" in c.value for c in at.code)  # the link carries the rule's text
+    next(s for s in at.slider if s.label == "b1").set_value(0.8).run()
+    linked = Scene.from_query({k: at.query_params[k] for k in at.query_params})  # the address bar
+    assert linked.rules == {"MyLion": typed.EXAMPLES["MyLion"]}  # carries the rule, its value, the others
+    assert linked.optimizers["MyLion"]["b1"] == 0.8 and {"Adam", "Lion"} <= set(linked.optimizers)
+    at.session_state["view"] = "Race"
+    at.run()
+    assert "rules" not in at.query_params  # the race on screen has no typed rule
+    at.session_state["view"] = "Your own optimizer"
+    at.run()
     text = next(t for t in at.text_area if t.key == "own_text_MyLion")
     text.set_value("lr = 0.01 in [1e-6, 1]\nx = x - lr*sgn(g)").run()
     assert any("unknown function 'sgn' (did you mean sign?) at column 12" in e.value for e in at.error)
@@ -400,6 +409,8 @@ def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
 
 
 def test_a_link_with_a_typed_rule_opens_it_in_the_page():
+    """The link opens the "Your own optimizer" tab on the rule, its value and its race, and the
+    address bar then holds that very link."""
     from streamlit.testing.v1 import AppTest
 
     text = "lr = 0.01 in [1e-6, 1]\nx = x - lr*sign(g)"
@@ -408,37 +419,48 @@ def test_a_link_with_a_typed_rule_opens_it_in_the_page():
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
     for key, value in scene.to_query().items():
         at.query_params[key] = value
-    at.session_state["view"] = "Your own optimizer"
     at.run()
     assert not at.exception and not at.error
+    assert at.session_state["view"] == "Your own optimizer"
     assert [t.value for t in at.text_area if t.key == "own_text_Sign"] == [text]  # the link's text
     assert 0.05 in [s.value for s in at.select_slider]  # and its hyperparameter
     assert "Adam" in next(m.value for m in at.multiselect if m.key == "own_others")
+    table = at.dataframe[0].value.to_string()  # the race
+    assert "Sign" in table and "Adam" in table
+    assert Scene.from_query({k: at.query_params[k] for k in at.query_params}) == scene
     custom.unregister("Sign")
 
 
-def test_a_batch_carries_its_typed_rules_to_a_fresh_process(tmp_path):
-    """A Dask worker is another process: a batch's typed rules travel with it (as text) and are
+def test_a_batch_carries_its_typed_and_python_rules_to_a_fresh_process(tmp_path):
+    """A Dask worker is another process: a batch's typed rules travel with it (as text), its Python
+    rules as their spec (functions by value: cloudpickle, as Dask sends them), and both are
     registered there before it runs."""
-    import pickle
     import subprocess
     import sys
 
+    cloudpickle = pytest.importorskip("cloudpickle")
+    from functions.elementwise import sign
     from optviz.explore.scale import Batch, evaluate
 
+    def half_sign(g, w, a, eta):  # defined here: sent by value
+        return -eta * sign(g) - a * w, a * 0.5
+
     typed.register_text("ShipSign", typed.EXAMPLES["SignSGD"])
+    optviz.rule("ShipPy", half_sign, state={"a": lambda eta: eta}, hyperparams={"eta": (0.01, 0, 1)})
     try:
-        batch = Batch("booth", {"ShipSign": {}, "Adam": {}}, STARTS, 20)
-        assert batch.rules == {"ShipSign": typed.EXAMPLES["SignSGD"]}
+        batch = Batch("booth", {"ShipSign": {}, "ShipPy": {}, "Adam": {}}, STARTS, 20)
+        assert batch.rules == {"ShipSign": typed.EXAMPLES["SignSGD"]} and set(batch.specs) == {"ShipPy"}
         here = evaluate(batch)
+        (tmp_path / "batch.pkl").write_bytes(cloudpickle.dumps(batch))
     finally:
         custom.unregister("ShipSign")
-    (tmp_path / "batch.pkl").write_bytes(pickle.dumps(batch))
+        custom.unregister("ShipPy")
     code = ("import pickle, sys; from optviz.explore.scale import evaluate; "
-            "b = pickle.load(open(sys.argv[1], 'rb')); print(evaluate(b).error['ShipSign'].tobytes().hex())")
+            "b = pickle.load(open(sys.argv[1], 'rb')); e = evaluate(b).error; "
+            "print(e['ShipSign'].tobytes().hex(), e['ShipPy'].tobytes().hex())")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "batch.pkl")], capture_output=True,
                          text=True, timeout=120, check=True).stdout
-    assert out.strip() == here.error["ShipSign"].tobytes().hex()  # the same bits
+    assert out.split() == [here.error[n].tobytes().hex() for n in ("ShipSign", "ShipPy")]  # the same bits
 
 
 def test_background_compiles_get_typed_rules_as_text_and_leave_python_rules_here():

@@ -108,6 +108,65 @@ def test_an_exception_from_progress_cancels_the_chunks(client):
     _same_finals(scale.run_batch(_batch(20)), scale.run_batch(_batch(20), client=client))
 
 
+def test_python_rules_and_adapters_are_registered_on_the_workers(client):
+    """A worker process knows only the built-ins: a batch carries its Python rules (their functions
+    by value, as Dask's cloudpickle sends them) and adapters (how to build them again), and the
+    worker registers them. Here the batch goes through Dask's own pickling, the rules are removed
+    from the registry (a fresh worker's), and a worker runs the chunk: the same numbers."""
+    torch = pytest.importorskip("torch")
+    from distributed.protocol import pickle as dask_pickle
+
+    from optviz.optimizers import REGISTRY, custom
+
+    def update(g, m, eta, mu):  # defined here: Dask sends it by value
+        m = mu * m + g
+        return -eta * m, m
+
+    optviz.rule("ShippedMomentum", update, state={"m": lambda m0: m0},
+                hyperparams={"eta": (0.01, 0, 1), "mu": (0.9, 0, 0.999), "m0": (0.1, -1, 1)})
+    optviz.from_torch(torch.optim.Adam, name="ShippedTorchAdam", lr=0.05)
+    try:
+        fn = functions.get("himmelblau")
+        b = scale.Batch(fn, {"ShippedMomentum": {}, "ShippedTorchAdam": {}, "Adam": {}},
+                        optviz.scene.starts.random(fn.box, 40, seed=2), 20, tol=1e-3, options={"noise": 0.3})
+        assert set(b.specs) == {"ShippedMomentum", "ShippedTorchAdam"}
+        here = scale.run_batch(b, fused=False)
+        _same_finals(here, scale.run_batch(b, client=client, chunk_points=20))
+        sent = dask_pickle.dumps(b)
+    finally:
+        custom.unregister("ShippedMomentum")
+        custom.unregister("ShippedTorchAdam")
+    try:
+        there = client.submit(scale.evaluate, dask_pickle.loads(sent), False, 1, pure=False).result()
+        _same_finals(here, there)
+        assert REGISTRY["ShippedTorchAdam"].mode == "torch: one (n, d) parameter (elementwise)"  # built there
+    finally:
+        custom.unregister("ShippedMomentum")
+        custom.unregister("ShippedTorchAdam")
+
+
+def test_a_rule_that_cannot_be_sent_is_refused_in_one_line(client):
+    import threading
+
+    from optviz.optimizers import custom
+
+    lock = threading.Lock()
+
+    def update(g, eta):
+        assert lock is not None
+        return -eta * g
+
+    optviz.rule("Unsendable", update, hyperparams={"eta": (0.01, 0, 1)})
+    try:
+        b = scale.Batch(functions.get("booth"), {"Unsendable": {}}, np.zeros((4, 2)), 5)
+        with pytest.raises(ValueError, match=r"^Unsendable: this Python rule cannot be sent to Dask workers "
+                                             r"\(TypeError: .*lock.*\); run it in this process") as info:
+            scale.run_batch(b, client=client)
+        assert "\n" not in str(info.value)
+    finally:
+        custom.unregister("Unsendable")
+
+
 def test_scheduler_local_starts_and_closes_a_cluster(monkeypatch):
     made = []
 

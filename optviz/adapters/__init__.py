@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -45,9 +45,11 @@ LR_NAMES = ("learning_rate", "lr", "step_size")
 
 @dataclass(frozen=True)
 class AdapterSpec(OptimizerSpec):
-    """A library optimizer's spec: ``mode`` says how its starts are stepped."""
+    """A library optimizer's spec: ``mode`` says how its starts are stepped; ``recipe`` how another
+    process (a Dask worker) builds it again (:func:`optviz.optimizers.custom.shipment`)."""
 
     mode: str = ""
+    recipe: custom.Recipe | None = field(default=None, compare=False, repr=False)
 
 
 class NoState(NamedTuple):
@@ -71,13 +73,13 @@ def _hyperparam(name: str, value: float, given: dict[str, Any]) -> HyperParam:
 
 
 def _register(name: str, init: Any, update: Any, hps: list[HyperParam], reference: str, summary: str,
-              mode: str, doc: str) -> AdapterSpec:
+              mode: str, doc: str, recipe: custom.Recipe) -> AdapterSpec:
     name = custom.check_name(name)
     marker = type(_library)(_library.__code__, _library.__globals__, _library.__name__)
     marker.__doc__ = doc
     spec = AdapterSpec(name=name, family="adapter", maths=Maths(NoState, stage(marker, "update")),
                        rule=Rule(init, update), hyperparams=tuple(hps), reference=reference, summary=summary,
-                       needs=frozenset({"adapter"}), mode=mode)
+                       needs=frozenset({"adapter"}), mode=mode, recipe=recipe)
     _dry_run(spec)
     with custom.LOCK:
         if name in REGISTRY and name not in custom.USER:
@@ -165,8 +167,9 @@ def from_optax(transform: Any, name: str, *, hyperparams: dict[str, Any] | None 
     label = getattr(transform, "__name__", None) or type(transform).__name__
     doc = (f"optax transform {label} (an adapter: every start its own parameter vector, under jax.vmap)."
            + (f" Injected hyperparameters: {', '.join(names)}." if names else ""))
+    recipe = custom.Recipe(from_optax, (transform, name), {"hyperparams": hyperparams, "summary": summary})
     return _register(name, init, update, hps, "optax", summary or "an optax transform (adapter)",
-                     "optax: vmap over starts", doc)
+                     "optax: vmap over starts", doc, recipe)
 
 
 # ---------------------------------------------------------------------- torch.optim
@@ -244,8 +247,10 @@ def from_torch(optimizer_class: Any, name: str, *, per_point: bool | None = None
             else "torch: one (n, d) parameter (elementwise)")
     args = ", ".join(f"{k}={v!r}" for k, v in settings.items())
     doc = f"torch.optim.{cls_name}({args}) (an adapter; {mode})."
+    recipe = custom.Recipe(from_torch, (optimizer_class, name),
+                           {"per_point": per_point, "summary": summary, **kwargs})
     return _register(name, init, update, hps, "torch.optim", summary or f"torch.optim.{cls_name} ({mode})",
-                     mode, doc)
+                     mode, doc, recipe)
 
 
 __all__ = ["TORCH_ELEMENTWISE", "AdapterSpec", "from_optax", "from_torch"]

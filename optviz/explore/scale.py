@@ -46,6 +46,7 @@ from optviz.engine.run import MAX_SECONDS, duration_text, estimate_seconds
 from optviz.engine.run import run as run_engine
 from optviz.engine.validate import check_max_seconds
 from optviz.explore.measures import RUN_OPTIONS, check_count
+from optviz.optimizers import custom as custom_rules
 from optviz.optimizers import typed as typed_rules
 from optviz.scene.text import quote
 
@@ -79,6 +80,10 @@ class Batch:
         options: further :func:`optviz.run` keywords (:data:`RUN_OPTIONS`).
         rules: the texts of the typed rules among ``optimizers`` (filled in when not given), so that
             a worker process registers them before it runs the batch.
+        specs: the Python rules and adapters among ``optimizers`` (filled in when not given):
+            a Python rule's spec, its functions sent by value (Dask's cloudpickle), an adapter's
+            recipe (its library object and settings), registered by the worker
+            (:func:`optviz.optimizers.custom.adopt`) before it runs the batch.
     """
 
     function: Any
@@ -90,6 +95,7 @@ class Batch:
     kind: str = "distance"
     options: Mapping[str, Any] = field(default_factory=dict)
     rules: Mapping[str, str] = field(default_factory=dict)
+    specs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.options) - set(RUN_OPTIONS))
@@ -98,6 +104,8 @@ class Batch:
         if not self.rules:
             texts = {n: typed_rules.text_of(n) for n in self.optimizers}
             object.__setattr__(self, "rules", {n: t for n, t in texts.items() if t is not None})
+        if not self.specs:
+            object.__setattr__(self, "specs", custom_rules.shipment(self.optimizers))
 
     @property
     def n(self) -> int:
@@ -204,10 +212,13 @@ def evaluate(batch: Batch, fused: bool | None = None, threads: int | None = None
              progress: ProgressFn | None = None, max_seconds: float | None = None) -> Finals:
     """Run ``batch`` through :func:`optviz.run` (final state only) and reduce it to :class:`Finals`.
 
-    This is what each Dask worker runs on its chunk (its typed rules registered first).
+    This is what each Dask worker runs on its chunk (its typed rules, Python rules and adapters
+    registered first).
     """
     if batch.rules:
         typed_rules.register_texts(dict(batch.rules))
+    if batch.specs:
+        custom_rules.adopt(batch.specs)
     res = run_engine(**batch.run_kwargs(), fused=fused, threads=threads, progress=progress,
                      max_seconds=max_seconds)
     return finals_of(res, batch.kind)
@@ -293,8 +304,28 @@ def run_batches(batches: list[Batch], *, client: Any = None, scheduler: str | No
     if client is None and scheduler is None:
         _check_time(jobs, est, max_seconds)
         return _local(batches, fixed, progress, chunk_points or LOCAL_CHUNK)
+    for b in batches:
+        check_sendable(b)
     with connect(client, scheduler) as c:
         return _on_dask(c, batches, fixed, progress, chunk_points)
+
+
+def check_sendable(batch: Batch) -> None:
+    """Refuse, in one line, a batch whose Python rule or adapter cannot be sent to a Dask worker
+    (Dask pickles a task, with cloudpickle for functions defined in your session)."""
+    if not batch.specs:
+        return
+    _distributed()
+    from distributed.protocol import pickle as dask_pickle
+
+    for name, item in batch.specs.items():
+        try:
+            dask_pickle.dumps(item)
+        except Exception as exc:  # what cannot be pickled is the user's own object: say which, in one line
+            what = "adapter" if isinstance(item, custom_rules.Recipe) else "Python rule"
+            raise ValueError(f"{name}: this {what} cannot be sent to Dask workers ({type(exc).__name__}: "
+                             f"{str(exc)[:120]}); run it in this process (no client= or "
+                             "scheduler=)") from None
 
 
 def _check_time(jobs: list[Any], est: float, max_seconds: float | None) -> None:

@@ -37,11 +37,13 @@ page never names a Python file.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import keyword
 import math
 import re
 import runpy
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -352,6 +354,52 @@ def unregister(name: str) -> None:
         REGISTRY.pop(name, None)
 
 
+# ---------------------------------------------------------------------- other processes (Dask workers)
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How to build a rule again in another process: ``make(*args, **kwargs)`` registers it
+    (an adapter: ``from_optax(transform, name, ...)``). ``token`` tells one registration from another."""
+
+    make: Callable[..., Any]
+    args: tuple
+    kwargs: Mapping[str, Any]
+    token: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def shipment(names: Iterable[str]) -> dict[str, OptimizerSpec | Recipe]:
+    """What another process needs to race the Python rules and adapters among ``names``: a Python
+    rule's spec (its functions go by value, as Dask's cloudpickle sends them), an adapter's
+    :class:`Recipe` (its library object and settings: the adapter is built again there). Typed rules
+    go as their text (:func:`optviz.optimizers.typed.text_of`); built-ins are everywhere."""
+    out: dict[str, OptimizerSpec | Recipe] = {}
+    for name in names:
+        kind = USER.get(name)
+        spec = REGISTRY.get(name)
+        if spec is None or kind not in ("python", "adapter"):
+            continue
+        recipe = getattr(spec, "recipe", None)
+        out[name] = recipe if recipe is not None else spec
+    return out
+
+
+def adopt(shipped: Mapping[str, OptimizerSpec | Recipe]) -> None:
+    """Register in this process the rules of a :func:`shipment` (a no-op where they already are:
+    the process that sent them, or a worker that built the same recipe before)."""
+    with LOCK:
+        for name, item in shipped.items():
+            current = REGISTRY.get(name)
+            if current is not None and name not in USER:
+                raise RuleError(f"rule name {name!r}: {name} is a built-in optimizer here")
+            if isinstance(item, Recipe):
+                if getattr(getattr(current, "recipe", None), "token", None) == item.token:
+                    continue
+                built = item.make(*item.args, **item.kwargs)
+                REGISTRY[name] = dataclasses.replace(built, recipe=item)  # (built once per process)
+            elif current is not item:
+                REGISTRY[name] = item
+                USER[name] = item.family
+
+
 def load_file(path: str | Path) -> tuple[str, ...]:
     """Run a Python file of your own that registers rules (:func:`rule`); return their names.
 
@@ -376,4 +424,5 @@ def load_file(path: str | Path) -> tuple[str, ...]:
     return names
 
 
-__all__ = ["LR_NAMES", "USER", "RuleError", "check_name", "hyperparam", "load_file", "rule", "unregister"]
+__all__ = ["LR_NAMES", "USER", "Recipe", "RuleError", "adopt", "check_name", "hyperparam", "load_file",
+           "rule", "shipment", "unregister"]
