@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from functions.problems.simd_math import sigmoid, softplus_minus, tanh
+from functions.problems.simd_math import exp_neg, log1p_unit, sigmoid, softplus_minus, tanh
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,8 +160,11 @@ def mlp_logistic_value(x, data, idx):
     A, Z, P = S[:(k + 1) * m], S[(k + 1) * m:(k + 2) * m], S[(k + 2) * m:]
     _mlp_gather(data, idx, k, A)
     _mlp_forward(x, A, k, h, m, Z, P, S[:0])
+    for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
+        P[r] = exp_neg(-abs(Z[r]))
     for r in range(m):
-        P[r] = softplus_minus(Z[r], A[k * m + r])
+        z = Z[r]
+        P[r] = (z if z > 0.0 else 0.0) - A[k * m + r] * z + log1p_unit(P[r])
     total = 0.0
     for r in range(m):
         total += P[r]

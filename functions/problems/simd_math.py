@@ -61,9 +61,9 @@ EXP_MIN = -708.0
 TANH_MAX = 20.0
 SQRT2_M1 = math.sqrt(2.0) - 1.0
 
-# e^r − 1 = r + r² (E2 + r (E3 + … + r E13)), E_k = 1/k!
+# e^r − 1 = r + r² (E2 + E3 r + … + E13 r^11), E_k = 1/k!
 E2, E3, E4, E5, E6, E7, E8, E9, E10, E11, E12, E13 = (1.0 / math.factorial(k) for k in range(2, 14))
-# log(1 + f) = 2s + s R, R = s² (L1 + s² (L2 + … + s² L11)), L_k = 2/(2k + 1)
+# log(1 + f) = 2s + s R, R = s² (L1 + L2 s² + … + L11 s^20), L_k = 2/(2k + 1)
 L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11 = (2.0 / (2 * k + 1) for k in range(1, 12))
 
 
@@ -72,8 +72,13 @@ def expm1_parts(y):
     kf = y * INV_LN2 + ROUND
     n = kf - ROUND
     r = (y - n * LN2_HI) - n * LN2_LO
-    q = r + r * r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (
-        E8 + r * (E9 + r * (E10 + r * (E11 + r * (E12 + r * E13)))))))))))
+    # r + r² Σ E_k r^(k-2), the sum by Estrin's scheme (pairs, then r², r⁴, r⁸: a shorter chain)
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = (E2 + r * E3) + r2 * (E4 + r * E5)
+    q1 = (E6 + r * E7) + r2 * (E8 + r * E9)
+    q2 = (E10 + r * E11) + r2 * (E12 + r * E13)
+    q = r + r2 * ((q0 + r4 * q1) + (r4 * r4) * q2)
     bits = np.int64((np.int64(np.float64(kf).view(np.int64)) - ROUND_BITS + 1023) << 52)
     return bits.view(np.float64), q
 
@@ -100,8 +105,10 @@ def log1p_unit(u):
     f = 0.5 * u - 0.5 if big else u
     s = f / (2.0 + f)
     z = s * s
-    R = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 + z * (L7 + z * (L8 + z * (
-        L9 + z * (L10 + z * L11))))))))))
+    z2 = z * z
+    z4 = z2 * z2
+    R = z * (((L1 + z * L2) + z2 * (L3 + z * L4)) + z4 * ((L5 + z * L6) + z2 * (L7 + z * L8))
+             + (z4 * z4) * ((L9 + z * L10) + z2 * L11))
     hfsq = 0.5 * f * f
     low = f - (hfsq - s * (hfsq + R))  # (2s = f − s f: the leading term f is exact)
     return (LN2_HI + (LN2_LO + low)) if big else low
