@@ -640,6 +640,21 @@ def test_a_sweep_of_a_network_ranks_its_final_training_losses():
     assert 1e-3 not in doc["optimizers"]["Adam"]["best"]["as_good"]  # clearly worse loss: not as good
 
 
+def test_a_networks_cost_is_the_first_step_its_training_loss_reaches_the_target():
+    c = optviz.compare(["moons-mlp"], ["SGD", "Adam"], budget=2, steps=40, seeds=1, tune_starts=2,
+                       test_starts=3, tol=1e-2)
+    target = c.targets["moons-mlp"]
+    tuning = [c.to_json()["tuned"]["moons-mlp"][n]["tuning"]["median_final_error"] for n in c.names]
+    assert c.kinds == {"moons-mlp": "loss"} and target == min(tuning)
+    ps = c.test_sets["moons-mlp"]
+    for name in c.names:  # the loss curve of a plain run, read independently of the engine's counters
+        res = optviz.run("moons-mlp", {name: c.tuned["moons-mlp"][name]}, ps.starts, 40, seed=ps.seeds)
+        hit = np.asarray(res.losses[name]) <= target + 1e-2
+        want = np.where(hit.any(axis=0), np.maximum(np.argmax(hit, axis=0), 1), np.inf)
+        np.testing.assert_array_equal(c.cost[name], want)
+    assert any(np.isfinite(c.cost[n]).any() for n in c.names)
+
+
 def test_the_seed_0_comparison_ranks_the_most_solved_first_or_ties_it():
     """A faster optimizer that solves fewer problems is never ranked above one that solves clearly
     more, and ranks follow the table's order."""

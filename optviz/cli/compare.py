@@ -61,7 +61,8 @@ def main(args: argparse.Namespace) -> int:
                "median error", "diverged"], rows)
         print("90% intervals: bootstrap over the held-out seeds and starts; a shared rank (1=): the "
               "intervals overlap")
-        print("\nheld-out share converged (median steps to tol), with the tuned hyperparameters:")
+        print("\nheld-out share solved (median steps to tol, or to a network's target), with the tuned "
+              "hyperparameters:")
         rows = []
         for lab in c.labels:
             cells = []

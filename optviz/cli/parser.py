@@ -377,10 +377,12 @@ examples:
   # which optimizers tolerate noise? what does delay compensation buy?
   optviz sweep -f himmelblau -o SGD,MSGD,Adam --param noise --values 0,0.1,1,10 --random 32 --seeds 3
   optviz sweep -f long_valley -o SGD,DCASGD --param delay --values 0,1,2,4,8 --out delay.png
+  # a network's learning rate with minibatches of 32 (its error: the final training loss)
+  optviz sweep -f moons-mlp -o SGD,Adam --param lr --values 1e-3:1:7 --batch 32
 
 --param takes a hyperparameter, 'lr', 'noise' or 'delay' (a --param KEY=VALUE is still a parameter of
-the function). Without --start/--grid/--random/--ring the starts are the dashboard's default grid; with
---random each seed draws its own starts.
+the function). Without --start/--grid/--random/--ring the starts are the dashboard's default grid (16
+random starts for a learning problem); with --random each seed draws its own starts.
 """
 
 COMPARE_EPILOG = """\
@@ -389,6 +391,9 @@ examples:
   optviz compare -o sgd,msgd,nag,rmsprop,adam -f rosenbrock,beale,himmelblau,booth --out profile.png
   optviz compare --budget 30 --seeds 3 --json > comparison.json
   optviz compare -o sgd,adam -f himmelblau --noise 1 --budget 10
+  # a network beside a test function (solved: its training loss reaches the target the tuned optimizers set)
+  optviz compare -o sgd,adam,rmsprop -f moons-mlp,rosenbrock --budget 8
+  optviz compare -o sgd,adam -f moons-mlp,logistic --batch 32
 
 Each optimizer tries --budget configurations per function (Latin hypercube over its learning rates
 and momenta/betas) on --seeds x --tune-starts starts; the best (most converged, then fewest median

@@ -158,7 +158,8 @@ def _view() -> None:
             st.caption(c.target_text(lab) + ".")
     st.dataframe(ranked(c), key="cmp_table")
     st.caption(
-        "solved: held-out starts that converge within the tolerance (staying within it to the end); "
+        "solved: held-out starts that converge within the tolerance (staying within it to the end; a "
+        "network: whose training loss reaches its target); "
         "fastest: problems where it needs the fewest steps (ties count for all); median steps to the "
         "tolerance over the solved ones. 90 % intervals: bootstrap over the held-out seeds and starts "
         f"(seeded by {c.seed}); optimizers whose intervals overlap share a rank (1=)."
