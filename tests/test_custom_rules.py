@@ -397,6 +397,11 @@ def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
     linked = Scene.from_query({k: at.query_params[k] for k in at.query_params})  # the address bar
     assert linked.rules == {"MyLion": typed.EXAMPLES["MyLion"]}  # carries the rule, its value, the others
     assert linked.optimizers["MyLion"]["b1"] == 0.8 and {"Adam", "Lion"} <= set(linked.optimizers)
+    # checked step by step against its twin (Lion, with b1 as beta1): they agree; against Adam: step 1
+    assert any(s.value.startswith("MyLion and Lion agree: 200 steps") for s in at.success), \
+        [s.value for s in at.success] + [w.value for w in at.warning]
+    next(s for s in at.selectbox if s.key == "own_ref_MyLion").set_value("Adam").run()
+    assert any(w.value.startswith("MyLion and Adam differ first at step 1, start 0") for w in at.warning)
     at.session_state["view"] = "Race"
     at.run()
     assert "rules" not in at.query_params  # the race on screen has no typed rule

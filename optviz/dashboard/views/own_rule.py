@@ -7,7 +7,9 @@ Nesterov's look-ahead and schedule-free SGD (``grad_at`` and ``init``).
 Each declared hyperparameter gets a slider over its declared range (logarithmic for learning rates
 and ``log`` ones). The race is the scene's function, starts, steps, seed, schedule, hooks, noise
 and delay, with the rule beside the optimizers chosen here; below it, the rule's state at every
-step for one start (what the Inside view shows for a built-in). The scene with the rule's text
+step for one start (what the Inside view shows for a built-in) and a step-by-step check against a
+reference rule (:func:`optviz.explore.conformance.conformance`, teacher-forced from the race's
+starts: the first step, start and coordinate where the two updates differ). The scene with the rule's text
 (``rules`` in the file and the link) can be downloaded or copied as a link: whoever opens it races
 the same rule.
 """
@@ -28,7 +30,9 @@ from optviz.dashboard.scene_state import RULE_VIEW
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS, Context, View, current_or_message, wait_for_pandas
 from optviz.draw import plots
+from optviz.explore.conformance import conformance
 from optviz.optimizers import NAMES, custom
+from optviz.optimizers import get as get_optimizer
 from optviz.optimizers.typed import EXAMPLES, build, register_text
 from optviz.scene.model import Scene
 
@@ -41,6 +45,12 @@ HELP = ("name = default in [low, high] declares a hyperparameter (add 'log' for 
         "before it is assigned is state (starts at 0; 'init z = x' or 'init v = 1e-3' before the "
         "assignments gives it another first value). 'grad_at = x + mu*d' takes the gradient at a "
         "look-ahead point. Functions: sqrt exp log abs sign, max/min of two, where(a > b, then, else).")
+#: The examples' built-in twins, and which of the example's hyperparameters is which of the twin's.
+TWINS = {"MyLion": ("Lion", {"lr": "lr", "beta1": "b1", "beta2": "b2", "weight_decay": "wd"}),
+         "AdamMax": ("AMSGrad", {}), "MyNesterov": ("NAG", {}),
+         "MyScheduleFree": ("ScheduleFreeSGD", {"momentum": "beta"})}
+#: Steps the step-by-step check runs at most (the readable path, every start).
+CHECK_STEPS = 200
 #: Slider positions of a log-scaled hyperparameter.
 LOG_STEPS = 60
 
@@ -125,6 +135,7 @@ def _view() -> None:
     _curves(result, ctx)
     st.dataframe(plots.style_table(plots.results_table(result, ctx.kind, ctx.tol), ctx.large))
     _inside(scene, ctx, spec.name)
+    _check(scene, ctx, spec.name, example, values)
     st.download_button("Download the scene (with the rule's text)", scene.to_json(),
                        file_name=f"{spec.name}.json", mime="application/json", key="own_download")
     from urllib.parse import urlencode
@@ -165,6 +176,48 @@ def _inside(scene: Scene, ctx: Context, name: str) -> None:
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="step",
                       title=f"{name}'s state, gradient and update at start {int(start)}")
     st.plotly_chart(fig, key="own_inside")
+
+
+@st.cache_data(max_entries=32, show_spinner="Checking step by step…")
+def check(scene: Scene, name: str, reference: str,
+          ref_values: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    """The rule against ``reference`` from the race's starts (its own values against ``ref_values``)."""
+    with custom.LOCK:
+        kw = scene.run_kwargs()  # (registers the scene's typed rules)
+        found = conformance(name, reference, kw["function"], scene.starts_array(),
+                            min(scene.steps, CHECK_STEPS), a_hyperparams=dict(scene.optimizers[name]),
+                            b_hyperparams=dict(ref_values))
+    return found.to_dict() | {"text": found.text()}
+
+
+def _check(scene: Scene, ctx: Context, name: str, example: str, values: dict[str, float]) -> None:
+    """'Check it step by step': the rule teacher-forced against a built-in (an example's twin first)."""
+    with st.expander("Check it step by step against a reference rule", expanded=False):
+        twin, names = TWINS.get(example, (None, {}))
+        choices = ["(choose)", *[n for n in NAMES if n != name]]
+        reference = st.selectbox("Reference", choices, index=choices.index(twin) if twin in choices else 0,
+                                 key=f"own_ref_{example}",
+                                 help="Both rules step from the race's starts; at every step the reference "
+                                      "is given the very position and gradient of yours and the updates are "
+                                      "compared coordinate by coordinate (tolerance 1e-12 + 1e-9·|update|).")
+        if reference == "(choose)":
+            return
+        ref = get_optimizer(reference)
+        st.caption(f"{reference}'s settings (a value of the same name, or the example's twin, is yours):")
+        cols = st.columns(min(4, max(1, len(ref.hyperparams))))
+        ref_values = {}
+        for k, h in enumerate(ref.hyperparams):
+            mine = values.get(names.get(h.name, h.name))
+            value = float(mine) if mine is not None and h.low <= mine <= h.high else float(h.default)
+            with cols[k % len(cols)]:
+                ref_values[h.name] = float(st.number_input(h.name, value=value, format="%.6g",
+                                                           key=f"own_refhp_{example}_{reference}_{h.name}_{value}"))
+        try:
+            found = check(scene, name, reference, tuple(ref_values.items()))
+        except ENGINE_ERRORS as exc:
+            st.error(short(str(exc)))
+            return
+        (st.success if found["agree"] else st.warning)(found["text"])
 
 
 def render(ctx: Context) -> None:
