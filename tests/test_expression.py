@@ -497,11 +497,18 @@ def test_nested_max_builds_quickly(pool) -> None:
     """20 nested max calls (432 characters) spent 17-62 s in SymPy's Max; now well within the
     build limit, with the right values and subgradients."""
     text = _nested_max(20)
-    fut = pool.submit(functions.from_expression, text, BOX2)
-    try:
-        f = fut.result(timeout=TIME_BOUND_S)
-    except concurrent.futures.TimeoutError:
-        pytest.fail(f"20 nested max calls were not built within {TIME_BOUND_S} s")
+    for _ in range(5):  # (retried while the machine is too busy to judge: 'the server is busy; try again')
+        fut = pool.submit(functions.from_expression, text, BOX2)
+        try:
+            f = fut.result(timeout=TIME_BOUND_S)
+            break
+        except concurrent.futures.TimeoutError:
+            pytest.fail(f"20 nested max calls were not built within {TIME_BOUND_S} s")
+        except ValueError as exc:
+            if "busy" not in str(exc):
+                raise
+    else:
+        pytest.fail("the machine stayed too busy to build the text")
     X = _box_points(f.box, 300, 5)
     _close(f.value(X), _nested_max_ref(20)(*X.T), 1e-13)
     ok = np.all(np.abs(f.grad(X) - _fd(f, X)) < 1e-4 * np.maximum(1, np.abs(_fd(f, X))), axis=1)
