@@ -985,6 +985,11 @@ def _thaw(key: tuple | None) -> np.ndarray | None:
 #: in its worker process; beyond it the worker is killed and the text refused ("... took
 #: longer than 1 s to build; simplify it"). Ordinary formulas take 0.01-0.2 s.
 BUILD_SECONDS = 1.0
+#: A worker that has had less than this share of :data:`BUILD_SECONDS` in CPU time when the time
+#: is up was starved by a busy machine, not slow: it may go on, up to :data:`BUSY_WAIT` x
+#: :data:`BUILD_SECONDS` of wall clock, before the text is turned away as "busy; try again".
+STARVED = 0.9
+BUSY_WAIT = 3.0
 #: Most builds running at once (each in a process of its own); a further one waits for a slot.
 MAX_WORKERS = 8
 #: Seconds a new worker may take to start (the first one starts the fork server, which imports
@@ -1103,10 +1108,10 @@ def _await(proc: Any, conn: Any, text: str) -> _Parts:
     try:
         if not conn.poll(START_SECONDS) or conn.recv() != "ready":
             raise _Uncached(f"{quoted} could not be built: the build process did not start; try again")
-        if not conn.poll(BUILD_SECONDS):
+        if not _answered(proc, conn):
             cpu = _cpu_seconds(proc.pid)
             proc.kill()
-            if cpu is not None and cpu < 0.5 * BUILD_SECONDS:  # starved: the machine is busy
+            if cpu is not None and cpu < STARVED * BUILD_SECONDS:  # starved: the machine is busy
                 raise _Uncached(
                     f"{quoted} could not be built within {BUILD_SECONDS:g} s (the server is busy); try again"
                 )
@@ -1121,6 +1126,23 @@ def _await(proc: Any, conn: Any, text: str) -> _Parts:
     if kind == "ok":
         return payload
     raise ValueError(payload)
+
+
+def _answered(proc: Any, conn: Any) -> bool:
+    """Whether the worker answers within its time: :data:`BUILD_SECONDS` of wall clock, extended
+    (up to :data:`BUSY_WAIT` x that) while the machine has given it less than that in CPU time, so
+    that a formula is judged by the work it takes, not by how busy the server is."""
+    if conn.poll(BUILD_SECONDS):
+        return True
+    waited = BUILD_SECONDS
+    while waited < BUSY_WAIT * BUILD_SECONDS:
+        cpu = _cpu_seconds(proc.pid)
+        if cpu is None or cpu >= STARVED * BUILD_SECONDS:
+            return False
+        if conn.poll(0.1 * BUILD_SECONDS):
+            return True
+        waited += 0.1 * BUILD_SECONDS
+    return False
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
