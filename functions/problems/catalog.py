@@ -153,7 +153,7 @@ def _mlp_builder(maker: Callable[[int, int], datasets.Data]) -> Callable[..., Pr
     def build(dim: int, params: Mapping[str, float]) -> ProblemSpec:
         a, y = maker(MLP_SAMPLES, TRAIN_SEED)
         at, yt = maker(MLP_SAMPLES, TEST_SEED)
-        form = scalar.DataForm(scalar.packed(a, y), scalar.mlp_logistic_value, scalar.mlp_logistic_grad)
+        form = scalar.DataForm(scalar.packed(a, y), *scalar.mlp_logistic(2, MLP_HIDDEN))
         task = Task(mlp(2, MLP_HIDDEN), "logistic", a, y, at, yt, form=form)
         return problem_spec(task, [[-MLP_BOX, MLP_BOX]] * dim)
 
