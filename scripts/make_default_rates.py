@@ -4,6 +4,7 @@
     python scripts/make_default_rates.py --check    # exit 1 if the committed file is not what this makes
     python scripts/make_default_rates.py --only booth --out /tmp/rates.json
     python scripts/make_default_rates.py --optimizers AdamW Lion   # tune these, keep the rest of the file
+    python scripts/make_default_rates.py --only moons-mlp          # retune one function, keep the others
 
 For each registered test function, in each dimension the dashboard can draw (1-D and/or 2-D),
 on its default scene (:func:`optviz.scene.lessons.default_starts`: a 4×4 grid in 2-D, 5 spread points
@@ -15,6 +16,15 @@ running off the picture): they keep the registry's defaults. The chosen rates ar
 then run together as the scene itself, and each optimizer's share of converged starts,
 diverged starts and median final error are stored beside them, so the table says what the
 defaults achieve. Everything is seeded: the output is the same on every run.
+
+The learning problems (:mod:`functions.problems`: least squares, logistic regression, the 2-16-1
+networks on two moons and two spirals) are tuned in their default dimension on the scene the
+dashboard and ``optviz run`` open for them: 16 random starts in the box (seed 0), 300 full-batch
+steps. Least squares and logistic regression list their minimizer and are tuned as above. A
+network has no known minimum: its objective is the fewest diverged starts, then the lowest median
+final training loss; to keep the script's time reasonable (a network step costs ~256 samples ×
+65 parameters), a network is tuned on the first :data:`NETWORK_TUNING_STARTS` of the 16 starts
+over the grid's top decades only ([:data:`NETWORK_LOW`, HIGH]), and then scored on all 16.
 
 It prints, per function, the share of the default field's starts that converge.
 """
@@ -38,9 +48,12 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 import functions  # noqa: E402
 import optviz  # noqa: E402
+from functions.problems import is_problem  # noqa: E402
+from functions.problems.base import ProblemFamily  # noqa: E402
 from optviz.explore.tune import tune_learning_rates  # noqa: E402
 from optviz.optimizers import NAMES  # noqa: E402
 from optviz.scene import lessons as presets  # noqa: E402
+from optviz.scene import starts as start_points  # noqa: E402
 
 OUT = ROOT / "optviz" / "data" / "default_rates.json"
 #: The dimensions the dashboard draws.
@@ -48,6 +61,11 @@ PLOTTABLE = (1, 2)
 #: The tuning grid's range.
 LOW, HIGH = 1e-5, 5.0
 FORMAT = 1
+#: A learning problem's default scene (more than 2-D): random starts in the box, seed 0.
+PROBLEM_STARTS = presets.DEFAULT_GRID ** 2
+#: A network's smaller tuning budget: the first starts of the scene, and the grid from this rate.
+NETWORK_TUNING_STARTS = 8
+NETWORK_LOW = 1e-4
 
 
 def scenes(only: list[str] | None = None) -> list[tuple[str, int]]:
@@ -56,13 +74,29 @@ def scenes(only: list[str] | None = None) -> list[tuple[str, int]]:
     for name, fam in functions.families().items():
         if only and name not in only:
             continue
-        out += [(name, d) for d in PLOTTABLE if fam.supports(d)]
+        if is_problem_family(fam):  # a learning problem: its default dimension (its parameters' number)
+            out.append((name, int(fam.default_dim)))
+        else:
+            out += [(name, d) for d in PLOTTABLE if fam.supports(d)]
     if only:
         unknown = sorted(set(only) - {n for n, _ in out})
         if unknown:
             raise SystemExit(f"make_default_rates: unknown function(s) {', '.join(unknown)}; "
                              f"valid: {', '.join(functions.names())}")
     return out
+
+
+def is_problem_family(fam: Any) -> bool:
+    """Whether a registry family makes learning problems (:mod:`functions.problems`)."""
+    return isinstance(fam, ProblemFamily)
+
+
+def default_scene_starts(fn: Any) -> np.ndarray:
+    """The starts of ``fn``'s default scene: the dashboard's grid in 1-D and 2-D; for a learning
+    problem, :data:`PROBLEM_STARTS` random starts in the box, seed 0 (as ``optviz run`` opens it)."""
+    if fn.dim <= 2:
+        return presets.default_starts(fn)
+    return start_points.random(fn.box, PROBLEM_STARTS, seed=presets.DEFAULT_SEED)
 
 
 def _num(v: float) -> float | None:
@@ -73,12 +107,20 @@ def _num(v: float) -> float | None:
 def tune_scene(function: str, dim: int, optimizers: tuple[str, ...] = NAMES) -> dict[str, Any]:
     """The table's entry for ``function`` in ``dim``: its scene, the tuned rates and their scores."""
     fn = functions.get(function, dim)
-    starts = presets.default_starts(fn)
+    starts = default_scene_starts(fn)
     steps, seed, tol = presets.DEFAULT_STEPS, presets.DEFAULT_SEED, presets.DEFAULT_TOL
+    network = is_problem(fn) and not np.size(fn.minimizers)
+    tuning = {}
     if np.size(fn.minimizers):
         tuned = tune_learning_rates(fn, list(optimizers), starts, steps, low=LOW, high=HIGH, seed=seed,
                                     tol=tol)
         rates = {name: {t.hyperparam: t.value} for name, t in tuned.items()}
+    elif network:  # no known minimum: the lowest median final training loss, on a smaller budget
+        tuned = tune_learning_rates(fn, list(optimizers), starts[:NETWORK_TUNING_STARTS], steps,
+                                    low=NETWORK_LOW, high=HIGH, seed=seed, kind="loss")
+        rates = {name: {t.hyperparam: t.value} for name, t in tuned.items()}
+        tuning = {"tuned_on": f"the first {NETWORK_TUNING_STARTS} starts, rates from {NETWORK_LOW:g}",
+                  "objective": "fewest diverged, then the lowest median final training loss"}
     else:  # no minimum (the saddles): the lowest loss is a point running off the picture
         rates = {}
     res = optviz.run(fn, {name: dict(rates.get(name, {})) for name in optimizers}, starts, steps, seed=seed,
@@ -94,11 +136,15 @@ def tune_scene(function: str, dim: int, optimizers: tuple[str, ...] = NAMES) -> 
             "diverged": int(dead.sum()),
             "median_error": _num(float(np.median(f[alive]))) if alive.any() else None,
         }
+    if dim > 2:  # a learning problem: the points follow from the seed (16 x its parameters' number)
+        where = {"starts": f"random {PROBLEM_STARTS} (seed {seed})", **tuning}
+    else:
+        where = {"starts": f"grid {presets.DEFAULT_POINTS_1D}" if dim == 1 else
+                           f"grid {presets.DEFAULT_GRID}x{presets.DEFAULT_GRID}",
+                 "points": np.round(starts, 12).tolist()}
     return {
         "scene": {
-            "starts": f"grid {presets.DEFAULT_POINTS_1D}" if dim == 1 else
-                      f"grid {presets.DEFAULT_GRID}x{presets.DEFAULT_GRID}",
-            "points": np.round(starts, 12).tolist(),
+            **where,
             "steps": steps, "seed": seed, "params": dict(getattr(fn, "params", {}) or {}),
             "kind": kind, "tol": tol,
         },
@@ -116,7 +162,10 @@ def build(only: list[str] | None = None, verbose: bool = True,
         "generated_by": "scripts/make_default_rates.py",
         "objective": ("per optimizer, its main learning rate from a 1-2-5 log grid in "
                       f"[{LOW:g}, {HIGH:g}]: fewest diverged starts, then most starts converged "
-                      "(final distance to a minimizer <= tol), then the lowest median final error"),
+                      "(final distance to a minimizer <= tol), then the lowest median final error; a "
+                      "network (no known minimum): fewest diverged, then the lowest median final training "
+                      f"loss, tuned on the first {NETWORK_TUNING_STARTS} starts with rates from "
+                      f"{NETWORK_LOW:g}"),
         "functions": {},
     }
     for function, dim in scenes(only):
@@ -194,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         table = merge(old, build(args.only, False, chosen), chosen)
     else:
         table = build(args.only)
+        if args.only and not args.check and args.out.exists():  # the other functions' entries stay
+            old = json.loads(args.out.read_text(encoding="utf-8"))
+            table["functions"] = {**old["functions"], **table["functions"]}
     text = dumps(table)
     print(f"{len(table['functions'])} functions in {time.perf_counter() - t0:.0f} s")
     if args.check:

@@ -1,10 +1,16 @@
 """The learning-rate tuner: one sweep per optimizer, and its choice holds up in a plain run."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import functions
 import optviz
+from functions.problems import PROBLEMS
 from optviz.explore.tune import lr_grid, tune_learning_rates
+from optviz.optimizers import NAMES, REGISTRY, rates
 
 STARTS = [[-1.5, 2.0], [1.5, -0.5], [-0.5, -0.5], [1.2, 2.5]]
 
@@ -47,3 +53,30 @@ def test_other_hyperparameters_and_optimizers_without_a_rate():
     assert t.hyperparam == "eta"
     with pytest.raises(KeyError):
         tune_learning_rates("quartic", ["Nope"], [[-3.0]], 10)
+
+
+# ---------------------------------------------------------------- the learning problems' rates
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_every_learning_problem_starts_at_its_tuned_rates(problem):
+    fn = functions.get(problem)
+    entry = rates.table()["functions"][problem][str(fn.dim)]  # its default dimension: its parameters
+    assert set(entry["rates"]) == set(NAMES) and entry["scene"]["starts"] == "random 16 (seed 0)"
+    assert entry["scene"]["kind"] == ("distance" if len(fn.minimizers) else "loss")
+    adam = entry["rates"]["Adam"]["alpha"]
+    assert adam != REGISTRY["Adam"].defaults["alpha"]
+    res = optviz.run(problem, "Adam", optviz.scene.starts.random(fn.box, 2, seed=0), 1)
+    assert res.hyperparams["Adam"]["alpha"] == adam and res.rates == "tuned"
+
+
+def test_the_script_remakes_a_networks_entry():
+    # a network's entry: tuned on the first 8 of its 16 starts by the lowest median final training loss
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_default_rates.py"
+    spec = importlib.util.spec_from_file_location("make_default_rates", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    entry = mod.tune_scene("moons-mlp", 65, ("RMSprop",))
+    stored = rates.table()["functions"]["moons-mlp"]["65"]
+    assert entry["scene"] == stored["scene"] and entry["rates"]["RMSprop"] == stored["rates"]["RMSprop"]
+    assert entry["scene"]["tuned_on"] == "the first 8 starts, rates from 0.0001"
+    assert entry["scores"]["RMSprop"]["median_error"] == pytest.approx(
+        stored["scores"]["RMSprop"]["median_error"], rel=1e-3)
