@@ -655,6 +655,21 @@ def test_a_networks_cost_is_the_first_step_its_training_loss_reaches_the_target(
     assert any(np.isfinite(c.cost[n]).any() for n in c.names)
 
 
+def test_a_sweep_of_the_minibatch_size_runs_each_size_as_a_minibatch_run_would():
+    starts = optviz.scene.starts.random(functions.get("logistic").box, 3, seed=0)
+    kw = {"starts": starts, "steps": 30, "tol": 0.05}
+    s = optviz.sweep("logistic", ["SGD", "Adam"], "batch", "8:200:3", **kw)  # log-spaced: 8, 40, 200
+    assert s.values.tolist() == [8.0, 40.0, 200.0] and s.params == {"SGD": "batch", "Adam": "batch"}
+    full = optviz.sweep("logistic", ["SGD", "Adam"], "noise", [0.0], **kw)
+    small = optviz.sweep("logistic", ["SGD", "Adam"], "noise", [0.0], batch=8, **kw)
+    for name in s.names:
+        np.testing.assert_array_equal(s.error[name][2], full.error[name][0])  # B = N: the full batch
+        np.testing.assert_array_equal(s.error[name][0], small.error[name][0])
+        assert not np.array_equal(s.error[name][0], s.error[name][2])
+    with pytest.raises(ValueError, match="batch values must be whole numbers from 1 to 200"):
+        optviz.sweep("logistic", ["SGD"], "batch", [0, 8], **kw)
+
+
 def test_the_seed_0_comparison_ranks_the_most_solved_first_or_ties_it():
     """A faster optimizer that solves fewer problems is never ranked above one that solves clearly
     more, and ranks follow the table's order."""

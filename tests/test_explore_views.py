@@ -305,3 +305,16 @@ def test_the_sweep_of_a_learning_problem_runs_the_scenes_minibatch():
         np.testing.assert_allclose(_decode(lines[f"{name} ({s.params[name]})"]["y"]),
                                    np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
     assert any("Minibatch gradients of 16 of 200 samples" in str(e.value) for e in app.caption)
+    # the minibatch size is a setting to sweep on a learning problem: one run per size, B = N the full batch
+    app.session_state["sweep_setting"] = "minibatch size"
+    app.session_state["sweep_batch_range"] = (64, 200)
+    _ok(app.run())
+    (fig,) = _figures(app).values()
+    s = optviz.sweep("logistic", _scene_hp(app, ["SGD", "Adam"]), "batch", [64, 128, 200],
+                     starts=scene_starts, steps=40, rates="registry")
+    lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers"}
+    for name in s.names:
+        want = s.column(name, "median")
+        np.testing.assert_allclose(_decode(lines[f"{name} (batch)"]["y"]),
+                                   np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
+    assert "sweep_use" not in [b.key for b in app.button]  # a run setting: the race keeps its own

@@ -379,10 +379,12 @@ examples:
   optviz sweep -f long_valley -o SGD,DCASGD --param delay --values 0,1,2,4,8 --out delay.png
   # a network's learning rate with minibatches of 32 (its error: the final training loss)
   optviz sweep -f moons-mlp -o SGD,Adam --param lr --values 1e-3:1:7 --batch 32
+  # which optimizers tolerate minibatch noise? (256 = N: the full batch)
+  optviz sweep -f moons-mlp -o SGD,MSGD,Adam --param batch --values 8,16,32,64,256
 
---param takes a hyperparameter, 'lr', 'noise' or 'delay' (a --param KEY=VALUE is still a parameter of
-the function). Without --start/--grid/--random/--ring the starts are the dashboard's default grid (16
-random starts for a learning problem); with --random each seed draws its own starts.
+--param takes a hyperparameter, 'lr', 'noise', 'delay' or 'batch' (a --param KEY=VALUE is still a
+parameter of the function). Without --start/--grid/--random/--ring the starts are the dashboard's default
+grid (16 random starts for a learning problem); with --random each seed draws its own starts.
 """
 
 COMPARE_EPILOG = """\
@@ -451,7 +453,8 @@ def _explore_commands(sub: Any) -> None:
     )
     _scene_options(s)
     _set_help(s, "--param", "the setting to sweep: a hyperparameter (alpha), lr (each optimizer's learning "
-                            "rate), noise or delay; a KEY=VALUE is a parameter of the function (kappa=1000)")
+                            "rate), noise, delay or batch (a learning problem's minibatch size); a "
+                            "KEY=VALUE is a parameter of the function (kappa=1000)")
     g = s.add_argument_group("sweep")
     g.add_argument("--values", required=True, metavar="LOW:HIGH:N|LIST",
                    help="N values from LOW to HIGH (log-spaced; see --spacing) or a comma list: 1e-3,1e-2")

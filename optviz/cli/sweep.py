@@ -22,8 +22,8 @@ def main(args: argparse.Namespace) -> int:
 
     names = [p for p in args.param if "=" not in p]
     if len(names) != 1:
-        raise CliError("sweep needs one --param NAME: a hyperparameter (e.g. alpha), lr, noise or delay"
-                       + (f"; got {', '.join(map(quote, names))}" if names else ""))
+        raise CliError("sweep needs one --param NAME: a hyperparameter (e.g. alpha), lr, noise, delay or "
+                       "batch" + (f"; got {', '.join(map(quote, names))}" if names else ""))
     param = names[0]
     if args.preset is not None:
         raise CliError("--preset does not apply to sweep: choose -f, -o and the starts")
@@ -90,7 +90,7 @@ def main(args: argparse.Namespace) -> int:
 def _unswept(optimizers: dict[str, dict[str, float]], sets: list[str], param: str,
              lr_name) -> dict[str, dict[str, float]]:
     """The scene's hyperparameters without the one the sweep varies (set with --set: refused)."""
-    if param in ("noise", "delay"):
+    if param in ("noise", "delay", "batch"):
         return optimizers
     given: dict[str, dict[str, float]] = {name: {} for name in optimizers}
     apply_sets(given, sets)

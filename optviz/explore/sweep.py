@@ -6,7 +6,8 @@ diverged, and each optimizer's best value (by the objective of :mod:`optviz.expl
 
 The setting is a hyperparameter (``"alpha"``, ``"mu"``, ...), ``"lr"`` (each optimizer's own
 learning rate, whatever it is called: ``eta`` for SGD, ``alpha`` for Adam), or a run option:
-``"noise"`` (σ of the gradient noise, "which optimizers tolerate noise?") or ``"delay"`` (τ
+``"noise"`` (σ of the gradient noise, "which optimizers tolerate noise?"), ``"batch"`` (a learning
+problem's minibatch size B, "which optimizers tolerate minibatch noise?") or ``"delay"`` (τ
 steps of gradient delay, "what does delay compensation buy?"). A hyperparameter sweep is a
 single engine run (one value per point); a run option takes one run per value. Every copy of a
 start sees the same gradient noise at every value (draws are keyed by seed, start and step),
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from functions.problems import check_problem_batch
 from optviz.engine.run import MAX_SECONDS, MAX_STEPS, resolve_function, validate_starts
 from optviz.explore.measures import (
     OBJECTIVE,
@@ -60,8 +62,10 @@ from optviz.explore.uncertainty import ranks as tied_ranks
 from optviz.optimizers import REGISTRY
 from optviz.scene.text import NumberError, quote, read_number
 
-#: Settings that are not hyperparameters: each optimizer's learning rate, and two run options.
-SPECIAL = ("lr", "noise", "delay")
+#: Settings that are not hyperparameters: each optimizer's learning rate, and three run options.
+SPECIAL = ("lr", "noise", "delay", "batch")
+#: The run options a sweep can vary (one run per value).
+RUN_SETTINGS = ("noise", "delay", "batch")
 #: At most this many values in one sweep.
 MAX_VALUES = 1000
 SPACINGS = ("log", "linear")
@@ -133,7 +137,8 @@ class Sweep:
 
     Attributes:
         function, names: the test function and the optimizers.
-        param: the setting swept (as given: a hyperparameter, ``"lr"``, ``"noise"``, ``"delay"``).
+        param: the setting swept (as given: a hyperparameter, ``"lr"``, ``"noise"``, ``"delay"``,
+            ``"batch"``).
         params: per optimizer, the hyperparameter actually swept (``"alpha"`` for Adam under
             ``"lr"``; the run option's name for noise and delay).
         values: the values, in order.
@@ -321,7 +326,8 @@ def sweep(
         function: a registry name or a test-function object.
         optimizers: names, a group, ``"all"``, or a mapping name -> fixed hyperparameters.
         param: a hyperparameter every chosen optimizer has (``"alpha"``), ``"lr"`` (each one's
-            learning rate), ``"noise"`` (gradient-noise σ) or ``"delay"`` (gradient delay τ).
+            learning rate), ``"noise"`` (gradient-noise σ), ``"delay"`` (gradient delay τ) or
+            ``"batch"`` (a learning problem's minibatch size B; B = N is the full batch).
         values: the values (array-like), or text: ``LOW:HIGH:N`` (``spacing``) or a comma list.
         starts: ``(n, dim)`` shared by every seed, or ``(n_seeds, n, dim)`` one set per seed
             (default: the dashboard's default grid of the function).
@@ -340,7 +346,8 @@ def sweep(
     fn = resolve_function(function)
     check_options(options, "sweep")
     if not isinstance(param, str) or not param.strip():
-        raise ValueError(f"param must be a hyperparameter name, 'lr', 'noise' or 'delay'; got {quote(param)}")
+        raise ValueError(f"param must be a hyperparameter name, 'lr', 'noise', 'delay' or 'batch'; "
+                         f"got {quote(param)}")
     param = param.strip()
     if param in options:
         raise ValueError(f"{param} is swept: do not also give it as a fixed option")
@@ -355,9 +362,11 @@ def sweep(
     given = choose_optimizers(optimizers)
     names = tuple(given)
 
-    if param in ("noise", "delay"):
+    if param in RUN_SETTINGS:
         params = dict.fromkeys(names, param)
-        if param == "delay":
+        if param == "batch":
+            vals = _batch_sizes(fn, vals)
+        elif param == "delay":
             if not np.all(vals == np.round(vals)) or (vals < 0).any():
                 raise ValueError("delay values must be whole numbers of steps >= 0, "
                                  f"got {quote(vals.tolist())}")
@@ -375,9 +384,9 @@ def sweep(
     run_fn, gauge = (with_target(fn, 0.0), "gap") if kind == "loss" else (fn, kind)
     pts = per_seed.reshape(n_s * n, fn.dim)
     point_seeds = np.repeat(seed_list, n)  # seed-major: seed s holds points s*n .. (s+1)*n
-    if param in ("noise", "delay"):  # a run option: one run per value
+    if param in RUN_SETTINGS:  # a run option: one run per value
         batches = [Batch(run_fn, chosen, pts, steps, seed=point_seeds, tol=tol, kind=gauge,
-                         options={**options, param: int(v) if param == "delay" else float(v)}) for v in vals]
+                         options={**options, param: float(v) if param == "noise" else int(v)}) for v in vals]
     else:  # a hyperparameter: one run, one value per point (value-major)
         hp = {name: {**chosen[name], params[name]: np.repeat(vals, n_s * n)} for name in names}
         batches = [Batch(run_fn, hp, np.tile(pts, (vals.size, 1)), steps,
@@ -407,6 +416,20 @@ def sweep(
                  seed_list, per_seed, hyper, dict(options), shown_spacing, fin.elapsed, fin.path)
 
 
+def _batch_sizes(fn: Any, vals: np.ndarray) -> np.ndarray:
+    """Minibatch sizes: whole numbers from 1 to the problem's N (log-spaced text such as ``8:256:6``
+    gives 8, 16, ..., 256 up to rounding, which is undone); a function without data refuses."""
+    near = np.round(vals)
+    vals = np.where(np.abs(vals - near) <= 1e-9 * np.maximum(near, 1), near, vals)
+    n = getattr(fn, "n_samples", None)
+    if n is None:
+        check_problem_batch(fn, 1)  # (raises: no training data)
+    if not np.all(vals == np.round(vals)) or (vals < 1).any() or (vals > n).any():
+        raise ValueError(f"batch values must be whole numbers from 1 to {n} (the training samples), "
+                         f"got {quote(vals.tolist())}")
+    return vals
+
+
 def _hyperparam(optimizer: str, param: str) -> str:
     if param == "lr":
         return lr_name(optimizer)
@@ -414,5 +437,5 @@ def _hyperparam(optimizer: str, param: str) -> str:
     valid = [h.name for h in spec.hyperparams]
     if param not in valid:
         raise ValueError(f"{optimizer} has no hyperparameter {quote(param)}; valid: {', '.join(valid)}; or "
-                         "'lr' (each optimizer's learning rate), 'noise' or 'delay'")
+                         "'lr' (each optimizer's learning rate), 'noise', 'delay' or 'batch'")
     return param

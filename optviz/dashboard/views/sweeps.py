@@ -4,7 +4,9 @@ One setting of every chosen optimizer over a range of values, from every start o
 (and several seeds): the median final error with its 25–75 % band, the shares converged and
 diverged, and each optimizer's best value, e.g. "how sensitive is each optimizer to its
 learning rate on Rosenbrock?". The setting is each optimizer's learning rate, a
-hyperparameter they all have (β₁, μ, ...), the gradient noise σ or the gradient delay τ.
+hyperparameter they all have (β₁, μ, ...), or on a learning problem the minibatch size ("which
+optimizers tolerate minibatch noise?"); the gradient noise σ and delay τ are the Noise & delay
+view's.
 
 How sure it is: a headline that names a winner at the best values only when the bootstrap
 intervals over starts and seeds separate it ("No clear winner" otherwise), the converged share's
@@ -28,21 +30,34 @@ from optviz.explore.measures import lr_name
 from optviz.optimizers import REGISTRY
 
 LR = "learning rate (each optimizer's own)"
+BATCH = "minibatch size"
 DECADES = tuple(10.0**k for k in range(-7, 2))
 
 
-def settings_of(names: tuple[str, ...]) -> list[str]:
-    """The settings on offer: the learning rate, the hyperparameters every optimizer has, noise, delay."""
+def settings_of(names: tuple[str, ...], samples: int | None = None) -> list[str]:
+    """The settings on offer: the learning rate, the hyperparameters every optimizer has, and for a
+    learning problem (``samples``: its training samples) the minibatch size."""
     common = [h.name for h in REGISTRY[names[0]].hyperparams if not h.lr]
     for n in names[1:]:
         have = {h.name for h in REGISTRY[n].hyperparams}
         common = [c for c in common if c in have]
-    return [LR, *common]
+    return [LR, *common, *([BATCH] if samples else [])]
 
 
-def values_for(setting: str, names: tuple[str, ...]) -> tuple[tuple[float, ...], str]:
+def batch_sizes(samples: int) -> tuple[int, ...]:
+    """The minibatch sizes on offer: powers of two below the training samples N, and N (the full batch)."""
+    return (*(2**k for k in range(samples.bit_length()) if 2**k < samples), samples)
+
+
+def values_for(setting: str, names: tuple[str, ...], samples: int = 0) -> tuple[tuple[float, ...], str]:
     """The widgets for ``setting``'s range; returns the values and their spacing."""
     c1, c2 = st.columns([3, 1])
+    if setting == BATCH:  # every size in the range (one run each)
+        sizes = batch_sizes(samples)
+        lo, hi = c1.select_slider(
+            "Range", sizes, value=(min(8, sizes[-1]), sizes[-1]), key="sweep_batch_range"
+        )
+        return tuple(float(b) for b in sizes if lo <= b <= hi), "log"
     n = c2.slider("Values", 3, 40, 13, key="sweep_n")
     if setting == LR:
         lo, hi = c1.select_slider(
@@ -118,7 +133,8 @@ def _view() -> None:
         return
     scene = ctx.scene
     names = tuple(scene.optimizers)
-    offered = settings_of(names)
+    samples = int(getattr(ctx.function, "n_samples", 0) or 0)  # a learning problem's N
+    offered = settings_of(names, samples)
     if ss.get("sweep_setting") not in offered:
         ss["sweep_setting"] = LR
     c1, c2 = st.columns([3, 1])
@@ -137,8 +153,8 @@ def _view() -> None:
         key="sweep_seeds",
         help="Each start runs once per seed (the seeds matter for noise and Santa's draws).",
     )
-    values, spacing = values_for(setting, names)
-    param = "lr" if setting == LR else setting
+    values, spacing = values_for(setting, names, samples)
+    param = "lr" if setting == LR else "batch" if setting == BATCH else setting
     hp = exploring.hyperparams(scene, names)
     for n in names:  # the swept one is not fixed
         hp[n].pop(lr_name(n) if param == "lr" else param, None)
@@ -155,7 +171,7 @@ def _view() -> None:
         f"each ({scene.steps} steps)"
     )
     batch = scene.batch
-    if batch is not None:
+    if batch is not None and param != "batch":
         st.caption(f"Minibatch gradients of {batch} of {ctx.function.n_samples} samples, the same batch for "
                    "every optimizer and value at a step.")
     if kind == "loss":
@@ -174,6 +190,10 @@ def _view() -> None:
     st.dataframe(best_table(s), key="sweep_table")
     c1, c2 = st.columns([1, 2])
     pairs = [(n, s.params[n], s.best_value(n)) for n in s.names]
+    if param == "batch":  # a run setting, not a hyperparameter: the race keeps its own
+        with c2:
+            exploring.download(s.to_json(), "sweep.json", "sweep_download")
+        return
     c1.button(
         "Use the best values in the race",
         key="sweep_use",
