@@ -114,23 +114,25 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
     """``(value, grad)`` of the ``k``-``h``-1 tanh network's mean logistic loss (parameters ``W1`` by
     rows, ``b1``, ``w2``, ``b2``), for ``k`` inputs and ``h`` hidden units fixed in the code.
 
-    With the sizes known when numba compiles them, every loop over the hidden units has a known
-    length, and LLVM vectorizes it whole (two AVX-512 registers for 16 units) with the loop over
-    the ``k`` inputs unrolled; the loss (``value``, the full training set every recorded step) runs
-    its rows in SIMD lanes instead. Each hidden activation is computed once, with the branch-free
-    :func:`~functions.problems.simd_math.tanh`. The sums over the hidden units and inputs are in the
-    readable path's order (``pre = b1 + Σ_q W1[j, q] a_q``, ``z = b2 + Σ_j w2_j tanh(pre_j)``); the
-    gradient's sums over the rows run in their order.
+    The rows of the batch run in SIMD lanes: for each hidden unit ``j``, one loop over the rows
+    computes ``pre = b1_j + Σ_q W1[j, q] a_q`` (the ``k`` inputs unrolled), ``t = tanh(pre)`` with the
+    branch-free :func:`~functions.problems.simd_math.tanh` and ``z += w2_j t``, in the readable path's
+    order of additions; ``grad`` keeps each ``t`` (computed once) for the backward pass. The
+    gradient's sums over the rows add rows ``r ≡ 0, 1, 2, 3 (mod 4)`` in four running sums, then
+    ``(s0 + s1) + (s2 + s3)`` (a fixed order that does not depend on the machine; four independent
+    chains of additions instead of one).
     """
     o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
 
-    # (Scratch arrays are 2-D and indexed by loop counters: numba then leaves out the negative-index
-    # wrap-around that would make LLVM gather and scatter instead of loading and storing vectors.)
+    # (The scratch arrays are 2-D and indexed by loop counters: numba then leaves out the wrap-around
+    # of negative indices, which would make LLVM gather and scatter instead of moving whole vectors.
+    # The loops that vectorize run over the rows, whose number is not known when compiling: a loop of
+    # a known 16 steps is unrolled into scalar code instead.)
     def value(x, data, idx):
         m = idx.shape[0]
         S = np.empty((k + 3) * m)
         A = S[:(k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
-        Z = S[(k + 1) * m:].reshape((2, m))  # z, then the pre-activation (and each row's loss)
+        Z = S[(k + 1) * m:].reshape((2, m))  # z, then each row's loss
         for r in range(m):
             i = idx[r]
             for q in range(k + 1):
@@ -138,15 +140,13 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         for r in range(m):
             Z[0, r] = x[o3]
         for j in range(h):
-            for r in range(m):
-                Z[1, r] = x[o1 + j]
-            for q in range(k):
-                w = x[j * k + q]
-                for r in range(m):
-                    Z[1, r] += w * A[q, r]
+            b = x[o1 + j]
             w2 = x[o2 + j]
             for r in range(m):
-                Z[0, r] += w2 * tanh(Z[1, r])
+                pre = b
+                for q in range(k):
+                    pre += x[j * k + q] * A[q, r]
+                Z[0, r] += w2 * tanh(pre)
         for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
             Z[1, r] = exp_neg(-abs(Z[0, r]))
         for r in range(m):
@@ -159,54 +159,70 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
 
     def grad(x, data, idx, out):
         m = idx.shape[0]
-        S = np.empty(m * h + 2 * m + (2 * k + 2) * h)
-        U = S[:m * h].reshape((m, h))  # the activations, row by row
-        D = S[m * h:m * h + 2 * m].reshape((2, m))  # dL/dz of each row, the targets
-        G = S[m * h + 2 * m:].reshape((2 * k + 2, h))  # the sums (W1 by inputs, b1, w2), then W1ᵀ
-        for j in range(h):
-            for q in range(k):
-                G[k + 2 + q, j] = x[j * k + q]
-            for q in range(k + 2):
-                G[q, j] = 0.0
-        for r in range(m):  # pre-activations, a row at a time
-            i = idx[r]
-            for j in range(h):
-                U[r, j] = x[o1 + j]
-            for q in range(k):
-                a = data[i, q]
-                for j in range(h):
-                    U[r, j] += G[k + 2 + q, j] * a
-            D[1, r] = data[i, k]
-        for u in range(m * h):
-            S[u] = tanh(S[u])
-        for r in range(m):
-            z = x[o3]
-            for j in range(h):
-                z += x[o2 + j] * U[r, j]
-            D[0, r] = z
-        for r in range(m):
-            D[0, r] = (sigmoid(D[0, r]) - D[1, r]) / m
-        total = 0.0
+        S = np.empty((h + k + 3) * m)
+        T = S[:h * m].reshape((h, m))  # activations, unit by unit (rows in lanes)
+        A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # inputs and targets
+        Z = S[(h + k + 1) * m:].reshape((2, m))  # z then dL/dz; dL/dpre of one unit
         for r in range(m):
             i = idx[r]
-            d = D[0, r]
-            total += d
-            for j in range(h):
-                t = U[r, j]
-                dp = x[o2 + j] * d * (1.0 - t * t)
-                G[k, j] += dp
-                G[k + 1, j] += d * t
-                U[r, j] = dp
-            for q in range(k):
-                a = data[i, q]
-                for j in range(h):
-                    G[q, j] += U[r, j] * a
+            for q in range(k + 1):
+                A[q, r] = data[i, q]
+        for r in range(m):
+            Z[0, r] = x[o3]
         for j in range(h):
+            b = x[o1 + j]
+            w2 = x[o2 + j]
+            for r in range(m):
+                pre = b
+                for q in range(k):
+                    pre += x[j * k + q] * A[q, r]
+                t = tanh(pre)
+                T[j, r] = t
+                Z[0, r] += w2 * t
+        for r in range(m):  # dL/dz of each row
+            Z[0, r] = (sigmoid(Z[0, r]) - A[k, r]) / m
+        s0 = s1 = s2 = s3 = 0.0
+        top = m - m % 4
+        for r in range(0, top, 4):
+            s0 += Z[0, r]
+            s1 += Z[0, r + 1]
+            s2 += Z[0, r + 2]
+            s3 += Z[0, r + 3]
+        for r in range(top, m):
+            s0 += Z[0, r]
+        out[o3] = (s0 + s1) + (s2 + s3)
+        for j in range(h):
+            w2 = x[o2 + j]
+            for r in range(m):  # dL/dpre_j of each row
+                t = T[j, r]
+                Z[1, r] = w2 * Z[0, r] * (1.0 - t * t)
+            a0 = a1 = a2 = a3 = 0.0
+            b0 = b1 = b2 = b3 = 0.0
+            for r in range(0, top, 4):
+                a0 += Z[0, r] * T[j, r]
+                a1 += Z[0, r + 1] * T[j, r + 1]
+                a2 += Z[0, r + 2] * T[j, r + 2]
+                a3 += Z[0, r + 3] * T[j, r + 3]
+                b0 += Z[1, r]
+                b1 += Z[1, r + 1]
+                b2 += Z[1, r + 2]
+                b3 += Z[1, r + 3]
+            for r in range(top, m):
+                a0 += Z[0, r] * T[j, r]
+                b0 += Z[1, r]
+            out[o2 + j] = (a0 + a1) + (a2 + a3)
+            out[o1 + j] = (b0 + b1) + (b2 + b3)
             for q in range(k):
-                out[j * k + q] = G[q, j]
-            out[o1 + j] = G[k, j]
-            out[o2 + j] = G[k + 1, j]
-        out[o3] = total
+                c0 = c1 = c2 = c3 = 0.0
+                for r in range(0, top, 4):
+                    c0 += Z[1, r] * A[q, r]
+                    c1 += Z[1, r + 1] * A[q, r + 1]
+                    c2 += Z[1, r + 2] * A[q, r + 2]
+                    c3 += Z[1, r + 3] * A[q, r + 3]
+                for r in range(top, m):
+                    c0 += Z[1, r] * A[q, r]
+                out[j * k + q] = (c0 + c1) + (c2 + c3)
+
 
     value.__qualname__ = f"mlp_logistic_value_{k}_{h}"
     grad.__qualname__ = f"mlp_logistic_grad_{k}_{h}"
