@@ -14,8 +14,10 @@ before timing), on
                   written on the batched ``(starts, 65)`` tensor, a Python loop over the steps.
 
 The three compute the same maths on the same batches; the final points are compared (max relative
-difference) so a fast wrong answer shows. The loss surface of the issue's plane (51 x 51) is timed too,
-as the engine evaluates it (one batched ``fn.value`` call).
+difference) so a fast wrong answer shows. Each call's CPU time (all threads) is recorded beside its
+wall time: CPU / wall says how many of the machine's cores it kept busy (on a shared machine the wall
+ratio moves with the others' load; the CPU ratio much less). The loss surface of the issue's plane
+(51 x 51) is timed too, as the engine evaluates it (one batched ``fn.value`` call).
 
     python benchmarks/bench_problems.py                 # writes results-problems.json / .md
     python benchmarks/bench_problems.py --starts 100    # smaller
@@ -144,13 +146,16 @@ def torch_runner(fn, steps, batch, every, timed_steps=None):
     return run
 
 
-def timed(call, repeats: int) -> tuple[list[float], Any]:
-    times, out = [], None
+def timed(call, repeats: int) -> tuple[list[float], Any, list[float]]:
+    """Wall times of ``repeats`` calls, the last call's result, and each call's CPU time (all threads
+    of this process: CPU / wall is how many cores the call kept busy)."""
+    times, cpu, out = [], [], None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = call()
         times.append(time.perf_counter() - t0)
-    return times, out
+        cpu.append(time.process_time() - c0)
+    return times, out, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,28 +179,32 @@ def main(argv: list[str] | None = None) -> int:
     for impl in impls:
         if impl == "engine":
             engine_run(fn, starts[:2], 2, a.batch, 1)  # compile (excluded)
-            ts, (x, res) = timed(lambda: engine_run(fn, starts, a.steps, a.batch, a.every), a.repeats)
+            ts, (x, res), cpu = timed(lambda: engine_run(fn, starts, a.steps, a.batch, a.every), a.repeats)
             rows[impl] = {"kernel_s": res.elapsed}
         elif impl == "jax":
             run = jax_runner(fn, a.steps, a.batch, a.every)
             run(starts)  # compile (excluded)
-            ts, (x, _) = timed(lambda run=run: run(starts), a.repeats)
+            ts, (x, _), cpu = timed(lambda run=run: run(starts), a.repeats)
             rows[impl] = {}
         elif impl == "torch":
             part = min(a.steps, a.torch_steps or a.steps)
             run = torch_runner(fn, a.steps, a.batch, a.every, part)
-            ts, (x, _) = timed(lambda run=run: run(starts), a.repeats)
+            ts, (x, _), cpu = timed(lambda run=run: run(starts), a.repeats)
             rows[impl] = {}
             if part < a.steps:  # (a Python loop of equal steps: the time scales with their number)
                 ts = [t * a.steps / part for t in ts]
+                cpu = [c * a.steps / part for c in cpu]
                 rows[impl]["note"] = f"timed on the first {part} of {a.steps} steps, scaled"
                 x = None
         else:
             p.error(f"unknown implementation {impl}")
-        rows[impl].update(best_s=min(ts), median_s=statistics.median(ts), calls=len(ts))
+        best = int(np.argmin(ts))
+        rows[impl].update(best_s=min(ts), median_s=statistics.median(ts), calls=len(ts), cpu_s=cpu[best],
+                          cores_busy=cpu[best] / ts[best])
         if x is not None:
             finals[impl] = x
-        print(f"{impl:7s} best {min(ts):8.3f} s  median {statistics.median(ts):8.3f} s", flush=True)
+        print(f"{impl:7s} best {min(ts):8.3f} s  median {statistics.median(ts):8.3f} s  "
+              f"(CPU {cpu[best]:.3f} s: {cpu[best] / ts[best]:.2f} cores busy)", flush=True)
     base = finals.get("engine")
     for impl, x in finals.items():
         if base is not None:
@@ -204,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     for impl, row in rows.items():
         if "engine" in rows and impl != "engine":
             row["engine_speedup"] = row["best_s"] / rows["engine"]["best_s"]
+            row["engine_cpu_speedup"] = row["cpu_s"] / rows["engine"]["cpu_s"]
     t0 = time.perf_counter()
     grid = np.random.default_rng(2).normal(size=(51 * 51, fn.dim))
     fn.value(grid)
@@ -234,13 +244,16 @@ def markdown(d: dict[str, Any]) -> str:
             "compiled before timing; best and median of the calls."), "",
         f"- Machine: {m['platform']}, Python {m['python']}, {m['cpu_count']} CPUs; load average (1 min) at "
         f"start / end: {m['load1_start']} / {m['load1_end']} (2 cores shared with other work)", "",
-        "| implementation | best s | median s | calls | engine speed-up (peer s / engine s) | "
+        "| implementation | best s | median s | calls | CPU s (best call) | cores busy (CPU / wall) | "
+        "engine CPU speed-up (peer CPU / engine CPU) | engine speed-up (peer s / engine s) | "
         "max rel. diff of the final points vs engine |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for impl, r in d["results"].items():
         diff = r.get("max_rel_diff_vs_engine")
         lines.append(f"| {impl} | {r['best_s']:.3f} | {r['median_s']:.3f} | {r['calls']} | "
+                     f"{r['cpu_s']:.3f} | {r['cores_busy']:.2f} | "
+                     f"{r.get('engine_cpu_speedup', float('nan')):.2f} | "
                      f"{r.get('engine_speedup', float('nan')):.2f} | "
                      f"{'–' if diff is None else f'{diff:.1e}'} {r.get('note', '')} |")
     lines += ["", f"The plane's 51 x 51 loss values (one `fn.value` call on 2,601 points): "
