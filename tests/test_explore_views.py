@@ -283,10 +283,11 @@ def test_the_comparison_takes_a_network_and_states_its_target(at: AppTest):
     at.session_state["cmp_functions"] = ["booth", "himmelblau"]
 
 
-def test_the_sweep_of_a_learning_problem_runs_the_scenes_minibatch():
+def test_the_sweep_and_comparison_of_a_learning_problem_run_the_scenes_minibatch():
     app = AppTest.from_file(APP, default_timeout=240)
     for k, v in {**SCENE, "view": "Sweeps", "sweep_n": 3}.items():
-        app.session_state[k] = v
+        if k != "cmp_functions":  # (the comparison starts on the race's problem)
+            app.session_state[k] = v
     app.run()
     app.sidebar.selectbox(key="function").select("logistic")
     for k, v in {"batch": 16, "steps": 40, "rand_n": 4}.items():
@@ -318,3 +319,10 @@ def test_the_sweep_of_a_learning_problem_runs_the_scenes_minibatch():
         np.testing.assert_allclose(_decode(lines[f"{name} (batch)"]["y"]),
                                    np.where(np.isfinite(want), np.maximum(want, 1e-16), np.nan))
     assert "sweep_use" not in [b.key for b in app.button]  # a run setting: the race keeps its own
+    # the comparison opens on the race's problem and its minibatch
+    _open(app, "Fair comparison")
+    assert app.session_state["cmp_functions"] == ["logistic"] and app.session_state["cmp_batch"] == 16
+    c = optviz.compare(["logistic"], ["SGD", "Adam"], budget=2, steps=100, tol=presets.DEFAULT_TOL, seeds=1,
+                       tune_starts=2, test_starts=4, seed=0, batch=16)
+    heading = next(str(e.value) for e in app.markdown if str(e.value).startswith("#### Tuned fairly"))
+    assert c.headline() in heading

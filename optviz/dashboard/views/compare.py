@@ -21,6 +21,7 @@ import streamlit as st
 import functions
 from functions.problems import PROBLEMS
 from optviz.dashboard import messages
+from optviz.dashboard.state import ss
 from optviz.dashboard.views import Context, View, current_or_message, exploring
 from optviz.explore import compare as protocol
 from optviz.explore.charts import data_profile_chart, profile_chart
@@ -88,7 +89,11 @@ def _view() -> None:
     if ctx is None:
         return
     scene = ctx.scene
-    exploring.keep("cmp_functions", list(OFFERED_ALL), list(protocol.DEFAULT_FUNCTIONS))
+    on_problem = getattr(ctx.function, "name", None) in PROBLEMS  # a learning problem's race: start on it
+    exploring.keep("cmp_functions", list(OFFERED_ALL),
+                   [ctx.function.name] if on_problem else list(protocol.DEFAULT_FUNCTIONS))
+    if "cmp_batch" not in ss:  # a learning problem's race with minibatches: compare with them too
+        ss["cmp_batch"] = int(scene.batch or 0) if on_problem else 0
     exploring.keep(
         "cmp_optimizers", list(NAMES), list(scene.optimizers)[:6] or list(protocol.DEFAULT_OPTIMIZERS)
     )
@@ -121,7 +126,6 @@ def _view() -> None:
             "Minibatch size",
             0,
             100_000,
-            0,
             key="cmp_batch",
             help="Learning problems only: each step's gradient on this many training samples, the same "
             "for every optimizer (0: the full batch).",
