@@ -150,6 +150,7 @@ def test_every_lesson_puts_its_own_values_on_the_sliders_the_url_and_the_race(ch
     from optviz.scene import lessons
 
     page = _open(chromium, url)
+    rest = 5000
     try:
         for name in lessons.LESSONS:
             lesson = lessons.get(name).scene
@@ -168,7 +169,10 @@ def test_every_lesson_puts_its_own_values_on_the_sliders_the_url_and_the_race(ch
                 continue
             page.wait_for_function("(n) => { const a = window.__optvizRace; return a && a.data && "
                                    "a.data.optimizers.length === n; }", arg=len(lesson.optimizers))
-            page.wait_for_timeout(5000)  # the bug showed after a few seconds at rest
+            # the bug showed after a few seconds at rest (its cause is the same in every lesson:
+            # the first race lesson rests 5 s, the others 1.5 s)
+            page.wait_for_timeout(rest)
+            rest = 1500
             driver.wait_idle(page)
             sliders = driver.app_eval(page, SLIDERS)
             linked = Scene.from_query(_query(page))
