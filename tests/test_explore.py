@@ -652,6 +652,10 @@ def test_a_networks_cost_is_the_first_step_its_training_loss_reaches_the_target(
         hit = np.asarray(res.losses[name]) <= target + 1e-2
         want = np.where(hit.any(axis=0), np.maximum(np.argmax(hit, axis=0), 1), np.inf)
         np.testing.assert_array_equal(c.cost[name], want)
+        # what the loss bought: each held-out start's test accuracy where the run ends
+        acc = functions.get("moons-mlp").accuracy(np.asarray(res.trajectories[name][-1]), "test")
+        np.testing.assert_array_equal(c.test_accuracy["moons-mlp"][name], acc)
+        assert c.median_accuracy("moons-mlp", name) == np.median(acc)
     assert any(np.isfinite(c.cost[n]).any() for n in c.names)
 
 

@@ -192,6 +192,9 @@ def test_compare_a_network_beside_a_test_function_against_a_stated_target(capsys
     tuning = [doc["tuned"]["moons-mlp"][n]["tuning"]["median_final_error"] for n in ("SGD", "Adam")]
     assert target == min(tuning) > 0 and "tuning starts" in moons["target"]["rule"]
     assert len(doc["problems"]) == 6 and set(doc["profile"]["rho"]) == {"SGD", "Adam"}
+    cells = doc["table"][0]["per_function"]  # a classifier's test accuracy where the runs end
+    assert 0 < cells["moons-mlp"]["median_test_accuracy"] <= 1
+    assert "median_test_accuracy" not in cells["rosenbrock"]
     code, text, err = _run(argv, capsys)
     assert code == 0, err
     assert f"moons-mlp has no known minimum: solved = training loss reaches {target:.4g} + tol 0.001" in text

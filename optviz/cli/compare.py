@@ -61,15 +61,17 @@ def main(args: argparse.Namespace) -> int:
                "median error", "diverged"], rows)
         print("90% intervals: bootstrap over the held-out seeds and starts; a shared rank (1=): the "
               "intervals overlap")
-        print("\nheld-out share solved (median steps to tol, or to a network's target), with the tuned "
-              "hyperparameters:")
+        print("\nheld-out share solved (median steps to tol, or to a network's target; a classifier's median "
+              "test accuracy at the end), with the tuned hyperparameters:")
         rows = []
         for lab in c.labels:
             cells = []
             for n in c.ranking:
                 st = c.held_out[lab][n]
                 steps = None if st.median_steps is None else int(st.median_steps)
-                cells.append(f"{fmt(st.share_converged, 'pct')} ({fmt(steps, 'int')})")
+                acc = c.median_accuracy(lab, n)
+                cells.append(f"{fmt(st.share_converged, 'pct')} ({fmt(steps, 'int')})"
+                             + ("" if acc is None else f", test acc {fmt(acc, 'pct')}"))
             rows.append([lab, *cells])
         table(["function", *c.ranking], rows, left=(0,))
         for lab in c.labels:

@@ -66,6 +66,7 @@ import numpy as np
 
 from functions.problems import check_problem_batch
 from optviz.engine.run import MAX_SECONDS, MAX_STEPS, resolve_function
+from optviz.engine.run import run as run_engine
 from optviz.explore.measures import (
     OBJECTIVE,
     Stats,
@@ -293,6 +294,8 @@ class Comparison:
         options: the run options (noise, delay, schedule, hooks, minibatch size, ...).
         targets: per network without a known minimum (kind ``"loss"``), its target training loss
             L* (solved: training loss ≤ L* + tol; see the module docstring).
+        test_accuracy: per classifier (logistic regression, the networks) and optimizer, each
+            held-out start's test accuracy at the end of its run (what the loss bought).
     """
 
     functions: tuple[Any, ...]
@@ -319,6 +322,16 @@ class Comparison:
     options: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
     targets: dict[str, float] = field(default_factory=dict)
+    test_accuracy: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def median_accuracy(self, label: str, name: str) -> float | None:
+        """The median held-out test accuracy at the end of ``name``'s runs on classifier ``label``,
+        over the starts that did not diverge (None for a function that is not a classifier, or
+        when every start diverged)."""
+        acc = self.test_accuracy.get(label, {}).get(name)
+        if acc is None or not np.isfinite(acc).any():
+            return None
+        return float(np.nanmedian(acc))
 
     def target_text(self, label: str) -> str:
         """One line on what solved means for a network without a known minimum ("" for the others)."""
@@ -403,7 +416,9 @@ class Comparison:
                 "median_final_error": o.median, "diverged": o.share_diverged,
                 "per_function": {f: {"share_converged": self.held_out[f][name].share_converged,
                                      "median_steps_to_tol": self.held_out[f][name].median_steps,
-                                     "median_final_error": self.held_out[f][name].median}
+                                     "median_final_error": self.held_out[f][name].median,
+                                     **({"median_test_accuracy": self.median_accuracy(f, name)}
+                                        if f in self.test_accuracy else {})}
                                  for f in self.labels},
             })
         return rows
@@ -650,9 +665,25 @@ def compare(
         overall[n] = stats(e, t, cv, dv)
     ranking = sorted(names, key=lambda n: (overall[n].key(), names.index(n)))
     elapsed = sum(f.elapsed for f in tune_f) + sum(f.elapsed for f in test_f)
+    accuracy = {lab: _test_accuracy(f, tuned[lab], test_sets[lab], steps, options) for f, lab in
+                zip(fns, labels, strict=True) if getattr(f, "classifier", False)}
     return Comparison(tuple(fns), labels, names, budget, steps, tol, seed, n_seeds, tune_starts, test_starts,
                       kinds, dims, trials, tuned, held, cost_arr, problems, overall, ranking, tune_sets,
-                      test_sets, dict(options), elapsed, targets)
+                      test_sets, dict(options), elapsed, targets, accuracy)
+
+
+def _test_accuracy(fn: Any, tuned: Mapping[str, Mapping[str, float]], ps: PointSet, steps: int,
+                   options: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Each held-out start's test accuracy where each tuned optimizer's run ends on classifier
+    ``fn``: the held-out runs again (same configurations, starts, seeds and options), final state
+    only, in this process."""
+    res = run_engine(fn, {n: dict(hp) for n, hp in tuned.items()}, ps.starts, steps, seed=ps.seeds,
+                     record_every=steps, **dict(options))
+    out = {}
+    for name in res.names:
+        acc = np.asarray(fn.accuracy(np.asarray(res.trajectories[name][-1]), "test"), dtype=float)
+        out[name] = np.where(res.diverged[name], np.nan, acc)
+    return out
 
 
 def _target(label: str, trials: Mapping[str, list[tuple[dict[str, float], Stats]]],

@@ -63,7 +63,9 @@ def per_function(c) -> pd.DataFrame:
         for n in c.ranking:
             st_ = c.held_out[lab][n]
             steps = "" if st_.median_steps is None else f" · {int(st_.median_steps)} steps"
-            row[n] = f"{exploring.pct(st_.share_converged)}{steps}"
+            acc = c.median_accuracy(lab, n)
+            acc_text = "" if acc is None else f" · test accuracy {exploring.pct(acc)}"
+            row[n] = f"{exploring.pct(st_.share_converged)}{steps}{acc_text}"
         rows.append(row)
     return pd.DataFrame(rows).set_index("function")
 
@@ -190,7 +192,10 @@ def _view() -> None:
         )
     else:
         st.info("Choose at least one optimizer for the profiles.")
-    st.markdown("**Per function** (held-out share converged · median steps to the tolerance)")
+    st.markdown(
+        "**Per function** (held-out share converged · median steps to the tolerance · for a classifier, "
+        "the median test accuracy where the runs end)"
+    )
     st.dataframe(per_function(c), key="cmp_per_function")
     with st.expander("The tuned hyperparameters"):
         st.dataframe(tuned(c), key="cmp_tuned")
