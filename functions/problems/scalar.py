@@ -114,13 +114,12 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
     """``(value, grad)`` of the ``k``-``h``-1 tanh network's mean logistic loss (parameters ``W1`` by
     rows, ``b1``, ``w2``, ``b2``), for ``k`` inputs and ``h`` hidden units fixed in the code.
 
-    The rows of the batch run in SIMD lanes: for each hidden unit ``j``, one loop over the rows
-    computes ``pre = b1_j + Σ_q W1[j, q] a_q`` (the ``k`` inputs unrolled), ``t = tanh(pre)`` with the
-    branch-free :func:`~functions.problems.simd_math.tanh` and ``z += w2_j t``, in the readable path's
-    order of additions; ``grad`` keeps each ``t`` (computed once) for the backward pass. The
-    gradient's sums over the rows add rows ``r ≡ 0, 1, 2, 3 (mod 4)`` in four running sums, then
-    ``(s0 + s1) + (s2 + s3)`` (a fixed order that does not depend on the machine; four independent
-    chains of additions instead of one).
+    The rows of the batch run in SIMD lanes in the forward pass: for each hidden unit ``j``, one loop
+    over the rows computes ``pre = b1_j + Σ_q W1[j, q] a_q`` (the ``k`` inputs unrolled),
+    ``t = tanh(pre)`` with the branch-free :func:`~functions.problems.simd_math.tanh` and
+    ``z += w2_j t``, in the readable path's order of additions; ``grad`` keeps each ``t`` (computed
+    once) and runs the backward pass a row at a time with the hidden units in lanes, so its sums over
+    the rows add them in their order.
     """
     o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
 
@@ -159,16 +158,18 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
 
     def grad(x, data, idx, out):
         m = idx.shape[0]
-        S = np.empty((h + k + 3) * m)
-        T = S[:h * m].reshape((h, m))  # activations, unit by unit (rows in lanes)
-        A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # inputs and targets
-        Z = S[(h + k + 1) * m:].reshape((2, m))  # z then dL/dz; dL/dpre of one unit
+        S = np.empty((2 * h + k + 2) * m)
+        T = S[:h * m].reshape((h, m))  # the activations, unit by unit (rows in lanes)
+        U = S[h * m:2 * h * m]  # the same, row by row: U[r h + j]
+        A = S[2 * h * m:(2 * h + k + 1) * m].reshape((k + 1, m))  # inputs and targets
+        Z = S[(2 * h + k + 1) * m:]  # z, then dL/dz
+        G = np.zeros((k + 3) * h)  # the sums (W1 by inputs, b1, w2), then a copy of w2
         for r in range(m):
             i = idx[r]
             for q in range(k + 1):
                 A[q, r] = data[i, q]
         for r in range(m):
-            Z[0, r] = x[o3]
+            Z[r] = x[o3]
         for j in range(h):
             b = x[o1 + j]
             w2 = x[o2 + j]
@@ -178,51 +179,35 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
                     pre += x[j * k + q] * A[q, r]
                 t = tanh(pre)
                 T[j, r] = t
-                Z[0, r] += w2 * t
+                Z[r] += w2 * t
         for r in range(m):  # dL/dz of each row
-            Z[0, r] = (sigmoid(Z[0, r]) - A[k, r]) / m
-        s0 = s1 = s2 = s3 = 0.0
-        top = m - m % 4
-        for r in range(0, top, 4):
-            s0 += Z[0, r]
-            s1 += Z[0, r + 1]
-            s2 += Z[0, r + 2]
-            s3 += Z[0, r + 3]
-        for r in range(top, m):
-            s0 += Z[0, r]
-        out[o3] = (s0 + s1) + (s2 + s3)
+            Z[r] = (sigmoid(Z[r]) - A[k, r]) / m
+        for r in range(m):
+            for j in range(h):
+                U[r * h + j] = T[j, r]
+        # Backward, a row at a time, the units in lanes: G's parts sit at constant distances (h apart),
+        # so LLVM can tell its reads and writes apart; the loop runs to ``hr`` (= h, but not a constant:
+        # a loop of a known 16 steps would be unrolled into scalar code instead).
+        hr = (x.shape[0] - 1) // (k + 2)
+        for j in range(hr):
+            G[(k + 2) * h + j] = x[o2 + j]
+        total = 0.0
+        for r in range(m):
+            d = Z[r]
+            total += d
+            for j in range(hr):
+                t = U[r * h + j]
+                dp = G[(k + 2) * h + j] * d * (1.0 - t * t)  # dL/dpre_j
+                for q in range(k):
+                    G[q * h + j] += dp * A[q, r]
+                G[k * h + j] += dp
+                G[(k + 1) * h + j] += d * t
         for j in range(h):
-            w2 = x[o2 + j]
-            for r in range(m):  # dL/dpre_j of each row
-                t = T[j, r]
-                Z[1, r] = w2 * Z[0, r] * (1.0 - t * t)
-            a0 = a1 = a2 = a3 = 0.0
-            b0 = b1 = b2 = b3 = 0.0
-            for r in range(0, top, 4):
-                a0 += Z[0, r] * T[j, r]
-                a1 += Z[0, r + 1] * T[j, r + 1]
-                a2 += Z[0, r + 2] * T[j, r + 2]
-                a3 += Z[0, r + 3] * T[j, r + 3]
-                b0 += Z[1, r]
-                b1 += Z[1, r + 1]
-                b2 += Z[1, r + 2]
-                b3 += Z[1, r + 3]
-            for r in range(top, m):
-                a0 += Z[0, r] * T[j, r]
-                b0 += Z[1, r]
-            out[o2 + j] = (a0 + a1) + (a2 + a3)
-            out[o1 + j] = (b0 + b1) + (b2 + b3)
             for q in range(k):
-                c0 = c1 = c2 = c3 = 0.0
-                for r in range(0, top, 4):
-                    c0 += Z[1, r] * A[q, r]
-                    c1 += Z[1, r + 1] * A[q, r + 1]
-                    c2 += Z[1, r + 2] * A[q, r + 2]
-                    c3 += Z[1, r + 3] * A[q, r + 3]
-                for r in range(top, m):
-                    c0 += Z[1, r] * A[q, r]
-                out[j * k + q] = (c0 + c1) + (c2 + c3)
-
+                out[j * k + q] = G[q * h + j]
+            out[o1 + j] = G[k * h + j]
+            out[o2 + j] = G[(k + 1) * h + j]
+        out[o3] = total
 
     value.__qualname__ = f"mlp_logistic_value_{k}_{h}"
     grad.__qualname__ = f"mlp_logistic_grad_{k}_{h}"
