@@ -41,7 +41,8 @@ def boundary_figure(fn, path: np.ndarray, steps: np.ndarray, *, large: bool = Fa
     def line(k: int) -> go.Contour:
         return go.Contour(x=gx, y=gy, z=P[k], showscale=False, contours={"start": 0.5, "end": 0.5, "size": 1,
                                                                           "coloring": "none"},
-                          line={"width": 3, "color": "black"}, hoverinfo="skip")
+                          line={"width": 3, "color": "black"}, hoverinfo="skip",
+                          name="decision boundary (p = ½)", showlegend=True)
 
     last = len(steps) - 1
     fig = go.Figure([heat(last), line(last)])
@@ -53,7 +54,9 @@ def boundary_figure(fn, path: np.ndarray, steps: np.ndarray, *, large: bool = Fa
     fig.frames = [go.Frame(data=[heat(k), line(k)], traces=[0, 1], name=str(s)) for k, s in enumerate(steps)]
     fig.update_layout(
         height=600, margin={"l": 10, "r": 10, "t": 30, "b": 120}, font={"size": 18 if large else 13},
-        xaxis={"title": "x₁"}, yaxis={"title": "x₂", "scaleanchor": "x"},
+        # (equal units on both axes; the axes' domain shrinks to the data instead of the range growing)
+        xaxis={"title": "x₁", "constrain": "domain"},
+        yaxis={"title": "x₂", "scaleanchor": "x", "constrain": "domain"},
         legend={"orientation": "h", "y": 1.06},
         **plots.player(steps, frame_ms=120, redraw=True),
     )
