@@ -114,12 +114,13 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
     """``(value, grad)`` of the ``k``-``h``-1 tanh network's mean logistic loss (parameters ``W1`` by
     rows, ``b1``, ``w2``, ``b2``), for ``k`` inputs and ``h`` hidden units fixed in the code.
 
-    The rows of the batch run in SIMD lanes in the forward pass: for each hidden unit ``j``, one loop
-    over the rows computes ``pre = b1_j + Σ_q W1[j, q] a_q`` (the ``k`` inputs unrolled),
-    ``t = tanh(pre)`` with the branch-free :func:`~functions.problems.simd_math.tanh` and
-    ``z += w2_j t``, in the readable path's order of additions; ``grad`` keeps each ``t`` (computed
-    once) and runs the backward pass a row at a time with the hidden units in lanes, so its sums over
-    the rows add them in their order.
+    The rows of the batch run in SIMD lanes in the forward pass: for each hidden unit ``j``, a loop
+    over the rows computes ``pre = b1_j + Σ_q W1[j, q] a_q`` (the ``k`` inputs unrolled), one long
+    loop takes every ``t = tanh(pre)`` with the branch-free
+    :func:`~functions.problems.simd_math.tanh`, and a loop per unit adds ``z += w2_j t``: the
+    readable path's order of additions. ``grad`` keeps each ``t`` (computed once) and runs the
+    backward pass a row at a time with the hidden units in lanes, so its sums over the rows add them
+    in their order.
     """
     o1, o2, o3 = h * k, h * k + h, h * k + 2 * h
 
@@ -129,9 +130,10 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
     # a known 16 steps is unrolled into scalar code instead.)
     def value(x, data, idx):
         m = idx.shape[0]
-        S = np.empty((k + 3) * m)
-        A = S[:(k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
-        Z = S[(k + 1) * m:].reshape((2, m))  # z, then each row's loss
+        S = np.empty((h + k + 3) * m)
+        T = S[:h * m].reshape((h, m))  # pre-activations, then activations, unit by unit
+        A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
+        Z = S[(h + k + 1) * m:].reshape((2, m))  # z, then each row's loss
         for r in range(m):
             i = idx[r]
             for q in range(k + 1):
@@ -140,12 +142,17 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
             Z[0, r] = x[o3]
         for j in range(h):
             b = x[o1 + j]
-            w2 = x[o2 + j]
             for r in range(m):
                 pre = b
                 for q in range(k):
                     pre += x[j * k + q] * A[q, r]
-                Z[0, r] += w2 * tanh(pre)
+                T[j, r] = pre
+        for u in range(h * m):  # (one long loop: the tanh at full speed)
+            S[u] = tanh(S[u])
+        for j in range(h):
+            w2 = x[o2 + j]
+            for r in range(m):
+                Z[0, r] += w2 * T[j, r]
         for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
             Z[1, r] = exp_neg(-abs(Z[0, r]))
         for r in range(m):
@@ -172,14 +179,17 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
             Z[r] = x[o3]
         for j in range(h):
             b = x[o1 + j]
-            w2 = x[o2 + j]
             for r in range(m):
                 pre = b
                 for q in range(k):
                     pre += x[j * k + q] * A[q, r]
-                t = tanh(pre)
-                T[j, r] = t
-                Z[r] += w2 * t
+                T[j, r] = pre
+        for u in range(h * m):  # (one long loop: the tanh at full speed)
+            S[u] = tanh(S[u])
+        for j in range(h):
+            w2 = x[o2 + j]
+            for r in range(m):
+                Z[r] += w2 * T[j, r]
         for r in range(m):  # dL/dz of each row
             Z[r] = (sigmoid(Z[r]) - A[k, r]) / m
         for r in range(m):
