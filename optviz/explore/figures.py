@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -271,11 +272,17 @@ def compare_figure(c: Comparison, *, size: tuple[float, float] = (16, 5.6), dpi:
     h2 = min(1 - h1 - 0.08, 0.075 * (len(per) + 1))
     _table(right, per, ["solved on", *c.ranking], [0, 1 - h1 - 0.08 - h2, 1, h2], t,
            {(0, j + 1): style.color(n) for j, n in enumerate(c.ranking)})
+    # a network without a known minimum: what 'solved' meant there (its target loss)
+    notes = [f"{lab}: solved = training loss ≤ {c.targets[lab]:.4g} + {c.tol:g} (the target the tuned "
+             "optimizers set; no known minimum)" for lab in c.labels if lab in c.targets]
+    if notes:
+        right.text(0, 1 - h1 - 0.12 - h2, "\n".join(textwrap.fill(n, 70) for n in notes), va="top",
+                   ha="left", transform=right.transAxes, fontsize=t.legend * 0.8, **_fonts())
     n_p = len(c.problems)
-    fig.suptitle(title if title is not None else
-                 f"Tuned on a budget of {c.budget} per optimizer, {n_p} held-out problems "
-                 f"({len(c.labels)} functions): {c.headline()}",
-                 fontsize=t.title, x=0.01, ha="left", **_fonts())
+    head = (title if title is not None else
+            f"Tuned on a budget of {c.budget} per optimizer, {n_p} held-out problems "
+            f"({len(c.labels)} functions): {c.headline()}")
+    fig.suptitle(textwrap.fill(head, 150), fontsize=t.title, x=0.01, ha="left", **_fonts())
     return fig
 
 
