@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from functions.problems.simd_math import exp_neg, log1p_unit, sigmoid, softplus_minus, tanh
+from functions.problems.simd_math import exp_neg, log1p_unit, sigmoid, tanh
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,18 +70,40 @@ def linear_grad(x, data, idx, out):
 
 
 # ----------------------------------------------------------------------------- logistic regression
+def _affine_z(x, data, idx, A, Z):
+    """The batch's rows in lanes: ``A[q, r] = data[idx[r], q]`` (inputs, then target) and ``Z[r] =
+    b + Σ_j w_j a_j`` (in the order of ``j``)."""
+    k = x.shape[0] - 1
+    m = idx.shape[0]
+    for r in range(m):
+        i = idx[r]
+        for q in range(k + 1):
+            A[q, r] = data[i, q]
+    for r in range(m):
+        Z[r] = x[k]
+    for j in range(k):
+        w = x[j]
+        for r in range(m):
+            Z[r] += A[j, r] * w
+
+
 def affine_logistic_value(x, data, idx, c):
     """``1/m Σ softplus(z_i) − y_i z_i + λ/2 Σ mask_j x_j²``, ``z_i = a_i · w + b``."""
     d = x.shape[0]
     k = d - 1
     m = idx.shape[0]
+    S = np.empty((k + 3) * m)
+    A = S[:(k + 1) * m].reshape((k + 1, m))
+    Z = S[(k + 1) * m:].reshape((2, m))  # z, then each row's loss
+    _affine_z(x, data, idx, A, Z[0])
+    for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
+        Z[1, r] = exp_neg(-abs(Z[0, r]))
+    for r in range(m):
+        z = Z[0, r]
+        Z[1, r] = (z if z > 0.0 else 0.0) - A[k, r] * z + log1p_unit(Z[1, r])
     total = 0.0
     for r in range(m):
-        i = idx[r]
-        z = x[k]
-        for j in range(k):
-            z += data[i, j] * x[j]
-        total += softplus_minus(z, data[i, k])
+        total += Z[1, r]
     ridge = 0.0
     for j in range(d):
         ridge += c[1 + j] * x[j] * x[j]
@@ -93,17 +115,21 @@ def affine_logistic_grad(x, data, idx, c, out):
     d = x.shape[0]
     k = d - 1
     m = idx.shape[0]
-    for j in range(d):
-        out[j] = 0.0
+    S = np.empty((k + 2) * m)
+    A = S[:(k + 1) * m].reshape((k + 1, m))
+    Z = S[(k + 1) * m:]
+    _affine_z(x, data, idx, A, Z)
     for r in range(m):
-        i = idx[r]
-        z = x[k]
-        for j in range(k):
-            z += data[i, j] * x[j]
-        e = (sigmoid(z) - data[i, k]) / m
-        for j in range(k):
-            out[j] += e * data[i, j]
-        out[k] += e
+        Z[r] = (sigmoid(Z[r]) - A[k, r]) / m
+    for j in range(k):
+        g = 0.0
+        for r in range(m):
+            g += Z[r] * A[j, r]
+        out[j] = g
+    g = 0.0
+    for r in range(m):
+        g += Z[r]
+    out[k] = g
     for j in range(d):
         out[j] += c[0] * c[1 + j] * x[j]
 
