@@ -224,7 +224,7 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         # Backward, a row at a time, the units in lanes: G's parts sit at constant distances (h apart),
         # so LLVM can tell its reads and writes apart; the loop runs to ``hr`` (= h, but not a constant:
         # a loop of a known 16 steps would be unrolled into scalar code instead).
-        hr = (x.shape[0] - 1) // (k + 2)
+        hr = min(h, (x.shape[0] - 1) // (k + 2))
         for j in range(hr):
             G[(k + 2) * h + j] = x[o2 + j]
         total = 0.0
