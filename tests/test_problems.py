@@ -53,6 +53,22 @@ def test_gradient_equals_central_differences(name):
 
 
 @pytest.mark.parametrize("name", PROBLEMS)
+def test_the_kernels_per_point_maths_runs_as_plain_python_and_equals_the_array_path(name):
+    """``fn.data_form``'s value and gradient (what the compiled kernels inline) on a minibatch, run
+    as plain Python, equal the array path's to 1e-12."""
+    fn = functions.get(name)
+    form = fn.data_form
+    x = _points(fn, 1)
+    idx = batch_indices(5, 2, fn.n_samples, 8)
+    consts = (np.array(form.consts),) if form.consts else ()
+    out = np.empty(fn.dim)
+    form.grad(x[0], form.data, idx, *consts, out)
+    want = fn.grad_batch(x, idx)[0]
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    assert form.value(x[0], form.data, idx, *consts) == pytest.approx(fn.value_batch(x, idx)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
 def test_full_batch_is_exactly_the_gradient(name):
     fn = functions.get(name)
     x = _points(fn, 3)
