@@ -176,33 +176,52 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, Any] = {}
     finals: dict[str, np.ndarray] = {}
     impls = a.impls.split(",")
-    for impl in impls:
+    calls: dict[str, Any] = {}
+    scale: dict[str, float] = {}
+    for impl in impls:  # set up and compile (excluded from the times)
         if impl == "engine":
-            engine_run(fn, starts[:2], 2, a.batch, 1)  # compile (excluded)
-            ts, (x, res), cpu = timed(lambda: engine_run(fn, starts, a.steps, a.batch, a.every), a.repeats)
-            rows[impl] = {"kernel_s": res.elapsed}
+            engine_run(fn, starts[:2], 2, a.batch, 1)
+            calls[impl] = lambda: engine_run(fn, starts, a.steps, a.batch, a.every)
+            rows[impl] = {}
         elif impl == "jax":
             run = jax_runner(fn, a.steps, a.batch, a.every)
-            run(starts)  # compile (excluded)
-            ts, (x, _), cpu = timed(lambda run=run: run(starts), a.repeats)
+            run(starts)
+            calls[impl] = lambda run=run: run(starts)
             rows[impl] = {}
         elif impl == "torch":
             part = min(a.steps, a.torch_steps or a.steps)
             run = torch_runner(fn, a.steps, a.batch, a.every, part)
-            ts, (x, _), cpu = timed(lambda run=run: run(starts), a.repeats)
+            run(starts[:2])  # (torch.func's first call sets itself up)
+            calls[impl] = lambda run=run: run(starts)
             rows[impl] = {}
             if part < a.steps:  # (a Python loop of equal steps: the time scales with their number)
-                ts = [t * a.steps / part for t in ts]
-                cpu = [c * a.steps / part for c in cpu]
+                scale[impl] = a.steps / part
                 rows[impl]["note"] = f"timed on the first {part} of {a.steps} steps, scaled"
-                x = None
         else:
             p.error(f"unknown implementation {impl}")
+    # the implementations take turns, a call each per round, so that a change in the machine's load
+    # falls on all of them; each round's engine speed-ups are kept too
+    times: dict[str, list[float]] = {impl: [] for impl in impls}
+    cpus: dict[str, list[float]] = {impl: [] for impl in impls}
+    for _ in range(a.repeats):
+        for impl in impls:
+            (t,), out, (c,) = timed(calls[impl], 1)
+            times[impl].append(t * scale.get(impl, 1.0))
+            cpus[impl].append(c * scale.get(impl, 1.0))
+            if impl == "engine":
+                x, res = out
+                rows[impl]["kernel_s"] = res.elapsed
+            else:
+                x = out[0]
+            if impl not in scale:
+                finals[impl] = x
+    for impl in impls:
+        ts, cpu = times[impl], cpus[impl]
         best = int(np.argmin(ts))
         rows[impl].update(best_s=min(ts), median_s=statistics.median(ts), calls=len(ts), cpu_s=cpu[best],
                           cores_busy=cpu[best] / ts[best])
-        if x is not None:
-            finals[impl] = x
+        if impl != "engine" and "engine" in times:
+            rows[impl]["engine_speedup_by_round"] = [t / e for t, e in zip(ts, times["engine"], strict=True)]
         print(f"{impl:7s} best {min(ts):8.3f} s  median {statistics.median(ts):8.3f} s  "
               f"(CPU {cpu[best]:.3f} s: {cpu[best] / ts[best]:.2f} cores busy)", flush=True)
     base = finals.get("engine")
@@ -241,7 +260,8 @@ def markdown(d: dict[str, Any]) -> str:
             f"{d['starts']:,} starts x {d['steps']} steps of Adam {d['hyperparameters']}, minibatches of "
             f"{d['batch']} of 256 samples (the same batch per step for every start), float64, the final "
             f"state and the full training loss every {d['record_every']} steps. Wall time as a user waits, "
-            "compiled before timing; best and median of the calls."), "",
+            "compiled before timing; the implementations take turns (a call each per round); best and "
+            "median of the calls."), "",
         f"- Machine: {m['platform']}, Python {m['python']}, {m['cpu_count']} CPUs; load average (1 min) at "
         f"start / end: {m['load1_start']} / {m['load1_end']} (2 cores shared with other work)", "",
         "| implementation | best s | median s | calls | CPU s (best call) | cores busy (CPU / wall) | "
@@ -256,6 +276,11 @@ def markdown(d: dict[str, Any]) -> str:
                      f"{r.get('engine_cpu_speedup', float('nan')):.2f} | "
                      f"{r.get('engine_speedup', float('nan')):.2f} | "
                      f"{'–' if diff is None else f'{diff:.1e}'} {r.get('note', '')} |")
+    for impl, r in d["results"].items():
+        if "engine_speedup_by_round" in r:
+            rounds = ", ".join(f"{v:.2f}" for v in r["engine_speedup_by_round"])
+            lines += ["", f"Engine speed-up over {impl} in each round (the implementations take turns, "
+                      f"a call each per round): {rounds}."]
     lines += ["", f"The plane's 51 x 51 loss values (one `fn.value` call on 2,601 points): "
               f"{d['plane_51x51_value_s'] * 1e3:.1f} ms.", ""]
     return "\n".join(lines)
