@@ -19,6 +19,7 @@ const SYNC_DELAY_MS = 250; // a full Plotly redraw this long after a slider rest
 // spaced in log(1 + step) and the first ten steps, where most happens, get as much screen time
 // as the next ninety (see warpedStep).
 const PLAY_S = { perRow: 0.06, min: 5, max: 9, slow: 3 };
+const TRAIL_BYTES = 96 * 2 ** 20; // the playing race's trail layers (one canvas per optimizer) at most
 
 // The step (fractional) shown at a share u in [0, 1] of the playing time, and its inverse.
 function warpedStep(u, steps) { return Math.pow(steps + 1, u) - 1; }
@@ -947,45 +948,106 @@ class RaceApp {
     return d && d.dim === 2 ? d.optimizers.map((o, k) => d.race.data.length + k) : [];
   }
 
-  drawTrails(ctx, xa, ya) {
-    const d = this.data;
-    const frame = this.frame, frac = this.frac || 0;
+  // Each optimizer's trails are kept on a canvas of their own, drawn up to the last step shown
+  // and extended by the new steps only (a frame costs its new segments, not the whole past:
+  // 256 starts played at 24 frames/s when every frame drew every path from step 0, 58 now). A
+  // layer is drawn opaque and laid on the overlay at the path's opacity, as one path was before;
+  // each start's dash continues where it stopped (lineDashOffset = the length drawn so far).
+  // Going back, a new size, zoom, data or a hidden optimizer starts the layers again; they are
+  // dropped when the race stops. Past TRAIL_BYTES of layers, the remaining optimizers share one.
+  trailLayers(xa, ya) {
+    const d = this.data, dpr = window.devicePixelRatio || 1;
+    const key = [this.size.raceW, this.size.raceH, dpr, xa._offset, ya._offset, xa.range.join(),
+                 ya.range.join(), [...this.hidden].join("\u0001")].join("|");
+    let T = this._trails;
+    if (!T || T.key !== key || T.decs !== this.decs || this.frame < T.frame) {
+      T = this._trails = { key, decs: this.decs, frame: -1, paths: {}, canvases: [] };
+    }
+    const W = Math.round(this.size.raceW * dpr), H = Math.round(this.size.raceH * dpr);
+    const own = Math.max(1, Math.floor(TRAIL_BYTES / (4 * W * H)) - 1);
+    const canvas = (alpha) => {
+      if (T.canvases.length > own) return T.canvases[T.canvases.length - 1];  // the shared one
+      const cv = document.createElement("canvas");
+      cv.width = W; cv.height = H;
+      const c = cv.getContext("2d");
+      c.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const layer = { cv, c, alpha };
+      T.canvases.push(layer);
+      return layer;
+    };
+    const px = (x) => xa._offset + xa.c2p(x), py = (y) => ya._offset + ya.c2p(y);
     d.optimizers.forEach((o) => {
       if (this.hidden.has(o.name)) return;
-      const dec = this.decs[o.name];
-      const n = dec.n, pos = dec.pos;
-      const line = o.look.path.line;
-      ctx.globalAlpha = o.look.path.opacity === undefined ? 1 : o.look.path.opacity;
-      ctx.strokeStyle = line.color;
-      ctx.lineWidth = line.width;
-      ctx.setLineDash(dashArray(line.dash, line.width));
-      ctx.beginPath();
-      for (let j = 0; j < n; j++) {
-        const end = dec.dead[j] >= 0 ? Math.min(frame, dec.dead[j] - 1) : frame;
-        let pen = false, lx = NaN, ly = NaN;
-        for (let r = 0; r <= end; r++) {
-          const x = pos[(r * n + j) * 2], y = pos[(r * n + j) * 2 + 1];
-          if (!isFinite(x) || !isFinite(y)) { pen = false; continue; }
-          const X = xa._offset + xa.c2p(x), Y = ya._offset + ya.c2p(y);
-          if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
-          pen = true; lx = x; ly = y;
-        }
-        if (pen && frac > 0 && end === frame && frame + 1 < dec.R) {
-          const x = pos[((frame + 1) * n + j) * 2], y = pos[((frame + 1) * n + j) * 2 + 1];
-          if (isFinite(x) && isFinite(y)) {
-            ctx.lineTo(xa._offset + xa.c2p(lx + frac * (x - lx)), ya._offset + ya.c2p(ly + frac * (y - ly)));
-          }
-        }
+      const dec = this.decs[o.name], n = dec.n, pos = dec.pos;
+      let P = T.paths[o.name];
+      if (!P) {
+        P = T.paths[o.name] = {
+          layer: canvas(o.look.path.opacity === undefined ? 1 : o.look.path.opacity),
+          X: new Float64Array(n), Y: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n),
+          pen: new Uint8Array(n), len: new Float64Array(n) };
       }
-      ctx.stroke();
+      const line = o.look.path.line, c = P.layer.c;
+      c.strokeStyle = line.color; c.lineWidth = line.width;
+      const dash = dashArray(line.dash, line.width);
+      c.setLineDash(dash);
+      for (let j = 0; j < n; j++) {
+        const end = dec.dead[j] >= 0 ? Math.min(this.frame, dec.dead[j] - 1) : this.frame;
+        if (end <= T.frame) continue;
+        let drawn = false;
+        c.lineDashOffset = P.len[j];
+        c.beginPath();
+        if (P.pen[j]) c.moveTo(P.X[j], P.Y[j]);
+        for (let r = T.frame + 1; r <= end; r++) {
+          const x = pos[(r * n + j) * 2], y = pos[(r * n + j) * 2 + 1];
+          if (!isFinite(x) || !isFinite(y)) { P.pen[j] = 0; continue; }
+          const X = px(x), Y = py(y);
+          if (P.pen[j]) { c.lineTo(X, Y); P.len[j] += Math.hypot(X - P.X[j], Y - P.Y[j]); drawn = true; }
+          else c.moveTo(X, Y);
+          P.pen[j] = 1; P.X[j] = X; P.Y[j] = Y; P.x[j] = x; P.y[j] = y;
+        }
+        if (drawn) c.stroke();
+      }
+    });
+    T.frame = this.frame;
+    return T;
+  }
+
+  drawTrails(ctx, xa, ya) {
+    const d = this.data, T = this.trailLayers(xa, ya);
+    const frame = this.frame, frac = this.frac || 0;
+    for (const layer of T.canvases) {
+      ctx.globalAlpha = layer.alpha;
+      ctx.drawImage(layer.cv, 0, 0, this.size.raceW, this.size.raceH);
+    }
+    if (!(frac > 0)) return;
+    // the part of the next step the clock has reached, from where each live path is
+    d.optimizers.forEach((o) => {
+      const P = T.paths[o.name], dec = this.decs[o.name], n = dec.n, pos = dec.pos;
+      if (!P || this.hidden.has(o.name) || frame + 1 >= dec.R) return;
+      const line = o.look.path.line;
+      ctx.globalAlpha = P.layer.alpha;
+      ctx.strokeStyle = line.color; ctx.lineWidth = line.width;
+      ctx.setLineDash(dashArray(line.dash, line.width));
+      for (let j = 0; j < n; j++) {
+        if (!P.pen[j] || (dec.dead[j] >= 0 && dec.dead[j] <= frame + 1)) continue;
+        const x = pos[((frame + 1) * n + j) * 2], y = pos[((frame + 1) * n + j) * 2 + 1];
+        if (!isFinite(x) || !isFinite(y)) continue;
+        ctx.lineDashOffset = P.len[j];
+        ctx.beginPath();
+        ctx.moveTo(P.X[j], P.Y[j]);
+        ctx.lineTo(xa._offset + xa.c2p(P.x[j] + frac * (x - P.x[j])), ya._offset + ya.c2p(P.y[j] + frac * (y - P.y[j])));
+        ctx.stroke();
+      }
     });
     ctx.globalAlpha = 1;
     ctx.setLineDash([]);
+    ctx.lineDashOffset = 0;
   }
 
   stopOverlay() {
     for (const cv of [this.overlay, this.errOverlay]) cv.style.display = "none";
     this.overlayOn = false;
+    this._trails = null;  // (the trail layers: memory only while the race plays)
   }
 
   drawOverlay() {
