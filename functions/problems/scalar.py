@@ -154,18 +154,16 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
     # of negative indices, which would make LLVM gather and scatter instead of moving whole vectors.
     # The loops that vectorize run over the rows, whose number is not known when compiling: a loop of
     # a known 16 steps is unrolled into scalar code instead.)
-    def value(x, data, idx):
+    def forward(x, data, idx, S, T, A, z):
+        """The batch's rows into ``A`` (inputs, then target), every hidden unit's activation into ``T``
+        (the first ``h m`` numbers of ``S``, unit by unit) and the output into ``z[:m]``."""
         m = idx.shape[0]
-        S = np.empty((h + k + 3) * m)
-        T = S[:h * m].reshape((h, m))  # pre-activations, then activations, unit by unit
-        A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
-        Z = S[(h + k + 1) * m:].reshape((2, m))  # z, then each row's loss
         for r in range(m):
             i = idx[r]
             for q in range(k + 1):
                 A[q, r] = data[i, q]
         for r in range(m):
-            Z[0, r] = x[o3]
+            z[r] = x[o3]
         for j in range(h):
             b = x[o1 + j]
             for r in range(m):
@@ -178,7 +176,15 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         for j in range(h):
             w2 = x[o2 + j]
             for r in range(m):
-                Z[0, r] += w2 * T[j, r]
+                z[r] += w2 * T[j, r]
+
+    def value(x, data, idx):
+        m = idx.shape[0]
+        S = np.empty((h + k + 3) * m)
+        T = S[:h * m].reshape((h, m))  # pre-activations, then activations, unit by unit
+        A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
+        Z = S[(h + k + 1) * m:].reshape((2, m))  # z, then each row's loss
+        forward(x, data, idx, S, T, A, Z[0])
         for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
             Z[1, r] = exp_neg(-abs(Z[0, r]))
         for r in range(m):
@@ -197,25 +203,7 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         A = S[2 * h * m:(2 * h + k + 1) * m].reshape((k + 1, m))  # inputs and targets
         Z = S[(2 * h + k + 1) * m:]  # z, then dL/dz
         G = np.zeros((k + 3) * h)  # the sums (W1 by inputs, b1, w2), then a copy of w2
-        for r in range(m):
-            i = idx[r]
-            for q in range(k + 1):
-                A[q, r] = data[i, q]
-        for r in range(m):
-            Z[r] = x[o3]
-        for j in range(h):
-            b = x[o1 + j]
-            for r in range(m):
-                pre = b
-                for q in range(k):
-                    pre += x[j * k + q] * A[q, r]
-                T[j, r] = pre
-        for u in range(h * m):  # (one long loop: the tanh at full speed)
-            S[u] = tanh(S[u])
-        for j in range(h):
-            w2 = x[o2 + j]
-            for r in range(m):
-                Z[r] += w2 * T[j, r]
+        forward(x, data, idx, S, T, A, Z)
         for r in range(m):  # dL/dz of each row
             Z[r] = (sigmoid(Z[r]) - A[k, r]) / m
         for r in range(m):
