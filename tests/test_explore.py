@@ -605,6 +605,11 @@ def test_disjoint_intervals_rank_apart_and_the_headline_names_the_winner():
     slow = u.Estimate(1.0, 1.0, 1.0, 50.0, 40.0, 60.0)
     assert u.ranks({"fast": fast, "slow": slow}) == {"fast": 1, "slow": 2}
     assert u.headline({"fast": fast, "slow": slow}, ["slow", "fast"]).startswith("fast is ahead on steps:")
+    # a tie says how fast the tied were (the Training view's "who reaches 95 % first")
+    close = u.Estimate(1.0, 1.0, 1.0, 14.0, 9.0, 41.0)
+    assert u.headline({"fast": fast, "close": close}, ["fast", "close"]) == (
+        "No clear winner: fast and close tie (solved 100 % in a median 10–14 steps; "
+        "their 90 % intervals overlap)")
 
 
 def test_where_nothing_converges_measured_final_errors_rank_with_their_intervals():

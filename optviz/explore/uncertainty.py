@@ -204,4 +204,9 @@ def headline(estimates: Mapping[str, Estimate], order: Sequence[str], what: str 
     hi = max(estimates[n].success for n in first)
     shares = pct(lo) if math.isclose(lo, hi) else span(lo, hi)
     names = ", ".join(first[:-1]) + f" and {first[-1]}"
-    return f"No clear winner: {names} tie ({noun} {shares}; their 90 % intervals overlap)"
+    steps = [estimates[n].steps for n in first]
+    within = ""
+    if all(v is not None for v in steps):  # how fast they were, so that the tie can be read
+        within = (f" in a median {min(steps):.0f} steps" if round(min(steps)) == round(max(steps))
+                  else f" in a median {min(steps):.0f}–{max(steps):.0f} steps")
+    return f"No clear winner: {names} tie ({noun} {shares}{within}; their 90 % intervals overlap)"
