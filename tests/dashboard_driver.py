@@ -176,9 +176,27 @@ def local_only(page: Any, outside: list[str]) -> None:
     page.route("**/*", handle)
 
 
+#: What :data:`IDLE` waits for, part by part (said when the wait times out).
+IDLE_PARTS = ("() => { const a = window.__optvizRace;"
+              " const app = document.querySelector('[data-testid=stApp]');"
+              " return {race: !!(a && a.data), sweeps: !!(a && a.data && a.data.sweeps),"
+              " synced: a ? a.synced : null, playing: a ? !!a.playing : null,"
+              " script: app && app.getAttribute('data-test-script-state'),"
+              " sidebar: !!document.querySelector('[data-testid=stSidebar] [data-testid=stWidgetLabel]')}; }")
+
+
 def wait_idle(page: Any, timeout_ms: int = 180_000) -> None:
-    """Wait until no script runs, the sweeps are in, and the screen is painted."""
-    page.wait_for_function(IDLE, timeout=timeout_ms, polling=50)
+    """Wait until no script runs, the sweeps are in, and the screen is painted (a timeout says
+    which of these was still missing)."""
+    try:
+        page.wait_for_function(IDLE, timeout=timeout_ms, polling=50)
+    except Exception as exc:
+        try:
+            parts = page.evaluate(IDLE_PARTS)
+        except Exception:  # (the page itself gone)
+            parts = "unknown"
+        raise AssertionError(f"the page did not come to rest within {timeout_ms / 1000:g} s: "
+                             f"{parts}") from exc
     page.evaluate(PAINTED)
 
 

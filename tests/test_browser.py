@@ -64,10 +64,13 @@ def outside():
 
 @pytest.fixture
 def page(chromium, url, outside):
+    errors: list[str] = []  # uncaught errors of the page's scripts: none may happen
     pg = driver.open_page(chromium, url, outside=outside)
+    pg.on("pageerror", lambda e: errors.append(f"{e.name}: {e.message}\n{e.stack}"))
     driver.wait_idle(pg)
     yield pg
     pg.close()
+    assert errors == [], errors
 
 
 def test_first_page_draws_the_default_field_on_the_landscape(page, tmp_path):

@@ -279,6 +279,7 @@ class RaceApp {
   }
 
   destroy() {
+    this.destroyed = true;
     this.playing = false;
     window.removeEventListener("resize", this._resize);
     document.removeEventListener("keydown", this._keydown);
@@ -481,12 +482,23 @@ class RaceApp {
       // once drawn: the sweeps behind the live sliders (and the rest of a first page) come next
       if (!data.sweeps && this.hooks.setTriggerValue && this.askedSweeps !== data.scene) {
         this.askedSweeps = data.scene;
-        requestAnimationFrame(() => this.hooks.setTriggerValue("sweeps", data.scene));
+        this.askSweeps(data.scene, 0);
       }
     }).catch((e) => {
       this.hint.textContent = "The chart library did not load: " + e.message;
       if (this.hooks.setTriggerValue) this.hooks.setTriggerValue("sweeps", data.scene); // the rest of the page
     });
+  }
+
+  // Ask Python for the sweeps of the scene drawn, and again (after 3, 6, 12, 24 s) while they have
+  // not come: a trigger sent while a rerun was starting can be lost, and the page would never be
+  // live (a computed sweep is cached: asking twice costs nothing more).
+  askSweeps(key, tries) {
+    requestAnimationFrame(() => this.hooks.setTriggerValue("sweeps", key));
+    if (tries >= 4) return;
+    setTimeout(() => {
+      if (this.data && this.data.scene === key && !this.data.sweeps && !this.destroyed) this.askSweeps(key, tries + 1);
+    }, 3000 * 2 ** tries);
   }
 
   // ------------------------------------------------------------------ sliders
