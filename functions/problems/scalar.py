@@ -70,15 +70,20 @@ def linear_grad(x, data, idx, out):
 
 
 # ----------------------------------------------------------------------------- logistic regression
+def _rows_in_lanes(data, idx, A):
+    """The batch's rows in SIMD lanes: ``A[q, r] = data[idx[r], q]`` (the inputs, then the target)."""
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        for q in range(data.shape[1]):
+            A[q, r] = data[i, q]
+
+
 def _affine_z(x, data, idx, A, Z):
-    """The batch's rows in lanes: ``A[q, r] = data[idx[r], q]`` (inputs, then target) and ``Z[r] =
-    b + Σ_j w_j a_j`` (in the order of ``j``)."""
+    """The batch's rows in lanes (:func:`_rows_in_lanes`) and ``Z[r] = b + Σ_j w_j a_j`` (in the
+    order of ``j``)."""
     k = x.shape[0] - 1
     m = idx.shape[0]
-    for r in range(m):
-        i = idx[r]
-        for q in range(k + 1):
-            A[q, r] = data[i, q]
+    _rows_in_lanes(data, idx, A)
     for r in range(m):
         Z[r] = x[k]
     for j in range(k):
@@ -158,10 +163,7 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         """The batch's rows into ``A`` (inputs, then target), every hidden unit's activation into ``T``
         (the first ``h m`` numbers of ``S``, unit by unit) and the output into ``z[:m]``."""
         m = idx.shape[0]
-        for r in range(m):
-            i = idx[r]
-            for q in range(k + 1):
-                A[q, r] = data[i, q]
+        _rows_in_lanes(data, idx, A)
         for r in range(m):
             z[r] = x[o3]
         for j in range(h):
