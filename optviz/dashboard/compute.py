@@ -141,7 +141,7 @@ def _engine_run(scene: Scene, names: list[str], backend: str, fused: bool | None
     if len(names) * len(scene.starts.points) * scene.steps <= memory.HEAVY_WORK:
         return optviz.run(_fn(scene), hps, **kw)
     bar = st.empty()
-    gone = _left_check()
+    gone = left_check()
 
     def waiting(ahead: int) -> None:
         gone()
@@ -205,10 +205,11 @@ def sweep_one(scene: Scene, backend: str, name: str, sliders: tuple[Slider, ...]
                         scene.steps, stride, quant, kind, tol, fused=fused(), **options)
 
 
-def _left_check() -> Any:
+def left_check() -> Any:
     """A function that raises Streamlit's ``StopException`` once this script's session has gone
-    (its browser tab closed): a heavy run or its wait then ends, and frees its turn and memory,
-    instead of computing for no one."""
+    (its browser tab closed): a heavy run or its wait, or an explore view's computation (called from
+    their progress reports), then ends, and frees its turn, memory and cores, instead of computing
+    for no one."""
     from streamlit import runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException

@@ -24,6 +24,7 @@ import numpy as np
 import streamlit as st
 
 import optviz
+from optviz.dashboard import compute
 from optviz.dashboard.state import ss
 from optviz.dashboard.views import ENGINE_ERRORS  # noqa: F401 (the explore views use it from here
 from optviz.explore import tab_defaults
@@ -41,8 +42,10 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
     bar = st.progress(0.0, text=f"{label}…")
     last = [0.0]
     started = time.perf_counter()
+    gone = compute.left_check()  # a closed page's computation ends at its next report
 
     def report(done: int, total: int) -> None:
+        gone()
         now = time.perf_counter()
         if now - last[0] < REDRAW and done < total:
             return
