@@ -92,6 +92,21 @@ def _affine_z(x, data, idx, A, Z):
             Z[r] += A[j, r] * w
 
 
+def _logistic_sum(A, Z, k):
+    """``Σ_r softplus(z_r) − y_r z_r`` over the batch's rows in lanes: ``z`` in ``Z[0]``, the targets in
+    ``A[k]``; ``Z[1]`` takes each row's loss."""
+    m = Z.shape[1]
+    for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
+        Z[1, r] = exp_neg(-abs(Z[0, r]))
+    for r in range(m):
+        z = Z[0, r]
+        Z[1, r] = (z if z > 0.0 else 0.0) - A[k, r] * z + log1p_unit(Z[1, r])
+    total = 0.0
+    for r in range(m):
+        total += Z[1, r]
+    return total
+
+
 def affine_logistic_value(x, data, idx, c):
     """``1/m Σ softplus(z_i) − y_i z_i + λ/2 Σ mask_j x_j²``, ``z_i = a_i · w + b``."""
     d = x.shape[0]
@@ -101,14 +116,7 @@ def affine_logistic_value(x, data, idx, c):
     A = S[:(k + 1) * m].reshape((k + 1, m))
     Z = S[(k + 1) * m:].reshape((2, m))  # z, then each row's loss
     _affine_z(x, data, idx, A, Z[0])
-    for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
-        Z[1, r] = exp_neg(-abs(Z[0, r]))
-    for r in range(m):
-        z = Z[0, r]
-        Z[1, r] = (z if z > 0.0 else 0.0) - A[k, r] * z + log1p_unit(Z[1, r])
-    total = 0.0
-    for r in range(m):
-        total += Z[1, r]
+    total = _logistic_sum(A, Z, k)
     ridge = 0.0
     for j in range(d):
         ridge += c[1 + j] * x[j] * x[j]
@@ -187,15 +195,7 @@ def mlp_logistic(k: int, h: int) -> tuple[Callable[..., float], Callable[..., No
         A = S[h * m:(h + k + 1) * m].reshape((k + 1, m))  # rows in lanes: the inputs, then the target
         Z = S[(h + k + 1) * m:].reshape((2, m))  # z, then each row's loss
         forward(x, data, idx, S, T, A, Z[0])
-        for r in range(m):  # (two loops: each small enough for LLVM to inline its call and vectorize)
-            Z[1, r] = exp_neg(-abs(Z[0, r]))
-        for r in range(m):
-            z = Z[0, r]
-            Z[1, r] = (z if z > 0.0 else 0.0) - A[k, r] * z + log1p_unit(Z[1, r])
-        total = 0.0
-        for r in range(m):
-            total += Z[1, r]
-        return total / m
+        return _logistic_sum(A, Z, k) / m
 
     def grad(x, data, idx, out):
         m = idx.shape[0]
