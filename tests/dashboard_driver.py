@@ -150,13 +150,17 @@ def browser() -> Iterator[Any]:
 
 
 def open_page(b: Any, url: str, width: int = 1600, height: int = 1000, timeout_ms: int = 180_000,
-              outside: list[str] | None = None) -> Any:
+              outside: list[str] | None = None, watch: list[str] | None = None) -> Any:
     """A new page at ``url``, returned once the race has drawn. With ``outside`` (a list), every
-    request to anywhere but the page's server (127.0.0.1) is refused and its URL appended to it."""
+    request to anywhere but the page's server (127.0.0.1) is refused and its URL appended to it;
+    with ``watch`` (a list), what would cost the page its connection is appended to it
+    (:func:`watch_connection`)."""
     page = b.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(timeout_ms)
     if outside is not None:
         local_only(page, outside)
+    if watch is not None:
+        watch_connection(page, watch)
     page.goto(url)
     page.wait_for_function(DRAWN, polling=20)
     return page
@@ -174,6 +178,25 @@ def local_only(page: Any, outside: list[str]) -> None:
             route.abort()
 
     page.route("**/*", handle)
+
+
+def watch_connection(page: Any, problems: list[str]) -> None:
+    """Append to ``problems`` what would cost ``page`` its connection to the server: a message
+    that refers to one the browser should have cached (a ``ref_hash``: Streamlit's message cache
+    is off, :data:`optviz.dashboard.serve.NO_MESSAGE_CACHE`, because such a reference could miss),
+    and every error the page logs about its websocket."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def received(payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "ref_hash":
+                problems.append(f"a reference to a cached message: {msg.ref_hash}")
+
+    page.on("websocket", lambda ws: ws.on("framereceived", received))
+    page.on("console", lambda m: problems.append(m.text[:300])
+            if m.type == "error" and ("Websocket" in m.text or "ForwardMsg" in m.text) else None)
 
 
 #: What :data:`IDLE` waits for, part by part (said when the wait times out).

@@ -64,8 +64,9 @@ def outside():
 
 @pytest.fixture
 def page(chromium, url, outside):
-    errors: list[str] = []  # uncaught errors of the page's scripts: none may happen
-    pg = driver.open_page(chromium, url, outside=outside)
+    # uncaught errors of the page's scripts, and anything that would cost it its connection: none
+    errors: list[str] = []
+    pg = driver.open_page(chromium, url, outside=outside, watch=errors)
     pg.on("pageerror", lambda e: errors.append(f"{e.name}: {e.message}\n{e.stack}"))
     driver.wait_idle(pg)
     yield pg

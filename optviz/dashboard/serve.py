@@ -14,6 +14,12 @@ The server's memory budget (:mod:`optviz.dashboard.memory`, ``OPTVIZ_MEMORY_BUDG
 here once: its data-cache share becomes Streamlit's ``server.maxCacheDataSize`` (a bad budget
 ends the server with one line, exit 2, before it starts).
 
+Streamlit's message cache is off (:data:`NO_MESSAGE_CACHE`): with it, a full rerun (a click
+that places a start) and a fragment rerun the page asked for meanwhile (its sliders' sweeps)
+could send a reference to an element the browser had just dropped from its cache; the browser
+then gave up the connection ("Cached ForwardMsg MISS"), and the page stood still as if the
+script were running, without sweeps, until reloaded. Pages now get whole messages.
+
 A link's request line may be as long as Streamlit reads a query (:data:`MAX_REQUEST_LINE`, its
 512 KiB): uvicorn's HTTP parser refused one of over ~130 KB outright, so that a 220-400 KB link
 got no page at all instead of the page's message about it (:func:`allow_long_links`).
@@ -153,6 +159,12 @@ def allow_long_links() -> bool:
     return True
 
 
+#: Streamlit flags that turn its message cache off: no element is large enough to be cached, so no
+#: message refers to one (the server computes and sends every element of a rerun anyway; the
+#: cache only saved resending unchanged ones, at the price of the race above).
+NO_MESSAGE_CACHE = ("--global.minCachedMessageSize", "1e18")
+
+
 def main(argv: list[str] | None = None) -> int:
     """``streamlit run`` with ``argv`` (the script first), the warm-up running beside it."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -165,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not any(a.startswith("--server.maxCacheDataSize") for a in args):
         args += ["--server.maxCacheDataSize", memory.streamlit_size(memory.cache_bytes(total))]
+    if not any(a.startswith("--global.minCachedMessageSize") for a in args):
+        args += list(NO_MESSAGE_CACHE)
     allow_long_links()
     threading.Thread(target=_warm_in_background, name="optviz-warm-up", daemon=True).start()
     from streamlit.web import cli
