@@ -390,6 +390,13 @@ def test_the_page_races_a_typed_rule_and_refuses_a_bad_one():
     at.run()
     assert not at.exception
     assert any(c.value.startswith("Checked: state m;") for c in at.caption)  # the Lion example
+    # it starts where Lion races (the function's tuned rate): the two run the same numbers
+    shown = Scene.from_query({k: at.query_params[k] for k in at.query_params})
+    lion = shown.optimizers["Lion"]
+    assert dict(shown.optimizers["MyLion"]) == {"lr": lion["lr"], "b1": lion["beta1"], "b2": lion["beta2"],
+                                                "wd": lion["weight_decay"]}
+    rows = at.dataframe[0].value.set_index("optimizer")  # (its columns: converged, steps, distances, ...)
+    assert rows.loc["MyLion"].equals(rows.loc["Lion"])
     assert {s.label for s in at.select_slider} >= {"lr"}  # sliders from the declared ranges
     assert {s.label for s in at.slider} >= {"b1", "b2", "wd"}
     assert any("rules" in c.value for c in at.code)  # the link carries the rule's text

@@ -250,3 +250,38 @@ def test_a_slider_moved_and_a_start_clicked_are_in_the_link_and_the_downloaded_s
         page.close()
         if other is not None:
             other.context.close()
+
+
+def test_your_own_optimizers_slider_is_in_the_sidebars_link_and_download(chromium, url, tmp_path):
+    """The tab reruns alone (a fragment) when its rule's slider moves; the sidebar's "Link" and
+    "Download" still hand out the race on screen, the rule with its new value."""
+    page = _open(chromium, url)
+    try:
+        page.get_by_role("tab", name="Your own optimizer").click()
+        lr = page.get_by_role("slider", name="lr")
+        lr.wait_for()
+        before = float(lr.get_attribute("aria-valuetext"))
+        lr.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(v) => location.search.includes('MyLion%3Alr%3D' + v)",
+                               arg=lr.get_attribute("aria-valuetext"))
+        moved = float(lr.get_attribute("aria-valuetext"))
+        assert moved > before
+        page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                               ".getAttribute('data-test-script-state') === 'notRunning'")
+        page.get_by_role("button", name="Link").click()
+        code = page.locator('[data-testid="stPopoverBody"] code, [data-testid="stPopover"] code').first
+        code.wait_for(state="visible")
+        page.wait_for_function("(v) => [...document.querySelectorAll('[data-testid=stPopoverBody] code')]"
+                               ".some(c => c.textContent.includes('MyLion%3Alr%3D' + v))", arg=str(moved),
+                               timeout=30_000)
+        shared = Scene.from_query(dict(parse_qsl(urlsplit(code.inner_text().strip()).query)))
+        page.keyboard.press("Escape")
+        assert shared.optimizers["MyLion"]["lr"] == moved and "MyLion" in shared.rules
+        with page.expect_download() as info:
+            page.locator(".st-key-scene_download button").first.click()
+        path = tmp_path / "scene.json"
+        info.value.save_as(path)
+        assert scene_state.difference(Scene.load(path), shared) is None
+    finally:
+        page.close()

@@ -96,7 +96,9 @@ def open_link() -> None:
 def sync_url(scene: Scene) -> None:
     """Write the scene on screen (:func:`page_scene` of the sidebar's ``scene``) to the page's URL
     (only when it changed; Streamlit's own keys are kept)."""
-    query = page_scene(scene).to_query()
+    shown = page_scene(scene)
+    _held()["scene"] = shown  # what "Download" hands out when pressed
+    query = shown.to_query()
     now = _query_now()
     if ss.pop("_keep_url", False) and now:
         ss["_kept_query"] = query
@@ -107,6 +109,13 @@ def sync_url(scene: Scene) -> None:
     query.update({k: v for k, v in now.items() if k in STREAMLIT_QUERY_KEYS})
     if query != now:
         st.query_params.from_dict(query)
+
+
+def _held() -> dict[str, Scene]:
+    """The scene on screen, kept for the sidebar's "Download" (its file is made when pressed):
+    :func:`sync_url` updates it also where the sidebar does not rerun (a tab's ``st.fragment``,
+    such as "Your own optimizer" with its rule's sliders)."""
+    return ss.setdefault("_share_scene", {})
 
 
 def link(scene: Scene) -> str:
@@ -160,11 +169,16 @@ def controls(sb: Any) -> None:
         scene = None
     c1, c2 = sb.columns(2)
     if scene is not None:
-        with c1.popover("Link", icon=":material/link:", width="stretch", help="Copy a link to this race"):
+        held = _held()
+        held["scene"] = scene
+        # Opening it reruns the page, so that the link is the race on screen even after a tab's
+        # own rerun (a fragment: the sidebar stays as it was drawn)
+        with c1.popover("Link", icon=":material/link:", width="stretch", help="Copy a link to this race",
+                        key="share_link", on_change="rerun"):
             st.caption("This page's address holds the race on screen: whoever opens the link sees it. "
                        "Copy it with the button at the right of the link.")
             st.code(link(scene), language=None, wrap_lines=True)
-        c2.download_button("Download", data=scene.to_json(), file_name="optviz-scene.json",
+        c2.download_button("Download", data=lambda: held["scene"].to_json(), file_name="optviz-scene.json",
                            mime="application/json", key="scene_download", on_click="ignore",
                            icon=":material/download:", width="stretch",
                            help="The scene as a JSON file: load it here, or run it with optviz run --scene")

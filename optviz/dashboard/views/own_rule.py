@@ -16,6 +16,7 @@ the same rule.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -84,6 +85,21 @@ def _slider(name: str, h: Any, key: str, value: float) -> float:
                            format="%.4g", help=h.help or None))
 
 
+def twin_values(scene: Scene, example: str) -> dict[str, float]:
+    """An example's hyperparameters at the values its built-in twin has in ``scene`` (the
+    scene's own values for it, else its rate policy's for this function), by the example's names;
+    empty for an example without a twin."""
+    twin, names = TWINS.get(example, (None, {}))
+    if twin is None:
+        return {}
+    try:
+        theirs = dataclasses.replace(scene, optimizers={twin: dict(scene.optimizers.get(twin, {}))},
+                                     rules={}).optimizers[twin]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return {names.get(hp, hp): float(v) for hp, v in theirs.items()}
+
+
 def _view() -> None:
     ctx = current_or_message()
     if ctx is None:
@@ -117,9 +133,11 @@ def _view() -> None:
     values = {}
     if spec.hyperparams:
         cols = st.columns(min(4, len(spec.hyperparams)))
+        # an example starts where its built-in twin races (a link's values first): the two overlap
+        start_at = twin_values(ctx.scene, example) if example not in linked else {}
         for k, h in enumerate(spec.hyperparams):
             with cols[k % len(cols)]:
-                given = linked.get(example, ("", {}))[1].get(h.name)  # the link's value
+                given = linked.get(example, ("", {}))[1].get(h.name, start_at.get(h.name))
                 value = given if given is not None and h.low <= given <= h.high else h.default
                 key = f"own_hp_{spec.name}_{h.name}_{h.low}_{h.high}_{value}"
                 values[h.name] = _slider(h.name, h, key, value)
