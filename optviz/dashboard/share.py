@@ -44,6 +44,8 @@ ERROR_KEY = "share_error"
 #: The "Your own optimizer" tab's last checked rule: (name, text, its hyperparameters, the
 #: optimizers raced beside it), set by the tab (:mod:`.views.own_rule`).
 RULE_KEY = "own_choice"
+#: Session state: the rule choice the sidebar's Link and Download were drawn with (:func:`show_rule`).
+DRAWN_KEY = "_share_drawn_with"
 
 
 # ---------------------------------------------------------------------- the scene on screen
@@ -65,6 +67,26 @@ def page_scene(scene: Scene) -> Scene:
         return with_rule(scene, *choice)
     except ValueError:  # (the rule's name taken meanwhile by another session's Python rule, ...)
         return scene
+
+
+def show_rule(scene: Scene, choice: tuple[str, str, Mapping[str, float], tuple[str, ...]]) -> None:
+    """The "Your own optimizer" tab races ``choice`` (the rule's name, text, values and the others)
+    beside the sidebar's ``scene``: the address bar takes it at once. On the tab's own rerun (a
+    fragment: the sidebar, drawn last in a full run, stays as it was) the page reruns when the
+    sidebar's Link and Download hold another race (once per choice: never a loop)."""
+    ss[RULE_KEY] = choice
+    sync_url(scene)
+    if _fragment_run() and ss.get(DRAWN_KEY) != choice and ss.get("_share_rerun_for") != choice:
+        ss["_share_rerun_for"] = choice
+        st.rerun()
+
+
+def _fragment_run() -> bool:
+    """True in a rerun of one ``st.fragment`` (not the whole page)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))
 
 
 # ---------------------------------------------------------------------- the URL and files
@@ -96,9 +118,7 @@ def open_link() -> None:
 def sync_url(scene: Scene) -> None:
     """Write the scene on screen (:func:`page_scene` of the sidebar's ``scene``) to the page's URL
     (only when it changed; Streamlit's own keys are kept)."""
-    shown = page_scene(scene)
-    _held()["scene"] = shown  # what "Download" hands out when pressed
-    query = shown.to_query()
+    query = page_scene(scene).to_query()
     now = _query_now()
     if ss.pop("_keep_url", False) and now:
         ss["_kept_query"] = query
@@ -109,13 +129,6 @@ def sync_url(scene: Scene) -> None:
     query.update({k: v for k, v in now.items() if k in STREAMLIT_QUERY_KEYS})
     if query != now:
         st.query_params.from_dict(query)
-
-
-def _held() -> dict[str, Scene]:
-    """The scene on screen, kept for the sidebar's "Download" (its file is made when pressed):
-    :func:`sync_url` updates it also where the sidebar does not rerun (a tab's ``st.fragment``,
-    such as "Your own optimizer" with its rule's sliders)."""
-    return ss.setdefault("_share_scene", {})
 
 
 def link(scene: Scene) -> str:
@@ -163,22 +176,18 @@ def controls(sb: Any) -> None:
     """The sidebar's "Share" section: "Copy link" (the link, with a copy button), "Download
     scene" (the scene as JSON) and "Load scene" (a scene file)."""
     sb.header("Share")
+    ss[DRAWN_KEY] = ss.get(RULE_KEY) if ss.get("view") == RULE_VIEW else None
     try:
         scene = page_scene(scene_from_widgets())
     except (ValueError, KeyError, TypeError):
         scene = None
     c1, c2 = sb.columns(2)
     if scene is not None:
-        held = _held()
-        held["scene"] = scene
-        # Opening it reruns the page, so that the link is the race on screen even after a tab's
-        # own rerun (a fragment: the sidebar stays as it was drawn)
-        with c1.popover("Link", icon=":material/link:", width="stretch", help="Copy a link to this race",
-                        key="share_link", on_change="rerun"):
+        with c1.popover("Link", icon=":material/link:", width="stretch", help="Copy a link to this race"):
             st.caption("This page's address holds the race on screen: whoever opens the link sees it. "
                        "Copy it with the button at the right of the link.")
             st.code(link(scene), language=None, wrap_lines=True)
-        c2.download_button("Download", data=lambda: held["scene"].to_json(), file_name="optviz-scene.json",
+        c2.download_button("Download", data=scene.to_json(), file_name="optviz-scene.json",
                            mime="application/json", key="scene_download", on_click="ignore",
                            icon=":material/download:", width="stretch",
                            help="The scene as a JSON file: load it here, or run it with optviz run --scene")

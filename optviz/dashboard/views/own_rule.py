@@ -143,8 +143,7 @@ def _view() -> None:
                 values[h.name] = _slider(h.name, h, key, value)
     try:
         scene = share.with_rule(ctx.scene, spec.name, text, values, others)
-        ss[share.RULE_KEY] = (spec.name, text, values, tuple(others))
-        share.sync_url(ctx.scene)  # the address bar: this race, with the rule (share.page_scene)
+        share.show_rule(ctx.scene, (spec.name, text, values, tuple(others)))  # the address bar, Link, ...
         result = race(scene, ctx.backend)
     except ENGINE_ERRORS as exc:
         st.error(short(str(exc)))
