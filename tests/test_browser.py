@@ -62,16 +62,30 @@ def outside():
     return []
 
 
-@pytest.fixture
-def page(chromium, url, outside):
+def _watched(chromium, url, outside, play: bool):
     # uncaught errors of the page's scripts, and anything that would cost it its connection: none
     errors: list[str] = []
     pg = driver.open_page(chromium, url, outside=outside, watch=errors)
     pg.on("pageerror", lambda e: errors.append(f"{e.name}: {e.message}\n{e.stack}"))
-    driver.wait_idle(pg)
-    yield pg
+    if play:
+        yield pg  # (its first play is the test's)
+    else:
+        driver.wait_idle(pg, play=False)
+        yield pg
     pg.close()
     assert errors == [], errors
+
+
+@pytest.fixture
+def page(chromium, url, outside):
+    """A new page at rest (its first play ended at once)."""
+    yield from _watched(chromium, url, outside, play=False)
+
+
+@pytest.fixture
+def new_page(chromium, url, outside):
+    """A new page, just drawn: its first play still to come."""
+    yield from _watched(chromium, url, outside, play=True)
 
 
 def test_first_page_draws_the_default_field_on_the_landscape(page, tmp_path):
@@ -109,12 +123,13 @@ def test_a_key_press_on_a_slider_redraws_that_optimizer_and_reaches_python(page)
     page.wait_for_function(
         "(i) => { const a = window.__optvizRace; const o = a.data.optimizers.find(o => o.name === 'Adam');"
         " return o.sliders.find(s => s.hp === 'alpha').index === i; }", arg=index + 1)
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     assert driver.app_eval(page, "a.data.ack") >= 1
     assert int(s.input_value()) == index + 1  # the rerun did not move it back
 
 
-def test_a_new_page_plays_from_step_0_once_and_one_key_is_one_step(page, outside):
+def test_a_new_page_plays_from_step_0_once_and_one_key_is_one_step(new_page, outside):
+    page = new_page
     race = page.locator(driver.RACE)
     page.wait_for_function(driver.PLAYED)
     times = page.evaluate("window.__optvizTimes")
@@ -124,7 +139,7 @@ def test_a_new_page_plays_from_step_0_once_and_one_key_is_one_step(page, outside
     # the warped clock: half the playing time is spent on the first ~sqrt(steps) steps
     steps = driver.app_eval(page, "a.data.steps")
     assert played["half"] <= 1.5 * (steps + 1) ** 0.5, played
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     last = driver.app_eval(page, "a.data.rows.length - 1")
     assert driver.app_eval(page, "a.data.rows") == list(range(steps + 1))  # every step recorded
     assert int(race.get_attribute("data-frame")) == last
@@ -189,7 +204,7 @@ def test_a_click_adds_a_start_clear_and_grid_bring_back_the_rest_and_a_drag_move
     page.wait_for_function("(x0) => { const a = window.__optvizRace; const s = a.data.race.above.find("
                            "t => t.meta === 'starts'); return a.data.n === 16 && s.x[0] !== x0; }",
                            arg=grid["x"][0])
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     moved = driver.app_eval(page, starts_js)
     plot = page.locator(f"{driver.RACE_CHART} .nsewdrag").first.bounding_box()
     dx, dy = 40 / plot["width"] * (x1 - x0), 30 / plot["height"] * (y1 - y0)
@@ -203,7 +218,7 @@ def test_a_click_adds_a_start_clear_and_grid_bring_back_the_rest_and_a_drag_move
 
     click(0.25, 0.25)  # a quarter of the way in from the left, and from the bottom: one more start
     page.wait_for_function("() => window.__optvizRace.data.n === 17")
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     starts = driver.app_eval(page, starts_js)
     assert starts["x"][:16] == pytest.approx(moved["x"]) and starts["y"][:16] == pytest.approx(moved["y"])
     assert starts["x"][16] == pytest.approx(x0 + 0.25 * (x1 - x0), abs=0.02 * (x1 - x0))
@@ -214,7 +229,7 @@ def test_a_click_adds_a_start_clear_and_grid_bring_back_the_rest_and_a_drag_move
     assert "No starts" in page.locator(f"{driver.RACE} .ov-hint").inner_text()
     click(0.75, 0.5)
     page.wait_for_function("() => window.__optvizRace.data.n === 1")
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     only = driver.app_eval(page, starts_js)
     assert only["x"][0] == pytest.approx(x0 + 0.75 * (x1 - x0), abs=0.02 * (x1 - x0))
     # Back to the grid: the 16 grid starts again, as the page first had them
@@ -296,13 +311,13 @@ def test_projector_mode_is_at_the_top_and_fits_1280x720_with_large_text(chromium
     outside: list[str] = []
     pg = driver.open_page(chromium, url, width=1280, height=720, outside=outside)
     try:
-        driver.wait_idle(pg)
+        driver.wait_idle(pg, play=False)
         switch = pg.get_by_text("Projector mode (large text)")
         assert switch.bounding_box()["y"] < pg.locator(driver.RACE).bounding_box()["y"]  # at the top
         assert not pg.locator("[data-testid=stSidebar]").get_by_text("Projector mode").count()
         switch.click()
         pg.wait_for_function("() => window.__optvizRace.data.large === true")
-        driver.wait_idle(pg)
+        driver.wait_idle(pg, play=False)
         for sel in (driver.RACE_CHART, driver.ERROR_CHART):
             box = pg.locator(sel).bounding_box()
             assert box and box["x"] >= 0 and box["y"] >= 0, sel

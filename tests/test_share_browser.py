@@ -47,7 +47,7 @@ def chromium():
 
 def _open(chromium, address: str):
     page = driver.open_page(chromium, address)
-    driver.wait_idle(page)
+    driver.wait_idle(page, play=False)
     return page
 
 
@@ -173,7 +173,7 @@ def test_every_lesson_puts_its_own_values_on_the_sliders_the_url_and_the_race(ch
             # the first race lesson rests 5 s, the others 1.5 s)
             page.wait_for_timeout(rest)
             rest = 1500
-            driver.wait_idle(page)
+            driver.wait_idle(page, play=False)
             sliders = driver.app_eval(page, SLIDERS)
             linked = Scene.from_query(_query(page))
             table = _table(page)
@@ -212,7 +212,7 @@ def test_a_slider_moved_and_a_start_clicked_are_in_the_link_and_the_downloaded_s
         plot = page.locator(f"{driver.RACE_CHART} .nsewdrag").first.bounding_box()
         page.mouse.click(plot["x"] + 0.3 * plot["width"], plot["y"] + 0.6 * plot["height"])
         page.wait_for_function("() => window.__optvizRace.data.n === 17")  # added to the 4×4 grid
-        driver.wait_idle(page)
+        driver.wait_idle(page, play=False)
         here = driver.app_eval(page, SHOWN)
         assert driver.app_eval(page, SLIDERS)["SGD"]["eta"] == moved
         page.get_by_role("button", name="Link").click()
@@ -234,7 +234,7 @@ def test_a_slider_moved_and_a_start_clicked_are_in_the_link_and_the_downloaded_s
         other.set_default_timeout(180_000)
         other.goto(link)
         other.wait_for_function(driver.DRAWN, polling=20)
-        driver.wait_idle(other)
+        driver.wait_idle(other, play=False)
         assert driver.app_eval(other, SHOWN) == here
         # and the command line runs the downloaded file to the numbers of the page's table
         out = subprocess.run([sys.executable, "-m", "optviz", "run", "--scene", str(path), "--json"],
