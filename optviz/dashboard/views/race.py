@@ -111,7 +111,10 @@ def drawn_key(ctx: Context) -> str:
 def _blocks(ctx: Context, sliders: dict[str, list[Slider]], live: dict[str, tuple[Slider, ...]], stride: int,
             quant: sweeps.Quantizer) -> dict[str, list[list[dict[str, Any] | None]]]:
     out = {}
+    gone = compute.left_check()  # a closed page's sweeps end with the optimizer being swept
     for name, sl in sliders.items():
+        if live[name]:
+            gone()
         swept = (compute.sweep_one(ctx.scene, ctx.backend, name, live[name], stride, quant, ctx.kind, ctx.tol)
                  if live[name] else [])
         by_hp = {s.name: b for s, b in zip(live[name], swept, strict=True)}
